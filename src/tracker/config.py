@@ -1,0 +1,214 @@
+"""tracker.yaml → Config: one typed configuration, validated in one place.
+
+Every key has a default, so a site with no tracker.yaml works. A wrong key or type is a
+TrackerError naming the key path and what to write instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+from tracker.errors import TrackerError
+
+CONFIG_FILE = "tracker.yaml"
+
+
+@dataclass
+class FeedsConfig:
+    dir: str = field(default="feeds", metadata={"doc": "Folder the feeds are written to."})
+    max_items: int = field(default=50, metadata={"doc": "Items per feed, newest first."})
+    title: str = field(default="免费 LLM API 更新", metadata={"doc": "Title of the feeds."})
+    title_en: str = field(default="Free LLM API changes", metadata={"doc": "English title."})
+    lang: str = field(default="zh", metadata={"doc": "Language of the feeds (zh or en)."})
+
+
+@dataclass
+class UpdatesConfig:
+    max_items: int = field(default=20, metadata={"doc": "Changes in a recent-updates block."})
+
+
+@dataclass
+class DigestConfig:
+    title: str = field(default="免费 LLM API 周报", metadata={"doc": "Subject prefix (zh)."})
+    title_en: str = field(default="Free LLM API weekly", metadata={"doc": "Subject prefix (en)."})
+    unsubscribe: str | None = field(
+        default=None, metadata={"doc": "mailto: or https: address for List-Unsubscribe."})
+
+
+@dataclass
+class RecordSource:
+    """A tree of keyed records (models.dev, LiteLLM, …): see README, 'Tracking records'."""
+
+    name: str = field(default="", metadata={"doc": "A label for messages."})
+    files: list[str] = field(default_factory=list, metadata={"doc": "Globs of record files."})
+    layout: str = field(default="file", metadata={"doc": "'file': one record per file; "
+                                                          "'map': one file maps id → record."})
+    id_from: str = field(default="path", metadata={"doc": "'path' (the file's path, see id_pattern)"
+                                                           " or 'key' (the map key)."})
+    id_pattern: str | None = field(default=None, metadata={
+        "doc": "Regex on the path with named groups 'service' and 'id'."})
+    service_field: str | None = field(default=None, metadata={
+        "doc": "Dotted field holding the service (provider) id."})
+    service_name_file: str | None = field(default=None, metadata={
+        "doc": "Per-service file giving its display name, '{service}' substituted."})
+    service_name_field: str = field(default="name", metadata={
+        "doc": "Field of that file holding the name."})
+    fields: dict[str, str] = field(default_factory=dict, metadata={
+        "doc": "Normalized field → dotted record field: context, max_output, input_price, "
+               "output_price, deprecated, shutdown_date, and any limits key."})
+    price_scale: str = field(default="per_million", metadata={
+        "doc": "'per_million' or 'per_token': how the record states prices."})
+    currency: str = field(default="USD", metadata={"doc": "Currency of the prices."})
+    deprecated_values: list[str] = field(default_factory=lambda: ["deprecated"], metadata={
+        "doc": "Values of the 'deprecated' field that mean deprecated."})
+    skip_keys: list[str] = field(default_factory=list, metadata={
+        "doc": "Map keys that are not records (sample_spec)."})
+    filter: dict[str, list[str]] = field(default_factory=dict, metadata={
+        "doc": "Dotted field → allowed values; other records are ignored."})
+
+
+@dataclass
+class Config:
+    site_url: str = field(default="https://example.org", metadata={
+        "doc": "The site's address; links in feeds and the digest start with it."})
+    default_lang: str = field(default="zh", metadata={
+        "doc": "Language of _index.md; facts come from that page when twins disagree."})
+    pages: list[str] = field(default_factory=lambda: [
+        "services/api/*/_index*.md", "content/services/api/*/_index*.md"],
+        metadata={"doc": "Globs of service pages."})
+    data: list[str] = field(default_factory=lambda: [
+        "data/services/*.yaml", "data/services/*.yml", "data/services/*.json",
+        "data/services/*.toml"], metadata={"doc": "Globs of service data files."})
+    records: list[RecordSource] = field(default_factory=list, metadata={
+        "doc": "Record trees to track (see 'Tracking records')."})
+    updates_files: list[str] = field(default_factory=lambda: ["services/api/_index*.md",
+                                                              "content/services/api/_index*.md"],
+                                     metadata={"doc": "Files that may hold an updates block."})
+    history_dir: str = field(default="history", metadata={"doc": "Where the ledger lives."})
+    templates_dir: str | None = field(default=None, metadata={
+        "doc": "Folder of templates overriding the built-in ones."})
+    feeds: FeedsConfig = field(default_factory=FeedsConfig)
+    updates: UpdatesConfig = field(default_factory=UpdatesConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
+
+    root: Path = field(default=Path("."), metadata={"internal": True})
+
+
+def _type_name(tp: Any) -> str:
+    origin = get_origin(tp)
+    if origin is list:
+        return "a list"
+    if origin is dict:
+        return "a mapping"
+    if tp is str:
+        return "a string"
+    if tp is int:
+        return "a whole number"
+    if tp is bool:
+        return "true or false"
+    if isinstance(tp, type):
+        return "a mapping"
+    return "a " + " or ".join(_type_name(a) for a in get_args(tp) if a is not type(None))
+
+
+def _convert(value: Any, tp: Any, key: str, path: str) -> Any:
+    origin = get_origin(tp)
+    args = get_args(tp)
+    if origin is not None and type(None) in args:  # Optional[X]
+        if value is None:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _convert(value, inner, key, path)
+    if origin is list:
+        if not isinstance(value, list):
+            raise _wrong(key, tp, value, path)
+        return [_convert(v, args[0], f"{key}[{i}]", path) for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise _wrong(key, tp, value, path)
+        return {str(k): _convert(v, args[1], f"{key}.{k}", path) for k, v in value.items()}
+    if isinstance(tp, type) and hasattr(tp, "__dataclass_fields__"):
+        if not isinstance(value, dict):
+            raise _wrong(key, tp, value, path)
+        return _build(tp, value, key, path)
+    if tp is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise _wrong(key, tp, value, path)
+    if tp is str and not isinstance(value, str):
+        raise _wrong(key, tp, value, path)
+    if tp is bool and not isinstance(value, bool):
+        raise _wrong(key, tp, value, path)
+    return value
+
+
+def _wrong(key: str, tp: Any, value: Any, path: str) -> TrackerError:
+    return TrackerError(f"'{key}' must be {_type_name(tp)}, not {value!r}", path=path,
+                        hint=f"write {key}: <{_type_name(tp)}>, or remove it for the default")
+
+
+def _build(cls: type, data: dict[str, Any], prefix: str, path: str) -> Any:
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls) if not f.metadata.get("internal")}
+    for key in data:
+        if key not in known:
+            dotted = f"{prefix}.{key}" if prefix else str(key)
+            raise TrackerError(f"unknown key '{dotted}'", path=path,
+                               hint="known keys here: " + ", ".join(sorted(known)))
+    values = {k: _convert(v, hints[k], f"{prefix}.{k}" if prefix else k, path)
+              for k, v in data.items()}
+    return cls(**values)
+
+
+def load_config(root: Path) -> Config:
+    """Read ``root/tracker.yaml`` if there is one; defaults otherwise."""
+    import yaml
+
+    path = root / CONFIG_FILE
+    data: Any = {}
+    if path.exists():
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            line = getattr(getattr(exc, "problem_mark", None), "line", None)
+            raise TrackerError(f"not valid YAML: {exc}", path=CONFIG_FILE,
+                               line=line + 1 if line is not None else None) from None
+        if not isinstance(data, dict):
+            raise TrackerError("must be a mapping of keys to values", path=CONFIG_FILE)
+    config: Config = _build(Config, data, "", CONFIG_FILE)
+    if not config.site_url.startswith(("http://", "https://")):
+        raise TrackerError(f"'site_url' must start with https:// or http://, not "
+                           f"{config.site_url!r}", path=CONFIG_FILE,
+                           hint="write site_url: https://your.site")
+    config.site_url = config.site_url.rstrip("/")
+    for i, source in enumerate(config.records):
+        if source.layout not in ("file", "map"):
+            raise TrackerError(f"'records[{i}].layout' must be 'file' or 'map'", path=CONFIG_FILE)
+        if source.price_scale not in ("per_million", "per_token"):
+            raise TrackerError(f"'records[{i}].price_scale' must be 'per_million' or "
+                               "'per_token'", path=CONFIG_FILE)
+    if config.templates_dir and not (root / config.templates_dir).is_dir():
+        raise TrackerError(f"'templates_dir' names {config.templates_dir!r}, which is not a "
+                           "folder", path=CONFIG_FILE, hint="create it or remove the key")
+    config.root = root
+    return config
+
+
+def reference() -> list[tuple[str, str, Any]]:
+    """(key, doc, default) for every key: the README's configuration reference comes from here."""
+    rows: list[tuple[str, str, Any]] = []
+
+    def walk(cls: type, prefix: str) -> None:
+        for f in fields(cls):
+            if f.metadata.get("internal"):
+                continue
+            key = f"{prefix}{f.name}"
+            default = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+            if hasattr(default, "__dataclass_fields__"):
+                walk(type(default), key + ".")
+            else:
+                rows.append((key, f.metadata.get("doc", ""), default))
+
+    walk(Config, "")
+    walk(RecordSource, "records[].")
+    return rows

@@ -1,0 +1,239 @@
+"""Every label and sentence the tracker writes, in Chinese and English: the one i18n table.
+
+Renderers (page changelog, feeds, digest) take their words from here, so a label is changed once.
+``summarize(event, lang)`` is the one-line summary of an event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tracker.model import UNLIMITED, Event
+
+LANGS = ("zh", "en")
+
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "requests_per_minute": ("每分钟请求数", "Requests per minute"),
+    "requests_per_hour": ("每小时请求数", "Requests per hour"),
+    "requests_per_day": ("每日请求数", "Requests per day"),
+    "requests_per_month": ("每月请求数", "Requests per month"),
+    "tokens_per_minute": ("每分钟 Token 数", "Tokens per minute"),
+    "tokens_per_day": ("每日 Token 数", "Tokens per day"),
+    "tokens_per_month": ("每月 Token 数", "Tokens per month"),
+    "concurrency": ("并发请求", "Concurrent requests"),
+    "max_context": ("最大上下文长度", "Max context length"),
+    "max_output": ("最大输出长度", "Max output length"),
+    "context": ("上下文长度", "Context length"),
+    "input_price": ("输入价格", "Input price"),
+    "output_price": ("输出价格", "Output price"),
+    "currency": ("币种", "Currency"),
+    "tier": ("服务类型", "Service type"),
+    "trial_credits": ("试用积分", "Trial credits"),
+    "trial_credits.amount": ("试用积分", "Trial credits"),
+    "trial_credits.currency": ("试用积分币种", "Trial credit currency"),
+    "trial_credits.valid_days": ("试用积分有效期（天）", "Trial credit validity (days)"),
+    "endpoint": ("API 端点", "API endpoint"),
+    "quota_reset": ("配额重置", "Quota reset"),
+    "name": ("服务名称", "Service name"),
+    "provider": ("提供者", "Provider"),
+    "requirements": ("注册要求", "Requirements"),
+    "credit_card_required": ("需要信用卡", "Credit card required"),
+    "deprecated": ("弃用", "Deprecated"),
+    "shutdown_date": ("停用日期", "Shutdown date"),
+}
+
+KIND_LABELS: dict[str, tuple[str, str]] = {
+    "service_added": ("新服务", "New service"),
+    "service_removed": ("服务下线", "Service removed"),
+    "service_renamed": ("服务迁移", "Service moved"),
+    "model_added": ("新模型", "New model"),
+    "model_removed": ("模型下线", "Model removed"),
+    "model_deprecated": ("模型弃用", "Model deprecated"),
+    "context_changed": ("上下文变化", "Context changed"),
+    "output_changed": ("输出长度变化", "Output length changed"),
+    "quota_cut": ("配额削减", "Quota cut"),
+    "quota_raised": ("配额提升", "Quota raised"),
+    "quota_added": ("新增限制", "Limit added"),
+    "quota_removed": ("限制取消", "Limit removed"),
+    "price_increase": ("涨价", "Price increase"),
+    "price_decrease": ("降价", "Price decrease"),
+    "price_added": ("新增价格", "Price added"),
+    "price_removed": ("价格移除", "Price removed"),
+    "tier_changed": ("服务类型变化", "Service type changed"),
+    "credits_changed": ("试用积分变化", "Trial credits changed"),
+    "requirement_added": ("新增要求", "New requirement"),
+    "requirement_removed": ("要求取消", "Requirement dropped"),
+    "endpoint_changed": ("端点变更", "Endpoint changed"),
+    "reset_changed": ("重置规则变化", "Reset rule changed"),
+    "info_changed": ("信息更新", "Info changed"),
+}
+
+SEVERITY_LABELS: dict[str, tuple[str, str]] = {
+    "breaking": ("重大变化", "Breaking"),
+    "notable": ("值得关注", "Notable"),
+    "info": ("信息", "Info"),
+}
+
+TIER_LABELS: dict[str, tuple[str, str]] = {
+    "free": ("完全免费", "Completely free"),
+    "limited-free": ("有限免费", "Limited free"),
+    "trial-credits": ("试用积分", "Trial credits"),
+    "paid": ("付费", "Paid"),
+}
+
+REQUIREMENT_LABELS: dict[str, tuple[str, str]] = {
+    "registration": ("注册", "registration"),
+    "credit_card": ("信用卡", "credit card"),
+    "real_name": ("实名认证", "real-name verification"),
+    "phone": ("手机号验证", "phone verification"),
+    "waitlist": ("排队申请", "waitlist"),
+}
+
+# Words around values; "{x}" placeholders are filled by summarize().
+PHRASES: dict[str, tuple[str, str]] = {
+    "service_added": ("新增服务 {name}", "new service {name}"),
+    "service_removed": ("服务下线 {name}", "service {name} removed"),
+    "service_renamed": ("服务迁移 {old} → {new}", "service moved {old} → {new}"),
+    "model_added": ("新增模型 {model}", "new model {model}"),
+    "model_removed": ("移除模型 {model}", "model {model} removed"),
+    "model_deprecated": ("模型 {model} 已弃用", "model {model} deprecated"),
+    "model_shutdown": ("模型 {model} 将于 {date} 停用", "model {model} shuts down on {date}"),
+    "quota_added": ("新增限制 {label} {new}", "new limit: {label} {new}"),
+    "quota_removed": ("不再标明 {label}（原 {old}）", "{label} no longer stated (was {old})"),
+    "price_added": ("新增{label} {new}", "{label} added: {new}"),
+    "price_removed": ("移除{label}（原 {old}）", "{label} removed (was {old})"),
+    "requirement_added": ("新增要求：{what}", "now requires {what}"),
+    "requirement_removed": ("不再要求：{what}", "no longer requires {what}"),
+    "change": ("{label} {old} → {new}", "{label} {old} → {new}"),
+    "pct": ("（{pct}）", " ({pct})"),
+    "none": ("无", "none"),
+    "unlimited": ("无限制", "unlimited"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "join": ("；", "; "),
+    "scope": ("{scope} ", "{scope} "),
+    "month": ("{year}年{month}月", "{month_name} {year}"),
+    "week": ("{year} 年第 {week} 周", "Week {week}, {year}"),
+    "changelog_heading": ("## 📝 更新日志", "## 📝 Changelog"),
+    "entry_colon": ("：", ":"),
+}
+
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December")
+
+CURRENCY_SIGNS = {"USD": "$", "CNY": "¥", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+
+def text(key: str, lang: str, **values: Any) -> str:
+    """A phrase from the table, filled in."""
+    zh, en = PHRASES[key]
+    return (en if lang == "en" else zh).format(**values)
+
+
+def _pick(table: dict[str, tuple[str, str]], key: str, lang: str) -> str:
+    pair = table.get(key)
+    if pair is None:
+        return key
+    return pair[1] if lang == "en" else pair[0]
+
+
+def field_label(name: str | None, lang: str) -> str:
+    return _pick(FIELD_LABELS, name or "", lang)
+
+
+def kind_label(kind: str, lang: str) -> str:
+    return _pick(KIND_LABELS, kind, lang)
+
+
+def severity_label(severity: str, lang: str) -> str:
+    return _pick(SEVERITY_LABELS, severity, lang)
+
+
+def month_label(date: str | datetime, lang: str) -> str:
+    """'2025年11月' / 'November 2025' for an ISO date or datetime."""
+    when = datetime.fromisoformat(date) if isinstance(date, str) else date
+    return text("month", lang, year=when.year, month=when.month,
+                month_name=MONTH_NAMES[when.month - 1])
+
+
+def format_number(value: Any, *, length: bool = False) -> str:
+    """14400 → '14,400'; with length=True, 131072 → '128K' and 1048576 → '1M'."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if length and isinstance(value, int) and value >= 1024:
+        if value % 1048576 == 0:
+            return f"{value // 1048576}M"
+        if value % 1024 == 0:
+            return f"{value // 1024}K"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.4f}".rstrip("0").rstrip(".")
+    return f"{int(value):,}"
+
+
+def format_value(value: Any, lang: str, *, field: str | None = None,
+                 currency: str | None = None) -> str:
+    """A value as a reader sees it: numbers grouped, unlimited spelled out, prices with a sign."""
+    if value is None:
+        return text("none", lang)
+    if value == UNLIMITED:
+        return text("unlimited", lang)
+    if isinstance(value, bool):
+        return text("yes" if value else "no", lang)
+    if field == "tier" and isinstance(value, str):
+        return _pick(TIER_LABELS, value, lang)
+    if field == "requirements" and isinstance(value, list):
+        return ", ".join(_pick(REQUIREMENT_LABELS, v, lang) for v in value) or text("none", lang)
+    if field in ("input_price", "output_price") and isinstance(value, (int, float)):
+        sign = CURRENCY_SIGNS.get(currency or "", "")
+        amount = format_number(value)
+        if not sign and currency:
+            return f"{amount} {currency}/M"
+        return f"{sign}{amount}/M"
+    if isinstance(value, dict):
+        if "amount" in value:
+            sign = CURRENCY_SIGNS.get(value.get("currency") or "", "")
+            days = value.get("valid_days")
+            out = f"{sign}{format_number(value['amount'])}"
+            return out + (f"（{days} 天）" if lang == "zh" else f" ({days} days)") if days else out
+        return ", ".join(f"{k}={format_value(v, lang)}" for k, v in sorted(value.items()))
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return format_number(value, length=field in ("context", "max_context", "max_output"))
+
+
+def format_pct(pct: float | None, lang: str) -> str:
+    if pct is None:
+        return ""
+    return text("pct", lang, pct=f"{pct:+.0f}%")
+
+
+def summarize(event: Event, lang: str = "zh") -> str:
+    """The one line a subscriber reads: '每日请求数 14,400 → 1,000（-93%）'."""
+    def fmt(value: Any) -> str:
+        return format_value(value, lang, field=event.field, currency=event.currency)
+
+    label = field_label(event.field, lang)
+    scope = " ".join(s for s in (event.model, event.tier) if s)
+    prefix = text("scope", lang, scope=scope) if scope else ""
+    kind = event.kind
+    if kind in ("service_added", "service_removed"):
+        return text(kind, lang, name=event.service_name or event.service)
+    if kind == "service_renamed":
+        return text(kind, lang, old=event.old, new=event.new)
+    if kind in ("model_added", "model_removed"):
+        return text(kind, lang, model=event.model)
+    if kind == "model_deprecated":
+        if event.field == "shutdown_date" and event.new:
+            return text("model_shutdown", lang, model=event.model, date=event.new)
+        return text(kind, lang, model=event.model)
+    if kind in ("requirement_added", "requirement_removed"):
+        what = _pick(REQUIREMENT_LABELS, str(event.new if kind.endswith("added") else event.old),
+                     lang)
+        return text(kind, lang, what=what)
+    if kind in ("quota_added", "price_added"):
+        return prefix + text(kind, lang, label=label, new=fmt(event.new))
+    if kind in ("quota_removed", "price_removed"):
+        return prefix + text(kind, lang, label=label, old=fmt(event.old))
+    line = prefix + text("change", lang, label=label, old=fmt(event.old), new=fmt(event.new))
+    return line + format_pct(event.change_pct, lang)

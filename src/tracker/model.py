@@ -1,0 +1,231 @@
+"""The normalized shapes every stage exchanges: Service, Model, TrialCredits, Event, Warning.
+
+A quantity (a limit, a context length) is an ``int``, the string ``"unlimited"``, or the raw text
+of a cell that did not parse. Prices are floats per million tokens with an ISO currency code.
+``Service.to_dict()`` is the JSON shape of ``tracker snapshot`` (see DESIGN.md); keys the page does
+not state are absent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Union
+
+UNLIMITED = "unlimited"
+
+Quantity = Union[int, float, str]
+
+LIMIT_KEYS = (
+    "requests_per_minute",
+    "requests_per_hour",
+    "requests_per_day",
+    "requests_per_month",
+    "tokens_per_minute",
+    "tokens_per_day",
+    "tokens_per_month",
+    "concurrency",
+    "max_context",
+    "max_output",
+)
+RATE_LIMIT_KEYS = LIMIT_KEYS[:8]
+LENGTH_KEYS = ("max_context", "max_output", "context")
+
+TIERS = ("free", "limited-free", "trial-credits", "paid")
+REQUIREMENTS = ("registration", "credit_card", "real_name", "phone", "waitlist")
+
+SEVERITIES = ("breaking", "notable", "info")
+
+KINDS = (
+    "service_added",
+    "service_removed",
+    "service_renamed",
+    "model_added",
+    "model_removed",
+    "model_deprecated",
+    "context_changed",
+    "output_changed",
+    "quota_cut",
+    "quota_raised",
+    "quota_added",
+    "quota_removed",
+    "price_increase",
+    "price_decrease",
+    "price_added",
+    "price_removed",
+    "tier_changed",
+    "credits_changed",
+    "requirement_added",
+    "requirement_removed",
+    "endpoint_changed",
+    "reset_changed",
+    "info_changed",
+)
+
+
+def _prune(value: Any) -> Any:
+    """Drop None, empty containers and empty strings, recursively: absent means 'not stated'."""
+    if isinstance(value, dict):
+        pruned = {k: _prune(v) for k, v in value.items()}
+        return {k: v for k, v in pruned.items() if v not in (None, {}, [], "")}
+    if isinstance(value, list):
+        return [_prune(v) for v in value]
+    return value
+
+
+@dataclass
+class Model:
+    """One model row: lengths in tokens, prices per million tokens."""
+
+    context: Quantity | None = None
+    max_output: Quantity | None = None
+    input_price: float | str | None = None
+    output_price: float | str | None = None
+    currency: str | None = None
+    deprecated: bool | None = None
+    shutdown_date: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = _prune(asdict(self))
+        if data.get("deprecated") is False:
+            del data["deprecated"]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Model":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class TrialCredits:
+    amount: float | str | None = None
+    currency: str | None = None
+    valid_days: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _prune(asdict(self))
+
+
+@dataclass
+class Service:
+    """The facts of one service at one commit."""
+
+    id: str
+    path: str
+    lang: str = "zh"
+    name: str | None = None
+    provider: str | None = None
+    endpoint: str | None = None
+    tier: str | None = None
+    requirements: list[str] = field(default_factory=list)
+    credit_card_required: bool | None = None
+    trial_credits: TrialCredits | None = None
+    limits: dict[str, Quantity] = field(default_factory=dict)
+    tiers: dict[str, dict[str, Quantity]] = field(default_factory=dict)
+    quota_reset: str | None = None
+    models: dict[str, Model] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "provider": self.provider,
+            "path": self.path,
+            "lang": self.lang,
+            "endpoint": self.endpoint,
+            "tier": self.tier,
+            "requirements": sorted(set(self.requirements)),
+            "credit_card_required": self.credit_card_required,
+            "trial_credits": self.trial_credits.to_dict() if self.trial_credits else None,
+            "limits": dict(self.limits),
+            "tiers": {k: dict(v) for k, v in self.tiers.items()},
+            "quota_reset": self.quota_reset,
+            "models": {k: m.to_dict() for k, m in self.models.items()},
+        }
+        pruned = _prune(data)
+        if self.credit_card_required is False:
+            pruned["credit_card_required"] = False
+        # a model row that states nothing but its id is still a model
+        pruned["models"] = {k: m.to_dict() for k, m in self.models.items()} or None
+        return {k: v for k, v in pruned.items() if v is not None}
+
+    def facts(self) -> dict[str, Any]:
+        """What is compared between two commits: everything but where the page lives."""
+        data = self.to_dict()
+        for key in ("id", "path", "lang"):
+            data.pop(key, None)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Service":
+        credits = data.get("trial_credits")
+        return cls(
+            id=data["id"],
+            path=data.get("path", ""),
+            lang=data.get("lang", "zh"),
+            name=data.get("name"),
+            provider=data.get("provider"),
+            endpoint=data.get("endpoint"),
+            tier=data.get("tier"),
+            requirements=list(data.get("requirements") or []),
+            credit_card_required=data.get("credit_card_required"),
+            trial_credits=TrialCredits(**credits) if isinstance(credits, dict) else None,
+            limits=dict(data.get("limits") or {}),
+            tiers={k: dict(v) for k, v in (data.get("tiers") or {}).items()},
+            quota_reset=data.get("quota_reset"),
+            models={k: Model.from_dict(v or {}) for k, v in (data.get("models") or {}).items()},
+        )
+
+
+@dataclass
+class Event:
+    """One classified change of one service at one commit; the unit of the ledger."""
+
+    id: str
+    date: str  # ISO 8601 with offset: the commit's author date
+    commit: str
+    path: str
+    service: str
+    service_name: str | None
+    provider: str | None
+    model: str | None
+    kind: str
+    field: str | None
+    old: Any
+    new: Any
+    change_pct: float | None
+    severity: str
+    tier: str | None = None  # the quota tier ("Pro 模型") a limit belongs to, if any
+    currency: str | None = None  # of a price event's old and new amounts
+    note: str | None = None  # from overrides.yaml
+    source: str | None = None  # from overrides.yaml: a link backing the change
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for optional in ("tier", "currency", "note", "source"):
+            if data[optional] is None:
+                del data[optional]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Event":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True)
+class ParseWarning:
+    """A file that did not parse at some commit; its last good snapshot stays in force."""
+
+    path: str
+    line: int | None
+    reason: str
+    commit: str | None = None
+    date: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.reason}"
