@@ -117,6 +117,15 @@ PHRASES: dict[str, tuple[str, str]] = {
     "week": ("{year} 年第 {week} 周", "Week {week}, {year}"),
     "changelog_heading": ("## 📝 更新日志", "## 📝 Changelog"),
     "entry_colon": ("：", ":"),
+    # feeds: item title, "more" suffix (zh counts all items, en the others), table headings
+    "feed_title": ("[{kind}] {name}：{summary}", "[{kind}] {name}: {summary}"),
+    "feed_more": ("{summary} 等 {total} 项", "{summary} and {more} more"),
+    "feed_kind": ("类型", "Kind"),
+    "feed_what": ("项目", "What"),
+    "feed_values": ("原值 → 新值", "Old → new"),
+    "feed_change": ("幅度", "Change"),
+    "feed_note": ("备注：", "Note: "),
+    "feed_source": ("来源", "Source"),
 }
 
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
