@@ -1,0 +1,339 @@
+"""Feeds: events → Atom, RSS 2.0 and JSON Feed bytes (``build_feeds``), and writing them (``write_feeds``).
+
+One item per (commit, service) group of events, newest first. Every byte depends only on the
+events and the configuration: ids come from event ids, dates from commits, the feed's own
+updated/lastBuildDate from its newest item, and the generator is pinned. The only module that
+imports feedgen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, Iterable
+from urllib.parse import quote, urlsplit
+
+from feedgen.feed import FeedGenerator
+
+from tracker import i18n
+from tracker.fsutil import write_atomic
+from tracker.model import KINDS, Event
+from tracker.render import environment, service_url
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from tracker.config import Config
+
+GENERATOR = "tracker"
+# The `updated` of a feed with no items: a fixed date, so an empty feed is stable bytes too.
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+KIND_SCHEME = "urn:tracker:kind"
+SEVERITY_SCHEME = "urn:tracker:severity"
+# Files under these folders are ours: stale ones are removed by write_feeds.
+OWNED_DIRS = ("providers", "services")
+OWNED_SUFFIXES = (".atom", ".rss", ".json")
+
+# XML 1.0 cannot hold these at all (lxml raises); lone surrogates cannot even be encoded.
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_UNSAFE_NAME = re.compile(r"[^\w.-]")
+_SEVERITY_RANK = {"breaking": 0, "notable": 1, "info": 2}
+_KIND_RANK = {kind: i for i, kind in enumerate(KINDS)}
+_LANG_TAGS = {"zh": "zh-CN", "en": "en"}
+# Kinds whose summary says everything; the others get field label, old → new and change columns.
+_SUMMARY_KINDS = frozenset({
+    "service_added", "service_removed", "service_renamed", "model_added", "model_removed",
+    "model_deprecated", "requirement_added", "requirement_removed"})
+
+
+def clean(value: Any) -> str:
+    """Text safe for XML: characters XML 1.0 forbids are dropped (they come from page text)."""
+    return _ILLEGAL_XML.sub("", str(value))
+
+
+def safe_link(url: str | None) -> str | None:
+    """An http(s) address with a host, or None: javascript:, data: and relative links are dropped."""
+    if not url:
+        return None
+    url = clean(url).strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced '[' in the host
+        return None
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+@dataclass(frozen=True)
+class Item:
+    """One feed item, rendered once and shared by every feed that carries it."""
+
+    guid: str
+    date: datetime
+    service: str
+    service_name: str
+    providers: tuple[str, ...]
+    breaking: bool
+    title: str
+    summary: str
+    html: str
+    link: str
+    categories: tuple[tuple[str, str, str], ...]  # (term, scheme, label)
+
+
+@dataclass(frozen=True)
+class FeedMeta:
+    path: str  # relative to the feeds folder, '/'-separated
+    title: str
+    alternate: str
+
+
+def _event_key(event: Event) -> tuple[Any, ...]:
+    """Most severe first, then a content order that does not depend on input order."""
+    return (_SEVERITY_RANK.get(event.severity, 3), _KIND_RANK.get(event.kind, len(KINDS)),
+            event.model or "", event.tier or "", event.field or "", event.id)
+
+
+def _parse_date(value: str) -> datetime:
+    when = datetime.fromisoformat(value)
+    # The ledger stores offsets; a hand-edited naive date is read as UTC rather than crashing
+    # feedgen, which refuses naive datetimes.
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+
+
+def _rows(events: list[Event], lang: str) -> list[dict[str, Any]]:
+    rows = []
+    for event in events:
+        summary_only = event.kind in _SUMMARY_KINDS
+        if summary_only:
+            what = i18n.summarize(event, lang)
+        else:
+            scope = " ".join(s for s in (event.model, event.tier) if s)
+            what = i18n.text("scope", lang, scope=scope) if scope else ""
+            what += i18n.field_label(event.field, lang)
+        old, new = (i18n.format_value(v, lang, field=event.field, currency=event.currency)
+                    for v in (event.old, event.new))
+        rows.append({
+            "kind": clean(i18n.kind_label(event.kind, lang)),
+            "what": clean(what),
+            "show_values": not summary_only,
+            "old": "" if summary_only else clean(old),
+            "new": "" if summary_only else clean(new),
+            "change": f"{event.change_pct:+.0f}%" if event.change_pct is not None else "",
+            "note": clean(event.note) if event.note else "",
+            "source": safe_link(event.source) or "",
+        })
+    return rows
+
+
+def _item(events: list[Event], config: "Config", lang: str, template: "jinja2.Template",
+          labels: dict[str, str]) -> Item:
+    events = sorted(events, key=_event_key)
+    top = events[0]
+    date = max((_parse_date(e.date) for e in events), key=lambda d: d.timestamp())
+    name = clean(top.service_name or top.service)
+    summary = i18n.summarize(top, lang)
+    if len(events) > 1:
+        summary = i18n.text("feed_more", lang, summary=summary, more=len(events) - 1,
+                            total=len(events))
+    title = i18n.text("feed_title", lang, kind=i18n.kind_label(top.kind, lang), name=name,
+                      summary=summary)
+    categories: dict[tuple[str, str], str] = {}
+    for event in events:
+        categories.setdefault((event.kind, KIND_SCHEME), i18n.kind_label(event.kind, lang))
+    categories[(top.severity, SEVERITY_SCHEME)] = i18n.severity_label(top.severity, lang)
+    ids = "\n".join(sorted(e.id for e in events))
+    return Item(
+        guid="urn:tracker:" + hashlib.sha1(ids.encode("utf-8")).hexdigest(),
+        date=date,
+        service=top.service,
+        service_name=name,
+        providers=tuple(sorted({clean(e.provider) for e in events if e.provider})),
+        breaking=any(e.severity == "breaking" for e in events),
+        title=clean(title),
+        summary=clean(i18n.text("join", lang).join(i18n.summarize(e, lang) for e in events)),
+        html=clean(template.render(rows=_rows(events, lang), labels=labels)),
+        link=clean(service_url(config, quote(clean(top.service), safe=""), lang)),
+        categories=tuple((clean(term), scheme, clean(label))
+                         for (term, scheme), label in categories.items()),
+    )
+
+
+def _file_name(name: str) -> str:
+    """A slug as one file name: no separators, no leading dot (so never '..')."""
+    return _UNSAFE_NAME.sub("-", clean(name)).lstrip(".") or "_"
+
+
+def build_items(events: Iterable[Event], config: "Config") -> list[Item]:
+    """Group events by (commit, service) and render each group once; newest first."""
+    lang = config.feeds.lang
+    template = environment(config).get_template("feed_item.html.j2")  # once, not per item
+    labels = {key: i18n.text(f"feed_{key}", lang)
+              for key in ("kind", "what", "change", "note", "source")}
+    labels["old_new"] = i18n.text("feed_values", lang)  # 'values' would be dict.values in Jinja
+    groups: dict[tuple[str, str], list[Event]] = {}
+    for event in events:
+        groups.setdefault((event.commit, event.service), []).append(event)
+    items = [_item(group, config, lang, template, labels) for group in groups.values()]
+    # The guid breaks ties between items of the same instant, whatever the input order.
+    items.sort(key=lambda item: (-item.date.timestamp(), item.service, item.guid))
+    return items
+
+
+def _new_feed(meta: FeedMeta, config: "Config", items: list[Item]) -> FeedGenerator:
+    fg = FeedGenerator()
+    feed_url = _feed_url(config, meta.path)
+    fg.id(feed_url)
+    fg.title(meta.title)
+    fg.subtitle(meta.title)  # RSS requires a channel description
+    fg.author({"name": clean(_feed_title(config)), "uri": config.site_url.rstrip("/") + "/"})
+    # feedgen uses the last link as RSS <link>: self first, the site last.
+    fg.link(href=feed_url, rel="self")
+    fg.link(href=meta.alternate, rel="alternate")
+    fg.language(_LANG_TAGS.get(config.feeds.lang, config.feeds.lang))
+    fg.generator(GENERATOR)
+    fg.updated(items[0].date if items else EPOCH)  # also lastBuildDate: never "now"
+    return fg
+
+
+def _atom(meta: FeedMeta, config: "Config", items: list[Item]) -> bytes:
+    fg = _new_feed(meta, config, items)
+    for item in items:
+        entry = fg.add_entry(order="append")  # feedgen prepends by default
+        entry.id(item.guid)
+        entry.title(item.title)
+        entry.link(href=item.link, rel="alternate")
+        entry.published(item.date)
+        entry.updated(item.date)
+        # Escaped HTML, never type='CDATA' (invalid Atom that feedparser does not flag).
+        entry.content(item.html, type="html")
+        entry.summary(item.summary)
+        entry.category([{"term": t, "scheme": s, "label": lb} for t, s, lb in item.categories])
+    return bytes(fg.atom_str(pretty=True))
+
+
+def _rss(meta: FeedMeta, config: "Config", items: list[Item]) -> bytes:
+    fg = _new_feed(meta, config, items)
+    for item in items:
+        entry = fg.add_entry(order="append")
+        entry.guid(item.guid, permalink=False)
+        entry.title(item.title)
+        entry.link(href=item.link, rel="alternate")
+        entry.pubDate(item.date)
+        # Only description, so the table is not written twice (description + content:encoded).
+        entry.description(item.html)
+        entry.category([{"term": t, "scheme": s, "label": lb} for t, s, lb in item.categories])
+    return bytes(fg.rss_str(pretty=True))
+
+
+def _json(meta: FeedMeta, config: "Config", items: list[Item]) -> bytes:
+    feed = {
+        "version": JSON_FEED_VERSION,
+        "title": meta.title,
+        "home_page_url": meta.alternate,
+        "feed_url": _feed_url(config, meta.path),
+        "language": _LANG_TAGS.get(config.feeds.lang, config.feeds.lang),
+        "items": [{
+            "id": item.guid,
+            "url": item.link,
+            "title": item.title,
+            "content_html": item.html,
+            "summary": item.summary,
+            "date_published": item.date.isoformat(),
+            "tags": [term for term, _, _ in item.categories],
+        } for item in items],
+    }
+    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _feed_title(config: "Config") -> str:
+    return config.feeds.title_en if config.feeds.lang == "en" else config.feeds.title
+
+
+def _feed_url(config: "Config", path: str) -> str:
+    return "/".join((config.site_url.rstrip("/"), quote(config.feeds.dir.strip("/")),
+                     quote(path)))
+
+
+def _home(config: "Config") -> str:
+    lang = config.feeds.lang
+    return config.site_url.rstrip("/") + ("/" if lang == config.default_lang else f"/{lang}/")
+
+
+def build_feeds(events: list[Event], config: "Config") -> dict[str, bytes]:
+    """Every feed file, keyed by its path under ``config.feeds.dir``.
+
+    atom.xml, rss.xml and feed.json hold everything; breaking.atom / breaking.rss the items with
+    a breaking event; providers/<provider>.atom and services/<service>.atom one per provider and
+    service that has events.
+    """
+    items = build_items(events, config)
+    cap = max(config.feeds.max_items, 0)
+    title = clean(_feed_title(config))
+    lang = config.feeds.lang
+    home = _home(config)
+    out: dict[str, bytes] = {}
+
+    everything = items[:cap]
+    for path, render in (("atom.xml", _atom), ("rss.xml", _rss), ("feed.json", _json)):
+        out[path] = render(FeedMeta(path, title, home), config, everything)
+
+    breaking = [item for item in items if item.breaking][:cap]
+    breaking_title = f"{title} · {i18n.severity_label('breaking', lang)}"
+    for path, render in (("breaking.atom", _atom), ("breaking.rss", _rss)):
+        out[path] = render(FeedMeta(path, breaking_title, home), config, breaking)
+
+    by_provider: dict[str, list[Item]] = {}
+    by_service: dict[str, list[Item]] = {}
+    for item in items:  # newest first, so each list stays sorted
+        for provider in item.providers:
+            by_provider.setdefault(provider, []).append(item)
+        by_service.setdefault(item.service, []).append(item)
+    for provider, group in sorted(by_provider.items()):
+        path = f"providers/{_file_name(provider)}.atom"
+        out[path] = _atom(FeedMeta(path, f"{title} · {provider}", home), config, group[:cap])
+    for service, group in sorted(by_service.items()):
+        path = f"services/{_file_name(service)}.atom"
+        meta = FeedMeta(path, f"{title} · {group[0].service_name}", group[0].link)
+        out[path] = _atom(meta, config, group[:cap])
+    return out
+
+
+def write_feeds(config: "Config", feeds: dict[str, bytes], dry_run: bool = False) -> list[Path]:
+    """Write ``feeds`` under ``config.root / config.feeds.dir``; remove our stale feeds.
+
+    Only *.atom, *.rss and *.json files under providers/ and services/ are ours to remove (a
+    service or provider with no events left). Returns the paths that changed (or would, with
+    ``dry_run``), sorted; unchanged files are not touched.
+    """
+    base = Path(config.root) / config.feeds.dir
+    changed: list[Path] = []
+    for rel in sorted(feeds):
+        parts = PurePosixPath(rel)
+        if parts.is_absolute() or ".." in parts.parts:
+            raise ValueError(f"feed path {rel!r} leaves the feeds folder")
+        target = base.joinpath(*parts.parts)
+        if dry_run:
+            try:
+                same = target.read_bytes() == feeds[rel]
+            except OSError:
+                same = False
+            if not same:
+                changed.append(target)
+        elif write_atomic(target, feeds[rel]):
+            changed.append(target)
+    for folder in OWNED_DIRS:
+        directory = base / folder
+        if not directory.is_dir():
+            continue
+        for path in sorted(directory.iterdir()):
+            rel = f"{folder}/{path.name}"
+            if path.is_file() and path.suffix in OWNED_SUFFIXES and rel not in feeds:
+                if not dry_run:
+                    path.unlink()
+                changed.append(path)
+    return sorted(changed)
