@@ -127,7 +127,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     "feed_note": ("备注：", "Note: "),
     "feed_source": ("来源", "Source"),
     # digest (render/digest.py); "{s}" is the English plural ending, unused in Chinese
-    "digest_subject": ("{title} {key}：{summary}", "{title} {key}: {summary}"),
+    "digest_subject": ("{title} {period}：{summary}", "{title} {period}: {summary}"),
     "digest_none": ("无重大变化", "no changes"),
     "digest_sep": ("、", ", "),
     "digest_total": ("{n} 项更新", "{n} change{s}"),
