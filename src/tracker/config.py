@@ -42,22 +42,24 @@ class RecordSource:
     """A tree of keyed records (models.dev, LiteLLM, …): see README, 'Tracking records'."""
 
     name: str = field(default="", metadata={"doc": "A label for messages."})
-    files: list[str] = field(default_factory=list, metadata={"doc": "Globs of record files."})
+    files: list[str] = field(default_factory=list, metadata={
+        "doc": "Globs of record files ('*' stays in one folder, '**' crosses folders)."})
     layout: str = field(default="file", metadata={"doc": "'file': one record per file; "
                                                           "'map': one file maps id → record."})
     id_from: str = field(default="path", metadata={"doc": "'path' (the file's path, see id_pattern)"
-                                                           " or 'key' (the map key)."})
+                                                           ", 'key' (the map key), or a dotted "
+                                                           "field holding the id."})
     id_pattern: str | None = field(default=None, metadata={
-        "doc": "Regex on the path with named groups 'service' and 'id'."})
+        "doc": "Regex on the path with named groups 'service' and 'id' (either optional)."})
     service_field: str | None = field(default=None, metadata={
-        "doc": "Dotted field holding the service (provider) id."})
+        "doc": "Dotted field holding the service (provider) id; else the path's 'service'."})
     service_name_file: str | None = field(default=None, metadata={
         "doc": "Per-service file giving its display name, '{service}' substituted."})
     service_name_field: str = field(default="name", metadata={
         "doc": "Field of that file holding the name."})
     fields: dict[str, str] = field(default_factory=dict, metadata={
         "doc": "Normalized field → dotted record field: context, max_output, input_price, "
-               "output_price, deprecated, shutdown_date, and any limits key."})
+               "output_price, deprecated, shutdown_date. Other fields are ignored."})
     price_scale: str = field(default="per_million", metadata={
         "doc": "'per_million' or 'per_token': how the record states prices."})
     currency: str = field(default="USD", metadata={"doc": "Currency of the prices."})
@@ -67,6 +69,48 @@ class RecordSource:
         "doc": "Map keys that are not records (sample_spec)."})
     filter: dict[str, list[str]] = field(default_factory=dict, metadata={
         "doc": "Dotted field → allowed values; other records are ignored."})
+
+
+RECORD_FIELDS = ("context", "max_output", "input_price", "output_price", "deprecated",
+                 "shutdown_date")
+
+
+def _check_record_source(key: str, source: RecordSource) -> None:
+    """Reject a record source that could not say which service and model a record is."""
+    import re
+
+    def bad(message: str, hint: str) -> TrackerError:
+        return TrackerError(f"'{key}.{message}", path=CONFIG_FILE, hint=hint)
+
+    if source.layout not in ("file", "map"):
+        raise bad("layout' must be 'file' or 'map'", "file: one record per file")
+    if source.price_scale not in ("per_million", "per_token"):
+        raise bad("price_scale' must be 'per_million' or 'per_token'", "per_token for LiteLLM")
+    if not source.files:
+        raise bad("files' is empty", "list the globs of the record files")
+    groups: dict[str, int] = {}
+    if source.id_pattern is not None:
+        try:
+            groups = re.compile(source.id_pattern).groupindex  # type: ignore[assignment]
+        except re.error as exc:
+            raise bad(f"id_pattern' is not a valid regex: {exc}", "see Python's re syntax")
+    if source.id_from == "key" and source.layout != "map":
+        raise bad("id_from' is 'key' but the layout is 'file'", "use layout: map")
+    if source.layout == "map" and source.id_from == "path":
+        raise bad("id_from' is 'path' but one file holds many records", "use id_from: key")
+    if source.id_from == "path" and "id" not in groups:
+        raise bad("id_from' is 'path' but id_pattern has no (?P<id>…) group",
+                  "e.g. id_pattern: '^providers/(?P<service>[^/]+)/models/(?P<id>.+)\\.toml$'")
+    if not source.service_field and "service" not in groups:
+        raise bad("service' cannot be found", "set service_field, or give id_pattern a "
+                  "(?P<service>…) group")
+    if source.service_name_file and "{service}" not in source.service_name_file:
+        raise bad("service_name_file' has no {service} placeholder",
+                  "e.g. providers/{service}/provider.toml")
+    unknown = sorted(set(source.fields) - set(RECORD_FIELDS))
+    if unknown:
+        raise bad(f"fields' maps unknown names: {', '.join(unknown)}",
+                  "known: " + ", ".join(RECORD_FIELDS))
 
 
 @dataclass
@@ -182,11 +226,7 @@ def load_config(root: Path) -> Config:
                            hint="write site_url: https://your.site")
     config.site_url = config.site_url.rstrip("/")
     for i, source in enumerate(config.records):
-        if source.layout not in ("file", "map"):
-            raise TrackerError(f"'records[{i}].layout' must be 'file' or 'map'", path=CONFIG_FILE)
-        if source.price_scale not in ("per_million", "per_token"):
-            raise TrackerError(f"'records[{i}].price_scale' must be 'per_million' or "
-                               "'per_token'", path=CONFIG_FILE)
+        _check_record_source(f"records[{i}]", source)
     if config.templates_dir and not (root / config.templates_dir).is_dir():
         raise TrackerError(f"'templates_dir' names {config.templates_dir!r}, which is not a "
                            "folder", path=CONFIG_FILE, hint="create it or remove the key")

@@ -1,0 +1,188 @@
+"""Record-tree sources: models.dev (one TOML per model) and LiteLLM (one JSON map) layouts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tracker.config import RecordSource, load_config
+from tracker.errors import ParseError, TrackerError
+from tracker.model import Model
+from tracker.sources.records import matches, parse_records
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "configs"
+
+
+def example_source(name: str, tmp_path: Path) -> RecordSource:
+    shutil.copy(EXAMPLES / name, tmp_path / "tracker.yaml")
+    return load_config(tmp_path).records[0]
+
+
+@pytest.fixture
+def models_dev(tmp_path: Path) -> RecordSource:
+    return example_source("models-dev.yaml", tmp_path)
+
+
+@pytest.fixture
+def litellm(tmp_path: Path) -> RecordSource:
+    return example_source("litellm.yaml", tmp_path)
+
+
+GPT_OSS = b"""name = "GPT OSS 120B"
+release_date = "2025-08-05"
+last_updated = "2025-08-05"
+knowledge = "2024-06"
+
+[cost]
+input = 0.15
+output = 0.75
+cache_read = 0.075
+
+[limit]
+context = 131072
+output = 32768
+"""
+
+
+def test_example_configs_load(tmp_path: Path) -> None:
+    for name in ("models-dev.yaml", "litellm.yaml"):
+        shutil.copy(EXAMPLES / name, tmp_path / "tracker.yaml")
+        config = load_config(tmp_path)
+        assert config.pages == [] and config.data == []
+        assert len(config.records) == 1 and config.records[0].files
+
+
+def test_models_dev_paths(models_dev: RecordSource) -> None:
+    assert matches(models_dev, "providers/groq/provider.toml")
+    assert matches(models_dev, "providers/groq/models/llama-3.1-8b.toml")
+    assert matches(models_dev, "providers/groq/models/openai/gpt-oss-120b.toml")
+    assert not matches(models_dev, "providers/groq/logo.svg")
+    assert not matches(models_dev, "README.md")
+    assert not matches(models_dev, "packages/web/providers/groq/models/a.toml")
+
+
+def test_models_dev_nested_id(models_dev: RecordSource) -> None:
+    path = "providers/groq/models/openai/gpt-oss-120b.toml"
+    [service] = parse_records(models_dev, GPT_OSS, path)
+    assert service.id == "groq" and service.path == path and service.name is None
+    assert service.models == {"openai/gpt-oss-120b": Model(
+        context=131072, max_output=32768, input_price=0.15, output_price=0.75, currency="USD")}
+    assert isinstance(service.models["openai/gpt-oss-120b"].input_price, float)
+
+
+def test_models_dev_provider_name(models_dev: RecordSource) -> None:
+    raw = b'name = "Groq"\nenv = ["GROQ_API_KEY"]\nnpm = "@ai-sdk/groq"\n'
+    [service] = parse_records(models_dev, raw, "providers/groq/provider.toml")
+    assert (service.id, service.name, service.models) == ("groq", "Groq", {})
+
+
+def test_models_dev_deprecated_and_partial_prices(models_dev: RecordSource) -> None:
+    raw = b'name = "Old"\nstatus = "deprecated"\n[cost]\ninput = 3\n[limit]\ncontext = 8192\n'
+    [service] = parse_records(models_dev, raw, "providers/acme/models/old.toml")
+    model = service.models["old"]
+    assert model.deprecated is True and model.input_price == 3.0
+    assert model.output_price is None and model.max_output is None  # absent, not 0
+    beta = raw.replace(b"deprecated", b"beta")
+    assert parse_records(models_dev, beta, "providers/acme/models/old.toml")[0] \
+        .models["old"].deprecated is None
+
+
+def test_models_dev_noise_fields_ignored(models_dev: RecordSource) -> None:
+    path = "providers/groq/models/openai/gpt-oss-120b.toml"
+    touched = GPT_OSS.replace(b'last_updated = "2025-08-05"', b'last_updated = "2025-11-01"')
+    touched = touched.replace(b"cache_read = 0.075", b"cache_read = 0.05")
+    assert parse_records(models_dev, touched, path) == parse_records(models_dev, GPT_OSS, path)
+
+
+LITELLM = {
+    "sample_spec": {"max_tokens": "LEGACY", "input_cost_per_token": 0.0,
+                    "litellm_provider": "one of https://docs.litellm.ai/docs/providers",
+                    "mode": "one of chat, embedding, ..."},
+    "gpt-4o": {"max_tokens": 16384, "max_input_tokens": 128000, "max_output_tokens": 16384,
+               "input_cost_per_token": 2.5e-06, "output_cost_per_token": 1e-05,
+               "litellm_provider": "openai", "mode": "chat"},
+    "gpt-3.5-turbo-0301": {"max_input_tokens": 4097, "max_output_tokens": 4096,
+                           "input_cost_per_token": 1.5e-06, "output_cost_per_token": 2e-06,
+                           "litellm_provider": "openai", "mode": "chat",
+                           "deprecation_date": "2024-06-13"},
+    "groq/llama3-8b-8192": {"max_input_tokens": 8192, "max_output_tokens": 8192,
+                            "input_cost_per_token": 5e-08, "output_cost_per_token": 8e-08,
+                            "litellm_provider": "groq", "mode": "chat"},
+    "text-embedding-3-small": {"max_input_tokens": 8191, "input_cost_per_token": 2e-08,
+                               "litellm_provider": "openai", "mode": "embedding"},
+}
+
+
+def test_litellm_map(litellm: RecordSource) -> None:
+    path = "model_prices_and_context_window.json"
+    assert matches(litellm, path) and not matches(litellm, "litellm/" + path)
+    services = {s.id: s for s in parse_records(litellm, json.dumps(LITELLM).encode(), path)}
+    assert set(services) == {"openai", "groq"}  # sample_spec is not a service or a model
+    openai = services["openai"]
+    assert set(openai.models) == {"gpt-4o", "gpt-3.5-turbo-0301", "text-embedding-3-small"}
+    assert openai.models["gpt-4o"] == Model(context=128000, max_output=16384, input_price=2.5,
+                                            output_price=10.0, currency="USD")
+    assert services["groq"].models["groq/llama3-8b-8192"].input_price == 0.05  # not 0.049999…
+    assert services["groq"].models["groq/llama3-8b-8192"].output_price == 0.08
+    old = openai.models["gpt-3.5-turbo-0301"]
+    assert old.shutdown_date == "2024-06-13" and old.deprecated is None
+    embedding = openai.models["text-embedding-3-small"]
+    assert embedding.output_price is None and embedding.max_output is None
+
+
+def test_litellm_filter_and_string_values(tmp_path: Path) -> None:
+    source = RecordSource(files=["prices.yaml"], layout="map", id_from="key",
+                          service_field="provider", fields={"context": "ctx",
+                                                            "input_price": "in"},
+                          filter={"mode": ["chat"]})
+    raw = (b"a: {provider: p, mode: chat, ctx: 128K, in: '0.5'}\n"
+           b"b: {provider: p, mode: embedding, ctx: 8192}\n"
+           b"c: {mode: chat, ctx: 1}\n")  # no provider: belongs to no service
+    [service] = parse_records(source, raw, "prices.yaml")
+    assert service.models == {"a": Model(context=131072, input_price=0.5, currency="USD")}
+
+
+@pytest.mark.parametrize(("path", "raw", "line"), [
+    ("providers/acme/models/x.toml", b'name = "x"\n[cost]\ninput = \n', 3),
+    ("model_prices_and_context_window.json", b'{\n  "a": {,}\n}', 2),
+    ("prices.yaml", b"a: [1, 2\nb: 3\n", None),
+])
+def test_bad_files_raise_parse_error(path: str, raw: bytes, line: int | None) -> None:
+    source = RecordSource(files=["**"], layout="map", id_from="key",
+                          id_pattern=r"^providers/(?P<service>[^/]+)/models/(?P<id>.+)\.toml$",
+                          service_field="provider")
+    if path.endswith(".toml"):
+        source.layout, source.id_from = "file", "path"
+    with pytest.raises(ParseError) as caught:
+        parse_records(source, raw, path)
+    assert caught.value.path == path
+    if line is not None:
+        assert caught.value.line == line
+    else:
+        assert caught.value.line is not None
+
+
+def test_wrong_shapes_raise_parse_error(litellm: RecordSource,
+                                        models_dev: RecordSource) -> None:
+    with pytest.raises(ParseError, match="map of records"):
+        parse_records(litellm, b"[1, 2]", "model_prices_and_context_window.json")
+    with pytest.raises(ParseError, match="UTF-8"):
+        parse_records(models_dev, b'name = "\xff"', "providers/a/models/b.toml")
+
+
+@pytest.mark.parametrize(("yaml_text", "message"), [
+    ("records: [{files: [a.json], layout: map, id_from: path}]", "one file holds many"),
+    ("records: [{files: [a.toml], id_from: key}]", "layout is 'file'"),
+    ("records: [{files: [a/*.toml], id_pattern: '(?P<id>.+)'}]", "service' cannot be found"),
+    ("records: [{files: [a/*.toml], id_pattern: '(?P<id'}]", "not a valid regex"),
+    ("records: [{files: [a.json], layout: map, id_from: key, service_field: p, "
+     "fields: {price: x}}]", "unknown names: price"),
+    ("records: [{files: [], layout: map, id_from: key, service_field: p}]", "files' is empty"),
+])
+def test_bad_record_config(tmp_path: Path, yaml_text: str, message: str) -> None:
+    (tmp_path / "tracker.yaml").write_text(yaml_text)
+    with pytest.raises(TrackerError, match=message):
+        load_config(tmp_path)
