@@ -1,0 +1,251 @@
+"""Sending the digest: SMTP settings from the environment, the MIME message, the SMTP session.
+
+``run_digest`` is what ``tracker digest`` calls: build, write the files, then send unless the week
+was already sent or is empty. It takes the already-sent keys as a plain set and reports
+``sent=True`` so the caller (the ledger) records the key only after a delivery that happened.
+
+The SMTP password is kept out of every repr, message and exception text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import smtplib
+import socket
+import ssl
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from tracker.errors import TrackerError
+from tracker.render.digest import Digest, Period, build_digest, digest_title, write_digest
+
+if TYPE_CHECKING:
+    from tracker.config import Config
+    from tracker.model import Event
+
+ENV_PREFIX = "TRACKER_SMTP_"
+SECURITIES = ("starttls", "ssl", "none")
+DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+DEFAULT_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where and as whom to send; ``password`` is left out of repr and never echoed."""
+
+    host: str
+    sender: str
+    recipients: tuple[str, ...]
+    port: int = 587
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    security: str = "starttls"
+    timeout: float = DEFAULT_TIMEOUT
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> "SmtpSettings":
+        """TRACKER_SMTP_HOST, _PORT, _USER, _PASSWORD, _FROM, _TO (comma-separated), _SECURITY."""
+        def get(name: str) -> str:
+            return (environ.get(ENV_PREFIX + name) or "").strip()
+
+        for name in ("HOST", "FROM", "TO"):
+            if not get(name):
+                raise TrackerError(f"{ENV_PREFIX}{name} is not set",
+                                   hint=f"set {ENV_PREFIX}{name} to send the digest (in CI: "
+                                        "from a repository secret)")
+        security = get("SECURITY").lower() or "starttls"
+        if security not in SECURITIES:
+            raise TrackerError(f"{ENV_PREFIX}SECURITY is {security!r}",
+                               hint="use starttls (port 587), ssl (port 465) or none")
+        port_text = get("PORT")
+        try:
+            port = int(port_text) if port_text else DEFAULT_PORTS[security]
+        except ValueError:
+            raise TrackerError(f"{ENV_PREFIX}PORT is not a port number: {port_text!r}",
+                               hint="for example 587") from None
+        if not 0 < port < 65536:
+            raise TrackerError(f"{ENV_PREFIX}PORT {port} is out of range", hint="1 to 65535")
+        recipients = tuple(a.strip() for a in get("TO").split(",") if a.strip())
+        if not recipients:
+            raise TrackerError(f"{ENV_PREFIX}TO names no address",
+                               hint="a comma-separated list of addresses")
+        return cls(host=get("HOST"), sender=get("FROM"), recipients=recipients, port=port,
+                   user=get("USER") or None,
+                   # a password may legitimately have surrounding spaces: not stripped
+                   password=environ.get(ENV_PREFIX + "PASSWORD") or None,
+                   security=security)
+
+    def scrub(self, message: str) -> str:
+        """``message`` with the password (should a server echo it) masked."""
+        if self.password:
+            message = message.replace(self.password, "***")
+        return message
+
+
+def _unsubscribe_headers(address: str) -> dict[str, str]:
+    scheme = urlsplit(address).scheme.lower()
+    if scheme == "mailto":
+        return {"List-Unsubscribe": f"<{address}>"}
+    if scheme == "https":
+        # RFC 8058 one-click: mail clients POST to the https address
+        return {"List-Unsubscribe": f"<{address}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    raise TrackerError(f"digest.unsubscribe must be a mailto: or https: address, not {address!r}",
+                       path="tracker.yaml", hint="for example mailto:digest-unsubscribe@your.site")
+
+
+def message_date(period: Period) -> datetime:
+    """The Date of a digest: the end of its period, 00:00 UTC, so the .eml bytes are reproducible."""
+    return datetime.combine(period.end, time(0, 0), tzinfo=timezone.utc)
+
+
+def message_id(digest: Digest) -> str:
+    """``<digest-2025-W46.zh@example.org>``: stable, so a re-send is recognised as the same mail."""
+    host = urlsplit(digest.site_url).hostname or "tracker"
+    # '..' (since..until keys) is not allowed in a msg-id's dot-atom
+    left = f"digest-{digest.key}.{digest.lang}".replace("..", "--")
+    return f"<{left}@{host}>"
+
+
+def build_message(digest: Digest, sender: str, recipients: Sequence[str],
+                  unsubscribe: str | None = None) -> EmailMessage:
+    """multipart/alternative, text/plain first then text/html, UTF-8, deterministic headers."""
+    msg = EmailMessage()
+    msg["Subject"] = digest.subject
+    msg["From"] = sender
+    msg["To"] = ", ".join(recipients) if recipients else "undisclosed-recipients:;"
+    msg["Date"] = format_datetime(message_date(digest.period))
+    msg["Message-ID"] = message_id(digest)
+    msg["Auto-Submitted"] = "auto-generated"
+    if unsubscribe:
+        for name, value in _unsubscribe_headers(unsubscribe).items():
+            msg[name] = value
+    # quoted-printable keeps every line 7-bit and short whatever the server supports
+    msg.set_content(digest.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(digest.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    # The boundary would otherwise be random; one derived from the content keeps the .eml
+    # reproducible, and "=_" can never occur in quoted-printable text.
+    digest_hash = hashlib.sha256((digest.text + digest.html).encode("utf-8")).hexdigest()[:32]
+    msg.set_boundary(f"=_tracker_{digest_hash}")
+    # after set_content, which clears every Content-* header
+    msg["Content-Language"] = "en" if digest.lang == "en" else "zh-CN"
+    return msg
+
+
+def send_message(msg: EmailMessage, settings: SmtpSettings) -> dict[str, tuple[int, bytes]]:
+    """Deliver over SMTP; returns the recipients the server refused (the others got it).
+
+    Every failure — connection refused, timeout, TLS, login, all recipients refused — is a
+    TrackerError saying which server and what to check, never carrying the password.
+    """
+    where = f"{settings.host}:{settings.port}"
+    context = ssl.create_default_context()
+    try:
+        smtp: smtplib.SMTP
+        if settings.security == "ssl":
+            smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
+                                    context=context)
+        else:
+            smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+        with smtp:
+            if settings.security == "starttls":
+                smtp.starttls(context=context)
+            if settings.user:
+                smtp.login(settings.user, settings.password or "")
+            return smtp.send_message(msg, from_addr=settings.sender,
+                                     to_addrs=list(settings.recipients))
+    except smtplib.SMTPAuthenticationError as exc:
+        raise _failure(settings, f"{where} refused the login of {settings.user!r}: "
+                       f"{_reply(exc.smtp_code, exc.smtp_error)}",
+                       "check TRACKER_SMTP_USER and TRACKER_SMTP_PASSWORD") from None
+    except smtplib.SMTPNotSupportedError as exc:
+        hint = ("set TRACKER_SMTP_SECURITY=ssl for implicit TLS (port 465), or check the port"
+                if settings.security == "starttls" else "check the server's requirements")
+        raise _failure(settings, f"{where} does not support this: {exc}", hint) from None
+    except smtplib.SMTPRecipientsRefused as exc:
+        refused = ", ".join(sorted(exc.recipients))
+        raise _failure(settings, f"{where} refused every recipient: {refused}",
+                       "check TRACKER_SMTP_TO") from None
+    except smtplib.SMTPSenderRefused as exc:
+        raise _failure(settings, f"{where} refused the sender {exc.sender!r}: "
+                       f"{_reply(exc.smtp_code, exc.smtp_error)}",
+                       "check TRACKER_SMTP_FROM; many servers only accept their user's address"
+                       ) from None
+    except smtplib.SMTPResponseException as exc:
+        raise _failure(settings, f"{where} answered {_reply(exc.smtp_code, exc.smtp_error)}",
+                       "check the SMTP settings") from None
+    except ssl.SSLError as exc:
+        raise _failure(settings, f"TLS with {where} failed: {exc.reason or exc}",
+                       "with port 465 use TRACKER_SMTP_SECURITY=ssl, with 587 starttls") from None
+    except (socket.timeout, TimeoutError):
+        raise _failure(settings, f"{where} did not answer within {settings.timeout:g} s",
+                       "check TRACKER_SMTP_HOST and TRACKER_SMTP_PORT") from None
+    except (smtplib.SMTPException, OSError) as exc:
+        raise _failure(settings, f"could not send through {where}: {exc}",
+                       "check TRACKER_SMTP_HOST and TRACKER_SMTP_PORT") from None
+
+
+def _reply(code: int, error: bytes | str) -> str:
+    text = error.decode("utf-8", "replace") if isinstance(error, bytes) else str(error)
+    return f"{code} {text}".strip()
+
+
+def _failure(settings: SmtpSettings, message: str, hint: str) -> TrackerError:
+    return TrackerError(settings.scrub(message), hint=hint)
+
+
+@dataclass(frozen=True)
+class DigestOutcome:
+    """What ``run_digest`` did: files written, whether a mail went out, and why not."""
+
+    digest: Digest
+    paths: list[Path]
+    sent: bool
+    skipped_reason: str | None = None
+    refused: tuple[str, ...] = ()  # recipients the server refused while accepting others
+
+
+def run_digest(events: "list[Event]", config: "Config", period: Period, lang: str,
+               out_dir: Path | None, send: bool, already_sent: set[str], force: bool = False,
+               send_empty: bool = False,
+               environ: Mapping[str, str] = os.environ) -> DigestOutcome:
+    """Build the digest, write it when ``out_dir`` is given, send it when asked and due.
+
+    The SMTP settings are read before anything is written, so a missing variable stops the run
+    cleanly; a failure while sending propagates after the files are written. The caller records
+    ``digest.key`` as sent only when ``sent`` is True.
+    """
+    digest = build_digest(events, config, period, lang)
+    settings: SmtpSettings | None = None
+    if send:
+        settings = SmtpSettings.from_env(environ)
+    elif environ.get(ENV_PREFIX + "HOST"):
+        # not sending, but the .eml should show the real addresses when they are configured
+        try:
+            settings = SmtpSettings.from_env(environ)
+        except TrackerError:
+            settings = None
+    host = urlsplit(config.site_url).hostname or "localhost"
+    sender = settings.sender if settings else f"{digest_title(config, lang)} <digest@{host}>"
+    recipients = settings.recipients if settings else ()
+    message = build_message(digest, sender, recipients, config.digest.unsubscribe)
+
+    paths = write_digest(digest, message, out_dir) if out_dir is not None else []
+    if not send or settings is None:
+        return DigestOutcome(digest, paths, False, "sending was not requested")
+    if digest.key in already_sent and not force:
+        return DigestOutcome(digest, paths, False,
+                             f"{digest.key} was already sent (force to send it again)")
+    if digest.empty and not send_empty:
+        return DigestOutcome(digest, paths, False,
+                             f"no changes in {digest.key}; nothing sent (send_empty to send anyway)")
+    refused = send_message(message, settings)
+    return DigestOutcome(digest, paths, True, None, tuple(sorted(refused)))
+

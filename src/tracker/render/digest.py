@@ -1,0 +1,270 @@
+"""The weekly digest: events of one period → subject, plain text and HTML (build), and files (write).
+
+A period is an ISO week (``2025-W46``: Monday to the next Monday, end exclusive) or an inclusive
+``since..until`` range of days. An event belongs to the period whose days hold the calendar day of
+its own date *in its own offset*: a commit made on Monday 00:30 +08:00 counts in that Monday's week,
+as its author saw it, and the result never depends on the machine's time zone.
+
+Building returns text only; ``write_digest`` is the one function here that touches the disk.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tracker import i18n
+from tracker.errors import TrackerError
+from tracker.fsutil import write_atomic
+from tracker.model import KINDS, Event
+from tracker.render import environment, service_url
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+    from tracker.config import Config
+
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+# The kinds a subscriber most wants in the subject line, most telling first; at most
+# SUBJECT_KINDS_MAX of them are named so the subject stays readable in a mail client.
+SUBJECT_KINDS = (
+    "service_removed",
+    "quota_cut",
+    "model_removed",
+    "model_deprecated",
+    "price_increase",
+    "requirement_added",
+    "service_added",
+    "model_added",
+    "price_decrease",
+    "quota_raised",
+)
+SUBJECT_KINDS_MAX = 3
+
+SECTION_NEW = ("service_added", "model_added")
+SECTION_PRICES = ("price_increase", "price_decrease", "price_added", "price_removed")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days ``start`` (inclusive) to ``end`` (exclusive); ``key`` names the digest and its files."""
+
+    start: date
+    end: date
+    key: str
+    week: tuple[int, int] | None = None  # (ISO year, ISO week) when the period is a week
+
+    def contains(self, when: str) -> bool:
+        """Whether an event date (ISO 8601 with offset) falls on one of the period's days."""
+        return self.start <= datetime.fromisoformat(when).date() < self.end
+
+    @classmethod
+    def iso_week(cls, label: str) -> "Period":
+        start, end = parse_week(label)
+        year, week, _ = start.isocalendar()
+        return cls(start, end, f"{year}-W{week:02d}", (year, week))
+
+    @classmethod
+    def between(cls, since: date, until: date) -> "Period":
+        """The days from ``since`` through ``until``, both included."""
+        if until < since:
+            raise TrackerError(f"the period ends ({until}) before it starts ({since})",
+                               hint="give --since before --until")
+        return cls(since, until + timedelta(days=1), f"{since.isoformat()}..{until.isoformat()}")
+
+
+def parse_week(label: str) -> tuple[date, date]:
+    """``"2025-W46"`` → (Monday 2025-11-10, Monday 2025-11-17): the end is exclusive."""
+    match = _WEEK.match(label.strip())
+    if not match:
+        raise TrackerError(f"not an ISO week: {label!r}", hint="write it as YYYY-Www, e.g. 2025-W46")
+    year, week = int(match.group(1)), int(match.group(2))
+    try:
+        start = date.fromisocalendar(year, week, 1)
+    except ValueError:
+        # week 00, week 54, or week 53 of a year that has only 52
+        raise TrackerError(f"{year} has no ISO week {week}: {label!r}",
+                           hint="ISO weeks run from W01 to W52 or W53") from None
+    return start, start + timedelta(days=7)
+
+
+def default_week(today: date) -> Period:
+    """The last complete ISO week before ``today`` (on a Monday: the week that just ended)."""
+    monday = today - timedelta(days=today.weekday())
+    year, week, _ = (monday - timedelta(days=7)).isocalendar()
+    return Period.iso_week(f"{year}-W{week:02d}")
+
+
+def _parse_day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise TrackerError(f"{option} {value!r} is not a date",
+                           hint="write it as YYYY-MM-DD") from None
+
+
+def period_from_options(week: str | None, since: str | None, until: str | None,
+                        today: date) -> Period:
+    """The period the CLI options name: a week, a since/until range, or the last complete week."""
+    if week and (since or until):
+        raise TrackerError("give either --week or --since/--until, not both")
+    if week:
+        return Period.iso_week(week)
+    if since or until:
+        start = _parse_day(since, "--since") if since else None
+        end = _parse_day(until, "--until") if until else today - timedelta(days=1)
+        if start is None:
+            raise TrackerError("--until needs --since", hint="add --since YYYY-MM-DD")
+        return Period.between(start, end)
+    return default_week(today)
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One rendered digest: what the mail and the files are made of."""
+
+    key: str
+    lang: str
+    period: Period
+    subject: str
+    text: str
+    html: str
+    counts: dict[str, int]  # events per kind, in KINDS order; kinds with none left out
+    events: tuple[Event, ...] = field(repr=False)
+    site_url: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not self.events
+
+    @property
+    def total(self) -> int:
+        return len(self.events)
+
+
+def digest_title(config: "Config", lang: str) -> str:
+    """The digest's name in ``lang``, from tracker.yaml (digest.title / digest.title_en)."""
+    return config.digest.title_en if lang == "en" else config.digest.title
+
+
+def _plural(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
+def subject_summary(counts: dict[str, int], lang: str) -> str:
+    """'3 项配额削减、5 个新模型' / '3 quota cuts, 5 new models'; 'no changes' when empty."""
+    total = sum(counts.values())
+    if not total:
+        return i18n.text("digest_none", lang)
+    parts = [i18n.text(f"digest_count_{kind}", lang, n=counts[kind], s=_plural(counts[kind]))
+             for kind in SUBJECT_KINDS if counts.get(kind)][:SUBJECT_KINDS_MAX]
+    if not parts:
+        # only quieter kinds (info changes, limits added…): say how many, not which
+        return i18n.text("digest_total", lang, n=total, s=_plural(total))
+    return i18n.text("digest_sep", lang).join(parts)
+
+
+def _section(event: Event) -> str:
+    if event.severity == "breaking":
+        return "breaking"
+    if event.kind in SECTION_NEW:
+        return "new"
+    if event.kind in SECTION_PRICES:
+        return "prices"
+    return "other"
+
+
+def _order(event: Event) -> tuple[Any, ...]:
+    # Grouped by service so one provider's changes read together, then oldest first; the id
+    # breaks the last ties so the output never depends on the order the ledger returned.
+    name = event.service_name or event.service
+    return (name.casefold(), event.service, datetime.fromisoformat(event.date),
+            event.model or "", KINDS.index(event.kind) if event.kind in KINDS else len(KINDS),
+            event.id)
+
+
+def _item(event: Event, config: "Config", lang: str) -> dict[str, Any]:
+    source = event.source if event.source and event.source.startswith(
+        ("https://", "http://")) else None
+    return {
+        "service": event.service,
+        "service_name": event.service_name or event.service,
+        "kind": event.kind,
+        "kind_label": i18n.kind_label(event.kind, lang),
+        "severity": event.severity,
+        "summary": i18n.summarize(event, lang),
+        "url": service_url(config, event.service, lang),
+        "note": event.note,
+        "source": source,
+    }
+
+
+def build_digest(events: list[Event], config: "Config", period: Period, lang: str) -> Digest:
+    """The digest of the events falling in ``period``, from digest.txt.j2 and digest.html.j2."""
+    chosen = sorted((e for e in events if period.contains(e.date)), key=_order)
+    by_kind = Counter(e.kind for e in chosen)
+    counts = {kind: by_kind[kind] for kind in KINDS if by_kind[kind]}
+    counts.update({kind: n for kind, n in sorted(by_kind.items()) if kind not in KINDS})
+
+    title = digest_title(config, lang)
+    subject = i18n.text("digest_subject", lang, title=title, period=period.key,
+                        summary=subject_summary(counts, lang))
+    services = len({e.service for e in chosen})
+    breaking = sum(1 for e in chosen if e.severity == "breaking")
+    if chosen:
+        headline = i18n.text("digest_headline", lang, n=len(chosen), s=_plural(len(chosen)),
+                             services=services, services_s=_plural(services), breaking=breaking)
+    else:
+        headline = i18n.text("digest_headline_empty", lang)
+
+    sections = []
+    for name in ("breaking", "new", "prices", "other"):
+        items = [_item(e, config, lang) for e in chosen if _section(e) == name]
+        if items:
+            sections.append({"name": name, "heading": i18n.text(f"digest_section_{name}", lang),
+                             "entries": items})
+
+    last_day = period.end - timedelta(days=1)
+    context = {
+        "lang": lang,
+        "html_lang": "en" if lang == "en" else "zh-CN",
+        "title": title,
+        "subject": subject,
+        "key": period.key,
+        "week_label": (i18n.text("week", lang, year=period.week[0], week=period.week[1])
+                       if period.week else period.key),
+        "period_label": i18n.text("digest_period", lang, start=period.start.isoformat(),
+                                  end=last_day.isoformat()),
+        "headline": headline,
+        "total": len(chosen),
+        "breaking": breaking,
+        "counts": counts,
+        "sections": sections,
+        "site_url": config.site_url,
+        "unsubscribe": config.digest.unsubscribe,
+        "unsubscribe_label": i18n.text("digest_unsubscribe", lang),
+        "source_label": i18n.text("digest_source", lang),
+    }
+    env = environment(config)
+    text = env.get_template("digest.txt.j2").render(context)
+    html = env.get_template("digest.html.j2").render(context)
+    return Digest(key=period.key, lang=lang, period=period, subject=subject, text=text, html=html,
+                  counts=counts, events=tuple(chosen), site_url=config.site_url)
+
+
+def write_digest(digest: Digest, message: "EmailMessage", out_dir: Path) -> list[Path]:
+    """``<key>.html``, ``<key>.txt`` and ``<key>.eml`` in ``out_dir``, each written atomically."""
+    out_dir = Path(out_dir)
+    files = [
+        (out_dir / f"{digest.key}.html", digest.html.encode("utf-8")),
+        (out_dir / f"{digest.key}.txt", digest.text.encode("utf-8")),
+        (out_dir / f"{digest.key}.eml", message.as_bytes()),
+    ]
+    for path, data in files:
+        write_atomic(path, data)
+    return [path for path, _ in files]
