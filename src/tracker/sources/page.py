@@ -1,0 +1,495 @@
+"""Service pages (Markdown, zh/en) → ``Service``: the facts one page states about its service.
+
+Owns what the blocks of a page mean: the overview fields, the quota tables (default and per tier),
+the models and pricing tables, and which tables are not this service's facts (comparisons with
+competitors, other vendors' prices, self-hosting requirements, task and gateway-provider tables).
+Sections are recognised by heading words, never emoji; tables by their header cells. Every cell
+value goes through ``tracker.quantities``; what does not parse keeps its raw text. The only
+exception raised is ``ParseError``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+from tracker.errors import ParseError
+from tracker.model import Model, Quantity, Service, TrialCredits
+from tracker.quantities import (Money, parse_count, parse_days, parse_flag, parse_length,
+                                parse_money, parse_price, parse_price_pair, parse_service_type)
+from tracker.sources.markdown import Document, Field, Table, load_front_matter, plain, scan_page
+
+MAX_CELL_CHARS = 2000
+
+_PARENTHETICAL = re.compile(r"[（(][^（）()]*[）)]")
+_INDEX_NAME = re.compile(r"^_?index(?:\.([A-Za-z][A-Za-z_-]*))?\.md$", re.IGNORECASE)
+
+
+def _key(text: str) -> str:
+    """A label or header for lookup: plain text, no parentheticals, spaces or colons, lowercase."""
+    text = _PARENTHETICAL.sub("", plain(text))
+    return "".join(text.split()).lower().rstrip(":：").replace("tokens", "token")
+
+
+def _has(text: str, words: tuple[str, ...]) -> bool:
+    key = _key(text)
+    return any(word in key for word in words)
+
+
+# Section headings, matched as substrings of the heading key.
+_OVERVIEW_WORDS = ("服务概览", "服务信息", "基本信息", "overview", "serviceinfo")
+_QUOTA_WORDS = ("配额", "限制", "额度", "积分", "成本", "quota", "limit", "credit")
+_MODEL_WORDS = ("模型", "价格", "定价", "成本", "费用", "model", "pric", "cost")
+_COMPARISON_WORDS = ("对比", "比较", "竞品", "comparison", "compare", "vs")
+
+# Overview labels (keys as _key() gives them).
+_NAME = {"服务名称", "servicename"}
+_PROVIDER = {"所属提供者", "提供者", "所属提供商", "提供商", "provider"}
+_FOOTER_PROVIDER = {"服务提供者", "serviceprovider", "providedby"}
+_ENDPOINT = {"api端点", "端点", "apiendpoint", "endpoint", "baseurl", "apibaseurl", "api地址",
+             "接口地址"}
+_TIER = {"服务类型", "免费类型", "servicetype", "freetype"}
+_REQUIREMENTS = {"注册要求", "registrationrequirements", "requirements"}
+_CREDIT_CARD = {"需要信用卡", "信用卡", "creditcardrequired", "creditcard"}
+_TRIAL = {"试用积分", "免费积分", "赠送金额", "赠送额度", "trialcredits", "freecredits"}
+_RESET = {"每日配额", "dailyquota", "每日重置", "daily"}
+_RESET_ROWS = {"配额重置", "重置时间", "配额重置时间", "quotareset", "quotaresettime", "resettime"}
+_PRICE_UNIT = {"价格单位", "计价单位", "单位", "priceunit", "pricingunit", "unit"}
+_DEFAULT_TIERS = {"免费层级限制", "免费层级", "免费额度", "配额和限制", "freetierlimits", "freetier",
+                  "freetierlimitations", "quotasandlimits", "quotasandlimitations"}
+
+# Quota table rows → limit keys; lengths go through parse_length, the rest through parse_count.
+_LIMIT_ROWS = {
+    **dict.fromkeys(("每日请求数", "每天请求数", "每日请求", "日请求数", "dailyrequests",
+                     "requestsperday"), "requests_per_day"),
+    **dict.fromkeys(("每分钟请求数", "每分钟请求", "requestsperminute", "rpm"),
+                    "requests_per_minute"),
+    **dict.fromkeys(("每小时请求数", "每小时请求", "hourlyrequests", "requestsperhour"),
+                    "requests_per_hour"),
+    **dict.fromkeys(("每月请求数", "每月请求", "monthlyrequests", "requestspermonth"),
+                    "requests_per_month"),
+    **dict.fromkeys(("每日token数", "每天token数", "每日token", "dailytoken", "tokenperday"),
+                    "tokens_per_day"),
+    **dict.fromkeys(("每分钟token数", "每分钟token", "tokenperminute", "tpm"),
+                    "tokens_per_minute"),
+    **dict.fromkeys(("每月token数", "每月token", "monthlytoken", "tokenpermonth"),
+                    "tokens_per_month"),
+    **dict.fromkeys(("并发请求", "并发请求数", "最大并发请求", "最大并发", "并发数",
+                     "concurrentrequests", "maxconcurrentrequests", "concurrency"), "concurrency"),
+    **dict.fromkeys(("最大上下文长度", "最大上下文", "每次最大输入token", "最大输入token",
+                     "maxcontextlength", "maxcontext", "maxinputtoken"), "max_context"),
+    **dict.fromkeys(("最大输出长度", "最大输出", "每次最大输出token", "最大输出token",
+                     "maxoutputlength", "maxoutput", "maxoutputtoken"), "max_output"),
+}
+# Rows whose unit decides the key: tokens → tokens_per_month, requests → requests_per_month.
+_MONTHLY_ROWS = {"每月免费额度", "月度配额", "每月配额", "每月额度", "monthlyquota",
+                 "monthlyfreequota"}
+_LENGTH_KEYS = {"max_context", "max_output"}
+_REQUEST_UNIT = re.compile(r"次|请求|request", re.IGNORECASE)
+
+# Table headers.
+_QUOTA_LABEL_HEADERS = {"限制项", "项目", "限制", "限制类型", "配额项", "limitation", "limititem",
+                        "limit", "item"}
+_QUOTA_VALUE_HEADERS = {"配额", "限额", "额度", "免费额度", "免费配额", "数值", "quota", "value",
+                        "limit", "freequota"}
+_MODEL_ID_HEADERS = {"模型名称", "模型", "模型id", "modelid", "model", "modelname"}
+_CONTEXT_HEADERS = {"上下文长度", "上下文", "上下文窗口", "最大上下文", "contextlength", "context",
+                    "contextwindow"}
+_OUTPUT_HEADERS = {"输出长度", "最大输出", "最大输出长度", "outputlength", "maxoutput",
+                   "maxoutputlength"}
+_INPUT_PRICE_HEADERS = {"输入价格", "输入", "inputprice", "input"}
+_OUTPUT_PRICE_HEADERS = {"输出价格", "输出", "outputprice", "output"}
+_PRICE_HEADERS = {"价格", "定价", "费用", "price", "pricing"}
+# A table with one of these headers lists other things than this service's models or quotas.
+_FOREIGN_HEADERS = ("相对便宜", "cheaper", "要求", "requirement", "任务类型", "tasktype",
+                    "支持状态", "status")
+
+_URL = re.compile(r"https?://[^\s`<>()\[\]（）\"'，。、]+")
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+_PROVIDER_LINK = re.compile(r"/providers/([^/)\s#?\"']+)")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_STRUCK = re.compile(r"~~(.+?)~~")
+_DEPRECATED = re.compile(r"弃用|下线|停用|deprecat|retire|sunset|end[- ]of[- ]life", re.IGNORECASE)
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2}))?")
+_BLANK_CELLS = {"", "-", "—", "–", "--", "/", "n/a", "N/A"}
+_CNY = re.compile(r"人民币|元|¥|￥|cny|rmb", re.IGNORECASE)
+_USD = re.compile(r"美元|\$|usd", re.IGNORECASE)
+_PER_THOUSAND = re.compile(r"千\s*token|1k\s*token|/\s*k\b", re.IGNORECASE)
+
+_REQUIREMENT_WORDS = (
+    ("credit_card", re.compile(r"信用卡|绑卡|银行卡|credit\s*card|payment\s*method", re.I)),
+    ("real_name", re.compile(r"实名|身份认证|身份验证|real[-\s]?name|identity|\bkyc\b", re.I)),
+    ("phone", re.compile(r"手机|短信|电话|phone|sms", re.I)),
+    ("waitlist", re.compile(r"排队|申请(?!\s*(?:api|key|密钥|令牌|token))|候补|waitlist|wait list"
+                            r"|apply|application|invit", re.I)),
+    ("registration", re.compile(r"注册|账号|账户|登录|regist|sign[\s-]?up|account|log\s?in",
+                                re.I)),
+)
+_NEGATION_BEFORE = re.compile(r"无需|无须|不需要|不需|不用|不要求|不必|免(?!费)|无|\bno\b|\bnot\b"
+                              r"|without|n't", re.I)
+_NEGATION_AFTER = re.compile(r"not\s+(?:required|needed)|optional|可选|非必[须需]|不需要|不必",
+                             re.I)
+_POSITIVE = re.compile(r"需要|需|要求|必须|requires?|required|need", re.I)
+_CLAUSE = re.compile(r"[，,;；。（）()|]|但是?|\bbut\b", re.I)
+
+
+def page_identity(path: str, default_lang: str = "zh") -> tuple[str, str]:
+    """(service id, language) of a page path: the folder slug and the `_index.<lang>.md` suffix."""
+    pure = PurePosixPath(path.replace("\\", "/"))
+    match = _INDEX_NAME.match(pure.name)
+    if match:
+        slug, lang = pure.parent.name, match.group(1)
+    else:
+        stem, _, lang = pure.name.removesuffix(".md").partition(".")
+        slug = stem
+    if not slug or slug in (".", ".."):
+        raise ParseError("cannot tell the service id from the path", path=path,
+                         hint="pages live at services/api/<slug>/_index.md")
+    return slug, (lang.lower() if lang else default_lang)
+
+
+def parse_page(raw: bytes, path: str, default_lang: str = "zh") -> Service:
+    """Parse one version of a service page. Raises ParseError (with the line) and nothing else."""
+    service_id, lang = page_identity(path, default_lang)
+    doc = scan_page(raw, path)
+    service = Service(id=service_id, path=path, lang=lang)
+    _read_overview(doc, service, path)
+    _read_quotas(doc, service, path)
+    _read_models(doc, service, path)
+    return service
+
+
+# --- overview --------------------------------------------------------------------------------
+
+def _overview_field(doc: Document, labels: set[str]) -> Field | None:
+    """A field with one of the labels in the overview (or before any `##`).
+
+    Plain lines win over list items: the template's overview callout has bullets such as
+    `- **API 端点**：如果包含占位符…` that explain the format rather than state a fact.
+    """
+    found = [item for item in doc.fields
+             if (not item.section or _has(item.section, _OVERVIEW_WORDS))
+             and _key(item.label) in labels]
+    return next((item for item in found if not item.bullet), found[0] if found else None)
+
+
+def _any_field(doc: Document, labels: set[str], bullets: bool = True) -> Field | None:
+    for item in doc.fields:
+        if (bullets or not item.bullet) and _key(item.label) in labels:
+            return item
+    return None
+
+
+def _read_overview(doc: Document, service: Service, path: str) -> None:
+    name = _overview_field(doc, _NAME)
+    if name is not None and plain(name.value):
+        service.name = plain(name.value)
+    elif doc.front_matter is not None:
+        # only now is the YAML worth parsing: a front-matter-only edit cannot change any fact
+        title = load_front_matter(doc.front_matter, path).get("title")
+        service.name = str(title).strip() if title not in (None, "") else None
+    service.provider = _provider(doc)
+    endpoint = _overview_field(doc, _ENDPOINT) or _any_field(doc, _ENDPOINT)
+    if endpoint is not None:
+        service.endpoint = _first_url(endpoint.value)
+    tier = _overview_field(doc, _TIER)
+    if tier is not None and plain(tier.value):
+        service.tier = parse_service_type(plain(tier.value))
+        service.trial_credits = _credits_in_parentheses(plain(tier.value))
+    requirements = _overview_field(doc, _REQUIREMENTS)
+    if requirements is not None:
+        service.requirements, service.credit_card_required = _requirements(
+            plain(requirements.value))
+    card = _overview_field(doc, _CREDIT_CARD)
+    if card is not None and parse_flag(plain(card.value)) is not None:
+        service.credit_card_required = parse_flag(plain(card.value))
+    credits = _overview_field(doc, _TRIAL)
+    if credits is not None and plain(credits.value):
+        service.trial_credits = _trial_credits(plain(credits.value), "")
+
+
+def _provider(doc: Document) -> str | None:
+    for item in (_overview_field(doc, _PROVIDER), _any_field(doc, _FOOTER_PROVIDER, bullets=False)):
+        match = _PROVIDER_LINK.search(item.value) if item is not None else None
+        if match:
+            return match.group(1)
+    return None
+
+
+def _first_url(value: str) -> str | None:
+    match = _URL.search(value)
+    if match:
+        return match.group(0).rstrip(".,;:")
+    code = _CODE_SPAN.search(value)  # a placeholder endpoint such as `{region}.api.example.com`
+    return code.group(1).strip() if code else None
+
+
+def _credits_in_parentheses(text: str) -> TrialCredits | None:
+    """`试用积分（¥5，7天有效）` → TrialCredits(5, CNY, 7); None when no amount is stated."""
+    if parse_service_type(text) != "trial-credits":
+        return None
+    for inner in re.findall(r"[（(]([^（）()]*)[）)]", text):
+        money = parse_money(inner)
+        if isinstance(money, Money):
+            return TrialCredits(money.amount, money.currency, parse_days(inner))
+    return None
+
+
+def _trial_credits(value: str, notes: str) -> TrialCredits:
+    """A credits cell; the template puts the validity in the notes column, so read it there too."""
+    money = parse_money(value)
+    days = parse_days(value)
+    if days is None and notes:
+        days = parse_days(notes)
+    if isinstance(money, Money):
+        return TrialCredits(money.amount, money.currency, days)
+    return TrialCredits(money, None, days)
+
+
+def _requirements(text: str) -> tuple[list[str], bool | None]:
+    """Requirement names a registration text states, and what it says about a credit card."""
+    found: list[str] = []
+    card: bool | None = None
+    for clause in _CLAUSE.split(text):
+        hits = sorted((m.start(), m.end(), name) for name, pattern in _REQUIREMENT_WORDS
+                      for m in pattern.finditer(clause))
+        for index, (start, end, name) in enumerate(hits):
+            following = hits[index + 1][0] if index + 1 < len(hits) else len(clause)
+            negated = _negated(clause, start, end, following)
+            if name == "credit_card":
+                card = not negated if card is None else card
+            if not negated and name not in found:
+                found.append(name)
+    return found, card
+
+
+def _negated(clause: str, start: int, end: int, following: int) -> bool:
+    """A negation before the word (with no `需要` in between) or right after it (`可选`)."""
+    before = None
+    for match in _NEGATION_BEFORE.finditer(clause, 0, start):
+        before = match
+    if before is not None and not _POSITIVE.search(clause, before.end(), start):
+        return True
+    return _NEGATION_AFTER.search(clause, end, following) is not None
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+def _check_table(table: Table, path: str) -> None:
+    """A facts table must be well formed: a separator line and the header's number of cells."""
+    width = len(table.header)
+    if table.separator_line is None:
+        raise ParseError("table has no separator line under its header", path=path,
+                         line=table.line, hint="add a line like '|---|---|' under the header")
+    if table.separator_cells != width:
+        raise ParseError(f"table separator has {table.separator_cells} cells, header {width}",
+                         path=path, line=table.separator_line,
+                         hint="give the separator one '---' per column")
+    for line, cells in [(table.line, table.header), *table.rows]:
+        if len(cells) != width:
+            raise ParseError(f"table row has {len(cells)} cells, header has {width}", path=path,
+                             line=line, hint="add or remove cells, or escape a '|' as '\\|'")
+        if any(len(cell) > MAX_CELL_CHARS for cell in cells):
+            raise ParseError(f"table cell longer than {MAX_CELL_CHARS} characters", path=path,
+                             line=line, hint="a cell holds one value; move prose out of the table")
+
+
+def _is_foreign(table: Table) -> bool:
+    """Comparisons with competitors, other vendors' prices, requirements, tasks, gateways."""
+    if _has(table.section, _COMPARISON_WORDS) or _has(table.sub, _COMPARISON_WORDS):
+        return True
+    return any(_has(cell, _FOREIGN_HEADERS) for cell in table.header)
+
+
+def _column(header: list[str], names: set[str]) -> int | None:
+    return next((i for i, cell in enumerate(header) if _key(cell) in names), None)
+
+
+def _is_blank(cell: str) -> bool:
+    return cell in _BLANK_CELLS
+
+
+# --- quotas ----------------------------------------------------------------------------------
+
+def _quota_columns(table: Table) -> tuple[int, int] | None:
+    """(label column, value column) of a quota table, or None when the table is not one."""
+    if not _has(table.section, _QUOTA_WORDS) or _is_foreign(table) or len(table.header) < 2:
+        return None
+    if _key(table.header[0]) not in _QUOTA_LABEL_HEADERS:
+        return None
+    value = _column(table.header[1:], _QUOTA_VALUE_HEADERS)
+    return (0, value + 1) if value is not None else None
+
+
+def _tier_name(table: Table, several: bool) -> str | None:
+    """Which tier a quota table states: its bold intro, or its own `###` when there are several."""
+    name = table.intro or (table.sub if several else None)
+    if not name or _key(name) in _DEFAULT_TIERS:
+        return None
+    name = _PARENTHETICAL.sub("", plain(name)).strip().rstrip(":：").strip()
+    return re.sub(r"^[^\w]+|[^\w)）]+$", "", name) or None
+
+
+def _read_quotas(doc: Document, service: Service, path: str) -> None:
+    tables = [(table, cols) for table in doc.tables
+              if (cols := _quota_columns(table)) is not None]
+    for table, (label_col, value_col) in tables:
+        _check_table(table, path)
+        tier = _tier_name(table, several=len(tables) > 1)
+        limits = service.limits if tier is None else service.tiers.setdefault(tier, {})
+        for _, cells in table.rows:
+            label, value = _key(cells[label_col]), plain(cells[value_col])
+            notes = " ".join(plain(c) for i, c in enumerate(cells) if i not in (label_col, value_col))
+            if _is_blank(value):
+                continue
+            key = _limit_key(label, value)
+            if key is not None:
+                limits.setdefault(key, _limit_value(key, value))
+            elif label in _TRIAL and service.trial_credits is None:
+                service.trial_credits = _trial_credits(value, notes)
+            elif label in _CREDIT_CARD and parse_flag(value) is not None:
+                service.credit_card_required = parse_flag(value)
+            elif label in _RESET_ROWS and service.quota_reset is None:
+                service.quota_reset = value
+        if tier is not None and not limits:
+            del service.tiers[tier]
+    reset = next((f for f in doc.fields if _has(f.sub, ("重置", "reset"))
+                  and _key(f.label) in _RESET and plain(f.value)), None)
+    if reset is not None:
+        service.quota_reset = plain(reset.value)
+
+
+def _limit_key(label: str, value: str) -> str | None:
+    """The limit a row states; unknown rows are not guessed at."""
+    if label in _LIMIT_ROWS:
+        return _LIMIT_ROWS[label]
+    if label in _MONTHLY_ROWS:
+        if "token" in value.lower():
+            return "tokens_per_month"
+        if _REQUEST_UNIT.search(value):
+            return "requests_per_month"
+    return None
+
+
+def _limit_value(key: str, value: str) -> Quantity:
+    return parse_length(value) if key in _LENGTH_KEYS else parse_count(value)
+
+
+# --- models and prices -----------------------------------------------------------------------
+
+def _price_unit(doc: Document, section: str) -> str:
+    """The `**价格单位：** 人民币/百万 tokens` note of a section, which bare numbers inherit."""
+    for item in doc.fields:
+        if item.section == section and _key(item.label) in _PRICE_UNIT:
+            return plain(item.value)
+    return ""
+
+
+def _read_models(doc: Document, service: Service, path: str) -> None:
+    models: dict[str, Model] = {}
+    for table in doc.tables:
+        if not _has(table.section, _MODEL_WORDS) or _is_foreign(table):
+            continue
+        id_col = _column(table.header, _MODEL_ID_HEADERS)
+        if id_col is None:
+            continue
+        _check_table(table, path)
+        unit = _price_unit(doc, table.section)
+        seen: set[str] = set()
+        for line, cells in table.rows:
+            model_id, struck = _model_id(cells[id_col])
+            if not model_id:
+                continue
+            if model_id in seen:
+                raise ParseError(f"model {model_id!r} is listed twice in one table", path=path,
+                                 line=line, hint="remove the duplicate row")
+            seen.add(model_id)
+            _merge(models.setdefault(model_id, Model()), _model_row(table.header, cells, unit,
+                                                                   struck))
+    service.models = dict(sorted(models.items()))
+
+
+def _model_id(cell: str) -> tuple[str, bool]:
+    """The id in a cell (bold, code or link text wins over trailing notes) and whether struck."""
+    struck = _STRUCK.search(cell) is not None
+    cell = cell.replace("~~", "")
+    for pattern in (_BOLD, _CODE_SPAN):
+        match = pattern.search(cell)
+        if match and plain(match.group(1)):
+            return plain(match.group(1)), struck
+    return plain(cell), struck
+
+
+def _model_row(header: list[str], cells: list[str], unit: str, struck: bool) -> Model:
+    model = Model()
+    row_text = " ".join(cells)
+    if struck or _DEPRECATED.search(row_text):
+        model.deprecated = True
+        model.shutdown_date = _date(row_text)
+    for index, name in enumerate(header):
+        cell = plain(cells[index])
+        if _is_blank(cell):
+            continue
+        key = _key(name)
+        hint = _PARENTHETICAL.findall(name)
+        column_unit = " ".join(hint) or unit
+        if key in _CONTEXT_HEADERS and model.context is None:
+            model.context = parse_length(cell)
+        elif key in _OUTPUT_HEADERS and model.max_output is None:
+            model.max_output = parse_length(cell)
+        elif key in _INPUT_PRICE_HEADERS and model.input_price is None:
+            model.input_price, currency = _price(cell, column_unit)
+            model.currency = model.currency or currency
+        elif key in _OUTPUT_PRICE_HEADERS and model.output_price is None:
+            model.output_price, currency = _price(cell, column_unit)
+            model.currency = model.currency or currency
+        elif key in _PRICE_HEADERS and model.input_price is None:
+            _single_price(model, cell, column_unit)
+    return model
+
+
+def _single_price(model: Model, cell: str, unit: str) -> None:
+    """One 价格 cell: an in/out pair, or one flat price (or raw text) for both sides."""
+    pair = parse_price_pair(cell)
+    if pair is not None:
+        (model.input_price, in_cur), (model.output_price, out_cur) = (
+            _with_unit(pair[0], unit), _with_unit(pair[1], unit))
+        model.currency = in_cur or out_cur
+        return
+    model.input_price, model.currency = _price(cell, unit)
+    model.output_price = model.input_price
+
+
+def _price(cell: str, unit: str) -> tuple[float | str, str | None]:
+    price = parse_price(cell)
+    return _with_unit(price, unit) if isinstance(price, Money) else (price, None)
+
+
+def _with_unit(money: Money, unit: str) -> tuple[float, str | None]:
+    """Apply a table's stated unit to a bare number: its currency, and per-thousand → per-million."""
+    if money.currency is not None or not unit or not money.amount:
+        return money.amount, money.currency
+    currency = "CNY" if _CNY.search(unit) else "USD" if _USD.search(unit) else None
+    amount = money.amount * 1000 if _PER_THOUSAND.search(unit) else money.amount
+    return amount, currency
+
+
+def _merge(into: Model, row: Model) -> None:
+    """A model seen in several tables (models, then pricing): the first statement of a field wins."""
+    for name in ("context", "max_output", "input_price", "output_price", "currency",
+                 "shutdown_date"):
+        if getattr(into, name) is None:
+            setattr(into, name, getattr(row, name))
+    if row.deprecated:
+        into.deprecated = True
+
+
+def _date(text: str) -> str | None:
+    """The first date in a deprecated row, as ISO `YYYY-MM-DD` (or `YYYY-MM`)."""
+    match = _DATE.search(text)
+    if match is None:
+        return None
+    year, month, day = match.group(1), int(match.group(2)), match.group(3)
+    if not 1 <= month <= 12:
+        return None
+    return f"{year}-{month:02d}-{int(day):02d}" if day else f"{year}-{month:02d}"
