@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from feedgen.feed import FeedGenerator
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 GENERATOR = "tracker"
 # The `updated` of a feed with no items: a fixed date, so an empty feed is stable bytes too.
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 KIND_SCHEME = "urn:tracker:kind"
 SEVERITY_SCHEME = "urn:tracker:severity"
@@ -102,7 +103,7 @@ def _parse_date(value: str) -> datetime:
     when = datetime.fromisoformat(value)
     # The ledger stores offsets; a hand-edited naive date is read as UTC rather than crashing
     # feedgen, which refuses naive datetimes.
-    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _rows(events: list[Event], lang: str) -> list[dict[str, Any]]:
@@ -130,13 +131,14 @@ def _rows(events: list[Event], lang: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _item(events: list[Event], config: "Config", lang: str, template: "jinja2.Template",
+def _item(events: list[Event], config: Config, lang: str, template: jinja2.Template,
           labels: dict[str, str]) -> Item:
     events = sorted(events, key=_event_key)
     top = events[0]
     date = max((_parse_date(e.date) for e in events), key=lambda d: d.timestamp())
     name = clean(top.service_name or top.service)
-    summary = i18n.summarize(top, lang)
+    summaries = [i18n.summarize(e, lang) for e in events]
+    summary = summaries[0]
     if len(events) > 1:
         summary = i18n.text("feed_more", lang, summary=summary, more=len(events) - 1,
                             total=len(events))
@@ -155,7 +157,7 @@ def _item(events: list[Event], config: "Config", lang: str, template: "jinja2.Te
         providers=tuple(sorted({clean(e.provider) for e in events if e.provider})),
         breaking=any(e.severity == "breaking" for e in events),
         title=clean(title),
-        summary=clean(i18n.text("join", lang).join(i18n.summarize(e, lang) for e in events)),
+        summary=clean(i18n.text("join", lang).join(summaries)),
         html=clean(template.render(rows=_rows(events, lang), labels=labels)),
         link=clean(service_url(config, quote(clean(top.service), safe=""), lang)),
         categories=tuple((clean(term), scheme, clean(label))
@@ -168,7 +170,7 @@ def _file_name(name: str) -> str:
     return _UNSAFE_NAME.sub("-", clean(name)).lstrip(".") or "_"
 
 
-def build_items(events: Iterable[Event], config: "Config") -> list[Item]:
+def build_items(events: Iterable[Event], config: Config) -> list[Item]:
     """Group events by (commit, service) and render each group once; newest first."""
     lang = config.feeds.lang
     template = environment(config).get_template("feed_item.html.j2")  # once, not per item
@@ -184,7 +186,7 @@ def build_items(events: Iterable[Event], config: "Config") -> list[Item]:
     return items
 
 
-def _new_feed(meta: FeedMeta, config: "Config", items: list[Item]) -> FeedGenerator:
+def _new_feed(meta: FeedMeta, config: Config, items: list[Item]) -> FeedGenerator:
     fg = FeedGenerator()
     feed_url = _feed_url(config, meta.path)
     fg.id(feed_url)
@@ -200,7 +202,7 @@ def _new_feed(meta: FeedMeta, config: "Config", items: list[Item]) -> FeedGenera
     return fg
 
 
-def _atom(meta: FeedMeta, config: "Config", items: list[Item]) -> bytes:
+def _atom(meta: FeedMeta, config: Config, items: list[Item]) -> bytes:
     fg = _new_feed(meta, config, items)
     for item in items:
         entry = fg.add_entry(order="append")  # feedgen prepends by default
@@ -216,7 +218,7 @@ def _atom(meta: FeedMeta, config: "Config", items: list[Item]) -> bytes:
     return bytes(fg.atom_str(pretty=True))
 
 
-def _rss(meta: FeedMeta, config: "Config", items: list[Item]) -> bytes:
+def _rss(meta: FeedMeta, config: Config, items: list[Item]) -> bytes:
     fg = _new_feed(meta, config, items)
     for item in items:
         entry = fg.add_entry(order="append")
@@ -230,7 +232,7 @@ def _rss(meta: FeedMeta, config: "Config", items: list[Item]) -> bytes:
     return bytes(fg.rss_str(pretty=True))
 
 
-def _json(meta: FeedMeta, config: "Config", items: list[Item]) -> bytes:
+def _json(meta: FeedMeta, config: Config, items: list[Item]) -> bytes:
     feed = {
         "version": JSON_FEED_VERSION,
         "title": meta.title,
@@ -250,21 +252,21 @@ def _json(meta: FeedMeta, config: "Config", items: list[Item]) -> bytes:
     return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def _feed_title(config: "Config") -> str:
+def _feed_title(config: Config) -> str:
     return config.feeds.title_en if config.feeds.lang == "en" else config.feeds.title
 
 
-def _feed_url(config: "Config", path: str) -> str:
+def _feed_url(config: Config, path: str) -> str:
     return "/".join((config.site_url.rstrip("/"), quote(config.feeds.dir.strip("/")),
                      quote(path)))
 
 
-def _home(config: "Config") -> str:
+def _home(config: Config) -> str:
     lang = config.feeds.lang
     return config.site_url.rstrip("/") + ("/" if lang == config.default_lang else f"/{lang}/")
 
 
-def build_feeds(events: list[Event], config: "Config") -> dict[str, bytes]:
+def build_feeds(events: list[Event], config: Config) -> dict[str, bytes]:
     """Every feed file, keyed by its path under ``config.feeds.dir``.
 
     atom.xml, rss.xml and feed.json hold everything; breaking.atom / breaking.rss the items with
@@ -303,7 +305,7 @@ def build_feeds(events: list[Event], config: "Config") -> dict[str, bytes]:
     return out
 
 
-def write_feeds(config: "Config", feeds: dict[str, bytes], dry_run: bool = False) -> list[Path]:
+def write_feeds(config: Config, feeds: dict[str, bytes], dry_run: bool = False) -> list[Path]:
     """Write ``feeds`` under ``config.root / config.feeds.dir``; remove our stale feeds.
 
     Only *.atom, *.rss and *.json files under providers/ and services/ are ours to remove (a
