@@ -1,0 +1,205 @@
+"""The generated part of each service page's 更新日志 / Changelog section: render, place, write.
+
+``render_changelog`` turns one service's events into the lines between the markers (template
+``changelog.md.j2``); ``rewrite_changelog`` puts them into a page's text; ``update_pages`` does
+that for every service page of the site. Hand-written entries outside the markers are kept.
+
+What goes on a page: every event except ``info_changed`` (a reworded cell or a raw-text fact is
+noise in a reader's changelog), unless a maintainer attached a note to it in overrides.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from tracker import i18n
+from tracker.model import Event
+from tracker.render import environment
+from tracker.errors import TrackerError
+from tracker.render.markers import (Page, PageChange, apply, find_markers, marked,
+                                    matching_files, md_escape, page_lang, rewrite_marked)
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from tracker.config import Config
+
+MARKER = "changelog"
+TEMPLATE = "changelog.md.j2"
+
+SEVERITY_ORDER = {"breaking": 0, "notable": 1, "info": 2}
+HEADING_TITLES = ("更新日志", "changelog", "update log")
+
+_HEADING = re.compile(r"^ {0,3}##[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_FOOTER = re.compile(r"^ {0,3}\*\*[ \t]*(服务提供者|Service Provider)[ \t]*[：:]?[ \t]*\*\*")
+_RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+_SERVICE_PAGE = re.compile(r"^_index(?:\.[A-Za-z-]+)?\.md$")
+
+
+def on_page(event: Event) -> bool:
+    """Whether an event belongs in a page's changelog (see the module docstring)."""
+    return event.kind != "info_changed" or bool(event.note)
+
+
+def when(event: Event) -> datetime:
+    """The event's date; a date without offset is taken as UTC so sorting never fails."""
+    moment = datetime.fromisoformat(event.date)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def safe_url(url: str | None) -> str | None:
+    """An http(s) address usable as a Markdown link target, or None for anything else."""
+    if not url or not re.match(r"^https?://[^\s]+$", url.strip(), re.IGNORECASE):
+        return None
+    # parentheses, brackets, braces and quotes would end the link or open a shortcode
+    return quote(url.strip(), safe=":/?#@!$&*+,;=%~-._")
+
+
+def markdown_environment(config: "Config") -> "jinja2.Environment":
+    """The shared environment plus the filters Markdown templates need (``md``, ``safe_url``)."""
+    env = environment(config)
+    env.filters["md"] = md_escape
+    env.filters["safe_url"] = safe_url
+    return env
+
+
+def _months(events: list[Event], lang: str) -> list[dict[str, object]]:
+    """Events grouped by month of their (local) date, newest month first; within a month
+    breaking first, then notable, then info, then oldest first."""
+    groups: dict[tuple[int, int], list[Event]] = defaultdict(list)
+    for event in events:
+        local = datetime.fromisoformat(event.date)
+        groups[(local.year, local.month)].append(event)
+    months = []
+    for key in sorted(groups, reverse=True):
+        ordered = sorted(groups[key], key=lambda e: (SEVERITY_ORDER.get(e.severity, 3), when(e),
+                                                     e.id))
+        months.append({"label": i18n.month_label(ordered[0].date, lang), "events": ordered})
+    return months
+
+
+def render_changelog(events: list[Event], lang: str, config: "Config") -> str:
+    """The lines between the markers, one per month: ``- **2025年11月：** a；b``. Empty when none
+    of the events belongs on a page."""
+    shown = [e for e in events if on_page(e)]
+    if not shown:
+        return ""
+    template = markdown_environment(config).get_template(TEMPLATE)
+    return template.render(months=_months(shown, lang), lang=lang)
+
+
+def _heading_title(content: str) -> str | None:
+    match = _HEADING.match(content)
+    if not match:
+        return None
+    # key off the words, not the emoji in front of them
+    return re.sub(r"^\W+|\W+$", "", match.group(1)).casefold()
+
+
+def _insert(page: Page, eol: str, lang: str) -> str:
+    """Place a marked block: at the top of an existing changelog section, else in a new section
+    before the footer (and the rule above it), else at the end. One contiguous insertion."""
+    text, lines = page.text, page.lines
+    prose = page.prose()
+    block = marked(MARKER, "", eol)
+    for i in prose:
+        if _heading_title(page.content(i)) in HEADING_TITLES:
+            if lines[i].stop == lines[i].end:  # the heading is the last line, with no ending
+                return text + eol + eol + block
+            at = i + 1
+            if at < len(lines) and page.blank(at):
+                chunk = block
+                at += 1
+            else:
+                chunk = eol + block
+            if at < len(lines) and not page.blank(at):
+                chunk += eol
+            offset = lines[at].start if at < len(lines) else len(text)
+            return text[:offset] + chunk + text[offset:]
+
+    section = i18n.text("changelog_heading", lang) + eol + eol + block
+    footers = [i for i in prose if _FOOTER.match(page.content(i))]
+    if footers:
+        at = footers[-1]
+        above = at - 1
+        while above >= page.body and page.blank(above):
+            above -= 1
+        chunk = section + eol
+        if above >= page.body and above in prose and _RULE.match(page.content(above)):
+            # the page separates sections with rules: keep one above and one below ours
+            at = above
+            chunk = page.content(above).strip() + eol + eol + chunk
+        if at > page.body and not page.blank(at - 1):
+            chunk = eol + chunk
+        offset = lines[at].start
+        return text[:offset] + chunk + text[offset:]
+
+    if page.unclosed_fence is not None:
+        # appended markers would sit inside the code block, unseen by the next run
+        raise TrackerError("the page ends inside a code block that is never closed",
+                           line=page.unclosed_fence + 1,
+                           hint="close the code fence, or add the changelog markers by hand")
+    chunk = ""
+    if text and not text.endswith("\n"):
+        chunk += eol
+    if len(lines) > page.body and not page.blank(len(lines) - 1):
+        chunk += eol
+    return text + chunk + section
+
+
+def rewrite_changelog(text: str, block: str, lang: str) -> str:
+    """``text`` with ``block`` between the changelog markers (see the module docstring).
+
+    Raises TrackerError (without a path; the caller adds it) for unbalanced or doubled markers.
+    """
+    def insert(page: Page, eol: str) -> str:
+        # place an empty marked block, then fill it through the one marker rewrite
+        return rewrite_marked(_insert(page, eol, lang), MARKER, block)
+
+    return rewrite_marked(text, MARKER, block, insert)
+
+
+def service_pages(config: "Config") -> list[tuple[Path, str, str]]:
+    """(relative path, service id, language) of every service page the config's globs find."""
+    pages = []
+    for relative in matching_files(Path(config.root), config.pages):
+        if _SERVICE_PAGE.match(relative.name):
+            pages.append((relative, relative.parent.name,
+                          page_lang(relative, config.default_lang)))
+    return pages
+
+
+def update_pages(config: "Config", events: list[Event], dry_run: bool = False) -> list[PageChange]:
+    """Rewrite the changelog block of every service page that has events; the pages changed.
+
+    A page with no events is left alone, and so is one with no markers when none of its events
+    belongs on a page. ``dry_run`` writes nothing and returns the same changes.
+    """
+    by_service: dict[str, list[Event]] = defaultdict(list)
+    for event in events:
+        by_service[event.service].append(event)
+    changes = []
+    for relative, service, lang in service_pages(config):
+        if service not in by_service:
+            continue
+        block = render_changelog(by_service[service], lang, config)
+
+        def rewrite(text: str, block: str = block, lang: str = lang) -> str:
+            if not block and find_block(text) is None:
+                return text
+            return rewrite_changelog(text, block, lang)
+
+        change = apply(Path(config.root), relative, rewrite, dry_run)
+        if change is not None:
+            changes.append(change)
+    return changes
+
+
+def find_block(text: str) -> tuple[int, int] | None:
+    """Line indexes of the changelog markers in ``text``, None without; raises when unbalanced."""
+    return find_markers(Page(text), MARKER)

@@ -1,0 +1,288 @@
+"""Generated blocks inside hand-written Markdown: the one marker rewrite, escaping, page changes.
+
+A block lives between ``<!-- tracker:NAME:begin -->`` and ``<!-- tracker:NAME:end -->``, each on a
+line of its own. Marker lines inside front matter or fenced code blocks do not count, so a page can
+document the markers. Every byte outside the block is kept: the block takes the page's line ending
+(LF or CRLF), a BOM stays, and rewriting twice gives the same bytes. A page whose front matter says
+``tracker: false`` is never touched. ``md_escape`` makes any value inert text in Markdown rendered
+by Hugo (goldmark with ``unsafe: true``, shortcodes, Hextra's math passthrough).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from tracker import i18n
+from tracker.errors import TrackerError
+from tracker.fsutil import write_atomic
+
+BOM = "\ufeff"
+
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
+_LANG_SUFFIX = re.compile(r"\.([A-Za-z]{2}(?:-[A-Za-z]{2,4})?)\.md$")
+
+# Entities rather than backslashes for the characters that open raw HTML, links, shortcodes and
+# entities, and for the backslash itself: Hextra's passthrough treats "\(" and "\[" as math
+# delimiters, so the escaped text must never contain a backslash before a bracket. The emphasis
+# characters have no such trap, and a backslash keeps them readable in the Markdown source.
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "[": "&#91;", "]": "&#93;",
+             "{": "&#123;", "}": "&#125;", "\\": "&#92;"}
+_BACKSLASHED = "*_`~"
+_NEWLINES = re.compile(r"\r\n|[\r\n\v\f\x85\u2028\u2029]")
+
+
+def md_escape(value: Any) -> str:
+    """``value`` as inert inline Markdown text: no HTML, link, emphasis, shortcode or new line."""
+    out: list[str] = []
+    for char in _NEWLINES.sub(" ", str(value)):
+        if char in _ENTITIES:
+            out.append(_ENTITIES[char])
+        elif char in _BACKSLASHED:
+            out.append("\\" + char)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def begin_marker(name: str) -> str:
+    return f"<!-- tracker:{name}:begin -->"
+
+
+def end_marker(name: str) -> str:
+    return f"<!-- tracker:{name}:end -->"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a page: ``text[start:end]`` is its content, ``text[end:stop]`` its ending."""
+
+    start: int
+    end: int
+    stop: int
+
+
+class Page:
+    """A page split into lines, knowing which are front matter or code, so markers can be found.
+
+    Only ``\\n`` ends a line (a lone ``\\r`` is content), as in the files git and Hugo see.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = _split(text)
+        self.body = self._front_matter_end()
+        self.unclosed_fence: int | None = None  # the opening line of a fence never closed
+        self.code = self._code_lines()
+
+    def content(self, index: int) -> str:
+        line = self.lines[index]
+        return self.text[line.start:line.end].removesuffix("\r")
+
+    def eol(self, index: int | None = None) -> str:
+        """The line ending of line ``index`` if it has one, else the page's first, else LF."""
+        if index is not None:
+            line = self.lines[index]
+            if line.stop > line.end:
+                return "\r\n" if self.text[line.start:line.end].endswith("\r") else "\n"
+        first = self.text.find("\n")
+        return "\r\n" if first > 0 and self.text[first - 1] == "\r" else "\n"
+
+    def prose(self) -> list[int]:
+        """Indexes of body lines outside fenced code: where markers and headings count."""
+        return [i for i in range(self.body, len(self.lines)) if i not in self.code]
+
+    def blank(self, index: int) -> bool:
+        return not self.content(index).strip()
+
+    def front_matter(self) -> dict[str, Any]:
+        """The front matter as a mapping (YAML ``---`` or TOML ``+++``); {} when absent or bad."""
+        if self.body == 0:
+            return {}
+        fence = self.content(0).lstrip(BOM).strip()
+        raw = "\n".join(self.content(i) for i in range(1, self.body - 1))
+        try:
+            if fence == "+++":
+                data: Any = tomllib.loads(raw)
+            else:
+                import yaml
+
+                data = yaml.safe_load(raw)
+        except Exception:  # noqa: BLE001 - Hugo reports bad front matter; we just don't opt out
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _front_matter_end(self) -> int:
+        if not self.lines:
+            return 0
+        fence = self.content(0).lstrip(BOM).rstrip()
+        if fence not in ("---", "+++"):
+            return 0
+        for i in range(1, len(self.lines)):
+            if self.content(i).rstrip() == fence or (fence == "---" and
+                                                      self.content(i).rstrip() == "..."):
+                return i + 1
+        return 0  # an unclosed fence is not front matter; Hugo would refuse the page anyway
+
+    def _code_lines(self) -> set[int]:
+        """Lines of fenced code blocks, fences included; an unclosed fence runs to the end."""
+        code: set[int] = set()
+        opener: str | None = None
+        opened: int | None = None
+        for i in range(self.body, len(self.lines)):
+            match = _FENCE.match(self.content(i))
+            if opener is None:
+                # a backtick fence's info string may not hold a backtick (CommonMark 4.5)
+                if match and not (match.group(1)[0] == "`" and "`" in match.group(2)):
+                    opener, opened = match.group(1), i
+                    code.add(i)
+                continue
+            code.add(i)
+            if (match and match.group(1)[0] == opener[0] and len(match.group(1)) >= len(opener)
+                    and not match.group(2).strip()):
+                opener, opened = None, None
+        self.unclosed_fence = opened
+        return code
+
+
+def _split(text: str) -> list[Line]:
+    lines: list[Line] = []
+    start = 0
+    while start < len(text):
+        newline = text.find("\n", start)
+        if newline < 0:
+            lines.append(Line(start, len(text), len(text)))
+            break
+        lines.append(Line(start, newline, newline + 1))
+        start = newline + 1
+    return lines
+
+
+def opted_out(page: Page) -> bool:
+    """``tracker: false`` in the front matter: the maintainers keep this page by hand."""
+    return page.front_matter().get("tracker") is False
+
+
+def find_markers(page: Page, name: str) -> tuple[int, int] | None:
+    """Line indexes of the begin and end markers, or None when the page has neither.
+
+    Anything else (one without the other, two of either, end before begin) is refused: guessing
+    where a block stops could overwrite hand-written text.
+    """
+    begin, end = begin_marker(name), end_marker(name)
+    begins = [i for i in page.prose() if page.content(i).strip() == begin]
+    ends = [i for i in page.prose() if page.content(i).strip() == end]
+    if not begins and not ends:
+        return None
+    if len(begins) > 1:
+        raise TrackerError(f"{begin} appears {len(begins)} times (lines "
+                           f"{', '.join(str(i + 1) for i in begins)})", line=begins[1] + 1,
+                           hint="keep one begin/end pair")
+    if len(ends) > 1:
+        raise TrackerError(f"{end} appears {len(ends)} times (lines "
+                           f"{', '.join(str(i + 1) for i in ends)})", line=ends[1] + 1,
+                           hint="keep one begin/end pair")
+    if not ends:
+        raise TrackerError(f"{begin} has no matching {end}", line=begins[0] + 1,
+                           hint=f"add {end} on its own line where the generated text stops")
+    if not begins:
+        raise TrackerError(f"{end} has no matching {begin}", line=ends[0] + 1,
+                           hint=f"add {begin} on its own line where the generated text starts")
+    if ends[0] < begins[0]:
+        raise TrackerError(f"{end} comes before {begin}", line=ends[0] + 1,
+                           hint="put the begin marker first")
+    return begins[0], ends[0]
+
+
+def marked(name: str, block: str, eol: str) -> str:
+    """The begin marker, the block and the end marker, each line ending in ``eol``."""
+    return begin_marker(name) + eol + _with_eol(block, eol) + end_marker(name) + eol
+
+
+def _with_eol(block: str, eol: str) -> str:
+    if block and not block.endswith("\n"):
+        block += "\n"
+    return block.replace("\r\n", "\n").replace("\n", eol)
+
+
+Inserter = Callable[[Page, str], str]
+
+
+def rewrite_marked(text: str, name: str, block: str, insert: Inserter | None = None) -> str:
+    """``text`` with ``block`` between the ``name`` markers.
+
+    Markers present: only the lines between them change. No markers: ``insert(page, eol)`` decides
+    where a marked block goes and returns the new text, or, with no ``insert``, the text stays.
+    """
+    page = Page(text)
+    if opted_out(page):
+        return text
+    span = find_markers(page, name)
+    if span is None:
+        return insert(page, page.eol()) if insert is not None else text
+    begin, end = span
+    eol = page.eol(begin)
+    return (text[:page.lines[begin].stop] + _with_eol(block, eol)
+            + text[page.lines[end].start:])
+
+
+def page_lang(path: Path, default: str) -> str:
+    """``_index.en.md`` → "en"; a name without a known language suffix is in the site's default."""
+    match = _LANG_SUFFIX.search(path.name)
+    lang = match.group(1).lower() if match else default
+    return lang if lang in i18n.LANGS else default
+
+
+@dataclass(frozen=True)
+class PageChange:
+    """A file whose generated block changed; ``path`` is relative to the site root."""
+
+    path: Path
+    old_text: str
+    new_text: str
+
+    def diff(self) -> str:
+        """A unified diff, for ``--dry-run`` to print."""
+        return "".join(difflib.unified_diff(
+            self.old_text.splitlines(keepends=True), self.new_text.splitlines(keepends=True),
+            fromfile=f"a/{self.path.as_posix()}", tofile=f"b/{self.path.as_posix()}"))
+
+
+def read_text(path: Path, shown: Path) -> str:
+    """A page's text, decoded by hand so CRLF and a BOM survive (no newline translation)."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TrackerError(f"not UTF-8 at byte {exc.start}", path=shown.as_posix(),
+                           hint="save the file as UTF-8") from None
+
+
+def apply(root: Path, relative: Path, rewrite: Callable[[str], str],
+          dry_run: bool) -> PageChange | None:
+    """Rewrite one file under ``root`` (unless ``dry_run``); the change, or None if there is none.
+
+    A marker problem is reported with the file's path added.
+    """
+    old = read_text(root / relative, relative)
+    try:
+        new = rewrite(old)
+    except TrackerError as exc:
+        raise TrackerError(exc.message, path=relative.as_posix(), line=exc.line,
+                           hint=exc.hint) from None
+    if new == old:
+        return None
+    if not dry_run:
+        write_atomic(root / relative, new.encode("utf-8"))
+    return PageChange(relative, old, new)
+
+
+def matching_files(root: Path, patterns: list[str]) -> list[Path]:
+    """Files under ``root`` matching any glob, relative to it, sorted, each once."""
+    found: set[Path] = set()
+    for pattern in patterns:
+        found.update(p.relative_to(root) for p in root.glob(pattern) if p.is_file())
+    return sorted(found, key=lambda p: p.as_posix())
