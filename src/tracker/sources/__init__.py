@@ -1,0 +1,116 @@
+"""Which source a path belongs to, its parser, and how the parts files state become one Service.
+
+Pages and data files state a whole service; a page's English twin states the same one, and the
+default-language page wins. Record files state parts of a service (a model each, or a provider's
+name), which are merged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tracker.model import Service
+
+if TYPE_CHECKING:
+    from tracker.config import Config, RecordSource
+
+PAGE, DATA = "page", "data"
+
+
+def glob_regex(pattern: str) -> str:
+    """A path glob as a regex: ``*`` stays within one folder, ``**`` crosses folders."""
+    out, i = [], 0
+    while i < len(pattern):
+        char = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "{":  # {yaml,yml}
+            close = pattern.find("}", i)
+            if close > i:
+                out.append("(?:" + "|".join(map(re.escape, pattern[i + 1:close].split(","))) + ")")
+                i = close + 1
+                continue
+            out.append(re.escape(char))
+        else:
+            out.append(re.escape(char))
+        i += 1
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What one version of one file states."""
+
+    kind: str  # "page", "data", or "records:<n>"
+    services: tuple[Service, ...]
+
+
+class Sources:
+    """The configured sources: classify a path, parse a blob, assemble a service."""
+
+    def __init__(self, config: "Config") -> None:
+        self.default_lang = config.default_lang
+        self.records: list[RecordSource] = list(config.records)
+        patterns = [(PAGE, p) for p in config.pages] + [(DATA, p) for p in config.data]
+        patterns += [(f"records:{n}", p) for n, s in enumerate(self.records) for p in s.files]
+        self._patterns = [(kind, re.compile(glob_regex(p) + r"\Z")) for kind, p in patterns]
+        self._kinds: dict[str, str | None] = {}
+
+    def kind_of(self, path: str) -> str | None:
+        """The source kind of a path, or None when no source wants it. Cached: called per change."""
+        try:
+            return self._kinds[path]
+        except KeyError:
+            kind = next((k for k, rx in self._patterns if rx.match(path)), None)
+            if kind and kind.startswith("records:"):
+                from tracker.sources import records
+
+                if not records.matches(self.records[int(kind[8:])], path):
+                    kind = None
+            self._kinds[path] = kind
+            return kind
+
+    def parse(self, path: str, raw: bytes) -> Parsed:
+        """Parse one blob; raises ParseError when it does not parse."""
+        kind = self.kind_of(path)
+        if kind == PAGE:
+            from tracker.sources.page import parse_page
+
+            return Parsed(kind, (parse_page(raw, path, self.default_lang),))
+        if kind == DATA:
+            from tracker.sources.data import parse_data_file
+
+            return Parsed(kind, (parse_data_file(raw, path),))
+        if kind and kind.startswith("records:"):
+            from tracker.sources.records import parse_records
+
+            source = self.records[int(kind[8:])]
+            return Parsed(kind, tuple(parse_records(source, raw, path)))
+        raise ValueError(f"no source for {path}")
+
+    def assemble(self, parts: list[tuple[str, Service]]) -> Service:
+        """One service from what its files state; ``parts`` is (kind, service) in path order."""
+        whole = [s for kind, s in parts if not kind.startswith("records:")]
+        if whole:
+            # The default-language page wins; an English-only service comes from its English page.
+            return min(whole, key=lambda s: (s.lang != self.default_lang, s.path))
+        merged = Service(id=parts[0][1].id, path=parts[0][1].path, lang=parts[0][1].lang)
+        for _kind, part in parts:
+            if part.name and not merged.name:
+                merged.name, merged.path = part.name, part.path
+            merged.provider = merged.provider or part.provider
+            merged.models.update(part.models)
+        merged.models = dict(sorted(merged.models.items()))
+        return merged

@@ -1,0 +1,264 @@
+"""Field changes → Events: kind, severity, change_pct, and a content-derived id.
+
+Direction always comes from the values (a number, or "unlimited" which is larger than any
+number); raw text on either side makes the change ``info_changed``, never a cut or a raise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from tracker.diff import MISSING, FieldChange
+from tracker.model import RATE_LIMIT_KEYS, TIERS, UNLIMITED, Event
+
+SEVERITY = {
+    "service_added": "notable", "service_removed": "breaking", "service_renamed": "info",
+    "model_added": "notable", "model_removed": "breaking", "model_deprecated": "breaking",
+    "quota_cut": "breaking", "quota_raised": "notable",
+    "quota_added": "notable", "quota_removed": "notable",
+    "price_increase": "breaking", "price_decrease": "notable",
+    "price_added": "info", "price_removed": "info",
+    "requirement_added": "breaking", "requirement_removed": "notable",
+    "endpoint_changed": "breaking", "reset_changed": "info", "info_changed": "info",
+}
+SEVERITY_ORDER = {"breaking": 0, "notable": 1, "info": 2}
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    date: str
+
+
+@dataclass(frozen=True)
+class ServiceRef:
+    """Who an event is about: the service as it stands after the change."""
+
+    id: str
+    name: str | None
+    provider: str | None
+    path: str
+
+
+def event_id(service: str, model: str | None, field: str | None, kind: str, tier: str | None,
+             old: Any, new: Any, date: str) -> str:
+    """Derived from content and author date, never the sha: a rebase or re-walk keeps ids."""
+    payload = json.dumps([service, model, field, kind, tier, old, new, date],
+                         sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def make_event(ref: ServiceRef, commit: CommitInfo, kind: str, *, model: str | None = None,
+               field: str | None = None, old: Any = None, new: Any = None,
+               tier: str | None = None, severity: str | None = None,
+               change_pct: float | None = None, currency: str | None = None) -> Event:
+    old = None if old is MISSING else old
+    new = None if new is MISSING else new
+    return Event(
+        id=event_id(ref.id, model, field, kind, tier, old, new, commit.date),
+        date=commit.date, commit=commit.sha, path=ref.path, service=ref.id,
+        service_name=ref.name, provider=ref.provider, model=model, kind=kind, field=field,
+        old=old, new=new, change_pct=change_pct, severity=severity or SEVERITY[kind],
+        tier=tier, currency=currency,
+    )
+
+
+def _number(value: Any) -> float | None:
+    """A comparable magnitude: numbers as they are, unlimited as infinity, text as None."""
+    if value == UNLIMITED:
+        return float("inf")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def percent(old: Any, new: Any) -> float | None:
+    a, b = _number(old), _number(new)
+    if a is None or b is None or a == 0 or a == float("inf") or b == float("inf"):
+        return None
+    return round((b - a) / a * 100, 1)
+
+
+def _direction(old: Any, new: Any) -> int | None:
+    """-1 smaller, +1 larger, 0 same, None when either side is not a comparable quantity."""
+    a, b = _number(old), _number(new)
+    if a is None or b is None:
+        return None
+    return (b > a) - (b < a)
+
+
+class Classifier:
+    """Classifies the field changes of one service at one commit."""
+
+    def __init__(self, ref: ServiceRef, commit: CommitInfo, old_facts: dict[str, Any],
+                 new_facts: dict[str, Any]) -> None:
+        self.ref, self.commit = ref, commit
+        self.old_facts, self.new_facts = old_facts, new_facts
+        self.events: list[Event] = []
+
+    def emit(self, kind: str, **kwargs: Any) -> None:
+        self.events.append(make_event(self.ref, self.commit, kind, **kwargs))
+
+    def run(self, changes: list[FieldChange]) -> list[Event]:
+        for change in changes:
+            head, rest = change.path[0], change.path[1:]
+            if head == "models":
+                self.model(rest, change.old, change.new)
+            elif head == "limits":
+                self.limit(rest, change.old, change.new, tier=None)
+            elif head == "tiers":
+                self.limit(rest[1:], change.old, change.new, tier=rest[0])
+            elif head == "requirements":
+                kind = "requirement_added" if change.old is MISSING else "requirement_removed"
+                value = rest[0]
+                self.emit(kind, field="requirements", old=None if change.new else value,
+                          new=value if change.new else None)
+            elif head == "tier":
+                self.tier(change.old, change.new)
+            elif head == "trial_credits":
+                self.credits()
+            elif head == "endpoint" and change.old and change.new:
+                self.emit("endpoint_changed", field="endpoint", old=change.old, new=change.new)
+            elif head == "quota_reset":
+                self.emit("reset_changed", field="quota_reset", old=change.old, new=change.new)
+            else:
+                self.emit("info_changed", field=".".join(change.path), old=change.old,
+                          new=change.new)
+        return _dedupe(self.events)
+
+    # -- per field family ------------------------------------------------------------------
+
+    def model(self, rest: tuple[str, ...], old: Any, new: Any) -> None:
+        model = rest[0]
+        if len(rest) == 1:
+            if old is MISSING:
+                self.emit("model_added", model=model, new=new or None)
+            elif new is MISSING:
+                self.emit("model_removed", model=model, old=old or None)
+            return
+        field = rest[1]
+        if field in ("context", "max_output"):
+            kind = "context_changed" if field == "context" else "output_changed"
+            self.quantity(kind, field, old, new, model=model)
+        elif field in ("input_price", "output_price"):
+            self.price(model, field, old, new)
+        elif field == "deprecated":
+            if new is True:
+                self.emit("model_deprecated", model=model, field="deprecated", old=old, new=True)
+            else:
+                self.emit("info_changed", model=model, field="deprecated", old=old, new=new)
+        elif field == "shutdown_date" and new is not MISSING and old is MISSING:
+            self.emit("model_deprecated", model=model, field="shutdown_date", new=new)
+        elif field == "currency":
+            self.emit("info_changed", model=model, field="currency", old=old, new=new)
+        else:
+            self.emit("info_changed", model=model, field=field, old=old, new=new)
+
+    def quantity(self, kind: str, field: str, old: Any, new: Any, *, model: str | None = None,
+                 tier: str | None = None) -> None:
+        """A length (context, output): smaller is breaking, larger notable."""
+        if old is MISSING or new is MISSING:
+            self.emit("info_changed", model=model, tier=tier, field=field, old=old, new=new)
+            return
+        direction = _direction(old, new)
+        if direction is None:
+            self.emit("info_changed", model=model, tier=tier, field=field, old=old, new=new)
+            return
+        self.emit(kind, model=model, tier=tier, field=field, old=old, new=new,
+                  severity="breaking" if direction < 0 else "notable",
+                  change_pct=percent(old, new))
+
+    def limit(self, rest: tuple[str, ...], old: Any, new: Any, tier: str | None) -> None:
+        if not rest:  # a whole tier table appeared or went: one event per limit it states
+            for key, value in sorted((new if old is MISSING else old).items()):
+                self.limit((key,), MISSING if old is MISSING else value,
+                           value if old is MISSING else MISSING, tier)
+            return
+        key = rest[0]
+        if old is MISSING:
+            self.emit("quota_added", tier=tier, field=key, new=new)
+        elif new is MISSING:
+            self.emit("quota_removed", tier=tier, field=key, old=old)
+        elif key in RATE_LIMIT_KEYS:
+            direction = _direction(old, new)
+            if direction is None:
+                self.emit("info_changed", tier=tier, field=key, old=old, new=new)
+            elif direction:
+                self.emit("quota_cut" if direction < 0 else "quota_raised", tier=tier, field=key,
+                          old=old, new=new, change_pct=percent(old, new))
+        else:
+            kind = "context_changed" if key == "max_context" else "output_changed"
+            self.quantity(kind, key, old, new, tier=tier)
+
+    def price(self, model: str, field: str, old: Any, new: Any) -> None:
+        models_old = self.old_facts.get("models", {}).get(model, {})
+        models_new = self.new_facts.get("models", {}).get(model, {})
+        cur_old, cur_new = models_old.get("currency"), models_new.get("currency")
+        currency = cur_new or cur_old
+        if old is MISSING:
+            self.emit("price_added", model=model, field=field, new=new, currency=cur_new)
+            return
+        if new is MISSING:
+            self.emit("price_removed", model=model, field=field, old=old, currency=cur_old)
+            return
+        direction = _direction(old, new)
+        # Amounts in two currencies are not comparable, unless one side is free.
+        comparable = cur_old == cur_new or old == 0 or new == 0
+        if direction is None or not comparable:
+            self.emit("info_changed", model=model, field=field, old=old, new=new,
+                      currency=currency if cur_old == cur_new else None)
+        elif direction:
+            self.emit("price_increase" if direction > 0 else "price_decrease", model=model,
+                      field=field, old=old, new=new, change_pct=percent(old, new),
+                      currency=currency)
+
+    def tier(self, old: Any, new: Any) -> None:
+        if old in TIERS and new in TIERS:
+            worse = TIERS.index(new) > TIERS.index(old)
+            self.emit("tier_changed", field="tier", old=old, new=new,
+                      severity="breaking" if worse else "notable")
+        elif old is MISSING or new is MISSING or old not in TIERS or new not in TIERS:
+            self.emit("info_changed", field="tier", old=old, new=new)
+
+    def credits(self) -> None:
+        """One credits_changed event for the whole of trial_credits, however many keys moved."""
+        if any(e.kind == "credits_changed" for e in self.events):
+            return
+        old = self.old_facts.get("trial_credits", MISSING)
+        new = self.new_facts.get("trial_credits", MISSING)
+        if old is MISSING or new is MISSING:
+            severity = "breaking" if new is MISSING else "notable"
+            self.emit("credits_changed", field="trial_credits", old=old, new=new,
+                      severity=severity)
+            return
+        direction = None
+        if old.get("currency") == new.get("currency"):
+            direction = _direction(old.get("amount"), new.get("amount")) or None
+        if direction is None:
+            direction = _direction(old.get("valid_days"), new.get("valid_days")) or None
+        severity = "info" if direction is None else ("breaking" if direction < 0 else "notable")
+        pct = percent(old.get("amount"), new.get("amount")) \
+            if old.get("currency") == new.get("currency") else None
+        self.emit("credits_changed", field="trial_credits", old=old, new=new, severity=severity,
+                  change_pct=pct)
+
+
+def _dedupe(events: list[Event]) -> list[Event]:
+    """One event per id; one model_deprecated per model (a flag and a date in one edit)."""
+    seen: set[Any] = set()
+    unique = []
+    for event in sorted(events, key=lambda e: e.field != "shutdown_date"):
+        key = (event.kind, event.model) if event.kind == "model_deprecated" else event.id
+        if key not in seen:
+            seen.add(key)
+            unique.append(event)
+    return unique
+
+
+def classify(ref: ServiceRef, commit: CommitInfo, old_facts: dict[str, Any],
+             new_facts: dict[str, Any], changes: list[FieldChange]) -> list[Event]:
+    """The events of one service at one commit, from the changes ``diff_facts`` found."""
+    return Classifier(ref, commit, old_facts, new_facts).run(changes)

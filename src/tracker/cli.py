@@ -1,0 +1,156 @@
+"""The command line: parse options, call the library, print. Nothing else lives here.
+
+Exit status: 0 done; 1 the data or configuration is wrong (TrackerError, said in one line);
+2 a usage error (click's own).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tracker.errors import TrackerError
+
+repo_option = click.option("--repo", "root", type=click.Path(file_okay=False, path_type=Path),
+                           default=".", show_default=True, help="The site's git repository.")
+lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh",
+                           show_default=True, help="Language of summaries.")
+
+
+def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The one place a TrackerError becomes a message and exit status 1."""
+
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except TrackerError as error:
+            click.echo(f"tracker: {error}", err=True)
+            sys.exit(1)
+
+    return run
+
+
+@click.group()
+@click.version_option(package_name="tracker")
+def cli() -> None:
+    """Turn the git history of a catalogue of LLM API services into changelogs and feeds."""
+
+
+@cli.command()
+@repo_option
+@click.option("--no-render", is_flag=True, help="Walk and record events; render nothing.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@reports_errors
+def update(root: Path, no_render: bool, quiet: bool) -> None:
+    """Walk new commits into history/, then render pages, updates blocks and feeds."""
+    from tracker.pipeline import update as run_update
+
+    progress = None if quiet or not sys.stderr.isatty() else _progress
+    result = run_update(root, progress=progress, render=not no_render)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning} (at {warning.commit[:10] if warning.commit else '?'})",
+                   err=True)
+    if not quiet:
+        click.echo(f"{result.commits_walked} commits walked, {len(result.new_events)} new events, "
+                   f"{len(result.warnings)} warnings, {len(result.written)} files written")
+
+
+def _progress(done: int, total: int) -> None:
+    if done == total or done % 25 == 0:
+        click.echo(f"\rwalking {done}/{total} commits", err=True, nl=done == total)
+
+
+@cli.command()
+@repo_option
+@click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
+@reports_errors
+def render(root: Path, dry_run: bool) -> None:
+    """Render pages, updates blocks and feeds from history/ (no walk)."""
+    from tracker.config import load_config
+    from tracker.ledger import Ledger
+    from tracker.pipeline import render_all
+
+    config = load_config(root)
+    for path in render_all(config, Ledger(config), dry_run=dry_run):
+        click.echo(("would write " if dry_run else "wrote ") + str(path))
+
+
+@cli.command()
+@repo_option
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First day (YYYY-MM-DD).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day (YYYY-MM-DD).")
+@click.option("--service", multiple=True, help="Only this service (repeatable).")
+@click.option("--provider", multiple=True, help="Only this provider (repeatable).")
+@click.option("--kind", multiple=True, help="Only this kind of event (repeatable).")
+@click.option("--severity", multiple=True, type=click.Choice(["breaking", "notable", "info"]))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True)
+@lang_option
+@reports_errors
+def log(root: Path, since: Any, until: Any, service: tuple[str, ...], provider: tuple[str, ...],
+        kind: tuple[str, ...], severity: tuple[str, ...], fmt: str, lang: str) -> None:
+    """Print the events in history/, oldest first."""
+    from tracker.config import load_config
+    from tracker.ledger import Ledger
+    from tracker.render.log import EventFilter, format_events
+
+    wanted = EventFilter(since.date() if since else None, until.date() if until else None,
+                         service, provider, kind, severity)
+    events = [e for e in Ledger(load_config(root)).events() if wanted(e)]
+    click.echo(format_events(events, fmt, lang), nl=False)
+
+
+@cli.command()
+@repo_option
+@click.option("--rev", default="HEAD", show_default=True, help="The revision to read.")
+@click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default="json",
+              show_default=True)
+@reports_errors
+def snapshot(root: Path, rev: str, fmt: str) -> None:
+    """Print the services as the parser sees them at a revision."""
+    from tracker.pipeline import snapshot as take_snapshot
+
+    services = [s.to_dict() for s in take_snapshot(root, rev)]
+    if fmt == "yaml":
+        from tracker.ledger import dump_yaml
+
+        click.echo(dump_yaml(services).decode("utf-8"), nl=False)
+    else:
+        for service in services:
+            click.echo(json.dumps(service, ensure_ascii=False))
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of service data files."""
+    from tracker.sources.data import SCHEMA
+
+    click.echo(json.dumps(SCHEMA, indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@repo_option
+@click.argument("paths", nargs=-1)
+@reports_errors
+def check(root: Path, paths: tuple[str, ...]) -> None:
+    """Parse every source file in the working tree (or PATHS); exit 1 if any does not parse."""
+    from tracker.pipeline import check as run_check
+
+    errors = run_check(root, paths or None)
+    for error in errors:
+        click.echo(str(error), err=True)
+    if errors:
+        sys.exit(1)
+    click.echo("all source files parse")
+
+
+def main() -> None:
+    cli(prog_name="tracker")
+

@@ -1,0 +1,109 @@
+"""Two snapshots of one service → the fields that changed, display-only differences left out.
+
+Snapshots are compared as comparable facts: lengths by their canonical key (128K = 131,072 =
+128,000), requirements as a set that includes the credit-card flag. Equal parts are pruned with
+``!=`` before DeepDiff sees them (performance-notes.md: 470 ms → 2 ms on large documents), and
+every list is keyed by id first, so a reordered table is no change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tracker.model import LENGTH_KEYS
+from tracker.quantities import length_key
+
+
+class _Missing:
+    """A field that the snapshot does not state."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Any = _Missing()
+
+CONTAINERS = ("limits", "tiers", "models", "requirements")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: tuple[str, ...]
+    old: Any  # MISSING when the old snapshot did not state it
+    new: Any  # MISSING when the new snapshot does not state it
+
+
+def comparable(facts: dict[str, Any]) -> dict[str, Any]:
+    """The facts as they are compared: canonical lengths, requirements as a keyed set."""
+    out = {k: v for k, v in facts.items() if k not in CONTAINERS and k != "credit_card_required"}
+    requirements = set(facts.get("requirements") or ())
+    if facts.get("credit_card_required") is True:
+        requirements.add("credit_card")
+    elif facts.get("credit_card_required") is False:
+        requirements.discard("credit_card")
+    out["requirements"] = {r: True for r in sorted(requirements)}
+    out["limits"] = _lengths_keyed(facts.get("limits") or {})
+    out["tiers"] = {t: _lengths_keyed(v) for t, v in (facts.get("tiers") or {}).items()}
+    out["models"] = {m: _lengths_keyed(v) for m, v in (facts.get("models") or {}).items()}
+    return out
+
+
+def _lengths_keyed(record: dict[str, Any]) -> dict[str, Any]:
+    if not any(k in record for k in LENGTH_KEYS):
+        return record
+    return {k: length_key(v) if k in LENGTH_KEYS else v for k, v in record.items()}
+
+
+def _prune(old: Any, new: Any) -> tuple[Any, Any]:
+    """Drop what is equal on both sides, one level into the containers."""
+    old_out, new_out = {}, {}
+    for key in old.keys() | new.keys():
+        a, b = old.get(key, MISSING), new.get(key, MISSING)
+        if a == b:
+            continue
+        if key in CONTAINERS and isinstance(a, dict) and isinstance(b, dict):
+            a, b = {k: v for k, v in a.items() if b.get(k, MISSING) != v}, \
+                   {k: v for k, v in b.items() if a.get(k, MISSING) != v}
+        if a is not MISSING:
+            old_out[key] = a
+        if b is not MISSING:
+            new_out[key] = b
+    return old_out, new_out
+
+
+def lookup(facts: dict[str, Any], path: tuple[str, ...]) -> Any:
+    """The value at ``path`` in the original (not comparable) facts, or MISSING."""
+    node: Any = facts
+    if path and path[0] == "requirements":
+        present = path[1] in set(facts.get("requirements") or ()) or (
+            path[1] == "credit_card" and facts.get("credit_card_required") is True)
+        return True if present else MISSING
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return MISSING
+        node = node[part]
+    return node
+
+
+def diff_facts(old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
+    """The changes from ``old`` to ``new`` facts (``Service.facts()``), in a stable order."""
+    if old == new:
+        return []
+    old_cmp, new_cmp = comparable(old), comparable(new)
+    if old_cmp == new_cmp:
+        return []
+    pruned_old, pruned_new = _prune(old_cmp, new_cmp)
+    from deepdiff import DeepDiff
+
+    tree = DeepDiff(pruned_old, pruned_new, threshold_to_diff_deeper=0, view="tree",
+                    ignore_numeric_type_changes=True)
+    paths: set[tuple[str, ...]] = set()
+    for items in tree.values():
+        for item in items:
+            paths.add(tuple(str(p) for p in item.path(output_format="list")))
+    changes = [FieldChange(p, lookup(old, p), lookup(new, p)) for p in sorted(paths)]
+    return [c for c in changes if c.old != c.new]

@@ -1,0 +1,197 @@
+"""history/: the ledger every output is rendered from.
+
+``events/YYYY-MM.yaml`` holds the events of each month (the month of the author date), ``state.yaml``
+the last walked commit, ``warnings.yaml`` the files that did not parse, ``overrides.yaml`` what
+maintainers retract, reclassify or annotate, ``digests.yaml`` the digests already sent. All plain
+YAML in a fixed order, so the same history always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tracker.config import Config
+from tracker.errors import TrackerError
+from tracker.fsutil import write_atomic
+from tracker.model import KINDS, SEVERITIES, Event, ParseWarning
+
+SCHEMA_VERSION = 1
+OVERRIDE_KEYS = {"retract", "kind", "severity", "note", "source"}
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def dump_yaml(data: Any) -> bytes:
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
+                     default_flow_style=False, width=4096).encode("utf-8")
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except FileNotFoundError:
+        return None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise TrackerError(f"not valid YAML: {getattr(exc, 'problem', exc)}", path=str(path),
+                           line=mark.line + 1 if mark else None,
+                           hint="fix the file by hand, or delete it and run tracker update "
+                                "again to rebuild it from the git history") from None
+
+
+def event_sort_key(event: Event) -> tuple[str, str, str, str, str, str]:
+    from datetime import datetime, timezone
+
+    utc = datetime.fromisoformat(event.date).astimezone(timezone.utc).isoformat()
+    return (utc, event.service, event.model or "", event.tier or "", event.field or "", event.id)
+
+
+@dataclass
+class State:
+    """Where the walk stopped, and the last good version of each file that no longer parses."""
+
+    last_commit: str | None = None
+    last_good: dict[str, str] = field(default_factory=dict)  # path → blob sha
+    schema_version: int = SCHEMA_VERSION
+
+
+@dataclass(frozen=True)
+class Override:
+    retract: bool = False
+    kind: str | None = None
+    severity: str | None = None
+    note: str | None = None
+    source: str | None = None
+
+    def apply(self, event: Event) -> Event:
+        from dataclasses import replace
+
+        return replace(event, kind=self.kind or event.kind,
+                       severity=self.severity or event.severity,
+                       note=self.note or event.note, source=self.source or event.source)
+
+
+class Ledger:
+    """Read and write the ledger of one site."""
+
+    def __init__(self, config: Config) -> None:
+        self.dir = Path(config.root) / config.history_dir
+        self.events_dir = self.dir / "events"
+
+    # -- state ------------------------------------------------------------------------------
+
+    def state(self) -> State:
+        data = _load_yaml(self.dir / "state.yaml") or {}
+        version = data.get("schema_version", SCHEMA_VERSION)
+        if not isinstance(version, int) or version > SCHEMA_VERSION:
+            raise TrackerError(
+                f"the ledger was written by a newer tracker (schema {version}, this one reads "
+                f"{SCHEMA_VERSION})", path=str(self.dir / "state.yaml"),
+                hint="upgrade tracker; the ledger was left as it is")
+        return State(last_commit=data.get("last_commit"),
+                     last_good=dict(data.get("last_good") or {}), schema_version=SCHEMA_VERSION)
+
+    def write_state(self, state: State) -> bool:
+        data: dict[str, Any] = {"schema_version": SCHEMA_VERSION,
+                                "last_commit": state.last_commit}
+        if state.last_good:
+            data["last_good"] = dict(sorted(state.last_good.items()))
+        return write_atomic(self.dir / "state.yaml", dump_yaml(data))
+
+    # -- events -----------------------------------------------------------------------------
+
+    def raw_events(self) -> list[Event]:
+        """Every event as walked, oldest first, before overrides."""
+        events: list[Event] = []
+        if self.events_dir.is_dir():
+            for path in sorted(self.events_dir.glob("*.yaml")):
+                for item in _load_yaml(path) or []:
+                    events.append(Event.from_dict(item))
+        return events
+
+    def events(self) -> list[Event]:
+        """What outputs show: overrides applied, retracted events gone, oldest first."""
+        overrides = self.overrides()
+        shown = []
+        for event in self.raw_events():
+            override = overrides.get(event.id)
+            if override is None:
+                shown.append(event)
+            elif not override.retract:
+                shown.append(override.apply(event))
+        return shown
+
+    def add_events(self, new: list[Event]) -> list[Path]:
+        """Merge events into their month files by id; returns the files that changed."""
+        by_month: dict[str, dict[str, Event]] = {}
+        for event in new:
+            by_month.setdefault(event.date[:7], {})[event.id] = event
+        written = []
+        for month, fresh in sorted(by_month.items()):
+            path = self.events_dir / f"{month}.yaml"
+            merged = {e["id"]: Event.from_dict(e) for e in (_load_yaml(path) or [])}
+            for event_id, event in fresh.items():
+                merged.setdefault(event_id, event)
+            ordered = sorted(merged.values(), key=event_sort_key)
+            if write_atomic(path, dump_yaml([e.to_dict() for e in ordered])):
+                written.append(path)
+        return written
+
+    # -- warnings ---------------------------------------------------------------------------
+
+    def warnings(self) -> list[ParseWarning]:
+        return [ParseWarning(**w) for w in (_load_yaml(self.dir / "warnings.yaml") or [])]
+
+    def add_warnings(self, new: list[ParseWarning]) -> bool:
+        if not new:
+            return False
+        merged = list(dict.fromkeys(self.warnings() + new))
+        merged.sort(key=lambda w: (w.date or "", w.path, w.line or 0, w.reason))
+        return write_atomic(self.dir / "warnings.yaml", dump_yaml([w.to_dict() for w in merged]))
+
+    # -- overrides --------------------------------------------------------------------------
+
+    def overrides(self) -> dict[str, Override]:
+        path = self.dir / "overrides.yaml"
+        data = _load_yaml(path) or {}
+        if not isinstance(data, dict):
+            raise TrackerError("must map event ids to what to change", path=str(path),
+                               hint="write  <event id>: {retract: true}")
+        overrides = {}
+        for event_id, spec in data.items():
+            if not isinstance(spec, dict):
+                raise TrackerError(f"'{event_id}' must be a mapping", path=str(path),
+                                   hint="write  <event id>: {retract: true} or {note: ...}")
+            unknown = set(spec) - OVERRIDE_KEYS
+            if unknown:
+                raise TrackerError(f"unknown key '{event_id}.{sorted(unknown)[0]}'",
+                                   path=str(path), hint="known: " + ", ".join(sorted(OVERRIDE_KEYS)))
+            if spec.get("kind") is not None and spec["kind"] not in KINDS:
+                raise TrackerError(f"'{event_id}.kind' is not an event kind: {spec['kind']!r}",
+                                   path=str(path), hint="one of: " + ", ".join(KINDS))
+            if spec.get("severity") is not None and spec["severity"] not in SEVERITIES:
+                raise TrackerError(f"'{event_id}.severity' must be one of "
+                                   + ", ".join(SEVERITIES), path=str(path))
+            source = spec.get("source")
+            if source is not None and not str(source).startswith(("https://", "http://")):
+                raise TrackerError(f"'{event_id}.source' must be an http(s) link",
+                                   path=str(path))
+            overrides[str(event_id)] = Override(
+                retract=bool(spec.get("retract", False)), kind=spec.get("kind"),
+                severity=spec.get("severity"),
+                note=None if spec.get("note") is None else str(spec["note"]),
+                source=None if source is None else str(source))
+        return overrides
+
+    # -- digests ----------------------------------------------------------------------------
+
+    def sent_digests(self) -> set[str]:
+        return set(_load_yaml(self.dir / "digests.yaml") or [])
+
+    def mark_digest_sent(self, key: str) -> None:
+        write_atomic(self.dir / "digests.yaml", dump_yaml(sorted(self.sent_digests() | {key})))

@@ -1,0 +1,299 @@
+"""The whole job, stage after stage: walk new commits → snapshots → changes → events → ledger,
+then render every output from the ledger. The CLI and the demo call these functions.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tracker.classify import CommitInfo, ServiceRef, classify, make_event
+from tracker.config import Config, load_config
+from tracker.diff import diff_facts
+from tracker.errors import ParseError, TrackerError
+from tracker.ledger import Ledger, State
+from tracker.model import Event, ParseWarning, Service
+from tracker.sources import Parsed, Sources
+from tracker.walk import Commit, History
+
+Progress = Callable[[int, int], None]
+LOCK_TIMEOUT = 120  # seconds a second run waits for the first before giving up
+
+
+@dataclass
+class UpdateResult:
+    commits_walked: int = 0
+    new_events: list[Event] = field(default_factory=list)
+    warnings: list[ParseWarning] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+
+
+class Walker:
+    """The facts in force while walking: the last good parse of every file, assembled per
+    service. Each version of each file is parsed once; a small cache catches reverts."""
+
+    CACHE_SIZE = 512
+
+    def __init__(self, history: History, sources: Sources) -> None:
+        self.history, self.sources = history, sources
+        self.files: dict[str, Parsed] = {}
+        self.blobs: dict[str, str] = {}  # path → blob of the version in force
+        self.broken: dict[str, str] = {}  # path → last good blob, while the newest fails
+        self.paths_of: dict[str, set[str]] = {}  # service id → paths that state it
+        self.services: dict[str, Service] = {}
+        self.facts: dict[str, dict[str, Any]] = {}
+        self._cache: OrderedDict[tuple[str, str], Parsed] = OrderedDict()
+
+    # -- files ------------------------------------------------------------------------------
+
+    def _parse(self, path: str, blob: str) -> Parsed:
+        key = (path, blob)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        parsed = self.sources.parse(path, self.history.read(blob))
+        self._cache[key] = parsed
+        if len(self._cache) > self.CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return parsed
+
+    def _put(self, path: str, blob: str, parsed: Parsed) -> set[str]:
+        touched = self._drop(path)
+        self.files[path], self.blobs[path] = parsed, blob
+        for service in parsed.services:
+            self.paths_of.setdefault(service.id, set()).add(path)
+            touched.add(service.id)
+        return touched
+
+    def _drop(self, path: str) -> set[str]:
+        parsed = self.files.pop(path, None)
+        self.blobs.pop(path, None)
+        self.broken.pop(path, None)
+        if parsed is None:
+            return set()
+        for service in parsed.services:
+            self.paths_of.get(service.id, set()).discard(path)
+        return {s.id for s in parsed.services}
+
+    def _assemble(self, service_id: str) -> Service | None:
+        paths = sorted(self.paths_of.get(service_id) or ())
+        if not paths:
+            self.paths_of.pop(service_id, None)
+            return None
+        parts = [(self.files[p].kind, s) for p in paths for s in self.files[p].services
+                 if s.id == service_id]
+        return self.sources.assemble(parts)
+
+    def _refresh(self, service_id: str) -> tuple[Service | None, dict[str, Any] | None]:
+        service = self._assemble(service_id)
+        if service is None:
+            self.services.pop(service_id, None)
+            self.facts.pop(service_id, None)
+            return None, None
+        self.services[service_id], self.facts[service_id] = service, service.facts()
+        return service, self.facts[service_id]
+
+    # -- loading and stepping ---------------------------------------------------------------
+
+    def load(self, rev: str, last_good: dict[str, str]) -> None:
+        """The facts at ``rev``, without events: where an incremental walk starts."""
+        for path, blob in sorted(self.history.tree(rev).items()):
+            if not self.sources.kind_of(path):
+                continue
+            good = last_good.get(path, blob)
+            try:
+                self._put(path, good, self._parse(path, good))
+            except ParseError:
+                continue
+            if good != blob:
+                self.broken[path] = good
+        for service_id in sorted(self.paths_of):
+            self._refresh(service_id)
+
+    def step(self, commit: Commit) -> tuple[list[Event], list[ParseWarning]]:
+        touched: set[str] = set()
+        renamed: dict[str, str] = {}
+        warnings: list[ParseWarning] = []
+        for change in commit.changes:
+            wanted = self.sources.kind_of(change.path)
+            if change.old_path and self.sources.kind_of(change.old_path):
+                before = {s.id for s in self.files[change.old_path].services} \
+                    if change.old_path in self.files else set()
+                kept = self.files.get(change.old_path)
+                touched |= self._drop(change.old_path)
+                if wanted and kept is not None:
+                    self.files[change.path] = kept  # in force until the new version parses
+                    self.blobs[change.path] = ""
+                    for service in kept.services:
+                        self.paths_of.setdefault(service.id, set()).add(change.path)
+                after = self._load_change(commit, change.path, change.blob, warnings, touched)
+                if len(before) == 1 and len(after) == 1 and before != after:
+                    renamed[before.pop()] = after.pop()
+            elif change.blob is None:
+                touched |= self._drop(change.path)
+            elif wanted:
+                self._load_change(commit, change.path, change.blob, warnings, touched)
+        if commit.skip:  # the change is absorbed: facts move on, no event is told
+            for service_id in touched:
+                self._refresh(service_id)
+            return [], warnings
+        return self._events(commit, touched, renamed), warnings
+
+    def _load_change(self, commit: Commit, path: str, blob: str | None,
+                     warnings: list[ParseWarning], touched: set[str]) -> set[str]:
+        if blob is None or blob == self.blobs.get(path):
+            return {s.id for s in self.files[path].services} if path in self.files else set()
+        try:
+            parsed = self._parse(path, blob)
+        except ParseError as error:
+            warnings.append(ParseWarning(path=path, line=error.line, reason=error.message,
+                                         commit=commit.sha, date=commit.date))
+            if path in self.files and self.blobs.get(path):
+                self.broken[path] = self.blobs[path]
+            return {s.id for s in self.files[path].services} if path in self.files else set()
+        self.broken.pop(path, None)
+        touched |= self._put(path, blob, parsed)
+        return {s.id for s in parsed.services}
+
+    def _events(self, commit: Commit, touched: set[str],
+                renamed: dict[str, str]) -> list[Event]:
+        info = CommitInfo(commit.sha, commit.date)
+        events: list[Event] = []
+        before = {sid: self.facts.get(sid) for sid in touched | set(renamed.values())}
+        for sid in sorted(before):
+            self._refresh(sid)
+        for old_id, new_id in sorted(renamed.items()):
+            if before.get(new_id) is None and new_id in self.services \
+                    and old_id not in self.services and before.get(old_id) is not None:
+                ref = _ref(self.services[new_id])
+                events.append(make_event(ref, info, "service_renamed", field="id",
+                                         old=old_id, new=new_id))
+                old_facts = before.pop(old_id)
+                assert old_facts is not None
+                before[new_id] = old_facts
+        for sid in sorted(before):
+            old_facts, service = before[sid], self.services.get(sid)
+            if old_facts is None and service is not None:
+                events.append(make_event(_ref(service), info, "service_added",
+                                         new=self.facts[sid]))
+            elif old_facts is not None and service is None:
+                ref = ServiceRef(sid, old_facts.get("name"), old_facts.get("provider"), "")
+                events.append(make_event(ref, info, "service_removed", old=old_facts))
+            elif old_facts is not None and service is not None:
+                new_facts = self.facts[sid]
+                changes = diff_facts(old_facts, new_facts)
+                if changes:
+                    events += classify(_ref(service), info, old_facts, new_facts, changes)
+        return events
+
+
+def _ref(service: Service) -> ServiceRef:
+    return ServiceRef(service.id, service.name, service.provider, service.path)
+
+
+def _lock(config: Config, history: History) -> Any:
+    from filelock import FileLock
+
+    return FileLock(str(Path(history.repo.git_dir) / "tracker.lock"), timeout=LOCK_TIMEOUT)
+
+
+def walk(config: Config, history: History, state: State, head: str,
+         progress: Progress | None = None) -> tuple[list[Commit], list[Event],
+                                                     list[ParseWarning], Walker]:
+    """Walk the commits after the state's last commit (or all of them) up to ``head``."""
+    since = state.last_commit
+    last_good = dict(state.last_good)
+    if since and not history.exists(since):
+        since, last_good = None, {}  # rewritten history: walk again; ids keep feeds quiet
+    elif since and not history.is_ancestor(since, head):
+        since, last_good = history.merge_base(since, head), {}
+    if since is None and history.is_shallow():
+        raise TrackerError("this is a shallow clone, so its history cannot be walked",
+                           hint="fetch the full history: git fetch --unshallow, or in GitHub "
+                                "Actions actions/checkout with fetch-depth: 0")
+    walker = Walker(history, Sources(config))
+    if since:
+        walker.load(since, last_good)
+    commits = list(history.commits(since, head))
+    events: list[Event] = []
+    warnings: list[ParseWarning] = []
+    for done, commit in enumerate(commits, 1):
+        new_events, new_warnings = walker.step(commit)
+        events += new_events
+        warnings += new_warnings
+        if progress:
+            progress(done, len(commits))
+    return commits, events, warnings, walker
+
+
+def update(root: Path, *, progress: Progress | None = None, render: bool = True) -> UpdateResult:
+    """Walk what is new since the last run into the ledger, then render every output."""
+    config = load_config(root)
+    ledger = Ledger(config)
+    history = History(root)
+    with _lock(config, history):
+        state = ledger.state()
+        head = history.head()
+        if head is None or head == state.last_commit:
+            return UpdateResult()
+        commits, events, warnings, walker = walk(config, history, state, head, progress)
+        written = ledger.add_events(events)
+        if ledger.add_warnings(warnings):
+            written.append(ledger.dir / "warnings.yaml")
+        if ledger.write_state(State(last_commit=head, last_good=walker.broken)):
+            written.append(ledger.dir / "state.yaml")
+        if render:
+            written += render_all(config, ledger)
+        return UpdateResult(len(commits), events, warnings, written)
+
+
+def render_all(config: Config, ledger: Ledger, dry_run: bool = False) -> list[Path]:
+    """Every output from the ledger: page changelogs, updates blocks, feeds."""
+    from tracker.render.changelog import update_pages
+    from tracker.render.feeds import build_feeds, write_feeds
+    from tracker.render.updates import update_blocks
+
+    events = ledger.events()
+    written: list[Path] = []
+    written += [change.path for change in update_pages(config, events, dry_run=dry_run)]
+    written += [change.path for change in update_blocks(config, events, dry_run=dry_run)]
+    written += write_feeds(config, build_feeds(events, config), dry_run=dry_run)
+    return written
+
+
+def snapshot(root: Path, rev: str = "HEAD") -> list[Service]:
+    """The services as the parser sees them at ``rev``."""
+    config = load_config(root)
+    history = History(root)
+    try:
+        sha = history.repo.git.rev_parse("--verify", f"{rev}^{{commit}}")
+    except Exception:
+        raise TrackerError(f"no such revision: {rev}", hint="name a commit, branch or tag") \
+            from None
+    walker = Walker(history, Sources(config))
+    walker.load(sha, {})
+    return [walker.services[sid] for sid in sorted(walker.services)]
+
+
+def check(root: Path, paths: Iterable[str] | None = None) -> list[ParseError]:
+    """Parse every source file in the working tree (or ``paths``); the errors found."""
+    config = load_config(root)
+    sources = Sources(config)
+    if paths is None:
+        candidates = sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                            if p.is_file() and ".git" not in p.relative_to(root).parts)
+    else:
+        candidates = sorted(paths)
+    errors = []
+    for path in candidates:
+        if not sources.kind_of(path):
+            continue
+        try:
+            sources.parse(path, (root / path).read_bytes())
+        except ParseError as error:
+            error.path = error.path or path
+            errors.append(error)
+    return errors

@@ -1,0 +1,138 @@
+"""git history → the changed files of each commit, oldest first. The only module that imports git.
+
+One ``git log`` covers the whole range (first-parent, merges diffed against their first parent,
+renames detected), and blobs come through GitPython's persistent ``cat-file`` process, as
+performance-notes.md measured: per-commit ``git diff-tree`` processes cost 7× more.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tracker.errors import TrackerError
+
+SKIP_TRAILER = re.compile(r"^tracker:\s*skip\s*$", re.IGNORECASE | re.MULTILINE)
+NULL_SHA = "0" * 40
+_BLOB_MODES = ("100644", "100755")
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One path changed by a commit. ``blob`` is None when the file was deleted."""
+
+    status: str  # "A", "M", "D", "R" (renamed; old_path set), "T"
+    path: str
+    blob: str | None
+    old_path: str | None = None
+
+
+@dataclass
+class Commit:
+    sha: str
+    date: str  # the author date, ISO 8601 with the author's offset
+    skip: bool  # carries the "Tracker: skip" trailer
+    changes: list[FileChange] = field(default_factory=list)
+
+
+class History:
+    """A git repository, read through one log process and the persistent cat-file."""
+
+    def __init__(self, root: Path) -> None:
+        import git
+
+        try:
+            self.repo = git.Repo(root)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise TrackerError(f"{root} is not a git repository",
+                               hint="run tracker inside a clone of the site, or pass --repo") from None
+        self._git = git
+
+    def head(self) -> str | None:
+        """HEAD's sha, or None in a repository with no commits yet."""
+        try:
+            return self.repo.git.rev_parse("--verify", "-q", "HEAD^{commit}")
+        except self._git.GitCommandError:
+            return None
+
+    def exists(self, sha: str) -> bool:
+        try:
+            self.repo.git.cat_file("-e", f"{sha}^{{commit}}")
+            return True
+        except self._git.GitCommandError:
+            return False
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        try:
+            self.repo.git.merge_base("--is-ancestor", ancestor, descendant)
+            return True
+        except self._git.GitCommandError:
+            return False
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        try:
+            return self.repo.git.merge_base(a, b) or None
+        except self._git.GitCommandError:
+            return None
+
+    def is_shallow(self) -> bool:
+        return Path(self.repo.git_dir, "shallow").exists()
+
+    def commits(self, since: str | None, until: str) -> Iterator[Commit]:
+        """Commits after ``since`` up to ``until`` along the first-parent line, oldest first."""
+        revision = f"{since}..{until}" if since else until
+        out = self.repo.git.log(
+            "-z", "--raw", "--no-abbrev", "--first-parent", "--diff-merges=first-parent",
+            "--reverse", "-M", "--format=%H%x00%aI%x00%B", revision,
+            stdout_as_string=False,
+        )
+        yield from parse_log(out.decode("utf-8", "surrogateescape"))
+
+    def tree(self, rev: str) -> dict[str, str]:
+        """Every regular file at ``rev``: path → blob sha."""
+        out = self.repo.git.ls_tree("-r", "-z", "--full-tree", rev, stdout_as_string=False)
+        files: dict[str, str] = {}
+        for entry in out.decode("utf-8", "surrogateescape").split("\0"):
+            if not entry:
+                continue
+            meta, _, path = entry.partition("\t")
+            mode, kind, sha = meta.split(" ")
+            if kind == "blob" and mode in _BLOB_MODES:
+                files[path] = sha
+        return files
+
+    def read(self, blob: str) -> bytes:
+        return self.repo.odb.stream(bytes.fromhex(blob)).read()
+
+
+def parse_log(text: str) -> Iterator[Commit]:
+    """Parse ``git log -z --raw --format=%H%x00%aI%x00%B``: header tokens, then raw entries."""
+    tokens = text.split("\0")
+    i, end = 0, len(tokens)
+    while i < end:
+        sha = tokens[i].strip()
+        if not sha:
+            i += 1
+            continue
+        date, body = tokens[i + 1], tokens[i + 2]
+        commit = Commit(sha=sha, date=date, skip=bool(SKIP_TRAILER.search(body)))
+        i += 3
+        while i < end and tokens[i].lstrip("\n").startswith(":"):
+            meta = tokens[i].lstrip("\n")[1:].split(" ")
+            _old_mode, new_mode, _old_sha, new_sha, status = meta[:5]
+            letter = status[0]
+            if letter in ("R", "C"):
+                old_path, path = tokens[i + 1], tokens[i + 2]
+                i += 3
+            else:
+                old_path, path = None, tokens[i + 1]
+                i += 2
+            if letter == "C":  # a copy leaves the source in place: the new path is an addition
+                letter, old_path = "A", None
+            blob = None if letter == "D" or new_sha == NULL_SHA else new_sha
+            if blob is not None and new_mode not in _BLOB_MODES:
+                blob, letter = None, "D"  # a symlink or submodule where a file was: gone
+            commit.changes.append(FileChange(letter, path, blob, old_path))
+        yield commit
