@@ -1,4 +1,4 @@
-"""Feeds: events → Atom, RSS 2.0 and JSON Feed bytes (``build_feeds``), and writing them (``write_feeds``).
+"""Feeds: events → Atom, RSS 2.0 and JSON Feed bytes (``build_feeds``); writing (``write_feeds``).
 
 One item per (commit, service) group of events, newest first. Every byte depends only on the
 events and the configuration: ids come from event ids, dates from commits, the feed's own
@@ -116,6 +116,8 @@ def _rows(events: list[Event], lang: str) -> list[dict[str, Any]]:
             scope = " ".join(s for s in (event.model, event.tier) if s)
             what = i18n.text("scope", lang, scope=scope) if scope else ""
             what += i18n.field_label(event.field, lang)
+            if not event.field:  # no label to show: the summary is the best description
+                what = i18n.summarize(event, lang)
         old, new = (i18n.format_value(v, lang, field=event.field, currency=event.currency)
                     for v in (event.old, event.new))
         rows.append({
