@@ -117,6 +117,9 @@ PHRASES: dict[str, tuple[str, str]] = {
     "week": ("{year} 年第 {week} 周", "Week {week}, {year}"),
     "changelog_heading": ("## 📝 更新日志", "## 📝 Changelog"),
     "entry_colon": ("：", ":"),
+    "inline_colon": ("：", ": "),
+    "note": ("（{note}）", " ({note})"),
+    "source": ("来源", "source"),
     # feeds: item title, "more" suffix (zh counts all items, en the others), table headings
     "feed_title": ("[{kind}] {name}：{summary}", "[{kind}] {name}: {summary}"),
     "feed_more": ("{summary} 等 {total} 项", "{summary} and {more} more"),
@@ -270,5 +273,5 @@ def summarize(event: Event, lang: str = "zh") -> str:
         return prefix + text(kind, lang, label=label, new=fmt(event.new))
     if kind in ("quota_removed", "price_removed"):
         return prefix + text(kind, lang, label=label, old=fmt(event.old))
-    line = prefix + text("change", lang, label=label, old=fmt(event.old), new=fmt(event.new))
-    return line + format_pct(event.change_pct, lang)
+    line = text("change", lang, label=label, old=fmt(event.old), new=fmt(event.new))
+    return prefix + line.strip() + format_pct(event.change_pct, lang)
