@@ -151,6 +151,54 @@ def check(root: Path, paths: tuple[str, ...]) -> None:
     click.echo("all source files parse")
 
 
+@cli.command()
+@repo_option
+@click.option("--week", help="ISO week, e.g. 2025-W46 (default: the last complete week).")
+@click.option("--since", help="First day of a custom period (YYYY-MM-DD).")
+@click.option("--until", help="Last day of a custom period (YYYY-MM-DD; default yesterday).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write <period>.html, .txt and .eml into this folder.")
+@click.option("--send", is_flag=True, help="Send over SMTP (TRACKER_SMTP_* variables).")
+@click.option("--force", is_flag=True, help="Send even if this period was already sent.")
+@click.option("--send-empty", is_flag=True, help="Send even when nothing changed.")
+@lang_option
+@reports_errors
+def digest(root: Path, week: str | None, since: str | None, until: str | None,
+           out_dir: Path | None, send: bool, force: bool, send_empty: bool, lang: str) -> None:
+    """Render the digest of a week (or any period), write it, send it once."""
+    from datetime import date
+
+    from tracker.config import load_config
+    from tracker.ledger import Ledger
+    from tracker.mail import run_digest
+    from tracker.render.digest import period_from_options
+
+    config = load_config(root)
+    ledger = Ledger(config)
+    period = period_from_options(week, since, until, today=date.today())
+    outcome = run_digest(ledger.events(), config, period, lang, out_dir, send,
+                         ledger.sent_digests(), force=force, send_empty=send_empty)
+    if outcome.sent:
+        ledger.mark_digest_sent(outcome.digest.key)
+    click.echo(outcome.digest.subject)
+    for path in outcome.paths:
+        click.echo(f"wrote {path}")
+    if send:
+        click.echo("sent" if outcome.sent else f"not sent: {outcome.skipped_reason}")
+
+
+@cli.command()
+@repo_option
+@click.option("--force", is_flag=True, help="Overwrite files that exist.")
+@reports_errors
+def init(root: Path, force: bool) -> None:
+    """Write a commented tracker.yaml and the GitHub Actions workflows into a site."""
+    from tracker.init import init_site
+
+    for path in init_site(root, force=force):
+        click.echo(f"wrote {path}")
+
+
 def main() -> None:
     cli(prog_name="tracker")
 
