@@ -265,3 +265,10 @@ def test_send_message_directly(inbox: tuple[Inbox, int], config: Config) -> None
     message = build_message(digest, settings.sender, settings.recipients)
     assert send_message(message, settings) == {}
     assert handler.messages()[0]["Subject"] == digest.subject
+
+
+def test_implicit_tls_against_a_plain_server(inbox: tuple[Inbox, int], config: Config) -> None:
+    _, port = inbox
+    with pytest.raises(TrackerError, match=f"TLS with 127.0.0.1:{port} failed"):
+        run_digest(events(), config, W46, "en", None, send=True, already_sent=set(),
+                   environ=env(port, SECURITY="ssl", USER="digest", PASSWORD=PASSWORD))

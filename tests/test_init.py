@@ -1,0 +1,159 @@
+"""``tracker init``: tracker.yaml from the config reference, and the two CI workflows."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tracker.config import Config, load_config, reference
+from tracker.errors import TrackerError
+from tracker.init import DIGEST_WORKFLOW, UPDATE_WORKFLOW, init_site, render_config
+
+
+def load(path: Path) -> dict[Any, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def triggers(workflow: dict[Any, Any]) -> dict[str, Any]:
+    # YAML 1.1 reads a bare `on:` key as True; GitHub reads it as "on"
+    result: dict[str, Any] = workflow.get("on", workflow.get(True))
+    return result
+
+
+def steps(workflow: dict[Any, Any]) -> list[dict[str, Any]]:
+    (job,) = workflow["jobs"].values()
+    result: list[dict[str, Any]] = job["steps"]
+    return result
+
+
+def checkout(workflow: dict[Any, Any]) -> dict[str, Any]:
+    (step,) = [s for s in steps(workflow) if s.get("uses", "").startswith("actions/checkout@")]
+    return step
+
+
+def runs(workflow: dict[Any, Any]) -> str:
+    return "\n".join(s.get("run", "") for s in steps(workflow))
+
+
+def git_repo(path: Path, branch: str) -> Path:
+    path.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", branch, str(path)], check=True)
+    return path
+
+
+def test_writes_config_and_workflows(tmp_path: Path) -> None:
+    site = git_repo(tmp_path / "site", "trunk")
+    written = init_site(site)
+    assert written == [site / "tracker.yaml", site / UPDATE_WORKFLOW, site / DIGEST_WORKFLOW]
+    assert UPDATE_WORKFLOW.as_posix() == ".github/workflows/tracker.yml"
+    assert DIGEST_WORKFLOW.as_posix() == ".github/workflows/tracker-digest.yml"
+    for path in written:
+        load(path)
+
+
+def test_update_workflow(tmp_path: Path) -> None:
+    site = git_repo(tmp_path / "site", "trunk")
+    init_site(site, install="tracker @ git+https://example.org/tracker.git")
+    workflow = load(site / UPDATE_WORKFLOW)
+    assert triggers(workflow)["push"]["branches"] == ["trunk"]  # the checkout's own branch
+    assert checkout(workflow)["with"]["fetch-depth"] == 0
+    assert workflow["permissions"] == {"contents": "write"}
+    commands = runs(workflow)
+    assert "tracker update" in commands
+    assert 'pip install "tracker @ git+https://example.org/tracker.git"' in commands
+    assert '-m "Tracker: skip"' in commands and "git push" in commands
+    (job,) = workflow["jobs"].values()
+    assert "Tracker: skip" in job["if"]  # its own commits do not start it again
+    assert any(s.get("uses", "").startswith("actions/setup-python@") for s in steps(workflow))
+
+
+def test_digest_workflow(tmp_path: Path) -> None:
+    init_site(tmp_path)
+    workflow = load(tmp_path / DIGEST_WORKFLOW)
+    on = triggers(workflow)
+    assert on["schedule"] == [{"cron": "0 1 * * 1"}]
+    assert "workflow_dispatch" in on
+    assert checkout(workflow)["with"]["fetch-depth"] == 0
+    commands = runs(workflow)
+    assert "tracker digest --send" in commands
+    assert "git add history" in commands and '-m "Tracker: skip"' in commands
+    (send,) = [s for s in steps(workflow) if "tracker digest" in s.get("run", "")]
+    for name in ("HOST", "PORT", "USER", "PASSWORD", "FROM", "TO", "SECURITY"):
+        assert send["env"][f"TRACKER_SMTP_{name}"] == f"${{{{ secrets.TRACKER_SMTP_{name} }}}}"
+    # both workflows share one concurrency group so they never push at the same time
+    update = load(tmp_path / UPDATE_WORKFLOW)
+    assert workflow["concurrency"]["group"] == update["concurrency"]["group"]
+
+
+def test_branch_defaults_to_main_outside_a_repository(tmp_path: Path) -> None:
+    init_site(tmp_path)
+    assert triggers(load(tmp_path / UPDATE_WORKFLOW))["push"]["branches"] == ["main"]
+
+
+def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict) and value and prefix == "" and key not in ("fields", "filter"):
+            flat.update(flatten(value, f"{key}."))
+        else:
+            flat[prefix + key] = value
+    return flat
+
+
+def test_config_has_exactly_the_reference_keys_and_defaults(tmp_path: Path) -> None:
+    init_site(tmp_path)
+    data = load(tmp_path / "tracker.yaml")
+    expected = {key: default for key, _, default in reference()
+                if not key.startswith("records[].")}
+    assert flatten(data) == expected
+    # every record key is documented in the commented example under records
+    text = (tmp_path / "tracker.yaml").read_text(encoding="utf-8")
+    for key, doc, _ in reference():
+        if key.startswith("records[]."):
+            assert f"#   {key.removeprefix('records[].')}: " in text
+        assert doc in text
+
+
+def test_load_config_accepts_the_written_file(tmp_path: Path) -> None:
+    init_site(tmp_path)
+    loaded = load_config(tmp_path)
+    defaults = Config()
+    assert {k: v for k, v in asdict(loaded).items() if k != "root"} == \
+           {k: v for k, v in asdict(defaults).items() if k != "root"}
+
+
+def test_no_overwrite_without_force(tmp_path: Path) -> None:
+    (tmp_path / "tracker.yaml").write_text("site_url: https://mine.example\n", encoding="utf-8")
+    with pytest.raises(TrackerError) as info:
+        init_site(tmp_path)
+    assert "tracker.yaml already exists" in str(info.value)
+    assert "--force" in str(info.value)
+    # nothing at all was written: the refusal comes before any file
+    assert (tmp_path / "tracker.yaml").read_text(encoding="utf-8") == \
+           "site_url: https://mine.example\n"
+    assert not (tmp_path / ".github").exists()
+
+    init_site(tmp_path, force=True)
+    assert load(tmp_path / "tracker.yaml")["site_url"] == "https://example.org"
+
+
+def test_existing_workflow_is_named(tmp_path: Path) -> None:
+    (tmp_path / DIGEST_WORKFLOW).parent.mkdir(parents=True)
+    (tmp_path / DIGEST_WORKFLOW).write_text("name: mine\n", encoding="utf-8")
+    with pytest.raises(TrackerError, match=r"\.github/workflows/tracker-digest\.yml"):
+        init_site(tmp_path)
+    assert not (tmp_path / "tracker.yaml").exists()
+
+
+def test_output_is_deterministic(tmp_path: Path) -> None:
+    first = [p.read_bytes() for p in init_site(tmp_path / "a")]
+    second = [p.read_bytes() for p in init_site(tmp_path / "a", force=True)]
+    assert first == second
+    assert render_config() == (tmp_path / "a" / "tracker.yaml").read_text(encoding="utf-8")
