@@ -80,8 +80,10 @@ class Page:
         self.code = self._code_lines()
 
     def content(self, index: int) -> str:
+        """The text of line ``index`` without its ending (and without a BOM on the first)."""
         line = self.lines[index]
-        return self.text[line.start:line.end].removesuffix("\r")
+        start = line.start + 1 if index == 0 and self.text.startswith(BOM) else line.start
+        return self.text[start:line.end].removesuffix("\r")
 
     def eol(self, index: int | None = None) -> str:
         """The line ending of line ``index`` if it has one, else the page's first, else LF."""
@@ -103,7 +105,7 @@ class Page:
         """The front matter as a mapping (YAML ``---`` or TOML ``+++``); {} when absent or bad."""
         if self.body == 0:
             return {}
-        fence = self.content(0).lstrip(BOM).strip()
+        fence = self.content(0).strip()
         raw = "\n".join(self.content(i) for i in range(1, self.body - 1))
         try:
             if fence == "+++":
@@ -119,7 +121,7 @@ class Page:
     def _front_matter_end(self) -> int:
         if not self.lines:
             return 0
-        fence = self.content(0).lstrip(BOM).rstrip()
+        fence = self.content(0).rstrip()
         if fence not in ("---", "+++"):
             return 0
         for i in range(1, len(self.lines)):
@@ -176,6 +178,14 @@ def find_markers(page: Page, name: str) -> tuple[int, int] | None:
     begin, end = begin_marker(name), end_marker(name)
     begins = [i for i in page.prose() if page.content(i).strip() == begin]
     ends = [i for i in page.prose() if page.content(i).strip() == end]
+    for i in page.prose():
+        # a line opening with a marker is meant as one; where other text on it belongs is a guess
+        content = page.content(i)
+        opening = content.lstrip(" ")
+        if len(content) - len(opening) <= 3 and opening.startswith((begin, end)) \
+                and i not in begins and i not in ends:
+            raise TrackerError(f"line {i + 1} holds a tracker marker and other text",
+                               line=i + 1, hint="put the marker on a line of its own")
     if not begins and not ends:
         return None
     if len(begins) > 1:
