@@ -27,11 +27,11 @@ W46 = Period.iso_week("2025-W46")
 
 
 def event(n: int, kind: str, severity: str, **values: Any) -> Event:
-    data: dict[str, Any] = dict(
-        id=f"ev{n:03d}", date="2025-11-12T10:00:00+08:00", commit=f"{n:040x}",
-        path="services/api/acme/_index.md", service="acme", service_name="Acme API",
-        provider="acme", model=None, kind=kind, field=None, old=None, new=None, change_pct=None,
-        severity=severity)
+    data: dict[str, Any] = {
+        "id": f"ev{n:03d}", "date": "2025-11-12T10:00:00+08:00", "commit": f"{n:040x}",
+        "path": "services/api/acme/_index.md", "service": "acme", "service_name": "Acme API",
+        "provider": "acme", "model": None, "kind": kind, "field": None, "old": None,
+        "new": None, "change_pct": None, "severity": severity}
     data.update(values)
     return Event(**data)
 

@@ -86,9 +86,9 @@ def env(port: int, **extra: str) -> dict[str, str]:
 
 
 def events() -> list[Event]:
-    common: dict[str, Any] = dict(commit="c" * 40, path="services/api/acme/_index.md",
-                                  service="acme", service_name="Acme API", provider="acme",
-                                  change_pct=None, old=None, new=None, field=None)
+    common: dict[str, Any] = {"commit": "c" * 40, "path": "services/api/acme/_index.md",
+                              "service": "acme", "service_name": "Acme API", "provider": "acme",
+                              "change_pct": None, "old": None, "new": None, "field": None}
     return [
         Event(id="e1", date="2025-11-12T10:00:00+08:00", model=None, kind="quota_cut",
               severity="breaking", **{**common, "field": "requests_per_day", "old": 14400,
@@ -187,7 +187,7 @@ def test_empty_week_sends_nothing(inbox: tuple[Inbox, int], config: Config,
 
 def test_not_asked_to_send_writes_files_only(inbox: tuple[Inbox, int], config: Config,
                                              tmp_path: Path) -> None:
-    handler, port = inbox
+    handler, _port = inbox
     outcome = run_digest(events(), config, W46, "en", tmp_path, send=False, already_sent=set(),
                          environ={})
     assert not outcome.sent and handler.envelopes == [] and len(outcome.paths) == 3

@@ -12,11 +12,10 @@ from __future__ import annotations
 import hashlib
 import os
 import smtplib
-import socket
 import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -50,7 +49,7 @@ class SmtpSettings:
     timeout: float = DEFAULT_TIMEOUT
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> "SmtpSettings":
+    def from_env(cls, environ: Mapping[str, str]) -> SmtpSettings:
         """TRACKER_SMTP_HOST, _PORT, _USER, _PASSWORD, _FROM, _TO (comma-separated), _SECURITY."""
         def get(name: str) -> str:
             return (environ.get(ENV_PREFIX + name) or "").strip()
@@ -102,8 +101,8 @@ def _unsubscribe_headers(address: str) -> dict[str, str]:
 
 
 def message_date(period: Period) -> datetime:
-    """The Date of a digest: the end of its period, 00:00 UTC, so the .eml bytes are reproducible."""
-    return datetime.combine(period.end, time(0, 0), tzinfo=timezone.utc)
+    """A digest's Date: the end of its period, 00:00 UTC, so the .eml bytes are reproducible."""
+    return datetime.combine(period.end, time(0, 0), tzinfo=UTC)
 
 
 def message_id(digest: Digest) -> str:
@@ -184,7 +183,7 @@ def send_message(msg: EmailMessage, settings: SmtpSettings) -> dict[str, tuple[i
     except ssl.SSLError as exc:
         raise _failure(settings, f"TLS with {where} failed: {exc.reason or exc}",
                        "with port 465 use TRACKER_SMTP_SECURITY=ssl, with 587 starttls") from None
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         raise _failure(settings, f"{where} did not answer within {settings.timeout:g} s",
                        "check TRACKER_SMTP_HOST and TRACKER_SMTP_PORT") from None
     except (smtplib.SMTPException, OSError) as exc:
@@ -212,7 +211,7 @@ class DigestOutcome:
     refused: tuple[str, ...] = ()  # recipients the server refused while accepting others
 
 
-def run_digest(events: "list[Event]", config: "Config", period: Period, lang: str,
+def run_digest(events: list[Event], config: Config, period: Period, lang: str,
                out_dir: Path | None, send: bool, already_sent: set[str], force: bool = False,
                send_empty: bool = False,
                environ: Mapping[str, str] = os.environ) -> DigestOutcome:
@@ -245,7 +244,8 @@ def run_digest(events: "list[Event]", config: "Config", period: Period, lang: st
                              f"{digest.key} was already sent (force to send it again)")
     if digest.empty and not send_empty:
         return DigestOutcome(digest, paths, False,
-                             f"no changes in {digest.key}; nothing sent (send_empty to send anyway)")
+                             f"no changes in {digest.key}; nothing sent "
+                             "(send_empty to send anyway)")
     refused = send_message(message, settings)
     return DigestOutcome(digest, paths, True, None, tuple(sorted(refused)))
 

@@ -1,4 +1,4 @@
-"""The weekly digest: events of one period → subject, plain text and HTML (build), and files (write).
+"""The weekly digest: one period's events → subject, plain text and HTML (build), files (write).
 
 A period is an ISO week (``2025-W46``: Monday to the next Monday, end exclusive) or an inclusive
 ``since..until`` range of days. An event belongs to the period whose days hold the calendar day of
@@ -64,13 +64,13 @@ class Period:
         return self.start <= datetime.fromisoformat(when).date() < self.end
 
     @classmethod
-    def iso_week(cls, label: str) -> "Period":
+    def iso_week(cls, label: str) -> Period:
         start, end = parse_week(label)
         year, week, _ = start.isocalendar()
         return cls(start, end, f"{year}-W{week:02d}", (year, week))
 
     @classmethod
-    def between(cls, since: date, until: date) -> "Period":
+    def between(cls, since: date, until: date) -> Period:
         """The days from ``since`` through ``until``, both included."""
         if until < since:
             raise TrackerError(f"the period ends ({until}) before it starts ({since})",
@@ -82,7 +82,8 @@ def parse_week(label: str) -> tuple[date, date]:
     """``"2025-W46"`` → (Monday 2025-11-10, Monday 2025-11-17): the end is exclusive."""
     match = _WEEK.match(label.strip())
     if not match:
-        raise TrackerError(f"not an ISO week: {label!r}", hint="write it as YYYY-Www, e.g. 2025-W46")
+        raise TrackerError(f"not an ISO week: {label!r}",
+                           hint="write it as YYYY-Www, e.g. 2025-W46")
     year, week = int(match.group(1)), int(match.group(2))
     try:
         start = date.fromisocalendar(year, week, 1)
@@ -147,7 +148,7 @@ class Digest:
         return len(self.events)
 
 
-def digest_title(config: "Config", lang: str) -> str:
+def digest_title(config: Config, lang: str) -> str:
     """The digest's name in ``lang``, from tracker.yaml (digest.title / digest.title_en)."""
     return config.digest.title_en if lang == "en" else config.digest.title
 
@@ -188,7 +189,7 @@ def _order(event: Event) -> tuple[Any, ...]:
             event.id)
 
 
-def _item(event: Event, config: "Config", lang: str) -> dict[str, Any]:
+def _item(event: Event, config: Config, lang: str) -> dict[str, Any]:
     source = event.source if event.source and event.source.startswith(
         ("https://", "http://")) else None
     return {
@@ -204,7 +205,7 @@ def _item(event: Event, config: "Config", lang: str) -> dict[str, Any]:
     }
 
 
-def build_digest(events: list[Event], config: "Config", period: Period, lang: str) -> Digest:
+def build_digest(events: list[Event], config: Config, period: Period, lang: str) -> Digest:
     """The digest of the events falling in ``period``, from digest.txt.j2 and digest.html.j2."""
     chosen = sorted((e for e in events if period.contains(e.date)), key=_order)
     by_kind = Counter(e.kind for e in chosen)
@@ -257,7 +258,7 @@ def build_digest(events: list[Event], config: "Config", period: Period, lang: st
                   counts=counts, events=tuple(chosen), site_url=config.site_url)
 
 
-def write_digest(digest: Digest, message: "EmailMessage", out_dir: Path) -> list[Path]:
+def write_digest(digest: Digest, message: EmailMessage, out_dir: Path) -> list[Path]:
     """``<key>.html``, ``<key>.txt`` and ``<key>.eml`` in ``out_dir``, each written atomically."""
     out_dir = Path(out_dir)
     files = [
