@@ -338,7 +338,7 @@ def test_write_feeds_writes_removes_stale_and_is_idempotent(tmp_path: Path) -> N
     assert not (feeds_dir / "services" / "orbit.atom").exists()
     assert (feeds_dir / "services" / "README.md").exists() and (feeds_dir / "extra.atom").exists()
     assert write_feeds(cfg, fewer) == []
-    assert not list(feeds_dir.rglob("*.tmp"))
+    assert not list(feeds_dir.rglob("*.tracker-tmp"))
 
 
 def test_write_feeds_refuses_paths_outside_the_feeds_folder(tmp_path: Path) -> None:

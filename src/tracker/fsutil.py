@@ -7,6 +7,9 @@ import tempfile
 from pathlib import Path
 
 
+TEMP_PREFIX, TEMP_SUFFIX = ".", ".tracker-tmp"
+
+
 def write_atomic(path: Path, data: bytes) -> bool:
     """Write ``data`` to ``path`` through a temporary file renamed into place.
 
@@ -19,7 +22,8 @@ def write_atomic(path: Path, data: bytes) -> bool:
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.",
+                               suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -33,3 +37,15 @@ def write_atomic(path: Path, data: bytes) -> bool:
             pass
         raise
     return True
+
+
+def remove_stale_temporaries(root: Path) -> list[Path]:
+    """Delete the temporary files a killed run left behind (call it holding the run's lock)."""
+    stale = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [d for d in subfolders if d != ".git"]
+        stale += [Path(folder, f) for f in files
+                  if f.startswith(TEMP_PREFIX) and f.endswith(TEMP_SUFFIX)]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale

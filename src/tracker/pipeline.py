@@ -14,6 +14,7 @@ from tracker.classify import CommitInfo, ServiceRef, classify, make_event
 from tracker.config import Config, load_config
 from tracker.diff import diff_facts
 from tracker.errors import ParseError, TrackerError
+from tracker.fsutil import remove_stale_temporaries
 from tracker.ledger import Ledger, State
 from tracker.model import Event, ParseWarning, Service
 from tracker.sources import Parsed, Sources
@@ -239,14 +240,17 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True)
         head = history.head()
         if head is None or head == state.last_commit:
             return UpdateResult()
+        remove_stale_temporaries(Path(root))
         commits, events, warnings, walker = walk(config, history, state, head, progress)
         written = ledger.add_events(events)
         if ledger.add_warnings(warnings):
             written.append(ledger.dir / "warnings.yaml")
-        if ledger.write_state(State(last_commit=head, last_good=walker.broken)):
-            written.append(ledger.dir / "state.yaml")
         if render:
             written += render_all(config, ledger)
+        # The state goes last: a run killed before this point is walked and rendered again by
+        # the next one, which merges events by id and so ends with the same bytes.
+        if ledger.write_state(State(last_commit=head, last_good=walker.broken)):
+            written.append(ledger.dir / "state.yaml")
         return UpdateResult(len(commits), events, warnings, written)
 
 
