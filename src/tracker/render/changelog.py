@@ -12,17 +12,26 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from tracker import i18n
+from tracker.errors import TrackerError
 from tracker.model import Event
 from tracker.render import environment
-from tracker.errors import TrackerError
-from tracker.render.markers import (Page, PageChange, apply, find_markers, marked,
-                                    matching_files, md_escape, page_lang, rewrite_marked)
+from tracker.render.markers import (
+    Page,
+    PageChange,
+    apply,
+    find_markers,
+    marked,
+    matching_files,
+    md_escape,
+    page_lang,
+    rewrite_marked,
+)
 
 if TYPE_CHECKING:
     import jinja2
@@ -49,7 +58,7 @@ def on_page(event: Event) -> bool:
 def when(event: Event) -> datetime:
     """The event's date; a date without offset is taken as UTC so sorting never fails."""
     moment = datetime.fromisoformat(event.date)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def safe_url(url: str | None) -> str | None:
@@ -60,7 +69,7 @@ def safe_url(url: str | None) -> str | None:
     return quote(url.strip(), safe=":/?#@!$&*+,;=%~-._")
 
 
-def markdown_environment(config: "Config") -> "jinja2.Environment":
+def markdown_environment(config: Config) -> jinja2.Environment:
     """The shared environment plus the filters Markdown templates need (``md``, ``safe_url``)."""
     env = environment(config)
     env.filters["md"] = md_escape
@@ -75,7 +84,7 @@ def _months(events: list[Event], lang: str) -> list[dict[str, object]]:
     for event in events:
         local = datetime.fromisoformat(event.date)
         groups[(local.year, local.month)].append(event)
-    months = []
+    months: list[dict[str, object]] = []
     for key in sorted(groups, reverse=True):
         ordered = sorted(groups[key], key=lambda e: (SEVERITY_ORDER.get(e.severity, 3), when(e),
                                                      e.id))
@@ -83,7 +92,7 @@ def _months(events: list[Event], lang: str) -> list[dict[str, object]]:
     return months
 
 
-def render_changelog(events: list[Event], lang: str, config: "Config") -> str:
+def render_changelog(events: list[Event], lang: str, config: Config) -> str:
     """The lines between the markers, one per month: ``- **2025年11月：** a；b``. Empty when none
     of the events belongs on a page."""
     shown = [e for e in events if on_page(e)]
@@ -164,7 +173,7 @@ def rewrite_changelog(text: str, block: str, lang: str) -> str:
     return rewrite_marked(text, MARKER, block, insert)
 
 
-def service_pages(config: "Config") -> list[tuple[Path, str, str]]:
+def service_pages(config: Config) -> list[tuple[Path, str, str]]:
     """(relative path, service id, language) of every service page the config's globs find."""
     pages = []
     for relative in matching_files(Path(config.root), config.pages):
@@ -174,7 +183,7 @@ def service_pages(config: "Config") -> list[tuple[Path, str, str]]:
     return pages
 
 
-def update_pages(config: "Config", events: list[Event], dry_run: bool = False) -> list[PageChange]:
+def update_pages(config: Config, events: list[Event], dry_run: bool = False) -> list[PageChange]:
     """Rewrite the changelog block of every service page that has events; the pages changed.
 
     A page with no events is left alone, and so is one with no markers when none of its events

@@ -19,8 +19,7 @@ from tracker import i18n
 from tracker.model import Event
 from tracker.render import service_url
 from tracker.render.changelog import SEVERITY_ORDER, markdown_environment, on_page, when
-from tracker.render.markers import (PageChange, apply, matching_files, page_lang,
-                                    rewrite_marked)
+from tracker.render.markers import PageChange, apply, matching_files, page_lang, rewrite_marked
 
 if TYPE_CHECKING:
     from tracker.config import Config
@@ -29,11 +28,11 @@ MARKER = "updates"
 TEMPLATE = "updates.md.j2"
 
 
-def service_link(config: "Config", service: str, lang: str) -> str:
+def service_link(config: Config, service: str, lang: str) -> str:
     """The site-relative address of a service page (``/services/api/<slug>/``, ``/en/…``)."""
     # service_url is the one place addresses are made; the block links within the site
     url = service_url(config, quote(service, safe=""), lang)
-    return url[len(config.site_url):] if url.startswith(config.site_url) else url
+    return url.removeprefix(config.site_url)
 
 
 def latest(events: list[Event], limit: int) -> list[Event]:
@@ -54,7 +53,7 @@ def _weeks(events: list[Event], lang: str) -> list[dict[str, object]]:
             for year, week in sorted(groups, reverse=True)]
 
 
-def render_updates(events: list[Event], lang: str, config: "Config") -> str:
+def render_updates(events: list[Event], lang: str, config: Config) -> str:
     """The lines between the updates markers; empty when there is nothing to show."""
     chosen = latest(events, config.updates.max_items)
     if not chosen:
@@ -69,7 +68,7 @@ def rewrite_updates(text: str, block: str) -> str:
     return rewrite_marked(text, MARKER, block)
 
 
-def update_blocks(config: "Config", events: list[Event],
+def update_blocks(config: Config, events: list[Event],
                   dry_run: bool = False) -> list[PageChange]:
     """Rewrite the updates block of every file of ``config.updates_files`` holding the markers.
 
@@ -83,8 +82,12 @@ def update_blocks(config: "Config", events: list[Event],
         lang = page_lang(relative, config.default_lang)
         if lang not in blocks:
             blocks[lang] = render_updates(events, lang, config)
-        change = apply(root, relative, lambda text, b=blocks[lang]: rewrite_updates(text, b),
-                       dry_run)
+        block = blocks[lang]
+
+        def rewrite(text: str, block: str = block) -> str:
+            return rewrite_updates(text, block)
+
+        change = apply(root, relative, rewrite, dry_run)
         if change is not None:
             changes.append(change)
     return changes
