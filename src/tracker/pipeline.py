@@ -5,7 +5,9 @@ then render every output from the ledger. The CLI and the demo call these functi
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,10 +197,20 @@ def _ref(service: Service) -> ServiceRef:
     return ServiceRef(service.id, service.name, service.provider, service.path)
 
 
-def _lock(config: Config, history: History) -> Any:
-    from filelock import FileLock
+@contextmanager
+def _lock(history: History) -> Iterator[None]:
+    """One run at a time per repository: a second waits, then gives up with a message."""
+    from filelock import FileLock, Timeout
 
-    return FileLock(str(Path(history.repo.git_dir) / "tracker.lock"), timeout=LOCK_TIMEOUT)
+    path = Path(history.repo.git_dir) / "tracker.lock"
+    timeout = float(os.environ.get("TRACKER_LOCK_TIMEOUT", LOCK_TIMEOUT))
+    try:
+        with FileLock(str(path), timeout=timeout):
+            yield
+    except Timeout:
+        raise TrackerError(f"another tracker run has held {path} for {timeout:g} s",
+                           hint="wait for it to finish; if none is running, delete the lock "
+                                "file") from None
 
 
 def walk(config: Config, history: History, state: State, head: str,
@@ -235,7 +247,7 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True)
     config = load_config(root)
     ledger = Ledger(config)
     history = History(root)
-    with _lock(config, history):
+    with _lock(history):
         state = ledger.state()
         head = history.head()
         if head is None or head == state.last_commit:

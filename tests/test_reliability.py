@@ -1,0 +1,171 @@
+"""History that is not what it was, concurrent runs, and runs killed at any moment."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from filelock import FileLock
+
+from conftest import GitRepo
+from tracker.cli import cli
+from tracker.config import load_config
+from tracker.ledger import Ledger
+from tracker.pipeline import update
+
+ACME = "services/api/acme/_index.md"
+HUB = "services/api/_index.md"
+
+
+def build_history(repo: GitRepo, page_text: str, commits: int) -> None:
+    """A site whose daily request quota and models move on every commit."""
+    repo.write(HUB, "---\ntitle: APIs\n---\n\n<!-- tracker:updates:begin -->\n"
+                    "<!-- tracker:updates:end -->\n")
+    repo.write(ACME, page_text)
+    repo.commit("add acme", "2025-01-01T10:00:00+08:00")
+    quota = 14400
+    for n in range(commits):
+        new_quota = 1000 + (n * 7919) % 20000
+        repo.replace(ACME, f"| **每日请求数** | {quota:,} requests/day |",
+                     f"| **每日请求数** | {new_quota:,} requests/day |")
+        quota = new_quota
+        day = 1 + n % 28
+        repo.commit(f"edit {n}", f"2025-{2 + n // 28:02d}-{day:02d}T10:00:00+08:00")
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and ".git" not in p.relative_to(root).parts}
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tracker", *args], capture_output=True,
+                          text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def test_rewritten_history_keeps_event_ids(repo: GitRepo, page_text: str) -> None:
+    build_history(repo, page_text, 6)
+    update(repo.root)
+    before = {e.id for e in Ledger(load_config(repo.root)).events()}
+    # Rewrite the last three commits with the same content and author dates (a rebase that
+    # rewords messages), then force the old ones out of reach.
+    log = repo.git("log", "--format=%H %aI", "-4").splitlines()
+    base = log[3].split()[0]
+    repo.git("reset", "-q", "--hard", base)
+    for n, line in enumerate(reversed(log[:3])):
+        sha, date = line.split()
+        repo.git("checkout", "-q", sha, "--", ".")
+        repo.commit(f"reworded {n}", date)
+    repo.git("reflog", "expire", "--expire=now", "--all")
+    repo.git("gc", "-q", "--prune=now")
+    result = update(repo.root)
+    after = [e.id for e in Ledger(load_config(repo.root)).events()]
+    assert set(after) == before and len(after) == len(set(after))
+    assert {e.id for e in result.new_events} <= before
+
+
+def test_shallow_clone_is_refused_with_what_to_do(repo: GitRepo, page_text: str,
+                                                  tmp_path: Path) -> None:
+    build_history(repo, page_text, 3)
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo.root}", str(clone)],
+                   check=True)
+    result = CliRunner().invoke(cli, ["update", "--repo", str(clone)])
+    assert result.exit_code == 1
+    assert "shallow clone" in result.output and "fetch-depth: 0" in result.output
+    assert not (clone / "history").exists()
+
+
+def test_shallow_clone_holding_the_state_commit_is_walked(repo: GitRepo, page_text: str,
+                                                         tmp_path: Path) -> None:
+    build_history(repo, page_text, 3)
+    update(repo.root, render=False)
+    repo.git("add", "-A")
+    repo.commit("ledger\n\nTracker: skip", "2025-06-01T10:00:00+08:00")
+    repo.replace(ACME, "| **并发请求** | 5 |", "| **并发请求** | 1 |")
+    repo.commit("cut concurrency", "2025-06-02T10:00:00+08:00")
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "3", f"file://{repo.root}", str(clone)],
+                   check=True)
+    result = update(clone, render=False)
+    assert [e.kind for e in result.new_events] == ["quota_cut"]
+
+
+def test_empty_repository_and_one_without_pages(repo: GitRepo) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["update", "--repo", str(repo.root)]).exit_code == 0
+    repo.write("README.md", "nothing here yet\n")
+    repo.commit("readme", "2025-01-01T10:00:00+08:00")
+    result = runner.invoke(cli, ["update", "--repo", str(repo.root)], catch_exceptions=False)
+    assert result.exit_code == 0 and "0 new events" in result.output
+
+
+def test_detached_head(repo: GitRepo, page_text: str) -> None:
+    build_history(repo, page_text, 2)
+    repo.git("checkout", "-q", "--detach", "HEAD~1")
+    result = update(repo.root, render=False)
+    assert result.commits_walked == 2
+
+
+def test_ledger_from_a_newer_schema_is_refused_and_left_alone(repo: GitRepo,
+                                                              page_text: str) -> None:
+    build_history(repo, page_text, 1)
+    state = repo.root / "history" / "state.yaml"
+    state.parent.mkdir(parents=True)
+    state.write_text("schema_version: 99\nlast_commit: null\n")
+    result = CliRunner().invoke(cli, ["update", "--repo", str(repo.root)])
+    assert result.exit_code == 1 and "newer tracker" in result.output
+    assert state.read_text() == "schema_version: 99\nlast_commit: null\n"
+    assert sorted(p.name for p in state.parent.iterdir()) == ["state.yaml"]
+
+
+def test_second_run_waits_for_the_first_or_says_why_not(repo: GitRepo, page_text: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    build_history(repo, page_text, 1)
+    lock = FileLock(str(repo.root / ".git" / "tracker.lock"))
+    with lock:
+        monkeypatch.setenv("TRACKER_LOCK_TIMEOUT", "0.2")
+        result = CliRunner().invoke(cli, ["update", "--repo", str(repo.root)])
+        assert result.exit_code == 1 and "another tracker run" in result.output
+        assert not (repo.root / "history").exists()
+    monkeypatch.setenv("TRACKER_LOCK_TIMEOUT", "30")
+    waiting = subprocess.Popen([sys.executable, "-m", "tracker", "update", "--repo",
+                                str(repo.root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert waiting.wait(timeout=60) == 0
+    assert (repo.root / "history" / "state.yaml").exists()
+
+
+def test_killed_runs_end_byte_identical_to_an_uninterrupted_one(repo: GitRepo, page_text: str,
+                                                                tmp_path: Path) -> None:
+    build_history(repo, page_text, 40)
+    reference = tmp_path / "reference"
+    shutil.copytree(repo.root, reference)
+    assert run_cli("update", "--repo", str(reference), "-q").returncode == 0
+    expected = tree_bytes(reference)
+
+    victim = tmp_path / "victim"
+    shutil.copytree(repo.root, victim)
+    rng = random.Random(7)
+    kills = 0
+    for _attempt in range(12):
+        process = subprocess.Popen([sys.executable, "-m", "tracker", "update", "--repo",
+                                    str(victim), "-q"], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.05, 1.2))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.wait()
+        if (victim / "history" / "state.yaml").exists():
+            break  # a run got through; start over from a fresh copy to kill more
+    assert kills >= 1
+    assert run_cli("update", "--repo", str(victim), "-q").returncode == 0
+    assert tree_bytes(victim) == expected
