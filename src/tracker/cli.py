@@ -190,12 +190,14 @@ def digest(root: Path, week: str | None, since: str | None, until: str | None,
 @cli.command()
 @repo_option
 @click.option("--force", is_flag=True, help="Overwrite files that exist.")
+@click.option("--install", help="What the workflows pip-install (default: this tracker's "
+                                "version), e.g. a git URL.")
 @reports_errors
-def init(root: Path, force: bool) -> None:
+def init(root: Path, force: bool, install: str | None) -> None:
     """Write a commented tracker.yaml and the GitHub Actions workflows into a site."""
     from tracker.init import init_site
 
-    for path in init_site(root, force=force):
+    for path in init_site(root, force=force, install=install):
         click.echo(f"wrote {path}")
 
 

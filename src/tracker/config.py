@@ -252,3 +252,14 @@ def reference() -> list[tuple[str, str, Any]]:
     walk(Config, "")
     walk(RecordSource, "records[].")
     return rows
+
+
+def reference_table() -> str:
+    """The configuration reference as a Markdown table; the README holds exactly this."""
+    import json
+
+    rows = ["| key | default | what it does |", "|---|---|---|"]
+    for key, doc, default in reference():
+        shown = json.dumps(default, ensure_ascii=False)
+        rows.append(f"| `{key}` | `{shown}` | {doc} |")
+    return "\n".join(rows) + "\n"
