@@ -242,3 +242,47 @@ def test_cli_errors_exit_1_without_traceback(tmp_path: Path, site: GitRepo) -> N
     assert "unknown key 'sitee_url'" in result.output
     result = runner.invoke(cli, ["log", "--format", "xml"])
     assert result.exit_code == 2
+
+
+def test_check_names_file_and_line_and_exits_1(site: GitRepo) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["check", "--repo", str(site.root)], catch_exceptions=False)
+    assert result.exit_code == 0
+    lines = site.read(ACME).splitlines()
+    row = lines.index("| **acme-fast** | 32,768 | 4K | 低延迟 | 实时应用 |")
+    site.write(ACME, site.read(ACME).replace(lines[row], "| **acme-fast** | 32,768 |"))
+    site.write("data/services/broken.yaml", "id: broken\nlimits: [1, 2]\n")
+    result = runner.invoke(cli, ["check", "--repo", str(site.root)], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert f"{ACME}:{row + 1}:" in result.output
+    assert "data/services/broken.yaml" in result.output
+
+
+def test_log_filters_and_formats(site: GitRepo) -> None:
+    site.replace(ACME, "14,400 requests/day", "1,000 requests/day")
+    site.commit("cut", "2025-11-03T10:00:00+08:00")
+    update(site.root, render=False)
+    runner = CliRunner()
+
+    def log(*args: str) -> str:
+        result = runner.invoke(cli, ["log", "--repo", str(site.root), *args],
+                               catch_exceptions=False)
+        assert result.exit_code == 0
+        return result.output
+
+    assert len(log("--format", "json").splitlines()) == 2
+    assert len(log("--format", "json", "--since", "2025-11-01").splitlines()) == 1
+    assert len(log("--format", "json", "--until", "2025-10-31").splitlines()) == 1
+    assert log("--format", "json", "--service", "other") == ""
+    assert log("--format", "json", "--severity", "breaking").count("quota_cut") == 1
+    assert "Requests per day 14,400 → 1,000 (-93%)" in log("--lang", "en")
+    table = log("--format", "markdown", "--provider", "acme")
+    assert table.splitlines()[0] == "| date | service | kind | severity | change |"
+    assert len(table.splitlines()) == 4
+
+
+def test_schema_is_json_schema_of_the_normalized_service() -> None:
+    result = CliRunner().invoke(cli, ["schema"], catch_exceptions=False)
+    schema = json.loads(result.output)
+    assert schema["type"] == "object"
+    assert {"id", "limits", "models", "trial_credits"} <= set(schema["properties"])
