@@ -16,6 +16,7 @@ from tracker.render.markers import md_escape
 
 BEGIN = "<!-- tracker:changelog:begin -->"
 END = "<!-- tracker:changelog:end -->"
+BOM = "\ufeff"
 
 
 def event(n: int, date: str, kind: str, severity: str, *, field: str | None = None,
@@ -245,9 +246,8 @@ def test_opt_out_leaves_page_alone(front: str) -> None:
     assert rewrite_changelog(page, "- a\n", "zh") == page
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.text())
-def test_property_insertion_is_one_contiguous_block(text: str) -> None:
+def check_contiguous_insertion(text: str) -> None:
+    """Rewriting a page without markers inserts one block: removing it gives the bytes back."""
     if "tracker:changelog" in text:
         return
     try:
@@ -255,15 +255,46 @@ def test_property_insertion_is_one_contiguous_block(text: str) -> None:
     except TrackerError:
         assert "```" in text or "~~~" in text  # only an unclosed fence is refused
         return
+    # the text's bytes, then the inserted ones, then the rest of the text's, unchanged
+    raw, new = text.encode("utf-8"), out.encode("utf-8")
     prefix = 0
-    while prefix < len(text) and out[prefix] == text[prefix]:
+    while prefix < len(raw) and new[prefix] == raw[prefix]:
         prefix += 1
-    tail = len(text) - prefix
-    inserted = out[prefix:len(out) - tail]
-    assert out[:prefix] + out[len(out) - tail:] == text
-    assert out.encode("utf-8")[:len(text[:prefix].encode())] == text[:prefix].encode()
-    assert inserted.count(BEGIN) == 1 and inserted.count(END) == 1
+    added = len(new) - len(raw)
+    assert new[:prefix] + new[prefix + added:] == raw
+    # the markers came with the insertion (the text had none) and are not hidden in code
+    assert out.count(BEGIN) == 1 and out.count(END) == 1
+    assert out.startswith(BOM) == text.startswith(BOM)
     assert rewrite_changelog(out, "- **2025年11月：** a\n", "zh") == out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_property_any_text(text: str) -> None:
+    check_contiguous_insertion(text)
+
+
+PAGE_LINES = ["## 📝 更新日志", "## 📝 Changelog", "## Update Log ##", "---", "", "  ", "- **2024年：** hand  ",
+              "\ufeff**Service Provider:** x", "**服务提供者：** [N](/providers/n)", "**Service Provider:** x", "```", "~~~~",
+              "{{< callout >}}", "+++", "\ufeff---", "title: x", "tracker: true"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PAGE_LINES) | st.text(max_size=8), max_size=14),
+       st.sampled_from(["\n", "\r\n"]), st.booleans())
+def test_property_page_shaped_text(lines: list[str], eol: str, final_eol: bool) -> None:
+    """Page-shaped input reaches every placement branch: section, footer, rule, end, fences."""
+    text = eol.join(lines) + (eol if final_eol and lines else "")
+    check_contiguous_insertion(text)
+
+
+def test_site_template_overrides_package_template(tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates/changelog.md.j2").write_text(
+        "{% for month in months %}* {{ month.label }}: {{ month.events | length }}\n{% endfor %}",
+        encoding="utf-8")
+    config = Config(root=tmp_path, templates_dir="templates")
+    assert render_changelog([CUT, ADDED], "en", config) == "* November 2025: 2\n"
 
 
 # update_pages -------------------------------------------------------------------------------
@@ -328,6 +359,14 @@ def test_update_pages_error_names_the_page(tmp_path: Path, config: Config) -> No
         update_pages(config, [CUT])
     assert info.value.path == "services/api/nimbus/_index.md" and info.value.line == 3
     assert "services/api/nimbus/_index.md:3:" in str(info.value)
+
+
+def test_update_pages_respects_opt_out(tmp_path: Path, config: Config) -> None:
+    pages = site(tmp_path)
+    kept = "---\ntitle: x\ntracker: false\n---\n\n## 更新日志\n\n- hand\n"
+    pages["zh"].write_text(kept, encoding="utf-8")
+    assert [c.path.name for c in update_pages(config, [CUT])] == ["_index.en.md"]
+    assert pages["zh"].read_text(encoding="utf-8") == kept
 
 
 def test_update_pages_content_dir_and_non_utf8(tmp_path: Path, config: Config) -> None:

@@ -128,7 +128,7 @@ def _insert(page: Page, eol: str, lang: str) -> str:
                 chunk = eol + block
             if at < len(lines) and not page.blank(at):
                 chunk += eol
-            offset = lines[at].start if at < len(lines) else len(text)
+            offset = page.start(at) if at < len(lines) else len(text)
             return text[:offset] + chunk + text[offset:]
 
     section = i18n.text("changelog_heading", lang) + eol + eol + block
@@ -140,12 +140,14 @@ def _insert(page: Page, eol: str, lang: str) -> str:
             above -= 1
         chunk = section + eol
         if above >= page.body and above in prose and _RULE.match(page.content(above)):
-            # the page separates sections with rules: keep one above and one below ours
             at = above
-            chunk = page.content(above).strip() + eol + eol + chunk
+            if at > 0:
+                # the page separates sections with rules: keep one above and one below ours
+                # (not on the first line, where "---" would open front matter)
+                chunk = page.content(above).strip() + eol + eol + chunk
         if at > page.body and not page.blank(at - 1):
             chunk = eol + chunk
-        offset = lines[at].start
+        offset = page.start(at)
         return text[:offset] + chunk + text[offset:]
 
     if page.unclosed_fence is not None:

@@ -86,6 +86,12 @@ class Page:
         start = line.start + 1 if index == 0 and self.text.startswith(BOM) else line.start
         return self.text[start:line.end].removesuffix("\r")
 
+    def start(self, index: int) -> int:
+        """Where line ``index`` begins; after the BOM on the first, so the BOM stays first."""
+        if index == 0 and self.text.startswith(BOM):
+            return 1
+        return self.lines[index].start
+
     def eol(self, index: int | None = None) -> str:
         """The line ending of line ``index`` if it has one, else the page's first, else LF."""
         if index is not None:
