@@ -274,8 +274,9 @@ def test_property_any_text(text: str) -> None:
     check_contiguous_insertion(text)
 
 
-PAGE_LINES = ["## 📝 更新日志", "## 📝 Changelog", "## Update Log ##", "---", "", "  ", "- **2024年：** hand  ",
-              "\ufeff**Service Provider:** x", "**服务提供者：** [N](/providers/n)", "**Service Provider:** x", "```", "~~~~",
+PAGE_LINES = ["## 📝 更新日志", "## 📝 Changelog", "## Update Log ##", "---", "", "  ",
+              "- **2024年：** hand  ", "\ufeff**Service Provider:** x",
+              "**服务提供者：** [N](/providers/n)", "**Service Provider:** x", "```", "~~~~",
               "{{< callout >}}", "+++", "\ufeff---", "title: x", "tracker: true"]
 
 
