@@ -1,4 +1,4 @@
-"""render/changelog.py and render/markers.py: page changelog lines, the marker rewrite, update_pages."""
+"""render/changelog.py and render/markers.py: changelog lines, the marker rewrite, update_pages."""
 
 from __future__ import annotations
 
