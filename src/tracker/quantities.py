@@ -12,8 +12,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from tracker.model import UNLIMITED
+
+# The same cells recur in nearly every version of a page, so each public parser remembers its
+# recent answers (all immutable); a walk over thousands of commits parses each distinct cell once.
+_CACHE_SIZE = 1 << 16
+_cached = lru_cache(maxsize=_CACHE_SIZE)
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,8 @@ _CURRENCY_SIGN = re.compile(r"[$¥€£]|US\$|RMB|CNY|USD|EUR|元")
 
 
 def _parse_scaled(text: str, scales: dict[str | None, Decimal]) -> int | str:
+    if text.isascii() and text.isdigit() and len(text) <= _MAX_DIGITS:
+        return int(text)  # the common "4096" needs none of the work below
     raw = _strip_markup(text)
     cell = _without_qualifiers(_without_explanations(_normalize(text)))
     if _UNLIMITED_WORDS.match(cell):
@@ -133,11 +141,13 @@ def _parse_scaled(text: str, scales: dict[str | None, Decimal]) -> int | str:
     return int(value)
 
 
+@_cached
 def parse_count(text: str) -> int | str:
     """A rate limit or count: "14.4K" → 14400, "100 万" → 1000000, "无限制" → "unlimited"."""
     return _parse_scaled(text, _COUNT_SCALES)
 
 
+@_cached
 def parse_length(text: str) -> int | str:
     """A context or output length in tokens, K/M binary: "128K" → 131072, "32,768" → 32768."""
     return _parse_scaled(text, _LENGTH_SCALES)
@@ -233,6 +243,7 @@ def _read_price(cell: str) -> Money | None:
     return Money(float(number), currency)
 
 
+@_cached
 def parse_price(text: str) -> Money | str:
     """One price per million tokens: "$0.15/M tokens" → Money(0.15, "USD"), "免费" → Money(0, None)."""
     raw = _strip_markup(text)
@@ -254,6 +265,7 @@ _PAIR_SEPARATOR = re.compile(r"[\s/,;|、]*$")
 _RANGE_SEPARATOR = re.compile(r"(?:-|–|—|~|至|到|\bto\b)\s*$", re.IGNORECASE)
 
 
+@_cached
 def parse_price_pair(text: str) -> tuple[Money, Money] | None:
     """A cell holding input and output prices: "¥1(in)/¥2(out)" → (input, output); else None."""
     cell = _normalize(text)
@@ -284,6 +296,7 @@ _VALIDITY = re.compile(
 _ALLOWANCE_WORD = re.compile(r"^(?:tokens?\b|次|[KkMmBb万亿千](?![A-Za-z]))", re.IGNORECASE)
 
 
+@_cached
 def parse_money(text: str) -> Money | str:
     """An amount of credit: "$5" → Money(5.0, "USD"), "约 1,000 积分" → Money(1000.0, "credits")."""
     raw = _strip_markup(text)
@@ -331,6 +344,7 @@ def _small_number(word: str) -> int | None:
     return _CHINESE_DIGITS.get(word) if len(word) == 1 else None
 
 
+@_cached
 def parse_days(text: str) -> int | None:
     """A validity in days: "7天有效" → 7, "3 个月" → 90, "1 year" → 365; None when none stated."""
     for match in _DURATION.finditer(_normalize(text)):
@@ -355,6 +369,7 @@ _FLAG_TRUE = re.compile(
 )
 
 
+@_cached
 def parse_flag(text: str) -> bool | None:
     """A yes/no cell: "✅ 需要" → True, "❌ 不需要" → False, anything else → None."""
     cell = _without_explanations(_normalize(text))
@@ -374,6 +389,7 @@ _SERVICE_TYPES = {
 _TRAILING_EXPLANATION = re.compile(r"\s*\([^()]*\)\s*$")
 
 
+@_cached
 def parse_service_type(text: str) -> str:
     """服务类型 → "free" / "limited-free" / "trial-credits" / "paid", or the stripped raw text."""
     raw = _strip_markup(text)
