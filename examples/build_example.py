@@ -180,7 +180,7 @@ def _signature(person: str, date: datetime) -> bytes:
     minutes = int(offset.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
     zone = f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
-    return f"{person} {int(date.timestamp())} {zone}".encode("utf-8")
+    return f"{person} {int(date.timestamp())} {zone}".encode()
 
 
 def fast_import_stream(steps: list[Step], authors: dict[str, str],
