@@ -116,7 +116,7 @@ def test_pages_show_the_real_variants(built: tuple[Path, list[build_example.Buil
                    "| **需要信用卡** |", "视模型而定", "无限制"):
         assert marker in everything, marker
     for path, text in pages.items():
-        assert 2_500 <= len(text.encode("utf-8")) <= 8_500, path
+        assert 3_000 <= len(text.encode("utf-8")) <= 8_000, path
 
 
 def test_expected_names_every_step_and_every_kind(
