@@ -98,11 +98,15 @@ class Classifier:
         self.ref, self.commit = ref, commit
         self.old_facts, self.new_facts = old_facts, new_facts
         self.events: list[Event] = []
+        self.repriced: set[str] = set()
 
     def emit(self, kind: str, **kwargs: Any) -> None:
         self.events.append(make_event(self.ref, self.commit, kind, **kwargs))
 
     def run(self, changes: list[FieldChange]) -> list[Event]:
+        # A currency that moves with a price (free → $0.15) is told by the price event.
+        self.repriced = {c.path[1] for c in changes if len(c.path) == 3 and c.path[0] == "models"
+                         and c.path[2] in ("input_price", "output_price")}
         for change in changes:
             head, rest = change.path[0], change.path[1:]
             if head == "models":
@@ -153,7 +157,8 @@ class Classifier:
         elif field == "shutdown_date" and new is not MISSING and old is MISSING:
             self.emit("model_deprecated", model=model, field="shutdown_date", new=new)
         elif field == "currency":
-            self.emit("info_changed", model=model, field="currency", old=old, new=new)
+            if model not in self.repriced:
+                self.emit("info_changed", model=model, field="currency", old=old, new=new)
         else:
             self.emit("info_changed", model=model, field=field, old=old, new=new)
 
