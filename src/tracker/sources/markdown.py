@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import yaml
@@ -22,6 +23,7 @@ _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # `**Label：** value`, optionally as a list item; the label may carry the colon or the value may.
 _BOLD_LINE = re.compile(r"^(?:[-*+]\s+|\d+[.)]\s+)?\*\*(.+?)\*\*(.*)$")
+_FRONT_MATTER_END = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
 _SEPARATOR_CELL = re.compile(r"^:?-+:?$")
 _ESCAPED_PIPE_SPLIT = re.compile(r"(?<!\\)\|")
@@ -31,7 +33,7 @@ _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~])")
 _SPACES = re.compile(r"\s+")
-_MARKUP_CHARS = frozenset("*`[<\\~")
+_MARKUP_CHARS = re.compile(r"[*`\[<\\~]")
 
 
 @dataclass
@@ -54,21 +56,26 @@ class Table:
     header: list[str]
     separator_line: int | None
     separator_cells: int
-    rows: list[tuple[int, list[str]]]
+    body: list[tuple[int, str]]  # the row lines, cut into cells only when a reader asks
     section: str
     sub: str
     intro: str | None  # a bold-only paragraph right above the table, e.g. `**High 级别模型：**`
 
+    @cached_property
+    def rows(self) -> list[tuple[int, list[str]]]:
+        """(line number, cells) of every body row; most tables on a page are never read."""
+        return [(line_no, split_row(line)) for line_no, line in self.body]
+
 
 @dataclass
 class Document:
-    front_matter: list[str] | None
+    front_matter: str | None
     fields: list[Field] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
 
 
-def decode_page(raw: bytes, path: str) -> list[str]:
-    """Bytes → lines without their line endings; BOM and CRLF read the same as LF."""
+def decode_page(raw: bytes, path: str) -> str:
+    """Bytes → text; a BOM is dropped. Line ends stay as they are (lines are stripped later)."""
     if len(raw) > MAX_PAGE_BYTES:
         raise ParseError(f"page is {len(raw):,} bytes, over the {MAX_PAGE_BYTES:,}-byte limit",
                          path=path, hint="a service page is text of a few KB; check the file")
@@ -77,32 +84,31 @@ def decode_page(raw: bytes, path: str) -> list[str]:
         raise ParseError("page contains a NUL byte (binary file?)", path=path,
                          line=raw.count(b"\n", 0, nul) + 1, hint="save the page as UTF-8 text")
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         # utf-8-sig strips a BOM before decoding, which shifts exc.start by its 3 bytes
         offset = exc.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)
         raise ParseError("page is not valid UTF-8", path=path,
                          line=raw.count(b"\n", 0, offset) + 1,
                          hint="re-save the page as UTF-8") from None
-    lines = text.split("\n")
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
-def split_front_matter(lines: list[str], path: str) -> tuple[list[str] | None, int]:
-    """Return the YAML front-matter lines (None when there is none) and the body's first index."""
-    if not lines or lines[0].rstrip() != "---":
+def split_front_matter(text: str, path: str) -> tuple[str | None, int]:
+    """The YAML front matter (None when there is none) and the offset where the body starts."""
+    first_end = text.find("\n")
+    if text[:first_end if first_end >= 0 else len(text)].rstrip() != "---":
         return None, 0
-    for index in range(1, len(lines)):
-        if lines[index].rstrip() == "---":
-            return lines[1:index], index + 1
-    raise ParseError("front matter opened with '---' is never closed", path=path, line=1,
-                     hint="add a '---' line after the front matter")
+    close = _FRONT_MATTER_END.search(text, first_end + 1) if first_end >= 0 else None
+    if close is None:
+        raise ParseError("front matter opened with '---' is never closed", path=path, line=1,
+                         hint="add a '---' line after the front matter")
+    return text[first_end + 1:close.start()], min(close.end() + 1, len(text))
 
 
-def load_front_matter(front_matter: list[str], path: str) -> dict[str, Any]:
-    """Parse front-matter lines as YAML; a non-mapping document counts as empty."""
+def load_front_matter(front_matter: str, path: str) -> dict[str, Any]:
+    """Parse front matter as YAML; a non-mapping document counts as empty."""
     try:
-        data = yaml.load("\n".join(front_matter), Loader=_YAML_LOADER)
+        data = yaml.load(front_matter, Loader=_YAML_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 2 if mark is not None else 1  # +1 for the '---' line, +1 for 1-based
@@ -132,7 +138,7 @@ def is_separator(cells: list[str]) -> bool:
 
 def plain(text: str) -> str:
     """Inline Markdown → plain text: links keep their text; bold, code, strike marks dropped."""
-    if not _MARKUP_CHARS.intersection(text):
+    if not _MARKUP_CHARS.search(text):
         return " ".join(text.split())
     text = _LINK.sub(r"\1", text)
     text = _BREAK.sub(" ", text)
@@ -142,64 +148,93 @@ def plain(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-class _Scanner:
-    """One pass over the body lines, collecting fields and tables with their headings."""
+def _fence_candidates(text: str, pos: int) -> list[tuple[int, int, str]]:
+    """(line start, line end, stripped line) of every line from pos that opens with ``` or ~~~.
 
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
+    Found with str.find, so the bodies of code examples, most of a long page, cost no Python
+    loop; each occurrence is looked at once.
+    """
+    found: dict[int, tuple[int, str]] = {}
+    for marker in ("```", "~~~"):
+        at = text.find(marker, pos)
+        while at >= 0:
+            line_start = text.rfind("\n", 0, at) + 1
+            line_end = text.find("\n", at)
+            line_end = len(text) if line_end < 0 else line_end
+            if not text[line_start:at].strip(" \t"):
+                found[line_start] = (line_end, text[at:line_end].rstrip())
+            at = text.find(marker, line_end)
+    return sorted((start, end, line) for start, (end, line) in found.items())
+
+
+def _code_free_spans(text: str, pos: int) -> list[tuple[int, int]]:
+    """The [start, end) spans of text outside fenced code blocks."""
+    spans: list[tuple[int, int]] = []
+    opened: tuple[str, int] | None = None  # the open fence's character and length
+    for start, end, line in _fence_candidates(text, pos):
+        char = line[0]
+        length = len(line) - len(line.lstrip(char))
+        if opened is None:
+            spans.append((pos, start))
+            opened = (char, length)
+        elif char == opened[0] and length >= opened[1] and not line[length:].strip():
+            opened, pos = None, end + 1  # a closing fence: same character, as long, bare
+    if opened is None:  # an unclosed fence runs to the end of the page, as Hugo renders it
+        spans.append((pos, len(text)))
+    return spans
+
+
+class _Scanner:
+    """Walks the lines outside fenced code, collecting fields and tables with their headings."""
+
+    def __init__(self) -> None:
         self.section = ""
         self.sub = ""
         self.intro: str | None = None
         self.fields: list[Field] = []
         self.tables: list[Table] = []
+        self.table_lines: list[tuple[int, str]] = []
 
-    def run(self, start: int) -> None:
-        lines = self.lines
-        index = start
-        fence = ""
-        while index < len(lines):
-            stripped = lines[index].strip()
-            if fence:
-                # a fence closes with the same character, at least as long, nothing after it
-                if stripped.startswith(fence) and not stripped.lstrip(fence[0]):
-                    fence = ""
-                index += 1
+    def span(self, lines: list[str], first_line: int) -> None:
+        table_lines = self.table_lines
+        for offset, line in enumerate(lines):
+            stripped = line.strip()
+            if not stripped:
+                if table_lines:
+                    self.flush_table()  # a blank line ends a table
                 continue
-            if stripped.startswith(("```", "~~~")):
-                char = stripped[0]
-                fence = char * (len(stripped) - len(stripped.lstrip(char)))
-                index += 1
+            first = stripped[0]
+            if first == "|":
+                table_lines.append((first_line + offset, stripped))
                 continue
-            if stripped.startswith("|"):
-                index = self._table(index)
-                continue
-            if stripped.startswith("#"):
+            if table_lines:
+                self.flush_table()
+            if first == "#":
                 self._heading(stripped)
-            elif stripped:
-                self._line(index, stripped)
-            index += 1
+            elif first in "*-+0123456789" and "**" in stripped:
+                self._line(stripped, first_line + offset)
+            else:
+                self.intro = None
+        self.flush_table()  # a fence or the page end closes a table
 
     def _heading(self, stripped: str) -> None:
         match = _HEADING.match(stripped)
+        self.intro = None
         if match is None:  # `#tag` without a space is text, not a heading
-            self.intro = None
             return
         level, text = len(match.group(1)), match.group(2).strip()
         if level <= 2:
             self.section, self.sub = text, ""
         else:
             self.sub = text
-        self.intro = None
 
-    def _line(self, index: int, stripped: str) -> None:
+    def _line(self, stripped: str, line_no: int) -> None:
         self.intro = None
-        if stripped[0] not in "*-+0123456789":
-            return
         match = _BOLD_LINE.match(stripped)
         if match is None:
             return
         label, rest = match.group(1).strip(), match.group(2).strip()
-        bullet = not stripped.startswith("**")
+        bullet = stripped[0] != "*" or not stripped.startswith("**")
         if label.endswith((":", "：")):
             label = label[:-1].strip()
         elif rest.startswith((":", "：")):
@@ -208,33 +243,35 @@ class _Scanner:
             return  # bold words opening a sentence, not a label
         if not rest and not bullet:
             self.intro = label
-        self.fields.append(Field(index + 1, label, rest, bullet, self.section, self.sub))
+        self.fields.append(Field(line_no, label, rest, bullet, self.section, self.sub))
 
-    def _table(self, index: int) -> int:
-        lines = self.lines
-        end = index
-        while end < len(lines) and lines[end].lstrip().startswith("|"):
-            end += 1
-        header = split_row(lines[index])
+    def flush_table(self) -> None:
+        if not self.table_lines:
+            return
+        lines = list(self.table_lines)
+        self.table_lines.clear()
+        header_line = lines[0][0]
+        header = split_row(lines[0][1])
         separator_line: int | None = None
         separator_cells = 0
-        body_start = index + 1
-        if body_start < end:
-            cells = split_row(lines[body_start])
+        body = lines[1:]
+        if body:
+            cells = split_row(body[0][1])
             if is_separator(cells):
-                separator_line, separator_cells = body_start + 1, len(cells)
-                body_start += 1
-        rows = [(i + 1, split_row(lines[i])) for i in range(body_start, end)]
-        self.tables.append(Table(index + 1, header, separator_line, separator_cells, rows,
+                separator_line, separator_cells, body = body[0][0], len(cells), body[1:]
+        self.tables.append(Table(header_line, header, separator_line, separator_cells, body,
                                  self.section, self.sub, self.intro))
         self.intro = None
-        return end
 
 
 def scan_page(raw: bytes, path: str) -> Document:
     """Decode a page and collect its front matter, bold fields and tables (code fences skipped)."""
-    lines = decode_page(raw, path)
-    front_matter, body_start = split_front_matter(lines, path)
-    scanner = _Scanner(lines)
-    scanner.run(body_start)
+    text = decode_page(raw, path)
+    front_matter, body = split_front_matter(text, path)
+    scanner = _Scanner()
+    line_no, counted = 1, 0
+    for start, end in _code_free_spans(text, body):
+        line_no += text.count("\n", counted, start)  # counted on from the last span
+        counted = start
+        scanner.span(text[start:end].split("\n"), line_no)
     return Document(front_matter, scanner.fields, scanner.tables)

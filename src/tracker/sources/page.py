@@ -11,6 +11,7 @@ exception raised is ``ParseError``.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 from tracker.errors import ParseError
@@ -25,12 +26,14 @@ _PARENTHETICAL = re.compile(r"[（(][^（）()]*[）)]")
 _INDEX_NAME = re.compile(r"^_?index(?:\.([A-Za-z][A-Za-z_-]*))?\.md$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=8192)  # labels and headings repeat across every version of every page
 def _key(text: str) -> str:
     """A label or header for lookup: plain text, no parentheticals, spaces or colons, lowercase."""
     text = _PARENTHETICAL.sub("", plain(text))
     return "".join(text.split()).lower().rstrip(":：").replace("tokens", "token")
 
 
+@lru_cache(maxsize=8192)
 def _has(text: str, words: tuple[str, ...]) -> bool:
     key = _key(text)
     return any(word in key for word in words)
@@ -55,6 +58,8 @@ _TRIAL = {"试用积分", "免费积分", "赠送金额", "赠送额度", "trial
 _RESET = {"每日配额", "dailyquota", "每日重置", "daily"}
 _RESET_ROWS = {"配额重置", "重置时间", "配额重置时间", "quotareset", "quotaresettime", "resettime"}
 _PRICE_UNIT = {"价格单位", "计价单位", "单位", "priceunit", "pricingunit", "unit"}
+_KNOWN_LABELS = (_NAME | _PROVIDER | _FOOTER_PROVIDER | _ENDPOINT | _TIER | _REQUIREMENTS
+                 | _CREDIT_CARD | _TRIAL | _RESET | _PRICE_UNIT)
 _DEFAULT_TIERS = {"免费层级限制", "免费层级", "免费额度", "配额和限制", "freetierlimits", "freetier",
                   "freetierlimitations", "quotasandlimits", "quotasandlimitations"}
 
@@ -153,63 +158,86 @@ def parse_page(raw: bytes, path: str, default_lang: str = "zh") -> Service:
     service_id, lang = page_identity(path, default_lang)
     doc = scan_page(raw, path)
     service = Service(id=service_id, path=path, lang=lang)
-    _read_overview(doc, service, path)
-    _read_quotas(doc, service, path)
-    _read_models(doc, service, path)
+    index = _index_fields(doc)
+    _read_overview(doc, index, service, path)
+    _read_quotas(doc, index, service, path)
+    _read_models(doc, index, service, path)
     return service
 
 
 # --- overview --------------------------------------------------------------------------------
 
-def _overview_field(doc: Document, labels: set[str]) -> Field | None:
+FieldIndex = dict[str, list[Field]]
+
+
+def _index_fields(doc: Document) -> FieldIndex:
+    """The fields with a label this module reads, by label key: looked up once per page."""
+    index: FieldIndex = {}
+    for item in doc.fields:
+        key = _key(item.label)
+        if key in _KNOWN_LABELS:
+            index.setdefault(key, []).append(item)
+    return index
+
+
+def _fields(index: FieldIndex, labels: set[str]) -> list[Field]:
+    """The fields with any of the labels, in page order."""
+    found = [item for label in labels for item in index.get(label, ())]
+    found.sort(key=lambda item: item.line)
+    return found
+
+
+def _in_overview(item: Field) -> bool:
+    return not item.section or _has(item.section, _OVERVIEW_WORDS)
+
+
+def _overview_field(index: FieldIndex, labels: set[str]) -> Field | None:
     """A field with one of the labels in the overview (or before any `##`).
 
     Plain lines win over list items: the template's overview callout has bullets such as
     `- **API 端点**：如果包含占位符…` that explain the format rather than state a fact.
     """
-    found = [item for item in doc.fields
-             if (not item.section or _has(item.section, _OVERVIEW_WORDS))
-             and _key(item.label) in labels]
+    found = [item for item in _fields(index, labels) if _in_overview(item)]
     return next((item for item in found if not item.bullet), found[0] if found else None)
 
 
-def _any_field(doc: Document, labels: set[str], bullets: bool = True) -> Field | None:
-    for item in doc.fields:
-        if (bullets or not item.bullet) and _key(item.label) in labels:
-            return item
-    return None
+def _any_field(index: FieldIndex, labels: set[str], bullets: bool = True) -> Field | None:
+    """A field anywhere, plain lines first, overview list items (format tips) last."""
+    found = [item for item in _fields(index, labels) if bullets or not item.bullet]
+    found.sort(key=lambda item: (item.bullet, item.bullet and _in_overview(item)))
+    return found[0] if found else None
 
 
-def _read_overview(doc: Document, service: Service, path: str) -> None:
-    name = _overview_field(doc, _NAME)
+def _read_overview(doc: Document, index: FieldIndex, service: Service, path: str) -> None:
+    name = _overview_field(index, _NAME)
     if name is not None and plain(name.value):
         service.name = plain(name.value)
     elif doc.front_matter is not None:
         # only now is the YAML worth parsing: a front-matter-only edit cannot change any fact
         title = load_front_matter(doc.front_matter, path).get("title")
         service.name = str(title).strip() if title not in (None, "") else None
-    service.provider = _provider(doc)
-    endpoint = _overview_field(doc, _ENDPOINT) or _any_field(doc, _ENDPOINT)
+    service.provider = _provider(index)
+    endpoint = _any_field(index, _ENDPOINT)
     if endpoint is not None:
         service.endpoint = _first_url(endpoint.value)
-    tier = _overview_field(doc, _TIER)
+    tier = _overview_field(index, _TIER)
     if tier is not None and plain(tier.value):
         service.tier = parse_service_type(plain(tier.value))
         service.trial_credits = _credits_in_parentheses(plain(tier.value))
-    requirements = _overview_field(doc, _REQUIREMENTS)
+    requirements = _overview_field(index, _REQUIREMENTS)
     if requirements is not None:
         service.requirements, service.credit_card_required = _requirements(
             plain(requirements.value))
-    card = _overview_field(doc, _CREDIT_CARD)
+    card = _overview_field(index, _CREDIT_CARD)
     if card is not None and parse_flag(plain(card.value)) is not None:
         service.credit_card_required = parse_flag(plain(card.value))
-    credits = _overview_field(doc, _TRIAL)
+    credits = _overview_field(index, _TRIAL)
     if credits is not None and plain(credits.value):
         service.trial_credits = _trial_credits(plain(credits.value), "")
 
 
-def _provider(doc: Document) -> str | None:
-    for item in (_overview_field(doc, _PROVIDER), _any_field(doc, _FOOTER_PROVIDER, bullets=False)):
+def _provider(index: FieldIndex) -> str | None:
+    for item in (_overview_field(index, _PROVIDER), _any_field(index, _FOOTER_PROVIDER, bullets=False)):
         match = _PROVIDER_LINK.search(item.value) if item is not None else None
         if match:
             return match.group(1)
@@ -330,7 +358,7 @@ def _tier_name(table: Table, several: bool) -> str | None:
     return re.sub(r"^[^\w]+|[^\w)）]+$", "", name) or None
 
 
-def _read_quotas(doc: Document, service: Service, path: str) -> None:
+def _read_quotas(doc: Document, index: FieldIndex, service: Service, path: str) -> None:
     tables = [(table, cols) for table in doc.tables
               if (cols := _quota_columns(table)) is not None]
     for table, (label_col, value_col) in tables:
@@ -353,8 +381,8 @@ def _read_quotas(doc: Document, service: Service, path: str) -> None:
                 service.quota_reset = value
         if tier is not None and not limits:
             del service.tiers[tier]
-    reset = next((f for f in doc.fields if _has(f.sub, ("重置", "reset"))
-                  and _key(f.label) in _RESET and plain(f.value)), None)
+    reset = next((f for f in _fields(index, _RESET)
+                  if _has(f.sub, ("重置", "reset")) and plain(f.value)), None)
     if reset is not None:
         service.quota_reset = plain(reset.value)
 
@@ -377,15 +405,12 @@ def _limit_value(key: str, value: str) -> Quantity:
 
 # --- models and prices -----------------------------------------------------------------------
 
-def _price_unit(doc: Document, section: str) -> str:
+def _price_unit(index: FieldIndex, section: str) -> str:
     """The `**价格单位：** 人民币/百万 tokens` note of a section, which bare numbers inherit."""
-    for item in doc.fields:
-        if item.section == section and _key(item.label) in _PRICE_UNIT:
-            return plain(item.value)
-    return ""
+    return next((plain(f.value) for f in _fields(index, _PRICE_UNIT) if f.section == section), "")
 
 
-def _read_models(doc: Document, service: Service, path: str) -> None:
+def _read_models(doc: Document, index: FieldIndex, service: Service, path: str) -> None:
     models: dict[str, Model] = {}
     for table in doc.tables:
         if not _has(table.section, _MODEL_WORDS) or _is_foreign(table):
@@ -394,7 +419,7 @@ def _read_models(doc: Document, service: Service, path: str) -> None:
         if id_col is None:
             continue
         _check_table(table, path)
-        unit = _price_unit(doc, table.section)
+        unit = _price_unit(index, table.section)
         seen: set[str] = set()
         for line, cells in table.rows:
             model_id, struck = _model_id(cells[id_col])
@@ -420,30 +445,46 @@ def _model_id(cell: str) -> tuple[str, bool]:
     return plain(cell), struck
 
 
+@lru_cache(maxsize=1024)
+def _model_columns(header: tuple[str, ...]) -> tuple[tuple[int, str, str], ...]:
+    """(index, role, unit hint) of the columns a models or pricing table states facts in.
+
+    A header's parenthetical (`输入价格（元/百万 tokens）`) is that column's unit.
+    """
+    roles = (("context", _CONTEXT_HEADERS), ("max_output", _OUTPUT_HEADERS),
+             ("input_price", _INPUT_PRICE_HEADERS), ("output_price", _OUTPUT_PRICE_HEADERS),
+             ("price", _PRICE_HEADERS))
+    columns = []
+    for index, name in enumerate(header):
+        key = _key(name)
+        role = next((role for role, names in roles if key in names), None)
+        if role is not None:
+            columns.append((index, role, " ".join(_PARENTHETICAL.findall(name))))
+    return tuple(columns)
+
+
 def _model_row(header: list[str], cells: list[str], unit: str, struck: bool) -> Model:
     model = Model()
     row_text = " ".join(cells)
     if struck or _DEPRECATED.search(row_text):
         model.deprecated = True
         model.shutdown_date = _date(row_text)
-    for index, name in enumerate(header):
+    for index, role, column_unit in _model_columns(tuple(header)):
         cell = plain(cells[index])
         if _is_blank(cell):
             continue
-        key = _key(name)
-        hint = _PARENTHETICAL.findall(name)
-        column_unit = " ".join(hint) or unit
-        if key in _CONTEXT_HEADERS and model.context is None:
+        column_unit = column_unit or unit
+        if role == "context" and model.context is None:
             model.context = parse_length(cell)
-        elif key in _OUTPUT_HEADERS and model.max_output is None:
+        elif role == "max_output" and model.max_output is None:
             model.max_output = parse_length(cell)
-        elif key in _INPUT_PRICE_HEADERS and model.input_price is None:
+        elif role == "input_price" and model.input_price is None:
             model.input_price, currency = _price(cell, column_unit)
             model.currency = model.currency or currency
-        elif key in _OUTPUT_PRICE_HEADERS and model.output_price is None:
+        elif role == "output_price" and model.output_price is None:
             model.output_price, currency = _price(cell, column_unit)
             model.currency = model.currency or currency
-        elif key in _PRICE_HEADERS and model.input_price is None:
+        elif role == "price" and model.input_price is None:
             _single_price(model, cell, column_unit)
     return model
 

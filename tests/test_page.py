@@ -1,0 +1,416 @@
+"""Tests for sources/page.py: real page layouts → Service facts, noise tables, errors, stability."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tracker.errors import ParseError
+from tracker.sources.page import page_identity, parse_page
+
+PAGES = Path(__file__).parent / "pages"
+ZH_PATH = "services/api/acme/_index.md"
+EN_PATH = "services/api/acme/_index.en.md"
+
+
+def page(name: str) -> bytes:
+    return (PAGES / name).read_bytes()
+
+
+def parse(raw: bytes | str, path: str = ZH_PATH) -> dict[str, Any]:
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8")
+    return parse_page(raw, path).to_dict()
+
+
+def replace(raw: bytes, old: str, new: str) -> bytes:
+    text = raw.decode("utf-8")
+    assert old in text, old
+    return text.replace(old, new, 1).encode("utf-8")
+
+
+def error_of(raw: bytes | str, path: str = ZH_PATH) -> ParseError:
+    with pytest.raises(ParseError) as info:
+        parse(raw, path)
+    assert info.value.path == path
+    return info.value
+
+
+ACME = {
+    "id": "acme",
+    "name": "Acme Inference API",
+    "provider": "acme",
+    "path": ZH_PATH,
+    "lang": "zh",
+    "endpoint": "https://api.acme.example/v1",
+    "tier": "limited-free",
+    "requirements": ["phone", "registration"],
+    "credit_card_required": False,
+    "trial_credits": {"amount": 5.0, "currency": "USD", "valid_days": 30},
+    "limits": {
+        "requests_per_day": 14400,
+        "requests_per_minute": 30,
+        "tokens_per_day": 1000000,
+        "tokens_per_minute": "视模型而定",
+        "max_context": 131072,
+        "max_output": 8192,
+        "concurrency": 5,
+    },
+    "quota_reset": "UTC 00:00",
+    "models": {
+        "acme-chat": {"context": 131072, "max_output": 8192, "input_price": 0.28,
+                      "output_price": 0.42, "currency": "USD"},
+        "acme-fast": {"context": 32768, "max_output": 4096, "input_price": 0.1,
+                      "output_price": 0.2, "currency": "USD"},
+        "acme-legacy": {"context": 8192, "max_output": 2048, "deprecated": True,
+                        "shutdown_date": "2025-06-30"},
+    },
+}
+
+
+# --- layouts ---------------------------------------------------------------------------------
+
+def test_template_page_zh() -> None:
+    assert parse(page("acme.md")) == ACME
+
+
+def test_english_twin_states_the_same_facts() -> None:
+    assert parse(page("acme.en.md"), EN_PATH) == {**ACME, "path": EN_PATH, "lang": "en"}
+
+
+def test_bom_and_crlf_parse_like_lf() -> None:
+    raw = page("acme.md")
+    crlf = b"\xef\xbb\xbf" + raw.replace(b"\n", b"\r\n")
+    assert parse(crlf) == ACME
+
+
+def test_older_layout() -> None:
+    path = "services/api/xinghe/_index.md"
+    assert parse(page("legacy.md"), path) == {
+        "id": "xinghe",
+        "name": "星河大模型 API",  # no 服务名称 line: the front-matter title
+        "provider": "xinghe",
+        "path": path,
+        "lang": "zh",
+        "endpoint": "https://api.xinghe.example/v1/chat",
+        "tier": "trial-credits",
+        "trial_credits": {"amount": 5.0, "currency": "CNY", "valid_days": 7},
+        "limits": {"requests_per_day": 1000, "concurrency": 2, "max_context": 32768,
+                   "max_output": 4096, "tokens_per_month": 5000000},
+        "models": {
+            "xinghe-lite": {"input_price": 0.0, "output_price": 0.0},
+            "xinghe-max": {"input_price": 0.28, "output_price": 0.42, "currency": "USD"},
+            "xinghe-pro": {"input_price": 1.0, "output_price": 2.0, "currency": "CNY"},
+            "xinghe-v1": {"input_price": 0.5, "output_price": 0.5, "currency": "CNY",
+                          "deprecated": True, "shutdown_date": "2025-03-31"},
+        },
+    }
+
+
+def test_tiers_prices_in_models_tables_extra_columns_ascii_colons() -> None:
+    path = "services/api/nimbus/_index.md"
+    assert parse(page("tiered.md"), path) == {
+        "id": "nimbus",
+        "name": "Nimbus Hub",
+        "provider": "nimbus",
+        "path": path,
+        "lang": "zh",
+        "endpoint": "https://{region}.nimbus.example/v1",
+        "tier": "免费额度（每日 100 万 Token）",
+        "requirements": ["real_name", "registration"],
+        "credit_card_required": False,  # 信用卡可选
+        "tiers": {
+            "High 级别模型": {"requests_per_minute": 10, "requests_per_day": 50},
+            "Low 级别模型": {"requests_per_minute": 15, "requests_per_day": 150,
+                           "tokens_per_day": "unlimited"},
+        },
+        "quota_reset": "北京时间 0 点",
+        "models": {
+            "Qwen/Qwen2.5-7B-Instruct": {"context": 32768, "input_price": 0.0,
+                                         "output_price": 0.0},
+            "deepseek-v3": {"context": 65536, "input_price": 0.5, "output_price": 0.5,
+                            "currency": "CNY"},  # bare number + **价格单位:** 人民币
+            "glm-4-flash": {"context": 131072, "input_price": 1.0, "output_price": 2.0,
+                            "currency": "CNY"},
+            "nimbus-large": {"context": 131072, "input_price": 2.5, "output_price": 10.0,
+                             "currency": "USD"},
+            "nimbus-vl": {},
+        },
+    }
+
+
+def test_tables_that_are_not_the_services_facts_are_ignored() -> None:
+    path = "services/api/orbit/_index.md"
+    result = parse(page("noise.md"), path)
+    assert result == {
+        "id": "orbit",
+        "name": "Orbit Open Models",
+        "provider": "orbit",
+        "path": path,
+        "lang": "zh",
+        "endpoint": "https://api.orbit.example/inference",
+        "tier": "免费托管试用 + 自托管下载",
+        "requirements": ["registration", "waitlist"],
+        "limits": {"requests_per_day": 1000},
+        "models": {"orbit-7b": {"context": 32768, "max_output": 4096, "input_price": 0.05,
+                                "output_price": 0.1, "currency": "USD"}},
+    }
+    assert "credit_card_required" not in result  # only the competitor table mentions it
+
+
+def test_competitor_column_change_is_no_change() -> None:
+    raw = page("noise.md")
+    edited = replace(raw, "| 上下文长度 | 32K | 128K | 32K |", "| 上下文长度 | 32K | 1M | 8K |")
+    edited = replace(edited, "| GPT-4o | $5 | $15 | 18-36倍 |", "| GPT-4o | $2.5 | $10 | 9倍 |")
+    assert parse(edited) == parse(raw)
+
+
+def test_gateway_providers_table_gives_no_models() -> None:
+    path = "services/api/relay/_index.md"
+    assert parse(page("gateway.md"), path) == {
+        "id": "relay",
+        "name": "Relay Router",
+        "provider": "relay-labs",  # no link on 所属提供者: the footer's
+        "path": path,
+        "lang": "zh",
+        "endpoint": "https://relay.example/api/v1",
+        "tier": "free",
+        "limits": {"requests_per_minute": 20, "requests_per_day": 200},
+    }
+
+
+def test_tables_inside_code_fences_are_skipped() -> None:
+    models = parse(page("acme.md"))["models"]
+    assert "fake-model" not in models and "fake-tilde" not in models
+
+
+def test_unknown_rows_ignored_and_unparsed_values_kept_raw() -> None:
+    raw = replace(page("acme.md"), "| **并发请求** | 5 | |",
+                  "| **并发请求** | 合理范围内 | |\n| **神秘配额** | 7 | |")
+    limits = parse(raw)["limits"]
+    assert limits["concurrency"] == "合理范围内"
+    assert set(limits) == set(ACME["limits"])
+
+
+def test_overview_callout_bullets_are_not_facts() -> None:
+    raw = replace(page("acme.md"), "**API 端点：** `https://api.acme.example/v1`  \n", "")
+    # the callout bullet explains the format; the 相关资源 list still states the endpoint
+    assert parse(raw)["endpoint"] == "https://api.acme.example/v1"
+
+
+def test_single_quota_table_under_a_bold_intro_is_a_tier() -> None:
+    raw = replace(page("acme.md"), "### 免费层级限制\n", "### 免费层级限制\n\n**Pro 模型（付费）：**\n")
+    result = parse(raw)
+    assert result["tiers"] == {"Pro 模型": ACME["limits"]}
+    assert "limits" not in result
+
+
+@pytest.mark.parametrize(("text", "requirements", "card"), [
+    ("需要注册账号和手机验证，无需信用卡", ["phone", "registration"], False),
+    ("需要注册，需绑定信用卡", ["credit_card", "registration"], True),
+    ("免费注册，需实名认证", ["real_name", "registration"], None),
+    ("无需注册", [], None),
+    ("Email registration, no credit card required", ["registration"], False),
+    ("Sign up with a phone number; credit card required", ["credit_card", "phone",
+                                                           "registration"], True),
+    ("需要申请 API Key", [], None),
+    ("需排队申请内测资格", ["waitlist"], None),
+])
+def test_requirements(text: str, requirements: list[str], card: bool | None) -> None:
+    raw = replace(page("acme.md"), "需要注册账号和手机验证，无需信用卡", text)
+    raw = replace(raw, "| **需要信用卡** | ❌ 不需要 | |\n", "")
+    result = parse(raw)
+    assert result.get("requirements", []) == requirements
+    assert result.get("credit_card_required") is card
+
+
+def test_quota_row_flag_wins_over_requirement_text() -> None:
+    raw = replace(page("acme.md"), "| **需要信用卡** | ❌ 不需要 |", "| **需要信用卡** | ✅ 需要 |")
+    assert parse(raw)["credit_card_required"] is True
+
+
+@pytest.mark.parametrize(("path", "identity"), [
+    ("services/api/acme/_index.md", ("acme", "zh")),
+    ("content/services/api/acme/_index.en.md", ("acme", "en")),
+    ("services/api/acme/_index.zh.md", ("acme", "zh")),
+    ("services/api/acme.md", ("acme", "zh")),
+])
+def test_page_identity(path: str, identity: tuple[str, str]) -> None:
+    assert page_identity(path) == identity
+
+
+def test_page_identity_default_lang() -> None:
+    assert page_identity("services/api/acme/_index.md", default_lang="en") == ("acme", "en")
+
+
+# --- edits that are not changes --------------------------------------------------------------
+
+def test_front_matter_only_edit() -> None:
+    raw = replace(page("acme.md"), "weight: 20", "weight: 7\nimage: /img/acme.png")
+    assert parse(raw) == ACME
+
+
+def test_prose_only_edit() -> None:
+    raw = replace(page("acme.md"), "OpenAI 兼容的开发者 API 接口。", "开发者接口，支持流式输出。")
+    raw = replace(raw, "- **2024年：** 正式发布", "- **2024年：** 正式发布\n- **2023年：** 内测")
+    assert parse(raw) == ACME
+
+
+def test_notes_column_edit() -> None:
+    raw = replace(page("acme.md"), "| 所有模型共享 |", "| 全部模型共享额度 |")
+    raw = replace(raw, "| 旗舰对话模型 | 通用对话、写作 |", "| 最强模型 | 写作 |")
+    assert parse(raw) == ACME
+
+
+def test_reordered_rows() -> None:
+    raw = page("acme.md").decode()
+    lines = raw.split("\n")
+    chat = lines.index("| **acme-chat** | 128K | 8K | 旗舰对话模型 | 通用对话、写作 |")
+    lines[chat], lines[chat + 1] = lines[chat + 1], lines[chat]
+    daily = lines.index("| **每日请求数** | 14,400 requests/day | 所有模型共享 |")
+    lines.insert(daily + 7, lines.pop(daily))
+    assert parse("\n".join(lines)) == ACME
+
+
+def test_display_change_is_no_change() -> None:
+    raw = replace(page("acme.md"), "| 14,400 requests/day |", "| 14.4K requests/day |")
+    raw = replace(raw, "| **acme-chat** | 128K |", "| **acme-chat** | 131,072 |")
+    assert parse(raw) == ACME
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+def line_of(raw: bytes, needle: str) -> int:
+    return raw.decode("utf-8").split("\n").index(needle) + 1
+
+
+def test_invalid_utf8_names_the_line() -> None:
+    good = page("acme.md")
+    raw = good.replace("| **并发请求**".encode(), b"| **\xff\xfe", 1)
+    err = error_of(raw)
+    assert err.line == line_of(good, "| **并发请求** | 5 | |")
+    assert "UTF-8" in err.message
+
+
+def test_invalid_utf8_after_bom_names_the_line() -> None:
+    raw = b"\xef\xbb\xbf---\ntitle: x\n---\n\nok\n\xc3(\n"
+    assert error_of(raw).line == 6
+
+
+def test_nul_byte_names_the_line() -> None:
+    assert error_of(b"---\ntitle: x\n---\nhello\x00\n").line == 4
+
+
+def test_unclosed_front_matter() -> None:
+    err = error_of("---\ntitle: x\n\n## 📋 服务概览\n")
+    assert err.line == 1 and err.hint
+
+
+def test_invalid_yaml_front_matter_when_the_title_is_needed() -> None:
+    err = error_of("---\ntitle: x\nkeywords: [a, b\nweight: 3\n---\n\ntext\n")
+    assert 3 <= err.line <= 5  # the unclosed flow sequence, within the front matter
+
+
+def test_table_without_separator() -> None:
+    raw = replace(page("acme.md"), "|--------|------|------|\n", "")
+    assert error_of(raw).line == line_of(raw, "| 限制项 | 配额 | 说明 |")
+
+
+def test_row_with_too_many_cells() -> None:
+    raw = replace(page("acme.md"), "| **并发请求** | 5 | |", "| **并发请求** | 5 | a | b |")
+    assert error_of(raw).line == line_of(raw, "| **并发请求** | 5 | a | b |")
+
+
+def test_row_with_too_few_cells() -> None:
+    raw = replace(page("acme.md"), "| **acme-fast** | $0.10/M tokens | $0.20/M tokens | |",
+                  "| **acme-fast** | $0.10/M tokens |")
+    assert error_of(raw).line == line_of(raw, "| **acme-fast** | $0.10/M tokens |")
+
+
+def test_duplicate_model_id() -> None:
+    row = "| **acme-fast** | 32,768 | 4K | 低延迟 | 实时应用 |"
+    raw = replace(page("acme.md"), row, row + "\n| `acme-fast` | 8K | 1K | 重复 | |")
+    assert error_of(raw).line == line_of(raw, row) + 1
+
+
+def test_overlong_cell() -> None:
+    raw = replace(page("acme.md"), "| 超出返回 429 |", "| " + "很长" * 1001 + " |")
+    assert error_of(raw).line == line_of(page("acme.md"), "| **每分钟请求数** | 30 requests/min | 超出返回 429 |")
+
+
+def test_page_too_large() -> None:
+    raw = page("acme.md") + b"x" * (2 * 1024 * 1024)
+    assert "limit" in error_of(raw).message
+
+
+def test_malformed_table_that_is_not_a_fact_is_tolerated() -> None:
+    raw = replace(page("acme.md"), "| 需要信用卡 | ❌ | ❌ | ✅ |", "| 需要信用卡 | ❌ | ❌ |")
+    assert parse(raw) == ACME
+
+
+def test_header_without_rows_states_nothing() -> None:
+    raw = replace(page("acme.md"), "|------|---------|---------|------|\n| **acme-chat** | $0.28/M "
+                  "tokens | $0.42/M tokens | 标准价 |\n| **acme-fast** | $0.10/M tokens | $0.20/M "
+                  "tokens | |\n", "|------|---------|---------|------|\n")
+    models = parse(raw)["models"]
+    assert models["acme-chat"] == {"context": 131072, "max_output": 8192}
+
+
+def test_error_string_names_file_and_line() -> None:
+    raw = replace(page("acme.md"), "|--------|------|------|\n", "")
+    assert str(error_of(raw)).startswith(f"{ZH_PATH}:{line_of(raw, '| 限制项 | 配额 | 说明 |')}: ")
+
+
+# --- robustness ------------------------------------------------------------------------------
+
+_LINES = page("acme.md").decode("utf-8").split("\n")
+_mutation = st.one_of(
+    st.tuples(st.just("delete"), st.integers(0, len(_LINES) - 1)),
+    st.tuples(st.just("duplicate"), st.integers(0, len(_LINES) - 1)),
+    st.tuples(st.just("swap"), st.integers(0, len(_LINES) - 1), st.integers(0, len(_LINES) - 1)),
+    st.tuples(st.just("insert"), st.integers(0, len(_LINES)),
+              st.text(alphabet=st.sampled_from(list("|*`~-#:：\\ []()abc1K万\t\r")), max_size=40)
+              | st.text(max_size=40)
+              | st.sampled_from(["```", "~~~", "---", "|---|---|", "| a |", "## 配额", "## 模型",
+                                 "**X：**", "| 模型 | 价格 |", "| 限制项 | 配额 |", "\ufeff"])),
+    st.tuples(st.just("truncate"), st.integers(0, len(_LINES))),
+)
+
+
+def _mutate(lines: list[str], mutation: tuple[Any, ...]) -> list[str]:
+    lines = list(lines)
+    kind = mutation[0]
+    if kind == "delete" and lines:
+        del lines[mutation[1] % len(lines)]
+    elif kind == "duplicate" and lines:
+        index = mutation[1] % len(lines)
+        lines.insert(index, lines[index])
+    elif kind == "swap" and lines:
+        a, b = mutation[1] % len(lines), mutation[2] % len(lines)
+        lines[a], lines[b] = lines[b], lines[a]
+    elif kind == "insert":
+        lines.insert(mutation[1], mutation[2])
+    elif kind == "truncate":
+        lines = lines[:mutation[1]]
+    return lines
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_mutation, min_size=1, max_size=6), st.binary(max_size=8))
+def test_mutated_page_raises_only_parse_error(mutations: list[tuple[Any, ...]],
+                                              tail: bytes) -> None:
+    lines = _LINES
+    for mutation in mutations:
+        lines = _mutate(lines, mutation)
+    raw = "\n".join(lines).encode("utf-8") + tail
+    try:
+        result = parse_page(raw, ZH_PATH)
+    except ParseError as err:
+        assert err.path == ZH_PATH
+        assert err.line is None or 1 <= err.line <= raw.count(b"\n") + 1
+    else:
+        result.to_dict()
