@@ -1,0 +1,63 @@
+"""The README cannot drift: its excerpts, configuration table, kinds and commands come from the code."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from tracker.cli import cli
+from tracker.config import reference_table
+from tracker.model import KINDS
+from tracker.pipeline import update
+
+PROJECT = Path(__file__).resolve().parent.parent
+README = (PROJECT / "README.md").read_text(encoding="utf-8")
+EXCERPT = re.compile(r"<!-- excerpt: (\S+) -->\n```\w*\n(.*?)```", re.DOTALL)
+
+
+def test_configuration_table_is_generated_from_the_code() -> None:
+    assert reference_table() in README
+
+
+def test_every_event_kind_is_explained() -> None:
+    missing = [kind for kind in KINDS if f"`{kind}`" not in README]
+    assert missing == []
+
+
+def test_every_command_and_option_is_in_the_readme() -> None:
+    missing = []
+    for name, command in cli.commands.items():
+        if f"`tracker {name}" not in README:
+            missing.append(name)
+        for param in command.params:
+            if isinstance(param, click.Option):
+                if not any(opt in README for opt in param.opts if opt.startswith("--")):
+                    missing.append(f"{name} {param.opts[0]}")
+    assert missing == []
+
+
+@pytest.fixture(scope="module")
+def demo_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    sys.path.insert(0, str(PROJECT / "examples"))
+    import build_example
+
+    out = tmp_path_factory.mktemp("demo")
+    build_example.build(out / "site")
+    update(out / "site")
+    result = CliRunner().invoke(cli, ["digest", "--repo", str(out / "site"), "--week", "2025-W47",
+                                      "--out", str(out / "digest")], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_excerpts_are_what_the_demo_produces(demo_output: Path) -> None:
+    excerpts = EXCERPT.findall(README)
+    assert len(excerpts) >= 3
+    for where, text in excerpts:
+        source = demo_output / ("site/" + where if where.startswith("feeds/") else where)
+        assert text in source.read_text(encoding="utf-8"), f"README excerpt of {where} is stale"
