@@ -203,7 +203,8 @@ def test_overview_callout_bullets_are_not_facts() -> None:
 
 
 def test_single_quota_table_under_a_bold_intro_is_a_tier() -> None:
-    raw = replace(page("acme.md"), "### 免费层级限制\n", "### 免费层级限制\n\n**Pro 模型（付费）：**\n")
+    raw = replace(page("acme.md"), "### 免费层级限制\n",
+                  "### 免费层级限制\n\n**Pro 模型（付费）：**\n")
     result = parse(raw)
     assert result["tiers"] == {"Pro 模型": ACME["limits"]}
     assert "limits" not in result
@@ -339,7 +340,8 @@ def test_duplicate_model_id() -> None:
 
 def test_overlong_cell() -> None:
     raw = replace(page("acme.md"), "| 超出返回 429 |", "| " + "很长" * 1001 + " |")
-    assert error_of(raw).line == line_of(page("acme.md"), "| **每分钟请求数** | 30 requests/min | 超出返回 429 |")
+    row = "| **每分钟请求数** | 30 requests/min | 超出返回 429 |"
+    assert error_of(raw).line == line_of(page("acme.md"), row)
 
 
 def test_page_too_large() -> None:
@@ -414,3 +416,55 @@ def test_mutated_page_raises_only_parse_error(mutations: list[tuple[Any, ...]],
         assert err.line is None or 1 <= err.line <= raw.count(b"\n") + 1
     else:
         result.to_dict()
+
+
+# --- more layouts ----------------------------------------------------------------------------
+
+TIERS_BY_HEADING = """\
+## 📋 服务概览
+
+**服务名称：** Tiered
+
+## 🔢 配额和限制
+
+### 免费层级限制
+
+| 限制项 | 配额 | 说明 |
+|--------|------|------|
+| 每日请求数 | 100 | |
+
+### 🚀 Pro 层级（需充值）
+
+| 限制项 | 配额 | 说明 |
+|--------|------|------|
+| 每日请求数 | 10,000 | |
+| 每分钟 Token 数 | 1M | |
+
+## 🎁 可用模型
+
+| Model | Status | Context |
+|-------|--------|---------|
+| **m-1** | Deprecated on 2025-01-15 | 8k |
+"""
+
+
+def test_tiers_by_heading_and_status_column() -> None:
+    result = parse(TIERS_BY_HEADING)
+    assert result["limits"] == {"requests_per_day": 100}
+    assert result["tiers"] == {"Pro 层级": {"requests_per_day": 10000,
+                                           "tokens_per_minute": 1000000}}
+    assert result["models"] == {"m-1": {"context": 8192, "deprecated": True,
+                                        "shutdown_date": "2025-01-15"}}
+
+
+def test_unclosed_fence_runs_to_the_end_of_the_page() -> None:
+    raw = replace(page("acme.md"), "## 🔢 配额和限制", "```text\n## 🔢 配额和限制")
+    result = parse(raw)
+    assert "limits" not in result  # Hugo renders the rest as code: the page no longer states it
+    assert set(result["models"]) == set(ACME["models"])
+
+
+def test_monthly_allowance_in_money_is_not_a_token_quota() -> None:
+    raw = replace(page("acme.md"), "| **并发请求** | 5 | |",
+                  "| **并发请求** | 5 | |\n| **每月免费额度** | $5 | |")
+    assert parse(raw)["limits"] == ACME["limits"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import yaml
@@ -33,10 +33,15 @@ _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~])")
 _SPACES = re.compile(r"\s+")
+PARENTHETICAL = re.compile(r"[（(][^（）()]*[）)]")
+_URL = re.compile(r"https?://[^\s`<>()\[\]（）\"'，。、]+")
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_STRUCK = re.compile(r"~~(.+?)~~")
 _MARKUP_CHARS = re.compile(r"[*`\[<\\~]")
 
 
-@dataclass
+@dataclass(slots=True)
 class Field:
     """A `**Label：** value` line."""
 
@@ -146,6 +151,42 @@ def plain(text: str) -> str:
     text = text.replace("**", "").replace("`", "").replace("~~", "")
     text = _ESCAPE.sub(r"\1", text)
     return _SPACES.sub(" ", text).strip()
+
+
+# --- inline text ---------------------------------------------------------------------------------
+
+@lru_cache(maxsize=8192)  # labels and headings repeat across every version of every page
+def label_key(text: str) -> str:
+    """A label or header for lookup: plain text, no parentheticals, spaces or colons, lowercase."""
+    text = PARENTHETICAL.sub("", plain(text))
+    return "".join(text.split()).lower().rstrip(":：").replace("tokens", "token")
+
+
+@lru_cache(maxsize=8192)
+def mentions(text: str, words: tuple[str, ...]) -> bool:
+    """Whether a heading or header mentions any of the words (compared as label keys)."""
+    key = label_key(text)
+    return any(word in key for word in words)
+
+
+def first_url(value: str) -> str | None:
+    """The first http(s) URL of a value (code span or link), else a code span's text."""
+    match = _URL.search(value)
+    if match:
+        return match.group(0).rstrip(".,;:")
+    code = _CODE_SPAN.search(value)  # a placeholder endpoint such as `{region}.api.example.com`
+    return code.group(1).strip() if code else None
+
+
+def cell_id(cell: str) -> tuple[str, bool]:
+    """The id in a cell (bold, code or link text wins over trailing notes) and whether struck."""
+    struck = _STRUCK.search(cell) is not None
+    cell = cell.replace("~~", "")
+    for pattern in (_BOLD, _CODE_SPAN):
+        match = pattern.search(cell)
+        if match and plain(match.group(1)):
+            return plain(match.group(1)), struck
+    return plain(cell), struck
 
 
 def _fence_candidates(text: str, pos: int) -> list[tuple[int, int, str]]:

@@ -16,27 +16,34 @@ from pathlib import PurePosixPath
 
 from tracker.errors import ParseError
 from tracker.model import Model, Quantity, Service, TrialCredits
-from tracker.quantities import (Money, parse_count, parse_days, parse_flag, parse_length,
-                                parse_money, parse_price, parse_price_pair, parse_service_type)
-from tracker.sources.markdown import Document, Field, Table, load_front_matter, plain, scan_page
+from tracker.quantities import (
+    Money,
+    parse_count,
+    parse_days,
+    parse_flag,
+    parse_length,
+    parse_money,
+    parse_price,
+    parse_price_pair,
+    parse_service_type,
+)
+from tracker.sources.markdown import (
+    PARENTHETICAL,
+    Document,
+    Field,
+    Table,
+    cell_id,
+    first_url,
+    label_key,
+    load_front_matter,
+    mentions,
+    plain,
+    scan_page,
+)
 
 MAX_CELL_CHARS = 2000
 
-_PARENTHETICAL = re.compile(r"[（(][^（）()]*[）)]")
 _INDEX_NAME = re.compile(r"^_?index(?:\.([A-Za-z][A-Za-z_-]*))?\.md$", re.IGNORECASE)
-
-
-@lru_cache(maxsize=8192)  # labels and headings repeat across every version of every page
-def _key(text: str) -> str:
-    """A label or header for lookup: plain text, no parentheticals, spaces or colons, lowercase."""
-    text = _PARENTHETICAL.sub("", plain(text))
-    return "".join(text.split()).lower().rstrip(":：").replace("tokens", "token")
-
-
-@lru_cache(maxsize=8192)
-def _has(text: str, words: tuple[str, ...]) -> bool:
-    key = _key(text)
-    return any(word in key for word in words)
 
 
 # Section headings, matched as substrings of the heading key.
@@ -45,7 +52,7 @@ _QUOTA_WORDS = ("配额", "限制", "额度", "积分", "成本", "quota", "limi
 _MODEL_WORDS = ("模型", "价格", "定价", "成本", "费用", "model", "pric", "cost")
 _COMPARISON_WORDS = ("对比", "比较", "竞品", "comparison", "compare", "vs")
 
-# Overview labels (keys as _key() gives them).
+# Overview labels (keys as label_key() gives them).
 _NAME = {"服务名称", "servicename"}
 _PROVIDER = {"所属提供者", "提供者", "所属提供商", "提供商", "provider"}
 _FOOTER_PROVIDER = {"服务提供者", "serviceprovider", "providedby"}
@@ -60,8 +67,8 @@ _RESET_ROWS = {"配额重置", "重置时间", "配额重置时间", "quotareset
 _PRICE_UNIT = {"价格单位", "计价单位", "单位", "priceunit", "pricingunit", "unit"}
 _KNOWN_LABELS = (_NAME | _PROVIDER | _FOOTER_PROVIDER | _ENDPOINT | _TIER | _REQUIREMENTS
                  | _CREDIT_CARD | _TRIAL | _RESET | _PRICE_UNIT)
-_DEFAULT_TIERS = {"免费层级限制", "免费层级", "免费额度", "配额和限制", "freetierlimits", "freetier",
-                  "freetierlimitations", "quotasandlimits", "quotasandlimitations"}
+_DEFAULT_TIERS = {"免费层级限制", "免费层级", "免费额度", "配额和限制", "freetierlimits",
+                  "freetier", "freetierlimitations", "quotasandlimits", "quotasandlimitations"}
 
 # Quota table rows → limit keys; lengths go through parse_length, the rest through parse_count.
 _LIMIT_ROWS = {
@@ -107,13 +114,10 @@ _OUTPUT_PRICE_HEADERS = {"输出价格", "输出", "outputprice", "output"}
 _PRICE_HEADERS = {"价格", "定价", "费用", "price", "pricing"}
 # A table with one of these headers lists other things than this service's models or quotas.
 _FOREIGN_HEADERS = ("相对便宜", "cheaper", "要求", "requirement", "任务类型", "tasktype",
-                    "支持状态", "status")
+                    "支持状态", "supportstatus")
 
 _URL = re.compile(r"https?://[^\s`<>()\[\]（）\"'，。、]+")
-_CODE_SPAN = re.compile(r"`([^`]+)`")
 _PROVIDER_LINK = re.compile(r"/providers/([^/)\s#?\"']+)")
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-_STRUCK = re.compile(r"~~(.+?)~~")
 _DEPRECATED = re.compile(r"弃用|下线|停用|deprecat|retire|sunset|end[- ]of[- ]life", re.IGNORECASE)
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2}))?")
 _BLANK_CELLS = {"", "-", "—", "–", "--", "/", "n/a", "N/A"}
@@ -174,7 +178,7 @@ def _index_fields(doc: Document) -> FieldIndex:
     """The fields with a label this module reads, by label key: looked up once per page."""
     index: FieldIndex = {}
     for item in doc.fields:
-        key = _key(item.label)
+        key = label_key(item.label)
         if key in _KNOWN_LABELS:
             index.setdefault(key, []).append(item)
     return index
@@ -188,7 +192,7 @@ def _fields(index: FieldIndex, labels: set[str]) -> list[Field]:
 
 
 def _in_overview(item: Field) -> bool:
-    return not item.section or _has(item.section, _OVERVIEW_WORDS)
+    return not item.section or mentions(item.section, _OVERVIEW_WORDS)
 
 
 def _overview_field(index: FieldIndex, labels: set[str]) -> Field | None:
@@ -219,7 +223,7 @@ def _read_overview(doc: Document, index: FieldIndex, service: Service, path: str
     service.provider = _provider(index)
     endpoint = _any_field(index, _ENDPOINT)
     if endpoint is not None:
-        service.endpoint = _first_url(endpoint.value)
+        service.endpoint = first_url(endpoint.value)
     tier = _overview_field(index, _TIER)
     if tier is not None and plain(tier.value):
         service.tier = parse_service_type(plain(tier.value))
@@ -237,19 +241,13 @@ def _read_overview(doc: Document, index: FieldIndex, service: Service, path: str
 
 
 def _provider(index: FieldIndex) -> str | None:
-    for item in (_overview_field(index, _PROVIDER), _any_field(index, _FOOTER_PROVIDER, bullets=False)):
+    """The slug of the `/providers/<slug>` link on the provider line, else in the footer."""
+    footer = _any_field(index, _FOOTER_PROVIDER, bullets=False)
+    for item in (_overview_field(index, _PROVIDER), footer):
         match = _PROVIDER_LINK.search(item.value) if item is not None else None
         if match:
             return match.group(1)
     return None
-
-
-def _first_url(value: str) -> str | None:
-    match = _URL.search(value)
-    if match:
-        return match.group(0).rstrip(".,;:")
-    code = _CODE_SPAN.search(value)  # a placeholder endpoint such as `{region}.api.example.com`
-    return code.group(1).strip() if code else None
 
 
 def _credits_in_parentheses(text: str) -> TrialCredits | None:
@@ -324,13 +322,13 @@ def _check_table(table: Table, path: str) -> None:
 
 def _is_foreign(table: Table) -> bool:
     """Comparisons with competitors, other vendors' prices, requirements, tasks, gateways."""
-    if _has(table.section, _COMPARISON_WORDS) or _has(table.sub, _COMPARISON_WORDS):
+    if mentions(table.section, _COMPARISON_WORDS) or mentions(table.sub, _COMPARISON_WORDS):
         return True
-    return any(_has(cell, _FOREIGN_HEADERS) for cell in table.header)
+    return any(mentions(cell, _FOREIGN_HEADERS) for cell in table.header)
 
 
 def _column(header: list[str], names: set[str]) -> int | None:
-    return next((i for i, cell in enumerate(header) if _key(cell) in names), None)
+    return next((i for i, cell in enumerate(header) if label_key(cell) in names), None)
 
 
 def _is_blank(cell: str) -> bool:
@@ -341,9 +339,9 @@ def _is_blank(cell: str) -> bool:
 
 def _quota_columns(table: Table) -> tuple[int, int] | None:
     """(label column, value column) of a quota table, or None when the table is not one."""
-    if not _has(table.section, _QUOTA_WORDS) or _is_foreign(table) or len(table.header) < 2:
+    if not mentions(table.section, _QUOTA_WORDS) or _is_foreign(table) or len(table.header) < 2:
         return None
-    if _key(table.header[0]) not in _QUOTA_LABEL_HEADERS:
+    if label_key(table.header[0]) not in _QUOTA_LABEL_HEADERS:
         return None
     value = _column(table.header[1:], _QUOTA_VALUE_HEADERS)
     return (0, value + 1) if value is not None else None
@@ -352,9 +350,9 @@ def _quota_columns(table: Table) -> tuple[int, int] | None:
 def _tier_name(table: Table, several: bool) -> str | None:
     """Which tier a quota table states: its bold intro, or its own `###` when there are several."""
     name = table.intro or (table.sub if several else None)
-    if not name or _key(name) in _DEFAULT_TIERS:
+    if not name or label_key(name) in _DEFAULT_TIERS:
         return None
-    name = _PARENTHETICAL.sub("", plain(name)).strip().rstrip(":：").strip()
+    name = PARENTHETICAL.sub("", plain(name)).strip().rstrip(":：").strip()
     return re.sub(r"^[^\w]+|[^\w)）]+$", "", name) or None
 
 
@@ -366,8 +364,8 @@ def _read_quotas(doc: Document, index: FieldIndex, service: Service, path: str) 
         tier = _tier_name(table, several=len(tables) > 1)
         limits = service.limits if tier is None else service.tiers.setdefault(tier, {})
         for _, cells in table.rows:
-            label, value = _key(cells[label_col]), plain(cells[value_col])
-            notes = " ".join(plain(c) for i, c in enumerate(cells) if i not in (label_col, value_col))
+            label, value = label_key(cells[label_col]), plain(cells[value_col])
+            notes = " ".join(c for i, c in enumerate(cells) if i not in (label_col, value_col))
             if _is_blank(value):
                 continue
             key = _limit_key(label, value)
@@ -382,7 +380,7 @@ def _read_quotas(doc: Document, index: FieldIndex, service: Service, path: str) 
         if tier is not None and not limits:
             del service.tiers[tier]
     reset = next((f for f in _fields(index, _RESET)
-                  if _has(f.sub, ("重置", "reset")) and plain(f.value)), None)
+                  if mentions(f.sub, ("重置", "reset")) and plain(f.value)), None)
     if reset is not None:
         service.quota_reset = plain(reset.value)
 
@@ -413,7 +411,7 @@ def _price_unit(index: FieldIndex, section: str) -> str:
 def _read_models(doc: Document, index: FieldIndex, service: Service, path: str) -> None:
     models: dict[str, Model] = {}
     for table in doc.tables:
-        if not _has(table.section, _MODEL_WORDS) or _is_foreign(table):
+        if not mentions(table.section, _MODEL_WORDS) or _is_foreign(table):
             continue
         id_col = _column(table.header, _MODEL_ID_HEADERS)
         if id_col is None:
@@ -422,7 +420,7 @@ def _read_models(doc: Document, index: FieldIndex, service: Service, path: str) 
         unit = _price_unit(index, table.section)
         seen: set[str] = set()
         for line, cells in table.rows:
-            model_id, struck = _model_id(cells[id_col])
+            model_id, struck = cell_id(cells[id_col])
             if not model_id:
                 continue
             if model_id in seen:
@@ -432,17 +430,6 @@ def _read_models(doc: Document, index: FieldIndex, service: Service, path: str) 
             _merge(models.setdefault(model_id, Model()), _model_row(table.header, cells, unit,
                                                                    struck))
     service.models = dict(sorted(models.items()))
-
-
-def _model_id(cell: str) -> tuple[str, bool]:
-    """The id in a cell (bold, code or link text wins over trailing notes) and whether struck."""
-    struck = _STRUCK.search(cell) is not None
-    cell = cell.replace("~~", "")
-    for pattern in (_BOLD, _CODE_SPAN):
-        match = pattern.search(cell)
-        if match and plain(match.group(1)):
-            return plain(match.group(1)), struck
-    return plain(cell), struck
 
 
 @lru_cache(maxsize=1024)
@@ -456,10 +443,10 @@ def _model_columns(header: tuple[str, ...]) -> tuple[tuple[int, str, str], ...]:
              ("price", _PRICE_HEADERS))
     columns = []
     for index, name in enumerate(header):
-        key = _key(name)
+        key = label_key(name)
         role = next((role for role, names in roles if key in names), None)
         if role is not None:
-            columns.append((index, role, " ".join(_PARENTHETICAL.findall(name))))
+            columns.append((index, role, " ".join(PARENTHETICAL.findall(name))))
     return tuple(columns)
 
 
@@ -507,7 +494,7 @@ def _price(cell: str, unit: str) -> tuple[float | str, str | None]:
 
 
 def _with_unit(money: Money, unit: str) -> tuple[float, str | None]:
-    """Apply a table's stated unit to a bare number: its currency, and per-thousand → per-million."""
+    """A table's stated unit for a bare number: its currency; per-thousand → per-million."""
     if money.currency is not None or not unit or not money.amount:
         return money.amount, money.currency
     currency = "CNY" if _CNY.search(unit) else "USD" if _USD.search(unit) else None
@@ -516,7 +503,7 @@ def _with_unit(money: Money, unit: str) -> tuple[float, str | None]:
 
 
 def _merge(into: Model, row: Model) -> None:
-    """A model seen in several tables (models, then pricing): the first statement of a field wins."""
+    """A model in several tables (models, then pricing): a field's first statement wins."""
     for name in ("context", "max_output", "input_price", "output_price", "currency",
                  "shutdown_date"):
         if getattr(into, name) is None:
