@@ -186,3 +186,136 @@ def test_bad_record_config(tmp_path: Path, yaml_text: str, message: str) -> None
     (tmp_path / "tracker.yaml").write_text(yaml_text)
     with pytest.raises(TrackerError, match=message):
         load_config(tmp_path)
+
+
+# --- end to end: real git histories through tracker.pipeline.update ----------------------------
+
+def git(root: Path, *args: str, date: str | None = None) -> None:
+    import os
+    import subprocess
+
+    env = dict(os.environ, GIT_AUTHOR_NAME="T", GIT_AUTHOR_EMAIL="t@example.org",
+               GIT_COMMITTER_NAME="T", GIT_COMMITTER_EMAIL="t@example.org")
+    if date:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = date
+    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+
+
+class History:
+    """Commits files into a fresh repository, one day apart, and walks it with tracker."""
+
+    def __init__(self, root: Path, config: str) -> None:
+        self.root, self.day = root, 0
+        git(root, "init", "-q", "-b", "main")
+        shutil.copy(EXAMPLES / config, root / "tracker.yaml")
+
+    def commit(self, files: dict[str, str | None], message: str = "edit") -> None:
+        for rel, text in files.items():
+            path = self.root / rel
+            if text is None:
+                path.unlink()
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text)
+        self.day += 1
+        git(self.root, "add", "-A", "--", *files, "tracker.yaml")
+        git(self.root, "commit", "-q", "-m", message, date=f"2025-03-{self.day:02d}T10:00:00+08:00")
+
+    def events(self) -> list[tuple[str, str | None, str | None, object, object]]:
+        from tracker.pipeline import update
+
+        result = update(self.root)
+        assert not result.warnings
+        return sorted(((e.kind, e.model, e.field, e.old, e.new) for e in result.new_events),
+                      key=lambda e: (e[0], str(e[1]), str(e[2])))
+
+
+def toml(price_in: float | None, price_out: float | None, context: int = 131072,
+         status: str = "", updated: str = "2025-01-01") -> str:
+    lines = ['name = "M"', f'last_updated = "{updated}"', 'knowledge = "2024-06"']
+    if status:
+        lines.append(f'status = "{status}"')
+    lines.append("[cost]")
+    if price_in is not None:
+        lines.append(f"input = {price_in}")
+    if price_out is not None:
+        lines.append(f"output = {price_out}")
+    lines += ["[limit]", f"context = {context}", "output = 8192", ""]
+    return "\n".join(lines)
+
+
+def test_models_dev_history(tmp_path: Path) -> None:
+    h = History(tmp_path, "models-dev.yaml")
+    gpt = "providers/groq/models/openai/gpt-oss-120b.toml"
+    llama = "providers/groq/models/llama-3.1-8b.toml"
+    h.commit({"providers/groq/provider.toml": 'name = "Groq"\n', gpt: toml(0.15, 0.75),
+              llama: toml(0.05, None)})
+    [added] = h.events()
+    assert added[0] == "service_added"
+
+    h.commit({gpt: toml(0.2, 0.75)})
+    assert h.events() == [("price_increase", "openai/gpt-oss-120b", "input_price", 0.15, 0.2)]
+    h.commit({gpt: toml(0.2, 0.6)})
+    assert h.events() == [("price_decrease", "openai/gpt-oss-120b", "output_price", 0.75, 0.6)]
+    h.commit({"providers/groq/models/qwen/qwen3-32b.toml": toml(0.29, 0.59)})
+    assert [e[:2] for e in h.events()] == [("model_added", "qwen/qwen3-32b")]
+    h.commit({"providers/groq/models/qwen/qwen3-32b.toml": None})
+    assert [e[:2] for e in h.events()] == [("model_removed", "qwen/qwen3-32b")]
+    h.commit({gpt: toml(0.2, 0.6, context=65536)})
+    assert h.events() == [("context_changed", "openai/gpt-oss-120b", "context", 131072, 65536)]
+    h.commit({gpt: toml(0.2, 0.6, context=65536, status="deprecated")})
+    assert [e[:2] for e in h.events()] == [("model_deprecated", "openai/gpt-oss-120b")]
+    h.commit({llama: toml(0.05, None, updated="2025-06-30")})  # last_updated only
+    assert h.events() == []
+    h.commit({llama: toml(0.05, 0.08)})  # a price that was not stated: not a rise from zero
+    assert h.events() == [("price_added", "llama-3.1-8b", "output_price", None, 0.08)]
+    h.commit({"providers/groq/provider.toml": 'name = "Groq Cloud"\n'})
+    assert [e[0] for e in h.events()] == ["info_changed"]
+
+
+def litellm_json(records: dict[str, dict[str, object]]) -> str:
+    return json.dumps({"sample_spec": LITELLM["sample_spec"], **records}, indent=4)
+
+
+def test_litellm_history(tmp_path: Path) -> None:
+    h = History(tmp_path, "litellm.yaml")
+    path = "model_prices_and_context_window.json"
+    gpt = dict(LITELLM["gpt-4o"])
+    llama = dict(LITELLM["groq/llama3-8b-8192"])
+    del llama["output_cost_per_token"]
+    h.commit({path: litellm_json({"gpt-4o": gpt, "groq/llama3-8b-8192": llama})})
+    assert sorted(e[0] for e in h.events()) == ["service_added", "service_added"]  # openai, groq
+
+    def step(**changes: object) -> list[tuple[str, str | None, str | None, object, object]]:
+        for key, value in changes.items():
+            model, _, field = key.partition("__")
+            record = gpt if model == "gpt" else llama
+            if value is None:
+                record.pop(field, None)
+            else:
+                record[field] = value
+        h.commit({path: litellm_json({"gpt-4o": gpt, "groq/llama3-8b-8192": llama})})
+        return h.events()
+
+    assert step(gpt__input_cost_per_token=5e-06) == [
+        ("price_increase", "gpt-4o", "input_price", 2.5, 5.0)]
+    assert step(gpt__output_cost_per_token=8e-06) == [
+        ("price_decrease", "gpt-4o", "output_price", 10.0, 8.0)]
+    assert step(gpt__max_input_tokens=200000) == [
+        ("context_changed", "gpt-4o", "context", 128000, 200000)]
+    assert step(gpt__supports_vision=True, gpt__mode="responses") == []  # unmapped fields
+    assert [e[:2] for e in step(gpt__deprecation_date="2026-02-27")] == [
+        ("model_deprecated", "gpt-4o")]
+    assert step(llama__output_cost_per_token=8e-08) == [
+        ("price_added", "groq/llama3-8b-8192", "output_price", None, 0.08)]
+    h.commit({path: litellm_json({"gpt-4o": gpt, "groq/llama3-8b-8192": llama,
+                                  "gpt-4.1": dict(LITELLM["gpt-4o"])})})
+    assert [e[:2] for e in h.events()] == [("model_added", "gpt-4.1")]
+    h.commit({path: litellm_json({"gpt-4o": gpt, "gpt-4.1": dict(LITELLM["gpt-4o"])})})
+    assert [e[0] for e in h.events()] == ["service_removed"]  # groq's only model went
+
+    from tracker.config import load_config as load
+    from tracker.ledger import Ledger
+
+    kinds = [e.kind for e in Ledger(load(tmp_path)).events()]
+    assert kinds.count("service_added") == 2 and "price_increase" in kinds

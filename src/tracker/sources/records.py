@@ -60,6 +60,7 @@ class _Compiled:
     skip: frozenset[str]
     deprecated_values: frozenset[str]
     scale: float
+    memo: dict[str, dict[Any, tuple[Any, str | None, str, Model]]]  # see parse_records
 
 
 _CACHE: dict[int, _Compiled] = {}
@@ -103,6 +104,7 @@ def _compiled(source: RecordSource) -> _Compiled:
         skip=frozenset(source.skip_keys),
         deprecated_values=frozenset(v.lower() for v in source.deprecated_values),
         scale=1e6 if source.price_scale == "per_token" else 1.0,
+        memo={},
     )
     _CACHE[id(source)] = comp
     return comp
@@ -231,7 +233,6 @@ def parse_records(source: RecordSource, raw: bytes, path: str) -> list[Service]:
         raise ParseError(f"expected a {kind}, found {type(data).__name__}", path=path)
     located = comp.id_pattern.search(path) if comp.id_pattern is not None else None
     path_service = _group(located, "service")
-    services: dict[str, Service] = {}
     currency = source.currency
     if source.layout == "map":
         records: Any = data.items()
@@ -242,26 +243,47 @@ def parse_records(source: RecordSource, raw: bytes, path: str) -> list[Service]:
                              hint=f"id_pattern {source.id_pattern!r} must match it with a "
                                   "group named 'id'")
         records = ((model_id, data),)
-    for key, record in records:
-        if key in comp.skip or not isinstance(record, dict) or not _wanted(comp, record):
-            continue
-        service_id = path_service
-        if comp.service_getter is not None:
-            stated = comp.service_getter(record)
-            service_id = str(stated) if stated not in (_MISSING, None, "") else path_service
-        if not service_id:
-            continue  # a record that names no service belongs to none (e.g. a template entry)
-        if comp.id_getter is not None:
-            stated_id = comp.id_getter(record)
-            if stated_id in (_MISSING, None, ""):
-                continue  # a record without an id cannot be followed from commit to commit
-            key = stated_id
-        service = services.get(service_id)
-        if service is None:
-            service = services[service_id] = Service(id=service_id, path=path,
-                                                     provider=service_id)
-        service.models[str(key)] = _model(comp, record, currency)
+    # A map file changes a few records per version: a record equal to the one seen at this path
+    # before keeps its Model (one C-level dict compare instead of rebuilding ~2,000 models).
+    seen = comp.memo.get(path, {}) if source.layout == "map" else {}
+    memo: dict[Any, tuple[Any, str | None, str, Model]] = {}
+    models_of: dict[str, dict[str, Model]] = {}  # service id → its models, filled in file order
+    seen_get = seen.get
+    for key, record in records:  # the hot loop: ~2,000 records per version of a LiteLLM map
+        hit = seen_get(key)
+        if hit is None or hit[0] != record:
+            placed = _place(comp, key, record, path_service)
+            if placed is None:
+                continue
+            hit = (record, placed[0], placed[1], _model(comp, record, currency))
+        memo[key] = hit
+        models = models_of.get(hit[1])  # type: ignore[arg-type]
+        if models is None:
+            models = models_of[hit[1]] = {}  # type: ignore[index]
+        models[hit[2]] = hit[3]
+    services = {sid: Service(id=sid, path=path, provider=sid, models=models)
+                for sid, models in models_of.items()}
+    if source.layout == "map":
+        comp.memo[path] = memo  # only the newest version per path: memory stays one file's worth
     return list(services.values())
+
+
+def _place(comp: _Compiled, key: Any, record: Any, path_service: str | None
+           ) -> tuple[str, str] | None:
+    """(service id, model id) of a record, or None when it is not a model to follow."""
+    if key in comp.skip or not isinstance(record, dict) or not _wanted(comp, record):
+        return None
+    service_id = path_service
+    if comp.service_getter is not None:
+        stated = comp.service_getter(record)
+        service_id = str(stated) if stated not in (_MISSING, None, "") else path_service
+    if not service_id:
+        return None  # a record that names no service belongs to none (e.g. a template entry)
+    if comp.id_getter is not None:
+        key = comp.id_getter(record)
+        if key in (_MISSING, None, ""):
+            return None  # a record without an id cannot be followed from commit to commit
+    return service_id, str(key)
 
 
 def _group(found: re.Match[str] | None, name: str) -> str | None:
