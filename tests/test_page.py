@@ -468,3 +468,11 @@ def test_monthly_allowance_in_money_is_not_a_token_quota() -> None:
     raw = replace(page("acme.md"), "| **并发请求** | 5 | |",
                   "| **并发请求** | 5 | |\n| **每月免费额度** | $5 | |")
     assert parse(raw)["limits"] == ACME["limits"]
+
+
+def test_lost_front_matter_end_is_explained() -> None:
+    raw = replace(page("legacy.md"), "  open: true\n---\n", "  open: true\n\n")
+    raw = replace(raw, "## 🤖 支持的模型", "---\n\n## 🤖 支持的模型")  # a rule now closes it
+    err = error_of(raw, "services/api/xinghe/_index.md")
+    assert err.line == line_of(raw, "**提供者：** [星河云](/providers/xinghe)  ")
+    assert "closing '---'" in (err.hint or "")

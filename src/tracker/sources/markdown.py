@@ -24,6 +24,7 @@ _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # `**Label：** value`, optionally as a list item; the label may carry the colon or the value may.
 _BOLD_LINE = re.compile(r"^(?:[-*+]\s+|\d+[.)]\s+)?\*\*(.+?)\*\*(.*)$")
 _FRONT_MATTER_END = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
+_BODY_IN_FRONT_MATTER = re.compile(r"^(?:#{1,6} |\*\*|\|)", re.MULTILINE)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
 _SEPARATOR_CELL = re.compile(r"^:?-+:?$")
 _ESCAPED_PIPE_SPLIT = re.compile(r"(?<!\\)\|")
@@ -112,16 +113,20 @@ def split_front_matter(text: str, path: str) -> tuple[str | None, int]:
 
 def load_front_matter(front_matter: str, path: str) -> dict[str, Any]:
     """Parse front matter as YAML; a non-mapping document counts as empty."""
+    hint = "fix the YAML between the '---' lines"
+    if _BODY_IN_FRONT_MATTER.search(front_matter):
+        # the usual cause: the closing '---' went missing and a later '---' rule closed it
+        hint = "the front matter runs into the page body: add its closing '---' line"
     try:
         data = yaml.load(front_matter, Loader=_YAML_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 2 if mark is not None else 1  # +1 for the '---' line, +1 for 1-based
         raise ParseError(f"front matter is not valid YAML: {exc.problem or exc}", path=path,
-                         line=line, hint="fix the YAML between the '---' lines") from None
+                         line=line, hint=hint) from None
     except Exception as exc:  # the loaders raise ValueError etc. for e.g. impossible dates
         raise ParseError(f"front matter is not valid YAML: {exc}", path=path, line=1,
-                         hint="fix the YAML between the '---' lines") from None
+                         hint=hint) from None
     return data if isinstance(data, dict) else {}
 
 
