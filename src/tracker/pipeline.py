@@ -20,7 +20,7 @@ from tracker.fsutil import remove_stale_temporaries
 from tracker.ledger import Ledger, State
 from tracker.model import Event, ParseWarning, Service
 from tracker.sources import Parsed, Sources
-from tracker.walk import Commit, History
+from tracker.walk import Commit, History, head_of
 
 Progress = Callable[[int, int], None]
 LOCK_TIMEOUT = 120  # seconds a second run waits for the first before giving up
@@ -246,6 +246,9 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True)
     """Walk what is new since the last run into the ledger, then render every output."""
     config = load_config(root)
     ledger = Ledger(config)
+    last_walked = ledger.state().last_commit
+    if last_walked is not None and head_of(root) == last_walked:
+        return UpdateResult()  # nothing new, decided without loading git or taking the lock
     history = History(root)
     with _lock(history):
         state = ledger.state()

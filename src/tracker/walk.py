@@ -37,6 +37,18 @@ class Commit:
     changes: list[FileChange] = field(default_factory=list)
 
 
+def head_of(root: Path) -> str | None:
+    """HEAD's sha without loading GitPython: the no-op check must stay well under a second."""
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD^{commit}"], cwd=root,
+                              capture_output=True, text=True, check=False)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
 class History:
     """A git repository, read through one log process and the persistent cat-file."""
 

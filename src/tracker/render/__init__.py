@@ -6,6 +6,7 @@ site's ``templates_dir``. ``service_url`` is the one place a service page's addr
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,12 +19,22 @@ if TYPE_CHECKING:
 
 
 def environment(config: "Config | None" = None) -> "jinja2.Environment":
-    """Templates from the site's templates_dir first, then the package; HTML autoescaped."""
+    """Templates from the site's templates_dir first, then the package; HTML autoescaped.
+
+    One environment per template folder, so each template is compiled once per run."""
+    site_templates = None
+    if config is not None and config.templates_dir:
+        site_templates = str(Path(config.root) / config.templates_dir)
+    return _environment(site_templates)
+
+
+@lru_cache(maxsize=8)
+def _environment(site_templates: str | None) -> "jinja2.Environment":
     import jinja2
 
     loaders: list[jinja2.BaseLoader] = []
-    if config is not None and config.templates_dir:
-        loaders.append(jinja2.FileSystemLoader(str(Path(config.root) / config.templates_dir)))
+    if site_templates:
+        loaders.append(jinja2.FileSystemLoader(site_templates))
     loaders.append(jinja2.PackageLoader("tracker", "templates"))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
