@@ -14,6 +14,7 @@ import re
 import shutil
 from collections.abc import Callable
 from html import unescape
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -263,3 +264,308 @@ def test_many_broken_commits_in_one_walk(site: GitRepo) -> None:
     assert result.stderr.count("warning: ") == len(BROKEN)
     new = [e for e in ledger(site.root).raw_events() if e.id not in before]
     assert [(e.service, e.kind) for e in new] == [("acme", "quota_cut")]
+
+
+# --- 2. content that tries to inject ---------------------------------------------------------
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "[x](javascript:alert(1))",
+    "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "]]>",
+    "-->",
+    "<!-- tracker:changelog:end -->",
+    "<!-- tracker:updates:begin -->",
+]
+HOSTILE_TEXT = " ".join(HOSTILE)
+CHANGELOG_BEGIN, CHANGELOG_END = "<!-- tracker:changelog:begin -->", "<!-- tracker:changelog:end -->"
+UPDATES_BEGIN, UPDATES_END = "<!-- tracker:updates:begin -->", "<!-- tracker:updates:end -->"
+EVIL_PAGE = "services/api/evil/_index.md"
+EVIL_DATA = "data/services/evil.yaml"
+
+# hand-written text that looks like markers but is not one: inline, or inside a code fence
+HUB_HOSTILE = (
+    "---\ntitle: API 服务\n---\n\n# API 服务\n\n手写：标记写在行内 " + UPDATES_END + " 不算。  \n\n"
+    "```markdown\n" + UPDATES_BEGIN + "\n" + UPDATES_END + "\n```\n\n"
+    + UPDATES_BEGIN + "\n" + UPDATES_END + "\n\n手写的结尾 " + HOSTILE_TEXT + "\n")
+EVIL_PAGE_TEXT = (
+    "---\ntitle: Evil\n---\n\n## 📋 服务概览\n\n手写的介绍 " + HOSTILE_TEXT + "\n\n"
+    "## 📝 更新日志\n\n" + CHANGELOG_BEGIN + "\n" + CHANGELOG_END + "\n\n"
+    "- **2024年：** 手写 " + CHANGELOG_END + " " + CHANGELOG_BEGIN + "\n\n"
+    "~~~\n" + CHANGELOG_BEGIN + "\n~~~\n\n---\n\n**服务提供者：** Evil\n")
+
+
+def evil_yaml(models: dict[str, str], requests_per_day: int) -> str:
+    name = json.dumps("Evil " + HOSTILE_TEXT, ensure_ascii=False)
+    provider = json.dumps('evil"/><script>alert(1)</script>')
+    lines = [f"name: {name}", f"provider: {provider}", "endpoint: https://api.evil.example/v1",
+             "limits:", f"  requests_per_day: {requests_per_day}", "models:"]
+    lines += [f"  {json.dumps(model, ensure_ascii=False)}: {{context: {context}}}"
+              for model, context in models.items()]
+    return "\n".join(lines) + "\n"
+
+
+def with_markers(page: str) -> str:
+    return page.replace("## 📝 更新日志\n\n", f"## 📝 更新日志\n\n{CHANGELOG_BEGIN}\n{CHANGELOG_END}\n\n"
+                        f"- **2024年：** 手写 {CHANGELOG_END} 行内不算\n", 1)
+
+
+def _marker_lines(text: str, begin: str, end: str) -> tuple[list[str], int, int]:
+    """The lines, and the indexes of the one begin and one end marker line outside code fences."""
+    lines = text.splitlines(keepends=True)
+    fence: str | None = None
+    b, e = [], []
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if fence is None and stripped[:3] in ("```", "~~~"):
+            fence = stripped[:3]
+        elif fence is not None and stripped.startswith(fence):
+            fence = None
+        elif fence is None and stripped == begin:
+            b.append(i)
+        elif fence is None and stripped == end:
+            e.append(i)
+    assert len(b) == 1 and len(e) == 1 and b[0] < e[0], (b, e)
+    return lines, b[0], e[0]
+
+
+def without_block(text: str, begin: str, end: str) -> str:
+    """The page with the lines between its (one) marker pair removed."""
+    lines, b, e = _marker_lines(text, begin, end)
+    return "".join(lines[:b + 1] + lines[e:])
+
+
+def block_of(text: str, begin: str, end: str) -> str:
+    lines, b, e = _marker_lines(text, begin, end)
+    return "".join(lines[b + 1:e])
+
+
+SCRIPT = re.compile(r"<\s*script", re.IGNORECASE)
+EVENT_HANDLER = re.compile(r"<[a-z][^<>]*\son[a-z]+\s*=", re.IGNORECASE)
+MD_TARGET = re.compile(r"\]\(\s*<?([^)\s>]*)")
+
+
+class Tags(HTMLParser):
+    """The elements an HTML parser (a browser, a feed reader) finds in a document."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+    def links(self) -> list[str]:
+        return [value or "" for _, attrs in self.tags for name, value in attrs
+                if name in ("href", "src", "action", "formaction")]
+
+
+def assert_no_markup(html: str, where: str) -> None:
+    """``html`` as a browser would parse it holds no script element and no event handler."""
+    assert not SCRIPT.search(html), f"{where}: raw <script"
+    assert not EVENT_HANDLER.search(html), f"{where}: an element with an on…= handler"
+    for tag, attrs in Tags(html).tags:
+        assert tag not in ("script", "iframe", "object", "embed"), f"{where}: <{tag}>"
+        assert not [n for n, _ in attrs if n.startswith("on")], f"{where}: <{tag} {attrs}>"
+
+
+def assert_safe_link(url: str, where: str) -> None:
+    url = unescape(url).strip()
+    assert re.match(r"(?:https?://[^/\s]|/(?!/))", url, re.IGNORECASE), f"{where}: link {url!r}"
+
+
+def assert_safe_links(html: str, where: str) -> None:
+    for url in Tags(html).links():
+        assert_safe_link(url, where)
+
+
+@pytest.fixture
+def hostile_site(repo: GitRepo) -> tuple[GitRepo, dict[str, str]]:
+    """A site whose data file, page and overrides carry every hostile string; walked, overridden,
+    rendered. Returns the repo and the hand-written originals of the pages with markers."""
+    acme = with_markers(_acme())
+    originals = {HUB: HUB_HOSTILE, EVIL_PAGE: EVIL_PAGE_TEXT, ACME: acme}
+    for path, text in originals.items():
+        repo.write(path, text)
+    repo.write(EVIL_DATA, evil_yaml({"evil-1": "8K", HOSTILE[0]: "8K"}, 1000))
+    repo.commit("add", "2025-11-03T10:00:00+08:00")
+    # every hostile string becomes a model id of the data file, and (where the page's own
+    # Markdown lets it through) of the acme page; the quota cut gets a hostile note below
+    repo.write(EVIL_DATA, evil_yaml({**{h: "16K" for h in HOSTILE}, "evil-2": "4K"}, 100))
+    originals[ACME] = acme.replace(
+        MODELS_ROW, MODELS_ROW + "\n| `" + HOSTILE_TEXT.replace("|", "\\|") + "` | 8K | 1K | x | y |")
+    repo.write(ACME, originals[ACME].replace("14,400 requests/day", "1,000 requests/day"))
+    originals[ACME] = originals[ACME].replace("14,400 requests/day", "1,000 requests/day")
+    repo.commit("hostile", "2025-11-11T10:00:00+08:00")
+    result = run("update", "--repo", str(repo.root))
+    assert result.exit_code == 0 and result.stderr == "", result.output
+    cuts = [e for e in ledger(repo.root).events() if e.kind == "quota_cut"]
+    assert {e.service for e in cuts} == {"acme", "evil"}
+    source = "https://evil.example/\"><script>alert(1)</script>?" + CHANGELOG_END
+    repo.write("history/overrides.yaml", yaml.safe_dump(
+        {e.id: {"note": HOSTILE_TEXT, "source": source} for e in cuts}, allow_unicode=True))
+    result = run("render", "--repo", str(repo.root))
+    assert result.exit_code == 0, result.output
+    return repo, originals
+
+
+def test_hostile_strings_reach_the_ledger(hostile_site: tuple[GitRepo, dict[str, str]]) -> None:
+    """The premise of the checks below: the outputs are rendered from hostile values."""
+    repo, _ = hostile_site
+    events = ledger(repo.root).events()
+    models = {e.model for e in events if e.model}
+    assert set(HOSTILE) <= models
+    assert any(m and CHANGELOG_END in m and "]]>" in m for m in models if m not in HOSTILE)
+    assert any(e.note == HOSTILE_TEXT for e in events)
+    assert {e.service_name for e in events if e.service == "evil"} == {"Evil " + HOSTILE_TEXT}
+
+
+def test_feeds_are_valid_and_show_hostile_strings_as_text(
+        hostile_site: tuple[GitRepo, dict[str, str]]) -> None:
+    import xml.etree.ElementTree as ET
+
+    repo, _ = hostile_site
+    files = sorted((repo.root / "feeds").rglob("*.*"))
+    assert {"atom.xml", "rss.xml", "feed.json", "breaking.atom", "breaking.rss"} <= \
+        {f.name for f in files}
+    assert any(f.parent.name == "providers" for f in files)
+    for path in files:
+        raw = path.read_bytes()
+        where = str(path.relative_to(repo.root))
+        if path.suffix == ".json":
+            feed = json.loads(raw)
+            # JSON Feed text fields are plain text; content_html is what a reader renders
+            for item in feed["items"]:
+                assert_no_markup(item["content_html"], where)
+                assert_safe_links(item["content_html"], where)
+                assert_safe_link(item["url"], where)
+            for key in ("home_page_url", "feed_url"):
+                assert_safe_link(feed[key], where)
+            assert any(HOSTILE[0] in item["title"] + item["content_html"]
+                       or unescape(item["content_html"]).count(HOSTILE[0])
+                       for item in feed["items"])
+            continue
+        parsed = feedparser.parse(raw)
+        assert parsed.bozo == 0, (where, parsed.get("bozo_exception"))
+        assert parsed.entries, where
+        # the raw XML holds no element a reader could run
+        assert_no_markup(raw.decode("utf-8"), where)
+        root = ET.fromstring(raw)
+        for element in root.iter():
+            if element.get("href") is not None:
+                assert_safe_link(element.get("href"), where)
+            tag = element.tag.rsplit("}", 1)[-1]
+            if tag == "link" and element.text and element.text.strip():
+                assert_safe_link(element.text, where)
+            html_text = tag == "description" or (
+                tag in ("content", "summary", "title") and element.get("type") == "html")
+            if tag in ("summary", "title") and not html_text:
+                assert element.get("type") in (None, "text"), (where, tag)  # plain text
+            if html_text and element.text:
+                # the escaped HTML a reader renders: hostile strings are text in it
+                assert_no_markup(element.text, f"{where} <{tag}>")
+                assert_safe_links(element.text, f"{where} <{tag}>")
+    # the hostile model id is visible as text to a feed reader
+    atom = feedparser.parse((repo.root / "feeds" / "atom.xml").read_bytes())
+    assert any(HOSTILE[0] in unescape(e.content[0].value) for e in atom.entries)
+
+
+def test_pages_and_updates_block_show_hostile_strings_as_text(
+        hostile_site: tuple[GitRepo, dict[str, str]]) -> None:
+    repo, originals = hostile_site
+    for path, original in originals.items():
+        text = repo.read(path)
+        begin, end = (UPDATES_BEGIN, UPDATES_END) if path == HUB else \
+            (CHANGELOG_BEGIN, CHANGELOG_END)
+        # every hand-written byte outside the block is kept, and the markers were not forged
+        assert without_block(text, begin, end) == original, path
+        block = block_of(text, begin, end)
+        assert block.strip(), f"{path}: nothing was rendered"
+        assert_no_markup(block, path)
+        assert "<!--" not in block and "]]>" not in block and "-->" not in block
+        for target in MD_TARGET.findall(block):
+            assert_safe_link(target, path)
+        assert "](javascript:" not in block and "](data:" not in block
+    hub_block = block_of(repo.read(HUB), UPDATES_BEGIN, UPDATES_END)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in hub_block
+    evil_block = block_of(repo.read(EVIL_PAGE), CHANGELOG_BEGIN, CHANGELOG_END)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in evil_block
+    assert "&#91;x&#93;(javascript:alert(1))" in evil_block
+
+
+def test_rendering_again_changes_nothing(hostile_site: tuple[GitRepo, dict[str, str]]) -> None:
+    repo, _ = hostile_site
+    before = {p: p.read_bytes() for p in repo.root.rglob("*") if p.is_file() and ".git" not in p.parts}
+    result = run("render", "--repo", str(repo.root))
+    assert result.exit_code == 0 and result.stdout == "", result.output
+    # and a walk that sees only the tracker's own commit writes no page, block or feed
+    repo.git("add", "-A")
+    repo.commit("tracker outputs\n\nTracker: skip", "2025-11-12T10:00:00+08:00")
+    from tracker.pipeline import update
+
+    written = update(repo.root).written
+    assert [p.name for p in written] == ["state.yaml"]
+    after = {p: p.read_bytes() for p in repo.root.rglob("*") if p.is_file() and ".git" not in p.parts}
+    assert {p for p in after if after[p] != before.get(p)} == {repo.root / "history" / "state.yaml"}
+
+
+def test_digest_shows_hostile_strings_as_text(hostile_site: tuple[GitRepo, dict[str, str]],
+                                              tmp_path: Path) -> None:
+    repo, _ = hostile_site
+    out = tmp_path / "digest"
+    for lang in ("zh", "en"):
+        result = run("digest", "--repo", str(repo.root), "--week", "2025-W46", "--out", str(out),
+                     "--lang", lang)
+        assert result.exit_code == 0, result.output
+        html = (out / "2025-W46.html").read_text(encoding="utf-8")
+        assert_no_markup(html, f"digest {lang}")
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert "&lt;img src=x onerror=alert(1)&gt;" in html
+        assert_safe_links(html, f"digest {lang}")
+        assert len(Tags(html).links()) >= 3  # the service links and the site's
+        assert html.count("<!--") == 0 and "]]>" not in html
+        # the mail's HTML part is the same escaped document
+        from email import message_from_bytes, policy
+
+        message = message_from_bytes((out / "2025-W46.eml").read_bytes(), policy=policy.default)
+        part = message.get_body(("html",))
+        assert part is not None and part.get_content() == html
+
+
+@pytest.mark.parametrize("source", ["javascript:alert(1)", "data:text/html;base64,PHNjcmlwdD4=",
+                                    "//evil.example/x", "JAVASCRIPT:alert(1)"])
+def test_override_source_that_is_not_http_is_refused(hostile_site: tuple[GitRepo, dict[str, str]],
+                                                     source: str) -> None:
+    repo, _ = hostile_site
+    overrides = repo.root / "history" / "overrides.yaml"
+    data = yaml.safe_load(overrides.read_text(encoding="utf-8"))
+    first = next(iter(data))
+    data[first]["source"] = source
+    overrides.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    pages = {p: repo.read(p) for p in (HUB, EVIL_PAGE, ACME)}
+    result = run("render", "--repo", str(repo.root))
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert "overrides.yaml" in result.stderr and f"{first}.source" in result.stderr
+    assert "http(s)" in result.stderr
+    assert {p: repo.read(p) for p in pages} == pages
+
+
+def test_a_forged_marker_line_is_refused_and_the_page_left_alone(
+        hostile_site: tuple[GitRepo, dict[str, str]]) -> None:
+    """A second end marker written on its own line would let a rewrite eat the hand-written text
+    between the two: the tracker names the line, exits 1 and writes nothing into the page."""
+    repo, _ = hostile_site
+    text = repo.read(EVIL_PAGE)
+    forged = text.replace("- **2024年：** 手写", CHANGELOG_END + "\n- **2024年：** 手写", 1)
+    repo.write(EVIL_PAGE, forged)
+    repo.commit("forge", "2025-11-13T10:00:00+08:00")
+    result = run("update", "--repo", str(repo.root))
+    no_traceback(result)
+    assert result.exit_code == 1
+    line = forged.split("\n").index(CHANGELOG_END, forged.split("\n").index(CHANGELOG_END) + 1) + 1
+    assert f"{EVIL_PAGE}:{line}:" in result.stderr, result.stderr
+    assert repo.read(EVIL_PAGE) == forged
