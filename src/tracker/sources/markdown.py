@@ -9,6 +9,7 @@ Markdown parser costs ~30× more per page and the walk parses every version of e
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
@@ -231,9 +232,15 @@ def _code_free_spans(text: str, pos: int) -> list[tuple[int, int]]:
 
 
 class _Scanner:
-    """Walks the lines outside fenced code, collecting fields and tables with their headings."""
+    """Walks the lines outside fenced code, collecting fields and tables with their headings.
 
-    def __init__(self) -> None:
+    In a `##` section the reader does not want (code examples, FAQ, tips: most of a long page)
+    only headings and `**Label：**` lines are looked at, e.g. the footer's provider line.
+    """
+
+    def __init__(self, wanted: Callable[[str], bool]) -> None:
+        self.wanted = wanted
+        self.skipping = False
         self.section = ""
         self.sub = ""
         self.intro: str | None = None
@@ -250,6 +257,12 @@ class _Scanner:
                     self.flush_table()  # a blank line ends a table
                 continue
             first = stripped[0]
+            if self.skipping:
+                if first == "#":
+                    self._heading(stripped)
+                elif first == "*" and stripped.startswith("**"):
+                    self._line(stripped, first_line + offset)
+                continue
             if first == "|":
                 table_lines.append((first_line + offset, stripped))
                 continue
@@ -271,6 +284,8 @@ class _Scanner:
         level, text = len(match.group(1)), match.group(2).strip()
         if level <= 2:
             self.section, self.sub = text, ""
+            self.flush_table()
+            self.skipping = not self.wanted(text)
         else:
             self.sub = text
 
@@ -310,11 +325,20 @@ class _Scanner:
         self.intro = None
 
 
-def scan_page(raw: bytes, path: str) -> Document:
-    """Decode a page and collect its front matter, bold fields and tables (code fences skipped)."""
+def _every_section(heading: str) -> bool:
+    return True
+
+
+def scan_page(raw: bytes, path: str,
+              wanted: Callable[[str], bool] = _every_section) -> Document:
+    """Decode a page and collect its front matter, bold fields and tables (code fences skipped).
+
+    ``wanted(heading)`` says which `##` sections to read in full; the others give only their
+    plain `**Label：**` lines.
+    """
     text = decode_page(raw, path)
     front_matter, body = split_front_matter(text, path)
-    scanner = _Scanner()
+    scanner = _Scanner(wanted)
     line_no, counted = 1, 0
     for start, end in _code_free_spans(text, body):
         line_no += text.count("\n", counted, start)  # counted on from the last span

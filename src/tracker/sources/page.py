@@ -50,6 +50,8 @@ _INDEX_NAME = re.compile(r"^_?index(?:\.([A-Za-z][A-Za-z_-]*))?\.md$", re.IGNORE
 _OVERVIEW_WORDS = ("服务概览", "服务信息", "基本信息", "overview", "serviceinfo")
 _QUOTA_WORDS = ("配额", "限制", "额度", "积分", "成本", "quota", "limit", "credit")
 _MODEL_WORDS = ("模型", "价格", "定价", "成本", "费用", "model", "pric", "cost")
+_RESOURCE_WORDS = ("相关资源", "资源", "链接", "resources", "links")
+_FACT_WORDS = _OVERVIEW_WORDS + _QUOTA_WORDS + _MODEL_WORDS + _RESOURCE_WORDS
 _COMPARISON_WORDS = ("对比", "比较", "竞品", "comparison", "compare", "vs")
 
 # Overview labels (keys as label_key() gives them).
@@ -157,10 +159,15 @@ def page_identity(path: str, default_lang: str = "zh") -> tuple[str, str]:
     return slug, (lang.lower() if lang else default_lang)
 
 
+def _holds_facts(heading: str) -> bool:
+    """The `##` sections read in full: overview, quotas, models and prices, resources."""
+    return mentions(heading, _FACT_WORDS)
+
+
 def parse_page(raw: bytes, path: str, default_lang: str = "zh") -> Service:
     """Parse one version of a service page. Raises ParseError (with the line) and nothing else."""
     service_id, lang = page_identity(path, default_lang)
-    doc = scan_page(raw, path)
+    doc = scan_page(raw, path, _holds_facts)
     service = Service(id=service_id, path=path, lang=lang)
     index = _index_fields(doc)
     _read_overview(doc, index, service, path)
