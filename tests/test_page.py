@@ -274,7 +274,9 @@ def test_reordered_rows() -> None:
     lines[chat], lines[chat + 1] = lines[chat + 1], lines[chat]
     daily = lines.index("| **每日请求数** | 14,400 requests/day | 所有模型共享 |")
     lines.insert(daily + 7, lines.pop(daily))
-    assert parse("\n".join(lines)) == ACME
+    result = parse("\n".join(lines))
+    assert result == ACME
+    assert list(result["limits"]) == list(parse(page("acme.md"))["limits"])  # same JSON bytes
 
 
 def test_display_change_is_no_change() -> None:

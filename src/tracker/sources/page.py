@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import PurePosixPath
 
 from tracker.errors import ParseError
-from tracker.model import Model, Quantity, Service, TrialCredits
+from tracker.model import LIMIT_KEYS, Model, Quantity, Service, TrialCredits
 from tracker.quantities import (
     Money,
     parse_count,
@@ -386,10 +386,17 @@ def _read_quotas(doc: Document, index: FieldIndex, service: Service, path: str) 
                 service.quota_reset = value
         if tier is not None and not limits:
             del service.tiers[tier]
+    # rows in any order give the same snapshot, byte for byte
+    service.limits = _in_key_order(service.limits)
+    service.tiers = {name: _in_key_order(limits) for name, limits in service.tiers.items()}
     reset = next((f for f in _fields(index, _RESET)
                   if mentions(f.sub, ("重置", "reset")) and plain(f.value)), None)
     if reset is not None:
         service.quota_reset = plain(reset.value)
+
+
+def _in_key_order(limits: dict[str, Quantity]) -> dict[str, Quantity]:
+    return {key: limits[key] for key in LIMIT_KEYS if key in limits}
 
 
 def _limit_key(label: str, value: str) -> str | None:
