@@ -33,13 +33,19 @@ HUB = "services/api/_index.md"
 BETA = "data/services/beta.yaml"
 GAMMA = "data/services/gamma.json"
 
-HUB_TEXT = ("---\ntitle: API 服务\n---\n\n# API 服务\n\n手写的介绍。  \n\n"
-            "<!-- tracker:updates:begin -->\n<!-- tracker:updates:end -->\n\n手写的结尾\n")
-BETA_YAML = ("name: Beta API\nprovider: beta\ntier: 完全免费\nlimits:\n  requests_per_day: 1000\n"
-             "models:\n  beta-1: {context: 32K, max_output: 4K}\n  beta-2: {context: 8K}\n")
-GAMMA_JSON = ('{\n  "name": "Gamma API",\n  "provider": "gamma",\n  "limits": {\n'
-              '    "requests_per_minute": 60\n  },\n  "models": {\n    "gamma-1": {"context": 8192}\n'
-              '  }\n}\n')
+HUB_TEXT = (
+    "---\ntitle: API 服务\n---\n\n# API 服务\n\n手写的介绍。  \n\n"
+    "<!-- tracker:updates:begin -->\n<!-- tracker:updates:end -->\n\n手写的结尾\n"
+)
+BETA_YAML = (
+    "name: Beta API\nprovider: beta\ntier: 完全免费\nlimits:\n  requests_per_day: 1000\n"
+    "models:\n  beta-1: {context: 32K, max_output: 4K}\n  beta-2: {context: 8K}\n"
+)
+GAMMA_JSON = (
+    '{\n  "name": "Gamma API",\n  "provider": "gamma",\n  "limits": {\n'
+    '    "requests_per_minute": 60\n  },\n  "models": {\n    "gamma-1": {"context": 8192}\n'
+    "  }\n}\n"
+)
 
 
 def run(*args: str) -> Result:
@@ -49,8 +55,9 @@ def run(*args: str) -> Result:
 
 def no_traceback(result: Result) -> None:
     assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), \
-        repr(result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
 
 
 def ledger(root: Path) -> Ledger:
@@ -88,6 +95,7 @@ def site(template_site: Path, tmp_path: Path) -> GitRepo:
 
 # --- 1. bad input in a commit ----------------------------------------------------------------
 
+
 def _acme() -> str:
     return (PAGES / "acme.md").read_text(encoding="utf-8")
 
@@ -100,11 +108,17 @@ def _line(text: str, needle: str) -> int:
 MODELS_ROW = "| **acme-fast** | 32,768 | 4K | 低延迟 | 实时应用 |"
 QUOTA_HEADER = "| 限制项 | 配额 | 说明 |"
 QUOTA_SEPARATOR = "|--------|------|------|"
-MODEL_ROWS = ("| **acme-chat** | 128K | 8K | 旗舰对话模型 | 通用对话、写作 |\n" + MODELS_ROW + "\n"
-              "| ~~**acme-legacy**~~ | 8K | 2K | 已弃用，2025-06-30 下线 | 旧应用 |\n")
-BILLION_LAUGHS = "\n".join(
-    ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
-    + [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 10)]) + "\n"
+MODEL_ROWS = (
+    "| **acme-chat** | 128K | 8K | 旗舰对话模型 | 通用对话、写作 |\n" + MODELS_ROW + "\n"
+    "| ~~**acme-legacy**~~ | 8K | 2K | 已弃用，2025-06-30 下线 | 旧应用 |\n"
+)
+BILLION_LAUGHS = (
+    "\n".join(
+        ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+        + [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 10)]
+    )
+    + "\n"
+)
 
 
 def _page_case(edit: Callable[[str], str | bytes], needle: str | None) -> tuple[Any, ...]:
@@ -119,41 +133,74 @@ def _page_case(edit: Callable[[str], str | bytes], needle: str | None) -> tuple[
 
 BROKEN: dict[str, tuple[str, bytes, int | None]] = {
     "unclosed front matter": _page_case(
-        lambda t: t.replace("sidebar:\n  open: true\n---\n", "sidebar:\n  open: true\n", 1)
-        .replace("\n---\n", "\n***\n"), "---"),
+        lambda t: t.replace("sidebar:\n  open: true\n---\n", "sidebar:\n  open: true\n", 1).replace(
+            "\n---\n", "\n***\n"
+        ),
+        "---",
+    ),
     "model row missing a cell": _page_case(
-        lambda t: t.replace(MODELS_ROW, "| **acme-fast** | 32,768 | 4K |"), "| **acme-fast** | 32,768 | 4K |"),
+        lambda t: t.replace(MODELS_ROW, "| **acme-fast** | 32,768 | 4K |"),
+        "| **acme-fast** | 32,768 | 4K |",
+    ),
     "quota row with an extra cell": _page_case(
-        lambda t: t.replace("| **并发请求** | 5 | |", "| **并发请求** | 5 | | 额外 |"), "| **并发请求** | 5 | | 额外 |"),
+        lambda t: t.replace("| **并发请求** | 5 | |", "| **并发请求** | 5 | | 额外 |"),
+        "| **并发请求** | 5 | | 额外 |",
+    ),
     "separator line gone": _page_case(
-        lambda t: t.replace(QUOTA_SEPARATOR + "\n", ""), QUOTA_HEADER),
+        lambda t: t.replace(QUOTA_SEPARATOR + "\n", ""), QUOTA_HEADER
+    ),
     "cell of 100 KB": _page_case(
-        lambda t: t.replace("| 超出返回 429 |", "| " + "长" * 34_000 + " |"), "**每分钟请求数**"),
+        lambda t: t.replace("| 超出返回 429 |", "| " + "长" * 34_000 + " |"), "**每分钟请求数**"
+    ),
     "model id repeated in one table": _page_case(
-        lambda t: t.replace(MODELS_ROW, MODELS_ROW + "\n| `acme-fast` | 8K | 1K | 重复 | |"), "| `acme-fast` | 8K |"),
+        lambda t: t.replace(MODELS_ROW, MODELS_ROW + "\n| `acme-fast` | 8K | 1K | 重复 | |"),
+        "| `acme-fast` | 8K |",
+    ),
     "binary file": (ACME, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), 3),
     "invalid UTF-8": _page_case(
-        lambda t: t.encode("utf-8").replace("| **并发请求**".encode(), b"| **\xff\xfe", 1), "| **\ufffd\ufffd | 5 | |"),
-    "data file: a list where a map belongs": (BETA, b"name: Beta API\nmodels: [beta-1, beta-2]\n", 2),
+        lambda t: t.encode("utf-8").replace("| **并发请求**".encode(), b"| **\xff\xfe", 1),
+        "| **\ufffd\ufffd | 5 | |",
+    ),
+    "data file: a list where a map belongs": (
+        BETA,
+        b"name: Beta API\nmodels: [beta-1, beta-2]\n",
+        2,
+    ),
     "data file: YAML bomb": (BETA, BILLION_LAUGHS.encode(), 1),
     "data file: duplicate YAML key": (BETA, (BETA_YAML + "name: Beta API 2\n").encode(), 9),
-    "data file: duplicate JSON key": (GAMMA, GAMMA_JSON.replace(
-        '"provider": "gamma",', '"provider": "gamma",\n  "name": "Gamma Two",').encode(), 4),
+    "data file: duplicate JSON key": (
+        GAMMA,
+        GAMMA_JSON.replace(
+            '"provider": "gamma",', '"provider": "gamma",\n  "name": "Gamma Two",'
+        ).encode(),
+        4,
+    ),
 }
 
 # What the issue lists and the parsers do not yet refuse: kept out of BROKEN so the matrix stays
 # green, each run by its own xfail test below.
 NOT_YET_REFUSED: dict[str, tuple[str, bytes, int | None]] = {
     "invalid YAML front matter": _page_case(
-        lambda t: t.replace('keywords: ["Acme", "免费 API", "LLM"]', 'keywords: ["Acme", "免费 API"'),
-        "keywords:"),
+        lambda t: t.replace(
+            'keywords: ["Acme", "免费 API", "LLM"]', 'keywords: ["Acme", "免费 API"'
+        ),
+        "keywords:",
+    ),
     "models table header with no rows": _page_case(
-        lambda t: t.replace(MODEL_ROWS, ""), "| 模型名称 | 上下文长度 |"),
+        lambda t: t.replace(MODEL_ROWS, ""), "| 模型名称 | 上下文长度 |"
+    ),
     "control characters and a bidi override in the service name": _page_case(
-        lambda t: t.replace("**服务名称：** Acme Inference API",
-                            "**服务名称：** Acme\x01\x1b Inference \u202eIPA"), "**服务名称："),
+        lambda t: t.replace(
+            "**服务名称：** Acme Inference API", "**服务名称：** Acme\x01\x1b Inference \u202eIPA"
+        ),
+        "**服务名称：",
+    ),
     "page of 20 MB": _page_case(lambda t: t + ("填充" * 50 + "\n") * 70_000, None),
-    "data file: a list where the service map belongs": (BETA, b"- name: Beta API\n- provider: beta\n", 1),
+    "data file: a list where the service map belongs": (
+        BETA,
+        b"- name: Beta API\n- provider: beta\n",
+        1,
+    ),
 }
 
 
@@ -164,7 +211,9 @@ def _break_fix_and_cut(site: GitRepo, path: str, broken: bytes) -> tuple[bytes, 
     site.commit("break", "2025-03-03T10:00:00+08:00")
     site.write(path, good)
     site.commit("fix", "2025-03-04T10:00:00+08:00")
-    site.replace(ACME, "| **每日请求数** | 14,400 requests/day |", "| **每日请求数** | 1,000 requests/day |")
+    site.replace(
+        ACME, "| **每日请求数** | 14,400 requests/day |", "| **每日请求数** | 1,000 requests/day |"
+    )
     site.commit("cut", "2025-03-05T10:00:00+08:00")
     return good, run("update", "--repo", str(site.root))
 
@@ -197,29 +246,65 @@ def check_broken_input(site: GitRepo, path: str, broken: bytes, line: int | None
 
 
 @pytest.mark.parametrize("case", list(BROKEN))
-def test_broken_input_warns_invents_nothing_and_check_names_the_line(site: GitRepo,
-                                                                      case: str) -> None:
+def test_broken_input_warns_invents_nothing_and_check_names_the_line(
+    site: GitRepo, case: str
+) -> None:
     check_broken_input(site, *BROKEN[case])
 
 
-@pytest.mark.parametrize("case", [
-    pytest.param("invalid YAML front matter", marks=pytest.mark.xfail(strict=True, reason=(
-        "sources/page.py parses the front matter only when the page has no 服务名称 field, so "
-        "YAML that Hugo refuses passes the walk and `tracker check` silently"))),
-    pytest.param("models table header with no rows", marks=pytest.mark.xfail(strict=True, reason=(
-        "sources/page.py reads a facts table with a header and no rows as 'states nothing': "
-        "half an edit becomes model_removed events, and the fix model_added ones"))),
-    pytest.param("control characters and a bidi override in the service name",
-                 marks=pytest.mark.xfail(strict=True, reason=(
-                     "sources/markdown.py accepts C0 controls and U+202E in page text: the name "
-                     "change is published as an event, no warning"))),
-    pytest.param("page of 20 MB", marks=pytest.mark.xfail(strict=True, reason=(
-        "sources/markdown.py: the size error names no line, so check prints 'path: ' "
-        "rather than 'path:line:'"))),
-    pytest.param("data file: a list where the service map belongs",
-                 marks=pytest.mark.xfail(strict=True, reason=(
-                     "sources/data.py: a top-level list is refused without a line"))),
-])
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(
+            "invalid YAML front matter",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason=(
+                    "sources/page.py parses the front matter only when the page has no "
+                    "服务名称 field, so YAML that Hugo refuses passes the walk and `tracker "
+                    "check` silently"
+                ),
+            ),
+        ),
+        pytest.param(
+            "models table header with no rows",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason=(
+                    "sources/page.py reads a facts table with a header and no rows as "
+                    "'states nothing': half an edit becomes model_removed events, and the fix "
+                    "model_added ones"
+                ),
+            ),
+        ),
+        pytest.param(
+            "control characters and a bidi override in the service name",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason=(
+                    "sources/markdown.py accepts C0 controls and U+202E in page text: the name "
+                    "change is published as an event, no warning"
+                ),
+            ),
+        ),
+        pytest.param(
+            "page of 20 MB",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason=(
+                    "sources/markdown.py: the size error names no line, so check prints 'path: ' "
+                    "rather than 'path:line:'"
+                ),
+            ),
+        ),
+        pytest.param(
+            "data file: a list where the service map belongs",
+            marks=pytest.mark.xfail(
+                strict=True, reason=("sources/data.py: a top-level list is refused without a line")
+            ),
+        ),
+    ],
+)
 def test_bad_input_the_parsers_do_not_yet_refuse(site: GitRepo, case: str) -> None:
     path, broken, line = NOT_YET_REFUSED[case]
     check_broken_input(site, path, broken, line)
@@ -255,7 +340,9 @@ def test_many_broken_commits_in_one_walk(site: GitRepo) -> None:
         site.commit(f"break {day}", f"2025-04-{day:02d}T10:00:00+08:00")
         site.write(path, goods[path])
         site.commit(f"fix {day}", f"2025-04-{day:02d}T11:00:00+08:00")
-    site.replace(ACME, "| **每日请求数** | 14,400 requests/day |", "| **每日请求数** | 1,000 requests/day |")
+    site.replace(
+        ACME, "| **每日请求数** | 14,400 requests/day |", "| **每日请求数** | 1,000 requests/day |"
+    )
     site.commit("cut", "2025-04-28T10:00:00+08:00")
     result = run("update", "--repo", str(site.root))
     assert result.exit_code == 0, result.output
@@ -279,7 +366,10 @@ HOSTILE = [
     "<!-- tracker:updates:begin -->",
 ]
 HOSTILE_TEXT = " ".join(HOSTILE)
-CHANGELOG_BEGIN, CHANGELOG_END = "<!-- tracker:changelog:begin -->", "<!-- tracker:changelog:end -->"
+CHANGELOG_BEGIN, CHANGELOG_END = (
+    "<!-- tracker:changelog:begin -->",
+    "<!-- tracker:changelog:end -->",
+)
 UPDATES_BEGIN, UPDATES_END = "<!-- tracker:updates:begin -->", "<!-- tracker:updates:end -->"
 EVIL_PAGE = "services/api/evil/_index.md"
 EVIL_DATA = "data/services/evil.yaml"
@@ -287,28 +377,51 @@ EVIL_DATA = "data/services/evil.yaml"
 # hand-written text that looks like markers but is not one: inline, or inside a code fence
 HUB_HOSTILE = (
     "---\ntitle: API 服务\n---\n\n# API 服务\n\n手写：标记写在行内 " + UPDATES_END + " 不算。  \n\n"
-    "```markdown\n" + UPDATES_BEGIN + "\n" + UPDATES_END + "\n```\n\n"
-    + UPDATES_BEGIN + "\n" + UPDATES_END + "\n\n手写的结尾 " + HOSTILE_TEXT + "\n")
+    "```markdown\n"
+    + UPDATES_BEGIN
+    + "\n"
+    + UPDATES_END
+    + "\n```\n\n"
+    + UPDATES_BEGIN
+    + "\n"
+    + UPDATES_END
+    + "\n\n手写的结尾 "
+    + HOSTILE_TEXT
+    + "\n"
+)
 EVIL_PAGE_TEXT = (
     "---\ntitle: Evil\n---\n\n## 📋 服务概览\n\n手写的介绍 " + HOSTILE_TEXT + "\n\n"
     "## 📝 更新日志\n\n" + CHANGELOG_BEGIN + "\n" + CHANGELOG_END + "\n\n"
     "- **2024年：** 手写 " + CHANGELOG_END + " " + CHANGELOG_BEGIN + "\n\n"
-    "~~~\n" + CHANGELOG_BEGIN + "\n~~~\n\n---\n\n**服务提供者：** Evil\n")
+    "~~~\n" + CHANGELOG_BEGIN + "\n~~~\n\n---\n\n**服务提供者：** Evil\n"
+)
 
 
 def evil_yaml(models: dict[str, str], requests_per_day: int) -> str:
     name = json.dumps("Evil " + HOSTILE_TEXT, ensure_ascii=False)
     provider = json.dumps('evil"/><script>alert(1)</script>')
-    lines = [f"name: {name}", f"provider: {provider}", "endpoint: https://api.evil.example/v1",
-             "limits:", f"  requests_per_day: {requests_per_day}", "models:"]
-    lines += [f"  {json.dumps(model, ensure_ascii=False)}: {{context: {context}}}"
-              for model, context in models.items()]
+    lines = [
+        f"name: {name}",
+        f"provider: {provider}",
+        "endpoint: https://api.evil.example/v1",
+        "limits:",
+        f"  requests_per_day: {requests_per_day}",
+        "models:",
+    ]
+    lines += [
+        f"  {json.dumps(model, ensure_ascii=False)}: {{context: {context}}}"
+        for model, context in models.items()
+    ]
     return "\n".join(lines) + "\n"
 
 
 def with_markers(page: str) -> str:
-    return page.replace("## 📝 更新日志\n\n", f"## 📝 更新日志\n\n{CHANGELOG_BEGIN}\n{CHANGELOG_END}\n\n"
-                        f"- **2024年：** 手写 {CHANGELOG_END} 行内不算\n", 1)
+    return page.replace(
+        "## 📝 更新日志\n\n",
+        f"## 📝 更新日志\n\n{CHANGELOG_BEGIN}\n{CHANGELOG_END}\n\n"
+        f"- **2024年：** 手写 {CHANGELOG_END} 行内不算\n",
+        1,
+    )
 
 
 def _marker_lines(text: str, begin: str, end: str) -> tuple[list[str], int, int]:
@@ -333,12 +446,12 @@ def _marker_lines(text: str, begin: str, end: str) -> tuple[list[str], int, int]
 def without_block(text: str, begin: str, end: str) -> str:
     """The page with the lines between its (one) marker pair removed."""
     lines, b, e = _marker_lines(text, begin, end)
-    return "".join(lines[:b + 1] + lines[e:])
+    return "".join(lines[: b + 1] + lines[e:])
 
 
 def block_of(text: str, begin: str, end: str) -> str:
     lines, b, e = _marker_lines(text, begin, end)
-    return "".join(lines[b + 1:e])
+    return "".join(lines[b + 1 : e])
 
 
 SCRIPT = re.compile(r"<\s*script", re.IGNORECASE)
@@ -359,8 +472,12 @@ class Tags(HTMLParser):
         self.tags.append((tag, attrs))
 
     def links(self) -> list[str]:
-        return [value or "" for _, attrs in self.tags for name, value in attrs
-                if name in ("href", "src", "action", "formaction")]
+        return [
+            value or ""
+            for _, attrs in self.tags
+            for name, value in attrs
+            if name in ("href", "src", "action", "formaction")
+        ]
 
 
 def assert_no_markup(html: str, where: str) -> None:
@@ -396,7 +513,9 @@ def hostile_site(repo: GitRepo) -> tuple[GitRepo, dict[str, str]]:
     # Markdown lets it through) of the acme page; the quota cut gets a hostile note below
     repo.write(EVIL_DATA, evil_yaml({**{h: "16K" for h in HOSTILE}, "evil-2": "4K"}, 100))
     originals[ACME] = acme.replace(
-        MODELS_ROW, MODELS_ROW + "\n| `" + HOSTILE_TEXT.replace("|", "\\|") + "` | 8K | 1K | x | y |")
+        MODELS_ROW,
+        MODELS_ROW + "\n| `" + HOSTILE_TEXT.replace("|", "\\|") + "` | 8K | 1K | x | y |",
+    )
     repo.write(ACME, originals[ACME].replace("14,400 requests/day", "1,000 requests/day"))
     originals[ACME] = originals[ACME].replace("14,400 requests/day", "1,000 requests/day")
     repo.commit("hostile", "2025-11-11T10:00:00+08:00")
@@ -404,9 +523,13 @@ def hostile_site(repo: GitRepo) -> tuple[GitRepo, dict[str, str]]:
     assert result.exit_code == 0 and result.stderr == "", result.output
     cuts = [e for e in ledger(repo.root).events() if e.kind == "quota_cut"]
     assert {e.service for e in cuts} == {"acme", "evil"}
-    source = "https://evil.example/\"><script>alert(1)</script>?" + CHANGELOG_END
-    repo.write("history/overrides.yaml", yaml.safe_dump(
-        {e.id: {"note": HOSTILE_TEXT, "source": source} for e in cuts}, allow_unicode=True))
+    source = 'https://evil.example/"><script>alert(1)</script>?' + CHANGELOG_END
+    repo.write(
+        "history/overrides.yaml",
+        yaml.safe_dump(
+            {e.id: {"note": HOSTILE_TEXT, "source": source} for e in cuts}, allow_unicode=True
+        ),
+    )
     result = run("render", "--repo", str(repo.root))
     assert result.exit_code == 0, result.output
     return repo, originals
@@ -424,13 +547,15 @@ def test_hostile_strings_reach_the_ledger(hostile_site: tuple[GitRepo, dict[str,
 
 
 def test_feeds_are_valid_and_show_hostile_strings_as_text(
-        hostile_site: tuple[GitRepo, dict[str, str]]) -> None:
+    hostile_site: tuple[GitRepo, dict[str, str]],
+) -> None:
     import xml.etree.ElementTree as ET
 
     repo, _ = hostile_site
     files = sorted((repo.root / "feeds").rglob("*.*"))
-    assert {"atom.xml", "rss.xml", "feed.json", "breaking.atom", "breaking.rss"} <= \
-        {f.name for f in files}
+    assert {"atom.xml", "rss.xml", "feed.json", "breaking.atom", "breaking.rss"} <= {
+        f.name for f in files
+    }
     assert any(f.parent.name == "providers" for f in files)
     for path in files:
         raw = path.read_bytes()
@@ -444,9 +569,11 @@ def test_feeds_are_valid_and_show_hostile_strings_as_text(
                 assert_safe_link(item["url"], where)
             for key in ("home_page_url", "feed_url"):
                 assert_safe_link(feed[key], where)
-            assert any(HOSTILE[0] in item["title"] + item["content_html"]
-                       or unescape(item["content_html"]).count(HOSTILE[0])
-                       for item in feed["items"])
+            assert any(
+                HOSTILE[0] in item["title"] + item["content_html"]
+                or unescape(item["content_html"]).count(HOSTILE[0])
+                for item in feed["items"]
+            )
             continue
         parsed = feedparser.parse(raw)
         assert parsed.bozo == 0, (where, parsed.get("bozo_exception"))
@@ -461,7 +588,8 @@ def test_feeds_are_valid_and_show_hostile_strings_as_text(
             if tag == "link" and element.text and element.text.strip():
                 assert_safe_link(element.text, where)
             html_text = tag == "description" or (
-                tag in ("content", "summary", "title") and element.get("type") == "html")
+                tag in ("content", "summary", "title") and element.get("type") == "html"
+            )
             if tag in ("summary", "title") and not html_text:
                 assert element.get("type") in (None, "text"), (where, tag)  # plain text
             if html_text and element.text:
@@ -474,12 +602,14 @@ def test_feeds_are_valid_and_show_hostile_strings_as_text(
 
 
 def test_pages_and_updates_block_show_hostile_strings_as_text(
-        hostile_site: tuple[GitRepo, dict[str, str]]) -> None:
+    hostile_site: tuple[GitRepo, dict[str, str]],
+) -> None:
     repo, originals = hostile_site
     for path, original in originals.items():
         text = repo.read(path)
-        begin, end = (UPDATES_BEGIN, UPDATES_END) if path == HUB else \
-            (CHANGELOG_BEGIN, CHANGELOG_END)
+        begin, end = (
+            (UPDATES_BEGIN, UPDATES_END) if path == HUB else (CHANGELOG_BEGIN, CHANGELOG_END)
+        )
         # every hand-written byte outside the block is kept, and the markers were not forged
         assert without_block(text, begin, end) == original, path
         block = block_of(text, begin, end)
@@ -498,7 +628,9 @@ def test_pages_and_updates_block_show_hostile_strings_as_text(
 
 def test_rendering_again_changes_nothing(hostile_site: tuple[GitRepo, dict[str, str]]) -> None:
     repo, _ = hostile_site
-    before = {p: p.read_bytes() for p in repo.root.rglob("*") if p.is_file() and ".git" not in p.parts}
+    before = {
+        p: p.read_bytes() for p in repo.root.rglob("*") if p.is_file() and ".git" not in p.parts
+    }
     result = run("render", "--repo", str(repo.root))
     assert result.exit_code == 0 and result.stdout == "", result.output
     # and a walk that sees only the tracker's own commit writes no page, block or feed
@@ -508,17 +640,29 @@ def test_rendering_again_changes_nothing(hostile_site: tuple[GitRepo, dict[str, 
 
     written = update(repo.root).written
     assert [p.name for p in written] == ["state.yaml"]
-    after = {p: p.read_bytes() for p in repo.root.rglob("*") if p.is_file() and ".git" not in p.parts}
+    after = {
+        p: p.read_bytes() for p in repo.root.rglob("*") if p.is_file() and ".git" not in p.parts
+    }
     assert {p for p in after if after[p] != before.get(p)} == {repo.root / "history" / "state.yaml"}
 
 
-def test_digest_shows_hostile_strings_as_text(hostile_site: tuple[GitRepo, dict[str, str]],
-                                              tmp_path: Path) -> None:
+def test_digest_shows_hostile_strings_as_text(
+    hostile_site: tuple[GitRepo, dict[str, str]], tmp_path: Path
+) -> None:
     repo, _ = hostile_site
     out = tmp_path / "digest"
     for lang in ("zh", "en"):
-        result = run("digest", "--repo", str(repo.root), "--week", "2025-W46", "--out", str(out),
-                     "--lang", lang)
+        result = run(
+            "digest",
+            "--repo",
+            str(repo.root),
+            "--week",
+            "2025-W46",
+            "--out",
+            str(out),
+            "--lang",
+            lang,
+        )
         assert result.exit_code == 0, result.output
         html = (out / "2025-W46.html").read_text(encoding="utf-8")
         assert_no_markup(html, f"digest {lang}")
@@ -535,10 +679,18 @@ def test_digest_shows_hostile_strings_as_text(hostile_site: tuple[GitRepo, dict[
         assert part is not None and part.get_content() == html
 
 
-@pytest.mark.parametrize("source", ["javascript:alert(1)", "data:text/html;base64,PHNjcmlwdD4=",
-                                    "//evil.example/x", "JAVASCRIPT:alert(1)"])
-def test_override_source_that_is_not_http_is_refused(hostile_site: tuple[GitRepo, dict[str, str]],
-                                                     source: str) -> None:
+@pytest.mark.parametrize(
+    "source",
+    [
+        "javascript:alert(1)",
+        "data:text/html;base64,PHNjcmlwdD4=",
+        "//evil.example/x",
+        "JAVASCRIPT:alert(1)",
+    ],
+)
+def test_override_source_that_is_not_http_is_refused(
+    hostile_site: tuple[GitRepo, dict[str, str]], source: str
+) -> None:
     repo, _ = hostile_site
     overrides = repo.root / "history" / "overrides.yaml"
     data = yaml.safe_load(overrides.read_text(encoding="utf-8"))
@@ -555,7 +707,8 @@ def test_override_source_that_is_not_http_is_refused(hostile_site: tuple[GitRepo
 
 
 def test_a_forged_marker_line_is_refused_and_the_page_left_alone(
-        hostile_site: tuple[GitRepo, dict[str, str]]) -> None:
+    hostile_site: tuple[GitRepo, dict[str, str]],
+) -> None:
     """A second end marker written on its own line would let a rewrite eat the hand-written text
     between the two: the tracker names the line, exits 1 and writes nothing into the page."""
     repo, _ = hostile_site
@@ -569,3 +722,102 @@ def test_a_forged_marker_line_is_refused_and_the_page_left_alone(
     line = forged.split("\n").index(CHANGELOG_END, forged.split("\n").index(CHANGELOG_END) + 1) + 1
     assert f"{EVIL_PAGE}:{line}:" in result.stderr, result.stderr
     assert repo.read(EVIL_PAGE) == forged
+
+
+# --- 5. configuration mistakes ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "says"),
+    [
+        ("feeds:\n  titel: Changes\n", ["tracker.yaml", "unknown key 'feeds.titel'", "title"]),
+        (
+            "feeds:\n  max_items: many\n",
+            ["tracker.yaml", "'feeds.max_items' must be a whole number", "write feeds.max_items:"],
+        ),
+        ("pages: services/api/*/_index.md\n", ["tracker.yaml", "'pages' must be a list"]),
+        (
+            "records:\n  - files: [x/*.toml]\n    layuot: map\n",
+            ["tracker.yaml", "unknown key 'records[0].layuot'", "layout"],
+        ),
+        (
+            "site_url: free-llm.example\n",
+            ["tracker.yaml", "'site_url' must start with https://", "write site_url: https://"],
+        ),
+        ("site_url: javascript:alert(1)//\n", ["tracker.yaml", "'site_url'"]),
+        (
+            "templates_dir: my-templates\n",
+            ["tracker.yaml", "'templates_dir'", "my-templates", "create it or remove the key"],
+        ),
+        ("- site_url\n", ["tracker.yaml", "must be a mapping"]),
+        pytest.param(
+            "feeds: [\n",
+            ["tracker.yaml:2: not valid YAML"],
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="config.py prints PyYAML's multi-line str(exc) (a '^' drawing of "
+                "'<unicode string>') and no hint, not one line with the problem and what to do",
+            ),
+            id="invalid-yaml",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", ["update", "render", "log", "check"])
+def test_configuration_mistake_exits_1_with_key_and_hint(
+    site: GitRepo, config: str, says: list[str], command: str
+) -> None:
+    (site.root / "tracker.yaml").write_text(config, encoding="utf-8")
+    before = sorted(p.relative_to(site.root) for p in site.root.rglob("*") if ".git" not in p.parts)
+    result = run(command, "--repo", str(site.root))
+    no_traceback(result)
+    assert result.exit_code == 1, result.output
+    for text in says:
+        assert text in result.stderr, (text, result.stderr)
+    assert result.stderr.startswith("tracker: ") and result.stderr.count("\n") == 1
+    after = sorted(p.relative_to(site.root) for p in site.root.rglob("*") if ".git" not in p.parts)
+    assert after == before  # nothing written
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "line", "says"),
+    [
+        (
+            "changelog.md.j2",
+            "{% for month in months %}\n{{ month.label }\n{% endfor %}\n",
+            2,
+            "unexpected '}'",
+        ),
+        (
+            "changelog.md.j2",
+            "{% for month in months %}\n{{ month.nonsense.deeper }}\n{% endfor %}\n",
+            2,
+            "has no attribute 'nonsense'",
+        ),
+        ("updates.md.j2", "{% include 'missing.md.j2' %}\n", 1, "missing.md.j2"),
+        ("feed_item.html.j2", "<table>\n{% if %}\n", 2, "Expected an expression"),
+    ],
+)
+def test_broken_site_template_exits_1_with_file_line_and_hint(
+    site: GitRepo, name: str, body: str, line: int, says: str
+) -> None:
+    """A site's own template is configuration too: its mistakes are named, not a traceback."""
+    (site.root / "site-templates").mkdir()
+    (site.root / "site-templates" / name).write_text(body, encoding="utf-8")
+    (site.root / "tracker.yaml").write_text("templates_dir: site-templates\n", encoding="utf-8")
+    site.replace(ACME, "| **并发请求** | 5 | |", "| **并发请求** | 2 | |")
+    site.commit("cut", "2025-03-04T10:00:00+08:00")
+    page = site.read(ACME)
+    result = run("update", "--repo", str(site.root))
+    no_traceback(result)
+    assert result.exit_code == 1, result.output
+    assert f"site-templates/{name}:{line}: " in result.stderr, result.stderr
+    assert says in result.stderr and "templates_dir" in result.stderr
+    if name == "changelog.md.j2":
+        assert site.read(ACME) == page
+    # the walk is not recorded as done, so the next run renders again
+    assert ledger(site.root).state().last_commit != site.git("rev-parse", "HEAD")
+    # fixed (the template removed), the same run completes
+    (site.root / "site-templates" / name).unlink()
+    result = run("update", "--repo", str(site.root))
+    assert result.exit_code == 0, result.output
+    assert "并发请求 5 → 2" in site.read(ACME)
