@@ -821,3 +821,68 @@ def test_broken_site_template_exits_1_with_file_line_and_hint(
     result = run("update", "--repo", str(site.root))
     assert result.exit_code == 0, result.output
     assert "并发请求 5 → 2" in site.read(ACME)
+
+
+# --- 5. SMTP failures through the CLI (the library level is in test_mail.py) -----------------
+
+SMTP_PASSWORD = "s3cret-Pa55word"
+
+
+def smtp_env(port: int, password: str) -> dict[str, str | None]:
+    return {"TRACKER_SMTP_HOST": "127.0.0.1", "TRACKER_SMTP_PORT": str(port),
+            "TRACKER_SMTP_FROM": "digest@free-llm.example", "TRACKER_SMTP_TO": "a@example.com",
+            "TRACKER_SMTP_SECURITY": "none", "TRACKER_SMTP_USER": "digest",
+            "TRACKER_SMTP_PASSWORD": password}
+
+
+def _send_digest(site: GitRepo, out: Path, env: dict[str, str | None]) -> Result:
+    return CliRunner(env=env).invoke(cli, ["digest", "--repo", str(site.root), "--week",
+                                           "2025-W06", "--out", str(out), "--send"])
+
+
+def _assert_failed_send(site: GitRepo, out: Path, result: Result, password: str) -> None:
+    no_traceback(result)
+    assert result.exit_code == 1, result.output
+    assert password not in result.output and password not in repr(result.exception)
+    # the files are written, and the week is not marked as sent
+    assert sorted(p.name for p in out.iterdir()) == ["2025-W06.eml", "2025-W06.html",
+                                                     "2025-W06.txt"]
+    assert password not in "".join(p.read_text(encoding="utf-8") for p in out.iterdir())
+    assert not (site.root / "history" / "digests.yaml").exists()
+    assert ledger(site.root).sent_digests() == set()
+
+
+def test_digest_send_refused_exits_1_files_written_week_not_marked(site: GitRepo,
+                                                                    tmp_path: Path) -> None:
+    from test_mail import free_port
+
+    out = tmp_path / "out"
+    result = _send_digest(site, out, smtp_env(free_port(), SMTP_PASSWORD))
+    _assert_failed_send(site, out, result, SMTP_PASSWORD)
+    assert "127.0.0.1" in result.stderr
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_digest_send_with_wrong_password_then_right_one(site: GitRepo, tmp_path: Path) -> None:
+    from test_mail import PASSWORD, Inbox, authenticate, start
+
+    inbox = Inbox()
+    controller = start(inbox, authenticator=authenticate, auth_require_tls=False,
+                       auth_required=True)
+    try:
+        out = tmp_path / "out"
+        wrong = "not-" + PASSWORD
+        result = _send_digest(site, out, smtp_env(controller.port, wrong))
+        _assert_failed_send(site, out, result, wrong)
+        assert PASSWORD not in result.output and "TRACKER_SMTP_PASSWORD" in result.stderr
+        assert inbox.envelopes == []
+        # with the right password it is sent once and recorded; a second run does not resend
+        result = _send_digest(site, out, smtp_env(controller.port, PASSWORD))
+        assert result.exit_code == 0 and "sent" in result.stdout, result.output
+        assert PASSWORD not in result.output
+        assert ledger(site.root).sent_digests() == {"2025-W06"}
+        result = _send_digest(site, out, smtp_env(controller.port, PASSWORD))
+        assert result.exit_code == 0 and "already sent" in result.stdout
+        assert len(inbox.envelopes) == 1
+    finally:
+        controller.stop()
