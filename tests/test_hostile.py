@@ -930,3 +930,38 @@ def test_lone_surrogate_in_a_json_data_file_is_a_warning(repo: GitRepo) -> None:
     no_traceback(result)
     assert result.exit_code == 0, result.output
     assert re.search(rf"^warning: {re.escape(GAMMA)}:2:", result.stderr, re.MULTILINE)
+
+
+# --- 3. a force-push whose old tip is still in the repository (walk from the merge base) ------
+
+def test_force_push_with_the_old_tip_still_present_walks_from_the_merge_base(repo: GitRepo) -> None:
+    """test_reliability covers a state commit that is gone; here it still exists on another
+    branch, is no ancestor of HEAD, and the walk restarts from the merge base: the replayed
+    change keeps its event id, feeds get no duplicate, only the new change is new."""
+    repo.write(ACME, _acme())
+    base = repo.commit("add", "2025-03-01T10:00:00+08:00")
+    repo.replace(ACME, "14,400 requests/day", "1,000 requests/day")
+    repo.commit("cut", "2025-03-02T10:00:00+08:00")
+    repo.replace(ACME, "| **并发请求** | 5 |", "| **并发请求** | 2 |")
+    repo.commit("concurrency", "2025-03-03T10:00:00+08:00")
+    assert run("update", "--repo", str(repo.root)).exit_code == 0
+    before = {e.id: e for e in ledger(repo.root).raw_events()}
+    repo.git("branch", "old-tip")  # the state commit stays reachable
+    repo.git("reset", "-q", "--hard", base)
+    repo.replace(ACME, "14,400 requests/day", "1,000 requests/day")
+    repo.commit("cut, reworded", "2025-03-02T10:00:00+08:00")  # same author date, new sha
+    repo.replace(ACME, "| 30 requests/min |", "| 20 requests/min |")
+    repo.commit("rpm cut", "2025-03-04T10:00:00+08:00")
+    from tracker.pipeline import update
+
+    result = update(repo.root)
+    assert result.commits_walked == 2
+    assert [(e.kind, e.field, e.id in before) for e in result.new_events] == [
+        ("quota_cut", "requests_per_day", True), ("quota_cut", "requests_per_minute", False)]
+    ids = [e.id for e in ledger(repo.root).raw_events()]
+    assert len(ids) == len(set(ids)) == len(before) + 1
+    feeds = [p for p in (repo.root / "feeds").rglob("*.*") if p.suffix != ".json"]
+    assert any(p.name == "atom.xml" for p in feeds)
+    for path in feeds:
+        guids = [e.id for e in feedparser.parse(path.read_bytes()).entries]
+        assert guids and len(guids) == len(set(guids)), path
