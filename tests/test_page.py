@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -478,3 +479,89 @@ def test_lost_front_matter_end_is_explained() -> None:
     err = error_of(raw, "services/api/xinghe/_index.md")
     assert err.line == line_of(raw, "**提供者：** [星河云](/providers/xinghe)  ")
     assert "closing '---'" in (err.hint or "")
+
+
+OLDER_OVERVIEW = """\
+## 📋 服务信息
+
+**提供者：** [Kappa](/providers/kappa)
+**服务类型：** API 服务
+**API 端点：** [https://api.kappa.example](https://api.kappa.example)
+**免费类型：** 试用积分（¥10，30天有效）
+"""
+
+
+def test_free_type_wins_over_the_service_category() -> None:
+    result = parse(OLDER_OVERVIEW)
+    assert result["tier"] == "trial-credits"
+    assert result["trial_credits"] == {"amount": 10.0, "currency": "CNY", "valid_days": 30}
+
+
+NAMES_AND_IDS = """\
+## 🎁 可用模型
+
+| 模型名称 | 模型 ID | 上下文长度 |
+|---------|---------|-----------|
+| **Zeta Large** | `zeta-2-large-0101` | 64K |
+| **Zeta Small** | `zeta-2-small-0101` | 32K |
+
+## 💰 价格说明
+
+| 模型 | 输入价格 | 输出价格 |
+|------|---------|---------|
+| **Zeta 2 Large** | $2/M tokens | $8/M tokens |
+| **Zeta 2 Small** | $0.5/M tokens | $1/M tokens |
+| **Zeta 2** | $1/M tokens | $1/M tokens |
+| **Omega X** | $3/M tokens | $3/M tokens |
+"""
+
+
+def test_id_column_and_display_names_in_a_price_table() -> None:
+    models = parse(NAMES_AND_IDS)["models"]
+    assert models == {
+        "zeta-2-large-0101": {"context": 65536, "input_price": 2.0, "output_price": 8.0,
+                              "currency": "USD"},
+        "zeta-2-small-0101": {"context": 32768, "input_price": 0.5, "output_price": 1.0,
+                              "currency": "USD"},
+        # two ids start with `zeta 2`, none with `omega x`: kept as the page names them
+        "Zeta 2": {"input_price": 1.0, "output_price": 1.0, "currency": "USD"},
+        "Omega X": {"input_price": 3.0, "output_price": 3.0, "currency": "USD"},
+    }
+
+
+TIER_LAYOUTS = """\
+## 🔢 配额和限制
+
+### 接口配额
+
+| 限制类型 | 免费层 | 专业层（$20/月） | 说明 |
+|---------|--------|----------------|------|
+| **每日请求数** | 100 requests | 5,000 requests | 共享 |
+| **每日 Tokens** | 50 万 | 无限制 | |
+| **需要信用卡** | ❌ | ✅ | |
+
+### 各级别速率
+
+| 账户级别 | RPM | 每日 Tokens 配额 | 说明 |
+|---------|-----|-----------------|------|
+| **入门** | 3 | 100K | 新账户 |
+| **进阶** | 60 | 2M | |
+"""
+
+
+def test_tier_columns_and_tier_rows() -> None:
+    result = parse(TIER_LAYOUTS)
+    assert result["limits"] == {"requests_per_day": 100, "tokens_per_day": 500000}
+    assert result["credit_card_required"] is False  # the free column's flag, not the paid one's
+    assert result["tiers"] == {
+        "专业层": {"requests_per_day": 5000, "tokens_per_day": "unlimited"},
+        "入门": {"requests_per_minute": 3, "tokens_per_day": 100000},
+        "进阶": {"requests_per_minute": 60, "tokens_per_day": 2000000},
+    }
+
+
+def test_tier_rows_reordered_or_renoted_give_the_same_bytes() -> None:
+    raw = TIER_LAYOUTS.encode("utf-8")
+    edited = replace(raw, "| **入门** | 3 | 100K | 新账户 |\n| **进阶** | 60 | 2M | |",
+                     "| **进阶** | 60 | 2,000,000 | 老用户 |\n| **入门** | 3 | 100,000 | |")
+    assert json.dumps(parse(edited)) == json.dumps(parse(raw))

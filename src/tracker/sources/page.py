@@ -60,7 +60,9 @@ _PROVIDER = {"所属提供者", "提供者", "所属提供商", "提供商", "pr
 _FOOTER_PROVIDER = {"服务提供者", "serviceprovider", "providedby"}
 _ENDPOINT = {"api端点", "端点", "apiendpoint", "endpoint", "baseurl", "apibaseurl", "api地址",
              "接口地址"}
-_TIER = {"服务类型", "免费类型", "servicetype", "freetype"}
+# older pages state both `服务类型：API 服务` (a category) and `免费类型：试用积分…` (the tier)
+_FREE_TYPE = {"免费类型", "freetype"}
+_TIER = {"服务类型", "servicetype"} | _FREE_TYPE
 _REQUIREMENTS = {"注册要求", "registrationrequirements", "requirements"}
 _CREDIT_CARD = {"需要信用卡", "信用卡", "creditcardrequired", "creditcard"}
 _TRIAL = {"试用积分", "免费积分", "赠送金额", "赠送额度", "trialcredits", "freecredits"}
@@ -91,9 +93,11 @@ _LIMIT_ROWS = {
     **dict.fromkeys(("并发请求", "并发请求数", "最大并发请求", "最大并发", "并发数",
                      "concurrentrequests", "maxconcurrentrequests", "concurrency"), "concurrency"),
     **dict.fromkeys(("最大上下文长度", "最大上下文", "每次最大输入token", "最大输入token",
-                     "maxcontextlength", "maxcontext", "maxinputtoken"), "max_context"),
-    **dict.fromkeys(("最大输出长度", "最大输出", "每次最大输出token", "最大输出token",
-                     "maxoutputlength", "maxoutput", "maxoutputtoken"), "max_output"),
+                     "输入上下文", "maxcontextlength", "maxcontext", "maxinputtoken",
+                     "inputcontext"), "max_context"),
+    **dict.fromkeys(("最大输出长度", "最大输出", "每次最大输出token", "最大输出token", "输出长度",
+                     "maxoutputlength", "maxoutput", "maxoutputtoken", "outputlength"),
+                    "max_output"),
 }
 # Rows whose unit decides the key: tokens → tokens_per_month, requests → requests_per_month.
 _MONTHLY_ROWS = {"每月免费额度", "月度配额", "每月配额", "每月额度", "monthlyquota",
@@ -104,9 +108,14 @@ _REQUEST_UNIT = re.compile(r"次|请求|request", re.IGNORECASE)
 # Table headers.
 _QUOTA_LABEL_HEADERS = {"限制项", "项目", "限制", "限制类型", "配额项", "limitation", "limititem",
                         "limit", "item"}
+_NOTES_HEADERS = {"说明", "备注", "注释", "描述", "notes", "note", "description", "remarks",
+                   "comment"}
+_QUOTA_SUFFIX = re.compile(r"(?:配额|限额|额度|quota|limit)$")
 _QUOTA_VALUE_HEADERS = {"配额", "限额", "额度", "免费额度", "免费配额", "数值", "quota", "value",
                         "limit", "freequota"}
 _MODEL_ID_HEADERS = {"模型名称", "模型", "模型id", "modelid", "model", "modelname"}
+# `| 模型名称 | 模型 ID |`: the display name beside the id; the id column wins
+_STRICT_ID_HEADERS = {"模型id", "modelid"}
 _CONTEXT_HEADERS = {"上下文长度", "上下文", "上下文窗口", "最大上下文", "contextlength", "context",
                     "contextwindow"}
 _OUTPUT_HEADERS = {"输出长度", "最大输出", "最大输出长度", "outputlength", "maxoutput",
@@ -122,6 +131,7 @@ _URL = re.compile(r"https?://[^\s`<>()\[\]（）\"'，。、]+")
 _PROVIDER_LINK = re.compile(r"/providers/([^/)\s#?\"']+)")
 _DEPRECATED = re.compile(r"弃用|下线|停用|deprecat|retire|sunset|end[- ]of[- ]life", re.IGNORECASE)
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2}))?")
+_ID_WORDS = re.compile(r"[^\W_]+")
 _BLANK_CELLS = {"", "-", "—", "–", "--", "/", "n/a", "N/A"}
 _CNY = re.compile(r"人民币|元|¥|￥|cny|rmb", re.IGNORECASE)
 _USD = re.compile(r"美元|\$|usd", re.IGNORECASE)
@@ -231,7 +241,7 @@ def _read_overview(doc: Document, index: FieldIndex, service: Service, path: str
     endpoint = _any_field(index, _ENDPOINT)
     if endpoint is not None:
         service.endpoint = first_url(endpoint.value)
-    tier = _overview_field(index, _TIER)
+    tier = _overview_field(index, _FREE_TYPE) or _overview_field(index, _TIER)
     if tier is not None and plain(tier.value):
         service.tier = parse_service_type(plain(tier.value))
         service.trial_credits = _credits_in_parentheses(plain(tier.value))
@@ -344,14 +354,53 @@ def _is_blank(cell: str) -> bool:
 
 # --- quotas ----------------------------------------------------------------------------------
 
-def _quota_columns(table: Table) -> tuple[int, int] | None:
-    """(label column, value column) of a quota table, or None when the table is not one."""
+def _quota_columns(table: Table) -> list[tuple[int, str | None]] | None:
+    """The value columns of a quota table (label in the first column), or None if it is not one.
+
+    Each is (column, tier name or None for the table's own). `| 限制项 | 配额 | 说明 |` has one;
+    a table without a 配额-like header has one per tier, the first the free one:
+    `| 限制类型 | 免费层级 | 说明 |`, `| 限制类型 | 基础层 | 升级层（$10） |`.
+    """
     if not mentions(table.section, _QUOTA_WORDS) or _is_foreign(table) or len(table.header) < 2:
         return None
     if label_key(table.header[0]) not in _QUOTA_LABEL_HEADERS:
         return None
     value = _column(table.header[1:], _QUOTA_VALUE_HEADERS)
-    return (0, value + 1) if value is not None else None
+    if value is not None:
+        return [(value + 1, None)]
+    columns = [i for i, cell in enumerate(table.header)
+               if i and label_key(cell) not in _NOTES_HEADERS]
+    return [(i, None if n == 0 else _heading_name(table.header[i]))
+            for n, i in enumerate(columns)] or None
+
+
+def _limit_columns(table: Table) -> list[tuple[int, str]] | None:
+    """The limit columns of a table with one row per tier or model, or None if it is not one.
+
+    `| 账户等级 | RPM | TPM | 说明 |`, `| 模型名称 | 每日请求数 | 每分钟请求数 |`: each row is a
+    tier named by its first cell. A models table (read by _read_models) is not one.
+    """
+    header = table.header
+    if not mentions(table.section, _QUOTA_WORDS) or _is_foreign(table) or len(header) < 2:
+        return None
+    if label_key(header[0]) in _QUOTA_LABEL_HEADERS:
+        return None
+    if mentions(table.section, _MODEL_WORDS) and _column(header, _MODEL_ID_HEADERS) is not None:
+        return None
+    columns = [(i, key) for i, cell in enumerate(header) if i and (key := _header_limit(cell))]
+    return columns or None
+
+
+def _header_limit(cell: str) -> str | None:
+    """The limit a column header names: `每日请求数`, `RPM`, `每日 Tokens 配额` (配额 dropped)."""
+    key = label_key(cell)
+    return _LIMIT_ROWS.get(key) or _LIMIT_ROWS.get(_QUOTA_SUFFIX.sub("", key))
+
+
+def _heading_name(text: str) -> str | None:
+    """A tier name from a heading, intro or header: parentheticals, colons and emoji dropped."""
+    name = PARENTHETICAL.sub("", plain(text)).strip().rstrip(":：").strip()
+    return re.sub(r"^[^\w]+|[^\w)）]+$", "", name) or None
 
 
 def _tier_name(table: Table, several: bool) -> str | None:
@@ -359,40 +408,67 @@ def _tier_name(table: Table, several: bool) -> str | None:
     name = table.intro or (table.sub if several else None)
     if not name or label_key(name) in _DEFAULT_TIERS:
         return None
-    name = PARENTHETICAL.sub("", plain(name)).strip().rstrip(":：").strip()
-    return re.sub(r"^[^\w]+|[^\w)）]+$", "", name) or None
+    return _heading_name(name)
 
 
 def _read_quotas(doc: Document, index: FieldIndex, service: Service, path: str) -> None:
     tables = [(table, cols) for table in doc.tables
               if (cols := _quota_columns(table)) is not None]
-    for table, (label_col, value_col) in tables:
+    for table, columns in tables:
         _check_table(table, path)
         tier = _tier_name(table, several=len(tables) > 1)
-        limits = service.limits if tier is None else service.tiers.setdefault(tier, {})
+        for value_col, column_tier in columns:
+            _read_quota_column(table, value_col, column_tier or tier, column_tier is None,
+                               service)
+    for table in doc.tables:
+        limit_columns = _limit_columns(table)
+        if limit_columns is None:
+            continue
+        _check_table(table, path)
         for _, cells in table.rows:
-            label, value = label_key(cells[label_col]), plain(cells[value_col])
-            notes = " ".join(c for i, c in enumerate(cells) if i not in (label_col, value_col))
-            if _is_blank(value):
+            name = _heading_name(cells[0])
+            if name is None:
                 continue
-            key = _limit_key(label, value)
-            if key is not None:
-                limits.setdefault(key, _limit_value(key, value))
-            elif label in _TRIAL and service.trial_credits is None:
-                service.trial_credits = _trial_credits(value, notes)
-            elif label in _CREDIT_CARD and parse_flag(value) is not None:
-                service.credit_card_required = parse_flag(value)
-            elif label in _RESET_ROWS and service.quota_reset is None:
-                service.quota_reset = value
-        if tier is not None and not limits:
-            del service.tiers[tier]
+            limits = service.tiers.setdefault(name, {})
+            for col, key in limit_columns:
+                value = plain(cells[col])
+                if not _is_blank(value):
+                    limits.setdefault(key, _limit_value(key, value))
+            if not limits:
+                del service.tiers[name]
     # rows in any order give the same snapshot, byte for byte
     service.limits = _in_key_order(service.limits)
-    service.tiers = {name: _in_key_order(limits) for name, limits in service.tiers.items()}
+    service.tiers = {name: _in_key_order(limits)
+                     for name, limits in sorted(service.tiers.items())}
     reset = next((f for f in _fields(index, _RESET)
                   if mentions(f.sub, ("重置", "reset")) and plain(f.value)), None)
     if reset is not None:
         service.quota_reset = plain(reset.value)
+
+
+def _read_quota_column(table: Table, value_col: int, tier: str | None, own: bool,
+                       service: Service) -> None:
+    """One value column of a quota table: its limits; the service's own column also states
+    the trial credits, the credit-card flag and the reset."""
+    limits = service.limits if tier is None else service.tiers.setdefault(tier, {})
+    for _, cells in table.rows:
+        label, value = label_key(cells[0]), plain(cells[value_col])
+        notes = " ".join(c for i, c in enumerate(cells) if i not in (0, value_col))
+        if _is_blank(value):
+            continue
+        key = _limit_key(label, value)
+        if key is not None:
+            limits.setdefault(key, _limit_value(key, value))
+        elif not own:
+            continue
+        elif label in _TRIAL and service.trial_credits is None:
+            service.trial_credits = _trial_credits(value, notes)
+        elif label in _CREDIT_CARD and parse_flag(value) is not None:
+            service.credit_card_required = parse_flag(value)
+        elif label in _RESET_ROWS and service.quota_reset is None:
+            service.quota_reset = value
+    if tier is not None and not limits:
+        del service.tiers[tier]
 
 
 def _in_key_order(limits: dict[str, Quantity]) -> dict[str, Quantity]:
@@ -427,7 +503,9 @@ def _read_models(doc: Document, index: FieldIndex, service: Service, path: str) 
     for table in doc.tables:
         if not mentions(table.section, _MODEL_WORDS) or _is_foreign(table):
             continue
-        id_col = _column(table.header, _MODEL_ID_HEADERS)
+        id_col = _column(table.header, _STRICT_ID_HEADERS)
+        if id_col is None:
+            id_col = _column(table.header, _MODEL_ID_HEADERS)
         if id_col is None:
             continue
         _check_table(table, path)
@@ -443,7 +521,22 @@ def _read_models(doc: Document, index: FieldIndex, service: Service, path: str) 
             seen.add(model_id)
             _merge(models.setdefault(model_id, Model()), _model_row(table.header, cells, unit,
                                                                    struck))
+    _fold_display_names(models)
     service.models = dict(sorted(models.items()))
+
+
+def _fold_display_names(models: dict[str, Model]) -> None:
+    """A pricing table's `Claude 3 Opus` is the models table's `claude-3-opus-20240229`.
+
+    A name with spaces is a display name, not an id: when the words of exactly one id start
+    with its words, its facts go to that id (the id's own statements win).
+    """
+    ids = {key: _ID_WORDS.findall(key.lower()) for key in models if " " not in key}
+    for name in [key for key in models if " " in key]:
+        words = _ID_WORDS.findall(name.lower())
+        found = [key for key, tokens in ids.items() if words and tokens[:len(words)] == words]
+        if len(found) == 1:
+            _merge(models[found[0]], models.pop(name))
 
 
 @lru_cache(maxsize=1024)
