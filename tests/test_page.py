@@ -565,3 +565,51 @@ def test_tier_rows_reordered_or_renoted_give_the_same_bytes() -> None:
     edited = replace(raw, "| **入门** | 3 | 100K | 新账户 |\n| **进阶** | 60 | 2M | |",
                      "| **进阶** | 60 | 2,000,000 | 老用户 |\n| **入门** | 3 | 100,000 | |")
     assert json.dumps(parse(edited)) == json.dumps(parse(raw))
+
+
+DOUBLED_PIPES = """\
+## 🎁 可用模型
+
+|| 模型名称 | 上下文长度 | 定价 |
+||---------|-----------|------|
+|| **Rho Big** | 128K | $1-3/M tokens |
+
+## 🔢 配额和限制
+
+### 接入说明
+
+| 项目 | 详情 |
+|------|------|
+| **获取方式** | 控制台开通 |
+
+### 速率
+
+| 限制项 | GPT-9 | GPT-9-mini |
+|--------|-------|------------|
+| **RPM** | 500 | 600 |
+| **RPD** | - | 10,000 |
+
+### 免费额度
+
+| 项目 | 配额 | 说明 |
+|------|------|------|
+| 月度调用 | 1,000 calls | 每月重置 |
+
+## 💰 价格说明
+
+|| 模型 | 输入价格 | 输出价格 |
+||------|---------|---------|
+|| **Rho Big** | $1/M tokens | $3/M tokens |
+"""
+
+
+def test_doubled_pipes_no_free_column_and_monthly_calls() -> None:
+    result = parse(DOUBLED_PIPES)
+    # `||` on every line is a doubled leading pipe; the price table's figures beat a range
+    assert result["models"] == {"Rho Big": {"context": 131072, "input_price": 1.0,
+                                            "output_price": 3.0, "currency": "USD"}}
+    # no column names the free tier: each is a tier, and the limits stay the service's own
+    assert result["tiers"] == {"GPT-9": {"requests_per_minute": 500},
+                               "GPT-9-mini": {"requests_per_minute": 600,
+                                              "requests_per_day": 10000}}
+    assert result["limits"] == {"requests_per_month": 1000}

@@ -311,6 +311,9 @@ class _Scanner:
             return
         lines = list(self.table_lines)
         self.table_lines.clear()
+        if len(lines) > 1 and lines[0][1].startswith("||") and lines[1][1].startswith("||"):
+            # `|| a | b |` on the header and separator: a doubled leading pipe, not an empty column
+            lines = [(n, line[1:] if line.startswith("||") else line) for n, line in lines]
         header_line = lines[0][0]
         header = split_row(lines[0][1])
         separator_line: int | None = None

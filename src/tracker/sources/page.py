@@ -77,15 +77,15 @@ _DEFAULT_TIERS = {"免费层级限制", "免费层级", "免费额度", "配额�
 # Quota table rows → limit keys; lengths go through parse_length, the rest through parse_count.
 _LIMIT_ROWS = {
     **dict.fromkeys(("每日请求数", "每天请求数", "每日请求", "日请求数", "dailyrequests",
-                     "requestsperday"), "requests_per_day"),
+                     "requestsperday", "rpd"), "requests_per_day"),
     **dict.fromkeys(("每分钟请求数", "每分钟请求", "requestsperminute", "rpm"),
                     "requests_per_minute"),
     **dict.fromkeys(("每小时请求数", "每小时请求", "hourlyrequests", "requestsperhour"),
                     "requests_per_hour"),
     **dict.fromkeys(("每月请求数", "每月请求", "monthlyrequests", "requestspermonth"),
                     "requests_per_month"),
-    **dict.fromkeys(("每日token数", "每天token数", "每日token", "dailytoken", "tokenperday"),
-                    "tokens_per_day"),
+    **dict.fromkeys(("每日token数", "每天token数", "每日token", "dailytoken", "tokenperday",
+                     "tpd"), "tokens_per_day"),
     **dict.fromkeys(("每分钟token数", "每分钟token", "tokenperminute", "tpm"),
                     "tokens_per_minute"),
     **dict.fromkeys(("每月token数", "每月token", "monthlytoken", "tokenpermonth"),
@@ -100,16 +100,17 @@ _LIMIT_ROWS = {
                     "max_output"),
 }
 # Rows whose unit decides the key: tokens → tokens_per_month, requests → requests_per_month.
-_MONTHLY_ROWS = {"每月免费额度", "月度配额", "每月配额", "每月额度", "monthlyquota",
-                 "monthlyfreequota"}
+_MONTHLY_ROWS = {"每月免费额度", "月度配额", "每月配额", "每月额度", "月度调用", "每月调用",
+                 "monthlyquota", "monthlyfreequota", "monthlycalls"}
 _LENGTH_KEYS = {"max_context", "max_output"}
-_REQUEST_UNIT = re.compile(r"次|请求|request", re.IGNORECASE)
+_REQUEST_UNIT = re.compile(r"次|请求|request|call", re.IGNORECASE)
 
 # Table headers.
 _QUOTA_LABEL_HEADERS = {"限制项", "项目", "限制", "限制类型", "配额项", "limitation", "limititem",
                         "limit", "item"}
 _NOTES_HEADERS = {"说明", "备注", "注释", "描述", "notes", "note", "description", "remarks",
                    "comment"}
+_FREE_COLUMN_WORDS = ("免费", "基础", "试用", "free", "basic", "trial")
 _QUOTA_SUFFIX = re.compile(r"(?:配额|限额|额度|quota|limit)$")
 _QUOTA_VALUE_HEADERS = {"配额", "限额", "额度", "免费额度", "免费配额", "数值", "quota", "value",
                         "limit", "freequota"}
@@ -358,8 +359,9 @@ def _quota_columns(table: Table) -> list[tuple[int, str | None]] | None:
     """The value columns of a quota table (label in the first column), or None if it is not one.
 
     Each is (column, tier name or None for the table's own). `| 限制项 | 配额 | 说明 |` has one;
-    a table without a 配额-like header has one per tier, the first the free one:
-    `| 限制类型 | 免费层级 | 说明 |`, `| 限制类型 | 基础层 | 升级层（$10） |`.
+    a table without a 配额-like header has one per tier, the table's own the free one:
+    `| 限制类型 | 免费层级 | 说明 |`, `| 限制类型 | 基础层 | 升级层（$10） |`; with no free
+    column (`| 限制项 | GPT-4o | GPT-4o-mini |`) every column is a tier.
     """
     if not mentions(table.section, _QUOTA_WORDS) or _is_foreign(table) or len(table.header) < 2:
         return None
@@ -370,8 +372,8 @@ def _quota_columns(table: Table) -> list[tuple[int, str | None]] | None:
         return [(value + 1, None)]
     columns = [i for i, cell in enumerate(table.header)
                if i and label_key(cell) not in _NOTES_HEADERS]
-    return [(i, None if n == 0 else _heading_name(table.header[i]))
-            for n, i in enumerate(columns)] or None
+    own = next((i for i in columns if mentions(table.header[i], _FREE_COLUMN_WORDS)), None)
+    return [(i, None if i == own else _heading_name(table.header[i])) for i in columns] or None
 
 
 def _limit_columns(table: Table) -> list[tuple[int, str]] | None:
@@ -414,9 +416,13 @@ def _tier_name(table: Table, several: bool) -> str | None:
 def _read_quotas(doc: Document, index: FieldIndex, service: Service, path: str) -> None:
     tables = [(table, cols) for table in doc.tables
               if (cols := _quota_columns(table)) is not None]
+    # a table of notes beside the quota table (`| 项目 | 详情 |`: 获取方式…) does not make it a tier
+    several = sum(1 for table, _ in tables if any(
+        label_key(cells[0]) in _LIMIT_ROWS or label_key(cells[0]) in _MONTHLY_ROWS
+        for _, cells in table.rows)) > 1
     for table, columns in tables:
         _check_table(table, path)
-        tier = _tier_name(table, several=len(tables) > 1)
+        tier = _tier_name(table, several)
         for value_col, column_tier in columns:
             _read_quota_column(table, value_col, column_tier or tier, column_tier is None,
                                service)
@@ -615,6 +621,10 @@ def _merge(into: Model, row: Model) -> None:
                  "shutdown_date"):
         if getattr(into, name) is None:
             setattr(into, name, getattr(row, name))
+    # a range such as `$2-6/M` in the models table gives way to the pricing table's figures
+    if isinstance(into.input_price, str) and isinstance(row.input_price, float):
+        into.input_price, into.output_price, into.currency = (
+            row.input_price, row.output_price, row.currency)
     if row.deprecated:
         into.deprecated = True
 
