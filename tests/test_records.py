@@ -133,6 +133,22 @@ def test_litellm_map(litellm: RecordSource) -> None:
     assert embedding.output_price is None and embedding.max_output is None
 
 
+def test_litellm_versions_reuse_unchanged_services(litellm: RecordSource) -> None:
+    path = "model_prices_and_context_window.json"
+    first = {s.id: s for s in parse_records(litellm, json.dumps(LITELLM).encode(), path)}
+    moved = json.loads(json.dumps(LITELLM))
+    moved["gpt-4o"]["litellm_provider"] = "azure"  # a record moves to another service
+    moved["gpt-4o"]["supports_vision"] = True
+    del moved["gpt-3.5-turbo-0301"]
+    second = {s.id: s for s in parse_records(litellm, json.dumps(moved).encode(), path)}
+    assert second["groq"] is first["groq"]  # nothing of groq changed: the same object
+    assert set(second["openai"].models) == {"text-embedding-3-small"}
+    assert second["azure"].models == {"gpt-4o": first["openai"].models["gpt-4o"]}
+    again = {s.id: s for s in parse_records(litellm, json.dumps(LITELLM).encode(), path)}
+    assert again == first  # back to the first version (a revert): the same facts
+    assert parse_records(litellm, b'{"sample_spec": {}}', path) == []
+
+
 def test_litellm_filter_and_string_values(tmp_path: Path) -> None:
     source = RecordSource(files=["prices.yaml"], layout="map", id_from="key",
                           service_field="provider", fields={"context": "ctx",

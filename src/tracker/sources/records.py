@@ -60,7 +60,9 @@ class _Compiled:
     skip: frozenset[str]
     deprecated_values: frozenset[str]
     scale: float
-    memo: dict[str, dict[Any, tuple[Any, str | None, str, Model]]]  # see parse_records
+    memo: dict[str, "_MapVersion"]  # path → its newest parse, see _parse_map
+    read: Callable[[dict[str, Any]], tuple[Any, ...]]  # every field a record's result depends on
+    flat: tuple[str, ...] | None  # those fields, when none is dotted
 
 
 _CACHE: dict[int, _Compiled] = {}
@@ -105,9 +107,32 @@ def _compiled(source: RecordSource) -> _Compiled:
         deprecated_values=frozenset(v.lower() for v in source.deprecated_values),
         scale=1e6 if source.price_scale == "per_token" else 1.0,
         memo={},
+        read=_reader(source),
+        flat=_flat_names(source),
     )
     _CACHE[id(source)] = comp
     return comp
+
+
+def _read_names(source: RecordSource) -> list[str]:
+    """Every field the result for a record depends on."""
+    names = [*source.fields.values(), *source.filter]
+    if source.service_field:
+        names.append(source.service_field)
+    if source.id_from not in ("path", "key"):
+        names.append(source.id_from)
+    return names
+
+
+def _flat_names(source: RecordSource) -> tuple[str, ...] | None:
+    names = _read_names(source)
+    return tuple(names) if all("." not in name for name in names) else None
+
+
+def _reader(source: RecordSource) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A function reading every field the result for a record depends on, as one tuple."""
+    getters = tuple(_getter(name) for name in _read_names(source))
+    return lambda record: tuple(get(record) for get in getters)
 
 
 def matches(source: RecordSource, path: str) -> bool:
@@ -233,38 +258,79 @@ def parse_records(source: RecordSource, raw: bytes, path: str) -> list[Service]:
         raise ParseError(f"expected a {kind}, found {type(data).__name__}", path=path)
     located = comp.id_pattern.search(path) if comp.id_pattern is not None else None
     path_service = _group(located, "service")
-    currency = source.currency
     if source.layout == "map":
-        records: Any = data.items()
+        return _parse_map(comp, data, path, path_service)
+    model_id: Any = _group(located, "id")
+    if model_id is None and comp.id_getter is None:
+        raise ParseError("the path does not give a model id", path=path,
+                         hint=f"id_pattern {source.id_pattern!r} must match it with a "
+                              "group named 'id'")
+    placed = _place(comp, model_id, data, path_service)
+    if placed is None:
+        return []
+    return [Service(id=placed[0], path=path, provider=placed[0],
+                    models={placed[1]: _model(comp, data, source.currency)})]
+
+
+@dataclass
+class _MapVersion:
+    """What the newest parse of one map file gave, so the next version only redoes changes."""
+
+    projections: dict[Any, tuple[Any, ...]]  # key → the fields its result depends on
+    entries: dict[Any, tuple[str, str, Model]]  # key → (service id, model id, model)
+    services: dict[str, Service]
+
+
+def _parse_map(comp: _Compiled, data: dict[Any, Any], path: str,
+               path_service: str | None) -> list[Service]:
+    """A map file changes a few records per version (LiteLLM: 2,000 records, 1 MB). Records
+    whose mapped fields read as before keep their Model, and services none of whose records
+    changed are the same Service objects as before: ~1 µs per record instead of ~8."""
+    flat = comp.flat
+    if flat is not None:  # no dotted field: no Python call per record (this is the hot loop)
+        projections = {key: tuple(map(rec.get, flat)) for key, rec in data.items()
+                       if isinstance(rec, dict)}
     else:
-        model_id: Any = _group(located, "id")
-        if model_id is None and comp.id_getter is None:
-            raise ParseError("the path does not give a model id", path=path,
-                             hint=f"id_pattern {source.id_pattern!r} must match it with a "
-                                  "group named 'id'")
-        records = ((model_id, data),)
-    # A map file changes a few records per version: a record equal to the one seen at this path
-    # before keeps its Model (one C-level dict compare instead of rebuilding ~2,000 models).
-    seen = comp.memo.get(path, {}) if source.layout == "map" else {}
-    memo: dict[Any, tuple[Any, str | None, str, Model]] = {}
-    models_of: dict[str, dict[str, Model]] = {}  # service id → its models, filled in file order
-    seen_get = seen.get
-    for key, record in records:  # the hot loop: ~2,000 records per version of a LiteLLM map
-        hit = seen_get(key)
-        if hit is None or hit[0] != record:
-            placed = _place(comp, key, record, path_service)
-            if placed is None:
-                continue
-            hit = (record, placed[0], placed[1], _model(comp, record, currency))
-        memo[key] = hit
-        models = models_of.get(hit[1])  # type: ignore[arg-type]
+        read = comp.read
+        projections = {key: read(rec) for key, rec in data.items() if isinstance(rec, dict)}
+    before = comp.memo.get(path)
+    if before is None:
+        entries: dict[Any, tuple[str, str, Model]] = {}
+        changed: Any = projections.keys()
+        gone: Any = ()
+        services: dict[str, Service] = {}
+    else:
+        old = before.projections
+        changed = [key for key, proj in projections.items() if old.get(key) != proj]
+        gone = old.keys() - projections.keys()
+        entries = dict(before.entries)
+        services = dict(before.services)
+    rebuilt: dict[str, dict[str, Model]] = {}  # service id → its new models, when touched
+
+    def models_of(sid: str) -> dict[str, Model]:
+        models = rebuilt.get(sid)
         if models is None:
-            models = models_of[hit[1]] = {}  # type: ignore[index]
-        models[hit[2]] = hit[3]
-    services = {sid: Service(id=sid, path=path, provider=sid, models=models)
-                for sid, models in models_of.items()}
-    if source.layout == "map":
-        comp.memo[path] = memo  # only the newest version per path: memory stays one file's worth
+            kept = services.get(sid)
+            models = rebuilt[sid] = dict(kept.models) if kept is not None else {}
+        return models
+
+    for key in (*gone, *changed):
+        entry = entries.pop(key, None)
+        if entry is not None:
+            models_of(entry[0]).pop(entry[1], None)
+    for key in changed:
+        placed = _place(comp, key, data[key], path_service)
+        if placed is not None:
+            model = _model(comp, data[key], comp.source.currency)
+            entries[key] = (placed[0], placed[1], model)
+            models_of(placed[0])[placed[1]] = model
+    for sid, models in rebuilt.items():
+        if models:
+            services[sid] = Service(id=sid, path=path, provider=sid, models=models)
+        else:
+            services.pop(sid, None)
+    # only the newest version per path is kept: memory stays one file's worth
+    comp.memo[path] = _MapVersion(projections, entries, services)
     return list(services.values())
 
 
