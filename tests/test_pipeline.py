@@ -286,3 +286,13 @@ def test_schema_is_json_schema_of_the_normalized_service() -> None:
     schema = json.loads(result.output)
     assert schema["type"] == "object"
     assert {"id", "limits", "models", "trial_credits"} <= set(schema["properties"])
+
+
+def test_snapshot_says_which_files_it_left_out(site: GitRepo) -> None:
+    site.write("services/api/broken/_index.md", "---\ntitle: x\n\n## 📋 服务概览\n")
+    site.commit("broken page", "2025-02-01T10:00:00+08:00")
+    result = CliRunner().invoke(cli, ["snapshot", "--repo", str(site.root)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["acme"]
+    assert "warning: services/api/broken/_index.md:1:" in result.stderr

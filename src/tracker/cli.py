@@ -117,7 +117,10 @@ def snapshot(root: Path, rev: str, fmt: str) -> None:
     """Print the services as the parser sees them at a revision."""
     from tracker.pipeline import snapshot as take_snapshot
 
-    services = [s.to_dict() for s in take_snapshot(root, rev)]
+    found, warnings = take_snapshot(root, rev)
+    for warning in warnings:
+        click.echo(f"warning: {warning} (left out)", err=True)
+    services = [s.to_dict() for s in found]
     if fmt == "yaml":
         from tracker.ledger import dump_yaml
 

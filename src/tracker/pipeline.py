@@ -101,20 +101,25 @@ class Walker:
 
     # -- loading and stepping ---------------------------------------------------------------
 
-    def load(self, rev: str, last_good: dict[str, str]) -> None:
-        """The facts at ``rev``, without events: where an incremental walk starts."""
+    def load(self, rev: str, last_good: dict[str, str]) -> list[ParseWarning]:
+        """The facts at ``rev``, without events: where an incremental walk starts. Returns the
+        files that did not parse (and stay out)."""
+        warnings = []
         for path, blob in sorted(self.history.tree(rev).items()):
             if not self.sources.kind_of(path):
                 continue
             good = last_good.get(path, blob)
             try:
                 self._put(path, good, self._parse(path, good))
-            except ParseError:
+            except ParseError as error:
+                warnings.append(ParseWarning(path=path, line=error.line, reason=error.message,
+                                             commit=rev))
                 continue
             if good != blob:
                 self.broken[path] = good
         for service_id in sorted(self.paths_of):
             self._refresh(service_id)
+        return warnings
 
     def step(self, commit: Commit) -> tuple[list[Event], list[ParseWarning]]:
         touched: set[str] = set()
@@ -283,8 +288,8 @@ def render_all(config: Config, ledger: Ledger, dry_run: bool = False) -> list[Pa
     return written
 
 
-def snapshot(root: Path, rev: str = "HEAD") -> list[Service]:
-    """The services as the parser sees them at ``rev``."""
+def snapshot(root: Path, rev: str = "HEAD") -> tuple[list[Service], list[ParseWarning]]:
+    """The services as the parser sees them at ``rev``, and the files that did not parse."""
     config = load_config(root)
     history = History(root)
     try:
@@ -293,8 +298,8 @@ def snapshot(root: Path, rev: str = "HEAD") -> list[Service]:
         raise TrackerError(f"no such revision: {rev}", hint="name a commit, branch or tag") \
             from None
     walker = Walker(history, Sources(config))
-    walker.load(sha, {})
-    return [walker.services[sid] for sid in sorted(walker.services)]
+    warnings = walker.load(sha, {})
+    return [walker.services[sid] for sid in sorted(walker.services)], warnings
 
 
 def check(root: Path, paths: Iterable[str] | None = None) -> list[ParseError]:
