@@ -613,3 +613,22 @@ def test_doubled_pipes_no_free_column_and_monthly_calls() -> None:
                                "GPT-9-mini": {"requests_per_minute": 600,
                                               "requests_per_day": 10000}}
     assert result["limits"] == {"requests_per_month": 1000}
+
+
+@pytest.mark.parametrize("value, key, expected", [
+    ("视模型而定", "requests_per_minute", "视模型而定"),
+    ("30 RPM", "requests_per_minute", 30),
+    ("1,000 次/天", "requests_per_day", 1000),
+    ("6,000 tokens/min", "tokens_per_minute", 6000),
+])
+def test_a_rate_limit_row_is_read_by_its_unit(value: str, key: str, expected: object) -> None:
+    page = ("## 🔢 配额和限制\n\n| 限制项 | 配额 | 说明 |\n|---|---|---|\n"
+            f"| **速率限制** | {value} | |\n")
+    assert parse_page(page.encode(), "services/api/x/_index.md").limits == {key: expected}
+
+
+def test_a_rate_limit_row_yields_to_the_row_naming_its_limit() -> None:
+    page = ("## 🔢 配额和限制\n\n| 限制项 | 配额 | 说明 |\n|---|---|---|\n"
+            "| **速率限制** | 合理范围内 | |\n| **每分钟请求数** | 15 | |\n")
+    limits = parse_page(page.encode(), "services/api/x/_index.md").limits
+    assert limits == {"requests_per_minute": 15}

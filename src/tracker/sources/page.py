@@ -102,6 +102,8 @@ _LIMIT_ROWS = {
 # Rows whose unit decides the key: tokens → tokens_per_month, requests → requests_per_month.
 _MONTHLY_ROWS = {"每月免费额度", "月度配额", "每月配额", "每月额度", "月度调用", "每月调用",
                  "monthlyquota", "monthlyfreequota", "monthlycalls"}
+_RATE_ROWS = {"速率限制", "速率", "频率限制", "ratelimit", "ratelimits"}
+_PER_DAY = re.compile(r"/\s*(?:天|日|day)|per\s+day|每[天日]|\brpd\b|\btpd\b", re.IGNORECASE)
 _LENGTH_KEYS = {"max_context", "max_output"}
 _REQUEST_UNIT = re.compile(r"次|请求|request|call", re.IGNORECASE)
 
@@ -457,6 +459,7 @@ def _read_quota_column(table: Table, value_col: int, tier: str | None, own: bool
     """One value column of a quota table: its limits; the service's own column also states
     the trial credits, the credit-card flag and the reset."""
     limits = service.limits if tier is None else service.tiers.setdefault(tier, {})
+    general: dict[str, Quantity] = {}  # a "速率限制" row yields to a row naming its limit
     for _, cells in table.rows:
         label, value = label_key(cells[0]), plain(cells[value_col])
         notes = " ".join(c for i, c in enumerate(cells) if i not in (0, value_col))
@@ -464,7 +467,8 @@ def _read_quota_column(table: Table, value_col: int, tier: str | None, own: bool
             continue
         key = _limit_key(label, value)
         if key is not None:
-            limits.setdefault(key, _limit_value(key, value))
+            target = general if label in _RATE_ROWS else limits
+            target.setdefault(key, _limit_value(key, value))
         elif not own:
             continue
         elif label in _TRIAL and service.trial_credits is None:
@@ -473,6 +477,8 @@ def _read_quota_column(table: Table, value_col: int, tier: str | None, own: bool
             service.credit_card_required = parse_flag(value)
         elif label in _RESET_ROWS and service.quota_reset is None:
             service.quota_reset = value
+    for key, quantity in general.items():
+        limits.setdefault(key, quantity)
     if tier is not None and not limits:
         del service.tiers[tier]
 
@@ -485,6 +491,13 @@ def _limit_key(label: str, value: str) -> str | None:
     """The limit a row states; unknown rows are not guessed at."""
     if label in _LIMIT_ROWS:
         return _LIMIT_ROWS[label]
+    if label in _RATE_ROWS:
+        # "速率限制" is a per-minute request rate (DESIGN.md's example) unless its unit says
+        # tokens or a day.
+        per_day = _PER_DAY.search(value)
+        if "token" in value.lower():
+            return "tokens_per_day" if per_day else "tokens_per_minute"
+        return "requests_per_day" if per_day else "requests_per_minute"
     if label in _MONTHLY_ROWS:
         if "token" in value.lower():
             return "tokens_per_month"
