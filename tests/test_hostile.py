@@ -753,11 +753,6 @@ def test_a_forged_marker_line_is_refused_and_the_page_left_alone(
         pytest.param(
             "feeds: [\n",
             ["tracker.yaml:2: not valid YAML"],
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="config.py prints PyYAML's multi-line str(exc) (a '^' drawing of "
-                "'<unicode string>') and no hint, not one line with the problem and what to do",
-            ),
             id="invalid-yaml",
         ),
     ],

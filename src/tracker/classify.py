@@ -48,7 +48,8 @@ def event_id(service: str, model: str | None, field: str | None, kind: str, tier
     """Derived from content and author date, never the sha: a rebase or re-walk keeps ids."""
     payload = json.dumps([service, model, field, kind, tier, old, new, date],
                          sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:16]
+    # surrogatepass: a stray surrogate from a data file must not crash the walk
+    return hashlib.sha1(payload.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def make_event(ref: ServiceRef, commit: CommitInfo, kind: str, *, model: str | None = None,

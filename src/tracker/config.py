@@ -214,9 +214,12 @@ def load_config(root: Path) -> Config:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            line = getattr(getattr(exc, "problem_mark", None), "line", None)
-            raise TrackerError(f"not valid YAML: {exc}", path=CONFIG_FILE,
-                               line=line + 1 if line is not None else None) from None
+            mark = getattr(exc, "problem_mark", None)
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise TrackerError(f"not valid YAML: {problem}", path=CONFIG_FILE,
+                               line=mark.line + 1 if mark is not None else None,
+                               hint="fix the syntax there, or run tracker init --force for a "
+                                    "fresh commented file") from None
         if not isinstance(data, dict):
             raise TrackerError("must be a mapping of keys to values", path=CONFIG_FILE)
     config: Config = _build(Config, data, "", CONFIG_FILE)
