@@ -173,6 +173,9 @@ def length_key(value: int | str) -> int | str:
     """
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         return value
+    if value >= 1_000_000 and value % 100_000 == 0:
+        # decimal millions, in tenths of M: 64,000,000 is 64M and 1,500,000 is 1.5M
+        return (value // 100_000) * 1_048_576 // 10
     kilo = _round_thousands(value)
     if kilo is None:
         return value
