@@ -22,9 +22,7 @@ from tracker.errors import ParseError
 from tracker.model import Model, Service
 from tracker.sources import glob_regex  # one glob dialect for every source kind
 
-# Normalized field names a record field may be mapped to (the keys of RecordSource.fields).
-MODEL_FIELDS = ("context", "max_output", "input_price", "output_price", "deprecated",
-                "shutdown_date")
+# The normalized names a record field may map to are config.RECORD_FIELDS (checked on load).
 _LENGTH_FIELDS = ("context", "max_output")
 _PRICE_FIELDS = ("input_price", "output_price")
 _FORMATS = (".json", ".yaml", ".yml", ".toml")
