@@ -15,9 +15,10 @@ import sys
 import threading
 import time
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 import orjson
 import yaml
@@ -108,7 +109,8 @@ def floor(repo: Path, rev: str = "HEAD") -> FloorResult:
     seen: set[str] = set()
     unique = [(p, s) for p, s in changed if not (s in seen or seen.add(s))]  # type: ignore[func-returns-value]
     total = 0
-    for (path, _sha), data in zip(unique, read_blobs(repo, [s for _p, s in unique])):
+    blobs = read_blobs(repo, [s for _p, s in unique])
+    for (path, _sha), data in zip(unique, blobs, strict=True):
         understand(path, data)
         total += len(data)
     return FloorResult(time.perf_counter() - start, commits, changes, len(unique), total,

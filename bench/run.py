@@ -152,8 +152,9 @@ def table(rows: list[Row]) -> str:
              "" if r.ratio is None else f"{r.ratio:.2f}×",
              "" if r.rss_mb is None else f"{r.rss_mb:.0f}", r.target,
              "" if r.ok is None else ("pass" if r.ok else "MISS")) for r in rows]
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
-    lines = [" | ".join(str(x).ljust(w) for x, w in zip(line, widths)) for line in [head, *body]]
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *body, strict=True)]
+    lines = [" | ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=True))
+             for line in [head, *body]]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(lines)
 

@@ -42,7 +42,8 @@ def new_page_state(rng: random.Random, slug: str, index: int) -> dict[str, Any]:
         "models": {m["id"]: m for m in models},
         "limits": {row: rng.choice([10, 20, 60, 100, 1000, 14400, 100000, 500000])
                    for row, _ in LIMIT_ROWS},
-        "pro_limits": {"每分钟请求数": rng.choice([5, 10, 20]), "每日请求数": rng.choice([50, 200])},
+        "pro_limits": {"每分钟请求数": rng.choice([5, 10, 20]),
+                       "每日请求数": rng.choice([50, 200])},
         "card": rng.random() < 0.3,
         "faq": [(f"{rng.choice(FILLER)}（问题 {q}）", " ".join(rng.sample(FILLER, 5)))
                 for q in range(rng.randint(8, 12))],
@@ -140,23 +141,28 @@ def render_page(s: dict[str, Any]) -> str:
     if v == 1:
         out.append(f"\n**Pro 模型（限量）{colon}**\n\n| 限制项 | 配额 | 说明 |\n|---|---|---|\n")
         out += [f"| **{r}** | {n} | 高级模型 |\n" for r, n in s["pro_limits"].items()]
-    out.append("\n### ⚠️ 重要限制\n\n1. **速率限制：** 超出后返回 429。\n2. **地区：** 部分地区不可用。\n"
+    out.append("\n### ⚠️ 重要限制\n\n1. **速率限制：** 超出后返回 429。\n"
+               "2. **地区：** 部分地区不可用。\n"
                "\n### 配额重置时间\n\n- **每日配额：** UTC 00:00\n- **每分钟配额：** 滚动窗口\n")
     out.append("\n---\n\n## 💰 价格说明\n\n")
     if v == 0:
-        out.append("### 付费定价（如有）\n\n| 模型 | 输入价格 | 输出价格 | 说明 |\n|------|---------|---------|------|\n")
-        out += [f"| **{m['id']}** | ${m['input']}/M tokens | ${m['output_price']}/M tokens | 按量 |\n"
+        out.append("### 付费定价（如有）\n\n| 模型 | 输入价格 | 输出价格 | 说明 |\n"
+                   "|------|---------|---------|------|\n")
+        out += [f"| **{m['id']}** | ${m['input']}/M tokens | "
+                f"${m['output_price']}/M tokens | 按量 |\n"
                 for m in models]
         out.append("\n| 模型 | 输入 | 输出 | 相对便宜 |\n|---|---|---|---|\n"
                    "| GPT-4o | $5 | $15 | 18-36倍 |\n| Claude 3.5 Sonnet | $3 | $15 | 10-30倍 |\n")
     elif v == 1:
         out.append("**价格单位：** 人民币/百万 tokens\n\n")
-        out += [f"- {m['id']} 输入：¥{m['input']} / 百万 tokens，输出：¥{m['output_price']} / 百万 tokens\n"
+        out += [f"- {m['id']} 输入：¥{m['input']} / 百万 tokens，"
+                f"输出：¥{m['output_price']} / 百万 tokens\n"
                 for m in models]
     else:
         out.append("价格见上方模型表。\n")
     out.append(CODE.replace("ENDPOINT", s["endpoint"]).replace("MODEL", models[0]["id"]))
-    out.append("\n### 与其他 API 对比\n\n| 特性 | 本服务 | 竞品 1 | 竞品 2 |\n|------|---------|---------|---------|\n"
+    out.append("\n### 与其他 API 对比\n\n| 特性 | 本服务 | 竞品 1 | 竞品 2 |\n"
+               "|------|---------|---------|---------|\n"
                f"| 免费配额 | {s['limits']['每日请求数']:,}/天 | 1,000/天 | 500/天 |\n"
                "| 上下文长度 | 128K | 32K | 1M |\n| 需要信用卡 | ❌ | ✅ | ❌ |\n")
     out.append(ADVICE.replace("ENDPOINT", s["endpoint"]).replace("MODEL", models[0]["id"]))

@@ -93,7 +93,8 @@ def _check_record_source(key: str, source: RecordSource) -> None:
         try:
             groups = re.compile(source.id_pattern).groupindex  # type: ignore[assignment]
         except re.error as exc:
-            raise bad(f"id_pattern' is not a valid regex: {exc}", "see Python's re syntax")
+            raise bad(f"id_pattern' is not a valid regex: {exc}", "see Python's re syntax") \
+                from None
     if source.id_from == "key" and source.layout != "map":
         raise bad("id_from' is 'key' but the layout is 'file'", "use layout: map")
     if source.layout == "map" and source.id_from == "path":

@@ -14,8 +14,9 @@ Nothing here knows either catalogue: the layout is described entirely by the Rec
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from tracker.config import RecordSource
 from tracker.errors import ParseError
@@ -146,7 +147,7 @@ def matches(source: RecordSource, path: str) -> bool:
 # --- reading one file --------------------------------------------------------------------------
 
 def _load(raw: bytes, path: str) -> Any:
-    """Parse with the fastest parser for the format; errors carry the line when the parser has it."""
+    """Parse with the fastest parser for the format; errors carry the line if the parser has it."""
     suffix = path[path.rfind("."):].lower() if "." in path else ""
     if suffix not in _FORMATS:
         raise ParseError(f"unknown record format {suffix or '(no extension)'!r}", path=path,
