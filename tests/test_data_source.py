@@ -167,7 +167,10 @@ def test_bom_and_crlf_are_accepted() -> None:
     ("s.yaml", "requirements: [registration, fax]\n", "requirements", 1),
     ("s.yaml", "models:\n  m: {currency: dollars, input_price: 1}\n", "models.m.currency", 2),
     ("s.yaml", "id: other\n", "id", 1),
-    ("s.yaml", "- a\n- b\n", None, None),
+    ("s.yaml", "- a\n- b\n", "", 1),  # a list where the service map belongs: the document
+    ("s.yaml", "# Beta\n\n- a\n", "", 3),
+    ("s.yaml", "", "", 1),
+    ("s.json", '\n["a", "b"]', "", 2),
     ("s.json", '{\n  "name": "A",\n  "limits": {\n    "max_output": [1]\n  }\n}',
      "limits.max_output", 4),
     ("s.json", '{\n  "name": "A",\n  "tiers": {"Pro": 5}\n}', "tiers.Pro", 3),
@@ -175,13 +178,29 @@ def test_bom_and_crlf_are_accepted() -> None:
     ("s.toml", 'name = "A"\nlimits = [1]\n', "limits", 2),
     ("s.toml", 'name = "A"\n[models.m]\nwidth = 3\n', "models.m.width", 3),
 ])
-def test_wrong_shape_names_path_key_and_line(path: str, text: str, key: str | None,
-                                              line: int | None) -> None:
+def test_wrong_shape_names_path_key_and_line(path: str, text: str, key: str,
+                                              line: int) -> None:
     error = error_of(text, path)
-    if key:
-        assert str(error).startswith(f"{path}:{line}: {key}")
-        assert error.line == line
+    assert str(error).startswith(f"{path}:{line}: {key}")
+    assert error.line == line
     assert error.hint
+
+
+@pytest.mark.parametrize(("path", "text", "line"), [
+    ("s.json", '{\n  "name": "A",\n  "provider": "a \\ud800"\n}', 3),
+    ("s.json", '{\n  "models": {\n    "m\\uDFFF": {}\n  }\n}', 3),
+    ("s.json", '{\n  "requirements": [\n    "\\udc00"\n  ]\n}', 2),
+])
+def test_lone_surrogate_is_refused_with_its_key_line(path: str, text: str, line: int) -> None:
+    error = error_of(text, path)
+    assert "lone surrogate" in error.message and error.line == line and error.hint
+
+
+def test_escaped_pairs_and_control_characters_in_json_are_kept() -> None:
+    """A whole surrogate pair is one character; escaped controls are stated on purpose and the
+    outputs drop them (test_hostile checks the pages and feeds)."""
+    service = parse('{"name": "A \\ud83d\\ude00 \\u0001 \\u202e"}', "s.json")
+    assert service.name == "A \U0001F600 \x01 \u202e"
 
 
 def test_limit_text_that_does_not_parse_is_kept_as_text() -> None:

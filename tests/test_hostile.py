@@ -177,8 +177,8 @@ BROKEN: dict[str, tuple[str, bytes, int | None]] = {
     ),
 }
 
-# What the issue lists and the parsers do not yet refuse: kept out of BROKEN so the matrix stays
-# green, each run by its own xfail test below.
+# What the issue lists and the parsers once let through (now refused): kept apart from BROKEN,
+# and so out of the one-walk test, each run by its own test below.
 NOT_YET_REFUSED: dict[str, tuple[str, bytes, int | None]] = {
     "invalid YAML front matter": _page_case(
         lambda t: t.replace(
@@ -252,59 +252,7 @@ def test_broken_input_warns_invents_nothing_and_check_names_the_line(
     check_broken_input(site, *BROKEN[case])
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(
-            "invalid YAML front matter",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "sources/page.py parses the front matter only when the page has no "
-                    "服务名称 field, so YAML that Hugo refuses passes the walk and `tracker "
-                    "check` silently"
-                ),
-            ),
-        ),
-        pytest.param(
-            "models table header with no rows",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "sources/page.py reads a facts table with a header and no rows as "
-                    "'states nothing': half an edit becomes model_removed events, and the fix "
-                    "model_added ones"
-                ),
-            ),
-        ),
-        pytest.param(
-            "control characters and a bidi override in the service name",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "sources/markdown.py accepts C0 controls and U+202E in page text: the name "
-                    "change is published as an event, no warning"
-                ),
-            ),
-        ),
-        pytest.param(
-            "page of 20 MB",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "sources/markdown.py: the size error names no line, so check prints 'path: ' "
-                    "rather than 'path:line:'"
-                ),
-            ),
-        ),
-        pytest.param(
-            "data file: a list where the service map belongs",
-            marks=pytest.mark.xfail(
-                strict=True, reason=("sources/data.py: a top-level list is refused without a line")
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("case", list(NOT_YET_REFUSED))
 def test_bad_input_the_parsers_do_not_yet_refuse(site: GitRepo, case: str) -> None:
     path, broken, line = NOT_YET_REFUSED[case]
     check_broken_input(site, path, broken, line)
@@ -912,9 +860,6 @@ def test_control_characters_and_bidi_overrides_never_reach_a_page_or_feed(repo: 
             assert feedparser.parse(raw).bozo == 0, path
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sources/data.py accepts a lone surrogate (JSON '\\ud800'); classify's event id then fails "
-    "to encode it: UnicodeEncodeError, a traceback, and every later run fails the same way"))
 def test_lone_surrogate_in_a_json_data_file_is_a_warning(repo: GitRepo) -> None:
     repo.write(GAMMA, GAMMA_JSON)
     repo.commit("add", "2025-11-03T10:00:00+08:00")

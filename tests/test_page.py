@@ -316,7 +316,45 @@ def test_unclosed_front_matter() -> None:
 
 def test_invalid_yaml_front_matter_when_the_title_is_needed() -> None:
     err = error_of("---\ntitle: x\nkeywords: [a, b\nweight: 3\n---\n\ntext\n")
-    assert 3 <= err.line <= 5  # the unclosed flow sequence, within the front matter
+    assert err.line == 3  # the unclosed flow sequence's own line, not where libyaml gave up
+
+
+def test_invalid_yaml_front_matter_when_the_page_names_the_service() -> None:
+    raw = replace(page("acme.md"), 'keywords: ["Acme", "免费 API", "LLM"]',
+                  'keywords: ["Acme", "免费 API"')
+    err = error_of(raw)
+    assert err.line == line_of(raw, 'keywords: ["Acme", "免费 API"') and err.hint
+    assert "not valid YAML" in err.message
+
+
+def test_invalid_yaml_front_matter_names_the_line_of_the_problem() -> None:
+    err = error_of("---\ntitle: x\nweight: 3\n  bad: indent\n---\n\n**服务名称：** X\n")
+    assert err.line == 4
+
+
+def test_front_matter_parses_once_per_distinct_text() -> None:
+    from tracker.sources.markdown import _parse_front_matter
+
+    raw = replace(page("acme.md"), "weight: 20", "weight: 21")
+    parse(raw)
+    before = _parse_front_matter.cache_info()
+    parse(raw)
+    after = _parse_front_matter.cache_info()
+    assert (after.hits, after.misses) == (before.hits + 1, before.misses)
+
+
+@pytest.mark.parametrize("char", ["\x01", "\x1b", "\x7f", "\x0c", "\u202e", "\u2066"])
+def test_control_and_bidi_characters_name_the_line(char: str) -> None:
+    row = "| **并发请求** | 5 | |"
+    raw = replace(page("acme.md"), row, f"| **并发请求** | 5{char} | |")
+    err = error_of(raw)
+    assert err.line == line_of(page("acme.md"), row)
+    assert f"U+{ord(char):04X}" in err.message and err.hint
+
+
+def test_tab_cr_and_lf_are_fine() -> None:
+    raw = replace(page("acme.md"), "| **并发请求** | 5 | |", "| **并发请求** |\t5\t| |\r")
+    assert parse(raw) == ACME
 
 
 def test_table_without_separator() -> None:
@@ -349,7 +387,9 @@ def test_overlong_cell() -> None:
 
 def test_page_too_large() -> None:
     raw = page("acme.md") + b"x" * (2 * 1024 * 1024)
-    assert "limit" in error_of(raw).message
+    err = error_of(raw)
+    assert "limit" in err.message
+    assert err.line == page("acme.md").count(b"\n") + 1  # where the limit is crossed
 
 
 def test_malformed_table_that_is_not_a_fact_is_tolerated() -> None:
@@ -357,12 +397,29 @@ def test_malformed_table_that_is_not_a_fact_is_tolerated() -> None:
     assert parse(raw) == ACME
 
 
-def test_header_without_rows_states_nothing() -> None:
+def test_header_without_rows_is_an_error() -> None:
+    """Half an edit, not "no prices": read as stating nothing it would remove every price."""
     raw = replace(page("acme.md"), "|------|---------|---------|------|\n| **acme-chat** | $0.28/M "
                   "tokens | $0.42/M tokens | 标准价 |\n| **acme-fast** | $0.10/M tokens | $0.20/M "
                   "tokens | |\n", "|------|---------|---------|------|\n")
-    models = parse(raw)["models"]
-    assert models["acme-chat"] == {"context": 131072, "max_output": 8192}
+    err = error_of(raw)
+    assert err.message == "table has a header but no rows" and err.hint
+    assert err.line == line_of(raw, "|------|---------|---------|------|") - 1  # the header
+
+
+def test_quota_header_without_rows_is_an_error() -> None:
+    text = page("acme.md").decode("utf-8")
+    start = text.index("|--------|------|------|\n") + len("|--------|------|------|\n")
+    raw = (text[:start] + text[text.index("\n\n", start) + 1:]).encode("utf-8")
+    assert error_of(raw).line == line_of(raw, "| 限制项 | 配额 | 说明 |")
+
+
+def test_header_without_rows_outside_the_facts_is_tolerated() -> None:
+    text = page("acme.md").decode("utf-8")
+    start = text.index("| 特性 | Acme | Groq | Together |\n|------|------|------|----------|\n")
+    rows = text.index("| 免费配额 |", start)
+    raw = (text[:rows] + text[text.index("\n\n", rows) + 1:]).encode("utf-8")
+    assert parse(raw) == ACME  # a competitor comparison states none of the service's facts
 
 
 def test_error_string_names_file_and_line() -> None:

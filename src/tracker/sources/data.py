@@ -1,9 +1,9 @@
 """Service data files: one service per YAML/JSON/TOML file, in the normalized shape → ``Service``.
 
-Owns the file formats (C parsers; duplicate keys and alias bombs refused), the validation of the
-normalized shape with errors that name the file, the key path, the line and what to write, and
-``SCHEMA``, the JSON Schema editors use (``tracker schema``). Values may be written as humans write
-them (``"14.4K"``, ``"无限制"``, ``"128K"``); they go through ``tracker.quantities``.
+Owns the file formats (C parsers; duplicate keys, alias bombs and lone surrogates refused), the
+validation of the normalized shape with errors that name the file, the key path, the line and what
+to write, and ``SCHEMA``, the JSON Schema editors use (``tracker schema``). Values may be written as
+humans write them (``"14.4K"``, ``"无限制"``, ``"128K"``); they go through ``tracker.quantities``.
 """
 
 from __future__ import annotations
@@ -40,6 +40,11 @@ TOP_KEYS = ("$schema", "id", "path", "lang", "name", "provider", "endpoint", "ti
 DEFAULT_CURRENCY = "USD"
 CURRENCY_PATTERN = "^([A-Z]{3}|credits)$"
 _CURRENCY = re.compile(CURRENCY_PATTERN)
+
+# A JSON (or pure-Python YAML) escape that can decode to half a surrogate pair; only files
+# holding one are walked for lone surrogates, which UTF-8 cannot encode: every output would fail.
+_SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,15 +137,16 @@ def _load_yaml(text: str, path: str) -> tuple[Any, dict[Path, int]]:
                              hint="check indentation and quoting") from None
         except (yaml.YAMLError, RecursionError) as error:
             raise ParseError(f"invalid YAML: {error}", path=path) from None
-        lines = _yaml_key_lines(node, path) if node is not None else {}
-        return (loader.construct_document(node) if node is not None else None), lines
+        if node is None:  # an empty document: nothing where the service map belongs, line 1
+            return None, {(): 1}
+        return loader.construct_document(node), _yaml_key_lines(node, path)
     finally:
         loader.dispose()
 
 
 def _yaml_key_lines(root: yaml.Node, path: str) -> dict[Path, int]:
     """Walk the composed node tree once: bound alias expansion, refuse duplicate keys, map lines."""
-    lines: dict[Path, int] = {}
+    lines: dict[Path, int] = {(): root.start_mark.line + 1}  # where the document itself starts
     stack: list[tuple[yaml.Node, Path]] = [(root, ())]
     visited = 0
     while stack:
@@ -202,6 +208,7 @@ def _json_key_lines(text: str, path: str) -> dict[Path, int]:
             continue
         line_of_token = line
         line += value.count("\n")
+        lines.setdefault((), line_of_token)  # the document starts at its first token
         if value.startswith('"'):
             last_string = json.loads(value)
         elif value == ":" and frames and last_string is not None:
@@ -265,6 +272,29 @@ def _toml_key_line(text: str, key_path: Path) -> int | None:
     pattern = re.compile(rf"^\s*(?:\[+[^\]]*)?[\"']?{key}[\"']?\s*(?:=|\]|\.)", re.MULTILINE)
     found = [m.start() for m in pattern.finditer(text)]
     return text.count("\n", 0, found[0]) + 1 if len(found) == 1 else None
+
+
+def _refuse_surrogates(data: Any) -> None:
+    """A lone surrogate (JSON ``"\\ud800"``) in any key or text → _Invalid at its key.
+
+    A loop, not recursion: json.loads accepts nesting deeper than Python's recursion limit.
+    """
+    stack: list[tuple[Any, Path]] = [(data, ())]
+    while stack:
+        value, key_path = stack.pop()
+        if isinstance(value, str):
+            found = _SURROGATE.search(value)  # json.loads joins a valid pair: what is left is lone
+            if found is not None:
+                raise _Invalid(key_path,
+                               f"text holds a lone surrogate (U+{ord(found.group()):04X})",
+                               hint="write the character itself, or a whole \\uD83D\\uDE00 pair")
+        elif isinstance(value, dict):  # pushed in reverse: the first in the file is named
+            for key, item in reversed(value.items()):
+                child = key_path + (str(key),)
+                stack.append((item, child))
+                stack.append((key, child))
+        elif isinstance(value, list):  # an item has no key: its line is its list's
+            stack.extend((item, key_path) for item in reversed(value))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -471,7 +501,13 @@ def _service(data: Any, service_id: str, path: str) -> Service:
 # Entry point
 
 def _line_for(key_path: Path, lines: dict[Path, int]) -> int | None:
-    """The line of a key path, or of its nearest stated parent (a list item has no key)."""
+    """The line of a key path, or of its nearest stated parent (a list item has no key).
+
+    The empty path (the document itself, e.g. a list where the service map belongs) is where
+    the document starts.
+    """
+    if not key_path:
+        return lines.get((), 1)
     for length in range(len(key_path), 0, -1):
         if key_path[:length] in lines:
             return lines[key_path[:length]]
@@ -503,12 +539,16 @@ def parse_data_file(raw: bytes, path: str) -> Service:
         raise ParseError(f"unknown data file type {suffix or '(none)'!r}", path=path,
                          hint="use .yaml, .yml, .json or .toml")
     try:
+        if _SURROGATE_ESCAPE.search(text):  # tomllib and libyaml refuse them; json does not
+            _refuse_surrogates(data)
         return _service(data, service_id, path)
     except _Invalid as invalid:
         if suffix == ".json":
             lines = _json_key_lines(text, path)
-        line = _line_for(invalid.key_path, lines) if lines is not None \
-            else _toml_key_line(text, invalid.key_path)
+        if lines is not None:
+            line = _line_for(invalid.key_path, lines)
+        else:  # TOML: always a table, so the key path is never empty
+            line = _toml_key_line(text, invalid.key_path) if invalid.key_path else 1
         where = f"{_dotted(invalid.key_path)}: " if invalid.key_path else ""
         raise ParseError(where + invalid.message, path=path, line=line,
                          hint=invalid.hint) from None

@@ -1,6 +1,7 @@
 """Line-oriented Markdown scanner for service pages: bytes → front matter, bold fields, tables.
 
-Owns reading the page as text (size, NUL, UTF-8 with BOM, CRLF), the front-matter split, skipping
+Owns reading the page as text (size, NUL, UTF-8 with BOM, CRLF, no invisible control or bidi
+characters), the front matter (split, and parsed as YAML once per distinct text), skipping
 fenced code, and cutting table rows into cells, each with its 1-based line number and the headings
 it sits under. It knows nothing about services: ``page.py`` decides what the blocks mean. A full
 Markdown parser costs ~30× more per page and the walk parses every version of every page.
@@ -20,7 +21,12 @@ from tracker.errors import ParseError
 
 MAX_PAGE_BYTES = 2 * 1024 * 1024
 
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~7× faster
+
+# Characters XML cannot carry (C0 controls but tab, LF, CR; DEL) and the bidi embeddings,
+# overrides and isolates that make text read differently from what it says. Typed into a page
+# they are a mistake or an attack; either way the walk must not publish them as a fact.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 # `**Label：** value`, optionally as a list item; the label may carry the colon or the value may.
 _BOLD_LINE = re.compile(r"^(?:[-*+]\s+|\d+[.)]\s+)?\*\*(.+?)\*\*(.*)$")
@@ -84,20 +90,31 @@ class Document:
 def decode_page(raw: bytes, path: str) -> str:
     """Bytes → text; a BOM is dropped. Line ends stay as they are (lines are stripped later)."""
     if len(raw) > MAX_PAGE_BYTES:
+        # the line where the limit is crossed, so `tracker check` prints path:line: like the rest
         raise ParseError(f"page is {len(raw):,} bytes, over the {MAX_PAGE_BYTES:,}-byte limit",
-                         path=path, hint="a service page is text of a few KB; check the file")
+                         path=path, line=raw.count(b"\n", 0, MAX_PAGE_BYTES) + 1,
+                         hint="a service page is text of a few KB; check the file")
     nul = raw.find(b"\0")
     if nul >= 0:
         raise ParseError("page contains a NUL byte (binary file?)", path=path,
                          line=raw.count(b"\n", 0, nul) + 1, hint="save the page as UTF-8 text")
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         # utf-8-sig strips a BOM before decoding, which shifts exc.start by its 3 bytes
         offset = exc.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)
         raise ParseError("page is not valid UTF-8", path=path,
                          line=raw.count(b"\n", 0, offset) + 1,
                          hint="re-save the page as UTF-8") from None
+    invisible = _INVISIBLE.search(text)  # one C-level scan: clean pages pay almost nothing
+    if invisible is not None:
+        char = invisible.group()
+        kind = "a control character" if char < "\x80" else "a bidi override"
+        raise ParseError(f"page contains {kind} (U+{ord(char):04X})", path=path,
+                         line=text.count("\n", 0, invisible.start()) + 1,
+                         hint="delete it: it is invisible and can make text read differently "
+                              "from what it says")
+    return text
 
 
 def split_front_matter(text: str, path: str) -> tuple[str | None, int]:
@@ -112,23 +129,60 @@ def split_front_matter(text: str, path: str) -> tuple[str | None, int]:
     return text[first_end + 1:close.start()], min(close.end() + 1, len(text))
 
 
-def load_front_matter(front_matter: str, path: str) -> dict[str, Any]:
-    """Parse front matter as YAML; a non-mapping document counts as empty."""
-    hint = "fix the YAML between the '---' lines"
-    if _BODY_IN_FRONT_MATTER.search(front_matter):
-        # the usual cause: the closing '---' went missing and a later '---' rule closed it
-        hint = "the front matter runs into the page body: add its closing '---' line"
+# Front matter longer than this is parsed without keeping it: the cache holds many texts and a
+# page may be 2 MB of "front matter" (a lost closing '---').
+_CACHED_FRONT_MATTER_CHARS = 16 * 1024
+
+# Contexts whose mark is the opening bracket or quote left unclosed: that line is the one to fix,
+# while the problem mark is wherever libyaml gave up (often the next key's line).
+_UNCLOSED_CONTEXTS = ("while parsing a flow", "while scanning a quoted")
+
+
+@dataclass(frozen=True, slots=True)
+class _YamlProblem:
+    """Why a front matter text is not YAML; ``line`` counts within the front matter (0-based)."""
+
+    message: str
+    line: int | None
+
+
+@lru_cache(maxsize=4096)  # a page's front matter is the same text in almost every version
+def _parse_front_matter(front_matter: str) -> dict[str, Any] | _YamlProblem:
+    """The front matter's mapping ({} for any other document), or why it is not YAML.
+
+    The outcome, not an exception, is cached, so a broken version costs one parse too.
+    """
     try:
         data = yaml.load(front_matter, Loader=_YAML_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 2 if mark is not None else 1  # +1 for the '---' line, +1 for 1-based
-        raise ParseError(f"front matter is not valid YAML: {exc.problem or exc}", path=path,
-                         line=line, hint=hint) from None
+        if exc.context_mark is not None and (exc.context or "").startswith(_UNCLOSED_CONTEXTS):
+            mark = exc.context_mark
+        return _YamlProblem(str(exc.problem or exc), mark.line if mark is not None else None)
     except Exception as exc:  # the loaders raise ValueError etc. for e.g. impossible dates
-        raise ParseError(f"front matter is not valid YAML: {exc}", path=path, line=1,
-                         hint=hint) from None
+        return _YamlProblem(str(exc), None)
     return data if isinstance(data, dict) else {}
+
+
+def load_front_matter(front_matter: str, path: str) -> dict[str, Any]:
+    """Parse front matter as YAML; a non-mapping document counts as empty.
+
+    The result is shared between calls with the same text: read it, do not change it.
+    """
+    if len(front_matter) <= _CACHED_FRONT_MATTER_CHARS:
+        parsed = _parse_front_matter(front_matter)
+    else:
+        parsed = _parse_front_matter.__wrapped__(front_matter)
+    if isinstance(parsed, dict):
+        return parsed
+    hint = "fix the YAML between the '---' lines"
+    if _BODY_IN_FRONT_MATTER.search(front_matter):
+        # the usual cause: the closing '---' went missing and a later '---' rule closed it
+        hint = "the front matter runs into the page body: add its closing '---' line"
+    # +1 for the opening '---' line, +1 for 1-based
+    line = parsed.line + 2 if parsed.line is not None else 1
+    raise ParseError(f"front matter is not valid YAML: {parsed.message}", path=path, line=line,
+                     hint=hint)
 
 
 def split_row(line: str) -> list[str]:

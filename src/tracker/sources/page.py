@@ -233,12 +233,15 @@ def _any_field(index: FieldIndex, labels: set[str], bullets: bool = True) -> Fie
 
 
 def _read_overview(doc: Document, index: FieldIndex, service: Service, path: str) -> None:
+    # Parsed even when a 服务名称 line makes the title moot: YAML that Hugo refuses must be a
+    # warning, not a silent pass. Cached by text, so unchanged front matter costs one lookup.
+    front_matter = load_front_matter(doc.front_matter, path) \
+        if doc.front_matter is not None else {}
     name = _overview_field(index, _NAME)
     if name is not None and plain(name.value):
         service.name = plain(name.value)
-    elif doc.front_matter is not None:
-        # only now is the YAML worth parsing: a front-matter-only edit cannot change any fact
-        title = load_front_matter(doc.front_matter, path).get("title")
+    else:
+        title = front_matter.get("title")
         service.name = str(title).strip() if title not in (None, "") else None
     service.provider = _provider(index)
     endpoint = _any_field(index, _ENDPOINT)
@@ -322,7 +325,7 @@ def _negated(clause: str, start: int, end: int, following: int) -> bool:
 # --- tables ----------------------------------------------------------------------------------
 
 def _check_table(table: Table, path: str) -> None:
-    """A facts table must be well formed: a separator line and the header's number of cells."""
+    """A facts table must be well formed: a separator line, rows, the header's number of cells."""
     width = len(table.header)
     if table.separator_line is None:
         raise ParseError("table has no separator line under its header", path=path,
@@ -331,6 +334,11 @@ def _check_table(table: Table, path: str) -> None:
         raise ParseError(f"table separator has {table.separator_cells} cells, header {width}",
                          path=path, line=table.separator_line,
                          hint="give the separator one '---' per column")
+    if not table.body:
+        # half an edit, not a statement: read as "no models" it would tell every model removed,
+        # and the next version every one added again
+        raise ParseError("table has a header but no rows", path=path, line=table.line,
+                         hint="add the table's rows, or remove its header and separator")
     for line, cells in [(table.line, table.header), *table.rows]:
         if len(cells) != width:
             raise ParseError(f"table row has {len(cells)} cells, header has {width}", path=path,
