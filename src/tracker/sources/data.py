@@ -51,7 +51,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # Schema
 
 _QUANTITY = {"oneOf": [{"type": "integer", "minimum": 0},
-                       {"type": "string", "description": "'unlimited', '14.4K', '100 万', or text"}]}
+                       {"type": "string",
+                        "description": "'unlimited', '14.4K', '100 万', or text"}]}
 _LIMITS = {"type": "object", "additionalProperties": False,
            "properties": {key: {"$ref": "#/$defs/quantity"} for key in LIMIT_KEYS}}
 _PRICE = {"oneOf": [{"type": "number", "minimum": 0}, {"type": "string"}],
@@ -72,8 +73,9 @@ SCHEMA: dict[str, Any] = {
         "name": {"type": "string"},
         "provider": {"type": "string", "description": "Provider slug."},
         "endpoint": {"type": "string", "description": "API base URL."},
-        "tier": {"type": "string", "description": "free, limited-free, trial-credits, paid "
-                                                  "(or 完全免费 / 有限免费 / 试用积分), else free text."},
+        "tier": {"type": "string",
+                 "description": "free, limited-free, trial-credits, paid "
+                                "(or 完全免费 / 有限免费 / 试用积分), else free text."},
         "requirements": {"type": "array", "uniqueItems": True,
                          "items": {"enum": list(REQUIREMENTS)}},
         "credit_card_required": {"type": "boolean"},
