@@ -304,7 +304,7 @@ def test_json_feed_has_the_required_keys(feeds: dict[str, bytes]) -> None:
     assert feed["feed_url"] == f"{SITE}/feeds/feed.json"
     assert feed["language"] == "zh-CN"
     assert [item["title"] for item in feed["items"]] == EXPECTED_TITLES
-    for item, date in zip(feed["items"], EXPECTED_DATES):
+    for item, date in zip(feed["items"], EXPECTED_DATES, strict=True):
         assert {"id", "url", "title", "content_html", "date_published", "tags"} <= set(item)
         assert isinstance(item["id"], str) and item["url"].startswith(SITE)
         assert item["date_published"] == date

@@ -6,7 +6,6 @@ import os
 import tempfile
 from pathlib import Path
 
-
 TEMP_PREFIX, TEMP_SUFFIX = ".", ".tracker-tmp"
 
 

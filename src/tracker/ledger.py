@@ -1,14 +1,15 @@
 """history/: the ledger every output is rendered from.
 
-``events/YYYY-MM.yaml`` holds the events of each month (the month of the author date), ``state.yaml``
-the last walked commit, ``warnings.yaml`` the files that did not parse, ``overrides.yaml`` what
-maintainers retract, reclassify or annotate, ``digests.yaml`` the digests already sent. All plain
-YAML in a fixed order, so the same history always gives the same bytes.
+``events/YYYY-MM.yaml`` holds the events of each month (the month of the author date),
+``state.yaml`` the last walked commit, ``warnings.yaml`` the files that did not parse,
+``overrides.yaml`` what maintainers retract, reclassify or annotate, ``digests.yaml`` the digests
+already sent. All plain YAML in a fixed order, so the same history always gives the same bytes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +46,9 @@ def _load_yaml(path: Path) -> Any:
 
 
 def event_sort_key(event: Event) -> tuple[str, str, str, str, str, str]:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    utc = datetime.fromisoformat(event.date).astimezone(timezone.utc).isoformat()
+    utc = datetime.fromisoformat(event.date).astimezone(UTC).isoformat()
     return (utc, event.service, event.model or "", event.tier or "", event.field or "", event.id)
 
 
@@ -170,7 +171,8 @@ class Ledger:
             unknown = set(spec) - OVERRIDE_KEYS
             if unknown:
                 raise TrackerError(f"unknown key '{event_id}.{sorted(unknown)[0]}'",
-                                   path=str(path), hint="known: " + ", ".join(sorted(OVERRIDE_KEYS)))
+                                   path=str(path),
+                                   hint="known: " + ", ".join(sorted(OVERRIDE_KEYS)))
             if spec.get("kind") is not None and spec["kind"] not in KINDS:
                 raise TrackerError(f"'{event_id}.kind' is not an event kind: {spec['kind']!r}",
                                    path=str(path), hint="one of: " + ", ".join(KINDS))

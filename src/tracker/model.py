@@ -9,11 +9,11 @@ not state are absent.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Union
+from typing import Any
 
 UNLIMITED = "unlimited"
 
-Quantity = Union[int, float, str]
+Quantity = int | float | str
 
 LIMIT_KEYS = (
     "requests_per_minute",

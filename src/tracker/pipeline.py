@@ -4,8 +4,8 @@ then render every output from the ledger. The CLI and the demo call these functi
 
 from __future__ import annotations
 
-from collections import OrderedDict
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field

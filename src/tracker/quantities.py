@@ -1,9 +1,10 @@
-"""Table cells → comparable values: counts, token lengths, prices, credit amounts, days, flags, tiers.
+"""Table cells → comparable values: counts, lengths, prices, credit amounts, days, flags, tiers.
 
 Pure functions on the hot path of every page parse: no I/O, regexes compiled once at import.
 A cell that does not state a value this module can read comes back as its stripped raw text (or
-``None`` where the signature says so), never as an exception, so a reworded cell is reported as an
-``info_changed`` rather than a guessed cut or raise. Qualifiers (约, 最高, up to, ~) never change a value.
+``None`` where the signature says so), never as an exception, so a reworded cell is reported as
+an ``info_changed`` rather than a guessed cut or raise. Qualifiers (约, 最高, up to, ~) never
+change a value.
 """
 
 from __future__ import annotations
@@ -248,7 +249,8 @@ def _read_price(cell: str) -> Money | None:
 
 @_cached
 def parse_price(text: str) -> Money | str:
-    """One price per million tokens: "$0.15/M tokens" → Money(0.15, "USD"), "免费" → Money(0, None)."""
+    """One price per million tokens: "$0.15/M tokens" → Money(0.15, "USD"), "免费" → Money(0,
+    None)."""
     raw = _strip_markup(text)
     cell = _without_qualifiers(_without_explanations(_normalize(text)))
     if _FREE_WORDS.match(cell):

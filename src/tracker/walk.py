@@ -59,7 +59,8 @@ class History:
             self.repo = git.Repo(root)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
             raise TrackerError(f"{root} is not a git repository",
-                               hint="run tracker inside a clone of the site, or pass --repo") from None
+                               hint="run tracker inside a clone of the site, or pass --repo"
+                               ) from None
         self._git = git
 
     def head(self) -> str | None:

@@ -60,7 +60,7 @@ def clean(value: Any) -> str:
 
 
 def safe_link(url: str | None) -> str | None:
-    """An http(s) address with a host, or None: javascript:, data: and relative links are dropped."""
+    """An http(s) address with a host, or None: javascript:, data:, relative links dropped."""
     if not url:
         return None
     url = clean(url).strip()
