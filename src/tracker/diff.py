@@ -89,10 +89,25 @@ def lookup(facts: dict[str, Any], path: tuple[str, ...]) -> Any:
     return node
 
 
+def _changed_models_only(old: dict[str, Any], new: dict[str, Any]
+                         ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Keep only the models that differ before anything is canonicalized: a record catalogue
+    service holds hundreds of models and one commit changes one or two. Equal raw facts are
+    equal comparable facts, so nothing that differs is lost."""
+    old_models, new_models = old.get("models") or {}, new.get("models") or {}
+    if not old_models or not new_models:
+        return old, new
+    changed = [m for m in old_models.keys() | new_models.keys()
+               if old_models.get(m, MISSING) != new_models.get(m, MISSING)]
+    return ({**old, "models": {m: old_models[m] for m in changed if m in old_models}},
+            {**new, "models": {m: new_models[m] for m in changed if m in new_models}})
+
+
 def diff_facts(old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
     """The changes from ``old`` to ``new`` facts (``Service.facts()``), in a stable order."""
     if old == new:
         return []
+    old, new = _changed_models_only(old, new)
     old_cmp, new_cmp = comparable(old), comparable(new)
     if old_cmp == new_cmp:
         return []

@@ -85,15 +85,22 @@ class Model:
     shutdown_date: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = _prune(asdict(self))
-        if data.get("deprecated") is False:
-            del data["deprecated"]
+        # Hot: called for every model of every touched service. asdict() deep-copies and
+        # _prune recurses; the fields are scalars, so one pass does the same.
+        data = {}
+        for name in _MODEL_FIELDS:
+            value = getattr(self, name)
+            if value is not None and value != "" and value is not False:
+                data[name] = value
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Model":
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+_MODEL_FIELDS = tuple(f.name for f in fields(Model))
 
 
 @dataclass
@@ -140,12 +147,11 @@ class Service:
             "limits": dict(self.limits),
             "tiers": {k: dict(v) for k, v in self.tiers.items()},
             "quota_reset": self.quota_reset,
-            "models": {k: m.to_dict() for k, m in self.models.items()},
         }
         pruned = _prune(data)
         if self.credit_card_required is False:
             pruned["credit_card_required"] = False
-        # a model row that states nothing but its id is still a model
+        # a model row that states nothing but its id is still a model; built once, unpruned
         pruned["models"] = {k: m.to_dict() for k, m in self.models.items()} or None
         return {k: v for k, v in pruned.items() if v is not None}
 

@@ -64,11 +64,17 @@ class Walker:
         return parsed
 
     def _put(self, path: str, blob: str, parsed: Parsed) -> set[str]:
-        touched = self._drop(path)
+        # Only services whose part in this file changed are touched: a LiteLLM version states
+        # ~40 services but changes one or two; re-assembling and diffing the rest is waste.
+        old = self.files.get(path)
+        before = {s.id: s for s in old.services} if old is not None else {}
+        self._drop(path)
         self.files[path], self.blobs[path] = parsed, blob
+        touched = set(before) - {s.id for s in parsed.services}
         for service in parsed.services:
             self.paths_of.setdefault(service.id, set()).add(path)
-            touched.add(service.id)
+            if before.get(service.id) != service:
+                touched.add(service.id)
         return touched
 
     def _drop(self, path: str) -> set[str]:
