@@ -296,3 +296,9 @@ def test_snapshot_says_which_files_it_left_out(site: GitRepo) -> None:
     assert result.exit_code == 0
     assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["acme"]
     assert "warning: services/api/broken/_index.md:1:" in result.stderr
+
+
+def test_a_page_moved_out_of_the_catalogue_is_removed(site: GitRepo) -> None:
+    (site.root / "archive").mkdir()
+    site.git("mv", ACME, "archive/acme.md")
+    assert new_kinds(site, "archive", "2025-02-01T10:00:00+08:00") == [("service_removed", None)]

@@ -49,15 +49,16 @@ class Walker:
         self.services: dict[str, Service] = {}
         self.facts: dict[str, dict[str, Any]] = {}
         self._cache: OrderedDict[tuple[str, str], Parsed] = OrderedDict()
+        self.read: Callable[[str], bytes] = history.read  # a BlobStream's, while walking
 
     # -- files ------------------------------------------------------------------------------
 
-    def _parse(self, path: str, blob: str) -> Parsed:
+    def _parse(self, path: str, blob: str, raw: bytes) -> Parsed:
         key = (path, blob)
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        parsed = self.sources.parse(path, self.history.read(blob))
+        parsed = self.sources.parse(path, raw)
         self._cache[key] = parsed
         if len(self._cache) > self.CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -111,18 +112,22 @@ class Walker:
         """The facts at ``rev``, without events: where an incremental walk starts. Returns the
         files that did not parse (and stay out)."""
         warnings = []
-        for path, blob in sorted(self.history.tree(rev).items()):
-            if not self.sources.kind_of(path):
-                continue
-            good = last_good.get(path, blob)
-            try:
-                self._put(path, good, self._parse(path, good))
-            except ParseError as error:
-                warnings.append(ParseWarning(path=path, line=error.line, reason=error.message,
-                                             commit=rev))
-                continue
-            if good != blob:
-                self.broken[path] = good
+        wanted = [(path, blob, last_good.get(path, blob))
+                  for path, blob in sorted(self.history.tree(rev).items())
+                  if self.sources.kind_of(path)]
+        stream = self.history.stream([good for _path, _blob, good in wanted])
+        try:
+            for path, blob, good in wanted:
+                try:
+                    self._put(path, good, self._parse(path, good, stream.read(good)))
+                except ParseError as error:
+                    warnings.append(ParseWarning(path=path, line=error.line,
+                                                 reason=error.message, commit=rev))
+                    continue
+                if good != blob:
+                    self.broken[path] = good
+        finally:
+            stream.close()
         for service_id in sorted(self.paths_of):
             self._refresh(service_id)
         return warnings
@@ -133,6 +138,8 @@ class Walker:
         warnings: list[ParseWarning] = []
         for change in commit.changes:
             wanted = self.sources.kind_of(change.path)
+            # read now, in the order walk() announced: the stream serves blobs in that order
+            raw = self.read(change.blob) if wanted and change.blob else b""
             if change.old_path and self.sources.kind_of(change.old_path):
                 before = {s.id for s in self.files[change.old_path].services} \
                     if change.old_path in self.files else set()
@@ -143,25 +150,26 @@ class Walker:
                     self.blobs[change.path] = ""
                     for service in kept.services:
                         self.paths_of.setdefault(service.id, set()).add(change.path)
-                after = self._load_change(commit, change.path, change.blob, warnings, touched)
+                after = self._load_change(commit, change.path, change.blob, raw, warnings,
+                                          touched) if wanted else set()
                 if len(before) == 1 and len(after) == 1 and before != after:
                     renamed[before.pop()] = after.pop()
             elif change.blob is None:
                 touched |= self._drop(change.path)
             elif wanted:
-                self._load_change(commit, change.path, change.blob, warnings, touched)
+                self._load_change(commit, change.path, change.blob, raw, warnings, touched)
         if commit.skip:  # the change is absorbed: facts move on, no event is told
             for service_id in touched:
                 self._refresh(service_id)
             return [], warnings
         return self._events(commit, touched, renamed), warnings
 
-    def _load_change(self, commit: Commit, path: str, blob: str | None,
+    def _load_change(self, commit: Commit, path: str, blob: str | None, raw: bytes,
                      warnings: list[ParseWarning], touched: set[str]) -> set[str]:
         if blob is None or blob == self.blobs.get(path):
             return {s.id for s in self.files[path].services} if path in self.files else set()
         try:
-            parsed = self._parse(path, blob)
+            parsed = self._parse(path, blob, raw)
         except ParseError as error:
             warnings.append(ParseWarning(path=path, line=error.line, reason=error.message,
                                          commit=commit.sha, date=commit.date))
@@ -242,14 +250,20 @@ def walk(config: Config, history: History, state: State, head: str,
     if since:
         walker.load(since, last_good)
     commits = list(history.commits(since, head))
+    stream = history.stream([change.blob for commit in commits for change in commit.changes
+                             if change.blob and walker.sources.kind_of(change.path)])
+    walker.read = stream.read
     events: list[Event] = []
     warnings: list[ParseWarning] = []
-    for done, commit in enumerate(commits, 1):
-        new_events, new_warnings = walker.step(commit)
-        events += new_events
-        warnings += new_warnings
-        if progress:
-            progress(done, len(commits))
+    try:
+        for done, commit in enumerate(commits, 1):
+            new_events, new_warnings = walker.step(commit)
+            events += new_events
+            warnings += new_warnings
+            if progress:
+                progress(done, len(commits))
+    finally:
+        stream.close()
     return commits, events, warnings, walker
 
 
