@@ -83,6 +83,7 @@ class Ledger:
     def __init__(self, config: Config) -> None:
         self.dir = Path(config.root) / config.history_dir
         self.events_dir = self.dir / "events"
+        self._months: dict[Path, list[Event]] = {}  # read or written in this run: not reread
 
     # -- state ------------------------------------------------------------------------------
 
@@ -111,9 +112,13 @@ class Ledger:
         events: list[Event] = []
         if self.events_dir.is_dir():
             for path in sorted(self.events_dir.glob("*.yaml")):
-                for item in _load_yaml(path) or []:
-                    events.append(Event.from_dict(item))
+                events += self._month(path)
         return events
+
+    def _month(self, path: Path) -> list[Event]:
+        if path not in self._months:
+            self._months[path] = [Event.from_dict(e) for e in (_load_yaml(path) or [])]
+        return self._months[path]
 
     def events(self) -> list[Event]:
         """What outputs show: overrides applied, retracted events gone, oldest first."""
@@ -135,10 +140,13 @@ class Ledger:
         written = []
         for month, fresh in sorted(by_month.items()):
             path = self.events_dir / f"{month}.yaml"
-            merged = {e["id"]: Event.from_dict(e) for e in (_load_yaml(path) or [])}
+            merged = {e.id: e for e in self._month(path)}
+            if fresh.keys() <= merged.keys():
+                continue  # walked again after an interruption or a rewrite: nothing new
             for event_id, event in fresh.items():
                 merged.setdefault(event_id, event)
             ordered = sorted(merged.values(), key=event_sort_key)
+            self._months[path] = ordered
             if write_atomic(path, dump_yaml([e.to_dict() for e in ordered])):
                 written.append(path)
         return written

@@ -50,6 +50,7 @@ class Walker:
         self.facts: dict[str, dict[str, Any]] = {}
         self._cache: OrderedDict[tuple[str, str], Parsed] = OrderedDict()
         self.read: Callable[[str], bytes] = history.read  # a BlobStream's, while walking
+        self.visited: set[str] = set()  # every service whose files a walked commit changed
 
     # -- files ------------------------------------------------------------------------------
 
@@ -157,7 +158,9 @@ class Walker:
             elif change.blob is None:
                 touched |= self._drop(change.path)
             elif wanted:
-                self._load_change(commit, change.path, change.blob, raw, warnings, touched)
+                self.visited |= self._load_change(commit, change.path, change.blob, raw,
+                                                  warnings, touched)
+        self.visited |= touched
         if commit.skip:  # the change is absorbed: facts move on, no event is told
             for service_id in touched:
                 self._refresh(service_id)
@@ -286,7 +289,9 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True)
         if ledger.add_warnings(warnings):
             written.append(ledger.dir / "warnings.yaml")
         if render:
-            written += render_all(config, ledger)
+            # pages of services no walked commit touched cannot need a new block
+            services = walker.visited | {e.service for e in events}
+            written += render_all(config, ledger, services=services)
         # The state goes last: a run killed before this point is walked and rendered again by
         # the next one, which merges events by id and so ends with the same bytes.
         if ledger.write_state(State(last_commit=head, last_good=walker.broken)):
@@ -294,15 +299,18 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True)
         return UpdateResult(len(commits), events, warnings, written)
 
 
-def render_all(config: Config, ledger: Ledger, dry_run: bool = False) -> list[Path]:
-    """Every output from the ledger: page changelogs, updates blocks, feeds."""
+def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
+               services: set[str] | None = None) -> list[Path]:
+    """Every output from the ledger: page changelogs (of ``services`` only, when given: the
+    others cannot have changed), updates blocks, feeds."""
     from tracker.render.changelog import update_pages
     from tracker.render.feeds import build_feeds, write_feeds
     from tracker.render.updates import update_blocks
 
     events = ledger.events()
+    on_pages = events if services is None else [e for e in events if e.service in services]
     written: list[Path] = []
-    written += [change.path for change in update_pages(config, events, dry_run=dry_run)]
+    written += [change.path for change in update_pages(config, on_pages, dry_run=dry_run)]
     written += [change.path for change in update_blocks(config, events, dry_run=dry_run)]
     written += write_feeds(config, build_feeds(events, config), dry_run=dry_run)
     return written
