@@ -8,6 +8,7 @@ already sent. All plain YAML in a fixed order, so the same history always gives 
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from tracker import __version__
 from tracker.config import Config
 from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
@@ -84,6 +86,10 @@ class Ledger:
         self.dir = Path(config.root) / config.history_dir
         self.events_dir = self.dir / "events"
         self._months: dict[Path, list[Event]] = {}  # read or written in this run: not reread
+        # Parsed month files are kept in .git (never committed, never checked out), keyed by
+        # the file's size and mtime: reading YAML is most of a small incremental run.
+        git_dir = Path(config.root) / ".git"
+        self.cache_dir = git_dir / "tracker-cache" if git_dir.is_dir() else None
 
     # -- state ------------------------------------------------------------------------------
 
@@ -117,8 +123,40 @@ class Ledger:
 
     def _month(self, path: Path) -> list[Event]:
         if path not in self._months:
-            self._months[path] = [Event.from_dict(e) for e in (_load_yaml(path) or [])]
+            events = self._cached(path)
+            if events is None:
+                events = [Event.from_dict(e) for e in (_load_yaml(path) or [])]
+                self._cache(path, events)
+            self._months[path] = events
         return self._months[path]
+
+    def _stamp(self, path: Path) -> tuple[str, int, int] | None:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return None
+        return (__version__, stat.st_size, stat.st_mtime_ns)
+
+    def _cached(self, path: Path) -> list[Event] | None:
+        if self.cache_dir is None:
+            return None
+        try:
+            with open(self.cache_dir / f"{path.stem}.pickle", "rb") as handle:
+                stamp, events = pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError,
+                AttributeError):
+            return None
+        return events if stamp == self._stamp(path) else None
+
+    def _cache(self, path: Path, events: list[Event]) -> None:
+        stamp = self._stamp(path)
+        if self.cache_dir is None or stamp is None:
+            return
+        try:
+            write_atomic(self.cache_dir / f"{path.stem}.pickle",
+                         pickle.dumps((stamp, events), protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass  # a cache that cannot be written only costs time
 
     def events(self) -> list[Event]:
         """What outputs show: overrides applied, retracted events gone, oldest first."""
@@ -149,6 +187,7 @@ class Ledger:
             self._months[path] = ordered
             if write_atomic(path, dump_yaml([e.to_dict() for e in ordered])):
                 written.append(path)
+                self._cache(path, ordered)
         return written
 
     # -- warnings ---------------------------------------------------------------------------
