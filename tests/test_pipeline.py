@@ -302,3 +302,28 @@ def test_a_page_moved_out_of_the_catalogue_is_removed(site: GitRepo) -> None:
     (site.root / "archive").mkdir()
     site.git("mv", ACME, "archive/acme.md")
     assert new_kinds(site, "archive", "2025-02-01T10:00:00+08:00") == [("service_removed", None)]
+
+
+def test_incremental_outputs_equal_a_full_render(site: GitRepo, tmp_path: Path) -> None:
+    """Runs that render only what changed end with the bytes of one run over everything."""
+    import shutil
+
+    fresh = tmp_path / "fresh"
+    for n, (old, new) in enumerate([("14,400 requests/day", "1,000 requests/day"),
+                                    ("| **并发请求** | 5 |", "| **并发请求** | 2 |")]):
+        site.replace(ACME, old, new)
+        site.commit(f"edit {n}", f"2025-03-0{n + 1}T10:00:00+08:00")
+        update(site.root)
+    site.write("services/api/other/_index.md", site.read(ACME).replace("acme", "other"))
+    site.commit("another service", "2025-03-05T10:00:00+08:00")
+    update(site.root)
+    site.git("stash", "-q", "--include-untracked")  # the committed pages, before any block
+    shutil.copytree(site.root, fresh)
+    site.git("stash", "pop", "-q")
+    update(fresh)
+
+    def outputs(root: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+                if p.is_file() and ".git" not in p.relative_to(root).parts}
+
+    assert outputs(site.root) == outputs(fresh)

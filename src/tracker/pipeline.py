@@ -312,7 +312,8 @@ def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
     written: list[Path] = []
     written += [change.path for change in update_pages(config, on_pages, dry_run=dry_run)]
     written += [change.path for change in update_blocks(config, events, dry_run=dry_run)]
-    written += write_feeds(config, build_feeds(events, config), dry_run=dry_run)
+    written += write_feeds(config, build_feeds(events, config, services), dry_run=dry_run,
+                           prune=services is None)
     return written
 
 

@@ -121,7 +121,7 @@ class History:
 
     def stream(self, blobs: list[str]) -> "BlobStream":
         """Read ``blobs`` in this order, streamed: the way to read many."""
-        return BlobStream(self.repo.git_dir, blobs)
+        return BlobStream(str(self.repo.git_dir), blobs)
 
 
 class BlobStream:

@@ -135,11 +135,43 @@ def _rows(events: list[Event], lang: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _item(events: list[Event], config: Config, lang: str, template: jinja2.Template,
+@dataclass(frozen=True)
+class _Group:
+    """The events of one (commit, service): what an item is made of, before it is rendered."""
+
+    date: datetime
+    service: str
+    guid: str
+    breaking: bool
+    providers: tuple[str, ...]
+    events: tuple[Event, ...]
+
+
+def _groups(events: Iterable[Event]) -> list[_Group]:
+    """Events grouped by (commit, service), newest first; cheap, so rendering can be lazy."""
+    grouped: dict[tuple[str, str], list[Event]] = {}
+    for event in events:
+        grouped.setdefault((event.commit, event.service), []).append(event)
+    groups = []
+    for members in grouped.values():
+        ordered = tuple(sorted(members, key=_event_key))
+        ids = "\n".join(sorted(e.id for e in ordered))
+        groups.append(_Group(
+            date=max((_parse_date(e.date) for e in ordered), key=lambda d: d.timestamp()),
+            service=ordered[0].service,
+            guid="urn:tracker:" + hashlib.sha1(ids.encode("utf-8")).hexdigest(),
+            breaking=any(e.severity == "breaking" for e in ordered),
+            providers=tuple(sorted({clean(e.provider) for e in ordered if e.provider})),
+            events=ordered))
+    # The guid breaks ties between items of the same instant, whatever the input order.
+    groups.sort(key=lambda g: (-g.date.timestamp(), g.service, g.guid))
+    return groups
+
+
+def _item(group: _Group, config: Config, lang: str, template: jinja2.Template,
           labels: dict[str, str]) -> Item:
-    events = sorted(events, key=_event_key)
+    events = list(group.events)
     top = events[0]
-    date = max((_parse_date(e.date) for e in events), key=lambda d: d.timestamp())
     name = clean(top.service_name or top.service)
     summaries = [i18n.summarize(e, lang) for e in events]
     summary = summaries[0]
@@ -152,14 +184,13 @@ def _item(events: list[Event], config: Config, lang: str, template: jinja2.Templ
     for event in events:
         categories.setdefault((event.kind, KIND_SCHEME), i18n.kind_label(event.kind, lang))
     categories[(top.severity, SEVERITY_SCHEME)] = i18n.severity_label(top.severity, lang)
-    ids = "\n".join(sorted(e.id for e in events))
     return Item(
-        guid="urn:tracker:" + hashlib.sha1(ids.encode("utf-8")).hexdigest(),
-        date=date,
+        guid=group.guid,
+        date=group.date,
         service=top.service,
         service_name=name,
-        providers=tuple(sorted({clean(e.provider) for e in events if e.provider})),
-        breaking=any(e.severity == "breaking" for e in events),
+        providers=group.providers,
+        breaking=group.breaking,
         title=clean(title),
         summary=clean(i18n.text("join", lang).join(summaries)),
         html=clean(template.render(rows=_rows(events, lang), labels=labels)),
@@ -174,20 +205,29 @@ def _file_name(name: str) -> str:
     return _UNSAFE_NAME.sub("-", clean(name)).lstrip(".") or "_"
 
 
+class _Renderer:
+    """Renders each group into an item once, on first use, whatever feeds carry it."""
+
+    def __init__(self, config: Config) -> None:
+        self.config, self.lang = config, config.feeds.lang
+        self.template = environment(config).get_template("feed_item.html.j2")
+        self.labels = {key: i18n.text(f"feed_{key}", self.lang)
+                       for key in ("kind", "what", "change", "note", "source")}
+        # 'values' would be dict.values in Jinja
+        self.labels["old_new"] = i18n.text("feed_values", self.lang)
+        self._items: dict[str, Item] = {}
+
+    def __call__(self, groups: list[_Group]) -> list[Item]:
+        for group in groups:
+            if group.guid not in self._items:
+                self._items[group.guid] = _item(group, self.config, self.lang, self.template,
+                                                self.labels)
+        return [self._items[group.guid] for group in groups]
+
+
 def build_items(events: Iterable[Event], config: Config) -> list[Item]:
     """Group events by (commit, service) and render each group once; newest first."""
-    lang = config.feeds.lang
-    template = environment(config).get_template("feed_item.html.j2")  # once, not per item
-    labels = {key: i18n.text(f"feed_{key}", lang)
-              for key in ("kind", "what", "change", "note", "source")}
-    labels["old_new"] = i18n.text("feed_values", lang)  # 'values' would be dict.values in Jinja
-    groups: dict[tuple[str, str], list[Event]] = {}
-    for event in events:
-        groups.setdefault((event.commit, event.service), []).append(event)
-    items = [_item(group, config, lang, template, labels) for group in groups.values()]
-    # The guid breaks ties between items of the same instant, whatever the input order.
-    items.sort(key=lambda item: (-item.date.timestamp(), item.service, item.guid))
-    return items
+    return _Renderer(config)(_groups(events))
 
 
 def _new_feed(meta: FeedMeta, config: Config, items: list[Item]) -> FeedGenerator:
@@ -270,50 +310,60 @@ def _home(config: Config) -> str:
     return config.site_url.rstrip("/") + ("/" if lang == config.default_lang else f"/{lang}/")
 
 
-def build_feeds(events: list[Event], config: Config) -> dict[str, bytes]:
+def build_feeds(events: list[Event], config: Config,
+                services: set[str] | None = None) -> dict[str, bytes]:
     """Every feed file, keyed by its path under ``config.feeds.dir``.
 
     atom.xml, rss.xml and feed.json hold everything; breaking.atom / breaking.rss the items with
     a breaking event; providers/<provider>.atom and services/<service>.atom one per provider and
-    service that has events.
+    service that has events. With ``services``, the per-provider and per-service feeds are
+    built only for those services (and their providers): the others cannot have changed.
     """
-    items = build_items(events, config)
+    groups = _groups(events)
+    render = _Renderer(config)
     cap = max(config.feeds.max_items, 0)
     title = clean(_feed_title(config))
     lang = config.feeds.lang
     home = _home(config)
     out: dict[str, bytes] = {}
 
-    everything = items[:cap]
-    for path, render in (("atom.xml", _atom), ("rss.xml", _rss), ("feed.json", _json)):
-        out[path] = render(FeedMeta(path, title, home), config, everything)
+    everything = render(groups[:cap])
+    for path, write in (("atom.xml", _atom), ("rss.xml", _rss), ("feed.json", _json)):
+        out[path] = write(FeedMeta(path, title, home), config, everything)
 
-    breaking = [item for item in items if item.breaking][:cap]
+    breaking = render([g for g in groups if g.breaking][:cap])
     breaking_title = f"{title} · {i18n.severity_label('breaking', lang)}"
-    for path, render in (("breaking.atom", _atom), ("breaking.rss", _rss)):
-        out[path] = render(FeedMeta(path, breaking_title, home), config, breaking)
+    for path, write in (("breaking.atom", _atom), ("breaking.rss", _rss)):
+        out[path] = write(FeedMeta(path, breaking_title, home), config, breaking)
 
-    by_provider: dict[str, list[Item]] = {}
-    by_service: dict[str, list[Item]] = {}
-    for item in items:  # newest first, so each list stays sorted
-        for provider in item.providers:
-            by_provider.setdefault(provider, []).append(item)
-        by_service.setdefault(item.service, []).append(item)
-    for provider, group in sorted(by_provider.items()):
+    wanted_providers = None if services is None else {
+        p for g in groups if g.service in services for p in g.providers}
+    by_provider: dict[str, list[_Group]] = {}
+    by_service: dict[str, list[_Group]] = {}
+    for group in groups:  # newest first, so each list stays sorted
+        for provider in group.providers:
+            if wanted_providers is None or provider in wanted_providers:
+                by_provider.setdefault(provider, []).append(group)
+        if services is None or group.service in services:
+            by_service.setdefault(group.service, []).append(group)
+    for provider, members in sorted(by_provider.items()):
         path = f"providers/{_file_name(provider)}.atom"
-        out[path] = _atom(FeedMeta(path, f"{title} · {provider}", home), config, group[:cap])
-    for service, group in sorted(by_service.items()):
+        out[path] = _atom(FeedMeta(path, f"{title} · {provider}", home), config,
+                          render(members[:cap]))
+    for service, members in sorted(by_service.items()):
+        items = render(members[:cap])
         path = f"services/{_file_name(service)}.atom"
-        meta = FeedMeta(path, f"{title} · {group[0].service_name}", group[0].link)
-        out[path] = _atom(meta, config, group[:cap])
+        meta = FeedMeta(path, f"{title} · {items[0].service_name}", items[0].link)
+        out[path] = _atom(meta, config, items)
     return out
 
 
-def write_feeds(config: Config, feeds: dict[str, bytes], dry_run: bool = False) -> list[Path]:
+def write_feeds(config: Config, feeds: dict[str, bytes], dry_run: bool = False,
+                prune: bool = True) -> list[Path]:
     """Write ``feeds`` under ``config.root / config.feeds.dir``; remove our stale feeds.
 
     Only *.atom, *.rss and *.json files under providers/ and services/ are ours to remove (a
-    service or provider with no events left). Returns the paths that changed (or would, with
+    service or provider with no events left), and only with ``prune`` (a full build). Returns the paths that changed (or would, with
     ``dry_run``), sorted; unchanged files are not touched.
     """
     base = Path(config.root) / config.feeds.dir
@@ -332,7 +382,7 @@ def write_feeds(config: Config, feeds: dict[str, bytes], dry_run: bool = False) 
                 changed.append(target)
         elif write_atomic(target, feeds[rel]):
             changed.append(target)
-    for folder in OWNED_DIRS:
+    for folder in OWNED_DIRS if prune else ():
         directory = base / folder
         if not directory.is_dir():
             continue
