@@ -169,5 +169,6 @@ def test_tracker_finds_the_intended_changes(
     precision, recall = true_positive / found_total, true_positive / wanted_total
     report = (f"precision {precision:.3f}, recall {recall:.3f}\n"
               f"missed: {misses}\nunexpected: {extras}")
+    print(report)  # shown with pytest -s: the figures quoted in notes
     assert precision >= 0.95, report
     assert recall >= 0.95, report
