@@ -327,3 +327,15 @@ def test_incremental_outputs_equal_a_full_render(site: GitRepo, tmp_path: Path) 
                 if p.is_file() and ".git" not in p.relative_to(root).parts}
 
     assert outputs(site.root) == outputs(fresh)
+
+
+def test_a_move_git_does_not_pair_is_still_a_rename(site: GitRepo) -> None:
+    """Moved and mostly rewritten in one commit: git sees a deletion and an addition."""
+    text = site.read(ACME)
+    site.git("rm", "-q", ACME)
+    head, _, _ = text.partition("## ✅ 服务说明")
+    site.write("services/api/acme-ai/_index.md", head + "## 🔢 配额和限制\n\n"
+               "| 限制项 | 配额 | 说明 |\n|---|---|---|\n| **每日请求数** | 500 | |\n")
+    kinds = new_kinds(site, "move and rewrite", "2025-02-01T10:00:00+08:00")
+    assert ("service_renamed", None) in kinds
+    assert ("service_added", None) not in kinds and ("service_removed", None) not in kinds

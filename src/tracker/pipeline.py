@@ -190,6 +190,7 @@ class Walker:
         before = {sid: self.facts.get(sid) for sid in touched | set(renamed.values())}
         for sid in sorted(before):
             self._refresh(sid)
+        renamed = {**self._moved_by_content(before), **renamed}
         for old_id, new_id in sorted(renamed.items()):
             if before.get(new_id) is None and new_id in self.services \
                     and old_id not in self.services and before.get(old_id) is not None:
@@ -213,6 +214,24 @@ class Walker:
                 if changes:
                     events += classify(_ref(service), info, old_facts, new_facts, changes)
         return events
+
+
+    def _moved_by_content(self, before: dict[str, dict[str, Any] | None]) -> dict[str, str]:
+        """Services that went and came in one commit with the same endpoint or name: a move
+        that git did not pair because the page was also rewritten."""
+        gone = {sid: facts for sid, facts in before.items()
+                if facts is not None and sid not in self.services}
+        came = {sid: self.facts[sid] for sid, facts in before.items()
+                if facts is None and sid in self.services}
+        moved: dict[str, str] = {}
+        for key in ("endpoint", "name"):
+            for old_id, old_facts in sorted(gone.items()):
+                matches = [new_id for new_id, new_facts in sorted(came.items())
+                           if old_facts.get(key) and new_facts.get(key) == old_facts.get(key)
+                           and new_id not in moved.values()]
+                if old_id not in moved and len(matches) == 1:
+                    moved[old_id] = matches[0]
+        return moved
 
 
 def _ref(service: Service) -> ServiceRef:
