@@ -349,12 +349,19 @@ def _quantity(value: Any, key_path: Path, *, length: bool) -> int | str:
                    hint="write a whole number, 'unlimited' or a phrase such as '14.4K'")
 
 
+def _known_keys(mapping: dict[str, Any], allowed: tuple[str, ...], key_path: Path,
+                what: str) -> None:
+    for key in mapping:
+        if key not in allowed:
+            raise _Invalid(key_path + (key,), f"unknown {what} {key!r}",
+                           hint="use one of " + ", ".join(k for k in allowed if not k.startswith("$")))
+
+
 def _limits(value: Any, key_path: Path) -> dict[str, int | str]:
     limits: dict[str, int | str] = {}
-    for key, raw in _expect_map(value, key_path, "limits").items():
-        if key not in LIMIT_KEYS:
-            raise _Invalid(key_path + (key,), f"unknown limit {key!r}",
-                           hint="use one of " + ", ".join(LIMIT_KEYS))
+    mapping = _expect_map(value, key_path, "limits")
+    _known_keys(mapping, LIMIT_KEYS, key_path, "limit")
+    for key, raw in mapping.items():
         limits[key] = _quantity(raw, key_path + (key,), length=key in LENGTH_LIMITS)
     return limits
 
@@ -384,10 +391,7 @@ def _model(value: Any, key_path: Path) -> Model:
     if value is None:
         return Model()  # a model listed by id alone
     fields = _expect_map(value, key_path, "model facts")
-    for key in fields:
-        if key not in MODEL_KEYS:
-            raise _Invalid(key_path + (key,), f"unknown model field {key!r}",
-                           hint="use one of " + ", ".join(MODEL_KEYS))
+    _known_keys(fields, MODEL_KEYS, key_path, "model field")
     model = Model()
     if "context" in fields:
         model.context = _quantity(fields["context"], key_path + ("context",), length=True)
@@ -419,10 +423,7 @@ def _model(value: Any, key_path: Path) -> Model:
 
 def _trial_credits(value: Any, key_path: Path) -> TrialCredits:
     fields = _expect_map(value, key_path, "trial credit facts")
-    for key in fields:
-        if key not in TRIAL_KEYS:
-            raise _Invalid(key_path + (key,), f"unknown trial credit field {key!r}",
-                           hint="use one of " + ", ".join(TRIAL_KEYS))
+    _known_keys(fields, TRIAL_KEYS, key_path, "trial credit field")
     credits = TrialCredits()
     if "currency" in fields:
         credits.currency = _currency(fields["currency"], key_path + ("currency",))
@@ -448,10 +449,7 @@ def _trial_credits(value: Any, key_path: Path) -> TrialCredits:
 
 def _service(data: Any, service_id: str, path: str) -> Service:
     top = _expect_map(data, (), "service fields")
-    for key in top:
-        if key not in TOP_KEYS:
-            raise _Invalid((key,), f"unknown key {key!r}",
-                           hint="use one of " + ", ".join(TOP_KEYS[1:]))
+    _known_keys(top, TOP_KEYS, (), "key")
     if "id" in top and _text(top["id"], ("id",)) != service_id:
         raise _Invalid(("id",), f"id {top['id']!r} differs from the file name {service_id!r}",
                        hint="the file stem is the id: rename the file or drop 'id'")
