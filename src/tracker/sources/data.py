@@ -353,8 +353,9 @@ def _known_keys(mapping: dict[str, Any], allowed: tuple[str, ...], key_path: Pat
                 what: str) -> None:
     for key in mapping:
         if key not in allowed:
+            documented = (k for k in allowed if not k.startswith("$"))
             raise _Invalid(key_path + (key,), f"unknown {what} {key!r}",
-                           hint="use one of " + ", ".join(k for k in allowed if not k.startswith("$")))
+                           hint="use one of " + ", ".join(documented))
 
 
 def _limits(value: Any, key_path: Path) -> dict[str, int | str]:
