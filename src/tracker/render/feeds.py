@@ -363,8 +363,9 @@ def write_feeds(config: Config, feeds: dict[str, bytes], dry_run: bool = False,
     """Write ``feeds`` under ``config.root / config.feeds.dir``; remove our stale feeds.
 
     Only *.atom, *.rss and *.json files under providers/ and services/ are ours to remove (a
-    service or provider with no events left), and only with ``prune`` (a full build). Returns the paths that changed (or would, with
-    ``dry_run``), sorted; unchanged files are not touched.
+    service or provider with no events left), and only with ``prune`` (a full build). Returns
+    the paths that changed (or would, with ``dry_run``), sorted; unchanged files are not
+    touched.
     """
     base = Path(config.root) / config.feeds.dir
     changed: list[Path] = []
