@@ -124,7 +124,7 @@ class Page:
             else:
                 import yaml
 
-                data = yaml.safe_load(raw)
+                data = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except Exception:  # noqa: BLE001 - Hugo reports bad front matter; we just don't opt out
             return {}
         return data if isinstance(data, dict) else {}
@@ -187,9 +187,12 @@ def find_markers(page: Page, name: str) -> tuple[int, int] | None:
     where a block stops could overwrite hand-written text.
     """
     begin, end = begin_marker(name), end_marker(name)
-    begins = [i for i in page.prose() if page.content(i).strip() == begin]
-    ends = [i for i in page.prose() if page.content(i).strip() == end]
-    for i in page.prose():
+    if "<!-- tracker:" not in page.text:
+        return None
+    candidates = [i for i in page.prose() if "<!-- tracker:" in page.content(i)]
+    begins = [i for i in candidates if page.content(i).strip() == begin]
+    ends = [i for i in candidates if page.content(i).strip() == end]
+    for i in candidates:
         # a line opening with a marker is meant as one; where other text on it belongs is a guess
         content = page.content(i)
         opening = content.lstrip(" ")
