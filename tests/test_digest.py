@@ -185,6 +185,15 @@ def test_script_in_a_model_name_is_escaped_in_html(config: Config) -> None:
     assert "new model <script>alert('x')</script>" in digest.text  # plain text stays as written
 
 
+def test_control_characters_and_bidi_overrides_are_dropped(config: Config) -> None:
+    spoof = event(1, "model_added", "notable", model="gpt\u202e4-ver\x1b[31m",
+                  service_name="Acme\u2066 API\x00", note="see\u202d here")
+    digest = build_digest([spoof], config, W46, "en")
+    for text in (digest.html, digest.text):
+        assert not any(c in text for c in "\u202e\u2066\u202d\x1b\x00")
+    assert "new model gpt4-ver[31m" in digest.text and "Acme API" in digest.text
+
+
 def test_site_template_override_wins(config: Config, tmp_path: Path) -> None:
     (tmp_path / "site-templates").mkdir()
     (tmp_path / "site-templates" / "digest.html.j2").write_text(

@@ -21,7 +21,7 @@ from tracker import i18n
 from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
 from tracker.model import KINDS, Event
-from tracker.render import environment, service_url
+from tracker.render import environment, service_url, visible
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -194,13 +194,13 @@ def _item(event: Event, config: Config, lang: str) -> dict[str, Any]:
         ("https://", "http://")) else None
     return {
         "service": event.service,
-        "service_name": event.service_name or event.service,
+        "service_name": visible(event.service_name or event.service),
         "kind": event.kind,
         "kind_label": i18n.kind_label(event.kind, lang),
         "severity": event.severity,
-        "summary": i18n.summarize(event, lang),
+        "summary": visible(i18n.summarize(event, lang)),
         "url": service_url(config, event.service, lang),
-        "note": event.note,
+        "note": visible(event.note) if event.note else None,
         "source": source,
     }
 

@@ -23,7 +23,7 @@ from feedgen.feed import FeedGenerator
 from tracker import i18n
 from tracker.fsutil import write_atomic
 from tracker.model import KINDS, Event
-from tracker.render import environment, service_url
+from tracker.render import environment, service_url, visible
 
 if TYPE_CHECKING:
     import jinja2
@@ -40,10 +40,6 @@ SEVERITY_SCHEME = "urn:tracker:severity"
 OWNED_DIRS = ("providers", "services")
 OWNED_SUFFIXES = (".atom", ".rss", ".json")
 
-# XML 1.0 cannot hold these at all (lxml raises); lone surrogates cannot even be encoded.
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
-                          # and bidi overrides/isolates, which let a name reorder a reader's line
-                          "|[\u202a-\u202e\u2066-\u2069]")
 _UNSAFE_NAME = re.compile(r"[^\w.-]")
 _SEVERITY_RANK = {"breaking": 0, "notable": 1, "info": 2}
 _KIND_RANK = {kind: i for i, kind in enumerate(KINDS)}
@@ -56,7 +52,7 @@ _SUMMARY_KINDS = frozenset({
 
 def clean(value: Any) -> str:
     """Text safe for XML: characters XML 1.0 forbids and bidi overrides are dropped."""
-    return _ILLEGAL_XML.sub("", str(value))
+    return visible(value)
 
 
 def safe_link(url: str | None) -> str | None:

@@ -21,6 +21,7 @@ from typing import Any
 from tracker import i18n
 from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
+from tracker.render import visible
 
 BOM = "\ufeff"
 
@@ -35,16 +36,13 @@ _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "[": "&#91;", "]": "&#93;",
              "{": "&#123;", "}": "&#125;", "\\": "&#92;"}
 _BACKSLASHED = "*_`~"
 _NEWLINES = re.compile(r"\r\n|[\r\n\v\f\x85\u2028\u2029]")
-# Control characters (terminal escapes, NUL) and the bidi overrides/isolates that reorder what a
-# reader sees ("Trojan Source"): never meaningful in a catalogue's names, so they are dropped.
-_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def md_escape(value: Any) -> str:
     """``value`` as inert inline Markdown text: no HTML, link, emphasis, shortcode, new line,
     control character or bidi override."""
     out: list[str] = []
-    for char in _INVISIBLE.sub("", _NEWLINES.sub(" ", str(value))):
+    for char in visible(_NEWLINES.sub(" ", str(value))):
         if char in _ENTITIES:
             out.append(_ENTITIES[char])
         elif char in _BACKSLASHED:
