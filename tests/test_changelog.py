@@ -97,8 +97,12 @@ def test_same_severity_in_date_order_and_month_from_local_date(config: Config) -
                    "- **2025年11月：** 新增模型 early；新增模型 late\n")
 
 
-def test_info_changed_left_out_unless_noted(config: Config) -> None:
+def test_reworded_text_left_out_unless_noted(config: Config) -> None:
     assert render_changelog([INFO], "zh", config) == ""
+    to_text = event(7, INFO.date, "info_changed", "info", field="requests_per_minute", old=30,
+                    new="视模型而定")
+    assert render_changelog([to_text], "zh", config) == (
+        "- **2025年11月：** 每分钟请求数 30 → 视模型而定\n")
     noted = event(8, INFO.date, "info_changed", "info", field="quota_reset", old="UTC 0:00",
                   new="北京时间 8:00", note="官方文档更新")
     out = render_changelog([noted], "zh", config)

@@ -4,8 +4,9 @@
 ``changelog.md.j2``); ``rewrite_changelog`` puts them into a page's text; ``update_pages`` does
 that for every service page of the site. Hand-written entries outside the markers are kept.
 
-What goes on a page: every event except ``info_changed`` (a reworded cell or a raw-text fact is
-noise in a reader's changelog), unless a maintainer attached a note to it in overrides.yaml.
+What goes on a page: every event except an ``info_changed`` from one text to another (a reworded
+cell is noise in a reader's changelog), unless a maintainer attached a note to it in
+overrides.yaml. A number that became text (``30 → 视模型而定``) is shown.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ _SERVICE_PAGE = re.compile(r"^_index(?:\.[A-Za-z-]+)?\.md$")
 
 def on_page(event: Event) -> bool:
     """Whether an event belongs in a page's changelog (see the module docstring)."""
-    return event.kind != "info_changed" or bool(event.note)
+    reworded = isinstance(event.old, str) and isinstance(event.new, str)
+    return event.kind != "info_changed" or not reworded or bool(event.note)
 
 
 def when(event: Event) -> datetime:
