@@ -69,7 +69,8 @@ def test_models_dev_nested_id(models_dev: RecordSource) -> None:
     [service] = parse_records(models_dev, GPT_OSS, path)
     assert service.id == "groq" and service.path == path and service.name is None
     assert service.models == {"openai/gpt-oss-120b": Model(
-        context=131072, max_output=32768, input_price=0.15, output_price=0.75, currency="USD")}
+        context=131072, max_output=32768, input_price=0.15, output_price=0.75,
+        cache_read_price=0.075, currency="USD")}
     assert isinstance(service.models["openai/gpt-oss-120b"].input_price, float)
 
 
@@ -93,8 +94,11 @@ def test_models_dev_deprecated_and_partial_prices(models_dev: RecordSource) -> N
 def test_models_dev_noise_fields_ignored(models_dev: RecordSource) -> None:
     path = "providers/groq/models/openai/gpt-oss-120b.toml"
     touched = GPT_OSS.replace(b'last_updated = "2025-08-05"', b'last_updated = "2025-11-01"')
-    touched = touched.replace(b"cache_read = 0.075", b"cache_read = 0.05")
+    touched = touched.replace(b'knowledge = "2024-06"', b'knowledge = "2024-09"')
     assert parse_records(models_dev, touched, path) == parse_records(models_dev, GPT_OSS, path)
+    repriced = GPT_OSS.replace(b"cache_read = 0.075", b"cache_read = 0.05")
+    [service] = parse_records(models_dev, repriced, path)
+    assert service.models["openai/gpt-oss-120b"].cache_read_price == 0.05
 
 
 LITELLM = {
@@ -319,6 +323,10 @@ def test_litellm_history(tmp_path: Path) -> None:
         ("price_decrease", "gpt-4o", "output_price", 10.0, 8.0)]
     assert step(gpt__max_input_tokens=200000) == [
         ("context_changed", "gpt-4o", "context", 128000, 200000)]
+    assert step(gpt__cache_read_input_token_cost=1.25e-06) == [
+        ("price_added", "gpt-4o", "cache_read_price", None, 1.25)]
+    assert step(gpt__cache_read_input_token_cost=5e-07) == [
+        ("price_decrease", "gpt-4o", "cache_read_price", 1.25, 0.5)]
     assert step(gpt__supports_vision=True, gpt__mode="responses") == []  # unmapped fields
     assert [e[:2] for e in step(gpt__deprecation_date="2026-02-27")] == [
         ("model_deprecated", "gpt-4o")]

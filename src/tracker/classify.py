@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tracker.diff import MISSING, FieldChange
-from tracker.model import RATE_LIMIT_KEYS, TIERS, UNLIMITED, Event
+from tracker.model import PRICE_FIELDS, RATE_LIMIT_KEYS, TIERS, UNLIMITED, Event
 
 SEVERITY = {
     "service_added": "notable", "service_removed": "breaking", "service_renamed": "info",
@@ -107,7 +107,7 @@ class Classifier:
     def run(self, changes: list[FieldChange]) -> list[Event]:
         # A currency that moves with a price (free → $0.15) is told by the price event.
         self.repriced = {c.path[1] for c in changes if len(c.path) == 3 and c.path[0] == "models"
-                         and c.path[2] in ("input_price", "output_price")}
+                         and c.path[2] in PRICE_FIELDS}
         for change in changes:
             head, rest = change.path[0], change.path[1:]
             if head == "models":
@@ -148,7 +148,7 @@ class Classifier:
         if field in ("context", "max_output"):
             kind = "context_changed" if field == "context" else "output_changed"
             self.quantity(kind, field, old, new, model=model)
-        elif field in ("input_price", "output_price"):
+        elif field in PRICE_FIELDS:
             self.price(model, field, old, new)
         elif field == "deprecated":
             if new is True:

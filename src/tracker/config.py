@@ -59,7 +59,8 @@ class RecordSource:
         "doc": "Field of that file holding the name."})
     fields: dict[str, str] = field(default_factory=dict, metadata={
         "doc": "Normalized field → dotted record field: context, max_output, input_price, "
-               "output_price, deprecated, shutdown_date. Other fields are ignored."})
+               "output_price, cache_read_price, cache_write_price, deprecated, shutdown_date. "
+               "Other fields are ignored."})
     price_scale: str = field(default="per_million", metadata={
         "doc": "'per_million' or 'per_token': how the record states prices."})
     currency: str = field(default="USD", metadata={"doc": "Currency of the prices."})
@@ -71,8 +72,8 @@ class RecordSource:
         "doc": "Dotted field → allowed values; other records are ignored."})
 
 
-RECORD_FIELDS = ("context", "max_output", "input_price", "output_price", "deprecated",
-                 "shutdown_date")
+RECORD_FIELDS = ("context", "max_output", "input_price", "output_price", "cache_read_price",
+                 "cache_write_price", "deprecated", "shutdown_date")
 
 
 def _check_record_source(key: str, source: RecordSource) -> None:

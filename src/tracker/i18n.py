@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tracker.model import UNLIMITED, Event
+from tracker.model import PRICE_FIELDS, UNLIMITED, Event
 
 LANGS = ("zh", "en")
 
@@ -27,6 +27,8 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "context": ("上下文长度", "Context length"),
     "input_price": ("输入价格", "Input price"),
     "output_price": ("输出价格", "Output price"),
+    "cache_read_price": ("缓存读取价格", "Cache read price"),
+    "cache_write_price": ("缓存写入价格", "Cache write price"),
     "currency": ("币种", "Currency"),
     "tier": ("服务类型", "Service type"),
     "trial_credits": ("试用积分", "Trial credits"),
@@ -222,7 +224,7 @@ def format_value(value: Any, lang: str, *, field: str | None = None,
         return _pick(TIER_LABELS, value, lang)
     if field == "requirements" and isinstance(value, list):
         return ", ".join(_pick(REQUIREMENT_LABELS, v, lang) for v in value) or text("none", lang)
-    if field in ("input_price", "output_price") and isinstance(value, (int, float)):
+    if field in PRICE_FIELDS and isinstance(value, (int, float)):
         sign = CURRENCY_SIGNS.get(currency or "", "")
         amount = format_number(value)
         if not sign and currency:

@@ -28,6 +28,7 @@ LIMIT_KEYS = (
     "max_output",
 )
 RATE_LIMIT_KEYS = LIMIT_KEYS[:8]
+PRICE_FIELDS = ("input_price", "output_price", "cache_read_price", "cache_write_price")
 LENGTH_KEYS = ("max_context", "max_output", "context")
 
 TIERS = ("free", "limited-free", "trial-credits", "paid")
@@ -80,6 +81,8 @@ class Model:
     max_output: Quantity | None = None
     input_price: float | str | None = None
     output_price: float | str | None = None
+    cache_read_price: float | str | None = None  # input read from a prompt cache
+    cache_write_price: float | str | None = None  # input written to a prompt cache
     currency: str | None = None
     deprecated: bool | None = None
     shutdown_date: str | None = None

@@ -19,7 +19,14 @@ import yaml
 
 from tracker import quantities
 from tracker.errors import ParseError
-from tracker.model import LIMIT_KEYS, REQUIREMENTS, Model, Service, TrialCredits
+from tracker.model import (
+    LIMIT_KEYS,
+    PRICE_FIELDS,
+    REQUIREMENTS,
+    Model,
+    Service,
+    TrialCredits,
+)
 
 YAML_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is 7× faster
 
@@ -30,8 +37,7 @@ MAX_YAML_NODES = 50_000
 Path = tuple[str, ...]
 LANG_VALUES = ("zh", "en")
 LENGTH_LIMITS = ("max_context", "max_output")
-MODEL_KEYS = ("context", "max_output", "input_price", "output_price", "currency", "deprecated",
-              "shutdown_date")
+MODEL_KEYS = ("context", "max_output", *PRICE_FIELDS, "currency", "deprecated", "shutdown_date")
 TRIAL_KEYS = ("amount", "currency", "valid_days")
 TEXT_KEYS = ("name", "provider", "endpoint", "quota_reset")
 TOP_KEYS = ("$schema", "id", "path", "lang", "name", "provider", "endpoint", "tier",
@@ -96,6 +102,8 @@ SCHEMA: dict[str, Any] = {
             "max_output": {"$ref": "#/$defs/quantity"},
             "input_price": _PRICE,
             "output_price": _PRICE,
+            "cache_read_price": _PRICE,
+            "cache_write_price": _PRICE,
             "currency": {"type": "string", "pattern": CURRENCY_PATTERN, "default": "USD"},
             "deprecated": {"type": "boolean"},
             "shutdown_date": {"type": "string", "format": "date"},
@@ -401,7 +409,7 @@ def _model(value: Any, key_path: Path) -> Model:
                                      length=True)
     stated = _currency(fields["currency"], key_path + ("currency",)) \
         if "currency" in fields else None
-    for side in ("input_price", "output_price"):
+    for side in PRICE_FIELDS:
         if side not in fields:
             continue
         amount, written = _price(fields[side], key_path + (side,))
@@ -410,7 +418,7 @@ def _model(value: Any, key_path: Path) -> Model:
                            hint="write the price as a number in the model's currency")
         stated = stated or written
         setattr(model, side, amount)
-    if model.input_price is not None or model.output_price is not None or stated:
+    if any(getattr(model, side) is not None for side in PRICE_FIELDS) or stated:
         model.currency = stated or DEFAULT_CURRENCY
     if "deprecated" in fields:
         if not isinstance(fields["deprecated"], bool):

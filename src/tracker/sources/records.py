@@ -20,12 +20,12 @@ from typing import Any
 
 from tracker.config import RecordSource
 from tracker.errors import ParseError
-from tracker.model import Model, Service
+from tracker.model import PRICE_FIELDS, Model, Service
 from tracker.sources import glob_regex  # one glob dialect for every source kind
 
 # The normalized names a record field may map to are config.RECORD_FIELDS (checked on load).
 _LENGTH_FIELDS = ("context", "max_output")
-_PRICE_FIELDS = ("input_price", "output_price")
+_PRICE_FIELDS = PRICE_FIELDS
 _FORMATS = (".json", ".yaml", ".yml", ".toml")
 
 try:  # orjson is 2.6× faster than json on a 1 MB map (performance-notes.md)
