@@ -24,6 +24,8 @@ def write_atomic(path: Path, data: bytes) -> bool:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.",
                                suffix=TEMP_SUFFIX)
     try:
+        # mkstemp makes the file 0600; the result keeps the old file's mode, or the umask's
+        os.fchmod(fd, _mode_for(path))
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -36,6 +38,15 @@ def write_atomic(path: Path, data: bytes) -> bool:
             pass
         raise
     return True
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def remove_stale_temporaries(root: Path) -> list[Path]:
