@@ -169,3 +169,18 @@ def test_killed_runs_end_byte_identical_to_an_uninterrupted_one(repo: GitRepo, p
     assert kills >= 1
     assert run_cli("update", "--repo", str(victim), "-q").returncode == 0
     assert tree_bytes(victim) == expected
+
+
+def test_caches_in_git_dir_are_only_caches(repo: GitRepo, page_text: str) -> None:
+    """Garbage in .git/tracker-cache costs time, never correctness."""
+    build_history(repo, page_text, 3)
+    update(repo.root)
+    cache = repo.root / ".git" / "tracker-cache"
+    assert (cache / "walker.pickle").exists()
+    for path in cache.iterdir():
+        path.write_bytes(b"not a pickle")
+    repo.replace(ACME, "| **并发请求** | 5 |", "| **并发请求** | 1 |")
+    repo.commit("cut concurrency", "2025-06-02T10:00:00+08:00")
+    result = update(repo.root)
+    assert [e.kind for e in result.new_events] == ["quota_cut"]
+    assert len(Ledger(load_config(repo.root)).events()) == 5  # added + 3 cuts + this one

@@ -4,7 +4,9 @@ then render every output from the ledger. The CLI and the demo call these functi
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -12,11 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tracker import __version__
 from tracker.classify import CommitInfo, ServiceRef, classify, make_event
-from tracker.config import Config, load_config
+from tracker.config import CONFIG_FILE, Config, load_config
 from tracker.diff import diff_facts
 from tracker.errors import ParseError, TrackerError
-from tracker.fsutil import remove_stale_temporaries
+from tracker.fsutil import remove_stale_temporaries, write_atomic
 from tracker.ledger import Ledger, State
 from tracker.model import Event, ParseWarning, Service
 from tracker.sources import Parsed, Sources
@@ -108,6 +111,31 @@ class Walker:
         return service, self.facts[service_id]
 
     # -- loading and stepping ---------------------------------------------------------------
+
+    STATE = ("files", "blobs", "broken", "paths_of", "services", "facts")
+
+    def save(self, path: Path, key: tuple[str, ...]) -> None:
+        """Keep the facts in force (for ``key``: a commit and what parsed it) so that the next
+        incremental run need not parse the whole tree again. Only a cache: never needed."""
+        data = (key, {name: getattr(self, name) for name in self.STATE})
+        try:
+            write_atomic(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass
+
+    def restore(self, path: Path, key: tuple[str, ...]) -> bool:
+        """Take the facts saved for ``key``; False when there are none."""
+        try:
+            with open(path, "rb") as handle:
+                saved_key, state = pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError,
+                AttributeError, ImportError):
+            return False
+        if saved_key != key:
+            return False
+        for name in self.STATE:
+            setattr(self, name, state[name])
+        return True
 
     def load(self, rev: str, last_good: dict[str, str]) -> list[ParseWarning]:
         """The facts at ``rev``, without events: where an incremental walk starts. Returns the
@@ -254,10 +282,20 @@ def _lock(history: History) -> Iterator[None]:
                                 "file") from None
 
 
+def _walker_key(config: Config, commit: str) -> tuple[str, ...]:
+    """What the facts at ``commit`` depend on: the commit, this tracker, the configuration."""
+    try:
+        settings = (Path(config.root) / CONFIG_FILE).read_bytes()
+    except OSError:
+        settings = b""
+    return (__version__, commit, hashlib.sha1(settings).hexdigest())
+
+
 def walk(config: Config, history: History, state: State, head: str,
-         progress: Progress | None = None) -> tuple[list[Commit], list[Event],
-                                                     list[ParseWarning], Walker]:
-    """Walk the commits after the state's last commit (or all of them) up to ``head``."""
+         progress: Progress | None = None, saved: Path | None = None,
+         ) -> tuple[list[Commit], list[Event], list[ParseWarning], Walker]:
+    """Walk the commits after the state's last commit (or all of them) up to ``head``;
+    ``saved`` is where a previous walk may have kept the facts at its last commit."""
     since = state.last_commit
     last_good = dict(state.last_good)
     if since and not history.exists(since):
@@ -269,7 +307,8 @@ def walk(config: Config, history: History, state: State, head: str,
                            hint="fetch the full history: git fetch --unshallow, or in GitHub "
                                 "Actions actions/checkout with fetch-depth: 0")
     walker = Walker(history, Sources(config))
-    if since:
+    if since and not (saved and since == state.last_commit
+                      and walker.restore(saved, _walker_key(config, since))):
         walker.load(since, last_good)
     commits = list(history.commits(since, head))
     stream = history.stream([change.blob for commit in commits for change in commit.changes
@@ -303,7 +342,8 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True)
         if head is None or head == state.last_commit:
             return UpdateResult()
         remove_stale_temporaries(Path(root))
-        commits, events, warnings, walker = walk(config, history, state, head, progress)
+        saved = ledger.cache_dir / "walker.pickle" if ledger.cache_dir else None
+        commits, events, warnings, walker = walk(config, history, state, head, progress, saved)
         written = ledger.add_events(events)
         if ledger.add_warnings(warnings):
             written.append(ledger.dir / "warnings.yaml")
@@ -315,6 +355,8 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True)
         # the next one, which merges events by id and so ends with the same bytes.
         if ledger.write_state(State(last_commit=head, last_good=walker.broken)):
             written.append(ledger.dir / "state.yaml")
+        if saved:
+            walker.save(saved, _walker_key(config, head))
         return UpdateResult(len(commits), events, warnings, written)
 
 
