@@ -62,6 +62,8 @@ def test_first_walk_gives_one_service_added_carrying_its_facts(site: GitRepo) ->
     ("| **acme-fast** | $0.10/M tokens | $0.20/M tokens |",
      "| **acme-fast** | $0.05/M tokens | $0.20/M tokens |", [("price_decrease", "acme-fast")]),
     ("**服务类型：** 有限免费", "**服务类型：** 试用积分", [("tier_changed", None)]),
+    ("**服务类型：** 有限免费", "**服务类型：** 免费额度（每日 100 万 Token）",
+     [("tier_changed", None)]),
     ("| **需要信用卡** | ❌ 不需要 |", "| **需要信用卡** | ✅ 需要 |",
      [("requirement_added", None)]),
     ("`https://api.acme.example/v1`  ", "`https://api.acme.example/v2`  ",

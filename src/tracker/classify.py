@@ -222,12 +222,16 @@ class Classifier:
                       currency=currency)
 
     def tier(self, old: Any, new: Any) -> None:
-        if old in TIERS and new in TIERS:
+        """Any change of 服务类型 is a tier change; only between the known tiers does it have a
+        direction ("免费额度（每日 100 万 Token）" has none, so it is info)."""
+        if old is MISSING or new is MISSING:
+            self.emit("info_changed", field="tier", old=old, new=new)
+        elif old in TIERS and new in TIERS:
             worse = TIERS.index(new) > TIERS.index(old)
             self.emit("tier_changed", field="tier", old=old, new=new,
                       severity="breaking" if worse else "notable")
-        elif old is MISSING or new is MISSING or old not in TIERS or new not in TIERS:
-            self.emit("info_changed", field="tier", old=old, new=new)
+        else:
+            self.emit("tier_changed", field="tier", old=old, new=new, severity="info")
 
     def credits(self) -> None:
         """One credits_changed event for the whole of trial_credits, however many keys moved."""
