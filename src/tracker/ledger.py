@@ -8,6 +8,7 @@ already sent. All plain YAML in a fixed order, so the same history always gives 
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -87,7 +88,7 @@ class Ledger:
         self.events_dir = self.dir / "events"
         self._months: dict[Path, list[Event]] = {}  # read or written in this run: not reread
         # Parsed month files are kept in .git (never committed, never checked out), keyed by
-        # the file's size and mtime: reading YAML is most of a small incremental run.
+        # the file's bytes: reading YAML is most of a small incremental run.
         git_dir = Path(config.root) / ".git"
         self.cache_dir = git_dir / "tracker-cache" if git_dir.is_dir() else None
 
@@ -130,12 +131,13 @@ class Ledger:
             self._months[path] = events
         return self._months[path]
 
-    def _stamp(self, path: Path) -> tuple[str, int, int] | None:
+    def _stamp(self, path: Path) -> tuple[str, str] | None:
+        """What a cached month is valid for: its bytes (a checkout changes mtimes, not bytes)."""
         try:
-            stat = path.stat()
+            content = path.read_bytes()
         except FileNotFoundError:
             return None
-        return (__version__, stat.st_size, stat.st_mtime_ns)
+        return (__version__, hashlib.sha1(content).hexdigest())
 
     def _cached(self, path: Path) -> list[Event] | None:
         if self.cache_dir is None:
