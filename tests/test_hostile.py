@@ -654,11 +654,12 @@ def test_override_source_that_is_not_http_is_refused(
     assert {p: repo.read(p) for p in pages} == pages
 
 
-def test_a_forged_marker_line_is_refused_and_the_page_left_alone(
+def test_a_forged_marker_line_leaves_the_page_alone_with_a_warning(
     hostile_site: tuple[GitRepo, dict[str, str]],
 ) -> None:
     """A second end marker written on its own line would let a rewrite eat the hand-written text
-    between the two: the tracker names the line, exits 1 and writes nothing into the page."""
+    between the two: the tracker names the line, writes nothing into the page and goes on with
+    every other output (exit 0: one odd page must not stop a site's CI)."""
     repo, _ = hostile_site
     text = repo.read(EVIL_PAGE)
     forged = text.replace("- **2024年：** 手写", CHANGELOG_END + "\n- **2024年：** 手写", 1)
@@ -666,10 +667,12 @@ def test_a_forged_marker_line_is_refused_and_the_page_left_alone(
     repo.commit("forge", "2025-11-13T10:00:00+08:00")
     result = run("update", "--repo", str(repo.root))
     no_traceback(result)
-    assert result.exit_code == 1
+    assert result.exit_code == 0, result.output
     line = forged.split("\n").index(CHANGELOG_END, forged.split("\n").index(CHANGELOG_END) + 1) + 1
-    assert f"{EVIL_PAGE}:{line}:" in result.stderr, result.stderr
+    assert f"warning: {EVIL_PAGE}:{line}:" in result.stderr, result.stderr
+    assert "left as it is" in result.stderr
     assert repo.read(EVIL_PAGE) == forged
+    assert feedparser.parse((repo.root / "feeds" / "atom.xml").read_bytes()).bozo == 0
 
 
 # --- 5. configuration mistakes ---------------------------------------------------------------

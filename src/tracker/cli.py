@@ -57,6 +57,8 @@ def update(root: Path, no_render: bool, quiet: bool) -> None:
     for warning in result.warnings:
         click.echo(f"warning: {warning} (at {warning.commit[:10] if warning.commit else '?'})",
                    err=True)
+    for problem in result.skipped:
+        click.echo(f"warning: {problem}; the page was left as it is", err=True)
     if not quiet:
         click.echo(f"{result.commits_walked} commits walked, {len(result.new_events)} new events, "
                    f"{len(result.warnings)} warnings, {len(result.written)} files written")
@@ -78,8 +80,11 @@ def render(root: Path, dry_run: bool) -> None:
     from tracker.pipeline import render_all
 
     config = load_config(root)
-    for path in render_all(config, Ledger(config), dry_run=dry_run):
+    skipped: list[TrackerError] = []
+    for path in render_all(config, Ledger(config), dry_run=dry_run, skipped=skipped):
         click.echo(("would write " if dry_run else "wrote ") + str(path))
+    for problem in skipped:
+        click.echo(f"warning: {problem}; the page was left as it is", err=True)
 
 
 @cli.command()

@@ -35,6 +35,7 @@ class UpdateResult:
     new_events: list[Event] = field(default_factory=list)
     warnings: list[ParseWarning] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    skipped: list[TrackerError] = field(default_factory=list)  # pages left as they were
 
 
 class Walker:
@@ -342,6 +343,7 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True)
         if head is None or head == state.last_commit:
             return UpdateResult()
         remove_stale_temporaries(Path(root))
+        skipped: list[TrackerError] = []
         saved = ledger.cache_dir / "walker.pickle" if ledger.cache_dir else None
         commits, events, warnings, walker = walk(config, history, state, head, progress, saved)
         written = ledger.add_events(events)
@@ -350,20 +352,22 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True)
         if render:
             # pages of services no walked commit touched cannot need a new block
             services = walker.visited | {e.service for e in events}
-            written += render_all(config, ledger, services=services)
+            written += render_all(config, ledger, services=services, skipped=skipped)
         # The state goes last: a run killed before this point is walked and rendered again by
         # the next one, which merges events by id and so ends with the same bytes.
         if ledger.write_state(State(last_commit=head, last_good=walker.broken)):
             written.append(ledger.dir / "state.yaml")
         if saved:
             walker.save(saved, _walker_key(config, head))
-        return UpdateResult(len(commits), events, warnings, written)
+        return UpdateResult(len(commits), events, warnings, written, skipped)
 
 
 def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
-               services: set[str] | None = None) -> list[Path]:
+               services: set[str] | None = None,
+               skipped: list[TrackerError] | None = None) -> list[Path]:
     """Every output from the ledger: page changelogs (of ``services`` only, when given: the
-    others cannot have changed), updates blocks, feeds."""
+    others cannot have changed), updates blocks, feeds. A page that cannot be rewritten safely
+    is noted in ``skipped`` and left as it is (without ``skipped``, it raises)."""
     from tracker.render.changelog import update_pages
     from tracker.render.feeds import build_feeds, write_feeds
     from tracker.render.updates import update_blocks
@@ -371,8 +375,8 @@ def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
     events = ledger.events()
     on_pages = events if services is None else [e for e in events if e.service in services]
     written: list[Path] = []
-    written += [change.path for change in update_pages(config, on_pages, dry_run=dry_run)]
-    written += [change.path for change in update_blocks(config, events, dry_run=dry_run)]
+    written += [change.path for change in update_pages(config, on_pages, dry_run, skipped)]
+    written += [change.path for change in update_blocks(config, events, dry_run, skipped)]
     written += write_feeds(config, build_feeds(events, config, services), dry_run=dry_run,
                            prune=services is None)
     return written

@@ -187,7 +187,8 @@ def service_pages(config: Config) -> list[tuple[Path, str, str]]:
     return pages
 
 
-def update_pages(config: Config, events: list[Event], dry_run: bool = False) -> list[PageChange]:
+def update_pages(config: Config, events: list[Event], dry_run: bool = False,
+                 skipped: list[TrackerError] | None = None) -> list[PageChange]:
     """Rewrite the changelog block of every service page that has events; the pages changed.
 
     A page with no events is left alone, and so is one with no markers when none of its events
@@ -207,7 +208,7 @@ def update_pages(config: Config, events: list[Event], dry_run: bool = False) -> 
                 return text
             return rewrite_changelog(text, block, lang)
 
-        change = apply(Path(config.root), relative, rewrite, dry_run)
+        change = apply(Path(config.root), relative, rewrite, dry_run, skipped)
         if change is not None:
             changes.append(change)
     return changes

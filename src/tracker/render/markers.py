@@ -283,18 +283,23 @@ def read_text(path: Path, shown: Path) -> str:
                            hint="save the file as UTF-8") from None
 
 
-def apply(root: Path, relative: Path, rewrite: Callable[[str], str],
-          dry_run: bool) -> PageChange | None:
+def apply(root: Path, relative: Path, rewrite: Callable[[str], str], dry_run: bool,
+          skipped: list[TrackerError] | None = None) -> PageChange | None:
     """Rewrite one file under ``root`` (unless ``dry_run``); the change, or None if there is none.
 
-    A marker problem is reported with the file's path added.
+    A file that cannot be rewritten safely (not UTF-8, markers missing a partner or repeated)
+    raises a TrackerError naming it, or, given ``skipped``, is noted there and left as it is.
     """
-    old = read_text(root / relative, relative)
     try:
+        old = read_text(root / relative, relative)
         new = rewrite(old)
     except TrackerError as exc:
-        raise TrackerError(exc.message, path=relative.as_posix(), line=exc.line,
-                           hint=exc.hint) from None
+        error = TrackerError(exc.message, path=relative.as_posix(), line=exc.line,
+                             hint=exc.hint)
+        if skipped is None:
+            raise error from None
+        skipped.append(error)
+        return None
     if new == old:
         return None
     if not dry_run:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from tracker import i18n
+from tracker.errors import TrackerError
 from tracker.model import Event
 from tracker.render import service_url
 from tracker.render.changelog import SEVERITY_ORDER, markdown_environment, on_page, when
@@ -68,8 +69,8 @@ def rewrite_updates(text: str, block: str) -> str:
     return rewrite_marked(text, MARKER, block)
 
 
-def update_blocks(config: Config, events: list[Event],
-                  dry_run: bool = False) -> list[PageChange]:
+def update_blocks(config: Config, events: list[Event], dry_run: bool = False,
+                  skipped: list[TrackerError] | None = None) -> list[PageChange]:
     """Rewrite the updates block of every file of ``config.updates_files`` holding the markers.
 
     A file named ``*.en.md`` gets the block in English with ``/en/`` links; others in the site's
@@ -87,7 +88,7 @@ def update_blocks(config: Config, events: list[Event],
         def rewrite(text: str, block: str = block) -> str:
             return rewrite_updates(text, block)
 
-        change = apply(root, relative, rewrite, dry_run)
+        change = apply(root, relative, rewrite, dry_run, skipped)
         if change is not None:
             changes.append(change)
     return changes
