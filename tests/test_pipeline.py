@@ -341,3 +341,13 @@ def test_a_move_git_does_not_pair_is_still_a_rename(site: GitRepo) -> None:
     kinds = new_kinds(site, "move and rewrite", "2025-02-01T10:00:00+08:00")
     assert ("service_renamed", None) in kinds
     assert ("service_added", None) not in kinds and ("service_removed", None) not in kinds
+
+
+def test_check_reports_a_page_whose_markers_cannot_be_trusted(site: GitRepo) -> None:
+    text = site.read(ACME)
+    site.write(ACME, text.replace("- **2024年：** 正式发布",
+                                  "<!-- tracker:changelog:begin -->\n- **2024年：** 正式发布"))
+    line = site.read(ACME).splitlines().index("<!-- tracker:changelog:begin -->") + 1
+    result = CliRunner().invoke(cli, ["check", "--repo", str(site.root)], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert f"{ACME}:{line}:" in result.output and "no matching" in result.output

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from tracker.errors import ParseError, TrackerError
 from tracker.fsutil import remove_stale_temporaries, write_atomic
 from tracker.ledger import Ledger, State
 from tracker.model import Event, ParseWarning, Service
-from tracker.sources import Parsed, Sources
+from tracker.sources import Parsed, Sources, glob_regex
 from tracker.walk import Commit, History, head_of
 
 Progress = Callable[[int, int], None]
@@ -396,22 +397,39 @@ def snapshot(root: Path, rev: str = "HEAD") -> tuple[list[Service], list[ParseWa
     return [walker.services[sid] for sid in sorted(walker.services)], warnings
 
 
-def check(root: Path, paths: Iterable[str] | None = None) -> list[ParseError]:
-    """Parse every source file in the working tree (or ``paths``); the errors found."""
+def check(root: Path, paths: Iterable[str] | None = None) -> list[TrackerError]:
+    """Parse every source file in the working tree (or ``paths``) and look at the tracker's
+    markers in pages and updates files; the problems found, each naming its file and line."""
+    from tracker.render.markers import Page, find_markers
+
     config = load_config(root)
     sources = Sources(config)
     if paths is None:
-        candidates = sorted(str(p.relative_to(root)) for p in root.rglob("*")
-                            if p.is_file() and ".git" not in p.relative_to(root).parts)
+        found = []
+        for folder, subfolders, files in os.walk(root):
+            subfolders[:] = sorted(d for d in subfolders if d != ".git")
+            found += [str((Path(folder) / name).relative_to(root)) for name in files]
+        candidates = sorted(found)
     else:
         candidates = sorted(paths)
-    errors = []
+    updates = [re.compile(glob_regex(p) + r"\Z") for p in config.updates_files]
+    errors: list[TrackerError] = []
     for path in candidates:
-        if not sources.kind_of(path):
+        kind = sources.kind_of(path)
+        raw = (root / path).read_bytes() if kind or any(u.match(path) for u in updates) else None
+        if raw is None:
             continue
-        try:
-            sources.parse(path, (root / path).read_bytes())
-        except ParseError as error:
-            error.path = error.path or path
-            errors.append(error)
+        if kind:
+            try:
+                sources.parse(path, raw)
+            except ParseError as error:
+                error.path = error.path or path
+                errors.append(error)
+                continue
+        for name in ("changelog", "updates"):
+            try:
+                find_markers(Page(raw.decode("utf-8", "replace")), name)
+            except TrackerError as error:
+                errors.append(TrackerError(error.message, path=path, line=error.line,
+                                           hint=error.hint))
     return errors
