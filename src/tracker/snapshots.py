@@ -1,0 +1,248 @@
+"""The facts in force while walking: the last good parse of every file, assembled per service,
+and the events each commit makes of them (diff, then classify). The walk's state machine.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tracker.classify import CommitInfo, ServiceRef, classify, make_event
+from tracker.diff import diff_facts
+from tracker.errors import ParseError
+from tracker.fsutil import write_atomic
+from tracker.model import Event, ParseWarning, Service
+from tracker.sources import Parsed, Sources
+from tracker.walk import Commit, History
+
+
+class Walker:
+    """The facts in force while walking: the last good parse of every file, assembled per
+    service. Each version of each file is parsed once; a small cache catches reverts."""
+
+    CACHE_SIZE = 512
+
+    def __init__(self, history: History, sources: Sources) -> None:
+        self.history, self.sources = history, sources
+        self.files: dict[str, Parsed] = {}
+        self.blobs: dict[str, str] = {}  # path → blob of the version in force
+        self.broken: dict[str, str] = {}  # path → last good blob, while the newest fails
+        self.paths_of: dict[str, set[str]] = {}  # service id → paths that state it
+        self.services: dict[str, Service] = {}
+        self.facts: dict[str, dict[str, Any]] = {}
+        self._cache: OrderedDict[tuple[str, str], Parsed] = OrderedDict()
+        self.read: Callable[[str], bytes] = history.read  # a BlobStream's, while walking
+        self.visited: set[str] = set()  # every service whose files a walked commit changed
+
+    # -- files ------------------------------------------------------------------------------
+
+    def _parse(self, path: str, blob: str, raw: bytes) -> Parsed:
+        key = (path, blob)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        parsed = self.sources.parse(path, raw)
+        self._cache[key] = parsed
+        if len(self._cache) > self.CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return parsed
+
+    def _put(self, path: str, blob: str, parsed: Parsed) -> set[str]:
+        # Only services whose part in this file changed are touched: a LiteLLM version states
+        # ~40 services but changes one or two; re-assembling and diffing the rest is waste.
+        old = self.files.get(path)
+        before = {s.id: s for s in old.services} if old is not None else {}
+        self._drop(path)
+        self.files[path], self.blobs[path] = parsed, blob
+        touched = set(before) - {s.id for s in parsed.services}
+        for service in parsed.services:
+            self.paths_of.setdefault(service.id, set()).add(path)
+            if before.get(service.id) != service:
+                touched.add(service.id)
+        return touched
+
+    def _drop(self, path: str) -> set[str]:
+        parsed = self.files.pop(path, None)
+        self.blobs.pop(path, None)
+        self.broken.pop(path, None)
+        if parsed is None:
+            return set()
+        for service in parsed.services:
+            self.paths_of.get(service.id, set()).discard(path)
+        return {s.id for s in parsed.services}
+
+    def _assemble(self, service_id: str) -> Service | None:
+        paths = sorted(self.paths_of.get(service_id) or ())
+        if not paths:
+            self.paths_of.pop(service_id, None)
+            return None
+        parts = [(self.files[p].kind, s) for p in paths for s in self.files[p].services
+                 if s.id == service_id]
+        return self.sources.assemble(parts)
+
+    def _refresh(self, service_id: str) -> tuple[Service | None, dict[str, Any] | None]:
+        service = self._assemble(service_id)
+        if service is None:
+            self.services.pop(service_id, None)
+            self.facts.pop(service_id, None)
+            return None, None
+        self.services[service_id], self.facts[service_id] = service, service.facts()
+        return service, self.facts[service_id]
+
+    # -- loading and stepping ---------------------------------------------------------------
+
+    STATE = ("files", "blobs", "broken", "paths_of", "services", "facts")
+
+    def save(self, path: Path, key: tuple[str, ...]) -> None:
+        """Keep the facts in force (for ``key``: a commit and what parsed it) so that the next
+        incremental run need not parse the whole tree again. Only a cache: never needed."""
+        data = (key, {name: getattr(self, name) for name in self.STATE})
+        try:
+            write_atomic(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass
+
+    def restore(self, path: Path, key: tuple[str, ...]) -> bool:
+        """Take the facts saved for ``key``; False when there are none."""
+        try:
+            with open(path, "rb") as handle:
+                saved_key, state = pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError,
+                AttributeError, ImportError):
+            return False
+        if saved_key != key:
+            return False
+        for name in self.STATE:
+            setattr(self, name, state[name])
+        return True
+
+    def load(self, rev: str, last_good: dict[str, str]) -> list[ParseWarning]:
+        """The facts at ``rev``, without events: where an incremental walk starts. Returns the
+        files that did not parse (and stay out)."""
+        warnings = []
+        wanted = [(path, blob, last_good.get(path, blob))
+                  for path, blob in sorted(self.history.tree(rev).items())
+                  if self.sources.kind_of(path)]
+        stream = self.history.stream([good for _path, _blob, good in wanted])
+        try:
+            for path, blob, good in wanted:
+                try:
+                    self._put(path, good, self._parse(path, good, stream.read(good)))
+                except ParseError as error:
+                    warnings.append(ParseWarning(path=path, line=error.line,
+                                                 reason=error.message, commit=rev))
+                    continue
+                if good != blob:
+                    self.broken[path] = good
+        finally:
+            stream.close()
+        for service_id in sorted(self.paths_of):
+            self._refresh(service_id)
+        return warnings
+
+    def step(self, commit: Commit) -> tuple[list[Event], list[ParseWarning]]:
+        touched: set[str] = set()
+        renamed: dict[str, str] = {}
+        warnings: list[ParseWarning] = []
+        for change in commit.changes:
+            wanted = self.sources.kind_of(change.path)
+            # read now, in the order walk() announced: the stream serves blobs in that order
+            raw = self.read(change.blob) if wanted and change.blob else b""
+            if change.old_path and self.sources.kind_of(change.old_path):
+                before = {s.id for s in self.files[change.old_path].services} \
+                    if change.old_path in self.files else set()
+                kept = self.files.get(change.old_path)
+                touched |= self._drop(change.old_path)
+                if wanted and kept is not None:
+                    self.files[change.path] = kept  # in force until the new version parses
+                    self.blobs[change.path] = ""
+                    for service in kept.services:
+                        self.paths_of.setdefault(service.id, set()).add(change.path)
+                after = self._load_change(commit, change.path, change.blob, raw, warnings,
+                                          touched) if wanted else set()
+                if len(before) == 1 and len(after) == 1 and before != after:
+                    renamed[before.pop()] = after.pop()
+            elif change.blob is None:
+                touched |= self._drop(change.path)
+            elif wanted:
+                self.visited |= self._load_change(commit, change.path, change.blob, raw,
+                                                  warnings, touched)
+        self.visited |= touched
+        if commit.skip:  # the change is absorbed: facts move on, no event is told
+            for service_id in touched:
+                self._refresh(service_id)
+            return [], warnings
+        return self._events(commit, touched, renamed), warnings
+
+    def _load_change(self, commit: Commit, path: str, blob: str | None, raw: bytes,
+                     warnings: list[ParseWarning], touched: set[str]) -> set[str]:
+        if blob is None or blob == self.blobs.get(path):
+            return {s.id for s in self.files[path].services} if path in self.files else set()
+        try:
+            parsed = self._parse(path, blob, raw)
+        except ParseError as error:
+            warnings.append(ParseWarning(path=path, line=error.line, reason=error.message,
+                                         commit=commit.sha, date=commit.date))
+            if path in self.files and self.blobs.get(path):
+                self.broken[path] = self.blobs[path]
+            return {s.id for s in self.files[path].services} if path in self.files else set()
+        self.broken.pop(path, None)
+        touched |= self._put(path, blob, parsed)
+        return {s.id for s in parsed.services}
+
+    def _events(self, commit: Commit, touched: set[str],
+                renamed: dict[str, str]) -> list[Event]:
+        info = CommitInfo(commit.sha, commit.date)
+        events: list[Event] = []
+        before = {sid: self.facts.get(sid) for sid in touched | set(renamed.values())}
+        for sid in sorted(before):
+            self._refresh(sid)
+        renamed = {**self._moved_by_content(before), **renamed}
+        for old_id, new_id in sorted(renamed.items()):
+            if before.get(new_id) is None and new_id in self.services \
+                    and old_id not in self.services and before.get(old_id) is not None:
+                ref = _ref(self.services[new_id])
+                events.append(make_event(ref, info, "service_renamed", field="id",
+                                         old=old_id, new=new_id))
+                old_facts = before.pop(old_id)
+                assert old_facts is not None
+                before[new_id] = old_facts
+        for sid in sorted(before):
+            old_facts, service = before[sid], self.services.get(sid)
+            if old_facts is None and service is not None:
+                events.append(make_event(_ref(service), info, "service_added",
+                                         new=self.facts[sid]))
+            elif old_facts is not None and service is None:
+                ref = ServiceRef(sid, old_facts.get("name"), old_facts.get("provider"), "")
+                events.append(make_event(ref, info, "service_removed", old=old_facts))
+            elif old_facts is not None and service is not None:
+                new_facts = self.facts[sid]
+                changes = diff_facts(old_facts, new_facts)
+                if changes:
+                    events += classify(_ref(service), info, old_facts, new_facts, changes)
+        return events
+
+
+    def _moved_by_content(self, before: dict[str, dict[str, Any] | None]) -> dict[str, str]:
+        """Services that went and came in one commit with the same endpoint or name: a move
+        that git did not pair because the page was also rewritten."""
+        gone = {sid: facts for sid, facts in before.items()
+                if facts is not None and sid not in self.services}
+        came = {sid: self.facts[sid] for sid, facts in before.items()
+                if facts is None and sid in self.services}
+        moved: dict[str, str] = {}
+        for key in ("endpoint", "name"):
+            for old_id, old_facts in sorted(gone.items()):
+                matches = [new_id for new_id, new_facts in sorted(came.items())
+                           if old_facts.get(key) and new_facts.get(key) == old_facts.get(key)
+                           and new_id not in moved.values()]
+                if old_id not in moved and len(matches) == 1:
+                    moved[old_id] = matches[0]
+        return moved
+
+
+def _ref(service: Service) -> ServiceRef:
+    return ServiceRef(service.id, service.name, service.provider, service.path)
