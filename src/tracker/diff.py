@@ -58,6 +58,12 @@ def _lengths_keyed(record: dict[str, Any]) -> dict[str, Any]:
     return {k: length_key(v) if k in LENGTH_KEYS else v for k, v in record.items()}
 
 
+def _unequal(a: dict[str, Any], b: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The entries of ``a`` and of ``b`` that the other side does not hold as they are."""
+    return ({k: v for k, v in a.items() if b.get(k, MISSING) != v},
+            {k: v for k, v in b.items() if a.get(k, MISSING) != v})
+
+
 def _prune(old: Any, new: Any) -> tuple[Any, Any]:
     """Drop what is equal on both sides, one level into the containers."""
     old_out, new_out = {}, {}
@@ -66,8 +72,7 @@ def _prune(old: Any, new: Any) -> tuple[Any, Any]:
         if a == b:
             continue
         if key in CONTAINERS and isinstance(a, dict) and isinstance(b, dict):
-            a, b = {k: v for k, v in a.items() if b.get(k, MISSING) != v}, \
-                   {k: v for k, v in b.items() if a.get(k, MISSING) != v}
+            a, b = _unequal(a, b)
         if a is not MISSING:
             old_out[key] = a
         if b is not MISSING:
@@ -97,10 +102,8 @@ def _changed_models_only(old: dict[str, Any], new: dict[str, Any]
     old_models, new_models = old.get("models") or {}, new.get("models") or {}
     if not old_models or not new_models:
         return old, new
-    changed = [m for m in old_models.keys() | new_models.keys()
-               if old_models.get(m, MISSING) != new_models.get(m, MISSING)]
-    return ({**old, "models": {m: old_models[m] for m in changed if m in old_models}},
-            {**new, "models": {m: new_models[m] for m in changed if m in new_models}})
+    old_changed, new_changed = _unequal(old_models, new_models)
+    return {**old, "models": old_changed}, {**new, "models": new_changed}
 
 
 def diff_facts(old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
