@@ -1,0 +1,57 @@
+"""The ledger's YAML reader: built from libyaml's event stream for speed, it must give exactly
+what PyYAML's safe loader gives, and leave anything unusual to that loader."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tracker.errors import TrackerError
+from tracker.ledger import _load_plain, _load_yaml, _PlainDocument, dump_yaml
+
+DOCUMENTS = [
+    "",
+    "a:\n",
+    "x: 2025-01-01\ny: 1_000\nz: .inf\nw: yes\nv: ~\nq: '1'\nf: 1.5e-07\nn: -3\n",
+    "- []\n- {}\n- [{a: [1, {b: c}]}, x]\n- {1: one, 2.5: two, null: three}\n",
+    "date: '2025-11-03T10:00:00+08:00'\nold: 14400\nnew: unlimited\nchange_pct: -93.1\n",
+    "- id: abc\n  summary: 每日请求数 14,400 → 1,000（-93%）\n  old: {context: 8192}\n",
+]
+UNUSUAL = [
+    "a: &x 1\nb: *x\n",  # anchors and aliases
+    "base: &b {a: 1}\nderived:\n  <<: *b\n  c: 2\n",  # a merge key
+    "- !!str 1\n- !!float 2\n",  # explicit tags
+]
+
+
+@pytest.mark.parametrize("text", DOCUMENTS)
+def test_plain_documents_load_as_the_safe_loader_loads_them(text: str) -> None:
+    expected = yaml.load(text, Loader=yaml.SafeLoader)
+    got = _load_plain(text)
+    assert got == expected
+    assert repr(got) == repr(expected)  # same types too: 1 is not 1.0, a date not a string
+
+
+def test_what_the_ledger_writes_reads_back_unchanged() -> None:
+    data = [{"id": "e1", "old": 1.0, "new": None, "flags": [True, False], "note": "a: b # c",
+             "text": "多行\n文本", "empty": "", "zero": 0, "tiny": 1e-07, "yes": "yes"}]
+    assert _load_plain(dump_yaml(data).decode()) == data
+
+
+@pytest.mark.parametrize("text", UNUSUAL)
+def test_anything_unusual_goes_to_the_full_loader(text: str, tmp_path: Path) -> None:
+    with pytest.raises(_PlainDocument):
+        _load_plain(text)
+    path = tmp_path / "2025-11.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert _load_yaml(path) == yaml.load(text, Loader=yaml.SafeLoader)
+
+
+@pytest.mark.parametrize("text", ["- id: a\n- id: [b\n", "? [1, 2]\n: a list as a key\n"])
+def test_broken_yaml_names_file_and_line(text: str, tmp_path: Path) -> None:
+    path = tmp_path / "2025-11.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(TrackerError) as caught:
+        _load_yaml(path)
+    assert caught.value.path == str(path)
+    assert caught.value.line is not None
