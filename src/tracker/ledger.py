@@ -39,7 +39,8 @@ class _PlainDocument(Exception):
     """The document uses more than mappings, sequences and untagged scalars."""
 
 
-_SCALAR_CACHE: dict[tuple[str, bool], Any] = {}
+_SCALAR_CACHE: dict[str, Any] = {}  # a plain scalar's text → its value
+_STR = "tag:yaml.org,2002:str"
 _SIMPLE_TAGS = {f"tag:yaml.org,2002:{name}"
                 for name in ("str", "int", "float", "bool", "null", "timestamp")}
 
@@ -49,17 +50,21 @@ def _scalar(loader: Any, event: Any) -> Any:
     keys and values thousands of times, and resolving each is most of PyYAML's time."""
     if event.anchor is not None or (event.tag is not None and event.tag != "!"):
         raise _PlainDocument
-    key = (event.value, bool(event.implicit[0]))
+    if not event.implicit[0]:
+        return event.value  # quoted or block text: a string as written
     try:
-        return _SCALAR_CACHE[key]
+        return _SCALAR_CACHE[event.value]
     except KeyError:
         pass
     tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-    if tag not in _SIMPLE_TAGS:
+    if tag == _STR:
+        value = event.value
+    elif tag in _SIMPLE_TAGS:
+        value = loader.yaml_constructors[tag](loader, yaml.ScalarNode(tag, event.value))
+    else:
         raise _PlainDocument  # a merge key or a value only a hand edit writes
-    value = loader.yaml_constructors[tag](loader, yaml.ScalarNode(tag, event.value))
     if len(_SCALAR_CACHE) < 65536:
-        _SCALAR_CACHE[key] = value
+        _SCALAR_CACHE[event.value] = value
     return value
 
 
@@ -251,7 +256,8 @@ class Ledger:
             return
         try:
             write_atomic(self.cache_dir / f"{path.stem}.pickle",
-                         pickle.dumps((stamp, events), protocol=pickle.HIGHEST_PROTOCOL))
+                         pickle.dumps((stamp, events), protocol=pickle.HIGHEST_PROTOCOL),
+                         durable=False)
         except OSError:
             pass  # a cache that cannot be written only costs time
 

@@ -218,8 +218,11 @@ class Event:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Event":
-        names = {f.name for f in fields(cls)}
+        names = _EVENT_FIELDS  # not fields() per call: a cold run reads thousands of events
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+_EVENT_FIELDS = frozenset(f.name for f in fields(Event))
 
 
 @dataclass(frozen=True)
