@@ -7,7 +7,9 @@ import pytest
 import yaml
 
 from tracker.errors import TrackerError
-from tracker.ledger import _load_plain, _load_yaml, _PlainDocument, dump_yaml
+from tracker.ledger import _load_yaml, dump_yaml
+from tracker.yamlio import Unusual as _PlainDocument
+from tracker.yamlio import load_plain as _load_plain
 
 DOCUMENTS = [
     "",
@@ -55,3 +57,33 @@ def test_broken_yaml_names_file_and_line(text: str, tmp_path: Path) -> None:
         _load_yaml(path)
     assert caught.value.path == str(path)
     assert caught.value.line is not None
+
+
+WRITTEN = [
+    [{"id": "e1", "old": 1.0, "new": None, "change_pct": -93.06, "flags": [True, False]}],
+    {"schema_version": 1, "last_commit": "0" * 40, "last_good": {"a/b.md": "f" * 40}},
+    [1.0, 1e-07, 1e20, -0.0, float("inf"), float("-inf"), 12345678901234567890, 0, -5],
+    ["", "yes", "no", "1", "1.5", "null", "~", " lead", "trail ", "a: b", "# c", "- d", "'q'",
+     '"dq"', "多行\n文本\n", "tab\there", "x" * 5000, "2025-11-03", "0x1F", "1_000", "<<"],
+    {"": None, "nested": {"empty": {}, "list": [], "deep": [[{"k": [1, {"v": "w"}]}]]}},
+    [],
+    {},
+    None,
+]
+
+
+@pytest.mark.parametrize("data", WRITTEN)
+def test_writing_gives_libyamls_safe_dumper_bytes(data: object) -> None:
+    expected = yaml.dump(data, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False,
+                         default_flow_style=False, width=4096).encode("utf-8")
+    assert dump_yaml(data) == expected
+
+
+def test_shared_containers_and_dates_go_through_the_full_dumper() -> None:
+    import datetime
+
+    shared = {"a": 1}
+    for data in ({"x": shared, "y": shared}, {"when": datetime.date(2025, 11, 3)}):
+        expected = yaml.dump(data, Dumper=yaml.CSafeDumper, allow_unicode=True,
+                             sort_keys=False, default_flow_style=False, width=4096)
+        assert dump_yaml(data) == expected.encode("utf-8")

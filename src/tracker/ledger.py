@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from tracker import __version__
+from tracker import __version__, yamlio
 from tracker.config import Config
 from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
@@ -26,118 +26,14 @@ from tracker.model import KINDS, SEVERITIES, Event, ParseWarning
 SCHEMA_VERSION = 1
 OVERRIDE_KEYS = {"retract", "kind", "severity", "note", "source"}
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
 
 def dump_yaml(data: Any) -> bytes:
-    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
-                     default_flow_style=False, width=4096).encode("utf-8")
-
-
-class _PlainDocument(Exception):
-    """The document uses more than mappings, sequences and untagged scalars."""
-
-
-_SCALAR_CACHE: dict[str, Any] = {}  # a plain scalar's text → its value
-_STR = "tag:yaml.org,2002:str"
-_SIMPLE_TAGS = {f"tag:yaml.org,2002:{name}"
-                for name in ("str", "int", "float", "bool", "null", "timestamp")}
-
-
-def _scalar(loader: Any, event: Any) -> Any:
-    """What the safe loader makes of one untagged scalar, memoized: a ledger repeats the same
-    keys and values thousands of times, and resolving each is most of PyYAML's time."""
-    if event.anchor is not None or (event.tag is not None and event.tag != "!"):
-        raise _PlainDocument
-    if not event.implicit[0]:
-        return event.value  # quoted or block text: a string as written
-    try:
-        return _SCALAR_CACHE[event.value]
-    except KeyError:
-        pass
-    tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-    if tag == _STR:
-        value = event.value
-    elif tag in _SIMPLE_TAGS:
-        value = loader.yaml_constructors[tag](loader, yaml.ScalarNode(tag, event.value))
-    else:
-        raise _PlainDocument  # a merge key or a value only a hand edit writes
-    if len(_SCALAR_CACHE) < 65536:
-        _SCALAR_CACHE[event.value] = value
-    return value
-
-
-class _Mapping:
-    """A mapping being built from events: its entries so far and the key awaiting a value."""
-
-    __slots__ = ("data", "key", "has_key")
-
-    def __init__(self) -> None:
-        self.data: dict[Any, Any] = {}
-        self.key: Any = None
-        self.has_key = False
-
-
-def _load_plain(text: str) -> Any:
-    """The safe loader's result built straight from libyaml's event stream, several times
-    faster than composing nodes first (measured in bench/README.md). Raises _PlainDocument for
-    anchors, aliases, tags, merge or complex keys and several documents — what only a hand edit
-    puts in the ledger, and what the full loader then reads."""
-    loader = _Loader(text)
-    try:
-        stack: list[Any] = []  # the open containers: lists and _Mappings
-        result: Any = None
-        documents = 0
-        while True:
-            event = loader.get_event()
-            kind = type(event)
-            if kind is yaml.ScalarEvent:
-                value = _scalar(loader, event)
-            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                if event.anchor is not None or (event.tag is not None and event.tag != "!"):
-                    raise _PlainDocument
-                stack.append(_Mapping() if kind is yaml.MappingStartEvent else [])
-                continue
-            elif kind is yaml.MappingEndEvent:
-                value = stack.pop().data
-            elif kind is yaml.SequenceEndEvent:
-                value = stack.pop()
-            elif kind is yaml.DocumentStartEvent:
-                documents += 1
-                if documents > 1:
-                    raise _PlainDocument
-                continue
-            elif kind is yaml.StreamEndEvent:
-                return result
-            elif kind is yaml.StreamStartEvent or kind is yaml.DocumentEndEvent:
-                continue
-            else:  # an alias
-                raise _PlainDocument
-            if not stack:
-                result = value
-                continue
-            top = stack[-1]
-            if type(top) is list:
-                top.append(value)
-            elif top.has_key:
-                top.data[top.key] = value
-                top.has_key = False
-            elif isinstance(value, (dict, list)):
-                raise _PlainDocument  # a complex key
-            else:
-                top.key, top.has_key = value, True
-    finally:
-        loader.dispose()
+    return yamlio.dump(data)
 
 
 def _load_yaml(path: Path) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
-        try:
-            return _load_plain(text)
-        except _PlainDocument:
-            return yaml.load(text, Loader=_Loader)
+        return yamlio.load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
