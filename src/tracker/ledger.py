@@ -14,9 +14,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from tracker import cache
+from tracker import cache, yamlio
 from tracker.config import Config
 from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
@@ -25,24 +23,18 @@ from tracker.model import KINDS, SEVERITIES, Event, ParseWarning
 SCHEMA_VERSION = 1
 OVERRIDE_KEYS = {"retract", "kind", "severity", "note", "source"}
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-def dump_yaml(data: Any) -> bytes:
-    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
-                     default_flow_style=False, width=4096).encode("utf-8")
+dump_yaml = yamlio.dump
 
 
 def _load_yaml(path: Path) -> Any:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        return yamlio.load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise TrackerError(f"not valid YAML: {getattr(exc, 'problem', exc)}", path=str(path),
-                           line=mark.line + 1 if mark else None,
+    except (yamlio.YamlError, UnicodeDecodeError) as exc:
+        reason = exc.message if isinstance(exc, yamlio.YamlError) else exc.reason
+        raise TrackerError(f"not valid YAML: {reason}", path=str(path),
+                           line=exc.line if isinstance(exc, yamlio.YamlError) else None,
                            hint="fix the file by hand, or delete it and run tracker update "
                                 "again to rebuild it from the git history") from None
 
