@@ -1,5 +1,5 @@
-"""The ledger's YAML reader: built from libyaml's event stream for speed, it must give exactly
-what PyYAML's safe loader gives, and leave anything unusual to that loader."""
+"""yamlio's fast paths (values from libyaml's event stream, events to its emitter): exactly what
+the safe loader and dumper give, and anything unusual left to the guarded path."""
 
 from pathlib import Path
 
@@ -8,7 +8,7 @@ import yaml
 
 from tracker.errors import TrackerError
 from tracker.ledger import _load_yaml, dump_yaml
-from tracker.yamlio import Unusual as _PlainDocument
+from tracker.yamlio import _Unusual as _PlainDocument
 from tracker.yamlio import load_plain as _load_plain
 
 DOCUMENTS = [
@@ -49,7 +49,8 @@ def test_anything_unusual_goes_to_the_full_loader(text: str, tmp_path: Path) -> 
     assert _load_yaml(path) == yaml.load(text, Loader=yaml.SafeLoader)
 
 
-@pytest.mark.parametrize("text", ["- id: a\n- id: [b\n", "? [1, 2]\n: a list as a key\n"])
+@pytest.mark.parametrize("text", ["- id: a\n- id: [b\n", "? [1, 2]\n: a list as a key\n",
+                                  "- id: a\n  kind: x\n  id: b\n"])
 def test_broken_yaml_names_file_and_line(text: str, tmp_path: Path) -> None:
     path = tmp_path / "2025-11.yaml"
     path.write_text(text, encoding="utf-8")
