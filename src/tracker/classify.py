@@ -24,7 +24,6 @@ SEVERITY = {
     "requirement_added": "breaking", "requirement_removed": "notable",
     "endpoint_changed": "breaking", "reset_changed": "info", "info_changed": "info",
 }
-SEVERITY_ORDER = {"breaking": 0, "notable": 1, "info": 2}
 
 
 @dataclass(frozen=True)

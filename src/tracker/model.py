@@ -34,7 +34,13 @@ LENGTH_KEYS = ("max_context", "max_output", "context")
 TIERS = ("free", "limited-free", "trial-credits", "paid")
 REQUIREMENTS = ("registration", "credit_card", "real_name", "phone", "waitlist")
 
-SEVERITIES = ("breaking", "notable", "info")
+SEVERITIES = ("breaking", "notable", "info")  # most severe first: the one order of severities
+
+
+def severity_rank(severity: str) -> int:
+    """Where a severity sorts: breaking first; an unknown one after every known one."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+
 
 KINDS = (
     "service_added",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,8 +16,9 @@ from tracker.errors import ParseError, TrackerError
 from tracker.fsutil import remove_stale_temporaries
 from tracker.ledger import Ledger, State
 from tracker.model import Event, ParseWarning, Service
+from tracker.paths import glob_matcher
 from tracker.snapshots import Walker
-from tracker.sources import Sources, glob_regex
+from tracker.sources import Sources
 from tracker.walk import Commit, History, head_of
 
 Progress = Callable[[int, int], None]
@@ -193,11 +193,11 @@ def check(root: Path, paths: Iterable[str] | None = None) -> list[TrackerError]:
         candidates = sorted(found)
     else:
         candidates = sorted(paths)
-    updates = [re.compile(glob_regex(p) + r"\Z") for p in config.updates_files]
+    updates = glob_matcher(tuple(config.updates_files))
     errors: list[TrackerError] = []
     for path in candidates:
         kind = sources.kind_of(path)
-        raw = (root / path).read_bytes() if kind or any(u.match(path) for u in updates) else None
+        raw = (root / path).read_bytes() if kind or updates.match(path) else None
         if raw is None:
             continue
         if kind:

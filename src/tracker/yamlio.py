@@ -18,6 +18,8 @@ DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 # without aliases takes at least one character, so only aliases can expand beyond it (a long
 # ledger month is never refused; a "billion laughs" always is).
 MAX_NODES = 50_000
+# No file tracker reads nests keys this deep; an alias that contains itself would, forever.
+MAX_DEPTH = 100
 
 KeyPath = tuple[str, ...]
 
@@ -85,6 +87,10 @@ def _guard(root: yaml.Node, max_nodes: int) -> dict[KeyPath, int]:
         if visited > max_nodes:
             raise YamlError(f"document expands to more than {max_nodes} nodes through aliases",
                             node.start_mark.line + 1,
+                            hint="write the values out instead of nesting aliases (&/*)")
+        if len(key_path) > MAX_DEPTH:
+            raise YamlError(f"keys nest more than {MAX_DEPTH} levels deep through aliases: one "
+                            "contains itself", node.start_mark.line + 1,
                             hint="write the values out instead of nesting aliases (&/*)")
         if isinstance(node, yaml.MappingNode):
             seen: set[str] = set()

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import PurePosixPath
 
 from tracker.errors import ParseError
 from tracker.model import LIMIT_KEYS, Model, Quantity, Service, TrialCredits
+from tracker.paths import page_identity  # noqa: F401 - one rule for pages, re-exported
 from tracker.quantities import (
     Money,
     parse_count,
@@ -43,7 +43,6 @@ from tracker.sources.markdown import (
 
 MAX_CELL_CHARS = 2000
 
-_INDEX_NAME = re.compile(r"^_?index(?:\.([A-Za-z][A-Za-z_-]*))?\.md$", re.IGNORECASE)
 
 
 # Section headings, matched as substrings of the heading key.
@@ -155,21 +154,6 @@ _NEGATION_AFTER = re.compile(r"not\s+(?:required|needed)|optional|可选|非必[
                              re.I)
 _POSITIVE = re.compile(r"需要|需|要求|必须|requires?|required|need", re.I)
 _CLAUSE = re.compile(r"[，,;；。（）()|]|但是?|\bbut\b", re.I)
-
-
-def page_identity(path: str, default_lang: str = "zh") -> tuple[str, str]:
-    """(service id, language) of a page path: the folder slug and the `_index.<lang>.md` suffix."""
-    pure = PurePosixPath(path.replace("\\", "/"))
-    match = _INDEX_NAME.match(pure.name)
-    if match:
-        slug, lang = pure.parent.name, match.group(1)
-    else:
-        stem, _, lang = pure.name.removesuffix(".md").partition(".")
-        slug = stem
-    if not slug or slug in (".", ".."):
-        raise ParseError("cannot tell the service id from the path", path=path,
-                         hint="pages live at services/api/<slug>/_index.md")
-    return slug, (lang.lower() if lang else default_lang)
 
 
 def _holds_facts(heading: str) -> bool:

@@ -21,7 +21,7 @@ from typing import Any
 from tracker.config import RecordSource
 from tracker.errors import ParseError
 from tracker.model import PRICE_FIELDS, Model, Service
-from tracker.sources import glob_regex  # one glob dialect for every source kind
+from tracker.paths import glob_regex  # one glob dialect for every source kind
 from tracker.sources.formats import refuse_duplicate_json_keys
 
 # The normalized names a record field may map to are config.RECORD_FIELDS (checked on load).
