@@ -251,7 +251,7 @@ def reference() -> list[tuple[str, str, Any]]:
             if f.metadata.get("internal"):
                 continue
             key = f"{prefix}{f.name}"
-            default = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+            default = f.default_factory() if callable(f.default_factory) else f.default
             if hasattr(default, "__dataclass_fields__"):
                 walk(type(default), key + ".")
             else:

@@ -119,7 +119,8 @@ class TrialCredits:
     valid_days: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return _prune(asdict(self))
+        pruned: dict[str, Any] = _prune(asdict(self))
+        return pruned
 
 
 @dataclass

@@ -66,7 +66,8 @@ class History:
     def head(self) -> str | None:
         """HEAD's sha, or None in a repository with no commits yet."""
         try:
-            return self.repo.git.rev_parse("--verify", "-q", "HEAD^{commit}")
+            sha: str = self.repo.git.rev_parse("--verify", "-q", "HEAD^{commit}")
+            return sha
         except self._git.GitCommandError:
             return None
 
@@ -117,7 +118,8 @@ class History:
         return files
 
     def read(self, blob: str) -> bytes:
-        return self.repo.odb.stream(bytes.fromhex(blob)).read()
+        data: bytes = self.repo.odb.stream(bytes.fromhex(blob)).read()
+        return data
 
     def stream(self, blobs: list[str]) -> "BlobStream":
         """Read ``blobs`` in this order, streamed: the way to read many."""

@@ -207,7 +207,7 @@ def _price(value: Any, scale: float) -> float | str:
         try:
             value = float(value.strip().lstrip("$").replace(",", ""))
         except ValueError:
-            return value.strip()
+            return str(value).strip()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     # round(3e-06 * 1e6) is 2.9999999999999996 without the rounding; 1e-12 per token is
