@@ -2,8 +2,8 @@
 
 A quantity (a limit, a context length) is an ``int``, the string ``"unlimited"``, or the raw text
 of a cell that did not parse. Prices are floats per million tokens with an ISO currency code.
-``Service.to_dict()`` is the JSON shape of ``tracker snapshot`` (see DESIGN.md); keys the page does
-not state are absent.
+``Service.to_dict()`` is the JSON shape of ``tracker snapshot`` (a public contract: keys are only
+ever added); keys the page does not state are absent.
 """
 
 from __future__ import annotations

@@ -484,7 +484,7 @@ def _limit_key(label: str, value: str) -> str | None:
     if label in _LIMIT_ROWS:
         return _LIMIT_ROWS[label]
     if label in _RATE_ROWS:
-        # "速率限制" is a per-minute request rate (DESIGN.md's example) unless its unit says
+        # "速率限制" is a per-minute request rate (how the site uses it) unless its unit says
         # tokens or a day.
         per_day = _PER_DAY.search(value)
         if "token" in value.lower():
