@@ -17,7 +17,7 @@ from tracker.fsutil import remove_stale_temporaries
 from tracker.ledger import Ledger, State
 from tracker.model import Event, ParseWarning, Service
 from tracker.paths import glob_matcher
-from tracker.snapshots import Walker
+from tracker.snapshots import Snapshots
 from tracker.sources import Sources
 from tracker.walk import Commit, History, head_of
 
@@ -60,7 +60,7 @@ def _lock(history: History, on_wait: Callable[[Path], None] | None = None) -> It
                                 "file") from None
 
 
-def _walker_key(config: Config, commit: str) -> tuple[str, ...]:
+def _snapshots_key(config: Config, commit: str) -> tuple[str, ...]:
     """What the facts at ``commit`` depend on: the commit and the configuration (the code that
     parsed them is added by tracker.cache)."""
     try:
@@ -70,9 +70,9 @@ def _walker_key(config: Config, commit: str) -> tuple[str, ...]:
     return (commit, hashlib.sha1(settings).hexdigest())
 
 
-def walk(config: Config, history: History, state: State, head: str,
-         progress: Progress | None = None, saved: Path | None = None,
-         ) -> tuple[list[Commit], list[Event], list[ParseWarning], Walker]:
+def walk_new_commits(config: Config, history: History, state: State, head: str,
+                     progress: Progress | None = None, saved: Path | None = None,
+                     ) -> tuple[list[Commit], list[Event], list[ParseWarning], Snapshots]:
     """Walk the commits after the state's last commit (or all of them) up to ``head``;
     ``saved`` is where a previous walk may have kept the facts at its last commit."""
     since = state.last_commit
@@ -85,26 +85,13 @@ def walk(config: Config, history: History, state: State, head: str,
         raise TrackerError("this is a shallow clone, so its history cannot be walked",
                            hint="fetch the full history: git fetch --unshallow, or in GitHub "
                                 "Actions actions/checkout with fetch-depth: 0")
-    walker = Walker(history, Sources(config))
+    snapshots = Snapshots(history, Sources(config))
     if since and not (saved and since == state.last_commit
-                      and walker.restore(saved, _walker_key(config, since))):
-        walker.load(since, last_good)
+                      and snapshots.restore(saved, _snapshots_key(config, since))):
+        snapshots.load(since, last_good)
     commits = list(history.commits(since, head))
-    stream = history.stream([change.blob for commit in commits for change in commit.changes
-                             if change.blob and walker.sources.kind_of(change.path)])
-    walker.read = stream.read
-    events: list[Event] = []
-    warnings: list[ParseWarning] = []
-    try:
-        for done, commit in enumerate(commits, 1):
-            new_events, new_warnings = walker.step(commit)
-            events += new_events
-            warnings += new_warnings
-            if progress:
-                progress(done, len(commits))
-    finally:
-        stream.close()
-    return commits, events, warnings, walker
+    events, warnings = snapshots.run(commits, progress)
+    return commits, events, warnings, snapshots
 
 
 def update(root: Path, *, progress: Progress | None = None, render: bool = True,
@@ -127,20 +114,21 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
             remove_stale_temporaries(ledger.cache_dir)
         skipped: list[TrackerError] = []
         saved = ledger.cache_dir / "walker.pickle" if ledger.cache_dir else None
-        commits, events, warnings, walker = walk(config, history, state, head, progress, saved)
+        commits, events, warnings, snapshots = walk_new_commits(config, history, state, head,
+                                                             progress, saved)
         written = ledger.add_events(events)
         if ledger.add_warnings(warnings):
             written.append(ledger.dir / "warnings.yaml")
         if render:
             # pages of services no walked commit touched cannot need a new block
-            services = walker.visited | {e.service for e in events}
+            services = snapshots.visited | {e.service for e in events}
             written += render_all(config, ledger, services=services, skipped=skipped)
         # The state goes last: a run killed before this point is walked and rendered again by
         # the next one, which merges events by id and so ends with the same bytes.
-        if ledger.write_state(State(last_commit=head, last_good=walker.broken)):
+        if ledger.write_state(State(last_commit=head, last_good=snapshots.broken)):
             written.append(ledger.dir / "state.yaml")
         if saved:
-            walker.save(saved, _walker_key(config, head))
+            snapshots.save(saved, _snapshots_key(config, head))
         return UpdateResult(len(commits), events, warnings, written, skipped)
 
 
@@ -173,9 +161,9 @@ def snapshot(root: Path, rev: str = "HEAD") -> tuple[list[Service], list[ParseWa
     except Exception:
         raise TrackerError(f"no such revision: {rev}", hint="name a commit, branch or tag") \
             from None
-    walker = Walker(history, Sources(config))
-    warnings = walker.load(sha, {})
-    return [walker.services[sid] for sid in sorted(walker.services)], warnings
+    snapshots = Snapshots(history, Sources(config))
+    warnings = snapshots.load(sha, {})
+    return [snapshots.services[sid] for sid in sorted(snapshots.services)], warnings
 
 
 def check(root: Path, paths: Iterable[str] | None = None) -> list[TrackerError]:
