@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tracker.config import CONFIG_FILE, Config, load_config
 from tracker.errors import ParseError, TrackerError
@@ -20,6 +21,9 @@ from tracker.paths import glob_matcher
 from tracker.snapshots import Snapshots
 from tracker.sources import Sources
 from tracker.walk import Commit, History, head_of
+
+if TYPE_CHECKING:
+    from tracker.render.digest import Digest, Period
 
 Progress = Callable[[int, int], None]
 LOCK_TIMEOUT = 120  # seconds a second run waits for the first before giving up
@@ -202,3 +206,60 @@ def check(root: Path, paths: Iterable[str] | None = None) -> list[TrackerError]:
                 errors.append(TrackerError(error.message, path=path, line=error.line,
                                            hint=error.hint))
     return errors
+
+
+@dataclass(frozen=True)
+class DigestOutcome:
+    """What ``run_digest`` did: files written, whether a mail went out, and why not."""
+
+    digest: Digest
+    paths: list[Path]
+    sent: bool
+    skipped_reason: str | None = None
+    refused: tuple[str, ...] = ()  # recipients the server refused while accepting others
+
+
+def run_digest(events: list[Event], config: Config, period: Period, lang: str,
+               out_dir: Path | None, send: bool, already_sent: set[str], force: bool = False,
+               send_empty: bool = False,
+               environ: Mapping[str, str] = os.environ) -> DigestOutcome:
+    """What ``tracker digest`` does: build the digest, write it when ``out_dir`` is given, send
+    it when asked and due — not when the period was already sent (its key is in
+    ``already_sent``) or is empty.
+
+    The SMTP settings are read before anything is written, so a missing variable stops the run
+    cleanly; a failure while sending propagates after the files are written. The caller records
+    ``digest.key`` as sent only when ``sent`` is True.
+    """
+    from urllib.parse import urlsplit
+
+    from tracker.mail import ENV_PREFIX, SmtpSettings, build_message, send_message
+    from tracker.render.digest import build_digest, digest_title, write_digest
+
+    digest = build_digest(events, config, period, lang)
+    settings: SmtpSettings | None = None
+    if send:
+        settings = SmtpSettings.from_env(environ)
+    elif environ.get(ENV_PREFIX + "HOST"):
+        # not sending, but the .eml should show the real addresses when they are configured
+        try:
+            settings = SmtpSettings.from_env(environ)
+        except TrackerError:
+            settings = None
+    host = urlsplit(config.site_url).hostname or "localhost"
+    sender = settings.sender if settings else f"{digest_title(config, lang)} <digest@{host}>"
+    recipients = settings.recipients if settings else ()
+    message = build_message(digest, sender, recipients, config.digest.unsubscribe)
+
+    paths = write_digest(digest, message, out_dir) if out_dir is not None else []
+    if not send or settings is None:
+        return DigestOutcome(digest, paths, False, "sending was not requested")
+    if digest.key in already_sent and not force:
+        return DigestOutcome(digest, paths, False,
+                             f"{digest.key} was already sent (force to send it again)")
+    if digest.empty and not send_empty:
+        return DigestOutcome(digest, paths, False,
+                             f"no changes in {digest.key}; nothing sent "
+                             "(send_empty to send anyway)")
+    refused = send_message(message, settings)
+    return DigestOutcome(digest, paths, True, None, tuple(sorted(refused)))
