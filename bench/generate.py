@@ -8,7 +8,7 @@ Two workloads (deterministic for a seed, fixed dates six hours apart from 2023-0
   changed in a third of the commits, beside a models.dev-like tree of 2,000 TOML model files
   under providers/<p>/models/ (a fifth of the ids nested, ``vendor/model``) and a tracker.yaml
   describing both record sources.
-- ``map``: LiteLLM's shape alone, as the issue-11 table measures it: one
+- ``map``: LiteLLM's shape alone, as the performance table measures it: one
   ``model_prices_and_context_window.json`` of 1,200 records (~730 KB) that every commit changes
   (1–5 records: prices, context, deprecation dates, models added and removed, unmapped flags).
 

@@ -1,4 +1,4 @@
-"""`make bench`: tracker against the git floor, every row of issue 11's table in one run.
+"""`make bench`: tracker against the git floor, every row of the performance table in one run.
 
 Workloads (each floor is measured in the same run as the tracker it divides):
 
