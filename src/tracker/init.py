@@ -8,6 +8,7 @@ on every push and ``tracker digest --send`` weekly, each committing its outputs 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -24,6 +25,9 @@ WORKFLOWS_DIR = Path(".github") / "workflows"
 UPDATE_WORKFLOW = WORKFLOWS_DIR / "tracker.yml"
 DIGEST_WORKFLOW = WORKFLOWS_DIR / "tracker-digest.yml"
 DEFAULT_BRANCH = "main"
+# Actions pinned to an exact release, so a moved major tag cannot change what runs with the token.
+ACTIONS = {"checkout": "actions/checkout@v4.2.2", "setup_python": "actions/setup-python@v5.3.0",
+           "cache": "actions/cache@v4.2.0"}
 
 
 @dataclass(frozen=True)
@@ -78,17 +82,49 @@ def current_branch(root: Path) -> str:
 
 
 def default_install() -> str:
-    """What the workflows pip-install: this tracker's own version, so CI runs what was tested."""
+    """What the workflows pip-install when ``--install`` is not given (see ``install_spec``)."""
     try:
-        return f"tracker=={metadata.version('tracker')}"
+        direct_url = metadata.distribution("tracker").read_text("direct_url.json")
     except metadata.PackageNotFoundError:
-        return "tracker"
+        direct_url = None
+    return install_spec(direct_url)
+
+
+def install_spec(direct_url: str | None) -> str:
+    """What the workflows pip-install when ``--install`` is not given: the exact source this
+    tracker was installed from, as PEP 610's ``direct_url.json`` records it (a VCS URL and its
+    commit). The name ``tracker`` on the public index belongs to someone else, so anything else
+    (an index install, a local folder, an editable checkout) is refused rather than guessed."""
+    hint = ('pass --install with what CI should pip-install, e.g. --install '
+            '"tracker @ git+https://github.com/<you>/tracker@<commit>"')
+    if not direct_url:
+        raise TrackerError("cannot tell where this tracker was installed from (no PEP 610 "
+                           "direct_url.json), and the name 'tracker' on PyPI is another project",
+                           hint=hint)
+    try:
+        origin = json.loads(direct_url)
+    except ValueError:
+        origin = {}
+    url = origin.get("url", "") if isinstance(origin, dict) else ""
+    vcs = origin.get("vcs_info") if isinstance(origin, dict) else None
+    if not isinstance(vcs, dict) or not url or url.startswith("file:"):
+        where = url or "an unknown place"
+        raise TrackerError(f"this tracker was installed from {where}, which CI cannot install "
+                           "from (a local folder or editable checkout)", hint=hint)
+    commit = vcs.get("commit_id")
+    if vcs.get("vcs") != "git" or not isinstance(commit, str) or not commit:
+        raise TrackerError(f"this tracker was installed from {url} without a git commit",
+                           hint=hint)
+    spec = f"tracker @ git+{url}@{commit}"
+    subdirectory = origin.get("subdirectory")
+    return spec + (f"#subdirectory={subdirectory}" if subdirectory else "")
 
 
 def render_workflows(branch: str, install: str) -> dict[Path, str]:
     """The two workflow files, by their path inside the site repository."""
     env = environment(None)
-    context = {"branch": branch, "install": install, "history_dir": Config().history_dir}
+    context = {"branch": branch, "install": install, "history_dir": Config().history_dir,
+               "actions": ACTIONS}
     return {
         UPDATE_WORKFLOW: env.get_template("init/tracker.yml.j2").render(context),
         DIGEST_WORKFLOW: env.get_template("init/tracker-digest.yml.j2").render(context),
@@ -103,8 +139,9 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
     would be harder to reason about than a refusal naming what is in the way.
     """
     root = Path(root)
+    install = install or default_install()  # refuses before anything is written
     files: dict[Path, str] = {Path(CONFIG_FILE): render_config()}
-    files.update(render_workflows(branch or current_branch(root), install or default_install()))
+    files.update(render_workflows(branch or current_branch(root), install))
     existing = [rel for rel in files if (root / rel).exists()]
     if existing and not force:
         names = ", ".join(rel.as_posix() for rel in existing)
