@@ -13,6 +13,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 from tracker.errors import TrackerError
 
 CONFIG_FILE = "tracker.yaml"
+DEFAULT_SITE_URL = "https://example.org"
 
 
 @dataclass
@@ -22,6 +23,9 @@ class FeedsConfig:
     title: str = field(default="免费 LLM API 更新", metadata={"doc": "Title of the feeds."})
     title_en: str = field(default="Free LLM API changes", metadata={"doc": "English title."})
     lang: str = field(default="zh", metadata={"doc": "Language of the feeds (zh or en)."})
+    url: str | None = field(default=None, metadata={
+        "doc": "Where the feeds folder is served (/feeds or https://…); default: derived from "
+               "the Hugo site (static/feeds → /feeds), else site_url/<dir>."})
 
 
 @dataclass
@@ -117,8 +121,9 @@ def _check_record_source(key: str, source: RecordSource) -> None:
 
 @dataclass
 class Config:
-    site_url: str = field(default="https://example.org", metadata={
-        "doc": "The site's address; links in feeds and the digest start with it."})
+    site_url: str = field(default=DEFAULT_SITE_URL, metadata={
+        "doc": "The site's address; links in feeds and the digest start with it (default: the "
+               "Hugo site's baseURL)."})
     default_lang: str = field(default="zh", metadata={
         "doc": "Language of _index.md; facts come from that page when twins disagree."})
     pages: list[str] = field(default_factory=lambda: [
@@ -135,11 +140,16 @@ class Config:
     history_dir: str = field(default="history", metadata={"doc": "Where the ledger lives."})
     templates_dir: str | None = field(default=None, metadata={
         "doc": "Folder of templates overriding the built-in ones."})
+    hugo_config: str | None = field(default=None, metadata={
+        "doc": "The Hugo configuration (file or config/_default) when not at the root."})
     feeds: FeedsConfig = field(default_factory=FeedsConfig)
     updates: UpdatesConfig = field(default_factory=UpdatesConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
 
     root: Path = field(default=Path("."), metadata={"internal": True})
+    # filled on first use by tracker.hugo: the Hugo site (False: none), the pages per language
+    hugo: Any = field(default=None, metadata={"internal": True})
+    page_langs: dict[str, set[str]] | None = field(default=None, metadata={"internal": True})
 
 
 def _type_name(tp: Any) -> str:
@@ -206,6 +216,51 @@ def _build(cls: type, data: dict[str, Any], prefix: str, path: str) -> Any:
     return cls(**values)
 
 
+LANGS = ("zh", "en")
+
+
+def yaml_error_line(exc: Exception) -> int | None:
+    """The line a YAML error is about: where it was found, or, when the parser only noticed at
+    the end of the file (an unclosed bracket or quote), the line that opened what was left open."""
+    problem = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context_mark", None)
+    if problem is None:
+        return None
+    at_end = "end of the stream" in str(getattr(exc, "problem", "")) or \
+        "<stream end>" in str(getattr(exc, "problem", "")) or \
+        (problem.buffer is not None and problem.pointer >= len(problem.buffer.rstrip("\0")) - 1)
+    if at_end and context is not None:
+        return int(context.line) + 1
+    return int(problem.line) + 1
+
+
+def _check_values(config: Config) -> None:
+    """What a type cannot say is wrong: the languages, updates files, unsubscribe link."""
+    for key, value in (("default_lang", config.default_lang), ("feeds.lang", config.feeds.lang)):
+        if value not in LANGS:
+            raise TrackerError(f"'{key}' must be zh or en, not {value!r}", path=CONFIG_FILE,
+                               hint=f"write {key}: zh (or en)")
+    for i, pattern in enumerate(config.updates_files):
+        if not pattern.strip() or pattern.startswith("/") or ".." in pattern.split("/"):
+            raise TrackerError(f"'updates_files[{i}]' must be a glob inside the repository, not "
+                               f"{pattern!r}", path=CONFIG_FILE,
+                               hint="e.g. services/api/_index*.md")
+        if not pattern.endswith(".md"):
+            raise TrackerError(f"'updates_files[{i}]' must name Markdown files (.md), not "
+                               f"{pattern!r}", path=CONFIG_FILE,
+                               hint="the updates block lives in a Markdown page")
+    url = config.feeds.url
+    if url is not None and not url.startswith(("/", "https://", "http://")):
+        raise TrackerError(f"'feeds.url' must be a site path (/feeds) or an http(s) address, not "
+                           f"{url!r}", path=CONFIG_FILE, hint="e.g. feeds.url: /feeds")
+    link = config.digest.unsubscribe
+    if link is not None and not (link.startswith("mailto:") and "@" in link
+                                 or link.startswith("https://") and len(link) > 8):
+        raise TrackerError(f"'digest.unsubscribe' must be a mailto: or https: address, not "
+                           f"{link!r}", path=CONFIG_FILE,
+                           hint="e.g. mailto:unsubscribe@your.site or https://your.site/unsub")
+
+
 def load_config(root: Path) -> Config:
     """Read ``root/tracker.yaml`` if there is one; defaults otherwise."""
     import yaml
@@ -216,12 +271,10 @@ def load_config(root: Path) -> Config:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            mark = getattr(exc, "problem_mark", None)
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             raise TrackerError(f"not valid YAML: {problem}", path=CONFIG_FILE,
-                               line=mark.line + 1 if mark is not None else None,
-                               hint="fix the syntax there, or run tracker init --force for a "
-                                    "fresh commented file") from None
+                               line=yaml_error_line(exc),
+                               hint="fix the syntax on that line") from None
         if not isinstance(data, dict):
             raise TrackerError("must be a mapping of keys to values", path=CONFIG_FILE)
     config: Config = _build(Config, data, "", CONFIG_FILE)
@@ -230,6 +283,7 @@ def load_config(root: Path) -> Config:
                            f"{config.site_url!r}", path=CONFIG_FILE,
                            hint="write site_url: https://your.site")
     config.site_url = config.site_url.rstrip("/")
+    _check_values(config)
     for i, source in enumerate(config.records):
         _check_record_source(f"records[{i}]", source)
     if config.templates_dir and not (root / config.templates_dir).is_dir():

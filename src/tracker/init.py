@@ -16,9 +16,10 @@ from typing import Any
 
 import yaml
 
-from tracker.config import CONFIG_FILE, Config, reference
+from tracker.config import CONFIG_FILE, Config, load_config, reference
 from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
+from tracker.hugo import HugoSite, read_hugo_site
 from tracker.render import environment
 
 WORKFLOWS_DIR = Path(".github") / "workflows"
@@ -47,12 +48,14 @@ def _dump(name: str, value: Any) -> _Row:
     return _Row(name, "", block, flow)
 
 
-def render_config() -> str:
-    """The commented tracker.yaml: every key of ``reference()`` with its doc and default."""
+def render_config(values: dict[str, Any] | None = None) -> str:
+    """The commented tracker.yaml: every key of ``reference()`` with its doc and default (or the
+    value ``values`` gives for it, by dotted key)."""
     entries: list[dict[str, Any]] = []
     sections: dict[str, dict[str, Any]] = {}
     record_rows: list[_Row] = []
     for key, doc, default in reference():
+        default = (values or {}).get(key, default)
         if key.startswith("records[]."):
             row = _dump(key.removeprefix("records[]."), default)
             record_rows.append(_Row(row.name, doc, row.yaml, row.flow))
@@ -132,15 +135,22 @@ def render_workflows(branch: str, install: str) -> dict[Path, str]:
 
 
 def init_site(root: Path, force: bool = False, *, branch: str | None = None,
-              install: str | None = None) -> list[Path]:
+              install: str | None = None, notes: list[TrackerError] | None = None,
+              hugo_config: str | None = None) -> list[Path]:
     """Write tracker.yaml and the workflows into ``root``; returns the paths written.
 
-    Nothing is written when any of the files exists, unless ``force``: a half-initialised site
+    On a Hugo site it also writes the feed links partial and keeps the ledger out of the site;
+    what it cannot do itself is added to ``notes``. Nothing is written when any of the files
+    exists, unless ``force``: a half-initialised site
     would be harder to reason about than a refusal naming what is in the way.
     """
     root = Path(root)
     install = install or default_install()  # refuses before anything is written
-    files: dict[Path, str] = {Path(CONFIG_FILE): render_config()}
+    site = read_hugo_site(root, hugo_config)
+    values = hugo_values(site)
+    if hugo_config:
+        values["hugo_config"] = hugo_config
+    files: dict[Path, str] = {Path(CONFIG_FILE): render_config(values)}
     files.update(render_workflows(branch or current_branch(root), install))
     existing = [rel for rel in files if (root / rel).exists()]
     if existing and not force:
@@ -152,4 +162,108 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
     for rel, content in files.items():
         write_atomic(root / rel, content.encode("utf-8"))
         written.append(root / rel)
+    if site is not None:
+        written += hugo_setup(root, site, notes if notes is not None else [])
     return written
+
+
+# -- on a Hugo site ----------------------------------------------------------------------------
+
+FEEDS_PARTIAL = Path("layouts") / "partials" / "custom" / "head-end.html"  # Hextra's head hook
+PARTIAL_BEGIN = "{{- /* tracker:feeds:begin (written by tracker init) */ -}}"
+PARTIAL_END = "{{- /* tracker:feeds:end */ -}}"
+FEED_LINKS = (("application/atom+xml", "atom.xml"), ("application/rss+xml", "rss.xml"),
+              ("application/feed+json", "feed.json"))
+
+
+def hugo_values(site: HugoSite | None) -> dict[str, Any]:
+    """tracker.yaml values a Hugo site needs: with a content/ folder, feeds go to static/ (served
+    at /feeds/); with the repository as the content, they stay in feeds/ and Hugo serves them
+    from there."""
+    if site is None or not site.content_dir:
+        return {}
+    return {"feeds.dir": "static/feeds"}
+
+
+def feed_partial(root: Path) -> str:
+    """The feed-discovery <link rel="alternate"> tags, between markers init can find again."""
+    from html import escape
+
+    from tracker.render.feeds import feed_url
+
+    config = load_config(root)
+    lines = [PARTIAL_BEGIN]
+    for kind, name in FEED_LINKS:
+        lines.append(f'<link rel="alternate" type="{kind}" title="{escape(config.feeds.title)}" '
+                     f'href="{escape(feed_url(config, name))}">')
+    lines.append(PARTIAL_END)
+    return "\n".join(lines) + "\n"
+
+
+def hugo_setup(root: Path, site: HugoSite, notes: list[TrackerError]) -> list[Path]:
+    """On a Hugo site: the feed links in the theme's head partial (only our marked lines are
+    rewritten; the rest of the file stays), and the ledger kept out of the published site."""
+    written = []
+    partial = site.site_dir / FEEDS_PARTIAL
+    block = feed_partial(root)
+    old = partial.read_text(encoding="utf-8") if partial.exists() else ""
+    if PARTIAL_BEGIN in old and PARTIAL_END in old:
+        start = old.index(PARTIAL_BEGIN)
+        end = old.index(PARTIAL_END) + len(PARTIAL_END)
+        new = old[:start] + block.rstrip("\n") + old[end:]
+    else:
+        new = old + ("\n" if old and not old.endswith("\n") else "") + block
+    if write_atomic(partial, new.encode("utf-8")):
+        written.append(partial)
+    if site.content_dir == "":
+        changed = ignore_ledger(root, site, notes)
+        if changed:
+            written.append(changed)
+    return written
+
+
+def ignore_rules(config: Config) -> list[str]:
+    """Hugo ignoreFiles rules keeping the ledger and tracker.yaml out of the published site."""
+    import re
+
+    return [f"(^|/){re.escape(config.history_dir.strip('/'))}/", r"(^|/)tracker\.yaml$"]
+
+
+def ignore_ledger(root: Path, site: HugoSite, notes: list[TrackerError]) -> Path | None:
+    """Add the ``ignoreFiles`` rules to a YAML or TOML Hugo configuration that has none, where a
+    top-level key can be added without touching anything else; otherwise say what to add."""
+    rules = ignore_rules(load_config(root))
+    path = root / site.config_path
+    quoted = ", ".join("'" + r + "'" for r in rules)
+    hint = f"add  ignoreFiles: [{quoted}]  to {site.config_path}"
+    text = path.read_text(encoding="utf-8") if path.is_file() else None
+    if text is None or "ignorefiles" in text.lower():
+        notes.append(TrackerError("the ledger would be published with the site", hint=hint))
+        return None
+    eol = "" if text.endswith("\n") or not text else "\n"
+    if path.suffix in (".yaml", ".yml") and not text.lstrip().startswith(("{", "---\n{")):
+        new = text + eol + "# written by tracker init: keep the ledger out of the site\n" \
+            f"ignoreFiles: [{quoted}]\n"
+    elif path.suffix == ".toml":
+        toml_rules = ", ".join("'" + r + "'" for r in rules)  # literal strings: no escapes
+        line = f"ignoreFiles = [{toml_rules}]  # written by tracker init\n"
+        lines = text.splitlines(keepends=True)
+        first_table = next((i for i, ln in enumerate(lines) if ln.lstrip().startswith("[")),
+                           len(lines))
+        new = "".join(lines[:first_table]) + (eol if first_table == len(lines) else "") + line \
+            + "".join(lines[first_table:])
+    else:
+        notes.append(TrackerError("the ledger would be published with the site", hint=hint))
+        return None
+    write_atomic(path, new.encode("utf-8"))
+    return path
+
+
+def updates_offer(root: Path) -> list[str]:
+    """The updates files (of tracker.yaml's updates_files) that have no updates markers yet."""
+    from tracker.render.markers import matching_files
+
+    config = load_config(root)
+    return [relative.as_posix() for relative in matching_files(root, config.updates_files)
+            if "<!-- tracker:updates:begin -->" not in
+            (root / relative).read_text(encoding="utf-8", errors="replace")]
