@@ -703,7 +703,7 @@ def test_a_forged_marker_line_leaves_the_page_alone_with_a_warning(
         ("- site_url\n", ["tracker.yaml", "must be a mapping"]),
         pytest.param(
             "feeds: [\n",
-            ["tracker.yaml:2: not valid YAML"],
+            ["tracker.yaml:1: not valid YAML"],  # the line of the unclosed [
             id="invalid-yaml",
         ),
     ],

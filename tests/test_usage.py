@@ -210,7 +210,7 @@ def test_dash_h_is_help(command: list[str]) -> None:
     ("feeds:\n  lang: zh-cn\n", "'feeds.lang' must be zh or en"),
     ("digest:\n  unsubscribe: unsubscribe@example.org\n", "'digest.unsubscribe' must be"),
     ("updates_files: ['/etc/passwd']\n", "'updates_files[0]'"),
-    ("pages: [a]\nfeeds: [\n  dir\n", "tracker.yaml:2: not valid YAML"),
+    ("pages: [a]\nfeeds: [\n\n", "tracker.yaml:2: not valid YAML"),  # not past the end
 ])
 def test_configuration_is_validated_at_load(site: GitRepo, config: str, says: str) -> None:
     site.write("tracker.yaml", config)

@@ -91,7 +91,8 @@ def update(root: Path, no_render: bool, quiet: bool) -> None:
     from tracker.pipeline import update as run_update
 
     progress = None if quiet or not sys.stderr.isatty() else _progress
-    result = run_update(root, progress=progress, render=not no_render)
+    result = run_update(root, progress=progress, render=not no_render,
+                        on_wait=None if quiet else _waiting)
     for warning in result.warnings:
         warn(f"{warning.reason} (at {warning.commit[:10] if warning.commit else '?'})",
              warning.path, warning.line)
@@ -109,6 +110,10 @@ def _warn_skipped(skipped: list[TrackerError]) -> None:
     for problem in skipped:
         warn(f"{problem.message}; the page was left as it is"
              + (f" ({problem.hint})" if problem.hint else ""), problem.path, problem.line)
+
+
+def _waiting(lock: Path) -> None:
+    click.echo(f"waiting for another tracker run to finish (it holds {lock})", err=True)
 
 
 def _progress(done: int, total: int) -> None:

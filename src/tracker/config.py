@@ -219,21 +219,6 @@ def _build(cls: type, data: dict[str, Any], prefix: str, path: str) -> Any:
 LANGS = ("zh", "en")
 
 
-def yaml_error_line(exc: Exception) -> int | None:
-    """The line a YAML error is about: where it was found, or, when the parser only noticed at
-    the end of the file (an unclosed bracket or quote), the line that opened what was left open."""
-    problem = getattr(exc, "problem_mark", None)
-    context = getattr(exc, "context_mark", None)
-    if problem is None:
-        return None
-    at_end = "end of the stream" in str(getattr(exc, "problem", "")) or \
-        "<stream end>" in str(getattr(exc, "problem", "")) or \
-        (problem.buffer is not None and problem.pointer >= len(problem.buffer.rstrip("\0")) - 1)
-    if at_end and context is not None:
-        return int(context.line) + 1
-    return int(problem.line) + 1
-
-
 def _check_values(config: Config) -> None:
     """What a type cannot say is wrong: the languages, updates files, unsubscribe link."""
     for key, value in (("default_lang", config.default_lang), ("feeds.lang", config.feeds.lang)):
@@ -263,18 +248,26 @@ def _check_values(config: Config) -> None:
 
 def load_config(root: Path) -> Config:
     """Read ``root/tracker.yaml`` if there is one; defaults otherwise."""
-    import yaml
+    from tracker import yamlio
 
     path = root / CONFIG_FILE
     data: Any = {}
     if path.exists():
+        text = ""
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise TrackerError(f"not valid YAML: {problem}", path=CONFIG_FILE,
-                               line=yaml_error_line(exc),
-                               hint="fix the syntax on that line") from None
+            text = path.read_text(encoding="utf-8")
+            data = yamlio.load(text) or {}
+        except UnicodeDecodeError as exc:
+            raise TrackerError(f"not UTF-8 text: {exc.reason}", path=CONFIG_FILE,
+                               hint="save the file as UTF-8") from None
+        except yamlio.YamlError as exc:
+            problem = exc.message.splitlines()[0] if exc.message else "unreadable"
+            # found past the last line (an unclosed bracket or quote): name the last written one
+            written = len(text.rstrip().splitlines()) or 1
+            line = min(exc.line, written) if exc.line else None
+            raise TrackerError(f"not valid YAML: {problem}" if exc.syntax else problem,
+                               path=CONFIG_FILE, line=line,
+                               hint=exc.hint or "fix the syntax on that line") from None
         if not isinstance(data, dict):
             raise TrackerError("must be a mapping of keys to values", path=CONFIG_FILE)
     config: Config = _build(Config, data, "", CONFIG_FILE)
