@@ -248,7 +248,7 @@ def digest(root: Path, week: str | None, since: str | None, until: str | None,
 
     from tracker.config import load_config
     from tracker.ledger import Ledger
-    from tracker.mail import run_digest
+    from tracker.pipeline import run_digest
     from tracker.render.digest import period_from_options
 
     config = load_config(root)

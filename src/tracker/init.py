@@ -261,7 +261,7 @@ def ignore_ledger(root: Path, site: HugoSite, notes: list[TrackerError]) -> Path
 
 def updates_offer(root: Path) -> list[str]:
     """The updates files (of tracker.yaml's updates_files) that have no updates markers yet."""
-    from tracker.render.markers import matching_files
+    from tracker.paths import matching_files
 
     config = load_config(root)
     return [relative.as_posix() for relative in matching_files(root, config.updates_files)
