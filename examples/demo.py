@@ -25,6 +25,7 @@ sys.path.insert(0, str(EXAMPLES))  # build_example is a script beside the catalo
 
 import build_example
 
+from tracker import checkpoint
 from tracker.config import load_config
 from tracker.ledger import Ledger
 from tracker.model import SEVERITIES, Event
@@ -87,11 +88,13 @@ def render_digest(week: str) -> list[Path]:
 
 
 def replace_folder(source: Path, target: Path) -> None:
-    """Make ``target`` an exact copy of ``source``: copied beside it, then renamed into place."""
+    """Make ``target`` an exact copy of ``source``: copied beside it, then renamed into place.
+    Not the facts file: it is keyed to a digest of the tracker code that wrote it, so the
+    committed demo output would change with every change to the code, not only to outputs."""
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     fresh = staging / target.name
     if source.exists():
-        shutil.copytree(source, fresh)
+        shutil.copytree(source, fresh, ignore=shutil.ignore_patterns(checkpoint.FILE))
     else:
         fresh.mkdir()
     retired = staging / "retired"

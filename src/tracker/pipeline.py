@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tracker import checkpoint
 from tracker.config import CONFIG_FILE, Config, load_config
 from tracker.errors import ParseError, TrackerError
-from tracker.fsutil import remove_stale_temporaries
+from tracker.fsutil import remove_stale_temporaries, write_atomic
 from tracker.ledger import Ledger, State
 from tracker.model import Event, ParseWarning, Service
 from tracker.paths import glob_matcher
@@ -77,9 +78,11 @@ def _snapshots_key(config: Config, commit: str) -> tuple[str, ...]:
 
 def walk_new_commits(config: Config, history: History, state: State, head: str,
                      progress: Progress | None = None, saved: Path | None = None,
+                     facts_file: Path | None = None,
                      ) -> tuple[list[Commit], list[Event], list[ParseWarning], Snapshots]:
     """Walk the commits after the state's last commit (or all of them) up to ``head``;
-    ``saved`` is where a previous walk may have kept the facts at its last commit."""
+    ``saved`` (a cache in .git) and ``facts_file`` (history/facts.jsonl, committed: what a
+    fresh clone has) are where a previous walk may have kept the facts at its last commit."""
     since = state.last_commit
     last_good = dict(state.last_good)
     if since and not history.exists(since):
@@ -91,12 +94,22 @@ def walk_new_commits(config: Config, history: History, state: State, head: str,
                            hint="fetch the full history: git fetch --unshallow, or in GitHub "
                                 "Actions actions/checkout with fetch-depth: 0")
     snapshots = Snapshots(history, Sources(config))
-    if since and not (saved and since == state.last_commit
-                      and snapshots.restore(saved, _snapshots_key(config, since))):
+    if since and not (since == state.last_commit
+                      and (saved and snapshots.restore(saved, _snapshots_key(config, since))
+                           or facts_file and _import_facts(snapshots, facts_file,
+                                                           _snapshots_key(config, since)))):
         snapshots.load(since, last_good)
     commits = list(history.commits(since, head))
     events, warnings = snapshots.run(commits, progress)
     return commits, events, warnings, snapshots
+
+
+def _import_facts(snapshots: Snapshots, facts_file: Path, key: tuple[str, ...]) -> bool:
+    try:
+        data = facts_file.read_bytes()
+    except OSError:
+        return False
+    return snapshots.import_facts(data, key)
 
 
 def update(root: Path, *, progress: Progress | None = None, render: bool = True,
@@ -121,8 +134,9 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
             remove_stale_temporaries(ledger.cache_dir)
         skipped: list[TrackerError] = []
         saved = ledger.cache_dir / "walker.pickle" if ledger.cache_dir else None
+        facts_file = ledger.dir / checkpoint.FILE
         commits, events, warnings, snapshots = walk_new_commits(config, history, state, head,
-                                                             progress, saved)
+                                                             progress, saved, facts_file)
         if commits and all(c.skip for c in commits) and snapshots.broken == state.last_good:
             # Only the tracker's own commits (or others marked skip): writing state.yaml would
             # make CI commit again after every push. The next run walks them again, cheaply.
@@ -135,6 +149,11 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
             services = snapshots.visited | {e.service for e in events}
             written += render_all(config, ledger, services=services, skipped=skipped)
             notices += ledger.unmatched_overrides()
+        facts = snapshots.export_facts(_snapshots_key(config, head))
+        if facts is None:
+            facts_file.unlink(missing_ok=True)  # stale: keyed to an older commit, never used
+        elif write_atomic(facts_file, facts, durable=False):  # only saves time: no fsync
+            written.append(facts_file)
         # The state goes last: a run killed before this point is walked and rendered again by
         # the next one, which merges events by id and so ends with the same bytes.
         if ledger.write_state(State(last_commit=head, last_good=snapshots.broken)):

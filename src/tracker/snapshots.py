@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tracker import cache
+from tracker import cache, checkpoint
 from tracker.classify import CommitInfo, commit_events
 from tracker.errors import ParseError
 from tracker.model import Event, ParseWarning, Service
@@ -109,6 +109,30 @@ class Snapshots:
             return False
         for name in self.STATE:
             setattr(self, name, state[name])
+        return True
+
+    def export_facts(self, key: tuple[str, ...]) -> bytes | None:
+        """The facts in force as ``history/facts.jsonl`` for ``key`` (see tracker.checkpoint);
+        None when some fact would not read back as it is."""
+        try:
+            return checkpoint.encode((cache.code_digest(), *key), self.files, self.blobs,
+                                     self.broken)
+        except checkpoint.NotJson:
+            return None
+
+    def import_facts(self, data: bytes, key: tuple[str, ...]) -> bool:
+        """Take the facts ``export_facts`` wrote for ``key`` by this very code; False when
+        ``data`` holds none for it. Services are assembled again from the files."""
+        state = checkpoint.decode(data, (cache.code_digest(), *key))
+        if state is None:
+            return False
+        self.files, self.blobs, self.broken = state
+        self.paths_of, self.services, self.facts = {}, {}, {}
+        for path, parsed in self.files.items():
+            for service in parsed.services:
+                self.paths_of.setdefault(service.id, set()).add(path)
+        for service_id in sorted(self.paths_of):
+            self._refresh(service_id)
         return True
 
     def load(self, rev: str, last_good: dict[str, str]) -> list[ParseWarning]:

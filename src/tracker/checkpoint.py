@@ -1,0 +1,140 @@
+"""``history/facts.jsonl``: the facts in force at the last walked commit, committed beside the
+ledger so that a fresh clone — every CI run starts from one — walks its new commits without
+first parsing the whole tree at that commit (on a 300-file site that parse is most of the run).
+
+One JSON object per line, deterministic and diff-friendly. The first line says what the facts
+are valid for — the commit, a digest of tracker.yaml, a digest of the tracker code that parsed
+them (``tracker.cache.code_digest``: facts read by another release are never diffed against
+this one's) — and holds a digest of the lines that follow. Each further line, sorted by path,
+is one file: the blob in force, the last good blob when the newest version does not parse, its
+source kind and the services it states. A file written for another key, or one that does not
+read back, is ignored and the tree is parsed as before: the file only ever saves time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import fields
+from typing import Any
+
+from tracker.model import Model, Service, TrialCredits
+from tracker.sources import Parsed
+
+FILE = "facts.jsonl"
+FORMAT = 1
+_SERVICE_FIELDS = tuple((f.name, f.default, f.default_factory) for f in fields(Service))
+
+
+class NotJson(Exception):
+    """A fact that JSON would not give back as it is (a tuple, a date, a non-string key)."""
+
+
+def _plain(value: Any) -> Any:
+    """``value`` itself when JSON gives it back equal and of the same types; else NotJson."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        if math.isfinite(value):
+            return value
+        raise NotJson
+    if kind is list:
+        return [_plain(v) for v in value]
+    if kind is dict:
+        if not all(type(k) is str for k in value):
+            raise NotJson
+        return {k: _plain(v) for k, v in value.items()}
+    raise NotJson
+
+
+def _stated(record: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """The fields of a Model / TrialCredits that are not None (their default)."""
+    return {n: _plain(v) for n in names if (v := getattr(record, n)) is not None}
+
+
+_MODEL_NAMES = tuple(f.name for f in fields(Model))
+_CREDIT_NAMES = tuple(f.name for f in fields(TrialCredits))
+
+
+def _service(service: Service) -> dict[str, Any]:
+    """Every field that differs from its default, so that ``_read_service`` gives back an equal
+    Service (``Service.to_dict`` prunes and sorts: not the same Service back)."""
+    out: dict[str, Any] = {}
+    for name, default, factory in _SERVICE_FIELDS:
+        value = getattr(service, name)
+        if name == "models":
+            if type(value) is not dict or not all(type(k) is str and type(m) is Model
+                                                  for k, m in value.items()):
+                raise NotJson
+            out[name] = {k: _stated(m, _MODEL_NAMES) for k, m in value.items()}
+        elif name == "trial_credits" and value is not None:
+            if type(value) is not TrialCredits:
+                raise NotJson
+            out[name] = _stated(value, _CREDIT_NAMES)
+        elif value != (factory() if callable(factory) else default):
+            out[name] = _plain(value)
+    if not out["models"]:
+        del out["models"]
+    return out
+
+
+def _read_service(data: dict[str, Any]) -> Service:
+    values = dict(data)
+    values["models"] = {k: Model(**v) for k, v in (data.get("models") or {}).items()}
+    if "trial_credits" in data:
+        values["trial_credits"] = TrialCredits(**data["trial_credits"])
+    return Service(**values)
+
+
+def encode(key: tuple[str, ...], files: dict[str, Parsed], blobs: dict[str, str],
+           broken: dict[str, str]) -> bytes:
+    """The facts file for ``key`` (code digest, commit, configuration digest); NotJson when
+    some fact would not read back as it is."""
+    if blobs.keys() != files.keys() or not broken.keys() <= files.keys():
+        raise NotJson
+    lines = []
+    for path in sorted(files):
+        parsed = files[path]
+        line: dict[str, Any] = {"path": path, "blob": blobs[path], "kind": parsed.kind}
+        if path in broken:
+            line["broken"] = broken[path]
+        line["services"] = [_service(s) for s in parsed.services]
+        lines.append(json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n")
+    body = "".join(lines).encode("utf-8")
+    return _head(key, body) + body
+
+
+def _head(key: tuple[str, ...], body: bytes) -> bytes:
+    """The first line: what the facts are valid for, and a digest of the lines that follow
+    (a cut or hand-edited file is not used)."""
+    head = {"format": FORMAT, "key": list(key), "sha1": hashlib.sha1(body).hexdigest()}
+    return (json.dumps(head) + "\n").encode("utf-8")
+
+
+def decode(data: bytes, key: tuple[str, ...]
+           ) -> tuple[dict[str, Parsed], dict[str, str], dict[str, str]] | None:
+    """The files, blobs and broken files that ``encode`` wrote for ``key``; None when the file
+    was written for another key or does not read back."""
+    head, _, body = data.partition(b"\n")
+    if head + b"\n" != _head(key, body):
+        return None
+    try:
+        lines = body.decode("utf-8").split("\n")
+        files: dict[str, Parsed] = {}
+        blobs: dict[str, str] = {}
+        broken: dict[str, str] = {}
+        for text in lines:
+            if not text:
+                continue
+            line = json.loads(text)
+            path = line["path"]
+            files[path] = Parsed(line["kind"],
+                                 tuple(_read_service(s) for s in line["services"]))
+            blobs[path] = line["blob"]
+            if "broken" in line:
+                broken[path] = line["broken"]
+        return files, blobs, broken
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+        return None
