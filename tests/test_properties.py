@@ -340,3 +340,28 @@ def test_render_is_deterministic_whatever_the_order(ledger: list[Event], rng: An
     rng.shuffle(shuffled)
     assert render_everything(shuffled, config) == first  # any order of the ledger
     assert render_everything(list(reversed(ledger)), config) == first
+
+
+# --- diff: the shallow path finds what DeepDiff finds ------------------------------------------
+
+_scalar = st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.sampled_from([1.0, 2.5, -0.0]),
+                    st.sampled_from(["", "1", "a", "无限制"]))
+_keys = st.sampled_from(["limits", "tier", "tiers", "x"])
+_shallow_facts = st.dictionaries(_keys, st.one_of(_scalar, st.dictionaries(
+    st.sampled_from(["requests_per_day", "concurrency", "credit_card"]), _scalar, max_size=3)),
+    max_size=4)
+
+
+@FAST
+@given(_shallow_facts, _shallow_facts)
+def test_shallow_diff_finds_what_deepdiff_finds(old: dict[str, Any], new: dict[str, Any]) -> None:
+    """Mappings of scalars or of mappings of scalars skip DeepDiff; the changes that survive
+    (old and new unequal at the path) are the same as DeepDiff's."""
+    from tracker.diff import _deep_paths, _shallow, _shallow_paths, lookup
+
+    assert _shallow(old) and _shallow(new)
+
+    def changed(paths: set[tuple[str, ...]]) -> set[tuple[str, ...]]:
+        return {p for p in paths if lookup(old, p) != lookup(new, p)}
+
+    assert changed(_shallow_paths(old, new)) == changed(_deep_paths(old, new))
