@@ -217,7 +217,10 @@ class Event:
     source: str | None = None  # from overrides.yaml: a link backing the change
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Not asdict(): its generic deep copy was 7% of a walk whose events carry whole
+        # services. Still a copy: containers shared between events would become YAML anchors.
+        data = {name: getattr(self, name) for name in _EVENT_ORDER}
+        data["old"], data["new"] = _copy(self.old), _copy(self.new)
         for optional in ("tier", "currency", "note", "source"):
             if data[optional] is None:
                 del data[optional]
@@ -229,7 +232,24 @@ class Event:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
-_EVENT_FIELDS = frozenset(f.name for f in fields(Event))
+_EVENT_ORDER = tuple(f.name for f in fields(Event))
+_EVENT_FIELDS = frozenset(_EVENT_ORDER)
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of plain data (dicts, lists, scalars), as asdict() makes of an event's
+    values; anything else goes through copy.deepcopy as asdict() would."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if kind is list:
+        return [_copy(v) for v in value]
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    import copy
+
+    return asdict(value) if hasattr(value, "__dataclass_fields__") \
+        and not isinstance(value, type) else copy.deepcopy(value)
 
 
 @dataclass(frozen=True)
