@@ -27,9 +27,12 @@ OVERRIDE_KEYS = {"retract", "kind", "severity", "note", "source"}
 dump_yaml = yamlio.dump
 
 
-def _load_yaml(path: Path) -> Any:
+def _load_yaml(path: Path, written: bool = False) -> Any:
+    """``path``'s YAML (None when missing); ``written``: a file tracker writes itself, read
+    first as dump() writes it (the same values, faster)."""
     try:
-        return yamlio.load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        return yamlio.load_written(text) if written else yamlio.load(text)
     except FileNotFoundError:
         return None
     except (yamlio.YamlError, UnicodeDecodeError) as exc:
@@ -116,7 +119,7 @@ class Ledger:
         if path not in self._months:
             events = self._cached(path)
             if events is None:
-                events = [Event.from_dict(e) for e in (_load_yaml(path) or [])]
+                events = [Event.from_dict(e) for e in (_load_yaml(path, written=True) or [])]
                 self._cache(path, events)
             self._months[path] = events
         return self._months[path]

@@ -14,6 +14,7 @@ syntax error takes the guarded path, which alone decides what is refused and how
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import yaml
@@ -299,3 +300,237 @@ def _events(data: Any, out: list[Any], seen: set[int]) -> None:
         out.append(_scalar_event(_TAG + "float", _float_text(data)))
     else:
         raise _Unusual
+
+
+# -- the written form, read without libyaml ------------------------------------------------------
+#
+# A ledger month is block YAML exactly as dump() writes it: two-space indents, sequences inside
+# mappings not indented, one scalar per line (width 4096), strings quoted only when plain would
+# read differently. Reading that form line by line is several times faster than libyaml's event
+# stream as PyYAML hands it to Python (one object per event). Anything else in the text — a
+# comment, a blank line, a double-quoted or multi-line scalar, a flow collection, an anchor, a
+# tab or a control character — is _Unusual and goes to load_plain, then the guarded path.
+
+_BAD_CHARS = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ufeff\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+_PLAIN_FIRST_BAD = frozenset("[]{}#&*!|>'\"%@`,")
+_CONSTRUCTOR: Any = yaml.constructor.SafeConstructor()
+_WRITTEN: dict[str, Any] = {}  # a valid one-line plain scalar's text → its value
+
+
+def _plain(text: str) -> Any:
+    """The value of a plain scalar written on one line, as the safe loader resolves it;
+    memoized in _WRITTEN, which holds only texts checked here (_VALUES also holds texts that
+    libyaml folded from several lines)."""
+    try:
+        return _WRITTEN[text]
+    except KeyError:
+        pass
+    first = text[:1]
+    if not text or first in _PLAIN_FIRST_BAD or (first in "-?:" and text[1:2] in ("", " ")) \
+            or ": " in text or " #" in text or text[-1] in " :":
+        raise _Unusual
+    tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
+    if tag == _STR:
+        value: Any = text
+    elif tag in _SIMPLE_TAGS:
+        value = _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, yaml.ScalarNode(tag, text))
+    else:
+        raise _Unusual
+    if len(_WRITTEN) < _CACHE_SIZE:
+        _WRITTEN[text] = value
+    return value
+
+
+def _quoted(text: str) -> str:
+    """A single-quoted scalar on one line: its text, quotes undoubled."""
+    inner = text[1:-1]
+    if len(text) < 2 or text[-1] != "'" or "'" in inner.replace("''", ""):
+        raise _Unusual
+    return inner.replace("''", "'")
+
+
+def _value(text: str) -> Any:
+    if text[:1] == "'":
+        return _quoted(text)
+    if text == "{}":
+        return {}
+    if text == "[]":
+        return []
+    return _plain(text)
+
+
+def _key(text: str) -> tuple[Any, str, str | None]:
+    """``key: value`` or ``key:`` → (key, the key's text, the value's text or None)."""
+    if text[:1] == "'":
+        end = 1
+        while True:
+            end = text.find("'", end)
+            if end < 0:
+                raise _Unusual
+            if text[end + 1:end + 2] != "'":
+                break
+            end += 2
+        key_text, rest = _quoted(text[:end + 1]), text[end + 1:]
+        if rest == ":":
+            return key_text, key_text, None
+        if not rest.startswith(": "):
+            raise _Unusual
+        return key_text, key_text, rest[2:]
+    colon = text.find(": ")
+    if colon < 0:
+        if text[-1:] != ":":
+            raise _Unusual
+        key_text, value_text = text[:-1], None
+    else:
+        key_text, value_text = text[:colon], text[colon + 2:]
+    if key_text[:1] == "?" or key_text[:1] == "-" and key_text[1:2] in ("", " "):
+        raise _Unusual
+    return _plain(key_text), key_text, value_text
+
+
+class _Lines:
+    __slots__ = ("lines", "at")
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines, self.at = lines, 0
+
+    def indent(self) -> int:
+        """The indent of the current line; -1 past the end."""
+        if self.at >= len(self.lines):
+            return -1
+        line = self.lines[self.at]
+        return len(line) - len(line.lstrip(" "))
+
+
+def _block(lines: _Lines, indent: int) -> Any:
+    """The collection whose first line is the current one, at ``indent``."""
+    text = lines.lines[lines.at][indent:]
+    if text.startswith("- ") or text == "-":
+        return _sequence(lines, indent)
+    return _mapping(lines, indent, None)
+
+
+def _sequence(lines: _Lines, indent: int) -> list[Any]:
+    items: list[Any] = []
+    while lines.indent() == indent and lines.lines[lines.at][indent:indent + 2] == "- ":
+        rest = lines.lines[lines.at][indent + 2:]
+        if rest[:2] == "- " or rest == "-" or not rest or rest[:1] == " ":
+            raise _Unusual
+        if rest[:1] == "'" and rest[-1:] == "'" and "': " not in rest or rest in ("{}", "[]") \
+                or (rest[:1] != "'" and ": " not in rest and rest[-1:] != ":"):
+            items.append(_value(rest))
+            lines.at += 1
+        else:
+            items.append(_mapping(lines, indent + 2, rest))
+    return items
+
+
+def _mapping(lines: _Lines, indent: int, first: str | None) -> dict[Any, Any]:
+    """A block mapping at ``indent``; ``first`` is its first entry when it follows a ``- ``
+    on the current line. The hot loop of a ledger read, so written out flat."""
+    data: dict[Any, Any] = {}
+    seen: set[str] = set()  # the keys' texts, as the guard compares them
+    rows, at = lines.lines, lines.at
+    prefix, end = " " * indent, len(lines.lines)
+    values = _WRITTEN
+    while True:
+        if first is not None:
+            text, first = first, None
+        elif at < end and rows[at].startswith(prefix) and rows[at][indent:indent + 1] != " ":
+            text = rows[at][indent:]
+            if text[:2] == "- " or text == "-":
+                break  # the next item of a sequence this mapping is in
+        else:
+            break
+        colon = text.find(": ")
+        if colon > 0 and text[0] != "'":
+            key_text = text[:colon]
+            try:
+                key = values[key_text]
+            except KeyError:
+                key, key_text, value_text = _key(text)
+            else:
+                value_text = text[colon + 2:]
+        else:
+            key, key_text, value_text = _key(text)
+        if key_text in seen:
+            raise _Unusual  # a key written twice: the guarded path refuses it
+        seen.add(key_text)
+        at += 1
+        if value_text is not None:
+            try:
+                data[key] = values[value_text]
+            except KeyError:
+                if not value_text or value_text[:1] == " ":
+                    raise _Unusual from None
+                data[key] = _value(value_text)
+            continue
+        lines.at = at
+        below = lines.indent()
+        if below == indent and rows[at][indent:indent + 2] == "- ":
+            data[key] = _sequence(lines, indent)  # a sequence in a mapping is not indented
+        elif below == indent + 2:
+            data[key] = _block(lines, below)
+        else:
+            raise _Unusual  # an empty value: dump() writes null
+        at = lines.at
+    if len(data) != len(seen):
+        raise _Unusual  # two texts of one key (1 and 0x1): as load_plain, the guarded path
+    lines.at = at
+    return data
+
+
+def load_written(text: str) -> Any:
+    """A document in the form dump() writes, read line by line; anything else, or anything
+    wrong, through ``load`` (the event stream, then the guarded path) — the same values."""
+    try:
+        return _load_written(text)
+    except (_Unusual, RecursionError):
+        return load(text)
+
+
+def _load_written(text: str) -> Any:
+    if not text.endswith("\n") or _BAD_CHARS.search(text):
+        raise _Unusual
+    if text in ("[]\n", "{}\n"):
+        return [] if text == "[]\n" else {}
+    if text.startswith("- "):
+        return [_item(chunk) for chunk in text[2:-1].split("\n- ")]
+    return _whole(text[:-1])
+
+
+def _item(chunk: str) -> Any:
+    """One item of a top-level sequence (the text after its ``- ``). An event whose values
+    are all scalars — nearly every one — is split in C; anything else is read line by line."""
+    if chunk.count("\n") == chunk.count("\n  ") and "\n   " not in chunk \
+            and "\n  - " not in chunk:
+        values, data, lines = _WRITTEN, {}, chunk.split("\n  ")
+        try:
+            for line in lines:
+                key_text, sep, value_text = line.partition(": ")
+                key = values[key_text]  # a plain key this process has read before
+                try:
+                    data[key] = values[value_text]
+                except KeyError:
+                    if not sep or not value_text or value_text[:1] == " ":
+                        raise _Unusual from None
+                    data[key] = _value(value_text)
+            if len(data) == len(lines):  # else a key written twice: line by line decides
+                return data
+        except (KeyError, _Unusual):
+            pass
+    items = _whole("- " + chunk)
+    if type(items) is not list or len(items) != 1:
+        raise _Unusual
+    return items[0]
+
+
+def _whole(body: str) -> Any:
+    """The collection in ``body`` (the text without its last newline), read line by line."""
+    lines = _Lines(body.split("\n"))
+    if lines.indent() != 0:
+        raise _Unusual
+    value = _block(lines, 0)
+    if lines.at != len(lines.lines):
+        raise _Unusual
+    return value
