@@ -55,7 +55,8 @@ def event_id(service: str, model: str | None, field: str | None, kind: str, tier
 def make_event(ref: ServiceRef, commit: CommitInfo, kind: str, *, model: str | None = None,
                field: str | None = None, old: Any = None, new: Any = None,
                tier: str | None = None, severity: str | None = None,
-               change_pct: float | None = None, currency: str | None = None) -> Event:
+               change_pct: float | None = None, currency: str | None = None,
+               old_currency: str | None = None) -> Event:
     old = None if old is MISSING else old
     new = None if new is MISSING else new
     return Event(
@@ -64,6 +65,7 @@ def make_event(ref: ServiceRef, commit: CommitInfo, kind: str, *, model: str | N
         service_name=ref.name, provider=ref.provider, model=model, kind=kind, field=field,
         old=old, new=new, change_pct=change_pct, severity=severity or SEVERITY[kind],
         tier=tier, currency=currency,
+        old_currency=old_currency if old_currency != currency else None,
     )
 
 
@@ -165,7 +167,12 @@ class Classifier:
 
     def quantity(self, kind: str, field: str, old: Any, new: Any, *, model: str | None = None,
                  tier: str | None = None) -> None:
-        """A length (context, output): smaller is breaking, larger notable."""
+        """A length (context, output): smaller is breaking, larger notable; one newly stated
+        (`无 → 128K`) is notable; one no longer stated says nothing about its size."""
+        if old is MISSING and isinstance(new, int):
+            self.emit(kind, model=model, tier=tier, field=field, old=None, new=new,
+                      severity="notable")
+            return
         if old is MISSING or new is MISSING:
             self.emit("info_changed", model=model, tier=tier, field=field, old=old, new=new)
             return
@@ -196,14 +203,13 @@ class Classifier:
                 self.emit("quota_cut" if direction < 0 else "quota_raised", tier=tier, field=key,
                           old=old, new=new, change_pct=percent(old, new))
         else:
-            kind = "context_changed" if key == "max_context" else "output_changed"
+            kind = "output_changed" if key == "max_output" else "context_changed"
             self.quantity(kind, key, old, new, tier=tier)
 
     def price(self, model: str, field: str, old: Any, new: Any) -> None:
         models_old = self.old_facts.get("models", {}).get(model, {})
         models_new = self.new_facts.get("models", {}).get(model, {})
         cur_old, cur_new = models_old.get("currency"), models_new.get("currency")
-        currency = cur_new or cur_old
         if old is MISSING:
             self.emit("price_added", model=model, field=field, new=new, currency=cur_new)
             return
@@ -213,13 +219,14 @@ class Classifier:
         direction = _direction(old, new)
         # Amounts in two currencies are not comparable, unless one side is free.
         comparable = cur_old == cur_new or old == 0 or new == 0
+        # each side keeps its own currency: `¥1/M → $0.28/M`, never `1/M → 0.28/M`
+        sides = {"currency": cur_new or cur_old, "old_currency": cur_old or cur_new}
         if direction is None or not comparable:
-            self.emit("info_changed", model=model, field=field, old=old, new=new,
-                      currency=currency if cur_old == cur_new else None)
+            self.emit("info_changed", model=model, field=field, old=old, new=new, **sides)
         elif direction:
             self.emit("price_increase" if direction > 0 else "price_decrease", model=model,
-                      field=field, old=old, new=new, change_pct=percent(old, new),
-                      currency=currency)
+                      field=field, old=old, new=new,
+                      change_pct=percent(old, new) if cur_old == cur_new else None, **sides)
 
     def tier(self, old: Any, new: Any) -> None:
         """Any change of 服务类型 is a tier change; only between the known tiers does it have a
@@ -245,13 +252,14 @@ class Classifier:
                       severity=severity)
             return
         direction = None
-        if old.get("currency") == new.get("currency"):
+        comparable = old.get("currency") == new.get("currency") \
+            and old.get("period") == new.get("period")  # $5/月 is not more than $10 once
+        if comparable:
             direction = _direction(old.get("amount"), new.get("amount")) or None
         if direction is None:
             direction = _direction(old.get("valid_days"), new.get("valid_days")) or None
         severity = "info" if direction is None else ("breaking" if direction < 0 else "notable")
-        pct = percent(old.get("amount"), new.get("amount")) \
-            if old.get("currency") == new.get("currency") else None
+        pct = percent(old.get("amount"), new.get("amount")) if comparable else None
         self.emit("credits_changed", field="trial_credits", old=old, new=new, severity=severity,
                   change_pct=pct)
 

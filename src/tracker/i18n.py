@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tracker.model import PRICE_FIELDS, UNLIMITED, Event
+from tracker.model import LENGTH_KEYS, PRICE_FIELDS, UNLIMITED, Event
 
 LANGS = ("zh", "en")
 
@@ -24,6 +24,7 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "concurrency": ("并发请求", "Concurrent requests"),
     "max_context": ("最大上下文长度", "Max context length"),
     "max_output": ("最大输出长度", "Max output length"),
+    "max_input": ("每次最大输入", "Max input per request"),
     "context": ("上下文长度", "Context length"),
     "input_price": ("输入价格", "Input price"),
     "output_price": ("输出价格", "Output price"),
@@ -116,6 +117,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     "join": ("；", "; "),
     "scope": ("{scope} ", "{scope} "),
     "month": ("{year}年{month}月", "{month_name} {year}"),
+    "month_spaced": ("{year} 年 {month} 月", "{month_name} {year}"),  # a page's own style
     "week": ("{year} 年第 {week} 周", "Week {week}, {year}"),
     "changelog_heading": ("## 📝 更新日志", "## 📝 Changelog"),
     "entry_colon": ("：", ":"),
@@ -190,10 +192,10 @@ def severity_label(severity: str, lang: str) -> str:
     return _pick(SEVERITY_LABELS, severity, lang)
 
 
-def month_label(date: str | datetime, lang: str) -> str:
-    """'2025年11月' / 'November 2025' for an ISO date or datetime."""
+def month_label(date: str | datetime, lang: str, spaced: bool = False) -> str:
+    """'2025年11月' ('2025 年 11 月' when ``spaced``) / 'November 2025' for an ISO date."""
     when = datetime.fromisoformat(date) if isinstance(date, str) else date
-    return text("month", lang, year=when.year, month=when.month,
+    return text("month_spaced" if spaced else "month", lang, year=when.year, month=when.month,
                 month_name=MONTH_NAMES[when.month - 1])
 
 
@@ -209,6 +211,10 @@ def format_number(value: Any, *, length: bool = False) -> str:
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.4f}".rstrip("0").rstrip(".")
     return f"{int(value):,}"
+
+
+PERIOD_LABELS = {"month": ("/月", "/month"), "day": ("/天", "/day"), "week": ("/周", "/week"),
+                 "year": ("/年", "/year")}
 
 
 def format_value(value: Any, lang: str, *, field: str | None = None,
@@ -235,11 +241,13 @@ def format_value(value: Any, lang: str, *, field: str | None = None,
             sign = CURRENCY_SIGNS.get(value.get("currency") or "", "")
             days = value.get("valid_days")
             out = f"{sign}{format_number(value['amount'])}"
+            if value.get("period") in PERIOD_LABELS:
+                out += PERIOD_LABELS[value["period"]][lang == "en"]
             return out + (f"（{days} 天）" if lang == "zh" else f" ({days} days)") if days else out
         return ", ".join(f"{k}={format_value(v, lang)}" for k, v in sorted(value.items()))
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
-    return format_number(value, length=field in ("context", "max_context", "max_output"))
+    return format_number(value, length=field in LENGTH_KEYS)
 
 
 def format_pct(pct: float | None, lang: str) -> str:
@@ -250,8 +258,8 @@ def format_pct(pct: float | None, lang: str) -> str:
 
 def summarize(event: Event, lang: str = "zh") -> str:
     """The one line a subscriber reads: '每日请求数 14,400 → 1,000（-93%）'."""
-    def fmt(value: Any) -> str:
-        return format_value(value, lang, field=event.field, currency=event.currency)
+    def fmt(value: Any, side: int = 1) -> str:
+        return format_value(value, lang, field=event.field, currency=event.currencies[side])
 
     label = field_label(event.field, lang)
     scope = " ".join(s for s in (event.model, event.tier) if s)
@@ -274,6 +282,6 @@ def summarize(event: Event, lang: str = "zh") -> str:
     if kind in ("quota_added", "price_added"):
         return prefix + text(kind, lang, label=label, new=fmt(event.new))
     if kind in ("quota_removed", "price_removed"):
-        return prefix + text(kind, lang, label=label, old=fmt(event.old))
-    line = text("change", lang, label=label, old=fmt(event.old), new=fmt(event.new))
+        return prefix + text(kind, lang, label=label, old=fmt(event.old, 0))
+    line = text("change", lang, label=label, old=fmt(event.old, 0), new=fmt(event.new))
     return prefix + line.strip() + format_pct(event.change_pct, lang)

@@ -26,6 +26,34 @@ Progress = Callable[[int, int], None]
 LOCK_TIMEOUT = 120  # seconds a second run waits for the first before giving up
 
 
+@dataclass(frozen=True)
+class StalePage:
+    """A page some of whose facts are still the last good ones: it has not read wholly since
+    ``since``, ``commits`` commits ago (that one included)."""
+
+    path: str
+    since: str
+    commits: int
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return (f"{self.path}: stale, still on last good facts since {self.since[:10]} "
+                f"({self.commits} commit{'s' if self.commits != 1 else ''}); fix the page "
+                "(`tracker check` names the problem)")
+
+
+def stale_pages(history: History, stale: dict[str, str], head: str) -> list[StalePage]:
+    """The stale pages at ``head``, with how many commits each has been stale."""
+    found = []
+    for path, since in sorted(stale.items()):
+        try:
+            count = int(history.repo.git.rev_list("--count", f"{since}..{head}")) + 1
+        except Exception:  # a commit rewritten away: still stale, count unknown
+            count = 0
+        found.append(StalePage(path, since, count))
+    return found
+
+
 @dataclass
 class UpdateResult:
     commits_walked: int = 0
@@ -33,6 +61,7 @@ class UpdateResult:
     warnings: list[ParseWarning] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     skipped: list[TrackerError] = field(default_factory=list)  # pages left as they were
+    stale: list[StalePage] = field(default_factory=list)  # pages on last good facts
 
 
 @contextmanager
@@ -78,7 +107,7 @@ def walk(config: Config, history: History, state: State, head: str,
     walker = Walker(history, Sources(config))
     if since and not (saved and since == state.last_commit
                       and walker.restore(saved, _walker_key(config, since))):
-        walker.load(since, last_good)
+        walker.load(since, last_good, state.stale)
     commits = list(history.commits(since, head))
     stream = history.stream([change.blob for commit in commits for change in commit.changes
                              if change.blob and walker.sources.kind_of(change.path)])
@@ -101,15 +130,17 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True)
     """Walk what is new since the last run into the ledger, then render every output."""
     config = load_config(root)
     ledger = Ledger(config)
-    last_walked = ledger.state().last_commit
-    if last_walked is not None and head_of(root) == last_walked:
+    state = ledger.state()
+    if state.last_commit is not None and head_of(root) == state.last_commit \
+            and not state.stale:
         return UpdateResult()  # nothing new, decided without loading git or taking the lock
     history = History(root)
     with _lock(history):
         state = ledger.state()
         head = history.head()
         if head is None or head == state.last_commit:
-            return UpdateResult()
+            # nothing new, but a stale page is named on every run
+            return UpdateResult(stale=stale_pages(history, state.stale, head) if head else [])
         remove_stale_temporaries(Path(root))
         skipped: list[TrackerError] = []
         saved = ledger.cache_dir / "walker.pickle" if ledger.cache_dir else None
@@ -123,11 +154,13 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True)
             written += render_all(config, ledger, services=services, skipped=skipped)
         # The state goes last: a run killed before this point is walked and rendered again by
         # the next one, which merges events by id and so ends with the same bytes.
-        if ledger.write_state(State(last_commit=head, last_good=walker.broken)):
+        if ledger.write_state(State(last_commit=head, last_good=walker.broken,
+                                    stale=walker.stale)):
             written.append(ledger.dir / "state.yaml")
         if saved:
             walker.save(saved, _walker_key(config, head))
-        return UpdateResult(len(commits), events, warnings, written, skipped)
+        return UpdateResult(len(commits), events, warnings, written, skipped,
+                            stale_pages(history, walker.stale, head))
 
 
 def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
@@ -188,11 +221,15 @@ def check(root: Path, paths: Iterable[str] | None = None) -> list[TrackerError]:
             continue
         if kind:
             try:
-                sources.parse(path, raw)
+                parsed = sources.parse(path, raw)
             except ParseError as error:
                 error.path = error.path or path
                 errors.append(error)
                 continue
+            errors += [ParseError(f"{problem.reason} (a stale {problem.section} section: the "
+                                  "tracker keeps its last good facts)", path=path,
+                                  line=problem.line, hint=problem.hint)
+                       for service in parsed.services for problem in service.problems]
         for name in ("changelog", "updates"):
             try:
                 find_markers(Page(raw.decode("utf-8", "replace")), name)

@@ -79,29 +79,48 @@ def markdown_environment(config: Config) -> jinja2.Environment:
     return env
 
 
-def _months(events: list[Event], lang: str) -> list[dict[str, object]]:
+# A hand-written entry's date: `- **2025 年 1 月：**` (spaced) or `- **2025年1月：**`
+_HAND_DATE = re.compile(r"^\s*[-*+]\s+\*\*\d{4}( ?)年\s*\d{1,2}\s*月")
+
+
+def spaced_dates(text: str) -> bool:
+    """Whether the page's own (hand-written) changelog entries write `2025 年 1 月`, which the
+    generated ones then follow; the entries inside our block do not count."""
+    block = find_block(text)
+    for index, line in enumerate(text.splitlines()):
+        if block is not None and block[0] <= index <= block[1]:
+            continue
+        match = _HAND_DATE.match(line)
+        if match is not None:
+            return bool(match.group(1))
+    return False
+
+
+def _months(events: list[Event], lang: str, spaced: bool = False) -> list[dict[str, object]]:
     """Events grouped by month of their (local) date, newest month first; within a month
-    breaking first, then notable, then info, then oldest first."""
+    newest first (as in the feeds), then breaking, notable, info within one commit."""
     groups: dict[tuple[int, int], list[Event]] = defaultdict(list)
     for event in events:
         local = datetime.fromisoformat(event.date)
         groups[(local.year, local.month)].append(event)
     months: list[dict[str, object]] = []
     for key in sorted(groups, reverse=True):
-        ordered = sorted(groups[key], key=lambda e: (SEVERITY_ORDER.get(e.severity, 3), when(e),
-                                                     e.id))
-        months.append({"label": i18n.month_label(ordered[0].date, lang), "events": ordered})
+        ordered = sorted(groups[key], key=lambda e: (-when(e).timestamp(),
+                                                     SEVERITY_ORDER.get(e.severity, 3), e.id))
+        months.append({"label": i18n.month_label(ordered[0].date, lang, spaced),
+                       "events": ordered})
     return months
 
 
-def render_changelog(events: list[Event], lang: str, config: Config) -> str:
+def render_changelog(events: list[Event], lang: str, config: Config,
+                     spaced: bool = False) -> str:
     """The lines between the markers, one per month: ``- **2025年11月：** a；b``. Empty when none
     of the events belongs on a page."""
     shown = [e for e in events if on_page(e)]
     if not shown:
         return ""
     template = markdown_environment(config).get_template(TEMPLATE)
-    return template.render(months=_months(shown, lang), lang=lang)
+    return template.render(months=_months(shown, lang, spaced), lang=lang)
 
 
 def _heading_title(content: str) -> str | None:
@@ -203,9 +222,12 @@ def update_pages(config: Config, events: list[Event], dry_run: bool = False,
             continue
         block = render_changelog(by_service[service], lang, config)
 
-        def rewrite(text: str, block: str = block, lang: str = lang) -> str:
+        def rewrite(text: str, block: str = block, lang: str = lang,
+                    events: list[Event] = by_service[service]) -> str:
             if not block and find_block(text) is None:
                 return text
+            if lang == "zh" and block and spaced_dates(text):  # the page's own date style
+                block = render_changelog(events, lang, config, spaced=True)
             return rewrite_changelog(text, block, lang)
 
         change = apply(Path(config.root), relative, rewrite, dry_run, skipped)

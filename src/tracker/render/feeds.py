@@ -116,8 +116,8 @@ def _rows(events: list[Event], lang: str) -> list[dict[str, Any]]:
             what += i18n.field_label(event.field, lang)
             if not event.field:  # no label to show: the summary is the best description
                 what = i18n.summarize(event, lang)
-        old, new = (i18n.format_value(v, lang, field=event.field, currency=event.currency)
-                    for v in (event.old, event.new))
+        old, new = (i18n.format_value(v, lang, field=event.field, currency=currency)
+                    for v, currency in zip((event.old, event.new), event.currencies, strict=True))
         rows.append({
             "kind": clean(i18n.kind_label(event.kind, lang)),
             "what": clean(what),

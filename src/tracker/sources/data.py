@@ -36,7 +36,7 @@ MAX_YAML_NODES = 50_000
 
 Path = tuple[str, ...]
 LANG_VALUES = ("zh", "en")
-LENGTH_LIMITS = ("max_context", "max_output")
+LENGTH_LIMITS = ("max_context", "max_output", "max_input")
 MODEL_KEYS = ("context", "max_output", *PRICE_FIELDS, "currency", "deprecated", "shutdown_date")
 TRIAL_KEYS = ("amount", "currency", "valid_days")
 TEXT_KEYS = ("name", "provider", "endpoint", "quota_reset")
