@@ -163,10 +163,11 @@ def test_hugo_renders_generated_changelog(tmp_path: Path, unsafe: bool) -> None:
     en = (public / "en/services/api/nimbus/index.html").read_text(encoding="utf-8")
     hub = (public / "services/api/index.html").read_text(encoding="utf-8")
 
-    assert ("<li><strong>2025年11月：</strong> 每日请求数 14,400 → 1,000（-93%）；"
-            "新增模型 llama-4-scout</li>") in zh
-    assert ("<li><strong>November 2025:</strong> Requests per day 14,400 → 1,000 (-93%); "
-            "new model llama-4-scout</li>") in en
+    # within a month newest first, as in the feeds and the updates block
+    assert ("<li><strong>2025年11月：</strong> 新增模型 llama-4-scout；"
+            "每日请求数 14,400 → 1,000（-93%）</li>") in zh
+    assert ("<li><strong>November 2025:</strong> new model llama-4-scout; "
+            "Requests per day 14,400 → 1,000 (-93%)</li>") in en
     assert items(zh)[2] == "2025年1月： 正式发布"  # the hand-written entry, after ours
     assert '<div class="callout">' in zh and "每日配额按 UTC 重置" in zh
     assert "<strong>服务提供者：</strong>" in zh and 'href="/providers/nimbus"' in zh
