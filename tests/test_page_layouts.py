@@ -253,3 +253,31 @@ def test_english_rate_rows_written_with_a_slash() -> None:
             "| **Requests/Minute** | 20 requests | shared |\n| **Tokens/Minute** | 5,000 tokens | |\n")
     assert facts(page, "services/api/orbit/_index.en.md")["limits"] == {
         "requests_per_minute": 20, "tokens_per_minute": 5000}
+
+
+RANGE = ("## 🔢 配额和限制\n\n| 限制项 | 配额 | 说明 |\n|---|---|---|\n"
+         "| **每日 Tokens** | 20,000-1,000,000 | 视模型而定 |\n")
+
+
+def test_a_range_keeps_both_bounds_and_a_display_change_is_none(tmp_path: Path) -> None:
+    assert facts(RANGE)["limits"] == {"tokens_per_day": "20,000-1,000,000"}
+    assert facts(RANGE.replace("20,000-1,000,000", "20K - 1M tokens"))["limits"] == {
+        "tokens_per_day": "20,000-1,000,000"}
+
+
+def test_ranges_are_compared_bound_by_bound(tmp_path: Path) -> None:
+    lower = RANGE.replace("20,000-1,000,000", "20,000-500,000")
+    wider = lower.replace("20,000-500,000", "10,000-900,000")
+    events = _walk(tmp_path, [RANGE, lower, wider])[1:]
+    assert [(e.kind, e.old, e.new) for e in events] == [
+        ("quota_cut", "20,000-1,000,000", "20,000-500,000"),  # one bound down, one still
+        ("info_changed", "20,000-500,000", "10,000-900,000"),  # one down, one up: no direction
+    ]
+
+
+def test_rate_limits_under_a_models_own_heading_are_that_models() -> None:
+    page = ("## 🎁 可用模型\n\n| 模型名称 | 上下文长度 |\n|---|---|\n| **orbit-chat** | 128K |\n"
+            "| **orbit-chat-mini** | 32K |\n\n### 模型详细说明\n\n#### Orbit-Chat（推荐）\n"
+            "- **上下文窗口：** 128K tokens\n- **速率限制：** 10 RPM，50 RPD\n")
+    assert facts(page)["tiers"] == {"orbit-chat": {"requests_per_minute": 10,
+                                                   "requests_per_day": 50}}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,8 +86,25 @@ def percent(old: Any, new: Any) -> float | None:
     return round((b - a) / a * 100, 1)
 
 
+# A range a page states as `20,000-1,000,000` (the reader writes both bounds out this way)
+_RANGE = re.compile(r"^(\d[\d,]*)-(\d[\d,]*)$")
+
+
+def _bounds(value: Any) -> tuple[float, float] | None:
+    match = _RANGE.match(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    return float(match.group(1).replace(",", "")), float(match.group(2).replace(",", ""))
+
+
 def _direction(old: Any, new: Any) -> int | None:
-    """-1 smaller, +1 larger, 0 same, None when either side is not a comparable quantity."""
+    """-1 smaller, +1 larger, 0 same, None when either side is not a comparable quantity.
+    Two ranges are compared bound by bound: both bounds one way (or one still) is a direction,
+    one up and one down is none."""
+    old_range, new_range = _bounds(old), _bounds(new)
+    if old_range is not None and new_range is not None:
+        moves = {(b > a) - (b < a) for a, b in zip(old_range, new_range, strict=True)} - {0}
+        return moves.pop() if len(moves) == 1 else (0 if not moves else None)
     a, b = _number(old), _number(new)
     if a is None or b is None:
         return None

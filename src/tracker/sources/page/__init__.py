@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 from tracker.errors import ParseError
 from tracker.model import SECTION_FIELDS, Quantity, SectionProblem, Service
 from tracker.sources.markdown import mentions, scan_page
-from tracker.sources.page.limits import read_quotas
+from tracker.sources.page.limits import read_model_rate_lines, read_quotas
 from tracker.sources.page.models import read_models
 from tracker.sources.page.overview import index_fields, read_overview
 from tracker.sources.page.prices import model_named
@@ -65,6 +65,7 @@ def parse_page(raw: bytes, path: str, default_lang: str = "zh") -> Service:
                 setattr(service, name, value)
             service.problems.append(SectionProblem(section, error.line, error.message,
                                                    error.hint))
+    read_model_rate_lines(doc, service)
     _join_model_limits(service)
     return service
 

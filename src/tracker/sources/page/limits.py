@@ -25,7 +25,10 @@ from tracker.sources.page.vocabulary import (
     QUOTA_SUFFIX,
     QUOTA_VALUE_HEADERS,
     QUOTA_WORDS,
+    RANGE,
+    RATE_PARTS,
     RATE_ROWS,
+    RATE_UNITS,
     REQUEST_UNIT,
     RESET,
     RESET_ROWS,
@@ -184,7 +187,13 @@ def _limit_key(label: str, value: str) -> str | None:
 
 
 def limit_value(key: str, value: str) -> Quantity:
-    return parse_length(value) if key in LENGTH_KEYS else parse_count(value)
+    read = parse_length if key in LENGTH_KEYS else parse_count
+    bounds = RANGE.match(value)
+    if bounds is not None:  # `20,000-1,000,000`: both bounds kept, written out the same way
+        low, high = read(bounds.group(1)), read(bounds.group(2))
+        if isinstance(low, int) and isinstance(high, int) and low <= high:
+            return f"{low:,}-{high:,}"
+    return read(value)
 
 
 
@@ -204,3 +213,25 @@ def _read_shared_limits(doc: Document, service: Service) -> None:
         key = f"{unit}_per_{period}"
         if key in LIMIT_KEYS:
             service.limits.setdefault(key, parse_count(amount.group(1)))
+
+
+def read_model_rate_lines(doc: Document, service: Service) -> None:
+    """`#### GPT-4o（推荐）` then `- **速率限制：** 10 RPM，50 RPD` in the models section: the
+    limits of the model the heading names (keyed by its id, as per-model limit tables are)."""
+    from tracker.sources.page.prices import model_named
+
+    ids = [key for key in service.models if " " not in key]
+    for item in doc.fields:
+        if not item.sub or not mentions(item.section, MODEL_WORDS) \
+                or label_key(item.label) not in RATE_ROWS:
+            continue
+        name = heading_name(item.sub)
+        model_id = model_named(name, ids) if name else None
+        if model_id is None:
+            continue
+        limits = service.tiers.setdefault(model_id, {})
+        for amount, unit in RATE_PARTS.findall(plain(item.value)):
+            limits.setdefault(RATE_UNITS[unit.lower()], parse_count(amount))
+        if not limits:
+            del service.tiers[model_id]
+    service.tiers = {name: _in_key_order(limits) for name, limits in sorted(service.tiers.items())}

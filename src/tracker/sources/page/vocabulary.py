@@ -165,3 +165,12 @@ MODEL_LIST_SPLIT = re.compile(r"\s*(?:&|＆|、|,|，|/|\band\b|和)\s*")
 # `默认输出 4K（最大 8K）`: the maximum, not the default
 MAX_IN_NOTE = re.compile(r"(?:最大|最高|max(?:imum)?)\s*[:：]?\s*(\d[\d,.]*\s*[KkMm万]?)",
                          re.IGNORECASE)
+
+# A limit stated as a range: `20,000-1,000,000`, `8K-128K tokens`, `1万～5万`
+RANGE = re.compile(r"^\s*(?:约\s*)?(\d[\d,.]*\s*(?:万|[KkMm])?)\s*[-~～–—]\s*"
+                   r"(\d[\d,.]*\s*(?:万|[KkMm])?)\s*(?:tokens?|requests?|次)?\s*$", re.IGNORECASE)
+
+# `- **速率限制：** 10 RPM，50 RPD` under a model's own heading: that model's limits
+RATE_PARTS = re.compile(r"(\d[\d,.]*\s*(?:万|[KkMm])?)\s*(rpm|rpd|tpm|tpd|rph)\b", re.IGNORECASE)
+RATE_UNITS = {"rpm": "requests_per_minute", "rpd": "requests_per_day", "rph": "requests_per_hour",
+              "tpm": "tokens_per_minute", "tpd": "tokens_per_day"}
