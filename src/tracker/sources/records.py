@@ -21,7 +21,7 @@ from typing import Any
 from tracker.config import RecordSource
 from tracker.errors import ParseError
 from tracker.model import PRICE_FIELDS, Model, Service
-from tracker.sources import glob_regex  # one glob dialect for every source kind
+from tracker.paths import glob_regex  # one glob dialect for every source kind
 from tracker.sources.formats import refuse_duplicate_json_keys
 
 # The normalized names a record field may map to are config.RECORD_FIELDS (checked on load).
@@ -29,7 +29,7 @@ _LENGTH_FIELDS = ("context", "max_output")
 _PRICE_FIELDS = PRICE_FIELDS
 _FORMATS = (".json", ".yaml", ".yml", ".toml")
 
-try:  # orjson is 2.6× faster than json on a 1 MB map (performance-notes.md)
+try:  # orjson is 2.6× faster than json on a 1 MB map (measured on LiteLLM's price file)
     import orjson as _json
 
     _json_loads: Callable[[bytes], Any] = _json.loads
@@ -207,7 +207,7 @@ def _price(value: Any, scale: float) -> float | str:
         try:
             value = float(value.strip().lstrip("$").replace(",", ""))
         except ValueError:
-            return value.strip()
+            return str(value).strip()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     # round(3e-06 * 1e6) is 2.9999999999999996 without the rounding; 1e-12 per token is
