@@ -80,7 +80,7 @@ def any_field(index: FieldIndex, labels: set[str], bullets: bool = True) -> Fiel
 def read_overview(doc: Document, index: FieldIndex, service: Service, path: str) -> None:
     # Parsed even when a 服务名称 line makes the title moot: YAML that Hugo refuses must be a
     # warning, not a silent pass. Cached by text, so unchanged front matter costs one lookup.
-    front_matter = load_front_matter(doc.front_matter, path) \
+    front_matter = load_front_matter(doc.front_matter, path, doc.front_matter_format) \
         if doc.front_matter is not None else {}
     name = overview_field(index, NAME)
     if name is not None and plain(name.value):
