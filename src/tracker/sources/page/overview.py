@@ -94,7 +94,7 @@ def read_overview(doc: Document, index: FieldIndex, service: Service, path: str)
         service.endpoint = first_url(endpoint.value)
     tier = overview_field(index, FREE_TYPE) or overview_field(index, TIER)
     if tier is not None and plain(tier.value):
-        service.tier = parse_service_type(plain(tier.value))
+        service.service_type = parse_service_type(plain(tier.value))
         service.trial_credits = credits_in_parentheses(plain(tier.value))
     requirements = overview_field(index, REQUIREMENTS)
     if requirements is not None:
