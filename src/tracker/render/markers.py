@@ -22,7 +22,7 @@ from tracker import i18n, paths
 from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
 from tracker.render import visible
-from tracker.sources.markdown import (
+from tracker.sources.fences import (
     closes_code_fence,
     closes_front_matter,
     code_fence_opener,

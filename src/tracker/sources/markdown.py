@@ -19,6 +19,13 @@ import yaml
 
 from tracker import yamlio
 from tracker.errors import ParseError
+from tracker.sources.fences import (
+    FRONT_MATTER_END,
+    FRONT_MATTER_FORMATS,
+    closes_code_fence,
+    code_fence_opener,
+    front_matter_fence,
+)
 
 MAX_PAGE_BYTES = 2 * 1024 * 1024
 
@@ -31,42 +38,6 @@ _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u20
 
 # `**Label：** value`, optionally as a list item; the label may carry the colon or the value may.
 _BOLD_LINE = re.compile(r"^(?:[-*+]\s+|\d+[.)]\s+)?\*\*(.+?)\*\*(.*)$")
-# --- the block rules render/markers.py shares: front matter and code fences ---------------------
-# Front matter opens with one of these lines and closes with one of its closers (Hugo's rule).
-FRONT_MATTER_CLOSERS: dict[str, tuple[str, ...]] = {"---": ("---", "..."), "+++": ("+++",)}
-FRONT_MATTER_FORMATS = {"---": "yaml", "+++": "toml"}
-_FRONT_MATTER_END = {fence: re.compile("^(?:" + "|".join(map(re.escape, closers))
-                                       + r")[ \t]*\r?$", re.MULTILINE)
-                     for fence, closers in FRONT_MATTER_CLOSERS.items()}
-_CODE_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
-
-
-def front_matter_fence(first_line: str) -> str | None:
-    """The fence (``---`` YAML, ``+++`` TOML) a page's first line opens front matter with."""
-    line = first_line.removeprefix("\ufeff").rstrip()
-    return line if line in FRONT_MATTER_CLOSERS else None
-
-
-def closes_front_matter(line: str, fence: str) -> bool:
-    return line.rstrip() in FRONT_MATTER_CLOSERS[fence]
-
-
-def code_fence_opener(line: str) -> tuple[str, int] | None:
-    """(character, length) of the code fence ``line`` opens, or None. A backtick fence's info
-    string may not hold a backtick (CommonMark 4.5): such a line is inline code, no fence."""
-    match = _CODE_FENCE.match(line)
-    if match is None or (match.group(1)[0] == "`" and "`" in match.group(2)):
-        return None
-    return match.group(1)[0], len(match.group(1))
-
-
-def closes_code_fence(line: str, opener: tuple[str, int]) -> bool:
-    """Whether ``line`` closes the fence ``opener`` opened: same character, as long, bare."""
-    match = _CODE_FENCE.match(line)
-    return bool(match and match.group(1)[0] == opener[0] and len(match.group(1)) >= opener[1]
-                and not match.group(2).strip())
-
-
 _BODY_IN_FRONT_MATTER = re.compile(r"^(?:#{1,6} |\*\*|\|)", re.MULTILINE)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
 _SEPARATOR_CELL = re.compile(r"^:?-+:?$")
@@ -161,7 +132,7 @@ def split_front_matter(text: str, path: str) -> tuple[str | None, int, str]:
     fence = front_matter_fence(text[:first_end if first_end >= 0 else len(text)])
     if fence is None:
         return None, 0, "yaml"
-    close = _FRONT_MATTER_END[fence].search(text, first_end + 1) if first_end >= 0 else None
+    close = FRONT_MATTER_END[fence].search(text, first_end + 1) if first_end >= 0 else None
     if close is None:
         raise ParseError(f"front matter opened with '{fence}' is never closed", path=path,
                          line=1, hint=f"add a '{fence}' line after the front matter")
