@@ -434,7 +434,7 @@ def test_a_broken_table_leaves_the_other_sections_read() -> None:
     service = parse_page(raw, ZH_PATH)
     (problem,) = service.problems
     assert problem.section == "limits" and problem.line == line_of(raw, "| **并发请求** | 5 | | x |")
-    assert service.limits == {} and service.tiers == {}
+    assert service.limits == {} and service.quota_tiers == {}
     facts = service.to_dict()
     assert facts["models"] == ACME["models"] and facts["name"] == ACME["name"]
 

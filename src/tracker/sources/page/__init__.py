@@ -58,10 +58,10 @@ def _join_model_limits(service: Service) -> None:
     limits: they are keyed by its id (`gemini-2.5-flash`), as the models are."""
     ids = [key for key in service.models if " " not in key]
     joined: dict[str, dict[str, Quantity]] = {}
-    for name, limits in service.tiers.items():
+    for name, limits in service.quota_tiers.items():
         model_id = model_named(name, ids) if " " in name else None
-        key = model_id if model_id is not None and model_id not in service.tiers else name
+        key = model_id if model_id is not None and model_id not in service.quota_tiers else name
         joined.setdefault(key, {}).update(limits)
-    service.tiers = dict(sorted(joined.items()))
+    service.quota_tiers = dict(sorted(joined.items()))
 
 
