@@ -59,6 +59,8 @@ def update(root: Path, no_render: bool, quiet: bool) -> None:
                    err=True)
     for problem in result.skipped:
         click.echo(f"warning: {problem}; the page was left as it is", err=True)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     if not quiet:
         click.echo(f"{result.commits_walked} commits walked, {len(result.new_events)} new events, "
                    f"{len(result.warnings)} warnings, {len(result.written)} files written")

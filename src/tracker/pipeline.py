@@ -33,6 +33,7 @@ class UpdateResult:
     warnings: list[ParseWarning] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     skipped: list[TrackerError] = field(default_factory=list)  # pages left as they were
+    notes: list[str] = field(default_factory=list)  # records placed by fallback, per file
 
 
 @contextmanager
@@ -127,7 +128,15 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True)
             written.append(ledger.dir / "state.yaml")
         if saved:
             walker.save(saved, _walker_key(config, head))
-        return UpdateResult(len(commits), events, warnings, written, skipped)
+        return UpdateResult(len(commits), events, warnings, written, skipped,
+                            record_notes(walker, commits))
+
+
+def record_notes(walker: Walker, commits: list[Commit]) -> list[str]:
+    """Once per run, not per commit: for every record file the run walked, how many of its
+    records (as of the newest version) went to the fallback service or could not be tracked."""
+    walked = sorted({change.path for commit in commits for change in commit.changes})
+    return [note for path in walked if path in walker.files for note in walker.files[path].notes]
 
 
 def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
