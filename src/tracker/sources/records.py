@@ -8,12 +8,9 @@ a service's display name (``providers/<p>/provider.toml``), many services at onc
 single JSON map), or one service's list of models (genai-prices ``prices/providers/<p>.yml``,
 OpenRouter's ``{"data": […]}``). The sources dispatcher merges the parts of one service.
 
-Values are read as the catalogue writes them: decimal strings and floats are scaled with
-``Decimal`` (``"0.0000003"`` per token is 0.3 per million, never 0.29999999999999993), a tiered
-price is its base price plus one price fact per tier, and a list of conditional prices is read
-only when exactly one entry has no condition — otherwise it is kept as text, never guessed.
-No record is dropped in silence: one that names no service goes to the fallback service, and
-the file's result counts it (see RecordFile.notes).
+Values are read as the catalogue writes them (record_values.py: exact decimal prices, tiered
+prices, conditional lists). No record is dropped in silence: one that names no service goes to
+the fallback service, and the file's result counts it (see RecordFile.notes).
 
 Nothing here knows either catalogue: the layout is described entirely by the RecordSource keys
 (see config.py and examples/configs/). Unmapped fields (``last_updated``, ``knowledge``, ``mode``,
@@ -22,18 +19,22 @@ Nothing here knows either catalogue: the layout is described entirely by the Rec
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Context, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from tracker.config import RecordSource
 from tracker.errors import ParseError
 from tracker.model import PRICE_FIELDS, Model, Service
 from tracker.sources import glob_regex  # one glob dialect for every source kind
+from tracker.sources.record_values import MISSING as _MISSING
+from tracker.sources.record_values import field_getter as _getter
+from tracker.sources.record_values import is_tiered as _is_tiered
+from tracker.sources.record_values import read_length as _length
+from tracker.sources.record_values import read_price as _price
+from tracker.sources.record_values import read_tiered as _tiered
 
 # The normalized names a record field may map to are config.RECORD_FIELDS (checked on load).
 _LENGTH_FIELDS = ("context", "max_output")
@@ -82,75 +83,6 @@ class _Compiled:
 
 
 _CACHE: dict[int, _Compiled] = {}
-_MISSING = object()
-
-
-def _getter(dotted: str, constraint: str = "constraint") -> Callable[[Any], Any]:
-    """Read a dotted field. Where a step meets a list of conditional values (genai-prices:
-    ``prices: [{prices: {…}}, {constraint: {start_date: …}, prices: {…}}]``), the one entry
-    without a condition holds the value under the same key; with none or several, the values
-    are joined as text with their conditions, so a change is told as text and never guessed."""
-    parts = tuple(dotted.split("."))
-    if len(parts) == 1:
-        key = parts[0]
-
-        def get_one(rec: Any) -> Any:
-            if not isinstance(rec, dict):
-                return _MISSING
-            value = rec.get(key, _MISSING)
-            return _conditional(value, key, (), constraint) if isinstance(value, list) else value
-
-        return get_one
-
-    def get(rec: Any) -> Any:
-        for i, part in enumerate(parts):
-            if not isinstance(rec, dict):
-                return _MISSING
-            rec = rec.get(part, _MISSING)
-            if rec is _MISSING:
-                return _MISSING
-            if isinstance(rec, list) and i + 1 < len(parts):
-                return _conditional(rec, part, parts[i + 1:], constraint)
-        return rec
-
-    return get
-
-
-def _walk(node: Any, parts: tuple[str, ...]) -> Any:
-    for part in parts:
-        if not isinstance(node, dict):
-            return _MISSING
-        node = node.get(part, _MISSING)
-    return node
-
-
-def _conditional(entries: list[Any], key: str, rest: tuple[str, ...], constraint: str) -> Any:
-    """``rest`` of a dotted path read in a list of conditional entries (see _getter)."""
-    if not entries or not all(isinstance(e, dict) for e in entries) \
-            or not any(constraint in e for e in entries):
-        return entries if not rest else _MISSING  # a plain list: a value, or nothing to walk
-    plain = [e for e in entries if constraint not in e]
-    if len(plain) == 1:
-        return _walk(plain[0].get(key, _MISSING), rest)
-    said = []
-    for entry in entries:
-        value = _walk(entry.get(key, _MISSING), rest)
-        if value is _MISSING or value is None:
-            continue
-        condition = entry.get(constraint)
-        if isinstance(condition, dict):
-            condition = ", ".join(f"{k}={v}" for k, v in sorted(condition.items()))
-        said.append(f"{_text(value)} if {condition}" if constraint in entry else _text(value))
-    return "; ".join(said) if said else _MISSING
-
-
-def _text(value: Any) -> str:
-    """A value kept as text, the same text for the same value."""
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, float | int) and not isinstance(value, bool):
-        return repr(value)
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
 def _compiled(source: RecordSource) -> _Compiled:
@@ -261,81 +193,6 @@ def _load_yaml(raw: bytes, path: str) -> Any:
         raise ParseError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", path=path,
                          line=mark.line + 1 if mark is not None else None,
                          hint="fix the syntax at that line") from None
-
-
-def _length(value: Any) -> Any:
-    """A token count: ints stay ints, integral floats become ints, text is parsed or kept raw."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else value
-    if isinstance(value, str):
-        # rare in records ("128K", "unlimited"): read them the way a page cell is read
-        from tracker.quantities import parse_length
-
-        return parse_length(value)
-    return str(value)
-
-
-_TWELVE_DIGITS = Context(prec=12)
-
-
-def _price(value: Any, scale: Decimal | None) -> float | str:
-    """A price per million tokens, scaled in decimal so that what the catalogue wrote is what
-    the ledger says: "0.0000003" and 3e-07 per token are 0.3, not 0.29999999999999993. Text that
-    is no number, and a negative amount (OpenRouter's "-1": the price varies), stay text."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, str):
-        try:
-            amount = Decimal(value.strip().lstrip("$").replace(",", ""))
-        except InvalidOperation:
-            return value.strip()
-    elif isinstance(value, int):
-        amount = Decimal(value)
-    elif isinstance(value, float):
-        amount = Decimal(repr(value))  # the shortest text of the float: what the file wrote
-    else:
-        return _text(value)
-    if not amount.is_finite() or amount < 0:
-        return _text(value)
-    if scale is not None:
-        amount *= scale
-    # 12 significant digits: a catalogue's 0.39999999999999997 (a float written back by a
-    # script) is the 0.4 it means, so the ledger never shows drift and its fix is no event
-    per_million = float(amount.normalize(_TWELVE_DIGITS))
-    return per_million if math.isfinite(per_million) else _text(value)
-
-
-def _is_tiered(value: Any) -> bool:
-    """``{base: 1.25, tiers: [{start: 200000, price: 2.5}]}``: a price by prompt size."""
-    return isinstance(value, dict) and isinstance(value.get("tiers"), list)
-
-
-def tier_label(start: Any) -> str:
-    """The name of a price tier by where it starts: 200000 → '>200K', 1000000 → '>1M'."""
-    if isinstance(start, int) and not isinstance(start, bool) and start > 0:
-        if start % 1_000_000 == 0:
-            return f">{start // 1_000_000}M"
-        if start % 1_000 == 0:
-            return f">{start // 1_000}K"
-        return f">{start:,}"
-    return f">{_text(start)}"
-
-
-def _tiered(model: Model, norm: str, value: dict[str, Any], scale: Decimal | None,
-            tiers: dict[str, dict[str, float | str]]) -> None:
-    """A tiered price: the base is the price, each tier its own price fact."""
-    base = value.get("base")
-    if base is not None and base != "":
-        setattr(model, norm, _price(base, scale))
-    for tier in value["tiers"]:
-        if isinstance(tier, dict) and "start" in tier and tier.get("price") is not None:
-            tiers.setdefault(tier_label(tier["start"]), {})[norm] = _price(tier["price"], scale)
-        else:  # a tier we cannot read is kept whole, as text
-            tiers.setdefault("?", {})[norm] = _text(value["tiers"])
 
 
 def _model(comp: _Compiled, record: dict[str, Any], currency: str) -> Model:
