@@ -53,7 +53,8 @@ def update(root: Path, no_render: bool, quiet: bool) -> None:
     from tracker.pipeline import update as run_update
 
     progress = None if quiet or not sys.stderr.isatty() else _progress
-    result = run_update(root, progress=progress, render=not no_render)
+    result = run_update(root, progress=progress, render=not no_render,
+                        on_wait=None if quiet else _waiting)
     for warning in result.warnings:
         click.echo(f"warning: {warning} (at {warning.commit[:10] if warning.commit else '?'})",
                    err=True)
@@ -64,6 +65,10 @@ def update(root: Path, no_render: bool, quiet: bool) -> None:
     if not quiet:
         click.echo(f"{result.commits_walked} commits walked, {len(result.new_events)} new events, "
                    f"{len(result.warnings)} warnings, {len(result.written)} files written")
+
+
+def _waiting(lock: Path) -> None:
+    click.echo(f"waiting for another tracker run to finish (it holds {lock})", err=True)
 
 
 def _progress(done: int, total: int) -> None:

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tracker import __version__
 from tracker.config import CONFIG_FILE, Config, load_config
 from tracker.errors import ParseError, TrackerError
 from tracker.fsutil import remove_stale_temporaries
@@ -37,15 +36,25 @@ class UpdateResult:
 
 
 @contextmanager
-def _lock(history: History) -> Iterator[None]:
-    """One run at a time per repository: a second waits, then gives up with a message."""
+def _lock(history: History, on_wait: Callable[[Path], None] | None = None) -> Iterator[None]:
+    """One run at a time per repository: a second waits (telling ``on_wait`` once, with the
+    lock's path, that it does), then gives up with a message."""
     from filelock import FileLock, Timeout
 
     path = Path(history.repo.git_dir) / "tracker.lock"
     timeout = float(os.environ.get("TRACKER_LOCK_TIMEOUT", LOCK_TIMEOUT))
+    lock = FileLock(str(path), timeout=timeout)
     try:
-        with FileLock(str(path), timeout=timeout):
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if on_wait:
+                on_wait(path)
+            lock.acquire()
+        try:
             yield
+        finally:
+            lock.release()
     except Timeout:
         raise TrackerError(f"another tracker run has held {path} for {timeout:g} s",
                            hint="wait for it to finish; if none is running, delete the lock "
@@ -53,12 +62,13 @@ def _lock(history: History) -> Iterator[None]:
 
 
 def _walker_key(config: Config, commit: str) -> tuple[str, ...]:
-    """What the facts at ``commit`` depend on: the commit, this tracker, the configuration."""
+    """What the facts at ``commit`` depend on: the commit and the configuration (the code that
+    parsed them is added by tracker.cache)."""
     try:
         settings = (Path(config.root) / CONFIG_FILE).read_bytes()
     except OSError:
         settings = b""
-    return (__version__, commit, hashlib.sha1(settings).hexdigest())
+    return (commit, hashlib.sha1(settings).hexdigest())
 
 
 def walk(config: Config, history: History, state: State, head: str,
@@ -98,20 +108,24 @@ def walk(config: Config, history: History, state: State, head: str,
     return commits, events, warnings, walker
 
 
-def update(root: Path, *, progress: Progress | None = None, render: bool = True) -> UpdateResult:
-    """Walk what is new since the last run into the ledger, then render every output."""
+def update(root: Path, *, progress: Progress | None = None, render: bool = True,
+           on_wait: Callable[[Path], None] | None = None) -> UpdateResult:
+    """Walk what is new since the last run into the ledger, then render every output.
+    ``on_wait`` is told when another run holds the lock and this one waits for it."""
     config = load_config(root)
     ledger = Ledger(config)
     last_walked = ledger.state().last_commit
     if last_walked is not None and head_of(root) == last_walked:
         return UpdateResult()  # nothing new, decided without loading git or taking the lock
     history = History(root)
-    with _lock(history):
+    with _lock(history, on_wait):
         state = ledger.state()
         head = history.head()
         if head is None or head == state.last_commit:
             return UpdateResult()
         remove_stale_temporaries(Path(root))
+        if ledger.cache_dir and ledger.cache_dir.is_dir():
+            remove_stale_temporaries(ledger.cache_dir)
         skipped: list[TrackerError] = []
         saved = ledger.cache_dir / "walker.pickle" if ledger.cache_dir else None
         commits, events, warnings, walker = walk(config, history, state, head, progress, saved)

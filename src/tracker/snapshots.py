@@ -4,16 +4,15 @@ and the events each commit makes of them (diff, then classify). The walk's state
 
 from __future__ import annotations
 
-import pickle
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tracker import cache
 from tracker.classify import CommitInfo, ServiceRef, classify, make_event
 from tracker.diff import diff_facts
 from tracker.errors import ParseError
-from tracker.fsutil import write_atomic
 from tracker.model import Event, ParseWarning, Service
 from tracker.sources import Parsed, Sources
 from tracker.walk import Commit, History
@@ -98,22 +97,14 @@ class Walker:
 
     def save(self, path: Path, key: tuple[str, ...]) -> None:
         """Keep the facts in force (for ``key``: a commit and what parsed it) so that the next
-        incremental run need not parse the whole tree again. Only a cache: never needed."""
-        data = (key, {name: getattr(self, name) for name in self.STATE})
-        try:
-            write_atomic(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
-        except OSError:
-            pass
+        incremental run need not parse the whole tree again. Only a cache: never needed; the
+        code that parsed them is part of the key (see tracker.cache)."""
+        cache.save(path, key, {name: getattr(self, name) for name in self.STATE})
 
     def restore(self, path: Path, key: tuple[str, ...]) -> bool:
-        """Take the facts saved for ``key``; False when there are none."""
-        try:
-            with open(path, "rb") as handle:
-                saved_key, state = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError,
-                AttributeError, ImportError):
-            return False
-        if saved_key != key:
+        """Take the facts saved for ``key`` by this very code; False when there are none."""
+        state = cache.load(path, key)
+        if not isinstance(state, dict) or set(state) != set(self.STATE):
             return False
         for name in self.STATE:
             setattr(self, name, state[name])

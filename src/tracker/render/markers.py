@@ -122,7 +122,9 @@ class Page:
             else:
                 import yaml
 
-                data = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+                from tracker.yamlio import LOADER
+
+                data = yaml.load(raw, Loader=LOADER)
         except Exception:  # noqa: BLE001 - Hugo reports bad front matter; we just don't opt out
             return {}
         return data if isinstance(data, dict) else {}

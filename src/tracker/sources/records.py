@@ -29,6 +29,7 @@ from tracker.config import RecordSource
 from tracker.errors import ParseError
 from tracker.model import PRICE_FIELDS, Model, Service
 from tracker.sources import glob_regex  # one glob dialect for every source kind
+from tracker.sources.formats import refuse_duplicate_json_keys
 from tracker.sources.record_values import MISSING as _MISSING
 from tracker.sources.record_values import field_getter as _getter
 from tracker.sources.record_values import is_tiered as _is_tiered
@@ -167,7 +168,9 @@ def _load(raw: bytes, path: str) -> Any:
         return _load_yaml(raw, path)
     try:
         if suffix == ".json":
-            return _json_loads(raw)
+            data = _json_loads(raw)
+            refuse_duplicate_json_keys(raw, data, path)
+            return data
         import tomllib
 
         return tomllib.loads(raw.decode("utf-8"))
@@ -183,16 +186,14 @@ def _load(raw: bytes, path: str) -> Any:
 
 
 def _load_yaml(raw: bytes, path: str) -> Any:
-    import yaml  # only record trees kept in YAML pay for the import
+    from tracker import yamlio  # only record trees kept in YAML pay for importing yaml
 
-    try:
-        # CSafeLoader: 7.5x faster than yaml.safe_load, which is pure Python (performance-notes)
-        return yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ParseError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", path=path,
-                         line=mark.line + 1 if mark is not None else None,
-                         hint="fix the syntax at that line") from None
+    try:  # the same guards as data files: no key twice, no alias bomb
+        return yamlio.load(raw)
+    except yamlio.YamlError as error:
+        message = f"not valid YAML: {error.message}" if error.syntax else error.message
+        raise ParseError(message, path=path, line=error.line,
+                         hint=error.hint or "fix the syntax at that line") from None
 
 
 def _model(comp: _Compiled, record: dict[str, Any], currency: str) -> Model:
