@@ -77,20 +77,34 @@ def _guard(root: yaml.Node, max_nodes: int) -> dict[KeyPath, int]:
     """Walk the composed node tree once: bound alias expansion, refuse duplicate keys, map
     lines."""
     lines: dict[KeyPath, int] = {(): root.start_mark.line + 1}
-    stack: list[tuple[yaml.Node, KeyPath]] = [(root, ())]
+    # Depth first with an exit marker per node, so the nodes on the current path are known: an
+    # alias back to one of them is a loop, refused before its key paths could grow without end.
+    stack: list[tuple[yaml.Node, KeyPath, bool]] = [(root, (), False)]
+    on_path: set[int] = set()
     visited = 0
     while stack:
-        node, key_path = stack.pop()
+        node, key_path, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(node))
+            continue
+        if id(node) in on_path:
+            raise YamlError("recursive aliases: an alias refers to a node that contains it",
+                            node.start_mark.line + 1,
+                            hint="write the values out instead of nesting aliases (&/*)")
         visited += 1
         if visited > max_nodes:
             raise YamlError(f"document expands to more than {max_nodes} nodes through aliases",
                             node.start_mark.line + 1,
                             hint="write the values out instead of nesting aliases (&/*)")
+        if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            continue
+        on_path.add(id(node))
+        stack.append((node, key_path, True))
         if isinstance(node, yaml.MappingNode):
             seen: set[str] = set()
             for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
-                    stack.append((value_node, key_path))
+                    stack.append((value_node, key_path, False))
                     continue
                 key = str(key_node.value)
                 child = key_path + (key,)
@@ -100,7 +114,7 @@ def _guard(root: yaml.Node, max_nodes: int) -> dict[KeyPath, int]:
                                     hint="keep one of the two entries")
                 seen.add(key)
                 lines.setdefault(child, key_node.start_mark.line + 1)
-                stack.append((value_node, child))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, key_path) for item in node.value)
+                stack.append((value_node, child, False))
+        else:
+            stack.extend((item, key_path, False) for item in node.value)
     return lines
