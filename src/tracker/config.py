@@ -64,8 +64,8 @@ class RecordSource:
     file_name_field: str | None = field(default=None, metadata={
         "doc": "layout 'list': dotted field of the whole file holding that service's name."})
     service_default: str | None = field(default=None, metadata={
-        "doc": "Service of the records that state none; default: the record set's name. "
-               "Each run says how many records fell back, per file."})
+        "doc": "Service of the records that state none; default: the record set's name "
+               "('records' without one). Each run says how many records fell back, per file."})
     service_name_file: str | None = field(default=None, metadata={
         "doc": "Per-service file giving its display name, '{service}' substituted."})
     service_name_field: str = field(default="name", metadata={
