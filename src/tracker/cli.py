@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from tracker.errors import TrackerError
+from tracker.model import SEVERITIES
 
 repo_option = click.option("--repo", "root", type=click.Path(file_okay=False, path_type=Path),
                            default=".", show_default=True, help="The site's git repository.")
@@ -101,7 +102,7 @@ def render(root: Path, dry_run: bool) -> None:
 @click.option("--service", multiple=True, help="Only this service (repeatable).")
 @click.option("--provider", multiple=True, help="Only this provider (repeatable).")
 @click.option("--kind", multiple=True, help="Only this kind of event (repeatable).")
-@click.option("--severity", multiple=True, type=click.Choice(["breaking", "notable", "info"]))
+@click.option("--severity", multiple=True, type=click.Choice(SEVERITIES))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True)
 @lang_option
@@ -185,7 +186,7 @@ def digest(root: Path, week: str | None, since: str | None, until: str | None,
 
     from tracker.config import load_config
     from tracker.ledger import Ledger
-    from tracker.mail import run_digest
+    from tracker.pipeline import run_digest
     from tracker.render.digest import period_from_options
 
     config = load_config(root)

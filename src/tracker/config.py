@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 from tracker.errors import TrackerError
+from tracker.links import web_url
 
 CONFIG_FILE = "tracker.yaml"
 
@@ -253,7 +254,7 @@ def load_config(root: Path) -> Config:
         if not isinstance(data, dict):
             raise TrackerError("must be a mapping of keys to values", path=CONFIG_FILE)
     config: Config = _build(Config, data, "", CONFIG_FILE)
-    if not config.site_url.startswith(("http://", "https://")):
+    if web_url(config.site_url) is None:
         raise TrackerError(f"'site_url' must start with https:// or http://, not "
                            f"{config.site_url!r}", path=CONFIG_FILE,
                            hint="write site_url: https://your.site")
@@ -276,7 +277,7 @@ def reference() -> list[tuple[str, str, Any]]:
             if f.metadata.get("internal"):
                 continue
             key = f"{prefix}{f.name}"
-            default = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+            default = f.default_factory() if callable(f.default_factory) else f.default
             if hasattr(default, "__dataclass_fields__"):
                 walk(type(default), key + ".")
             else:

@@ -18,6 +18,7 @@ from tracker import cache, yamlio
 from tracker.config import Config
 from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
+from tracker.links import web_url
 from tracker.model import KINDS, SEVERITIES, Event, ParseWarning
 
 SCHEMA_VERSION = 1
@@ -210,7 +211,7 @@ class Ledger:
                 raise TrackerError(f"'{event_id}.severity' must be one of "
                                    + ", ".join(SEVERITIES), path=str(path))
             source = spec.get("source")
-            if source is not None and not str(source).startswith(("https://", "http://")):
+            if source is not None and web_url(str(source)) is None:
                 raise TrackerError(f"'{event_id}.source' must be an http(s) link",
                                    path=str(path))
             overrides[str(event_id)] = Override(

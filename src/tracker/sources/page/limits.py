@@ -162,7 +162,7 @@ def _limit_key(label: str, value: str) -> str | None:
     if label in LIMIT_ROWS:
         return LIMIT_ROWS[label]
     if label in RATE_ROWS:
-        # "速率限制" is a per-minute request rate (DESIGN.md's example) unless its unit says
+        # "速率限制" is a per-minute request rate (how the site uses it) unless its unit says
         # tokens or a day.
         per_day = PER_DAY.search(value)
         if "token" in value.lower():
