@@ -166,8 +166,8 @@ def test_litellm_filter_and_string_values(tmp_path: Path) -> None:
     assert services["p"].models == {"a": Model(context=131072, input_price=0.5, currency="USD")}
     assert services["records"].models == {"c": Model(context=1)}  # no name: 'records'
     assert (read.fell_back, read.without_id) == (1, 0)
-    assert read.notes("prices.yaml", source) == (
-        "prices.yaml: 1 record(s) state no provider; they are tracked under the fallback "
+    assert read.notes(source) == (
+        "1 record(s) state no provider; they are tracked under the fallback "
         "service 'records' (service_default)",)
 
 
@@ -447,7 +447,9 @@ def test_genai_prices_provider_file(genai_prices: RecordSource) -> None:
         "0.27 if end_time=16:30:00Z, start_time=00:30:00Z")
     assert models["acme-old"].deprecated is True
     assert (read.without_id, read.duplicates, read.fell_back) == (1, 1, 0)
-    assert [note.split(":")[0] for note in read.notes(path, genai_prices)] == [path, path]
+    assert read.notes(genai_prices) == (
+        "1 record(s) have no 'id'; they cannot be followed from commit to commit and are not "
+        "tracked", "1 record(s) repeat an id already in the list; only the first is tracked")
 
 
 def test_genai_prices_file_without_models_or_service(genai_prices: RecordSource) -> None:
@@ -485,7 +487,7 @@ def test_openrouter_models_list(openrouter: RecordSource) -> None:
             "top_provider": {"context_length": None, "max_completion_tokens": None}}
     read = read_record_file(openrouter, openrouter_json(OPENROUTER_MODEL, auto).encode(), path)
     [service] = read.services
-    assert (service.id, service.name, read.notes(path, openrouter)) == \
+    assert (service.id, service.name, read.notes(openrouter)) == \
         ("openrouter", "OpenRouter", ())  # every record is OpenRouter's: nothing fell back
     model = service.models["acme/chat-large"]
     assert model == Model(context=131072, max_output=32768, input_price=0.3, output_price=1.2,
@@ -517,7 +519,8 @@ def run_update(h: History) -> tuple[list[tuple[str, str | None, str | None, obje
     result = update(h.root)
     assert not result.warnings
     events = sorted(result.new_events, key=lambda e: (e.kind, str(e.model), str(e.tier)))
-    return ([(e.kind, e.model, e.field, e.old, e.new) for e in events], events, result.notes)
+    return ([(e.kind, e.model, e.field, e.old, e.new) for e in events], events,
+            [str(n) for n in result.notices])
 
 
 def test_genai_prices_history(tmp_path: Path) -> None:
@@ -582,8 +585,8 @@ def test_records_without_service_fall_back_and_are_reported_once(tmp_path: Path)
                                   "ft:gpt-3.5-turbo": {**tuned, "input_cost_per_token": 3e-06}})})
     result = CliRunner().invoke(cli, ["update", "--repo", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    notes = [line for line in result.output.splitlines() if line.startswith("note: ")]
-    assert notes == [f"note: {path}: 1 record(s) state no litellm_provider; they are tracked "
+    notes = [line for line in result.output.splitlines() if "record(s)" in line]
+    assert notes == [f"warning: {path}: 1 record(s) state no litellm_provider; they are tracked "
                      "under the fallback service 'LiteLLM' (service_default)"]  # once a run
     log = CliRunner().invoke(cli, ["log", "--repo", str(tmp_path), "--format", "json"])
     events = [json.loads(line) for line in log.output.splitlines()]

@@ -239,18 +239,18 @@ class RecordFile:
     duplicates: int = 0  # records whose id an earlier record of the list already has
     default_service: str = ""
 
-    def notes(self, path: str, source: RecordSource) -> tuple[str, ...]:
-        """One line per kind of record that did not go where its fields say, naming the file."""
+    def notes(self, source: RecordSource) -> tuple[str, ...]:
+        """One line per kind of record that did not go where its fields say."""
         said = []
         if self.fell_back:
             where = source.service_field or source.file_service_field or "service"
-            said.append(f"{path}: {self.fell_back} record(s) state no {where}; they are tracked "
+            said.append(f"{self.fell_back} record(s) state no {where}; they are tracked "
                         f"under the fallback service '{self.default_service}' (service_default)")
         if self.without_id:
-            said.append(f"{path}: {self.without_id} record(s) have no '{source.id_from}'; they "
+            said.append(f"{self.without_id} record(s) have no '{source.id_from}'; they "
                         "cannot be followed from commit to commit and are not tracked")
         if self.duplicates:
-            said.append(f"{path}: {self.duplicates} record(s) repeat an id already in the list; "
+            said.append(f"{self.duplicates} record(s) repeat an id already in the list; "
                         "only the first is tracked")
         return tuple(said)
 
