@@ -94,14 +94,24 @@ def _months(events: list[Event], lang: str) -> list[dict[str, object]]:
     return months
 
 
-def render_changelog(events: list[Event], lang: str, config: Config) -> str:
-    """The lines between the markers, one per month: ``- **2025年11月：** a；b``. Empty when none
-    of the events belongs on a page."""
+def render_changelog(events: list[Event], lang: str, config: Config,
+                     chart: dict[str, str] | None = None) -> str:
+    """The lines between the markers, one per month: ``- **2025年11月：** a；b``, below the
+    service's chart (``{"link", "alt"}``) when it has one. Empty when none of the events belongs
+    on a page."""
     shown = [e for e in events if on_page(e)]
     if not shown:
         return ""
     template = markdown_environment(config).get_template(TEMPLATE)
-    return template.render(months=_months(shown, lang), lang=lang)
+    return template.render(months=_months(shown, lang), lang=lang, chart=chart)
+
+
+def chart_image(config: Config, service: str, name: str, lang: str) -> dict[str, str]:
+    """What the changelog template needs to show a service's chart above the entries."""
+    from tracker.render.charts import chart_link
+
+    return {"link": chart_link(config, service, lang),
+            "alt": i18n.text("chart_alt", lang, name=name)}
 
 
 def _heading_title(content: str) -> str | None:
@@ -188,11 +198,13 @@ def service_pages(config: Config) -> list[tuple[Path, str, str]]:
 
 
 def update_pages(config: Config, events: list[Event], dry_run: bool = False,
-                 skipped: list[TrackerError] | None = None) -> list[PageChange]:
+                 skipped: list[TrackerError] | None = None,
+                 charted: set[str] | None = None) -> list[PageChange]:
     """Rewrite the changelog block of every service page that has events; the pages changed.
 
     A page with no events is left alone, and so is one with no markers when none of its events
-    belongs on a page. ``dry_run`` writes nothing and returns the same changes.
+    belongs on a page. A service in ``charted`` gets its chart above the entries.
+    ``dry_run`` writes nothing and returns the same changes.
     """
     by_service: dict[str, list[Event]] = defaultdict(list)
     for event in events:
@@ -201,7 +213,11 @@ def update_pages(config: Config, events: list[Event], dry_run: bool = False,
     for relative, service, lang in service_pages(config):
         if service not in by_service:
             continue
-        block = render_changelog(by_service[service], lang, config)
+        chart = None
+        if charted and service in charted:
+            newest = by_service[service][-1]
+            chart = chart_image(config, service, newest.service_name or service, lang)
+        block = render_changelog(by_service[service], lang, config, chart)
 
         def rewrite(text: str, block: str = block, lang: str = lang) -> str:
             if not block and find_block(text) is None:

@@ -18,7 +18,7 @@ from urllib.parse import quote
 from tracker import i18n
 from tracker.errors import TrackerError
 from tracker.model import Event
-from tracker.render import service_url
+from tracker.render import service_url, site_path
 from tracker.render.changelog import SEVERITY_ORDER, markdown_environment, on_page, when
 from tracker.render.markers import PageChange, apply, matching_files, page_lang, rewrite_marked
 
@@ -61,7 +61,18 @@ def render_updates(events: list[Event], lang: str, config: Config) -> str:
         return ""
     env = markdown_environment(config)
     env.globals["service_link"] = lambda service: service_link(config, service, lang)
-    return env.get_template(TEMPLATE).render(weeks=_weeks(chosen, lang), lang=lang)
+    return env.get_template(TEMPLATE).render(weeks=_weeks(chosen, lang), lang=lang,
+                                             subscribe=subscribe_line(config, lang))
+
+
+def subscribe_line(config: Config, lang: str) -> str:
+    """Where to subscribe to everything at once: the OPML list of feeds, the shutdown calendar."""
+    from tracker.render.calendar import CALENDAR_FILE
+    from tracker.render.feeds import feed_url
+    from tracker.render.opml import OPML_FILE
+
+    return i18n.text("updates_subscribe", lang, opml=site_path(feed_url(config, OPML_FILE)),
+                     ics=site_path(feed_url(config, CALENDAR_FILE)))
 
 
 def rewrite_updates(text: str, block: str) -> str:
