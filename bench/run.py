@@ -3,7 +3,7 @@
 For each workload (site pages + data files; LiteLLM-like JSON + models.dev-like TOML tree) at N
 commits (3,000 by default, 300 with --quick) and 2N: the floor (bench/floor.py), then on a fresh
 clone `tracker update` from scratch (wall and peak RSS of the child), again with nothing new, after
-one new commit, and from scratch on the 2N history. Prints one table with the issue-5 targets.
+one new commit, and from scratch on the 2N history. Prints one table, each measure with its target.
 
 Usage: python bench/run.py [--quick] [--commits N] [--workload site|records] [--profile DIR]
 """

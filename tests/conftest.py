@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 PAGES = Path(__file__).parent / "pages"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 class GitRepo:
@@ -61,3 +65,27 @@ def repo(tmp_path: Path) -> GitRepo:
 def page_text() -> str:
     """The fixture page that follows the template most closely (zh)."""
     return (PAGES / "acme.md").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def example_catalogue(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any]]:
+    """The bundled example catalogue's repository and its commits, built once per session.
+    Shared: read it, or copy it before changing anything."""
+    sys.path.insert(0, str(EXAMPLES))  # build_example is a script beside the catalogue
+    import build_example
+
+    site = tmp_path_factory.mktemp("example") / "site"
+    return site, build_example.build(site)
+
+
+@pytest.fixture(scope="session")
+def example_updated(example_catalogue: tuple[Path, list[Any]],
+                    tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the example catalogue after one ``tracker update``, made once per session.
+    Shared: read it, or copy it before changing anything."""
+    from tracker.pipeline import update
+
+    site = tmp_path_factory.mktemp("example-updated") / "site"
+    shutil.copytree(example_catalogue[0], site, symlinks=True)
+    update(site)
+    return site

@@ -262,7 +262,6 @@ def test_only_the_given_services_are_redrawn(tmp_path: Path) -> None:
 
 def test_update_draws_and_redraws_the_chart(tmp_path: Path) -> None:
     from conftest import GitRepo
-
     from tracker.pipeline import update
 
     repo = GitRepo(tmp_path / "site")

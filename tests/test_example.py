@@ -28,10 +28,10 @@ def git(repo: Path, *args: str) -> str:
                           check=True).stdout
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[build_example.BuiltCommit]]:
-    site = tmp_path_factory.mktemp("example") / "site"
-    return site, build_example.build(site)
+@pytest.fixture
+def built(example_catalogue: tuple[Path, list[build_example.BuiltCommit]],
+          ) -> tuple[Path, list[build_example.BuiltCommit]]:
+    return example_catalogue  # built once per session (conftest)
 
 
 @pytest.fixture(scope="module")
@@ -137,14 +137,12 @@ def test_expected_names_every_step_and_every_kind(
 
 
 def test_tracker_finds_the_intended_changes(
-        tmp_path: Path, expected: dict[str, Any]) -> None:
-    pipeline = pytest.importorskip("tracker.pipeline")
+        example_catalogue: tuple[Path, list[build_example.BuiltCommit]],
+        example_updated: Path, expected: dict[str, Any]) -> None:
     from tracker.config import load_config
     from tracker.ledger import Ledger
 
-    site = tmp_path / "site"
-    commits = build_example.build(site)
-    pipeline.update(site)
+    site, commits = example_updated, example_catalogue[1]
     events = Ledger(load_config(site)).events()
     step_of = {c.sha: c.step.id for c in commits}
 

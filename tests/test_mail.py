@@ -15,8 +15,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tracker.config import Config
 from tracker.errors import TrackerError
-from tracker.mail import SmtpSettings, build_message, run_digest, send_message
+from tracker.mail import SmtpSettings, build_message, send_message
 from tracker.model import Event
+from tracker.pipeline import run_digest
 from tracker.render.digest import Period, build_digest
 
 W46 = Period.iso_week("2025-W46")

@@ -1,4 +1,4 @@
-"""Property-based tests (issue 6, part 6): quantities, the page parser, the marker rewrite, render.
+"""Property-based tests: quantities, the page parser, the marker rewrite, render.
 
 What the module tests already cover is not repeated here: test_quantities checks that no parser
 raises on any text, test_page mutates the acme page line by line, test_changelog and test_updates
@@ -100,7 +100,7 @@ _AMBIGUOUS_K = st.integers(1, 20_000).filter(lambda k: k % 125 != 0)
 @example(128).via("the design's 128K ↔ 128,000")
 @example(200).via("200K ↔ 200,000")
 def test_length_written_in_decimal_thousands_has_the_same_key(k: int) -> None:
-    """A switch between 128K and 128,000 is a display change (DESIGN.md, normalization)."""
+    """A switch between 128K and 128,000 is a display change (lengths are compared by their canonical key)."""
     assert length_key(parse_length(f"{k}K")) == length_key(parse_length(f"{k * 1000:,}"))
 
 

@@ -185,6 +185,31 @@ def test_bad_files_raise_parse_error(path: str, raw: bytes, line: int | None) ->
         assert caught.value.line is not None
 
 
+_BOMB = b"a: &a [x, x, x, x, x, x, x, x, x, x]\n" + b"".join(
+    f"{chr(98 + n)}: &{chr(98 + n)} [{', '.join(['*' + chr(97 + n)] * 10)}]\n".encode()
+    for n in range(8))
+
+
+@pytest.mark.parametrize(("path", "raw", "message", "line"), [
+    ("prices.yaml", b"a: {provider: p, ctx: 1}\nb: {provider: p}\na: {provider: q}\n",
+     "duplicate key 'a'", 3),
+    ("prices.yaml", b"a: {provider: p, ctx: 1, ctx: 2}\n", "duplicate key 'a.ctx'", 1),
+    ("prices.json", b'{"a": {"provider": "p"},\n "a": {"provider": "q"}}', "duplicate key 'a'",
+     2),
+    ("prices.yaml", _BOMB, "nodes through aliases", None),
+])
+def test_record_files_refuse_repeated_keys_and_alias_bombs(path: str, raw: bytes, message: str,
+                                                           line: int | None) -> None:
+    """The same guards as service data files: a key written twice would silently keep one."""
+    source = RecordSource(files=["prices.*"], layout="map", id_from="key",
+                          service_field="provider")
+    with pytest.raises(ParseError, match=message) as caught:
+        parse_records(source, raw, path)
+    assert caught.value.path == path
+    if line is not None:
+        assert caught.value.line == line
+
+
 def test_wrong_shapes_raise_parse_error(litellm: RecordSource,
                                         models_dev: RecordSource) -> None:
     with pytest.raises(ParseError, match="map of records"):

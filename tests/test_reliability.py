@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import signal
 import subprocess
 import sys
-import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,10 +15,12 @@ from click.testing import CliRunner
 from filelock import FileLock
 
 from conftest import GitRepo
+from tracker import cache, fsutil
 from tracker.cli import cli
 from tracker.config import load_config
 from tracker.ledger import Ledger
 from tracker.pipeline import update
+from tracker.sources import Parsed, Sources
 
 ACME = "services/api/acme/_index.md"
 HUB = "services/api/_index.md"
@@ -46,9 +47,14 @@ def tree_bytes(root: Path) -> dict[str, bytes]:
             if p.is_file() and ".git" not in p.relative_to(root).parts}
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, fault_after_writes: int | None = None,
+            ) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop(fsutil.FAULT_ENV, None)
+    if fault_after_writes is not None:
+        env[fsutil.FAULT_ENV] = str(fault_after_writes)
     return subprocess.run([sys.executable, "-m", "tracker", *args], capture_output=True,
-                          text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                          text=True, env=env)
 
 
 def test_rewritten_history_keeps_event_ids(repo: GitRepo, page_text: str) -> None:
@@ -136,39 +142,55 @@ def test_second_run_waits_for_the_first_or_says_why_not(repo: GitRepo, page_text
         result = CliRunner().invoke(cli, ["update", "--repo", str(repo.root)])
         assert result.exit_code == 1 and "another tracker run" in result.output
         assert not (repo.root / "history").exists()
-    monkeypatch.setenv("TRACKER_LOCK_TIMEOUT", "30")
-    waiting = subprocess.Popen([sys.executable, "-m", "tracker", "update", "--repo",
-                                str(repo.root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert waiting.wait(timeout=60) == 0
+    monkeypatch.setenv("TRACKER_LOCK_TIMEOUT", "600")
+    lock.acquire()
+    try:
+        waiting = subprocess.Popen([sys.executable, "-m", "tracker", "update", "--repo",
+                                    str(repo.root)], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        assert waiting.stderr is not None
+        # The run says it waits once it has found the lock taken (readline blocks until then);
+        # while the test holds the lock, it has written nothing and is still running.
+        assert "waiting for another tracker run" in waiting.stderr.readline()
+        assert waiting.poll() is None
+        assert not (repo.root / "history").exists()
+    finally:
+        lock.release()
+    out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, err
+    assert "2 commits walked" in out
     assert (repo.root / "history" / "state.yaml").exists()
+
+
+def count_writes(root: Path) -> int:
+    """The files a whole run writes (in this process, counted by the writer itself)."""
+    before = fsutil.writes_done
+    assert update(root).written
+    return fsutil.writes_done - before
 
 
 def test_killed_runs_end_byte_identical_to_an_uninterrupted_one(repo: GitRepo, page_text: str,
                                                                 tmp_path: Path) -> None:
-    build_history(repo, page_text, 40)
+    """Kill a run at each of its writes in turn (after the new bytes are in a temporary file,
+    before the rename); the next run must end exactly where an uninterrupted one does."""
+    build_history(repo, page_text, 6)
     reference = tmp_path / "reference"
     shutil.copytree(repo.root, reference)
-    assert run_cli("update", "--repo", str(reference), "-q").returncode == 0
+    writes = count_writes(reference)
     expected = tree_bytes(reference)
+    assert writes >= 10  # ledger months, state, warnings, page, updates block, feeds, caches
 
-    victim = tmp_path / "victim"
-    shutil.copytree(repo.root, victim)
-    rng = random.Random(7)
-    kills = 0
-    for _attempt in range(12):
-        process = subprocess.Popen([sys.executable, "-m", "tracker", "update", "--repo",
-                                    str(victim), "-q"], stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.05, 1.2))
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            kills += 1
-        process.wait()
-        if (victim / "history" / "state.yaml").exists():
-            break  # a run got through; start over from a fresh copy to kill more
-    assert kills >= 1
-    assert run_cli("update", "--repo", str(victim), "-q").returncode == 0
-    assert tree_bytes(victim) == expected
+    killed = 0
+    for n in range(1, writes + 1):
+        victim = tmp_path / f"victim-{n}"
+        shutil.copytree(repo.root, victim)
+        faulty = run_cli("update", "--repo", str(victim), "-q", fault_after_writes=n)
+        assert faulty.returncode == -signal.SIGKILL, (n, faulty.stderr)
+        killed += 1
+        update(victim)  # the finishing run (in this process: the killed one was not)
+        assert tree_bytes(victim) == expected, n
+        shutil.rmtree(victim)
+    assert killed == writes
 
 
 def test_caches_in_git_dir_are_only_caches(repo: GitRepo, page_text: str) -> None:
@@ -184,3 +206,38 @@ def test_caches_in_git_dir_are_only_caches(repo: GitRepo, page_text: str) -> Non
     result = update(repo.root)
     assert [e.kind for e in result.new_events] == ["quota_cut"]
     assert len(Ledger(load_config(repo.root)).events()) == 5  # added + 3 cuts + this one
+
+
+def test_an_upgraded_parser_tells_no_change_that_never_happened(
+        repo: GitRepo, page_text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The facts cached by one tracker are never diffed against another's parse."""
+    build_history(repo, page_text, 2)
+    real_parse = Sources.parse
+
+    def old_parse(self: Sources, path: str, raw: bytes) -> Parsed:
+        parsed = real_parse(self, path, raw)  # the old release read every name differently
+        return Parsed(parsed.kind, tuple(replace(s, name=f"{s.name} (old reading)")
+                                         for s in parsed.services))
+
+    monkeypatch.setattr(Sources, "parse", old_parse)
+    monkeypatch.setattr(cache, "code_digest", lambda: "old release")
+    update(repo.root, render=False)
+    assert (repo.root / ".git" / "tracker-cache" / "walker.pickle").exists()
+    same_version = tmp_path / "same-version"
+    shutil.copytree(repo.root, same_version)
+
+    monkeypatch.setattr(Sources, "parse", real_parse)  # upgrade: same __version__, new code
+    monkeypatch.setattr(cache, "code_digest", lambda: "new release")
+    for root in (repo.root, same_version):
+        text = (root / ACME).read_text(encoding="utf-8")
+        (root / ACME).write_text(text.replace("| **并发请求** | 5 |", "| **并发请求** | 1 |"),
+                                 encoding="utf-8")
+        GitRepo(root).commit("cut concurrency", "2025-06-02T10:00:00+08:00")
+    result = update(repo.root, render=False)
+    assert [e.kind for e in result.new_events] == ["quota_cut"]
+
+    # What the test guards against: the same run, with the cache keyed as if nothing changed,
+    # diffs the old reading against the new and tells a rename that never happened.
+    monkeypatch.setattr(cache, "code_digest", lambda: "old release")
+    stale = update(same_version, render=False)
+    assert sorted(e.kind for e in stale.new_events) != ["quota_cut"]

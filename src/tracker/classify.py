@@ -1,4 +1,6 @@
-"""Field changes → Events: kind, severity, change_pct, and a content-derived id.
+"""Field changes → Events: kind, severity, change_pct, and a content-derived id; and every
+event a commit makes of the services it touched (``commit_events``: added, removed, renamed,
+changed). The one place events are created.
 
 Direction always comes from the values (a number, or "unlimited" which is larger than any
 number); raw text on either side makes the change ``info_changed``, never a cut or a raise.
@@ -11,8 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from tracker.diff import MISSING, FieldChange
-from tracker.model import PRICE_FIELDS, RATE_LIMIT_KEYS, TIERS, UNLIMITED, Event
+from tracker.diff import MISSING, FieldChange, diff_facts
+from tracker.model import PRICE_FIELDS, RATE_LIMIT_KEYS, TIERS, UNLIMITED, Event, Service
 
 SEVERITY = {
     "service_added": "notable", "service_removed": "breaking", "service_renamed": "info",
@@ -24,7 +26,6 @@ SEVERITY = {
     "requirement_added": "breaking", "requirement_removed": "notable",
     "endpoint_changed": "breaking", "reset_changed": "info", "info_changed": "info",
 }
-SEVERITY_ORDER = {"breaking": 0, "notable": 1, "info": 2}
 
 
 @dataclass(frozen=True)
@@ -272,3 +273,57 @@ def classify(ref: ServiceRef, commit: CommitInfo, old_facts: dict[str, Any],
              new_facts: dict[str, Any], changes: list[FieldChange]) -> list[Event]:
     """The events of one service at one commit, from the changes ``diff_facts`` found."""
     return Classifier(ref, commit, old_facts, new_facts).run(changes)
+
+
+def commit_events(info: CommitInfo, before: dict[str, dict[str, Any] | None],
+                  services: dict[str, Service], facts: dict[str, dict[str, Any]],
+                  renamed: dict[str, str]) -> list[Event]:
+    """The events of one commit: ``before`` holds the facts (None: absent) of every service the
+    commit touched, ``services`` and ``facts`` what is in force after it, ``renamed`` the
+    services git saw move (old id → new id). Services added, removed or renamed, and every
+    change of the ones that stayed."""
+    events: list[Event] = []
+    before = dict(before)
+    renamed = {**_moved_by_content(before, services, facts), **renamed}
+    for old_id, new_id in sorted(renamed.items()):
+        if before.get(new_id) is None and new_id in services \
+                and old_id not in services and before.get(old_id) is not None:
+            events.append(make_event(_ref(services[new_id]), info, "service_renamed",
+                                     field="id", old=old_id, new=new_id))
+            old_facts = before.pop(old_id)
+            assert old_facts is not None
+            before[new_id] = old_facts
+    for sid in sorted(before):
+        old_facts, service = before[sid], services.get(sid)
+        if old_facts is None and service is not None:
+            events.append(make_event(_ref(service), info, "service_added", new=facts[sid]))
+        elif old_facts is not None and service is None:
+            ref = ServiceRef(sid, old_facts.get("name"), old_facts.get("provider"), "")
+            events.append(make_event(ref, info, "service_removed", old=old_facts))
+        elif old_facts is not None and service is not None:
+            new_facts = facts[sid]
+            changes = diff_facts(old_facts, new_facts)
+            if changes:
+                events += classify(_ref(service), info, old_facts, new_facts, changes)
+    return events
+
+
+def _moved_by_content(before: dict[str, dict[str, Any] | None], services: dict[str, Service],
+                      facts: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Services that went and came in one commit with the same endpoint or name: a move that
+    git did not pair because the page was also rewritten."""
+    gone = {sid: old for sid, old in before.items() if old is not None and sid not in services}
+    came = {sid: facts[sid] for sid, old in before.items() if old is None and sid in services}
+    moved: dict[str, str] = {}
+    for key in ("endpoint", "name"):
+        for old_id, old_facts in sorted(gone.items()):
+            matches = [new_id for new_id, new_facts in sorted(came.items())
+                       if old_facts.get(key) and new_facts.get(key) == old_facts.get(key)
+                       and new_id not in moved.values()]
+            if old_id not in moved and len(matches) == 1:
+                moved[old_id] = matches[0]
+    return moved
+
+
+def _ref(service: Service) -> ServiceRef:
+    return ServiceRef(service.id, service.name, service.provider, service.path)

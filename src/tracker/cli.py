@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from tracker.errors import TrackerError
+from tracker.model import SEVERITIES
 
 repo_option = click.option("--repo", "root", type=click.Path(file_okay=False, path_type=Path),
                            default=".", show_default=True, help="The site's git repository.")
@@ -53,7 +54,8 @@ def update(root: Path, no_render: bool, quiet: bool) -> None:
     from tracker.pipeline import update as run_update
 
     progress = None if quiet or not sys.stderr.isatty() else _progress
-    result = run_update(root, progress=progress, render=not no_render)
+    result = run_update(root, progress=progress, render=not no_render,
+                        on_wait=None if quiet else _waiting)
     for warning in result.warnings:
         click.echo(f"warning: {warning} (at {warning.commit[:10] if warning.commit else '?'})",
                    err=True)
@@ -62,6 +64,10 @@ def update(root: Path, no_render: bool, quiet: bool) -> None:
     if not quiet:
         click.echo(f"{result.commits_walked} commits walked, {len(result.new_events)} new events, "
                    f"{len(result.warnings)} warnings, {len(result.written)} files written")
+
+
+def _waiting(lock: Path) -> None:
+    click.echo(f"waiting for another tracker run to finish (it holds {lock})", err=True)
 
 
 def _progress(done: int, total: int) -> None:
@@ -94,7 +100,7 @@ def render(root: Path, dry_run: bool) -> None:
 @click.option("--service", multiple=True, help="Only this service (repeatable).")
 @click.option("--provider", multiple=True, help="Only this provider (repeatable).")
 @click.option("--kind", multiple=True, help="Only this kind of event (repeatable).")
-@click.option("--severity", multiple=True, type=click.Choice(["breaking", "notable", "info"]))
+@click.option("--severity", multiple=True, type=click.Choice(SEVERITIES))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True)
 @lang_option
@@ -178,7 +184,7 @@ def digest(root: Path, week: str | None, since: str | None, until: str | None,
 
     from tracker.config import load_config
     from tracker.ledger import Ledger
-    from tracker.mail import run_digest
+    from tracker.pipeline import run_digest
     from tracker.render.digest import period_from_options
 
     config = load_config(root)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 from tracker.errors import TrackerError
+from tracker.links import web_url
 
 CONFIG_FILE = "tracker.yaml"
 
@@ -220,24 +221,26 @@ def _build(cls: type, data: dict[str, Any], prefix: str, path: str) -> Any:
 
 def load_config(root: Path) -> Config:
     """Read ``root/tracker.yaml`` if there is one; defaults otherwise."""
-    import yaml
+    from tracker import yamlio
 
     path = root / CONFIG_FILE
     data: Any = {}
     if path.exists():
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            mark = getattr(exc, "problem_mark", None)
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise TrackerError(f"not valid YAML: {problem}", path=CONFIG_FILE,
-                               line=mark.line + 1 if mark is not None else None,
-                               hint="fix the syntax there, or run tracker init --force for a "
-                                    "fresh commented file") from None
+            data = yamlio.load(path.read_text(encoding="utf-8")) or {}
+        except UnicodeDecodeError as exc:
+            raise TrackerError(f"not UTF-8 text: {exc.reason}", path=CONFIG_FILE,
+                               hint="save the file as UTF-8") from None
+        except yamlio.YamlError as exc:
+            problem = exc.message.splitlines()[0] if exc.message else "unreadable"
+            raise TrackerError(f"not valid YAML: {problem}" if exc.syntax else problem,
+                               path=CONFIG_FILE, line=exc.line,
+                               hint=exc.hint or "fix the syntax there, or run tracker init "
+                                                "--force for a fresh commented file") from None
         if not isinstance(data, dict):
             raise TrackerError("must be a mapping of keys to values", path=CONFIG_FILE)
     config: Config = _build(Config, data, "", CONFIG_FILE)
-    if not config.site_url.startswith(("http://", "https://")):
+    if web_url(config.site_url) is None:
         raise TrackerError(f"'site_url' must start with https:// or http://, not "
                            f"{config.site_url!r}", path=CONFIG_FILE,
                            hint="write site_url: https://your.site")
@@ -260,7 +263,7 @@ def reference() -> list[tuple[str, str, Any]]:
             if f.metadata.get("internal"):
                 continue
             key = f"{prefix}{f.name}"
-            default = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+            default = f.default_factory() if callable(f.default_factory) else f.default
             if hasattr(default, "__dataclass_fields__"):
                 walk(type(default), key + ".")
             else:

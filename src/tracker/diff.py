@@ -2,7 +2,8 @@
 
 Snapshots are compared as comparable facts: lengths by their canonical key (128K = 131,072 =
 128,000), requirements as a set that includes the credit-card flag. Equal parts are pruned with
-``!=`` before DeepDiff sees them (performance-notes.md: 470 ms → 2 ms on large documents), and
+``!=`` before DeepDiff sees them (DeepDiff walks every leaf: on a record file with hundreds of
+models that took 470 ms a commit, pruned it takes 2 ms), and
 every list is keyed by id first, so a reordered table is no change.
 """
 

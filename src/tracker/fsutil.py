@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 from pathlib import Path
 
 TEMP_PREFIX, TEMP_SUFFIX = ".", ".tracker-tmp"
+
+# A named fault-injection point, so that tests can kill a run at an exact moment instead of
+# after a guessed delay: with TRACKER_FAULT_AFTER_WRITES=N the process kills itself (SIGKILL:
+# no cleanup, no flush) at its Nth file write, once the new bytes are safely in the temporary
+# file but before they are renamed into place. Dying there is the worst moment for a writer:
+# a non-atomic one would leave the file half-written.
+FAULT_ENV = "TRACKER_FAULT_AFTER_WRITES"
+writes_done = 0  # files this process wrote (unchanged files are not written, not counted)
+
+
+def _fault_point() -> None:
+    global writes_done
+    writes_done += 1
+    if os.environ.get(FAULT_ENV, "") == str(writes_done):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def write_atomic(path: Path, data: bytes) -> bool:
@@ -30,6 +46,7 @@ def write_atomic(path: Path, data: bytes) -> bool:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        _fault_point()
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -9,41 +9,33 @@ already sent. All plain YAML in a fixed order, so the same history always gives 
 from __future__ import annotations
 
 import hashlib
-import pickle
 from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from tracker import __version__
+from tracker import cache, yamlio
 from tracker.config import Config
 from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
+from tracker.links import web_url
 from tracker.model import KINDS, SEVERITIES, Event, ParseWarning
 
 SCHEMA_VERSION = 1
 OVERRIDE_KEYS = {"retract", "kind", "severity", "note", "source"}
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-def dump_yaml(data: Any) -> bytes:
-    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
-                     default_flow_style=False, width=4096).encode("utf-8")
+dump_yaml = yamlio.dump
 
 
 def _load_yaml(path: Path) -> Any:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        return yamlio.load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise TrackerError(f"not valid YAML: {getattr(exc, 'problem', exc)}", path=str(path),
-                           line=mark.line + 1 if mark else None,
+    except (yamlio.YamlError, UnicodeDecodeError) as exc:
+        reason = exc.message if isinstance(exc, yamlio.YamlError) else exc.reason
+        raise TrackerError(f"not valid YAML: {reason}", path=str(path),
+                           line=exc.line if isinstance(exc, yamlio.YamlError) else None,
                            hint="fix the file by hand, or delete it and run tracker update "
                                 "again to rebuild it from the git history") from None
 
@@ -89,8 +81,7 @@ class Ledger:
         self._months: dict[Path, list[Event]] = {}  # read or written in this run: not reread
         # Parsed month files are kept in .git (never committed, never checked out), keyed by
         # the file's bytes: reading YAML is most of a small incremental run.
-        git_dir = Path(config.root) / ".git"
-        self.cache_dir = git_dir / "tracker-cache" if git_dir.is_dir() else None
+        self.cache_dir = cache.cache_dir(Path(config.root))
 
     # -- state ------------------------------------------------------------------------------
 
@@ -131,34 +122,25 @@ class Ledger:
             self._months[path] = events
         return self._months[path]
 
-    def _stamp(self, path: Path) -> tuple[str, str] | None:
+    def _stamp(self, path: Path) -> tuple[str] | None:
         """What a cached month is valid for: its bytes (a checkout changes mtimes, not bytes)."""
         try:
             content = path.read_bytes()
         except FileNotFoundError:
             return None
-        return (__version__, hashlib.sha1(content).hexdigest())
+        return (hashlib.sha1(content).hexdigest(),)
 
     def _cached(self, path: Path) -> list[Event] | None:
-        if self.cache_dir is None:
+        stamp = self._stamp(path)
+        if self.cache_dir is None or stamp is None:
             return None
-        try:
-            with open(self.cache_dir / f"{path.stem}.pickle", "rb") as handle:
-                stamp, events = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError,
-                AttributeError):
-            return None
-        return events if stamp == self._stamp(path) else None
+        events: list[Event] | None = cache.load(self.cache_dir / f"{path.stem}.pickle", stamp)
+        return events
 
     def _cache(self, path: Path, events: list[Event]) -> None:
         stamp = self._stamp(path)
-        if self.cache_dir is None or stamp is None:
-            return
-        try:
-            write_atomic(self.cache_dir / f"{path.stem}.pickle",
-                         pickle.dumps((stamp, events), protocol=pickle.HIGHEST_PROTOCOL))
-        except OSError:
-            pass  # a cache that cannot be written only costs time
+        if self.cache_dir is not None and stamp is not None:
+            cache.save(self.cache_dir / f"{path.stem}.pickle", stamp, events)
 
     def events(self) -> list[Event]:
         """What outputs show: overrides applied, retracted events gone, oldest first."""
@@ -229,7 +211,7 @@ class Ledger:
                 raise TrackerError(f"'{event_id}.severity' must be one of "
                                    + ", ".join(SEVERITIES), path=str(path))
             source = spec.get("source")
-            if source is not None and not str(source).startswith(("https://", "http://")):
+            if source is not None and web_url(str(source)) is None:
                 raise TrackerError(f"'{event_id}.source' must be an http(s) link",
                                    path=str(path))
             overrides[str(event_id)] = Override(

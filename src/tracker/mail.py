@@ -1,8 +1,5 @@
-"""Sending the digest: SMTP settings from the environment, the MIME message, the SMTP session.
-
-``run_digest`` is what ``tracker digest`` calls: build, write the files, then send unless the week
-was already sent or is empty. It takes the already-sent keys as a plain set and reports
-``sent=True`` so the caller (the ledger) records the key only after a delivery that happened.
+"""The digest's transport: SMTP settings from the environment, the MIME message, the SMTP
+session. When to send is the use case's (tracker.pipeline.run_digest).
 
 The SMTP password is kept out of every repr, message and exception text.
 """
@@ -10,7 +7,6 @@ The SMTP password is kept out of every repr, message and exception text.
 from __future__ import annotations
 
 import hashlib
-import os
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
@@ -18,16 +14,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from email.message import EmailMessage
 from email.utils import format_datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from tracker.errors import TrackerError
-from tracker.render.digest import Digest, Period, build_digest, digest_title, write_digest
+from tracker.render.digest import Digest, Period
 
 if TYPE_CHECKING:
-    from tracker.config import Config
-    from tracker.model import Event
+    pass
 
 ENV_PREFIX = "TRACKER_SMTP_"
 SECURITIES = ("starttls", "ssl", "none")
@@ -198,54 +192,3 @@ def _reply(code: int, error: bytes | str) -> str:
 
 def _failure(settings: SmtpSettings, message: str, hint: str) -> TrackerError:
     return TrackerError(settings.scrub(message), hint=hint)
-
-
-@dataclass(frozen=True)
-class DigestOutcome:
-    """What ``run_digest`` did: files written, whether a mail went out, and why not."""
-
-    digest: Digest
-    paths: list[Path]
-    sent: bool
-    skipped_reason: str | None = None
-    refused: tuple[str, ...] = ()  # recipients the server refused while accepting others
-
-
-def run_digest(events: list[Event], config: Config, period: Period, lang: str,
-               out_dir: Path | None, send: bool, already_sent: set[str], force: bool = False,
-               send_empty: bool = False,
-               environ: Mapping[str, str] = os.environ) -> DigestOutcome:
-    """Build the digest, write it when ``out_dir`` is given, send it when asked and due.
-
-    The SMTP settings are read before anything is written, so a missing variable stops the run
-    cleanly; a failure while sending propagates after the files are written. The caller records
-    ``digest.key`` as sent only when ``sent`` is True.
-    """
-    digest = build_digest(events, config, period, lang)
-    settings: SmtpSettings | None = None
-    if send:
-        settings = SmtpSettings.from_env(environ)
-    elif environ.get(ENV_PREFIX + "HOST"):
-        # not sending, but the .eml should show the real addresses when they are configured
-        try:
-            settings = SmtpSettings.from_env(environ)
-        except TrackerError:
-            settings = None
-    host = urlsplit(config.site_url).hostname or "localhost"
-    sender = settings.sender if settings else f"{digest_title(config, lang)} <digest@{host}>"
-    recipients = settings.recipients if settings else ()
-    message = build_message(digest, sender, recipients, config.digest.unsubscribe)
-
-    paths = write_digest(digest, message, out_dir) if out_dir is not None else []
-    if not send or settings is None:
-        return DigestOutcome(digest, paths, False, "sending was not requested")
-    if digest.key in already_sent and not force:
-        return DigestOutcome(digest, paths, False,
-                             f"{digest.key} was already sent (force to send it again)")
-    if digest.empty and not send_empty:
-        return DigestOutcome(digest, paths, False,
-                             f"no changes in {digest.key}; nothing sent "
-                             "(send_empty to send anyway)")
-    refused = send_message(message, settings)
-    return DigestOutcome(digest, paths, True, None, tuple(sorted(refused)))
-

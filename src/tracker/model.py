@@ -2,8 +2,8 @@
 
 A quantity (a limit, a context length) is an ``int``, the string ``"unlimited"``, or the raw text
 of a cell that did not parse. Prices are floats per million tokens with an ISO currency code.
-``Service.to_dict()`` is the JSON shape of ``tracker snapshot`` (see DESIGN.md); keys the page does
-not state are absent.
+``Service.to_dict()`` is the JSON shape of ``tracker snapshot`` (a public contract: keys are only
+ever added); keys the page does not state are absent.
 """
 
 from __future__ import annotations
@@ -34,7 +34,13 @@ LENGTH_KEYS = ("max_context", "max_output", "context")
 TIERS = ("free", "limited-free", "trial-credits", "paid")
 REQUIREMENTS = ("registration", "credit_card", "real_name", "phone", "waitlist")
 
-SEVERITIES = ("breaking", "notable", "info")
+SEVERITIES = ("breaking", "notable", "info")  # most severe first: the one order of severities
+
+
+def severity_rank(severity: str) -> int:
+    """Where a severity sorts: breaking first; an unknown one after every known one."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+
 
 KINDS = (
     "service_added",
@@ -113,7 +119,8 @@ class TrialCredits:
     valid_days: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return _prune(asdict(self))
+        pruned: dict[str, Any] = _prune(asdict(self))
+        return pruned
 
 
 @dataclass

@@ -6,21 +6,24 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tracker import __version__
 from tracker.config import CONFIG_FILE, Config, load_config
 from tracker.errors import ParseError, TrackerError
 from tracker.fsutil import remove_stale_temporaries
 from tracker.ledger import Ledger, State
 from tracker.model import Event, ParseWarning, Service
-from tracker.snapshots import Walker
-from tracker.sources import Sources, glob_regex
+from tracker.paths import glob_matcher
+from tracker.snapshots import Snapshots
+from tracker.sources import Sources
 from tracker.walk import Commit, History, head_of
+
+if TYPE_CHECKING:
+    from tracker.render.digest import Digest, Period
 
 Progress = Callable[[int, int], None]
 LOCK_TIMEOUT = 120  # seconds a second run waits for the first before giving up
@@ -36,33 +39,44 @@ class UpdateResult:
 
 
 @contextmanager
-def _lock(history: History) -> Iterator[None]:
-    """One run at a time per repository: a second waits, then gives up with a message."""
+def _lock(history: History, on_wait: Callable[[Path], None] | None = None) -> Iterator[None]:
+    """One run at a time per repository: a second waits (telling ``on_wait`` once, with the
+    lock's path, that it does), then gives up with a message."""
     from filelock import FileLock, Timeout
 
     path = Path(history.repo.git_dir) / "tracker.lock"
     timeout = float(os.environ.get("TRACKER_LOCK_TIMEOUT", LOCK_TIMEOUT))
+    lock = FileLock(str(path), timeout=timeout)
     try:
-        with FileLock(str(path), timeout=timeout):
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if on_wait:
+                on_wait(path)
+            lock.acquire()
+        try:
             yield
+        finally:
+            lock.release()
     except Timeout:
         raise TrackerError(f"another tracker run has held {path} for {timeout:g} s",
                            hint="wait for it to finish; if none is running, delete the lock "
                                 "file") from None
 
 
-def _walker_key(config: Config, commit: str) -> tuple[str, ...]:
-    """What the facts at ``commit`` depend on: the commit, this tracker, the configuration."""
+def _snapshots_key(config: Config, commit: str) -> tuple[str, ...]:
+    """What the facts at ``commit`` depend on: the commit and the configuration (the code that
+    parsed them is added by tracker.cache)."""
     try:
         settings = (Path(config.root) / CONFIG_FILE).read_bytes()
     except OSError:
         settings = b""
-    return (__version__, commit, hashlib.sha1(settings).hexdigest())
+    return (commit, hashlib.sha1(settings).hexdigest())
 
 
-def walk(config: Config, history: History, state: State, head: str,
-         progress: Progress | None = None, saved: Path | None = None,
-         ) -> tuple[list[Commit], list[Event], list[ParseWarning], Walker]:
+def walk_new_commits(config: Config, history: History, state: State, head: str,
+                     progress: Progress | None = None, saved: Path | None = None,
+                     ) -> tuple[list[Commit], list[Event], list[ParseWarning], Snapshots]:
     """Walk the commits after the state's last commit (or all of them) up to ``head``;
     ``saved`` is where a previous walk may have kept the facts at its last commit."""
     since = state.last_commit
@@ -75,58 +89,50 @@ def walk(config: Config, history: History, state: State, head: str,
         raise TrackerError("this is a shallow clone, so its history cannot be walked",
                            hint="fetch the full history: git fetch --unshallow, or in GitHub "
                                 "Actions actions/checkout with fetch-depth: 0")
-    walker = Walker(history, Sources(config))
+    snapshots = Snapshots(history, Sources(config))
     if since and not (saved and since == state.last_commit
-                      and walker.restore(saved, _walker_key(config, since))):
-        walker.load(since, last_good)
+                      and snapshots.restore(saved, _snapshots_key(config, since))):
+        snapshots.load(since, last_good)
     commits = list(history.commits(since, head))
-    stream = history.stream([change.blob for commit in commits for change in commit.changes
-                             if change.blob and walker.sources.kind_of(change.path)])
-    walker.read = stream.read
-    events: list[Event] = []
-    warnings: list[ParseWarning] = []
-    try:
-        for done, commit in enumerate(commits, 1):
-            new_events, new_warnings = walker.step(commit)
-            events += new_events
-            warnings += new_warnings
-            if progress:
-                progress(done, len(commits))
-    finally:
-        stream.close()
-    return commits, events, warnings, walker
+    events, warnings = snapshots.run(commits, progress)
+    return commits, events, warnings, snapshots
 
 
-def update(root: Path, *, progress: Progress | None = None, render: bool = True) -> UpdateResult:
-    """Walk what is new since the last run into the ledger, then render every output."""
+def update(root: Path, *, progress: Progress | None = None, render: bool = True,
+           on_wait: Callable[[Path], None] | None = None) -> UpdateResult:
+    """Walk what is new since the last run into the ledger, then render every output.
+    ``on_wait`` is told when another run holds the lock and this one waits for it."""
     config = load_config(root)
     ledger = Ledger(config)
     last_walked = ledger.state().last_commit
     if last_walked is not None and head_of(root) == last_walked:
         return UpdateResult()  # nothing new, decided without loading git or taking the lock
     history = History(root)
-    with _lock(history):
+    with _lock(history, on_wait):
         state = ledger.state()
         head = history.head()
         if head is None or head == state.last_commit:
             return UpdateResult()
         remove_stale_temporaries(Path(root))
+        if ledger.cache_dir and ledger.cache_dir.is_dir():
+            remove_stale_temporaries(ledger.cache_dir)
         skipped: list[TrackerError] = []
         saved = ledger.cache_dir / "walker.pickle" if ledger.cache_dir else None
-        commits, events, warnings, walker = walk(config, history, state, head, progress, saved)
+        commits, events, warnings, snapshots = walk_new_commits(config, history, state, head,
+                                                             progress, saved)
         written = ledger.add_events(events)
         if ledger.add_warnings(warnings):
             written.append(ledger.dir / "warnings.yaml")
         if render:
             # pages of services no walked commit touched cannot need a new block
-            services = walker.visited | {e.service for e in events}
+            services = snapshots.visited | {e.service for e in events}
             written += render_all(config, ledger, services=services, skipped=skipped)
         # The state goes last: a run killed before this point is walked and rendered again by
         # the next one, which merges events by id and so ends with the same bytes.
-        if ledger.write_state(State(last_commit=head, last_good=walker.broken)):
+        if ledger.write_state(State(last_commit=head, last_good=snapshots.broken)):
             written.append(ledger.dir / "state.yaml")
         if saved:
-            walker.save(saved, _walker_key(config, head))
+            snapshots.save(saved, _snapshots_key(config, head))
         return UpdateResult(len(commits), events, warnings, written, skipped)
 
 
@@ -169,9 +175,9 @@ def snapshot(root: Path, rev: str = "HEAD") -> tuple[list[Service], list[ParseWa
     except Exception:
         raise TrackerError(f"no such revision: {rev}", hint="name a commit, branch or tag") \
             from None
-    walker = Walker(history, Sources(config))
-    warnings = walker.load(sha, {})
-    return [walker.services[sid] for sid in sorted(walker.services)], warnings
+    snapshots = Snapshots(history, Sources(config))
+    warnings = snapshots.load(sha, {})
+    return [snapshots.services[sid] for sid in sorted(snapshots.services)], warnings
 
 
 def check(root: Path, paths: Iterable[str] | None = None) -> list[TrackerError]:
@@ -189,11 +195,11 @@ def check(root: Path, paths: Iterable[str] | None = None) -> list[TrackerError]:
         candidates = sorted(found)
     else:
         candidates = sorted(paths)
-    updates = [re.compile(glob_regex(p) + r"\Z") for p in config.updates_files]
+    updates = glob_matcher(tuple(config.updates_files))
     errors: list[TrackerError] = []
     for path in candidates:
         kind = sources.kind_of(path)
-        raw = (root / path).read_bytes() if kind or any(u.match(path) for u in updates) else None
+        raw = (root / path).read_bytes() if kind or updates.match(path) else None
         if raw is None:
             continue
         if kind:
@@ -210,3 +216,60 @@ def check(root: Path, paths: Iterable[str] | None = None) -> list[TrackerError]:
                 errors.append(TrackerError(error.message, path=path, line=error.line,
                                            hint=error.hint))
     return errors
+
+
+@dataclass(frozen=True)
+class DigestOutcome:
+    """What ``run_digest`` did: files written, whether a mail went out, and why not."""
+
+    digest: Digest
+    paths: list[Path]
+    sent: bool
+    skipped_reason: str | None = None
+    refused: tuple[str, ...] = ()  # recipients the server refused while accepting others
+
+
+def run_digest(events: list[Event], config: Config, period: Period, lang: str,
+               out_dir: Path | None, send: bool, already_sent: set[str], force: bool = False,
+               send_empty: bool = False,
+               environ: Mapping[str, str] = os.environ) -> DigestOutcome:
+    """What ``tracker digest`` does: build the digest, write it when ``out_dir`` is given, send
+    it when asked and due — not when the period was already sent (its key is in
+    ``already_sent``) or is empty.
+
+    The SMTP settings are read before anything is written, so a missing variable stops the run
+    cleanly; a failure while sending propagates after the files are written. The caller records
+    ``digest.key`` as sent only when ``sent`` is True.
+    """
+    from urllib.parse import urlsplit
+
+    from tracker.mail import ENV_PREFIX, SmtpSettings, build_message, send_message
+    from tracker.render.digest import build_digest, digest_title, write_digest
+
+    digest = build_digest(events, config, period, lang)
+    settings: SmtpSettings | None = None
+    if send:
+        settings = SmtpSettings.from_env(environ)
+    elif environ.get(ENV_PREFIX + "HOST"):
+        # not sending, but the .eml should show the real addresses when they are configured
+        try:
+            settings = SmtpSettings.from_env(environ)
+        except TrackerError:
+            settings = None
+    host = urlsplit(config.site_url).hostname or "localhost"
+    sender = settings.sender if settings else f"{digest_title(config, lang)} <digest@{host}>"
+    recipients = settings.recipients if settings else ()
+    message = build_message(digest, sender, recipients, config.digest.unsubscribe)
+
+    paths = write_digest(digest, message, out_dir) if out_dir is not None else []
+    if not send or settings is None:
+        return DigestOutcome(digest, paths, False, "sending was not requested")
+    if digest.key in already_sent and not force:
+        return DigestOutcome(digest, paths, False,
+                             f"{digest.key} was already sent (force to send it again)")
+    if digest.empty and not send_empty:
+        return DigestOutcome(digest, paths, False,
+                             f"no changes in {digest.key}; nothing sent "
+                             "(send_empty to send anyway)")
+    refused = send_message(message, settings)
+    return DigestOutcome(digest, paths, True, None, tuple(sorted(refused)))

@@ -1,25 +1,25 @@
-"""The facts in force while walking: the last good parse of every file, assembled per service,
-and the events each commit makes of them (diff, then classify). The walk's state machine.
+"""``Snapshots``: the facts in force while walking — the last good parse of every file,
+assembled per service — stepped commit by commit, each commit's blobs read through one stream
+it owns; the events of a commit come from tracker.classify.commit_events. The walk's state
+machine. (tracker.walk reads git; pipeline.walk_new_commits is the stage that uses both.)
 """
 
 from __future__ import annotations
 
-import pickle
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tracker.classify import CommitInfo, ServiceRef, classify, make_event
-from tracker.diff import diff_facts
+from tracker import cache
+from tracker.classify import CommitInfo, commit_events
 from tracker.errors import ParseError
-from tracker.fsutil import write_atomic
 from tracker.model import Event, ParseWarning, Service
 from tracker.sources import Parsed, Sources
-from tracker.walk import Commit, History
+from tracker.walk import Commit, FileChange, History
 
 
-class Walker:
+class Snapshots:
     """The facts in force while walking: the last good parse of every file, assembled per
     service. Each version of each file is parsed once; a small cache catches reverts."""
 
@@ -34,7 +34,7 @@ class Walker:
         self.services: dict[str, Service] = {}
         self.facts: dict[str, dict[str, Any]] = {}
         self._cache: OrderedDict[tuple[str, str], Parsed] = OrderedDict()
-        self.read: Callable[[str], bytes] = history.read  # a BlobStream's, while walking
+        self.read: Callable[[str], bytes] = history.read  # a BlobStream's, while in run()
         self.visited: set[str] = set()  # every service whose files a walked commit changed
 
     # -- files ------------------------------------------------------------------------------
@@ -98,22 +98,14 @@ class Walker:
 
     def save(self, path: Path, key: tuple[str, ...]) -> None:
         """Keep the facts in force (for ``key``: a commit and what parsed it) so that the next
-        incremental run need not parse the whole tree again. Only a cache: never needed."""
-        data = (key, {name: getattr(self, name) for name in self.STATE})
-        try:
-            write_atomic(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
-        except OSError:
-            pass
+        incremental run need not parse the whole tree again. Only a cache: never needed; the
+        code that parsed them is part of the key (see tracker.cache)."""
+        cache.save(path, key, {name: getattr(self, name) for name in self.STATE})
 
     def restore(self, path: Path, key: tuple[str, ...]) -> bool:
-        """Take the facts saved for ``key``; False when there are none."""
-        try:
-            with open(path, "rb") as handle:
-                saved_key, state = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError,
-                AttributeError, ImportError):
-            return False
-        if saved_key != key:
+        """Take the facts saved for ``key`` by this very code; False when there are none."""
+        state = cache.load(path, key)
+        if not isinstance(state, dict) or set(state) != set(self.STATE):
             return False
         for name in self.STATE:
             setattr(self, name, state[name])
@@ -143,14 +135,40 @@ class Walker:
             self._refresh(service_id)
         return warnings
 
+    def _blob_to_read(self, change: FileChange) -> str | None:
+        """The blob step() reads for ``change``: the one rule run() streams blobs by."""
+        return change.blob if change.blob and self.sources.kind_of(change.path) else None
+
+    def run(self, commits: list[Commit], progress: Callable[[int, int], None] | None = None,
+            ) -> tuple[list[Event], list[ParseWarning]]:
+        """Step through ``commits`` in order; their blobs come through one stream that is told
+        up front, by the same rule step() reads by, which blobs will be asked for."""
+        stream = self.history.stream([blob for commit in commits for change in commit.changes
+                                      if (blob := self._blob_to_read(change))])
+        self.read = stream.read
+        events: list[Event] = []
+        warnings: list[ParseWarning] = []
+        try:
+            for done, commit in enumerate(commits, 1):
+                new_events, new_warnings = self.step(commit)
+                events += new_events
+                warnings += new_warnings
+                if progress:
+                    progress(done, len(commits))
+        finally:
+            stream.close()
+            self.read = self.history.read
+        return events, warnings
+
     def step(self, commit: Commit) -> tuple[list[Event], list[ParseWarning]]:
         touched: set[str] = set()
         renamed: dict[str, str] = {}
         warnings: list[ParseWarning] = []
         for change in commit.changes:
             wanted = self.sources.kind_of(change.path)
-            # read now, in the order walk() announced: the stream serves blobs in that order
-            raw = self.read(change.blob) if wanted and change.blob else b""
+            # read now, in the order run() announced: the stream serves blobs in that order
+            blob = self._blob_to_read(change)
+            raw = self.read(blob) if blob else b""
             if change.old_path and self.sources.kind_of(change.old_path):
                 before = {s.id for s in self.files[change.old_path].services} \
                     if change.old_path in self.files else set()
@@ -195,54 +213,8 @@ class Walker:
 
     def _events(self, commit: Commit, touched: set[str],
                 renamed: dict[str, str]) -> list[Event]:
-        info = CommitInfo(commit.sha, commit.date)
-        events: list[Event] = []
         before = {sid: self.facts.get(sid) for sid in touched | set(renamed.values())}
         for sid in sorted(before):
             self._refresh(sid)
-        renamed = {**self._moved_by_content(before), **renamed}
-        for old_id, new_id in sorted(renamed.items()):
-            if before.get(new_id) is None and new_id in self.services \
-                    and old_id not in self.services and before.get(old_id) is not None:
-                ref = _ref(self.services[new_id])
-                events.append(make_event(ref, info, "service_renamed", field="id",
-                                         old=old_id, new=new_id))
-                old_facts = before.pop(old_id)
-                assert old_facts is not None
-                before[new_id] = old_facts
-        for sid in sorted(before):
-            old_facts, service = before[sid], self.services.get(sid)
-            if old_facts is None and service is not None:
-                events.append(make_event(_ref(service), info, "service_added",
-                                         new=self.facts[sid]))
-            elif old_facts is not None and service is None:
-                ref = ServiceRef(sid, old_facts.get("name"), old_facts.get("provider"), "")
-                events.append(make_event(ref, info, "service_removed", old=old_facts))
-            elif old_facts is not None and service is not None:
-                new_facts = self.facts[sid]
-                changes = diff_facts(old_facts, new_facts)
-                if changes:
-                    events += classify(_ref(service), info, old_facts, new_facts, changes)
-        return events
-
-
-    def _moved_by_content(self, before: dict[str, dict[str, Any] | None]) -> dict[str, str]:
-        """Services that went and came in one commit with the same endpoint or name: a move
-        that git did not pair because the page was also rewritten."""
-        gone = {sid: facts for sid, facts in before.items()
-                if facts is not None and sid not in self.services}
-        came = {sid: self.facts[sid] for sid, facts in before.items()
-                if facts is None and sid in self.services}
-        moved: dict[str, str] = {}
-        for key in ("endpoint", "name"):
-            for old_id, old_facts in sorted(gone.items()):
-                matches = [new_id for new_id, new_facts in sorted(came.items())
-                           if old_facts.get(key) and new_facts.get(key) == old_facts.get(key)
-                           and new_id not in moved.values()]
-                if old_id not in moved and len(matches) == 1:
-                    moved[old_id] = matches[0]
-        return moved
-
-
-def _ref(service: Service) -> ServiceRef:
-    return ServiceRef(service.id, service.name, service.provider, service.path)
+        return commit_events(CommitInfo(commit.sha, commit.date), before, self.services,
+                             self.facts, renamed)

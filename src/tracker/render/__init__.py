@@ -83,7 +83,7 @@ def _site_error(env: "jinja2.Environment", exc: BaseException, filename: str | N
 
 
 @lru_cache(maxsize=1)
-def _site_environment_class() -> type:
+def _site_environment_class() -> type[jinja2.Environment]:
     import jinja2
 
     class SiteTemplate(jinja2.Template):

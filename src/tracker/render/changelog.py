@@ -20,7 +20,9 @@ from urllib.parse import quote
 
 from tracker import i18n
 from tracker.errors import TrackerError
-from tracker.model import Event
+from tracker.links import web_url
+from tracker.model import Event, severity_rank
+from tracker.paths import is_service_page, matching_files, page_identity
 from tracker.render import environment
 from tracker.render.markers import (
     Page,
@@ -28,7 +30,6 @@ from tracker.render.markers import (
     apply,
     find_markers,
     marked,
-    matching_files,
     md_escape,
     page_lang,
     rewrite_marked,
@@ -42,13 +43,11 @@ if TYPE_CHECKING:
 MARKER = "changelog"
 TEMPLATE = "changelog.md.j2"
 
-SEVERITY_ORDER = {"breaking": 0, "notable": 1, "info": 2}
 HEADING_TITLES = ("更新日志", "changelog", "update log")
 
 _HEADING = re.compile(r"^ {0,3}##[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _FOOTER = re.compile(r"^ {0,3}\*\*[ \t]*(服务提供者|Service Provider)[ \t]*[：:]?[ \t]*\*\*")
 _RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_SERVICE_PAGE = re.compile(r"^_index(?:\.[A-Za-z-]+)?\.md$")
 
 
 def on_page(event: Event) -> bool:
@@ -65,10 +64,9 @@ def when(event: Event) -> datetime:
 
 def safe_url(url: str | None) -> str | None:
     """An http(s) address usable as a Markdown link target, or None for anything else."""
-    if not url or not re.match(r"^https?://[^\s]+$", url.strip(), re.IGNORECASE):
-        return None
+    url = web_url(url)
     # parentheses, brackets, braces and quotes would end the link or open a shortcode
-    return quote(url.strip(), safe=":/?#@!$&*+,;=%~-._")
+    return None if url is None else quote(url, safe=":/?#@!$&*+,;=%~-._")
 
 
 def markdown_environment(config: Config) -> jinja2.Environment:
@@ -88,7 +86,7 @@ def _months(events: list[Event], lang: str) -> list[dict[str, object]]:
         groups[(local.year, local.month)].append(event)
     months: list[dict[str, object]] = []
     for key in sorted(groups, reverse=True):
-        ordered = sorted(groups[key], key=lambda e: (SEVERITY_ORDER.get(e.severity, 3), when(e),
+        ordered = sorted(groups[key], key=lambda e: (severity_rank(e.severity), when(e),
                                                      e.id))
         months.append({"label": i18n.month_label(ordered[0].date, lang), "events": ordered})
     return months
@@ -191,9 +189,9 @@ def service_pages(config: Config) -> list[tuple[Path, str, str]]:
     """(relative path, service id, language) of every service page the config's globs find."""
     pages = []
     for relative in matching_files(Path(config.root), config.pages):
-        if _SERVICE_PAGE.match(relative.name):
-            pages.append((relative, relative.parent.name,
-                          page_lang(relative, config.default_lang)))
+        if is_service_page(relative):
+            service, _ = page_identity(relative.as_posix(), config.default_lang)
+            pages.append((relative, service, page_lang(relative, config.default_lang)))
     return pages
 
 

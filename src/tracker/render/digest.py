@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from tracker import i18n
 from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
+from tracker.links import web_url
 from tracker.model import KINDS, Event
 from tracker.render import environment, service_url, visible
 
@@ -190,8 +191,7 @@ def _order(event: Event) -> tuple[Any, ...]:
 
 
 def _item(event: Event, config: Config, lang: str) -> dict[str, Any]:
-    source = event.source if event.source and event.source.startswith(
-        ("https://", "http://")) else None
+    source = web_url(event.source)
     return {
         "service": event.service,
         "service_name": visible(event.service_name or event.service),

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
 
 from tracker import i18n
 from tracker.fsutil import write_atomic
-from tracker.model import KINDS, Event
+from tracker.links import web_url
+from tracker.model import KINDS, Event, severity_rank
 from tracker.render import environment, service_url, visible
 
 if TYPE_CHECKING:
@@ -41,7 +42,6 @@ OWNED_DIRS = ("providers", "services")
 OWNED_SUFFIXES = (".atom", ".rss", ".json")
 
 _UNSAFE_NAME = re.compile(r"[^\w.-]")
-_SEVERITY_RANK = {"breaking": 0, "notable": 1, "info": 2}
 _KIND_RANK = {kind: i for i, kind in enumerate(KINDS)}
 _LANG_TAGS = {"zh": "zh-CN", "en": "en"}
 # Kinds whose summary says everything; the others get field label, old → new and change columns.
@@ -57,14 +57,7 @@ def clean(value: Any) -> str:
 
 def safe_link(url: str | None) -> str | None:
     """An http(s) address with a host, or None: javascript:, data:, relative links dropped."""
-    if not url:
-        return None
-    url = clean(url).strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # e.g. an unbalanced '[' in the host
-        return None
-    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+    return web_url(clean(url)) if url else None
 
 
 @dataclass(frozen=True)
@@ -93,7 +86,7 @@ class FeedMeta:
 
 def _event_key(event: Event) -> tuple[Any, ...]:
     """Most severe first, then a content order that does not depend on input order."""
-    return (_SEVERITY_RANK.get(event.severity, 3), _KIND_RANK.get(event.kind, len(KINDS)),
+    return (severity_rank(event.severity), _KIND_RANK.get(event.kind, len(KINDS)),
             event.model or "", event.tier or "", event.field or "", event.id)
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tracker import i18n
+from tracker import i18n, paths
 from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
 from tracker.render import visible
@@ -26,7 +26,6 @@ from tracker.render import visible
 BOM = "\ufeff"
 
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
-_LANG_SUFFIX = re.compile(r"\.([A-Za-z]{2}(?:-[A-Za-z]{2,4})?)\.md$")
 
 # Entities rather than backslashes for the characters that open raw HTML, links, shortcodes and
 # entities, and for the backslash itself: Hextra's passthrough treats "\(" and "\[" as math
@@ -122,7 +121,9 @@ class Page:
             else:
                 import yaml
 
-                data = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+                from tracker.yamlio import LOADER
+
+                data = yaml.load(raw, Loader=LOADER)
         except Exception:  # noqa: BLE001 - Hugo reports bad front matter; we just don't opt out
             return {}
         return data if isinstance(data, dict) else {}
@@ -253,9 +254,9 @@ def rewrite_marked(text: str, name: str, block: str, insert: Inserter | None = N
 
 
 def page_lang(path: Path, default: str) -> str:
-    """``_index.en.md`` → "en"; a name without a known language suffix is in the site's default."""
-    match = _LANG_SUFFIX.search(path.name)
-    lang = match.group(1).lower() if match else default
+    """The language to write into a page or updates file: its own (tracker.paths.page_lang)
+    when tracker has text in it, else the site's default."""
+    lang = paths.page_lang(path, default)
     return lang if lang in i18n.LANGS else default
 
 
@@ -305,11 +306,3 @@ def apply(root: Path, relative: Path, rewrite: Callable[[str], str], dry_run: bo
     if not dry_run:
         write_atomic(root / relative, new.encode("utf-8"))
     return PageChange(relative, old, new)
-
-
-def matching_files(root: Path, patterns: list[str]) -> list[Path]:
-    """Files under ``root`` matching any glob, relative to it, sorted, each once."""
-    found: set[Path] = set()
-    for pattern in patterns:
-        found.update(p.relative_to(root) for p in root.glob(pattern) if p.is_file())
-    return sorted(found, key=lambda p: p.as_posix())

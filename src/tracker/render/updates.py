@@ -17,10 +17,11 @@ from urllib.parse import quote
 
 from tracker import i18n
 from tracker.errors import TrackerError
-from tracker.model import Event
+from tracker.model import Event, severity_rank
+from tracker.paths import matching_files
 from tracker.render import service_url, site_path
-from tracker.render.changelog import SEVERITY_ORDER, markdown_environment, on_page, when
-from tracker.render.markers import PageChange, apply, matching_files, page_lang, rewrite_marked
+from tracker.render.changelog import markdown_environment, on_page, when
+from tracker.render.markers import PageChange, apply, page_lang, rewrite_marked
 
 if TYPE_CHECKING:
     from tracker.config import Config
@@ -39,7 +40,7 @@ def service_link(config: Config, service: str, lang: str) -> str:
 def latest(events: list[Event], limit: int) -> list[Event]:
     """The newest ``limit`` events a reader should see; ties broken by severity, then id."""
     shown = [e for e in events if on_page(e)]
-    shown.sort(key=lambda e: (-when(e).timestamp(), SEVERITY_ORDER.get(e.severity, 3), e.id))
+    shown.sort(key=lambda e: (-when(e).timestamp(), severity_rank(e.severity), e.id))
     return shown[:max(limit, 0)]
 
 

@@ -12,41 +12,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tracker.model import Service
+from tracker.paths import glob_regex
 
 if TYPE_CHECKING:
     from tracker.config import Config, RecordSource
 
 PAGE, DATA = "page", "data"
-
-
-def glob_regex(pattern: str) -> str:
-    """A path glob as a regex: ``*`` stays within one folder, ``**`` crosses folders."""
-    out, i = [], 0
-    while i < len(pattern):
-        char = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if char == "*":
-            out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif char == "{":  # {yaml,yml}
-            close = pattern.find("}", i)
-            if close > i:
-                out.append("(?:" + "|".join(map(re.escape, pattern[i + 1:close].split(","))) + ")")
-                i = close + 1
-                continue
-            out.append(re.escape(char))
-        else:
-            out.append(re.escape(char))
-        i += 1
-    return "".join(out)
 
 
 @dataclass(frozen=True)

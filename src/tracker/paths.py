@@ -1,0 +1,110 @@
+"""What a path in the site is: the one glob dialect every configured pattern is read in (walking,
+rendering, ``check``, updates files), and which files are service pages, with their service id
+and language.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
+
+from tracker.errors import ParseError
+
+# _index.md, _index.en.md, index.md (a leaf bundle); the suffix is the page's language
+_INDEX_NAME = re.compile(r"^_?index(?:\.([A-Za-z][A-Za-z_-]*))?\.md$", re.IGNORECASE)
+_LANG = re.compile(r"[A-Za-z][A-Za-z_-]*")
+_GLOB_CHARS = re.compile(r"[*?{\[]")
+
+
+def glob_regex(pattern: str) -> str:
+    """A path glob as a regex: ``*`` stays within one folder, ``**`` crosses folders,
+    ``{a,b}`` is either."""
+    out, i = [], 0
+    while i < len(pattern):
+        char = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "{":  # {yaml,yml}
+            close = pattern.find("}", i)
+            if close > i:
+                out.append("(?:" + "|".join(map(re.escape, pattern[i + 1:close].split(","))) + ")")
+                i = close + 1
+                continue
+            out.append(re.escape(char))
+        else:
+            out.append(re.escape(char))
+        i += 1
+    return "".join(out)
+
+
+@lru_cache(maxsize=64)
+def glob_matcher(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex matching a whole relative path that any of ``patterns`` matches."""
+    if not patterns:
+        return re.compile(r"(?!)")
+    return re.compile("|".join(f"(?:{glob_regex(p)})" for p in patterns) + r"\Z")
+
+
+def matching_files(root: Path, patterns: list[str]) -> list[Path]:
+    """Files under ``root`` matching any glob, relative to it, sorted, each once. Only the
+    folders the patterns can reach are walked (from each one's fixed leading folders), and
+    never .git."""
+    matcher = glob_matcher(tuple(patterns))
+    found: set[str] = set()
+    for base in sorted({_fixed_folder(p) for p in patterns}):
+        top = root / base if base else root
+        for folder, subfolders, files in os.walk(top):
+            subfolders[:] = sorted(d for d in subfolders if d != ".git")
+            relative = Path(folder).relative_to(root).as_posix()
+            prefix = "" if relative == "." else relative + "/"
+            found.update(prefix + name for name in files if matcher.match(prefix + name))
+    return [Path(p) for p in sorted(found)]
+
+
+def _fixed_folder(pattern: str) -> str:
+    """The folders a glob starts with before its first wildcard: ``services/api`` of
+    ``services/api/*/_index*.md``."""
+    parts = pattern.split("/")[:-1]
+    fixed = []
+    for part in parts:
+        if _GLOB_CHARS.search(part) or part in ("", ".", ".."):
+            break
+        fixed.append(part)
+    return "/".join(fixed)
+
+
+def page_lang(path: str | PurePosixPath | Path, default: str) -> str:
+    """The language a page (or updates file) is written in, from its name: ``_index.en.md`` and
+    ``acme.en.md`` → "en"; a name without a language suffix is in the site's default."""
+    name = PurePosixPath(str(path).replace("\\", "/")).name
+    stem = name[:-3] if name.lower().endswith(".md") else name
+    _, dot, suffix = stem.rpartition(".")
+    return suffix.lower() if dot and _LANG.fullmatch(suffix) else default
+
+
+def is_service_page(path: str | PurePosixPath | Path) -> bool:
+    """A page bundle's index (``<slug>/_index.md``), as opposed to a loose ``<slug>.md``."""
+    return _INDEX_NAME.match(PurePosixPath(str(path).replace("\\", "/")).name) is not None
+
+
+def page_identity(path: str, default_lang: str = "zh") -> tuple[str, str]:
+    """(service id, language) of a page path: the folder slug and the `_index.<lang>.md` suffix."""
+    pure = PurePosixPath(path.replace("\\", "/"))
+    match = _INDEX_NAME.match(pure.name)
+    slug = pure.parent.name if match else pure.name.removesuffix(".md").partition(".")[0]
+    if not slug or slug in (".", ".."):
+        raise ParseError("cannot tell the service id from the path", path=path,
+                         hint="pages live at services/api/<slug>/_index.md")
+    return slug, page_lang(pure, default_lang)

@@ -1,0 +1,209 @@
+"""The formats service data and record files are written in — YAML, JSON, TOML — read into
+plain data, with the line of every key path for error messages. C parsers where there are;
+duplicate keys, alias bombs and lone surrogates refused, each with the file and line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from typing import Any
+
+from tracker.errors import ParseError
+
+KeyPath = tuple[str, ...]
+
+# A JSON (or pure-Python YAML) escape that can decode to half a surrogate pair; only files
+# holding one are walked for lone surrogates, which UTF-8 cannot encode: every output would fail.
+SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+class Invalid(Exception):
+    """A validation failure at a key path, turned into a ParseError with the line once known."""
+
+    def __init__(self, key_path: KeyPath, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.key_path = key_path
+        self.message = message
+        self.hint = hint
+
+
+def dotted(key_path: KeyPath) -> str:
+    return ".".join(key_path)
+
+
+def load_yaml(text: str, path: str) -> tuple[Any, dict[KeyPath, int]]:
+    """Parse YAML (guarded: see tracker.yamlio); return the data and the line of every key
+    path."""
+    from tracker import yamlio  # record trees kept in JSON never pay for importing yaml
+
+    try:
+        return yamlio.load_with_lines(text)
+    except yamlio.YamlError as error:
+        message = f"invalid YAML: {error.message}" if error.syntax else error.message
+        raise ParseError(message, path=path, line=error.line,
+                         hint=error.hint or "check indentation and quoting") from None
+
+
+class _DuplicateJsonKey(Exception):
+    pass
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    mapping = dict(pairs)
+    if len(mapping) != len(pairs):
+        raise _DuplicateJsonKey()
+    return mapping
+
+
+_JSON_KEY = re.compile(rb'"(?:[^"\\]|\\.)*"\s*:', re.DOTALL)
+
+
+def refuse_duplicate_json_keys(raw: bytes, data: Any, path: str) -> None:
+    """Refuse JSON parsed by a loader that silently keeps the last of two equal keys (orjson).
+    Cheap when no key is repeated: the keys written are counted by one C regex and compared
+    with the keys parsed; only when the counts differ is the text walked to name the key."""
+    parsed, stack = 0, [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            parsed += len(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    if len(_JSON_KEY.findall(raw)) != parsed:
+        json_key_lines(raw.decode("utf-8", "replace"), path)  # raises at a repeated key
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|\n', re.DOTALL)
+
+
+def json_key_lines(text: str, path: str) -> dict[KeyPath, int]:
+    """Line of every key path in (syntactically valid) JSON; a repeated key is a ParseError.
+
+    Only run when something went wrong: the fast path is ``json.loads``.
+    """
+    lines: dict[KeyPath, int] = {}
+    line = 1
+    # one frame per open container: (key path, keys seen if an object, else None)
+    frames: list[tuple[KeyPath, set[str] | None]] = []
+    pending_key: str | None = None
+    last_string: str | None = None
+    for token in _JSON_TOKEN.finditer(text):
+        value = token.group()
+        if value == "\n":
+            line += 1
+            continue
+        line_of_token = line
+        line += value.count("\n")
+        lines.setdefault((), line_of_token)  # the document starts at its first token
+        if value.startswith('"'):
+            last_string = json.loads(value)
+        elif value == ":" and frames and last_string is not None:
+            key_path, keys = frames[-1]
+            if keys is not None:
+                child = key_path + (last_string,)
+                if last_string in keys:
+                    raise ParseError(f"duplicate key {dotted(child)!r}", path=path,
+                                     line=line_of_token, hint="keep one of the two entries")
+                keys.add(last_string)
+                lines.setdefault(child, line_of_token)
+                pending_key = last_string
+        elif value in "{[":
+            parent = frames[-1][0] if frames else ()
+            inner = parent + (pending_key,) if pending_key is not None else parent
+            frames.append((inner, set() if value == "{" else None))
+            pending_key = None
+        elif value in "}]":
+            if frames:
+                frames.pop()
+            pending_key = None
+        elif value == ",":
+            pending_key = None
+        if not value.startswith('"'):
+            last_string = None
+    return lines
+
+
+def load_json(text: str, path: str) -> tuple[Any, dict[KeyPath, int] | None]:
+    try:
+        return json.loads(text, object_pairs_hook=_refuse_duplicates), None
+    except json.JSONDecodeError as error:
+        raise ParseError(f"invalid JSON: {error.msg}", path=path, line=error.lineno,
+                         hint="check commas, quotes and brackets") from None
+    except _DuplicateJsonKey:
+        json_key_lines(text, path)  # raises with the key and its line
+        raise ParseError("duplicate key", path=path, hint="keep one of the two entries") from None
+    except RecursionError:
+        raise ParseError("invalid JSON: nested too deeply", path=path) from None
+
+
+_TOML_LINE = re.compile(r"at line (\d+)")
+
+
+def load_toml(text: str, path: str) -> Any:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        found = _TOML_LINE.search(str(error))
+        raise ParseError(f"invalid TOML: {error}", path=path,
+                         line=int(found.group(1)) if found else None,
+                         hint="check quoting and [table] headers; a key may appear only once"
+                         ) from None
+
+
+def toml_key_line(text: str, key_path: KeyPath) -> int | None:
+    """Best effort for TOML, which reports no positions: the one line assigning the last key."""
+    if not key_path:
+        return None
+    key = re.escape(key_path[-1])
+    pattern = re.compile(rf"^\s*(?:\[+[^\]]*)?[\"']?{key}[\"']?\s*(?:=|\]|\.)", re.MULTILINE)
+    found = [m.start() for m in pattern.finditer(text)]
+    return text.count("\n", 0, found[0]) + 1 if len(found) == 1 else None
+
+
+def refuse_surrogates(data: Any) -> None:
+    """A lone surrogate (JSON ``"\\ud800"``) in any key or text → Invalid at its key.
+
+    A loop, not recursion: json.loads accepts nesting deeper than Python's recursion limit.
+    """
+    stack: list[tuple[Any, KeyPath]] = [(data, ())]
+    while stack:
+        value, key_path = stack.pop()
+        if isinstance(value, str):
+            found = _SURROGATE.search(value)  # json.loads joins a valid pair: what is left is lone
+            if found is not None:
+                raise Invalid(key_path,
+                               f"text holds a lone surrogate (U+{ord(found.group()):04X})",
+                               hint="write the character itself, or a whole \\uD83D\\uDE00 pair")
+        elif isinstance(value, dict):  # pushed in reverse: the first in the file is named
+            for key, item in reversed(value.items()):
+                child = key_path + (str(key),)
+                stack.append((item, child))
+                stack.append((key, child))
+        elif isinstance(value, list):  # an item has no key: its line is its list's
+            stack.extend((item, key_path) for item in reversed(value))
+
+
+def line_for(key_path: KeyPath, lines: dict[KeyPath, int]) -> int | None:
+    """The line of a key path, or of its nearest stated parent (a list item has no key).
+
+    The empty path (the document itself, e.g. a list where the service map belongs) is where
+    the document starts.
+    """
+    if not key_path:
+        return lines.get((), 1)
+    for length in range(len(key_path), 0, -1):
+        if key_path[:length] in lines:
+            return lines[key_path[:length]]
+    return None
+
+
+def decode(raw: bytes, path: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[:error.start].count(b"\n") + 1
+        raise ParseError(f"not UTF-8 (byte {error.start})", path=path, line=line,
+                         hint="save the file as UTF-8") from None

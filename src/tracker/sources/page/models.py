@@ -1,0 +1,138 @@
+"""Models tables: one row per model id, its lengths, prices and deprecation."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from tracker.errors import ParseError
+from tracker.model import Model, Service
+from tracker.quantities import parse_length
+from tracker.sources.markdown import PARENTHETICAL, Document, cell_id, label_key, mentions, plain
+from tracker.sources.page.overview import FieldIndex
+from tracker.sources.page.prices import cell_price, price_unit, single_price
+from tracker.sources.page.tables import check_table, column, is_blank, is_foreign
+from tracker.sources.page.vocabulary import (
+    CONTEXT_HEADERS,
+    DATE,
+    DEPRECATED,
+    ID_WORDS,
+    INPUT_PRICE_HEADERS,
+    MODEL_ID_HEADERS,
+    MODEL_WORDS,
+    OUTPUT_HEADERS,
+    OUTPUT_PRICE_HEADERS,
+    PRICE_HEADERS,
+    STRICT_ID_HEADERS,
+)
+
+# --- models and prices -----------------------------------------------------------------------
+
+def read_models(doc: Document, index: FieldIndex, service: Service, path: str) -> None:
+    models: dict[str, Model] = {}
+    for table in doc.tables:
+        if not mentions(table.section, MODEL_WORDS) or is_foreign(table):
+            continue
+        id_col = column(table.header, STRICT_ID_HEADERS)
+        if id_col is None:
+            id_col = column(table.header, MODEL_ID_HEADERS)
+        if id_col is None:
+            continue
+        check_table(table, path)
+        unit = price_unit(index, table.section)
+        seen: set[str] = set()
+        for line, cells in table.rows:
+            model_id, struck = cell_id(cells[id_col])
+            if not model_id:
+                continue
+            if model_id in seen:
+                raise ParseError(f"model {model_id!r} is listed twice in one table", path=path,
+                                 line=line, hint="remove the duplicate row")
+            seen.add(model_id)
+            _merge(models.setdefault(model_id, Model()), _model_row(table.header, cells, unit,
+                                                                   struck))
+    _fold_display_names(models)
+    service.models = dict(sorted(models.items()))
+
+
+def _fold_display_names(models: dict[str, Model]) -> None:
+    """A pricing table's `Claude 3 Opus` is the models table's `claude-3-opus-20240229`.
+
+    A name with spaces is a display name, not an id: when the words of exactly one id start
+    with its words, its facts go to that id (the id's own statements win).
+    """
+    ids = {key: ID_WORDS.findall(key.lower()) for key in models if " " not in key}
+    for name in [key for key in models if " " in key]:
+        words = ID_WORDS.findall(name.lower())
+        found = [key for key, tokens in ids.items() if words and tokens[:len(words)] == words]
+        if len(found) == 1:
+            _merge(models[found[0]], models.pop(name))
+
+
+@lru_cache(maxsize=1024)
+def _model_columns(header: tuple[str, ...]) -> tuple[tuple[int, str, str], ...]:
+    """(index, role, unit hint) of the columns a models or pricing table states facts in.
+
+    A header's parenthetical (`输入价格（元/百万 tokens）`) is that column's unit.
+    """
+    roles = (("context", CONTEXT_HEADERS), ("max_output", OUTPUT_HEADERS),
+             ("input_price", INPUT_PRICE_HEADERS), ("output_price", OUTPUT_PRICE_HEADERS),
+             ("price", PRICE_HEADERS))
+    columns = []
+    for index, name in enumerate(header):
+        key = label_key(name)
+        role = next((role for role, names in roles if key in names), None)
+        if role is not None:
+            columns.append((index, role, " ".join(PARENTHETICAL.findall(name))))
+    return tuple(columns)
+
+
+def _model_row(header: list[str], cells: list[str], unit: str, struck: bool) -> Model:
+    model = Model()
+    row_text = " ".join(cells)
+    if struck or DEPRECATED.search(row_text):
+        model.deprecated = True
+        model.shutdown_date = _date(row_text)
+    for index, role, column_unit in _model_columns(tuple(header)):
+        cell = plain(cells[index])
+        if is_blank(cell):
+            continue
+        column_unit = column_unit or unit
+        if role == "context" and model.context is None:
+            model.context = parse_length(cell)
+        elif role == "max_output" and model.max_output is None:
+            model.max_output = parse_length(cell)
+        elif role == "input_price" and model.input_price is None:
+            model.input_price, currency = cell_price(cell, column_unit)
+            model.currency = model.currency or currency
+        elif role == "output_price" and model.output_price is None:
+            model.output_price, currency = cell_price(cell, column_unit)
+            model.currency = model.currency or currency
+        elif role == "price" and model.input_price is None:
+            single_price(model, cell, column_unit)
+    return model
+
+
+
+def _merge(into: Model, row: Model) -> None:
+    """A model in several tables (models, then pricing): a field's first statement wins."""
+    for name in ("context", "max_output", "input_price", "output_price", "currency",
+                 "shutdown_date"):
+        if getattr(into, name) is None:
+            setattr(into, name, getattr(row, name))
+    # a range such as `$2-6/M` in the models table gives way to the pricing table's figures
+    if isinstance(into.input_price, str) and isinstance(row.input_price, float):
+        into.input_price, into.output_price, into.currency = (
+            row.input_price, row.output_price, row.currency)
+    if row.deprecated:
+        into.deprecated = True
+
+
+def _date(text: str) -> str | None:
+    """The first date in a deprecated row, as ISO `YYYY-MM-DD` (or `YYYY-MM`)."""
+    match = DATE.search(text)
+    if match is None:
+        return None
+    year, month, day = match.group(1), int(match.group(2)), match.group(3)
+    if not 1 <= month <= 12:
+        return None
+    return f"{year}-{month:02d}-{int(day):02d}" if day else f"{year}-{month:02d}"

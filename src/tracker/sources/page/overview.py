@@ -1,0 +1,148 @@
+"""The overview block: name, provider, endpoint, tier, requirements, credit card, trial credits."""
+
+from __future__ import annotations
+
+from tracker.model import Service
+from tracker.quantities import parse_flag, parse_service_type
+from tracker.sources.markdown import (
+    Document,
+    Field,
+    first_url,
+    label_key,
+    load_front_matter,
+    mentions,
+    plain,
+)
+from tracker.sources.page.credits import credits_in_parentheses, trial_credits
+from tracker.sources.page.vocabulary import (
+    CLAUSE,
+    CREDIT_CARD,
+    ENDPOINT,
+    FOOTER_PROVIDER,
+    FREE_TYPE,
+    KNOWN_LABELS,
+    NAME,
+    NEGATION_AFTER,
+    NEGATION_BEFORE,
+    OVERVIEW_WORDS,
+    POSITIVE,
+    PROVIDER,
+    PROVIDER_LINK,
+    REQUIREMENT_WORDS,
+    REQUIREMENTS,
+    TIER,
+    TRIAL,
+)
+
+# --- overview --------------------------------------------------------------------------------
+
+FieldIndex = dict[str, list[Field]]
+
+
+def index_fields(doc: Document) -> FieldIndex:
+    """The fields with a label this module reads, by label key: looked up once per page."""
+    index: FieldIndex = {}
+    for item in doc.fields:
+        key = label_key(item.label)
+        if key in KNOWN_LABELS:
+            index.setdefault(key, []).append(item)
+    return index
+
+
+def fields(index: FieldIndex, labels: set[str]) -> list[Field]:
+    """The fields with any of the labels, in page order."""
+    found = [item for label in labels for item in index.get(label, ())]
+    found.sort(key=lambda item: item.line)
+    return found
+
+
+def in_overview(item: Field) -> bool:
+    return not item.section or mentions(item.section, OVERVIEW_WORDS)
+
+
+def overview_field(index: FieldIndex, labels: set[str]) -> Field | None:
+    """A field with one of the labels in the overview (or before any `##`).
+
+    Plain lines win over list items: the template's overview callout has bullets such as
+    `- **API 端点**：如果包含占位符…` that explain the format rather than state a fact.
+    """
+    found = [item for item in fields(index, labels) if in_overview(item)]
+    return next((item for item in found if not item.bullet), found[0] if found else None)
+
+
+def any_field(index: FieldIndex, labels: set[str], bullets: bool = True) -> Field | None:
+    """A field anywhere, plain lines first, overview list items (format tips) last."""
+    found = [item for item in fields(index, labels) if bullets or not item.bullet]
+    found.sort(key=lambda item: (item.bullet, item.bullet and in_overview(item)))
+    return found[0] if found else None
+
+
+def read_overview(doc: Document, index: FieldIndex, service: Service, path: str) -> None:
+    # Parsed even when a 服务名称 line makes the title moot: YAML that Hugo refuses must be a
+    # warning, not a silent pass. Cached by text, so unchanged front matter costs one lookup.
+    front_matter = load_front_matter(doc.front_matter, path) \
+        if doc.front_matter is not None else {}
+    name = overview_field(index, NAME)
+    if name is not None and plain(name.value):
+        service.name = plain(name.value)
+    else:
+        title = front_matter.get("title")
+        service.name = str(title).strip() if title not in (None, "") else None
+    service.provider = _provider(index)
+    endpoint = any_field(index, ENDPOINT)
+    if endpoint is not None:
+        service.endpoint = first_url(endpoint.value)
+    tier = overview_field(index, FREE_TYPE) or overview_field(index, TIER)
+    if tier is not None and plain(tier.value):
+        service.tier = parse_service_type(plain(tier.value))
+        service.trial_credits = credits_in_parentheses(plain(tier.value))
+    requirements = overview_field(index, REQUIREMENTS)
+    if requirements is not None:
+        service.requirements, service.credit_card_required = read_requirements(
+            plain(requirements.value))
+    card = overview_field(index, CREDIT_CARD)
+    if card is not None and parse_flag(plain(card.value)) is not None:
+        service.credit_card_required = parse_flag(plain(card.value))
+    credits = overview_field(index, TRIAL)
+    if credits is not None and plain(credits.value):
+        service.trial_credits = trial_credits(plain(credits.value), "")
+
+
+def _provider(index: FieldIndex) -> str | None:
+    """The slug of the `/providers/<slug>` link on the provider line, else in the footer."""
+    footer = any_field(index, FOOTER_PROVIDER, bullets=False)
+    for item in (overview_field(index, PROVIDER), footer):
+        match = PROVIDER_LINK.search(item.value) if item is not None else None
+        if match:
+            return match.group(1)
+    return None
+
+
+
+
+def read_requirements(text: str) -> tuple[list[str], bool | None]:
+    """Requirement names a registration text states, and what it says about a credit card."""
+    found: list[str] = []
+    card: bool | None = None
+    for clause in CLAUSE.split(text):
+        hits = sorted((m.start(), m.end(), name) for name, pattern in REQUIREMENT_WORDS
+                      for m in pattern.finditer(clause))
+        for index, (start, end, name) in enumerate(hits):
+            following = hits[index + 1][0] if index + 1 < len(hits) else len(clause)
+            negated = _negated(clause, start, end, following)
+            if name == "credit_card":
+                card = not negated if card is None else card
+            if not negated and name not in found:
+                found.append(name)
+    return found, card
+
+
+def _negated(clause: str, start: int, end: int, following: int) -> bool:
+    """A negation before the word (with no `需要` in between) or right after it (`可选`)."""
+    before = None
+    for match in NEGATION_BEFORE.finditer(clause, 0, start):
+        before = match
+    if before is not None and not POSITIVE.search(clause, before.end(), start):
+        return True
+    return NEGATION_AFTER.search(clause, end, following) is not None
+

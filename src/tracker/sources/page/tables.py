@@ -1,0 +1,61 @@
+"""What every table reader needs: is a table well formed, is it this service's, which column holds
+what, and which cells state nothing."""
+
+from __future__ import annotations
+
+import re
+
+from tracker.errors import ParseError
+from tracker.sources.markdown import PARENTHETICAL, Table, label_key, mentions, plain
+from tracker.sources.page.vocabulary import (
+    BLANK_CELLS,
+    COMPARISON_WORDS,
+    FOREIGN_HEADERS,
+    MAX_CELL_CHARS,
+)
+
+
+def check_table(table: Table, path: str) -> None:
+    """A facts table must be well formed: a separator line, rows, the header's number of cells."""
+    width = len(table.header)
+    if table.separator_line is None:
+        raise ParseError("table has no separator line under its header", path=path,
+                         line=table.line, hint="add a line like '|---|---|' under the header")
+    if table.separator_cells != width:
+        raise ParseError(f"table separator has {table.separator_cells} cells, header {width}",
+                         path=path, line=table.separator_line,
+                         hint="give the separator one '---' per column")
+    if not table.body:
+        # half an edit, not a statement: read as "no models" it would tell every model removed,
+        # and the next version every one added again
+        raise ParseError("table has a header but no rows", path=path, line=table.line,
+                         hint="add the table's rows, or remove its header and separator")
+    for line, cells in [(table.line, table.header), *table.rows]:
+        if len(cells) != width:
+            raise ParseError(f"table row has {len(cells)} cells, header has {width}", path=path,
+                             line=line, hint="add or remove cells, or escape a '|' as '\\|'")
+        if any(len(cell) > MAX_CELL_CHARS for cell in cells):
+            raise ParseError(f"table cell longer than {MAX_CELL_CHARS} characters", path=path,
+                             line=line, hint="a cell holds one value; move prose out of the table")
+
+
+def is_foreign(table: Table) -> bool:
+    """Comparisons with competitors, other vendors' prices, requirements, tasks, gateways."""
+    if mentions(table.section, COMPARISON_WORDS) or mentions(table.sub, COMPARISON_WORDS):
+        return True
+    return any(mentions(cell, FOREIGN_HEADERS) for cell in table.header)
+
+
+def column(header: list[str], names: set[str]) -> int | None:
+    return next((i for i, cell in enumerate(header) if label_key(cell) in names), None)
+
+
+def is_blank(cell: str) -> bool:
+    return cell in BLANK_CELLS
+
+
+def heading_name(text: str) -> str | None:
+    """A tier name from a heading, intro or header: parentheticals, colons and emoji dropped."""
+    name = PARENTHETICAL.sub("", plain(text)).strip().rstrip(":：").strip()
+    return re.sub(r"^[^\w]+|[^\w)）]+$", "", name) or None
+

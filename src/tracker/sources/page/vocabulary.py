@@ -1,0 +1,122 @@
+"""The words a service page states its facts in: section headings, field labels, table headers and
+row names, units and negations, zh and en. Every reader of ``sources.page`` looks words up here.
+
+Labels and headers are compared as ``label_key()`` gives them (plain, no spaces, lowercase).
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_CELL_CHARS = 2000
+
+
+
+# Section headings, matched as substrings of the heading key.
+OVERVIEW_WORDS = ("服务概览", "服务信息", "基本信息", "overview", "serviceinfo")
+QUOTA_WORDS = ("配额", "限制", "额度", "积分", "成本", "quota", "limit", "credit")
+MODEL_WORDS = ("模型", "价格", "定价", "成本", "费用", "model", "pric", "cost")
+RESOURCE_WORDS = ("相关资源", "资源", "链接", "resources", "links")
+FACT_WORDS = OVERVIEW_WORDS + QUOTA_WORDS + MODEL_WORDS + RESOURCE_WORDS
+COMPARISON_WORDS = ("对比", "比较", "竞品", "comparison", "compare", "vs")
+
+# Overview labels (keys as label_key() gives them).
+NAME = {"服务名称", "servicename"}
+PROVIDER = {"所属提供者", "提供者", "所属提供商", "提供商", "provider"}
+FOOTER_PROVIDER = {"服务提供者", "serviceprovider", "providedby"}
+ENDPOINT = {"api端点", "端点", "apiendpoint", "endpoint", "baseurl", "apibaseurl", "api地址",
+             "接口地址"}
+# older pages state both `服务类型：API 服务` (a category) and `免费类型：试用积分…` (the tier)
+FREE_TYPE = {"免费类型", "freetype"}
+TIER = {"服务类型", "servicetype"} | FREE_TYPE
+REQUIREMENTS = {"注册要求", "registrationrequirements", "requirements"}
+CREDIT_CARD = {"需要信用卡", "信用卡", "creditcardrequired", "creditcard"}
+TRIAL = {"试用积分", "免费积分", "赠送金额", "赠送额度", "trialcredits", "freecredits"}
+RESET = {"每日配额", "dailyquota", "每日重置", "daily"}
+RESET_ROWS = {"配额重置", "重置时间", "配额重置时间", "quotareset", "quotaresettime", "resettime"}
+PRICE_UNIT = {"价格单位", "计价单位", "单位", "priceunit", "pricingunit", "unit"}
+KNOWN_LABELS = (NAME | PROVIDER | FOOTER_PROVIDER | ENDPOINT | TIER | REQUIREMENTS
+                 | CREDIT_CARD | TRIAL | RESET | PRICE_UNIT)
+DEFAULT_TIERS = {"免费层级限制", "免费层级", "免费额度", "配额和限制", "freetierlimits",
+                  "freetier", "freetierlimitations", "quotasandlimits", "quotasandlimitations"}
+
+# Quota table rows → limit keys; lengths go through parse_length, the rest through parse_count.
+LIMIT_ROWS = {
+    **dict.fromkeys(("每日请求数", "每天请求数", "每日请求", "日请求数", "dailyrequests",
+                     "requestsperday", "rpd"), "requests_per_day"),
+    **dict.fromkeys(("每分钟请求数", "每分钟请求", "requestsperminute", "rpm"),
+                    "requests_per_minute"),
+    **dict.fromkeys(("每小时请求数", "每小时请求", "hourlyrequests", "requestsperhour"),
+                    "requests_per_hour"),
+    **dict.fromkeys(("每月请求数", "每月请求", "monthlyrequests", "requestspermonth"),
+                    "requests_per_month"),
+    **dict.fromkeys(("每日token数", "每天token数", "每日token", "dailytoken", "tokenperday",
+                     "tpd"), "tokens_per_day"),
+    **dict.fromkeys(("每分钟token数", "每分钟token", "tokenperminute", "tpm"),
+                    "tokens_per_minute"),
+    **dict.fromkeys(("每月token数", "每月token", "monthlytoken", "tokenpermonth"),
+                    "tokens_per_month"),
+    **dict.fromkeys(("并发请求", "并发请求数", "最大并发请求", "最大并发", "并发数",
+                     "concurrentrequests", "maxconcurrentrequests", "concurrency"), "concurrency"),
+    **dict.fromkeys(("最大上下文长度", "最大上下文", "每次最大输入token", "最大输入token",
+                     "输入上下文", "maxcontextlength", "maxcontext", "maxinputtoken",
+                     "inputcontext"), "max_context"),
+    **dict.fromkeys(("最大输出长度", "最大输出", "每次最大输出token", "最大输出token", "输出长度",
+                     "maxoutputlength", "maxoutput", "maxoutputtoken", "outputlength"),
+                    "max_output"),
+}
+# Rows whose unit decides the key: tokens → tokens_per_month, requests → requests_per_month.
+MONTHLY_ROWS = {"每月免费额度", "月度配额", "每月配额", "每月额度", "月度调用", "每月调用",
+                 "monthlyquota", "monthlyfreequota", "monthlycalls"}
+RATE_ROWS = {"速率限制", "速率", "频率限制", "ratelimit", "ratelimits"}
+PER_DAY = re.compile(r"/\s*(?:天|日|day)|per\s+day|每[天日]|\brpd\b|\btpd\b", re.IGNORECASE)
+LENGTH_KEYS = {"max_context", "max_output"}
+REQUEST_UNIT = re.compile(r"次|请求|request|call", re.IGNORECASE)
+
+# Table headers.
+QUOTA_LABEL_HEADERS = {"限制项", "项目", "限制", "限制类型", "配额项", "limitation", "limititem",
+                        "limit", "item"}
+NOTES_HEADERS = {"说明", "备注", "注释", "描述", "notes", "note", "description", "remarks",
+                   "comment"}
+FREE_COLUMN_WORDS = ("免费", "基础", "试用", "free", "basic", "trial")
+QUOTA_SUFFIX = re.compile(r"(?:配额|限额|额度|quota|limit)$")
+QUOTA_VALUE_HEADERS = {"配额", "限额", "额度", "免费额度", "免费配额", "数值", "quota", "value",
+                        "limit", "freequota"}
+MODEL_ID_HEADERS = {"模型名称", "模型", "模型id", "modelid", "model", "modelname"}
+# `| 模型名称 | 模型 ID |`: the display name beside the id; the id column wins
+STRICT_ID_HEADERS = {"模型id", "modelid"}
+CONTEXT_HEADERS = {"上下文长度", "上下文", "上下文窗口", "最大上下文", "contextlength", "context",
+                    "contextwindow"}
+OUTPUT_HEADERS = {"输出长度", "最大输出", "最大输出长度", "outputlength", "maxoutput",
+                   "maxoutputlength"}
+INPUT_PRICE_HEADERS = {"输入价格", "输入", "inputprice", "input"}
+OUTPUT_PRICE_HEADERS = {"输出价格", "输出", "outputprice", "output"}
+PRICE_HEADERS = {"价格", "定价", "费用", "price", "pricing"}
+# A table with one of these headers lists other things than this service's models or quotas.
+FOREIGN_HEADERS = ("相对便宜", "cheaper", "要求", "requirement", "任务类型", "tasktype",
+                    "支持状态", "supportstatus")
+
+PROVIDER_LINK = re.compile(r"/providers/([^/)\s#?\"']+)")
+DEPRECATED = re.compile(r"弃用|下线|停用|deprecat|retire|sunset|end[- ]of[- ]life", re.IGNORECASE)
+DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2}))?")
+ID_WORDS = re.compile(r"[^\W_]+")
+BLANK_CELLS = {"", "-", "—", "–", "--", "/", "n/a", "N/A"}
+CNY = re.compile(r"人民币|元|¥|￥|cny|rmb", re.IGNORECASE)
+USD = re.compile(r"美元|\$|usd", re.IGNORECASE)
+PER_THOUSAND = re.compile(r"千\s*token|1k\s*token|/\s*k\b", re.IGNORECASE)
+
+REQUIREMENT_WORDS = (
+    ("credit_card", re.compile(r"信用卡|绑卡|银行卡|credit\s*card|payment\s*method", re.I)),
+    ("real_name", re.compile(r"实名|身份认证|身份验证|real[-\s]?name|identity|\bkyc\b", re.I)),
+    ("phone", re.compile(r"手机|短信|电话|phone|sms", re.I)),
+    ("waitlist", re.compile(r"排队|申请(?!\s*(?:api|key|密钥|令牌|token))|候补|waitlist|wait list"
+                            r"|apply|application|invit", re.I)),
+    ("registration", re.compile(r"注册|账号|账户|登录|regist|sign[\s-]?up|account|log\s?in",
+                                re.I)),
+)
+NEGATION_BEFORE = re.compile(r"无需|无须|不需要|不需|不用|不要求|不必|免(?!费)|无|\bno\b|\bnot\b"
+                              r"|without|n't", re.I)
+NEGATION_AFTER = re.compile(r"not\s+(?:required|needed)|optional|可选|非必[须需]|不需要|不必",
+                             re.I)
+POSITIVE = re.compile(r"需要|需|要求|必须|requires?|required|need", re.I)
+CLAUSE = re.compile(r"[，,;；。（）()|]|但是?|\bbut\b", re.I)
