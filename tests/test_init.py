@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ import yaml
 from tracker.config import Config, load_config, reference
 from tracker.errors import TrackerError
 from tracker.init import DIGEST_WORKFLOW, UPDATE_WORKFLOW, init_site, render_config
+
+INSTALL = "tracker @ git+https://example.org/tracker.git@0123456789abcdef0123456789abcdef01234567"
 
 
 def load(path: Path) -> dict[Any, Any]:
@@ -50,7 +53,7 @@ def git_repo(path: Path, branch: str) -> Path:
 
 def test_writes_config_and_workflows(tmp_path: Path) -> None:
     site = git_repo(tmp_path / "site", "trunk")
-    written = init_site(site)
+    written = init_site(site, install=INSTALL)
     assert written == [site / "tracker.yaml", site / UPDATE_WORKFLOW, site / DIGEST_WORKFLOW]
     assert UPDATE_WORKFLOW.as_posix() == ".github/workflows/tracker.yml"
     assert DIGEST_WORKFLOW.as_posix() == ".github/workflows/tracker-digest.yml"
@@ -64,7 +67,9 @@ def test_update_workflow(tmp_path: Path) -> None:
     workflow = load(site / UPDATE_WORKFLOW)
     assert triggers(workflow)["push"]["branches"] == ["trunk"]  # the checkout's own branch
     assert checkout(workflow)["with"]["fetch-depth"] == 0
-    assert workflow["permissions"] == {"contents": "write"}
+    assert workflow["permissions"] == {}  # nothing by default; the job asks for what it needs
+    (only_job,) = workflow["jobs"].values()
+    assert only_job["permissions"] == {"contents": "write"}
     commands = runs(workflow)
     assert "tracker update" in commands
     assert 'pip install "tracker @ git+https://example.org/tracker.git"' in commands
@@ -75,7 +80,7 @@ def test_update_workflow(tmp_path: Path) -> None:
 
 
 def test_digest_workflow(tmp_path: Path) -> None:
-    init_site(tmp_path)
+    init_site(tmp_path, install=INSTALL)
     workflow = load(tmp_path / DIGEST_WORKFLOW)
     on = triggers(workflow)
     assert on["schedule"] == [{"cron": "0 1 * * 1"}]
@@ -93,7 +98,7 @@ def test_digest_workflow(tmp_path: Path) -> None:
 
 
 def test_branch_defaults_to_main_outside_a_repository(tmp_path: Path) -> None:
-    init_site(tmp_path)
+    init_site(tmp_path, install=INSTALL)
     assert triggers(load(tmp_path / UPDATE_WORKFLOW))["push"]["branches"] == ["main"]
 
 
@@ -108,7 +113,7 @@ def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def test_config_has_exactly_the_reference_keys_and_defaults(tmp_path: Path) -> None:
-    init_site(tmp_path)
+    init_site(tmp_path, install=INSTALL)
     data = load(tmp_path / "tracker.yaml")
     expected = {key: default for key, _, default in reference()
                 if not key.startswith("records[].")}
@@ -122,7 +127,7 @@ def test_config_has_exactly_the_reference_keys_and_defaults(tmp_path: Path) -> N
 
 
 def test_load_config_accepts_the_written_file(tmp_path: Path) -> None:
-    init_site(tmp_path)
+    init_site(tmp_path, install=INSTALL)
     loaded = load_config(tmp_path)
     defaults = Config()
     assert {k: v for k, v in asdict(loaded).items() if k != "root"} == \
@@ -132,7 +137,7 @@ def test_load_config_accepts_the_written_file(tmp_path: Path) -> None:
 def test_no_overwrite_without_force(tmp_path: Path) -> None:
     (tmp_path / "tracker.yaml").write_text("site_url: https://mine.example\n", encoding="utf-8")
     with pytest.raises(TrackerError) as info:
-        init_site(tmp_path)
+        init_site(tmp_path, install=INSTALL)
     assert "tracker.yaml already exists" in str(info.value)
     assert "--force" in str(info.value)
     # nothing at all was written: the refusal comes before any file
@@ -140,7 +145,7 @@ def test_no_overwrite_without_force(tmp_path: Path) -> None:
            "site_url: https://mine.example\n"
     assert not (tmp_path / ".github").exists()
 
-    init_site(tmp_path, force=True)
+    init_site(tmp_path, force=True, install=INSTALL)
     assert load(tmp_path / "tracker.yaml")["site_url"] == "https://example.org"
 
 
@@ -148,12 +153,121 @@ def test_existing_workflow_is_named(tmp_path: Path) -> None:
     (tmp_path / DIGEST_WORKFLOW).parent.mkdir(parents=True)
     (tmp_path / DIGEST_WORKFLOW).write_text("name: mine\n", encoding="utf-8")
     with pytest.raises(TrackerError, match=r"\.github/workflows/tracker-digest\.yml"):
-        init_site(tmp_path)
+        init_site(tmp_path, install=INSTALL)
     assert not (tmp_path / "tracker.yaml").exists()
 
 
 def test_output_is_deterministic(tmp_path: Path) -> None:
-    first = [p.read_bytes() for p in init_site(tmp_path / "a")]
-    second = [p.read_bytes() for p in init_site(tmp_path / "a", force=True)]
+    first = [p.read_bytes() for p in init_site(tmp_path / "a", install=INSTALL)]
+    second = [p.read_bytes() for p in init_site(tmp_path / "a", force=True, install=INSTALL)]
     assert first == second
     assert render_config() == (tmp_path / "a" / "tracker.yaml").read_text(encoding="utf-8")
+
+
+# -- what the workflows install ---------------------------------------------------------------
+
+def direct_url(**fields: Any) -> str:
+    import json
+
+    return json.dumps(fields)
+
+
+def test_install_spec_is_the_vcs_source_and_commit() -> None:
+    from tracker.init import install_spec
+
+    sha = "89abcdef" * 5
+    spec = install_spec(direct_url(url="https://github.com/ada/tracker.git",
+                                   vcs_info={"vcs": "git", "commit_id": sha,
+                                             "requested_revision": "main"}))
+    assert spec == f"tracker @ git+https://github.com/ada/tracker.git@{sha}"
+    sub = install_spec(direct_url(url="https://example.org/mono.git", subdirectory="tools/tracker",
+                                  vcs_info={"vcs": "git", "commit_id": sha}))
+    assert sub.endswith(f"@{sha}#subdirectory=tools/tracker")
+
+
+@pytest.mark.parametrize("origin", [
+    None,  # installed from an index: the name on PyPI is someone else's
+    direct_url(url="file:///home/ada/tracker", dir_info={"editable": True}),
+    direct_url(url="file:///home/ada/tracker", dir_info={}),
+    direct_url(url="file:///home/ada/tracker", vcs_info={"vcs": "git", "commit_id": "ab" * 20}),
+    direct_url(url="https://example.org/tracker-0.1.0.tar.gz", archive_info={}),
+    direct_url(url="https://hg.example.org/tracker", vcs_info={"vcs": "hg", "commit_id": "x"}),
+    "not json",
+])
+def test_install_spec_refuses_what_ci_cannot_install(origin: str | None) -> None:
+    from tracker.init import install_spec
+
+    with pytest.raises(TrackerError, match="--install"):
+        install_spec(origin)
+
+
+def test_cli_init_without_install_refuses_and_writes_nothing(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    site = git_repo(tmp_path / "site", "main")
+    # this test suite runs from an editable install: a local folder CI cannot reach
+    result = CliRunner().invoke(cli, ["init", "--repo", str(site)])
+    assert result.exit_code == 1
+    assert "--install" in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in site.iterdir()) == [".git"]
+    result = CliRunner().invoke(cli, ["init", "--repo", str(site), "--install", INSTALL])
+    assert result.exit_code == 0, result.output
+    assert INSTALL in (site / UPDATE_WORKFLOW).read_text(encoding="utf-8")
+
+
+# -- the workflows, as GitHub reads them ------------------------------------------------------
+
+def test_workflows_validate_against_the_github_workflow_schema(tmp_path: Path) -> None:
+    init_site(tmp_path, install=INSTALL)
+    for workflow in (UPDATE_WORKFLOW, DIGEST_WORKFLOW):
+        done = subprocess.run(
+            [sys.executable, "-m", "check_jsonschema", "--builtin-schema",
+             "vendor.github-workflows", str(tmp_path / workflow)],
+            capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_broken_workflow_fails_the_schema(tmp_path: Path) -> None:
+    # the schema check is real: a misspelt key is caught
+    bad = tmp_path / "bad.yml"
+    bad.write_text("name: x\non: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n"
+                   "    stepz: []\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema",
+                           "vendor.github-workflows", str(bad)], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 1
+
+
+@pytest.mark.parametrize("workflow_path", [UPDATE_WORKFLOW, DIGEST_WORKFLOW])
+def test_actions_pinned_least_permissions_secrets_on_one_step(tmp_path: Path,
+                                                              workflow_path: Path) -> None:
+    import re
+
+    init_site(tmp_path, install=INSTALL)
+    text = (tmp_path / workflow_path).read_text(encoding="utf-8")
+    workflow = load(tmp_path / workflow_path)
+    for step in steps(workflow):
+        if "uses" in step:  # an exact release, never a moving major tag or branch
+            assert re.fullmatch(r"actions/[a-z-]+@v\d+\.\d+\.\d+", step["uses"]), step["uses"]
+    assert workflow["permissions"] == {}
+    (job,) = workflow["jobs"].values()
+    assert job["permissions"] == {"contents": "write"}
+    assert "env" not in workflow and "env" not in job
+    with_secrets = [s for s in steps(workflow) if "secrets." in str(s)]
+    assert text.count("secrets.") == sum(str(s).count("secrets.") for s in with_secrets)
+    assert len(with_secrets) <= 1
+
+
+def test_update_workflow_caches_the_tracker_cache(tmp_path: Path) -> None:
+    init_site(tmp_path, install=INSTALL)
+    workflow = load(tmp_path / UPDATE_WORKFLOW)
+    names = [s.get("uses", s.get("run", "")) for s in steps(workflow)]
+    (cache,) = [s for s in steps(workflow) if s.get("uses", "").startswith("actions/cache@")]
+    (update,) = [i for i, n in enumerate(names) if n == "tracker update"]
+    assert steps(workflow).index(cache) < update  # restored before the run, saved after it
+    assert cache["with"]["path"] == ".git/tracker-cache"
+    key = cache["with"]["key"]
+    assert "steps.tracker.outputs.version" in key and "hashFiles('tracker.yaml')" in key
+    assert cache["with"]["restore-keys"].strip() in key

@@ -275,7 +275,9 @@ def test_log_filters_and_formats(site: GitRepo) -> None:
     assert len(log("--format", "json").splitlines()) == 2
     assert len(log("--format", "json", "--since", "2025-11-01").splitlines()) == 1
     assert len(log("--format", "json", "--until", "2025-10-31").splitlines()) == 1
-    assert log("--format", "json", "--service", "other") == ""
+    unknown = runner.invoke(cli, ["log", "--repo", str(site.root), "--service", "acmee"])
+    assert unknown.exit_code == 1  # a service matching nothing is said, not an empty list
+    assert "matches no event" in unknown.output and "did you mean acme?" in unknown.output
     assert log("--format", "json", "--severity", "breaking").count("quota_cut") == 1
     assert "Requests per day 14,400 → 1,000 (-93%)" in log("--lang", "en")
     table = log("--format", "markdown", "--provider", "acme")

@@ -16,20 +16,57 @@ from typing import Any
 import click
 
 from tracker.errors import TrackerError
-from tracker.model import SEVERITIES
+from tracker.model import KINDS, SEVERITIES
+from tracker.report import summary_markdown, warn, write_step_summary
 
-repo_option = click.option("--repo", "root", type=click.Path(file_okay=False, path_type=Path),
-                           default=".", show_default=True, help="The site's git repository.")
+repo_option = click.option("--repo", "root", type=click.Path(path_type=Path), default=".",
+                           show_default=True,
+                           help="Any folder inside the site's git repository.")
 lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh",
                            show_default=True, help="Language of summaries.")
 
 
+def _closest(value: str, known: Any, n: int = 1) -> str:
+    import difflib
+
+    near = difflib.get_close_matches(value, sorted(known), n=n, cutoff=0.5)
+    return f"did you mean {' or '.join(near)}?" if near else "known: " + ", ".join(sorted(known))
+
+
+def _known(name: str, allowed: Any) -> Callable[..., tuple[str, ...]]:
+    """A click callback: every value must be one of ``allowed``, else a usage error (exit 2)
+    naming the closest valid value."""
+
+    def validate(ctx: click.Context, param: click.Parameter,
+                 values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            if value not in allowed:
+                raise click.BadParameter(f"{value!r} is not a {name}; "
+                                         + _closest(value, allowed), ctx, param)
+        return values
+
+    return validate
+
+
+def _must_match(option: str, values: tuple[str, ...], known: set[str]) -> None:
+    """A --service or --provider that names nothing in the ledger is an error, not an empty list."""
+    for value in values:
+        if value not in known:
+            raise TrackerError(f"{option} {value!r} matches no event in the ledger",
+                               hint=_closest(value, known, 3) if known else "the ledger is empty")
+
+
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The one place a TrackerError becomes a message and exit status 1."""
+    """The one place a TrackerError becomes a message and exit status 1. It also finds the
+    repository the way git does, so ``--repo`` (default: here) may be any folder inside it."""
 
     @wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
+        from tracker.walk import find_repository
+
         try:
+            if "root" in kwargs:
+                kwargs["root"] = find_repository(kwargs["root"])
             return command(*args, **kwargs)
         except TrackerError as error:
             click.echo(f"tracker: {error}", err=True)
@@ -38,7 +75,7 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tracker")
 def cli() -> None:
     """Turn the git history of a catalogue of LLM API services into changelogs and feeds."""
@@ -57,13 +94,22 @@ def update(root: Path, no_render: bool, quiet: bool) -> None:
     result = run_update(root, progress=progress, render=not no_render,
                         on_wait=None if quiet else _waiting)
     for warning in result.warnings:
-        click.echo(f"warning: {warning} (at {warning.commit[:10] if warning.commit else '?'})",
-                   err=True)
-    for problem in result.skipped:
-        click.echo(f"warning: {problem}; the page was left as it is", err=True)
+        warn(f"{warning.reason} (at {warning.commit[:10] if warning.commit else '?'})",
+             warning.path, warning.line)
+    _warn_skipped(result.skipped)
+    for notice in result.notices:
+        warn(notice.message + (f" ({notice.hint})" if notice.hint else ""), notice.path,
+             notice.line)
+    write_step_summary(summary_markdown(result.new_events, result.commits_walked))
     if not quiet:
         click.echo(f"{result.commits_walked} commits walked, {len(result.new_events)} new events, "
                    f"{len(result.warnings)} warnings, {len(result.written)} files written")
+
+
+def _warn_skipped(skipped: list[TrackerError]) -> None:
+    for problem in skipped:
+        warn(f"{problem.message}; the page was left as it is"
+             + (f" ({problem.hint})" if problem.hint else ""), problem.path, problem.line)
 
 
 def _waiting(lock: Path) -> None:
@@ -83,14 +129,23 @@ def render(root: Path, dry_run: bool) -> None:
     """Render pages, updates blocks and feeds from history/ (no walk)."""
     from tracker.config import load_config
     from tracker.ledger import Ledger
-    from tracker.pipeline import render_all
+    from tracker.pipeline import files_at, glob_notices, render_all
 
     config = load_config(root)
+    for notice in glob_notices(config, files_at(root, "HEAD")):
+        warn(notice.message + f" ({notice.hint})", notice.path, notice.line)
+    ledger = Ledger(config)
+    if not ledger.raw_events():
+        raise TrackerError("the ledger holds no events, so rendering would empty every "
+                           "output; nothing was changed", path=str(ledger.dir),
+                           hint="run tracker update first to walk the history; render only "
+                                "redraws the outputs from the ledger")
     skipped: list[TrackerError] = []
-    for path in render_all(config, Ledger(config), dry_run=dry_run, skipped=skipped):
+    for path in render_all(config, ledger, dry_run=dry_run, skipped=skipped):
         click.echo(("would write " if dry_run else "wrote ") + str(path))
-    for problem in skipped:
-        click.echo(f"warning: {problem}; the page was left as it is", err=True)
+    _warn_skipped(skipped)
+    for notice in ledger.unmatched_overrides():
+        warn(notice.message + f" ({notice.hint})", notice.path, notice.line)
 
 
 @cli.command()
@@ -99,8 +154,10 @@ def render(root: Path, dry_run: bool) -> None:
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day (YYYY-MM-DD).")
 @click.option("--service", multiple=True, help="Only this service (repeatable).")
 @click.option("--provider", multiple=True, help="Only this provider (repeatable).")
-@click.option("--kind", multiple=True, help="Only this kind of event (repeatable).")
-@click.option("--severity", multiple=True, type=click.Choice(SEVERITIES))
+@click.option("--kind", multiple=True, callback=_known("kind", KINDS),
+              help="Only this kind of event (repeatable).")
+@click.option("--severity", multiple=True, callback=_known("severity", SEVERITIES),
+              help="Only this severity: breaking, notable or info (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True)
 @lang_option
@@ -114,7 +171,10 @@ def log(root: Path, since: Any, until: Any, service: tuple[str, ...], provider: 
 
     wanted = EventFilter(since.date() if since else None, until.date() if until else None,
                          service, provider, kind, severity)
-    events = [e for e in Ledger(load_config(root)).events() if wanted(e)]
+    all_events = Ledger(load_config(root)).events()
+    _must_match("--service", service, {e.service for e in all_events})
+    _must_match("--provider", provider, {e.provider for e in all_events if e.provider})
+    events = [e for e in all_events if wanted(e)]
     click.echo(format_events(events, fmt, lang), nl=False)
 
 
@@ -130,7 +190,7 @@ def snapshot(root: Path, rev: str, fmt: str) -> None:
 
     found, warnings = take_snapshot(root, rev)
     for warning in warnings:
-        click.echo(f"warning: {warning} (left out)", err=True)
+        warn(f"{warning.reason} (left out)", warning.path, warning.line)
     services = [s.to_dict() for s in found]
     if fmt == "yaml":
         from tracker.ledger import dump_yaml
@@ -151,18 +211,22 @@ def schema() -> None:
 
 @cli.command()
 @repo_option
-@click.argument("paths", nargs=-1)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @reports_errors
-def check(root: Path, paths: tuple[str, ...]) -> None:
-    """Parse every source file in the working tree (or PATHS); exit 1 if any does not parse."""
+def check(root: Path, paths: tuple[Path, ...]) -> None:
+    """Parse every source file in the working tree (or PATHS, files or folders); exit 1 if any
+    does not parse, or if nothing was checked."""
     from tracker.pipeline import check as run_check
 
-    errors = run_check(root, paths or None)
-    for error in errors:
+    result = run_check(root, paths or None)
+    for error in result.errors:
         click.echo(str(error), err=True)
-    if errors:
+    if result.errors:
         sys.exit(1)
-    click.echo("all source files parse")
+    if not result.checked:
+        raise TrackerError("no source file found to check",
+                           hint="the globs of tracker.yaml cover no file here")
+    click.echo(f"all source files parse ({result.checked} checked)")
 
 
 @cli.command()
@@ -189,7 +253,10 @@ def digest(root: Path, week: str | None, since: str | None, until: str | None,
 
     config = load_config(root)
     ledger = Ledger(config)
-    period = period_from_options(week, since, until, today=date.today())
+    try:
+        period = period_from_options(week, since, until, today=date.today())
+    except TrackerError as error:  # every problem here is in the options: a usage error
+        raise click.UsageError(str(error)) from None
     outcome = run_digest(ledger.events(), config, period, lang, out_dir, send,
                          ledger.sent_digests(), force=force, send_empty=send_empty)
     if outcome.sent:
@@ -204,15 +271,24 @@ def digest(root: Path, week: str | None, since: str | None, until: str | None,
 @cli.command()
 @repo_option
 @click.option("--force", is_flag=True, help="Overwrite files that exist.")
-@click.option("--install", help="What the workflows pip-install (default: this tracker's "
-                                "version), e.g. a git URL.")
+@click.option("--install", help="What the workflows pip-install (default: the git URL and "
+                                "commit this tracker was installed from).")
+@click.option("--hugo-config", help="The Hugo configuration, when it is not at the repository "
+                                    "root (e.g. ../site/hugo.yaml).")
 @reports_errors
-def init(root: Path, force: bool, install: str | None) -> None:
+def init(root: Path, force: bool, install: str | None, hugo_config: str | None) -> None:
     """Write a commented tracker.yaml and the GitHub Actions workflows into a site."""
-    from tracker.init import init_site
+    from tracker.init import init_site, updates_offer
 
-    for path in init_site(root, force=force, install=install):
+    notes: list[TrackerError] = []
+    for path in init_site(root, force=force, install=install, notes=notes,
+                          hugo_config=hugo_config):
         click.echo(f"wrote {path}")
+    for note in notes:
+        warn(note.message + (f" ({note.hint})" if note.hint else ""), note.path, note.line)
+    for page in updates_offer(root):
+        click.echo(f"To show recent changes on {page}, add these two lines where they should "
+                   "appear:\n  <!-- tracker:updates:begin -->\n  <!-- tracker:updates:end -->")
 
 
 def main() -> None:

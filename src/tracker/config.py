@@ -14,6 +14,7 @@ from tracker.errors import TrackerError
 from tracker.links import web_url
 
 CONFIG_FILE = "tracker.yaml"
+DEFAULT_SITE_URL = "https://example.org"
 
 
 @dataclass
@@ -23,6 +24,9 @@ class FeedsConfig:
     title: str = field(default="免费 LLM API 更新", metadata={"doc": "Title of the feeds."})
     title_en: str = field(default="Free LLM API changes", metadata={"doc": "English title."})
     lang: str = field(default="zh", metadata={"doc": "Language of the feeds (zh or en)."})
+    url: str | None = field(default=None, metadata={
+        "doc": "Where the feeds folder is served (/feeds or https://…); default: derived from "
+               "the Hugo site (static/feeds → /feeds), else site_url/<dir>."})
 
 
 @dataclass
@@ -129,8 +133,9 @@ def _check_record_source(key: str, source: RecordSource) -> None:
 
 @dataclass
 class Config:
-    site_url: str = field(default="https://example.org", metadata={
-        "doc": "The site's address; links in feeds and the digest start with it."})
+    site_url: str = field(default=DEFAULT_SITE_URL, metadata={
+        "doc": "The site's address; links in feeds and the digest start with it (default: the "
+               "Hugo site's baseURL)."})
     default_lang: str = field(default="zh", metadata={
         "doc": "Language of _index.md; facts come from that page when twins disagree."})
     pages: list[str] = field(default_factory=lambda: [
@@ -147,12 +152,17 @@ class Config:
     history_dir: str = field(default="history", metadata={"doc": "Where the ledger lives."})
     templates_dir: str | None = field(default=None, metadata={
         "doc": "Folder of templates overriding the built-in ones."})
+    hugo_config: str | None = field(default=None, metadata={
+        "doc": "The Hugo configuration (file or config/_default) when not at the root."})
     feeds: FeedsConfig = field(default_factory=FeedsConfig)
     updates: UpdatesConfig = field(default_factory=UpdatesConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
     charts: ChartsConfig = field(default_factory=ChartsConfig)
 
     root: Path = field(default=Path("."), metadata={"internal": True})
+    # filled on first use by tracker.hugo: the Hugo site (False: none), the pages per language
+    hugo: Any = field(default=None, metadata={"internal": True})
+    page_langs: dict[str, set[str]] | None = field(default=None, metadata={"internal": True})
 
 
 def _type_name(tp: Any) -> str:
@@ -219,6 +229,36 @@ def _build(cls: type, data: dict[str, Any], prefix: str, path: str) -> Any:
     return cls(**values)
 
 
+LANGS = ("zh", "en")
+
+
+def _check_values(config: Config) -> None:
+    """What a type cannot say is wrong: the languages, updates files, unsubscribe link."""
+    for key, value in (("default_lang", config.default_lang), ("feeds.lang", config.feeds.lang)):
+        if value not in LANGS:
+            raise TrackerError(f"'{key}' must be zh or en, not {value!r}", path=CONFIG_FILE,
+                               hint=f"write {key}: zh (or en)")
+    for i, pattern in enumerate(config.updates_files):
+        if not pattern.strip() or pattern.startswith("/") or ".." in pattern.split("/"):
+            raise TrackerError(f"'updates_files[{i}]' must be a glob inside the repository, not "
+                               f"{pattern!r}", path=CONFIG_FILE,
+                               hint="e.g. services/api/_index*.md")
+        if not pattern.endswith(".md"):
+            raise TrackerError(f"'updates_files[{i}]' must name Markdown files (.md), not "
+                               f"{pattern!r}", path=CONFIG_FILE,
+                               hint="the updates block lives in a Markdown page")
+    url = config.feeds.url
+    if url is not None and not url.startswith(("/", "https://", "http://")):
+        raise TrackerError(f"'feeds.url' must be a site path (/feeds) or an http(s) address, not "
+                           f"{url!r}", path=CONFIG_FILE, hint="e.g. feeds.url: /feeds")
+    link = config.digest.unsubscribe
+    if link is not None and not (link.startswith("mailto:") and "@" in link
+                                 or link.startswith("https://") and len(link) > 8):
+        raise TrackerError(f"'digest.unsubscribe' must be a mailto: or https: address, not "
+                           f"{link!r}", path=CONFIG_FILE,
+                           hint="e.g. mailto:unsubscribe@your.site or https://your.site/unsub")
+
+
 def load_config(root: Path) -> Config:
     """Read ``root/tracker.yaml`` if there is one; defaults otherwise."""
     from tracker import yamlio
@@ -226,17 +266,21 @@ def load_config(root: Path) -> Config:
     path = root / CONFIG_FILE
     data: Any = {}
     if path.exists():
+        text = ""
         try:
-            data = yamlio.load(path.read_text(encoding="utf-8")) or {}
+            text = path.read_text(encoding="utf-8")
+            data = yamlio.load(text) or {}
         except UnicodeDecodeError as exc:
             raise TrackerError(f"not UTF-8 text: {exc.reason}", path=CONFIG_FILE,
                                hint="save the file as UTF-8") from None
         except yamlio.YamlError as exc:
             problem = exc.message.splitlines()[0] if exc.message else "unreadable"
+            # found past the last line (an unclosed bracket or quote): name the last written one
+            written = len(text.rstrip().splitlines()) or 1
+            line = min(exc.line, written) if exc.line else None
             raise TrackerError(f"not valid YAML: {problem}" if exc.syntax else problem,
-                               path=CONFIG_FILE, line=exc.line,
-                               hint=exc.hint or "fix the syntax there, or run tracker init "
-                                                "--force for a fresh commented file") from None
+                               path=CONFIG_FILE, line=line,
+                               hint=exc.hint or "fix the syntax on that line") from None
         if not isinstance(data, dict):
             raise TrackerError("must be a mapping of keys to values", path=CONFIG_FILE)
     config: Config = _build(Config, data, "", CONFIG_FILE)
@@ -245,6 +289,7 @@ def load_config(root: Path) -> Config:
                            f"{config.site_url!r}", path=CONFIG_FILE,
                            hint="write site_url: https://your.site")
     config.site_url = config.site_url.rstrip("/")
+    _check_values(config)
     for i, source in enumerate(config.records):
         _check_record_source(f"records[{i}]", source)
     if config.templates_dir and not (root / config.templates_dir).is_dir():

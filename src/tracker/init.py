@@ -8,6 +8,7 @@ on every push and ``tracker digest --send`` weekly, each committing its outputs 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -15,15 +16,19 @@ from typing import Any
 
 import yaml
 
-from tracker.config import CONFIG_FILE, Config, reference
+from tracker.config import CONFIG_FILE, Config, load_config, reference
 from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
+from tracker.hugo import HugoSite, read_hugo_site
 from tracker.render import environment
 
 WORKFLOWS_DIR = Path(".github") / "workflows"
 UPDATE_WORKFLOW = WORKFLOWS_DIR / "tracker.yml"
 DIGEST_WORKFLOW = WORKFLOWS_DIR / "tracker-digest.yml"
 DEFAULT_BRANCH = "main"
+# Actions pinned to an exact release, so a moved major tag cannot change what runs with the token.
+ACTIONS = {"checkout": "actions/checkout@v4.2.2", "setup_python": "actions/setup-python@v5.3.0",
+           "cache": "actions/cache@v4.2.0"}
 
 
 @dataclass(frozen=True)
@@ -43,12 +48,14 @@ def _dump(name: str, value: Any) -> _Row:
     return _Row(name, "", block, flow)
 
 
-def render_config() -> str:
-    """The commented tracker.yaml: every key of ``reference()`` with its doc and default."""
+def render_config(values: dict[str, Any] | None = None) -> str:
+    """The commented tracker.yaml: every key of ``reference()`` with its doc and default (or the
+    value ``values`` gives for it, by dotted key)."""
     entries: list[dict[str, Any]] = []
     sections: dict[str, dict[str, Any]] = {}
     record_rows: list[_Row] = []
     for key, doc, default in reference():
+        default = (values or {}).get(key, default)
         if key.startswith("records[]."):
             row = _dump(key.removeprefix("records[]."), default)
             record_rows.append(_Row(row.name, doc, row.yaml, row.flow))
@@ -78,17 +85,49 @@ def current_branch(root: Path) -> str:
 
 
 def default_install() -> str:
-    """What the workflows pip-install: this tracker's own version, so CI runs what was tested."""
+    """What the workflows pip-install when ``--install`` is not given (see ``install_spec``)."""
     try:
-        return f"tracker=={metadata.version('tracker')}"
+        direct_url = metadata.distribution("tracker").read_text("direct_url.json")
     except metadata.PackageNotFoundError:
-        return "tracker"
+        direct_url = None
+    return install_spec(direct_url)
+
+
+def install_spec(direct_url: str | None) -> str:
+    """What the workflows pip-install when ``--install`` is not given: the exact source this
+    tracker was installed from, as PEP 610's ``direct_url.json`` records it (a VCS URL and its
+    commit). The name ``tracker`` on the public index belongs to someone else, so anything else
+    (an index install, a local folder, an editable checkout) is refused rather than guessed."""
+    hint = ('pass --install with what CI should pip-install, e.g. --install '
+            '"tracker @ git+https://github.com/<you>/tracker@<commit>"')
+    if not direct_url:
+        raise TrackerError("cannot tell where this tracker was installed from (no PEP 610 "
+                           "direct_url.json), and the name 'tracker' on PyPI is another project",
+                           hint=hint)
+    try:
+        origin = json.loads(direct_url)
+    except ValueError:
+        origin = {}
+    url = origin.get("url", "") if isinstance(origin, dict) else ""
+    vcs = origin.get("vcs_info") if isinstance(origin, dict) else None
+    if not isinstance(vcs, dict) or not url or url.startswith("file:"):
+        where = url or "an unknown place"
+        raise TrackerError(f"this tracker was installed from {where}, which CI cannot install "
+                           "from (a local folder or editable checkout)", hint=hint)
+    commit = vcs.get("commit_id")
+    if vcs.get("vcs") != "git" or not isinstance(commit, str) or not commit:
+        raise TrackerError(f"this tracker was installed from {url} without a git commit",
+                           hint=hint)
+    spec = f"tracker @ git+{url}@{commit}"
+    subdirectory = origin.get("subdirectory")
+    return spec + (f"#subdirectory={subdirectory}" if subdirectory else "")
 
 
 def render_workflows(branch: str, install: str) -> dict[Path, str]:
     """The two workflow files, by their path inside the site repository."""
     env = environment(None)
-    context = {"branch": branch, "install": install, "history_dir": Config().history_dir}
+    context = {"branch": branch, "install": install, "history_dir": Config().history_dir,
+               "actions": ACTIONS}
     return {
         UPDATE_WORKFLOW: env.get_template("init/tracker.yml.j2").render(context),
         DIGEST_WORKFLOW: env.get_template("init/tracker-digest.yml.j2").render(context),
@@ -96,15 +135,23 @@ def render_workflows(branch: str, install: str) -> dict[Path, str]:
 
 
 def init_site(root: Path, force: bool = False, *, branch: str | None = None,
-              install: str | None = None) -> list[Path]:
+              install: str | None = None, notes: list[TrackerError] | None = None,
+              hugo_config: str | None = None) -> list[Path]:
     """Write tracker.yaml and the workflows into ``root``; returns the paths written.
 
-    Nothing is written when any of the files exists, unless ``force``: a half-initialised site
+    On a Hugo site it also writes the feed links partial and keeps the ledger out of the site;
+    what it cannot do itself is added to ``notes``. Nothing is written when any of the files
+    exists, unless ``force``: a half-initialised site
     would be harder to reason about than a refusal naming what is in the way.
     """
     root = Path(root)
-    files: dict[Path, str] = {Path(CONFIG_FILE): render_config()}
-    files.update(render_workflows(branch or current_branch(root), install or default_install()))
+    install = install or default_install()  # refuses before anything is written
+    site = read_hugo_site(root, hugo_config)
+    values = hugo_values(site)
+    if hugo_config:
+        values["hugo_config"] = hugo_config
+    files: dict[Path, str] = {Path(CONFIG_FILE): render_config(values)}
+    files.update(render_workflows(branch or current_branch(root), install))
     existing = [rel for rel in files if (root / rel).exists()]
     if existing and not force:
         names = ", ".join(rel.as_posix() for rel in existing)
@@ -115,4 +162,108 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
     for rel, content in files.items():
         write_atomic(root / rel, content.encode("utf-8"))
         written.append(root / rel)
+    if site is not None:
+        written += hugo_setup(root, site, notes if notes is not None else [])
     return written
+
+
+# -- on a Hugo site ----------------------------------------------------------------------------
+
+FEEDS_PARTIAL = Path("layouts") / "partials" / "custom" / "head-end.html"  # Hextra's head hook
+PARTIAL_BEGIN = "{{- /* tracker:feeds:begin (written by tracker init) */ -}}"
+PARTIAL_END = "{{- /* tracker:feeds:end */ -}}"
+FEED_LINKS = (("application/atom+xml", "atom.xml"), ("application/rss+xml", "rss.xml"),
+              ("application/feed+json", "feed.json"))
+
+
+def hugo_values(site: HugoSite | None) -> dict[str, Any]:
+    """tracker.yaml values a Hugo site needs: with a content/ folder, feeds go to static/ (served
+    at /feeds/); with the repository as the content, they stay in feeds/ and Hugo serves them
+    from there."""
+    if site is None or not site.content_dir:
+        return {}
+    return {"feeds.dir": "static/feeds"}
+
+
+def feed_partial(root: Path) -> str:
+    """The feed-discovery <link rel="alternate"> tags, between markers init can find again."""
+    from html import escape
+
+    from tracker.render.feeds import feed_url
+
+    config = load_config(root)
+    lines = [PARTIAL_BEGIN]
+    for kind, name in FEED_LINKS:
+        lines.append(f'<link rel="alternate" type="{kind}" title="{escape(config.feeds.title)}" '
+                     f'href="{escape(feed_url(config, name))}">')
+    lines.append(PARTIAL_END)
+    return "\n".join(lines) + "\n"
+
+
+def hugo_setup(root: Path, site: HugoSite, notes: list[TrackerError]) -> list[Path]:
+    """On a Hugo site: the feed links in the theme's head partial (only our marked lines are
+    rewritten; the rest of the file stays), and the ledger kept out of the published site."""
+    written = []
+    partial = site.site_dir / FEEDS_PARTIAL
+    block = feed_partial(root)
+    old = partial.read_text(encoding="utf-8") if partial.exists() else ""
+    if PARTIAL_BEGIN in old and PARTIAL_END in old:
+        start = old.index(PARTIAL_BEGIN)
+        end = old.index(PARTIAL_END) + len(PARTIAL_END)
+        new = old[:start] + block.rstrip("\n") + old[end:]
+    else:
+        new = old + ("\n" if old and not old.endswith("\n") else "") + block
+    if write_atomic(partial, new.encode("utf-8")):
+        written.append(partial)
+    if site.content_dir == "":
+        changed = ignore_ledger(root, site, notes)
+        if changed:
+            written.append(changed)
+    return written
+
+
+def ignore_rules(config: Config) -> list[str]:
+    """Hugo ignoreFiles rules keeping the ledger and tracker.yaml out of the published site."""
+    import re
+
+    return [f"(^|/){re.escape(config.history_dir.strip('/'))}/", r"(^|/)tracker\.yaml$"]
+
+
+def ignore_ledger(root: Path, site: HugoSite, notes: list[TrackerError]) -> Path | None:
+    """Add the ``ignoreFiles`` rules to a YAML or TOML Hugo configuration that has none, where a
+    top-level key can be added without touching anything else; otherwise say what to add."""
+    rules = ignore_rules(load_config(root))
+    path = root / site.config_path
+    quoted = ", ".join("'" + r + "'" for r in rules)
+    hint = f"add  ignoreFiles: [{quoted}]  to {site.config_path}"
+    text = path.read_text(encoding="utf-8") if path.is_file() else None
+    if text is None or "ignorefiles" in text.lower():
+        notes.append(TrackerError("the ledger would be published with the site", hint=hint))
+        return None
+    eol = "" if text.endswith("\n") or not text else "\n"
+    if path.suffix in (".yaml", ".yml") and not text.lstrip().startswith(("{", "---\n{")):
+        new = text + eol + "# written by tracker init: keep the ledger out of the site\n" \
+            f"ignoreFiles: [{quoted}]\n"
+    elif path.suffix == ".toml":
+        toml_rules = ", ".join("'" + r + "'" for r in rules)  # literal strings: no escapes
+        line = f"ignoreFiles = [{toml_rules}]  # written by tracker init\n"
+        lines = text.splitlines(keepends=True)
+        first_table = next((i for i, ln in enumerate(lines) if ln.lstrip().startswith("[")),
+                           len(lines))
+        new = "".join(lines[:first_table]) + (eol if first_table == len(lines) else "") + line \
+            + "".join(lines[first_table:])
+    else:
+        notes.append(TrackerError("the ledger would be published with the site", hint=hint))
+        return None
+    write_atomic(path, new.encode("utf-8"))
+    return path
+
+
+def updates_offer(root: Path) -> list[str]:
+    """The updates files (of tracker.yaml's updates_files) that have no updates markers yet."""
+    from tracker.paths import matching_files
+
+    config = load_config(root)
+    return [relative.as_posix() for relative in matching_files(root, config.updates_files)
+            if "<!-- tracker:updates:begin -->" not in
+            (root / relative).read_text(encoding="utf-8", errors="replace")]

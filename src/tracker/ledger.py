@@ -36,8 +36,7 @@ def _load_yaml(path: Path) -> Any:
         reason = exc.message if isinstance(exc, yamlio.YamlError) else exc.reason
         raise TrackerError(f"not valid YAML: {reason}", path=str(path),
                            line=exc.line if isinstance(exc, yamlio.YamlError) else None,
-                           hint="fix the file by hand, or delete it and run tracker update "
-                                "again to rebuild it from the git history") from None
+                           hint="fix the syntax on that line") from None
 
 
 def event_sort_key(event: Event) -> tuple[str, str, str, str, str, str]:
@@ -220,6 +219,24 @@ class Ledger:
                 note=None if spec.get("note") is None else str(spec["note"]),
                 source=None if source is None else str(source))
         return overrides
+
+    def unmatched_overrides(self) -> list[TrackerError]:
+        """Overrides whose id names no event: a typo there silently changes nothing."""
+        path = self.dir / "overrides.yaml"
+        known = {event.id for event in self.raw_events()}
+        return [TrackerError(f"override '{event_id}' matches no event, so it changes nothing",
+                             path=str(path), line=self._override_line(path, event_id),
+                             hint="copy the id from tracker log --format json")
+                for event_id in self.overrides() if event_id not in known]
+
+    @staticmethod
+    def _override_line(path: Path, event_id: str) -> int | None:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return next((n for n, line in enumerate(lines, 1)
+                     if line.lstrip("'\"").startswith(event_id)), None)
 
     # -- digests ----------------------------------------------------------------------------
 

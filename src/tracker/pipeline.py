@@ -19,7 +19,7 @@ from tracker.ledger import Ledger, State
 from tracker.model import Event, ParseWarning, Service
 from tracker.paths import glob_matcher
 from tracker.snapshots import Snapshots
-from tracker.sources import Sources
+from tracker.sources import Sources, unmatched_globs
 from tracker.walk import Commit, History, head_of
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ class UpdateResult:
     warnings: list[ParseWarning] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     skipped: list[TrackerError] = field(default_factory=list)  # pages left as they were
+    notices: list[TrackerError] = field(default_factory=list)  # warnings about the setup
 
 
 @contextmanager
@@ -104,15 +105,17 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
     ``on_wait`` is told when another run holds the lock and this one waits for it."""
     config = load_config(root)
     ledger = Ledger(config)
+    notices = glob_notices(config, files_at(root, "HEAD"))
     last_walked = ledger.state().last_commit
     if last_walked is not None and head_of(root) == last_walked:
-        return UpdateResult()  # nothing new, decided without loading git or taking the lock
+        # nothing new, decided without loading git or taking the lock
+        return UpdateResult(notices=notices)
     history = History(root)
     with _lock(history, on_wait):
         state = ledger.state()
         head = history.head()
         if head is None or head == state.last_commit:
-            return UpdateResult()
+            return UpdateResult(notices=notices)
         remove_stale_temporaries(Path(root))
         if ledger.cache_dir and ledger.cache_dir.is_dir():
             remove_stale_temporaries(ledger.cache_dir)
@@ -120,6 +123,10 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
         saved = ledger.cache_dir / "walker.pickle" if ledger.cache_dir else None
         commits, events, warnings, snapshots = walk_new_commits(config, history, state, head,
                                                              progress, saved)
+        if commits and all(c.skip for c in commits) and snapshots.broken == state.last_good:
+            # Only the tracker's own commits (or others marked skip): writing state.yaml would
+            # make CI commit again after every push. The next run walks them again, cheaply.
+            return UpdateResult(notices=notices)
         written = ledger.add_events(events)
         if ledger.add_warnings(warnings):
             written.append(ledger.dir / "warnings.yaml")
@@ -127,13 +134,14 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
             # pages of services no walked commit touched cannot need a new block
             services = snapshots.visited | {e.service for e in events}
             written += render_all(config, ledger, services=services, skipped=skipped)
+            notices += ledger.unmatched_overrides()
         # The state goes last: a run killed before this point is walked and rendered again by
         # the next one, which merges events by id and so ends with the same bytes.
         if ledger.write_state(State(last_commit=head, last_good=snapshots.broken)):
             written.append(ledger.dir / "state.yaml")
         if saved:
             snapshots.save(saved, _snapshots_key(config, head))
-        return UpdateResult(len(commits), events, warnings, written, skipped)
+        return UpdateResult(len(commits), events, warnings, written, skipped, notices)
 
 
 def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
@@ -151,19 +159,38 @@ def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
     from tracker.render.updates import update_blocks
 
     events = ledger.events()
-    on_pages = events if services is None else [e for e in events if e.service in services]
     written: list[Path] = []
     charts = build_charts(events, config, services)
     written += write_charts(config, charts, dry_run, owned=owned_names(events, config, services))
     charted = charted_services(charts, config)
-    written += [change.path for change in update_pages(config, on_pages, dry_run, skipped,
-                                                       charted)]
+    written += [change.path for change in update_pages(config, events, dry_run, skipped,
+                                                       services, charted)]
     written += [change.path for change in update_blocks(config, events, dry_run, skipped)]
     feeds = build_feeds(events, config, services)
     feeds[CALENDAR_FILE] = build_calendar(ledger.raw_events(), ledger.overrides(), config)
     feeds[OPML_FILE] = build_opml(events, config)
     written += write_feeds(config, feeds, dry_run=dry_run, prune=services is None)
     return written
+
+
+def files_at(root: Path, rev: str) -> list[str] | None:
+    """Every file path in ``rev``'s tree (None when there is no such commit yet)."""
+    import subprocess
+
+    done = subprocess.run(["git", "ls-tree", "-r", "-z", "--name-only", rev], cwd=root,
+                          capture_output=True, check=False)
+    if done.returncode != 0:
+        return None
+    return [p.decode("utf-8", "surrogateescape") for p in done.stdout.split(b"\0") if p]
+
+
+def glob_notices(config: Config, files: list[str] | None) -> list[TrackerError]:
+    """A warning for each glob of tracker.yaml that matches no file (see ``unmatched_globs``)."""
+    if files is None:
+        return []
+    return [TrackerError(f"{glob} matches no file", path=CONFIG_FILE,
+                         hint="fix the glob, or remove it; nothing there is tracked")
+            for glob in unmatched_globs(config, files)]
 
 
 def snapshot(root: Path, rev: str = "HEAD") -> tuple[list[Service], list[ParseWarning]]:
@@ -180,42 +207,84 @@ def snapshot(root: Path, rev: str = "HEAD") -> tuple[list[Service], list[ParseWa
     return [snapshots.services[sid] for sid in sorted(snapshots.services)], warnings
 
 
-def check(root: Path, paths: Iterable[str] | None = None) -> list[TrackerError]:
-    """Parse every source file in the working tree (or ``paths``) and look at the tracker's
-    markers in pages and updates files; the problems found, each naming its file and line."""
+@dataclass
+class CheckResult:
+    errors: list[TrackerError] = field(default_factory=list)
+    checked: int = 0  # source and updates files read
+
+
+def _tree_files(folder: Path, root: Path) -> list[str]:
+    found = []
+    for current, subfolders, files in os.walk(folder):
+        subfolders[:] = sorted(d for d in subfolders if d != ".git")
+        found += [(Path(current) / name).relative_to(root).as_posix() for name in files]
+    return sorted(found)
+
+
+def check(root: Path, paths: Iterable[Path] | None = None) -> CheckResult:
+    """Parse every source file in the working tree (or under ``paths``: files or folders, inside
+    the repository) and look at the tracker's markers in pages and updates files; the problems
+    found, each naming its file and line. A glob of tracker.yaml matching nothing is one too."""
     from tracker.render.markers import Page, find_markers
 
     config = load_config(root)
     sources = Sources(config)
-    if paths is None:
-        found = []
-        for folder, subfolders, files in os.walk(root):
-            subfolders[:] = sorted(d for d in subfolders if d != ".git")
-            found += [str((Path(folder) / name).relative_to(root)) for name in files]
-        candidates = sorted(found)
-    else:
-        candidates = sorted(paths)
     updates = glob_matcher(tuple(config.updates_files))
-    errors: list[TrackerError] = []
-    for path in candidates:
+
+    def covered(path: str) -> bool:
+        return bool(sources.kind_of(path)) or bool(updates.match(path))
+
+    result = CheckResult()
+    everything = _tree_files(root, root)
+    if paths is None:
+        candidates = everything
+        result.errors += glob_notices(config, everything)
+    else:
+        candidates = []
+        for given in paths:
+            target = Path(os.path.abspath(given))
+            if not target.exists():
+                raise TrackerError(f"{given} does not exist", hint="name a file or folder of "
+                                   "the site, or run tracker check with no path for all of it")
+            try:
+                relative = target.relative_to(root.resolve()).as_posix()
+            except ValueError:
+                raise TrackerError(f"{given} is outside the repository {root}",
+                                   hint="name a file or folder inside it") from None
+            if target.is_dir():
+                inside = [p for p in _tree_files(target, root.resolve()) if covered(p)]
+                if not inside:
+                    result.errors.append(TrackerError(
+                        "no source file under this folder", path=relative or ".",
+                        hint="the globs of tracker.yaml (pages, data, records, updates_files) "
+                             "cover none of its files"))
+                candidates += inside
+            elif not covered(relative):
+                result.errors.append(TrackerError(
+                    "no glob of tracker.yaml covers this file, so it is not tracked",
+                    path=relative, hint="add it to pages, data, records or updates_files"))
+            else:
+                candidates.append(relative)
+    for path in sorted(set(candidates)):
         kind = sources.kind_of(path)
-        raw = (root / path).read_bytes() if kind or updates.match(path) else None
-        if raw is None:
+        if not kind and not updates.match(path):
             continue
+        raw = (root / path).read_bytes()
+        result.checked += 1
         if kind:
             try:
                 sources.parse(path, raw)
             except ParseError as error:
                 error.path = error.path or path
-                errors.append(error)
+                result.errors.append(error)
                 continue
         for name in ("changelog", "updates"):
             try:
                 find_markers(Page(raw.decode("utf-8", "replace")), name)
             except TrackerError as error:
-                errors.append(TrackerError(error.message, path=path, line=error.line,
-                                           hint=error.hint))
-    return errors
+                result.errors.append(TrackerError(error.message, path=path, line=error.line,
+                                                  hint=error.hint))
+    return result
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,28 @@ def head_of(root: Path) -> str | None:
     return done.stdout.strip() or None if done.returncode == 0 else None
 
 
+def find_repository(path: Path) -> Path:
+    """The top folder of the git repository holding ``path`` (any folder inside it), found the
+    way git finds it; a TrackerError when ``path`` is missing or in no repository."""
+    import subprocess
+
+    path = Path(path)
+    if not path.exists():
+        raise TrackerError(f"{path} does not exist", hint="pass --repo a folder of the site")
+    if not path.is_dir():
+        path = path.parent
+    try:
+        done = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path,
+                              capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise TrackerError("git is not installed", hint="install git and run again") from None
+    top = done.stdout.strip()
+    if done.returncode != 0 or not top:
+        raise TrackerError(f"{path.resolve()} is not inside a git repository",
+                           hint="run tracker inside a clone of the site, or pass --repo")
+    return Path(top)
+
+
 class History:
     """A git repository, read through one log process and the persistent cat-file."""
 

@@ -116,6 +116,27 @@ def _site_environment_class() -> type[jinja2.Environment]:
     return SiteEnvironment
 
 
+def site_base(config: "Config") -> str:
+    """The site's address: ``site_url`` when tracker.yaml sets it, else the Hugo baseURL."""
+    from tracker.config import DEFAULT_SITE_URL
+    from tracker.hugo import site_of
+
+    site = site_of(config)
+    if config.site_url != DEFAULT_SITE_URL or site is None or not site.base_url:
+        return config.site_url
+    return site.base_url
+
+
+def home_url(config: "Config", lang: str) -> str:
+    """The home page of ``lang``, ending in a slash."""
+    from tracker.hugo import site_of
+
+    site = site_of(config)
+    if site is None:
+        return site_base(config) + ("/" if lang == config.default_lang else f"/{lang}/")
+    return site_base(config) + site.prefix(site.language_key(lang, config.default_lang)) + "/"
+
+
 def site_path(url: str) -> str:
     """An absolute http(s) address as a link within its site (path onwards), for Markdown pages
     the site serves itself; anything else as it is."""
@@ -128,6 +149,16 @@ def site_path(url: str) -> str:
 
 
 def service_url(config: "Config", service: str, lang: str) -> str:
-    """The absolute address of a service page; English pages live under /en/ (Hugo's default)."""
-    prefix = "" if lang == config.default_lang else f"/{lang}"
-    return f"{config.site_url}{prefix}/services/api/{service}/"
+    """The absolute address of a service page. Without a Hugo site, other languages than the
+    default live under /<lang>/ (Hugo's default); with one, its languages, prefixes and base
+    decide, and a page missing in ``lang`` is linked in the default language instead."""
+    from tracker.hugo import page_exists, site_of
+
+    site = site_of(config)
+    if site is None:
+        prefix = "" if lang == config.default_lang else f"/{lang}"
+        return f"{config.site_url}{prefix}/services/api/{service}/"
+    if lang != config.default_lang and not page_exists(config, service, lang):
+        lang = config.default_lang
+    prefix = site.prefix(site.language_key(lang, config.default_lang))
+    return f"{site_base(config)}{prefix}/services/api/{service}/"

@@ -197,25 +197,27 @@ def service_pages(config: Config) -> list[tuple[Path, str, str]]:
 
 def update_pages(config: Config, events: list[Event], dry_run: bool = False,
                  skipped: list[TrackerError] | None = None,
+                 services: set[str] | None = None,
                  charted: set[str] | None = None) -> list[PageChange]:
-    """Rewrite the changelog block of every service page that has events; the pages changed.
+    """Rewrite the changelog block of every service page (of ``services`` only, when given);
+    the pages changed.
 
-    A page with no events is left alone, and so is one with no markers when none of its events
-    belongs on a page. A service in ``charted`` gets its chart above the entries.
-    ``dry_run`` writes nothing and returns the same changes.
+    A page whose service has no events left (all retracted) gets an empty block; a page with no
+    markers is left alone when none of its events belongs on a page. A service in ``charted``
+    gets its chart above the entries. ``dry_run`` writes nothing and returns the same changes.
     """
     by_service: dict[str, list[Event]] = defaultdict(list)
     for event in events:
         by_service[event.service].append(event)
     changes = []
     for relative, service, lang in service_pages(config):
-        if service not in by_service:
+        if services is not None and service not in services:
             continue
+        own = by_service.get(service, [])
         chart = None
-        if charted and service in charted:
-            newest = by_service[service][-1]
-            chart = chart_image(config, service, newest.service_name or service, lang)
-        block = render_changelog(by_service[service], lang, config, chart)
+        if charted and service in charted and own:
+            chart = chart_image(config, service, own[-1].service_name or service, lang)
+        block = render_changelog(own, lang, config, chart)
 
         def rewrite(text: str, block: str = block, lang: str = lang) -> str:
             if not block and find_block(text) is None:

@@ -29,7 +29,7 @@ from urllib.parse import quote
 from tracker import i18n
 from tracker.fsutil import write_atomic
 from tracker.model import UNLIMITED, Event
-from tracker.render import environment, site_path, visible
+from tracker.render import environment, site_base, site_path, visible
 from tracker.render.series import Series, ServiceSeries, Step, build_series
 
 if TYPE_CHECKING:
@@ -267,13 +267,18 @@ def chart_name(config: Config, service: str, lang: str) -> str:
 
 
 def charts_url(config: Config) -> str:
-    """Where the site serves the charts folder: ``charts.url``, else ``charts.dir`` less its
-    leading ``static/`` (Hugo serves static/ at the site's root)."""
-    if config.charts.url:
-        return config.charts.url.rstrip("/")
-    served = PurePosixPath(config.charts.dir)
-    parts = served.parts[1:] if served.parts[:1] == ("static",) else served.parts
-    return config.site_url.rstrip("/") + "/" + "/".join(quote(p) for p in parts)
+    """Where the site serves the charts folder: ``charts.url``, else where Hugo publishes
+    ``charts.dir`` (``static/tracker/charts`` → ``/tracker/charts``), else the dir less a
+    leading ``static/``; a path is made absolute with the site's address (as feeds' are)."""
+    from tracker.hugo import published_path
+
+    folder = config.charts.url or published_path(config, config.charts.dir.strip("/"))
+    if folder is None:
+        parts = PurePosixPath(config.charts.dir.strip("/")).parts
+        folder = "/".join(parts[1:] if parts[:1] == ("static",) else parts)
+    if not folder.startswith(("http://", "https://")):
+        folder = site_base(config).rstrip("/") + "/" + quote(folder.strip("/"))
+    return folder.rstrip("/")
 
 
 def chart_url(config: Config, service: str, lang: str) -> str:

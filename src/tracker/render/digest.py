@@ -22,7 +22,7 @@ from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
 from tracker.links import web_url
 from tracker.model import KINDS, Event
-from tracker.render import environment, service_url, visible
+from tracker.render import environment, service_url, site_base, visible
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -265,7 +265,7 @@ def build_digest(events: list[Event], config: Config, period: Period, lang: str)
         "breaking": breaking,
         "counts": counts,
         "sections": sections,
-        "site_url": config.site_url,
+        "site_url": site_base(config),
         "unsubscribe": config.digest.unsubscribe,
         "unsubscribe_label": i18n.text("digest_unsubscribe", lang),
         "source_label": i18n.text("digest_source", lang),
@@ -274,7 +274,7 @@ def build_digest(events: list[Event], config: Config, period: Period, lang: str)
     text = env.get_template("digest.txt.j2").render(context)
     html = env.get_template("digest.html.j2").render(context)
     return Digest(key=period.key, lang=lang, period=period, subject=subject, text=text, html=html,
-                  counts=counts, events=tuple(chosen), site_url=config.site_url)
+                  counts=counts, events=tuple(chosen), site_url=site_base(config))
 
 
 def write_digest(digest: Digest, message: EmailMessage, out_dir: Path) -> list[Path]:

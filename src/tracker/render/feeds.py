@@ -24,7 +24,7 @@ from tracker import i18n
 from tracker.fsutil import write_atomic
 from tracker.links import web_url
 from tracker.model import KINDS, Event, severity_rank
-from tracker.render import environment, service_url, visible
+from tracker.render import environment, home_url, service_url, site_base, visible
 
 if TYPE_CHECKING:
     import jinja2
@@ -221,13 +221,13 @@ def build_items(events: Iterable[Event], config: Config) -> list[Item]:
 
 def _new_feed(meta: FeedMeta, config: Config, items: list[Item]) -> FeedGenerator:
     fg = FeedGenerator()
-    feed_url = _feed_url(config, meta.path)
-    fg.id(feed_url)
+    self_url = feed_url(config, meta.path)
+    fg.id(self_url)
     fg.title(meta.title)
     fg.subtitle(meta.title)  # RSS requires a channel description
-    fg.author({"name": clean(_feed_title(config)), "uri": config.site_url.rstrip("/") + "/"})
+    fg.author({"name": clean(_feed_title(config)), "uri": site_base(config) + "/"})
     # feedgen uses the last link as RSS <link>: self first, the site last.
-    fg.link(href=feed_url, rel="self")
+    fg.link(href=self_url, rel="self")
     fg.link(href=meta.alternate, rel="alternate")
     fg.language(_LANG_TAGS.get(config.feeds.lang, config.feeds.lang))
     fg.generator(GENERATOR)
@@ -270,7 +270,7 @@ def _json(meta: FeedMeta, config: Config, items: list[Item]) -> bytes:
         "version": JSON_FEED_VERSION,
         "title": meta.title,
         "home_page_url": meta.alternate,
-        "feed_url": _feed_url(config, meta.path),
+        "feed_url": feed_url(config, meta.path),
         "language": _LANG_TAGS.get(config.feeds.lang, config.feeds.lang),
         "items": [{
             "id": item.guid,
@@ -289,14 +289,23 @@ def _feed_title(config: Config) -> str:
     return config.feeds.title_en if config.feeds.lang == "en" else config.feeds.title
 
 
-def _feed_url(config: Config, path: str) -> str:
-    return "/".join((config.site_url.rstrip("/"), quote(config.feeds.dir.strip("/")),
-                     quote(path)))
+def feed_url(config: Config, path: str) -> str:
+    """Where a feed file is served: feeds.url, else where Hugo publishes feeds.dir
+    (``static/feeds`` → ``/feeds``), else ``site_url/<feeds.dir>``."""
+    from tracker.hugo import published_path
+
+    folder = config.feeds.url or published_path(config, config.feeds.dir.strip("/"))
+    if folder is None:
+        folder = "/" + quote(config.feeds.dir.strip("/"))
+    elif not folder.startswith(("http://", "https://")):
+        folder = "/" + quote(folder.strip("/"))
+    if folder.startswith("/"):
+        folder = site_base(config).rstrip("/") + folder
+    return folder.rstrip("/") + "/" + quote(path)
 
 
 def _home(config: Config) -> str:
-    lang = config.feeds.lang
-    return config.site_url.rstrip("/") + ("/" if lang == config.default_lang else f"/{lang}/")
+    return home_url(config, config.feeds.lang)
 
 
 def build_feeds(events: list[Event], config: Config,
@@ -368,11 +377,6 @@ def feed_index(events: list[Event], config: Config) -> list[FeedMeta]:
         link = clean(service_url(config, quote(clean(top.service), safe=""), config.feeds.lang))
         index.append(FeedMeta(f"services/{_file_name(service)}.atom", f"{title} · {name}", link))
     return index
-
-
-def feed_url(config: Config, path: str) -> str:
-    """The address a feed file (a path under the feeds folder) is served at."""
-    return _feed_url(config, path)
 
 
 def write_feeds(config: Config, feeds: dict[str, bytes], dry_run: bool = False,

@@ -10,6 +10,7 @@ without markers is left alone: the maintainers choose where the block goes.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +20,7 @@ from tracker import i18n
 from tracker.errors import TrackerError
 from tracker.model import Event, severity_rank
 from tracker.paths import matching_files
-from tracker.render import service_url, site_path
+from tracker.render import service_url, site_base, site_path
 from tracker.render.changelog import markdown_environment, on_page, when
 from tracker.render.markers import PageChange, apply, page_lang, rewrite_marked
 
@@ -34,7 +35,7 @@ def service_link(config: Config, service: str, lang: str) -> str:
     """The site-relative address of a service page (``/services/api/<slug>/``, ``/en/…``)."""
     # service_url is the one place addresses are made; the block links within the site
     url = service_url(config, quote(service, safe=""), lang)
-    return url.removeprefix(config.site_url)
+    return url.removeprefix(site_base(config))
 
 
 def latest(events: list[Event], limit: int) -> list[Event]:
@@ -55,11 +56,36 @@ def _weeks(events: list[Event], lang: str) -> list[dict[str, object]]:
             for year, week in sorted(groups, reverse=True)]
 
 
+def page_titles(config: Config, lang: str) -> dict[str, str]:
+    """Service id → the title its page in ``lang`` gives (front matter ``title``), for the pages
+    in a language other than the default: events carry the default-language name."""
+    from tracker.render.changelog import service_pages
+    from tracker.render.markers import Page
+
+    titles: dict[str, str] = {}
+    if lang == config.default_lang:
+        return titles
+    for relative, service, page_lang_ in service_pages(config):
+        if page_lang_ != lang:
+            continue
+        try:
+            text = (Path(config.root) / relative).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        title = Page(text).front_matter().get("title")
+        if isinstance(title, str) and title.strip():
+            titles[service] = title.strip()
+    return titles
+
+
 def render_updates(events: list[Event], lang: str, config: Config) -> str:
     """The lines between the updates markers; empty when there is nothing to show."""
     chosen = latest(events, config.updates.max_items)
     if not chosen:
         return ""
+    titles = page_titles(config, lang)
+    if titles:
+        chosen = [replace(e, service_name=titles.get(e.service, e.service_name)) for e in chosen]
     env = markdown_environment(config)
     env.globals["service_link"] = lambda service: service_link(config, service, lang)
     return env.get_template(TEMPLATE).render(weeks=_weeks(chosen, lang), lang=lang,

@@ -85,3 +85,26 @@ class Sources:
             merged.models.update(part.models)
         merged.models = dict(sorted(merged.models.items()))
         return merged
+
+
+def unmatched_globs(config: "Config", files: list[str]) -> list[str]:
+    """The configured globs of pages, data files and records that match none of ``files``: a
+    typo there would switch tracking off in silence. The built-in defaults of ``pages`` and
+    ``data`` cover several layouts, so left as they are they are reported only when together
+    they find nothing at all."""
+    from tracker.config import Config
+
+    def matches(pattern: str) -> bool:
+        regex = re.compile(glob_regex(pattern) + r"\Z")
+        return any(regex.match(path) for path in files)
+
+    builtin = set(Config().pages) | set(Config().data)
+    # a built-in glob kept beside the user's own is the other layout's, not a typo
+    unmatched = [f"{key}: {p!r}" for key in ("pages", "data") for p in getattr(config, key)
+                 if p not in builtin and not matches(p)]
+    unmatched += [f"records[{n}].files: {p!r}" for n, source in enumerate(config.records)
+                  for p in source.files if not matches(p)]
+    kept = [p for p in config.pages + config.data if p in builtin]
+    if kept and not unmatched and not config.records and not any(matches(p) for p in kept):
+        unmatched.append("the default globs of pages and data files (" + ", ".join(kept) + ")")
+    return unmatched

@@ -1,0 +1,74 @@
+"""What a run tells its user besides its output files: warnings, and under GitHub Actions the
+annotations and the step summary.
+
+Every warning the CLI prints goes through ``warn``: on a terminal it is ``warning: path:line:
+message``; with ``GITHUB_ACTIONS=true`` it is a ``::warning file=…,line=…::`` workflow command,
+so it shows on the commit and the pull request next to the line it is about.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+from tracker import i18n
+from tracker.model import Event
+
+
+def under_actions() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def warn(message: str, path: str | None = None, line: int | None = None,
+         stream: TextIO | None = None) -> None:
+    """Print one warning about ``path`` (relative to the repository) at ``line``, if known."""
+    out = stream or sys.stderr
+    if under_actions():
+        props = []
+        if path:
+            props.append(f"file={_escape_property(path)}")
+            if line:
+                props.append(f"line={line}")
+        head = "::warning " + ",".join(props) if props else "::warning"
+        out.write(f"{head}::{_escape_data(message)}\n")
+    else:
+        where = f"{path}:{line}: " if path and line else f"{path}: " if path else ""
+        out.write(f"warning: {where}{message}\n")
+    out.flush()
+
+
+def summary_markdown(events: Iterable[Event], commits_walked: int, lang: str = "en") -> str:
+    """The Markdown a run appends to ``$GITHUB_STEP_SUMMARY``: a count, then one row per event."""
+    shown = list(events)
+    lines = ["### tracker update", "",
+             f"{commits_walked} commits walked, {len(shown)} new events.", ""]
+    if shown:
+        lines += ["| date | service | kind | severity | change |", "|---|---|---|---|---|"]
+        for event in shown:
+            cells = [event.date[:10], event.service, event.kind, event.severity,
+                     i18n.summarize(event, lang)]
+            lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ")
+                                           for c in cells) + " |")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def write_step_summary(markdown: str) -> Path | None:
+    """Append ``markdown`` to the file GitHub Actions names in GITHUB_STEP_SUMMARY, if any."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not under_actions() or not target:
+        return None
+    with open(target, "a", encoding="utf-8") as summary:
+        summary.write(markdown)
+    return Path(target)
