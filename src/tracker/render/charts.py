@@ -282,8 +282,29 @@ def charts_url(config: Config) -> str:
 
 
 def chart_url(config: Config, service: str, lang: str) -> str:
-    """The absolute address of a service's chart."""
-    return f"{charts_url(config)}/{quote(chart_name(config, service, lang))}"
+    """The absolute address of a service's chart. Charts kept inside Hugo's content (a
+    repository that is the site's content) are served the way Hugo serves such files:
+    ``groq.en.svg`` under the English prefix."""
+    name = chart_name(config, service, lang)
+    moved = _content_language_url(config, service, lang)
+    return moved or f"{charts_url(config)}/{quote(name)}"
+
+
+def _content_language_url(config: Config, service: str, lang: str) -> str | None:
+    from tracker.hugo import site_of
+
+    site = site_of(config)
+    if config.charts.url or site is None or site.content_dir is None \
+            or lang == config.default_lang:
+        return None
+    folder = PurePosixPath(config.charts.dir.strip("/"))
+    try:
+        inside = folder.relative_to(PurePosixPath(site.content_dir or "."))
+    except ValueError:
+        return None  # under static/ or elsewhere: served as it is named
+    prefix = site.prefix(site.language_key(lang, config.default_lang))
+    path = "/".join(quote(p) for p in (*inside.parts, chart_name(config, service, lang)))
+    return site_base(config).rstrip("/") + prefix + "/" + path
 
 
 def chart_link(config: Config, service: str, lang: str) -> str:
