@@ -38,9 +38,12 @@ class FloorResult:
     log_seconds: float
 
 
-def changed_blobs(repo: Path, rev: str = "HEAD") -> tuple[int, int, list[tuple[str, str]]]:
-    """(commits, changes, [(path, new blob sha)]) of every added or modified file, in order."""
-    out = subprocess.run(LOG + [rev], cwd=repo, capture_output=True, check=True).stdout
+def changed_blobs(repo: Path, rev: str = "HEAD", under: str | None = None
+                  ) -> tuple[int, int, list[tuple[str, str]]]:
+    """(commits, changes, [(path, new blob sha)]) of every added or modified file, in order;
+    ``under`` keeps only commits and files below that folder."""
+    paths = ["--", under] if under else []
+    out = subprocess.run(LOG + [rev] + paths, cwd=repo, capture_output=True, check=True).stdout
     commits = changes = 0
     blobs: list[tuple[str, str]] = []
     tokens = out.split(b"\0")
@@ -90,7 +93,10 @@ def understand(path: str, data: bytes) -> int:
     if path.endswith(".json"):
         return len(orjson.loads(data))
     if path.endswith(".toml"):
-        return len(tomllib.loads(data.decode()))
+        try:
+            return len(tomllib.loads(data.decode()))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            return 0  # real histories hold broken versions; tracker warns, the floor moves on
     if path.endswith((".yaml", ".yml")):
         return len(yaml.load(data, Loader=yaml.CSafeLoader) or ())
     if path.endswith(".md"):
@@ -102,9 +108,14 @@ def understand(path: str, data: bytes) -> int:
     return 0
 
 
-def floor(repo: Path, rev: str = "HEAD") -> FloorResult:
+def floor(repo: Path, rev: str = "HEAD", under: str | None = None,
+          suffix: str | None = None) -> FloorResult:
+    """The floor over ``rev``'s first-parent history; ``under``/``suffix`` narrow it to the
+    files a source reads (models.dev: the TOML files under providers/)."""
     start = time.perf_counter()
-    commits, changes, changed = changed_blobs(repo, rev)
+    commits, changes, changed = changed_blobs(repo, rev, under)
+    if suffix:
+        changed = [(p, s) for p, s in changed if p.endswith(suffix)]
     log_seconds = time.perf_counter() - start
     seen: set[str] = set()
     unique = [(p, s) for p, s in changed if not (s in seen or seen.add(s))]  # type: ignore[func-returns-value]

@@ -8,6 +8,9 @@ Two workloads (deterministic for a seed, fixed dates six hours apart from 2023-0
   changed in a third of the commits, beside a models.dev-like tree of 2,000 TOML model files
   under providers/<p>/models/ (a fifth of the ids nested, ``vendor/model``) and a tracker.yaml
   describing both record sources.
+- ``map``: LiteLLM's shape alone, as the performance table measures it: one
+  ``model_prices_and_context_window.json`` of 1,200 records (~730 KB) that every commit changes
+  (1–5 records: prices, context, deprecation dates, models added and removed, unmapped flags).
 
 Usage: python bench/generate.py --workload records --commits 3000 --out bench/out/records-3000
 """
@@ -197,7 +200,8 @@ def edit_toml(rng: random.Random, toml: dict[str, dict[str, Any]], c: int
     return {path: toml_model(model)}
 
 
-def edit_litellm(rng: random.Random, lite: dict[str, Any], text: dict[str, str]) -> None:
+def edit_litellm(rng: random.Random, lite: dict[str, Any], text: dict[str, str],
+                 floor: int = 1500) -> None:
     key = rng.choice(list(lite)[1:])
     rec = lite[key]
     roll = rng.random()
@@ -213,7 +217,7 @@ def edit_litellm(rng: random.Random, lite: dict[str, Any], text: dict[str, str])
         lite[new_key] = litellm_record(rng, rec["litellm_provider"])
         text[new_key] = entry(new_key, lite[new_key])
         return
-    elif roll < 0.85 and len(lite) > 1500:
+    elif roll < 0.85 and len(lite) > floor:
         del lite[key], text[key]
         return
     else:
@@ -228,6 +232,45 @@ def entry(key: str, record: dict[str, Any]) -> str:
 
 def litellm_bytes(text: dict[str, str]) -> bytes:
     return ("{\n" + ",\n".join(text.values()) + "\n}\n").encode()
+
+
+MAP_CONFIG = """\
+site_url: https://bench.example.org
+pages: []
+data: []
+records:
+  - name: LiteLLM
+    files: [model_prices_and_context_window.json]
+    layout: map
+    id_from: key
+    service_field: litellm_provider
+    fields: {context: max_input_tokens, max_output: max_output_tokens,
+             input_price: input_cost_per_token, output_price: output_cost_per_token,
+             shutdown_date: deprecation_date}
+    price_scale: per_token
+    skip_keys: [sample_spec]
+"""
+MAP_RECORDS = 1200
+
+
+def map_history(repo: Path, commits: int, seed: int) -> None:
+    """One LiteLLM-like JSON map that every commit edits."""
+    rng = random.Random(seed)
+    fi = FastImport(repo)
+    lite = {"sample_spec": {"max_tokens": "LEGACY parameter", "input_cost_per_token": 0.0,
+                            "litellm_provider": "one of https://docs.litellm.ai/docs/providers"}}
+    for n in range(MAP_RECORDS):
+        provider = PROVIDERS[(n * 7) % len(PROVIDERS)]
+        lite[f"{provider}/lm-{n}" if n % 3 else f"lm-{n}"] = litellm_record(rng, provider)
+    text = {k: entry(k, v) for k, v in lite.items()}
+    fi.commit("initial map", {"tracker.yaml": MAP_CONFIG.encode(),
+                              "model_prices_and_context_window.json": litellm_bytes(text)})
+    for c in range(1, commits):
+        for _ in range(rng.randint(1, 5)):
+            edit_litellm(rng, lite, text, floor=MAP_RECORDS * 3 // 4)
+        fi.commit(f"update model prices ({c})",
+                  {"model_prices_and_context_window.json": litellm_bytes(text)})
+    fi.close()
 
 
 # --- site workload ------------------------------------------------------------------------------
@@ -269,7 +312,8 @@ def generate(workload: str, commits: int, out: Path, seed: int = 5) -> Path:
         subprocess.run(["rm", "-rf", str(out)], check=True)
     out.mkdir(parents=True)
     subprocess.run(["git", "init", "-q", "-b", "main", str(out)], check=True)
-    (records_history if workload == "records" else site_history)(out, commits, seed)
+    builders = {"records": records_history, "map": map_history, "site": site_history}
+    builders[workload](out, commits, seed)
     subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=out, check=True)
     stamp.write_text(want)
     return out
@@ -277,7 +321,7 @@ def generate(workload: str, commits: int, out: Path, seed: int = 5) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--workload", choices=["site", "records"], required=True)
+    parser.add_argument("--workload", choices=["site", "records", "map"], required=True)
     parser.add_argument("--commits", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--out", type=Path)

@@ -54,6 +54,6 @@ def save(path: Path, key: tuple[str, ...], value: Any) -> None:
     """Keep ``value`` for ``key``; a cache that cannot be written only costs time."""
     data = ((code_digest(), *key), value)
     try:
-        write_atomic(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        write_atomic(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL), durable=False)
     except OSError:
         pass

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tracker.diff import MISSING, FieldChange, diff_facts
-from tracker.model import PRICE_FIELDS, RATE_LIMIT_KEYS, TIERS, UNLIMITED, Event, Service
+from tracker.model import PRICE_FIELDS, RATE_LIMIT_KEYS, SERVICE_TYPES, UNLIMITED, Event, Service
 
 SEVERITY = {
     "service_added": "notable", "service_removed": "breaking", "service_renamed": "info",
@@ -123,7 +123,7 @@ class Classifier:
                 self.emit(kind, field="requirements", old=None if change.new else value,
                           new=value if change.new else None)
             elif head == "tier":
-                self.tier(change.old, change.new)
+                self.service_type(change.old, change.new)
             elif head == "trial_credits":
                 self.credits()
             elif head == "endpoint" and change.old and change.new:
@@ -222,13 +222,13 @@ class Classifier:
                       field=field, old=old, new=new, change_pct=percent(old, new),
                       currency=currency)
 
-    def tier(self, old: Any, new: Any) -> None:
+    def service_type(self, old: Any, new: Any) -> None:
         """Any change of 服务类型 is a tier change; only between the known tiers does it have a
         direction ("免费额度（每日 100 万 Token）" has none, so it is info)."""
         if old is MISSING or new is MISSING:
             self.emit("info_changed", field="tier", old=old, new=new)
-        elif old in TIERS and new in TIERS:
-            worse = TIERS.index(new) > TIERS.index(old)
+        elif old in SERVICE_TYPES and new in SERVICE_TYPES:
+            worse = SERVICE_TYPES.index(new) > SERVICE_TYPES.index(old)
             self.emit("tier_changed", field="tier", old=old, new=new,
                       severity="breaking" if worse else "notable")
         else:

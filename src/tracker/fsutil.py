@@ -25,11 +25,12 @@ def _fault_point() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def write_atomic(path: Path, data: bytes) -> bool:
+def write_atomic(path: Path, data: bytes, durable: bool = True) -> bool:
     """Write ``data`` to ``path`` through a temporary file renamed into place.
 
     Returns False, touching nothing, when the file already holds exactly these bytes, so a run
-    with nothing new changes no file and no mtime.
+    with nothing new changes no file and no mtime. ``durable=False`` skips the fsync: for caches,
+    which a crash may lose (the rename still keeps them whole), not for anything committed.
     """
     try:
         if path.read_bytes() == data:
@@ -45,7 +46,8 @@ def write_atomic(path: Path, data: bytes) -> bool:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         _fault_point()
         os.replace(tmp, path)
     except BaseException:

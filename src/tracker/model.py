@@ -31,7 +31,7 @@ RATE_LIMIT_KEYS = LIMIT_KEYS[:8]
 PRICE_FIELDS = ("input_price", "output_price", "cache_read_price", "cache_write_price")
 LENGTH_KEYS = ("max_context", "max_output", "context")
 
-TIERS = ("free", "limited-free", "trial-credits", "paid")
+SERVICE_TYPES = ("free", "limited-free", "trial-credits", "paid")  # worst last
 REQUIREMENTS = ("registration", "credit_card", "real_name", "phone", "waitlist")
 
 SEVERITIES = ("breaking", "notable", "info")  # most severe first: the one order of severities
@@ -133,12 +133,13 @@ class Service:
     name: str | None = None
     provider: str | None = None
     endpoint: str | None = None
-    tier: str | None = None
+    service_type: str | None = None  # 服务类型; its JSON key is "tier"
     requirements: list[str] = field(default_factory=list)
     credit_card_required: bool | None = None
     trial_credits: TrialCredits | None = None
     limits: dict[str, Quantity] = field(default_factory=dict)
-    tiers: dict[str, dict[str, Quantity]] = field(default_factory=dict)
+    # quota tier name → its limits (JSON key "tiers"); an event's ``tier`` names one of these
+    quota_tiers: dict[str, dict[str, Quantity]] = field(default_factory=dict)
     quota_reset: str | None = None
     models: dict[str, Model] = field(default_factory=dict)
 
@@ -150,12 +151,12 @@ class Service:
             "path": self.path,
             "lang": self.lang,
             "endpoint": self.endpoint,
-            "tier": self.tier,
+            "tier": self.service_type,
             "requirements": sorted(set(self.requirements)),
             "credit_card_required": self.credit_card_required,
             "trial_credits": self.trial_credits.to_dict() if self.trial_credits else None,
             "limits": dict(self.limits),
-            "tiers": {k: dict(v) for k, v in self.tiers.items()},
+            "tiers": {k: dict(v) for k, v in self.quota_tiers.items()},
             "quota_reset": self.quota_reset,
         }
         pruned = _prune(data)
@@ -182,12 +183,12 @@ class Service:
             name=data.get("name"),
             provider=data.get("provider"),
             endpoint=data.get("endpoint"),
-            tier=data.get("tier"),
+            service_type=data.get("tier"),
             requirements=list(data.get("requirements") or []),
             credit_card_required=data.get("credit_card_required"),
             trial_credits=TrialCredits(**credits) if isinstance(credits, dict) else None,
             limits=dict(data.get("limits") or {}),
-            tiers={k: dict(v) for k, v in (data.get("tiers") or {}).items()},
+            quota_tiers={k: dict(v) for k, v in (data.get("tiers") or {}).items()},
             quota_reset=data.get("quota_reset"),
             models={k: Model.from_dict(v or {}) for k, v in (data.get("models") or {}).items()},
         )
@@ -225,8 +226,11 @@ class Event:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Event":
-        names = {f.name for f in fields(cls)}
+        names = _EVENT_FIELDS  # not fields() per call: a cold run reads thousands of events
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+_EVENT_FIELDS = frozenset(f.name for f in fields(Event))
 
 
 @dataclass(frozen=True)

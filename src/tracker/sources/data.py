@@ -218,7 +218,7 @@ def _service(data: Any, service_id: str, path: str) -> Service:
         if key in top:
             setattr(service, key, _text(top[key], (key,)))
     if "tier" in top:
-        service.tier = quantities.parse_service_type(_text(top["tier"], ("tier",)))
+        service.service_type = quantities.parse_service_type(_text(top["tier"], ("tier",)))
     if "requirements" in top:
         requirements = top["requirements"]
         if not isinstance(requirements, list):
@@ -243,7 +243,7 @@ def _service(data: Any, service_id: str, path: str) -> Service:
         service.limits = dict(_limits(top["limits"], ("limits",)))
     if "tiers" in top:
         tiers = _expect_map(top["tiers"], ("tiers",), "quota tiers")
-        service.tiers = {name: dict(_limits(limits, ("tiers", name)))
+        service.quota_tiers = {name: dict(_limits(limits, ("tiers", name)))
                          for name, limits in tiers.items()}
     if "models" in top:
         models = _expect_map(top["models"], ("models",), "models")

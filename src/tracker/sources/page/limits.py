@@ -107,17 +107,17 @@ def read_quotas(doc: Document, index: FieldIndex, service: Service, path: str) -
             name = heading_name(cells[0])
             if name is None:
                 continue
-            limits = service.tiers.setdefault(name, {})
+            limits = service.quota_tiers.setdefault(name, {})
             for col, key in limit_columns:
                 value = plain(cells[col])
                 if not is_blank(value):
                     limits.setdefault(key, limit_value(key, value))
             if not limits:
-                del service.tiers[name]
+                del service.quota_tiers[name]
     # rows in any order give the same snapshot, byte for byte
     service.limits = _in_key_order(service.limits)
-    service.tiers = {name: _in_key_order(limits)
-                     for name, limits in sorted(service.tiers.items())}
+    service.quota_tiers = {name: _in_key_order(limits)
+                     for name, limits in sorted(service.quota_tiers.items())}
     reset = next((f for f in fields(index, RESET)
                   if mentions(f.sub, ("重置", "reset")) and plain(f.value)), None)
     if reset is not None:
@@ -128,7 +128,7 @@ def _read_quota_column(table: Table, value_col: int, tier: str | None, own: bool
                        service: Service) -> None:
     """One value column of a quota table: its limits; the service's own column also states
     the trial credits, the credit-card flag and the reset."""
-    limits = service.limits if tier is None else service.tiers.setdefault(tier, {})
+    limits = service.limits if tier is None else service.quota_tiers.setdefault(tier, {})
     general: dict[str, Quantity] = {}  # a "速率限制" row yields to a row naming its limit
     for _, cells in table.rows:
         label, value = label_key(cells[0]), plain(cells[value_col])
@@ -150,7 +150,7 @@ def _read_quota_column(table: Table, value_col: int, tier: str | None, own: bool
     for key, quantity in general.items():
         limits.setdefault(key, quantity)
     if tier is not None and not limits:
-        del service.tiers[tier]
+        del service.quota_tiers[tier]
 
 
 def _in_key_order(limits: dict[str, Quantity]) -> dict[str, Quantity]:

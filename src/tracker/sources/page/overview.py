@@ -80,7 +80,7 @@ def any_field(index: FieldIndex, labels: set[str], bullets: bool = True) -> Fiel
 def read_overview(doc: Document, index: FieldIndex, service: Service, path: str) -> None:
     # Parsed even when a 服务名称 line makes the title moot: YAML that Hugo refuses must be a
     # warning, not a silent pass. Cached by text, so unchanged front matter costs one lookup.
-    front_matter = load_front_matter(doc.front_matter, path) \
+    front_matter = load_front_matter(doc.front_matter, path, doc.front_matter_format) \
         if doc.front_matter is not None else {}
     name = overview_field(index, NAME)
     if name is not None and plain(name.value):
@@ -94,7 +94,7 @@ def read_overview(doc: Document, index: FieldIndex, service: Service, path: str)
         service.endpoint = first_url(endpoint.value)
     tier = overview_field(index, FREE_TYPE) or overview_field(index, TIER)
     if tier is not None and plain(tier.value):
-        service.tier = parse_service_type(plain(tier.value))
+        service.service_type = parse_service_type(plain(tier.value))
         service.trial_credits = credits_in_parentheses(plain(tier.value))
     requirements = overview_field(index, REQUIREMENTS)
     if requirements is not None:
