@@ -151,6 +151,8 @@ class Classifier:
             self.quantity(kind, field, old, new, model=model)
         elif field in PRICE_FIELDS:
             self.price(model, field, old, new)
+        elif field == "price_tiers":
+            self.tier_prices(model, rest[2:], old, new)
         elif field == "deprecated":
             if new is True:
                 self.emit("model_deprecated", model=model, field="deprecated", old=old, new=True)
@@ -200,26 +202,44 @@ class Classifier:
             kind = "context_changed" if key == "max_context" else "output_changed"
             self.quantity(kind, key, old, new, tier=tier)
 
-    def price(self, model: str, field: str, old: Any, new: Any) -> None:
+    def tier_prices(self, model: str, rest: tuple[str, ...], old: Any, new: Any) -> None:
+        """A tiered price's tiers (``{">200K": {"input_price": 10}}``): each tier's price is a
+        price of its own, told with the tier's name; a tier that comes or goes, price by price."""
+        if len(rest) >= 2:
+            self.price(model, rest[1], old, new, tier=rest[0])
+            return
+        whole = new if old is MISSING else old
+        for key, value in sorted(whole.items()):
+            if len(rest) == 0:  # every tier came or went
+                self.tier_prices(model, (key,), MISSING if old is MISSING else value,
+                                 value if old is MISSING else MISSING)
+            else:
+                self.price(model, key, MISSING if old is MISSING else value,
+                           value if old is MISSING else MISSING, tier=rest[0])
+
+    def price(self, model: str, field: str, old: Any, new: Any,
+              tier: str | None = None) -> None:
         models_old = self.old_facts.get("models", {}).get(model, {})
         models_new = self.new_facts.get("models", {}).get(model, {})
         cur_old, cur_new = models_old.get("currency"), models_new.get("currency")
         currency = cur_new or cur_old
         if old is MISSING:
-            self.emit("price_added", model=model, field=field, new=new, currency=cur_new)
+            self.emit("price_added", model=model, tier=tier, field=field, new=new,
+                      currency=cur_new)
             return
         if new is MISSING:
-            self.emit("price_removed", model=model, field=field, old=old, currency=cur_old)
+            self.emit("price_removed", model=model, tier=tier, field=field, old=old,
+                      currency=cur_old)
             return
         direction = _direction(old, new)
         # Amounts in two currencies are not comparable, unless one side is free.
         comparable = cur_old == cur_new or old == 0 or new == 0
         if direction is None or not comparable:
-            self.emit("info_changed", model=model, field=field, old=old, new=new,
+            self.emit("info_changed", model=model, tier=tier, field=field, old=old, new=new,
                       currency=currency if cur_old == cur_new else None)
         elif direction:
             self.emit("price_increase" if direction > 0 else "price_decrease", model=model,
-                      field=field, old=old, new=new, change_pct=percent(old, new),
+                      tier=tier, field=field, old=old, new=new, change_pct=percent(old, new),
                       currency=currency)
 
     def service_type(self, old: Any, new: Any) -> None:

@@ -92,6 +92,8 @@ class Model:
     currency: str | None = None
     deprecated: bool | None = None
     shutdown_date: str | None = None
+    # prices that apply above a token count, each tier its own facts: {">200K": {"input_price": 10}}
+    price_tiers: dict[str, dict[str, float | str]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # Hot: called for every model of every touched service. asdict() deep-copies and

@@ -141,7 +141,16 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
             written.append(ledger.dir / "state.yaml")
         if saved:
             snapshots.save(saved, _snapshots_key(config, head))
+        notices += record_notes(snapshots, commits)
         return UpdateResult(len(commits), events, warnings, written, skipped, notices)
+
+
+def record_notes(snapshots: Snapshots, commits: list[Commit]) -> list[TrackerError]:
+    """Once per run, not per commit: for every record file the run walked, how many of its
+    records (as of the newest version) went to the fallback service or could not be tracked."""
+    walked = sorted({change.path for commit in commits for change in commit.changes})
+    return [TrackerError(note, path=path) for path in walked if path in snapshots.files
+            for note in snapshots.files[path].notes]
 
 
 def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
