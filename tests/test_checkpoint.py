@@ -19,6 +19,7 @@ from tracker.walk import History
 
 ACME = "services/api/acme/_index.md"
 DATA = "data/services/beta.yaml"
+ODD = "services/api/odd/_index.md"
 BETA = ("id: beta\nname: Beta API\nprovider: beta\ntier: free\n"
         "limits:\n  requests_per_day: 100\n"
         "models:\n  beta-1:\n    context: 8192\n    deprecated: false\n")
@@ -33,6 +34,10 @@ def site_with_outputs(repo: GitRepo, page_text: str) -> None:
     repo.commit("cut concurrency", "2025-01-02T10:00:00+08:00")
     repo.write("services/api/broken/_index.md", "---\ntitle: [unclosed\n---\n")
     repo.commit("a page that does not parse", "2025-01-03T10:00:00+08:00")
+    repo.write(ODD, page_text)
+    repo.commit("add odd", "2025-01-03T10:10:00+08:00")
+    repo.replace(ODD, "| **并发请求** | 5 | |", "| **并发请求** | 5 | | x |")
+    repo.commit("a quota row with a cell too many: a stale section", "2025-01-03T10:20:00+08:00")
     update(repo.root)
     repo.git("add", "-A")
     repo.commit("tracker outputs", "2025-01-03T11:00:00+08:00")
@@ -86,10 +91,11 @@ def test_a_fresh_clone_parses_only_what_the_new_commit_changed(
     asked = counting_parses(monkeypatch)
     result = update(with_facts.root)
     assert asked == [ACME]  # not the tree at the last walked commit
+    assert [p.path for p in result.stale] == [ODD]
     assert [e.kind for e in result.new_events] == ["quota_cut"]
     asked.clear()
     reference = update(without.root)
-    assert {ACME, DATA} <= set(asked) and asked.count(ACME) == 2  # the tree, then the change
+    assert {ACME, DATA, ODD} <= set(asked) and asked.count(ACME) == 2  # the tree, the change
     assert reference.new_events == result.new_events
     assert tree_bytes(with_facts.root) == tree_bytes(without.root)
 
@@ -110,8 +116,13 @@ def test_the_facts_read_back_equal_to_a_parse(repo: GitRepo, page_text: str) -> 
 
     restored = Snapshots(history, Sources(load_config(repo.root)))
     assert restored.import_facts(data, ("key",))
+    assert parsed.stale and parsed.services["odd"].problems
     for name in Snapshots.STATE:
         assert getattr(restored, name) == getattr(parsed, name), name
+    for path, files in parsed.files.items():  # what == of a Service does not compare
+        assert files.notes == restored.files[path].notes
+        assert [s.problems for s in files.services] == \
+            [s.problems for s in restored.files[path].services]
     beta = restored.services["beta"]
     assert beta.models["beta-1"].deprecated is False  # not pruned away, as to_dict() would
     assert not restored.import_facts(data, ("another key",))

@@ -11,7 +11,7 @@ import pytest
 from tracker.config import RecordSource, load_config
 from tracker.errors import ParseError, TrackerError
 from tracker.model import Model
-from tracker.sources.records import matches, parse_records
+from tracker.sources.records import matches, parse_records, read_record_file
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "configs"
 
@@ -48,7 +48,7 @@ output = 32768
 
 
 def test_example_configs_load(tmp_path: Path) -> None:
-    for name in ("models-dev.yaml", "litellm.yaml"):
+    for name in ("models-dev.yaml", "litellm.yaml", "genai-prices.yaml", "openrouter.yaml"):
         shutil.copy(EXAMPLES / name, tmp_path / "tracker.yaml")
         config = load_config(tmp_path)
         assert config.pages == [] and config.data == []
@@ -160,9 +160,15 @@ def test_litellm_filter_and_string_values(tmp_path: Path) -> None:
                           filter={"mode": ["chat"]})
     raw = (b"a: {provider: p, mode: chat, ctx: 128K, in: '0.5'}\n"
            b"b: {provider: p, mode: embedding, ctx: 8192}\n"
-           b"c: {mode: chat, ctx: 1}\n")  # no provider: belongs to no service
-    [service] = parse_records(source, raw, "prices.yaml")
-    assert service.models == {"a": Model(context=131072, input_price=0.5, currency="USD")}
+           b"c: {mode: chat, ctx: 1}\n")  # no provider: the fallback service holds it
+    read = read_record_file(source, raw, "prices.yaml")
+    services = {s.id: s for s in read.services}
+    assert services["p"].models == {"a": Model(context=131072, input_price=0.5, currency="USD")}
+    assert services["records"].models == {"c": Model(context=1)}  # no name: 'records'
+    assert (read.fell_back, read.without_id) == (1, 0)
+    assert read.notes(source) == (
+        "1 record(s) state no provider; they are tracked under the fallback "
+        "service 'records' (service_default)",)
 
 
 @pytest.mark.parametrize(("path", "raw", "line"), [
@@ -368,3 +374,252 @@ def test_litellm_history(tmp_path: Path) -> None:
 
     kinds = [e.kind for e in Ledger(load(tmp_path)).events()]
     assert kinds.count("service_added") == 2 and "price_increase" in kinds
+
+
+# --- lists of records: genai-prices and OpenRouter shapes ---------------------------------------
+
+@pytest.fixture
+def genai_prices(tmp_path: Path) -> RecordSource:
+    return example_source("genai-prices.yaml", tmp_path)
+
+
+@pytest.fixture
+def openrouter(tmp_path: Path) -> RecordSource:
+    return example_source("openrouter.yaml", tmp_path)
+
+
+def provider_yml(*models: str, name: str = "Acme AI") -> str:
+    """A provider file shaped like genai-prices' prices/providers/<id>.yml (our own words)."""
+    head = (f"# yaml-language-server: $schema=.schema.json\nname: {name}\nid: acme\n"
+            "pricing_urls:\n  - https://acme.example/pricing\napi_pattern: 'https://api\\.acme'\n"
+            "model_match:\n  contains: acme\nmodels:\n")
+    return head + "".join(models)
+
+
+def plain(mid: str = "acme-chat", price_in: object = 0.5, price_out: object = 1.5,
+          checked: str = "2025-06-01", deprecated: bool = False) -> str:
+    return (f"  - id: {mid}\n    name: Acme Chat\n    description: A chat model.\n"
+            f"    match:\n      starts_with: {mid}\n    context_window: 128000\n"
+            + ("    deprecated: true\n" if deprecated else "")
+            + f"    prices_checked: {checked}\n    prices:\n"
+            f"      input_mtok: {price_in}\n      output_mtok: {price_out}\n")
+
+
+def tiered(mid: str = "acme-long", above: object = 2.5) -> str:
+    return (f"  - id: {mid}\n    context_window: 1000000\n    prices:\n"
+            "      input_mtok:\n        base: 1.25\n        tiers:\n"
+            f"          - start: 200000\n            price: {above}\n"
+            "      output_mtok:\n        base: 10\n        tiers:\n"
+            "          - start: 200000\n            price: 15\n"
+            "      cache_read_mtok: 0.125\n")
+
+
+def conditional(mid: str = "acme-night", default: bool = True) -> str:
+    first = "      - prices:\n" if default else \
+        "      - constraint:\n          start_time: '16:30:00Z'\n          end_time: '00:30:00Z'\n" \
+        "        prices:\n"
+    return (f"  - id: {mid}\n    prices:\n{first}          input_mtok: 0.135\n"
+            "          output_mtok: 0.55\n      - constraint:\n"
+            "          start_time: '00:30:00Z'\n          end_time: '16:30:00Z'\n"
+            "        prices:\n          input_mtok: 0.27\n          output_mtok: 1.1\n")
+
+
+def test_genai_prices_provider_file(genai_prices: RecordSource) -> None:
+    path = "prices/providers/acme.yml"
+    assert matches(genai_prices, path) and not matches(genai_prices, "prices/data.json")
+    raw = provider_yml(plain(), tiered(), conditional(), conditional("acme-peak", default=False),
+                       plain("acme-old", 8, 24, deprecated=True), "  - name: no id here\n",
+                       plain("acme-chat", 9, 9)).encode()
+    read = read_record_file(genai_prices, raw, path)
+    [service] = read.services
+    assert (service.id, service.name, service.provider) == ("acme", "Acme AI", "acme")
+    models = service.models
+    assert models["acme-chat"] == Model(context=128000, input_price=0.5, output_price=1.5,
+                                        currency="USD")  # the first of the repeated id
+    assert models["acme-long"] == Model(
+        context=1000000, input_price=1.25, output_price=10.0, cache_read_price=0.125,
+        currency="USD", price_tiers={">200K": {"input_price": 2.5, "output_price": 15.0}})
+    # one entry without a constraint: that is the price
+    assert (models["acme-night"].input_price, models["acme-night"].output_price) == (0.135, 0.55)
+    # every entry constrained: kept as text, never guessed
+    assert models["acme-peak"].input_price == (
+        "0.135 if end_time=00:30:00Z, start_time=16:30:00Z; "
+        "0.27 if end_time=16:30:00Z, start_time=00:30:00Z")
+    assert models["acme-old"].deprecated is True
+    assert (read.without_id, read.duplicates, read.fell_back) == (1, 1, 0)
+    assert read.notes(genai_prices) == (
+        "1 record(s) have no 'id'; they cannot be followed from commit to commit and are not "
+        "tracked", "1 record(s) repeat an id already in the list; only the first is tracked")
+
+
+def test_genai_prices_file_without_models_or_service(genai_prices: RecordSource) -> None:
+    path = "prices/providers/empty.yml"
+    [service] = parse_records(genai_prices, b"name: Empty\nid: empty\nmodels: []\n", path)
+    assert (service.id, service.name, service.models) == ("empty", "Empty", {})
+    read = read_record_file(genai_prices, provider_yml(plain()).replace("id: acme\n", "")
+                            .encode(), path)
+    [service] = read.services  # the file names no service: the fallback service, counted
+    assert service.id == "genai-prices" and read.fell_back == 1
+    with pytest.raises(ParseError, match="list of records in 'models'"):
+        parse_records(genai_prices, b"id: x\nmodels: {a: 1}\n", path)
+
+
+OPENROUTER_MODEL = {
+    "id": "acme/chat-large", "canonical_slug": "acme/chat-large-2025", "name": "Acme: Chat Large",
+    "created": 1750000000, "description": "A large chat model.", "context_length": 131072,
+    "architecture": {"modality": "text->text", "tokenizer": "Other"},
+    "pricing": {"prompt": "0.0000003", "completion": "0.0000012", "request": "0",
+                "image": "0", "input_cache_read": "0.00000003"},
+    "top_provider": {"context_length": 131072, "max_completion_tokens": 32768,
+                     "is_moderated": False},
+    "per_request_limits": None, "supported_parameters": ["tools", "temperature"],
+}
+
+
+def openrouter_json(*records: dict[str, object]) -> str:
+    return json.dumps({"data": list(records)}, indent=2)
+
+
+def test_openrouter_models_list(openrouter: RecordSource) -> None:
+    path = "openrouter/models.json"
+    auto = {"id": "openrouter/auto", "name": "Auto Router", "context_length": 2000000,
+            "pricing": {"prompt": "-1", "completion": "-1"},
+            "top_provider": {"context_length": None, "max_completion_tokens": None}}
+    read = read_record_file(openrouter, openrouter_json(OPENROUTER_MODEL, auto).encode(), path)
+    [service] = read.services
+    assert (service.id, service.name, read.notes(openrouter)) == \
+        ("openrouter", "OpenRouter", ())  # every record is OpenRouter's: nothing fell back
+    model = service.models["acme/chat-large"]
+    assert model == Model(context=131072, max_output=32768, input_price=0.3, output_price=1.2,
+                          cache_read_price=0.03, currency="USD")
+    assert repr(model.input_price) == "0.3" and repr(model.cache_read_price) == "0.03"
+    router = service.models["openrouter/auto"]  # "-1": the price varies, it is no amount
+    assert (router.input_price, router.max_output) == ("-1", None)
+
+
+@pytest.mark.parametrize(("value", "per_million"), [
+    ("0.0000003", "0.3"), (3e-07, "0.3"), ("0.00000125", "1.25"), (1.25e-06, "1.25"),
+    ("0.000015", "15.0"), ("0.0000000375", "0.0375"), (2.5e-06, "2.5"), ("0", "0.0"),
+    (1.1e-07, "0.11"), ("0.00000029", "0.29"),
+])
+def test_per_token_decimals_are_exact(value: object, per_million: str) -> None:
+    source = RecordSource(files=["m.json"], layout="list", id_from="id", service_default="s",
+                          fields={"input_price": "p"}, price_scale="per_token")
+    raw = json.dumps([{"id": "m", "p": value}]).encode()
+    [service] = parse_records(source, raw, "m.json")
+    assert repr(service.models["m"].input_price) == per_million
+
+
+# --- end to end: list layouts and fallbacks through real git histories -------------------------
+
+def run_update(h: History) -> tuple[list[tuple[str, str | None, str | None, object, object]],
+                                    list[object], list[str]]:
+    from tracker.pipeline import update
+
+    result = update(h.root)
+    assert not result.warnings
+    events = sorted(result.new_events, key=lambda e: (e.kind, str(e.model), str(e.tier)))
+    return ([(e.kind, e.model, e.field, e.old, e.new) for e in events], events,
+            [str(n) for n in result.notices])
+
+
+def test_genai_prices_history(tmp_path: Path) -> None:
+    from tracker.i18n import summarize
+
+    h = History(tmp_path, "genai-prices.yaml")
+    path = "prices/providers/acme.yml"
+    h.commit({path: provider_yml(plain(), tiered(), conditional())})
+    assert [e[0] for e in h.events()] == ["service_added"]
+    h.commit({path: provider_yml(plain(checked="2025-09-01"), tiered(), conditional())})
+    assert h.events() == []  # prices_checked, description: not facts we follow
+    h.commit({path: provider_yml(plain(price_in=0.4), tiered(), conditional())})
+    assert h.events() == [("price_decrease", "acme-chat", "input_price", 0.5, 0.4)]
+    h.commit({path: provider_yml(plain(price_in=0.4), tiered(above=3), conditional())})
+    plain_events, [event], _notes = run_update(h)
+    assert plain_events == [("price_increase", "acme-long", "input_price", 2.5, 3.0)]
+    assert event.tier == ">200K" and event.severity == "breaking"
+    assert summarize(event, "en") == "acme-long >200K Input price $2.5/M → $3/M (+20%)"
+    h.commit({path: provider_yml(plain(price_in=0.4), tiered(above=3),
+                                 conditional(default=False))})
+    [(kind, model, field, old, new)] = [e for e in h.events() if e[2] == "input_price"]
+    assert (kind, model, old) == ("info_changed", "acme-night", 0.135) and isinstance(new, str)
+    h.commit({path: provider_yml(plain(price_in=0.4), tiered(above=3),
+                                 conditional(default=False), plain("acme-mini", 0.1, 0.2))})
+    assert [e[:2] for e in h.events()] == [("model_added", "acme-mini")]
+    h.commit({path: provider_yml(plain(price_in=0.4, deprecated=True), tiered(above=3),
+                                 conditional(default=False), plain("acme-mini", 0.1, 0.2))})
+    assert [e[:2] for e in h.events()] == [("model_deprecated", "acme-chat")]
+
+
+def test_openrouter_history_keeps_decimals_exact(tmp_path: Path) -> None:
+    h = History(tmp_path, "openrouter.yaml")
+    path = "openrouter/models.json"
+    model = json.loads(json.dumps(OPENROUTER_MODEL))
+    h.commit({path: openrouter_json(model)})
+    assert [e[0] for e in h.events()] == ["service_added"]
+    model["pricing"]["prompt"] = "0.00000025"
+    model["created"] = 1760000000  # not a fact we follow
+    h.commit({path: openrouter_json(model)})
+    assert h.events() == [("price_decrease", "acme/chat-large", "input_price", 0.3, 0.25)]
+    other = dict(OPENROUTER_MODEL, id="acme/chat-small", name="Acme: Chat Small")
+    h.commit({path: openrouter_json(model, other)})
+    assert [e[:2] for e in h.events()] == [("model_added", "acme/chat-small")]
+    month = (tmp_path / "history" / "events" / "2025-03.yaml").read_text()
+    assert "old: 0.3\n" in month and "new: 0.25\n" in month and "0.2999" not in month
+
+
+def test_records_without_service_fall_back_and_are_reported_once(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    h = History(tmp_path, "litellm.yaml")
+    path = "model_prices_and_context_window.json"
+    tuned = {"max_input_tokens": 4096, "input_cost_per_token": 1.2e-05,
+             "output_cost_per_token": 1.6e-05, "mode": "chat"}  # no litellm_provider
+    gpt = dict(LITELLM["gpt-4o"])
+    h.commit({path: litellm_json({"gpt-4o": gpt, "ft:gpt-3.5-turbo": tuned})})
+    h.commit({path: litellm_json({"gpt-4o": gpt, "ft:gpt-3.5-turbo": {
+        **tuned, "input_cost_per_token": 3e-06}})})
+    h.commit({path: litellm_json({"gpt-4o": {**gpt, "mode": "responses"},
+                                  "ft:gpt-3.5-turbo": {**tuned, "input_cost_per_token": 3e-06}})})
+    result = CliRunner().invoke(cli, ["update", "--repo", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.output.splitlines() if "record(s)" in line]
+    assert notes == [f"warning: {path}: 1 record(s) state no litellm_provider; they are tracked "
+                     "under the fallback service 'LiteLLM' (service_default)"]  # once a run
+    log = CliRunner().invoke(cli, ["log", "--repo", str(tmp_path), "--format", "json"])
+    events = [json.loads(line) for line in log.output.splitlines()]
+    cut = [(e["service"], e["model"], e["old"], e["new"]) for e in events
+           if e["kind"] == "price_decrease"]
+    assert cut == [("LiteLLM", "ft:gpt-3.5-turbo", 12.0, 3.0)]  # the cut is not missed
+
+
+def test_service_default_names_the_fallback(tmp_path: Path) -> None:
+    source = RecordSource(name="Prices", files=["p.yaml"], layout="map", id_from="key",
+                          service_field="provider", service_default="unsorted")
+    read = read_record_file(source, b"a: {provider: x}\nb: {note: none}\n", "p.yaml")
+    assert sorted(s.id for s in read.services) == ["unsorted", "x"] and read.fell_back == 1
+
+
+@pytest.mark.parametrize(("yaml_text", "message"), [
+    ("records: [{files: [a.json], layout: list, id_from: key, service_default: s}]",
+     "records are in a list"),
+    ("records: [{files: [a.json], layout: map, id_from: key, service_field: p, "
+     "list_field: data}]", "need layout: list"),
+    ("records: [{files: [a.json], layout: table}]", "'file', 'map' or 'list'"),
+])
+def test_bad_list_config(tmp_path: Path, yaml_text: str, message: str) -> None:
+    (tmp_path / "tracker.yaml").write_text(yaml_text)
+    with pytest.raises(TrackerError, match=message):
+        load_config(tmp_path)
+
+
+def test_float_drift_written_back_is_the_price_meant(models_dev: RecordSource) -> None:
+    # models.dev files once held 0.39999999999999997 where a script wrote a float back; the
+    # fix to 0.4 is no price change, and the ledger never shows the drift
+    path = "providers/vercel/models/acme/chat.toml"
+    drift = GPT_OSS.replace(b"input = 0.15", b"input = 0.39999999999999997")
+    fixed = GPT_OSS.replace(b"input = 0.15", b"input = 0.4")
+    assert parse_records(models_dev, drift, path) == parse_records(models_dev, fixed, path)
+    assert repr(parse_records(models_dev, drift, path)[0].models["acme/chat"].input_price) == "0.4"

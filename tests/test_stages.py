@@ -210,3 +210,27 @@ def test_cli_exit_statuses(repo: GitRepo, page_text: str) -> None:
     assert "Traceback" not in result.output
     result = runner.invoke(cli, ["log", "--repo", str(repo.root), "--severity", "fatal"])
     assert result.exit_code == 2  # a usage error is click's own
+
+
+# --- one rule for front matter and code fences, in the parser and the marker finder ---------------
+
+def test_parser_and_marker_finder_read_front_matter_and_fences_alike(page_text: str) -> None:
+    from tracker.sources.markdown import scan_page
+    from tracker.sources.page import parse_page
+
+    path = "services/api/acme/_index.md"
+    yaml_head, _, body = page_text.removeprefix("---\n").partition("\n---\n")
+    toml_head = "\n".join(f'{k} = "{v.strip().strip(chr(34))}"' for k, _, v in
+                          (line.partition(":") for line in yaml_head.splitlines())
+                          if k in ("title", "linkTitle"))
+    toml_page = f"+++\n{toml_head}\n+++\n{body}"
+    assert parse_page(toml_page.encode(), path).name == parse_page(page_text.encode(), path).name
+    assert scan_page(toml_page.encode(), path).front_matter_format == "toml"
+
+    # a backtick "fence" whose info string holds a backtick is inline code, for both readers
+    text = ("+++\ntitle = 'x'\n+++\n\n``` not`a fence\n\n**API 地址：** `https://a.example`\n\n"
+            "<!-- tracker:changelog:begin -->\nx\n<!-- tracker:changelog:end -->\n")
+    page = Page(text)
+    assert page.body == 3 and page.front_matter() == {"title": "x"}
+    assert find_markers(page, "changelog") == (8, 10)
+    assert [f.label for f in scan_page(text.encode(), path).fields] == ["API 地址"]

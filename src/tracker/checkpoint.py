@@ -6,9 +6,10 @@ One JSON object per line, deterministic and diff-friendly. The first line says w
 are valid for — the commit, a digest of tracker.yaml, a digest of the tracker code that parsed
 them (``tracker.cache.code_digest``: facts read by another release are never diffed against
 this one's) — and holds a digest of the lines that follow. Each further line, sorted by path,
-is one file: the blob in force, the last good blob when the newest version does not parse, its
-source kind and the services it states. A file written for another key, or one that does not
-read back, is ignored and the tree is parsed as before: the file only ever saves time.
+is one file: the blob in force, the last good blob when the newest version does not wholly
+parse and since which commit it is stale, its source kind, notes and the services it states.
+A file written for another key, or one that does not read back, is ignored and the tree is
+parsed as before: the file only ever saves time.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import math
 from dataclasses import fields
 from typing import Any
 
-from tracker.model import Model, Service, TrialCredits
+from tracker.model import Model, SectionProblem, Service, TrialCredits
 from tracker.sources import Parsed
 
 FILE = "facts.jsonl"
@@ -56,6 +57,7 @@ def _stated(record: Any, names: tuple[str, ...]) -> dict[str, Any]:
 
 _MODEL_NAMES = tuple(f.name for f in fields(Model))
 _CREDIT_NAMES = tuple(f.name for f in fields(TrialCredits))
+_PROBLEM_NAMES = tuple(f.name for f in fields(SectionProblem))
 
 
 def _service(service: Service) -> dict[str, Any]:
@@ -73,6 +75,10 @@ def _service(service: Service) -> dict[str, Any]:
             if type(value) is not TrialCredits:
                 raise NotJson
             out[name] = _stated(value, _CREDIT_NAMES)
+        elif name == "problems" and value:
+            if type(value) is not list or not all(type(p) is SectionProblem for p in value):
+                raise NotJson
+            out[name] = [_stated(p, _PROBLEM_NAMES) for p in value]
         elif value != (factory() if callable(factory) else default):
             out[name] = _plain(value)
     if not out["models"]:
@@ -85,14 +91,21 @@ def _read_service(data: dict[str, Any]) -> Service:
     values["models"] = {k: Model(**v) for k, v in (data.get("models") or {}).items()}
     if "trial_credits" in data:
         values["trial_credits"] = TrialCredits(**data["trial_credits"])
+    if "problems" in data:
+        values["problems"] = [SectionProblem(**p) for p in data["problems"]]
     return Service(**values)
 
 
-def encode(key: tuple[str, ...], files: dict[str, Parsed], blobs: dict[str, str],
-           broken: dict[str, str]) -> bytes:
-    """The facts file for ``key`` (code digest, commit, configuration digest); NotJson when
-    some fact would not read back as it is."""
-    if blobs.keys() != files.keys() or not broken.keys() <= files.keys():
+Files = dict[str, Parsed]
+Shas = dict[str, str]
+
+
+def encode(key: tuple[str, ...], files: Files, blobs: Shas, broken: Shas, stale: Shas) -> bytes:
+    """The facts file for ``key`` (code digest, commit, configuration digest): ``files`` in
+    force, their ``blobs``, the last good blob of ``broken`` ones and the commit since which
+    ``stale`` ones keep last good facts. NotJson when some fact would not read back as it is."""
+    if blobs.keys() != files.keys() or not broken.keys() <= files.keys() \
+            or not stale.keys() <= files.keys():
         raise NotJson
     lines = []
     for path in sorted(files):
@@ -100,6 +113,12 @@ def encode(key: tuple[str, ...], files: dict[str, Parsed], blobs: dict[str, str]
         line: dict[str, Any] = {"path": path, "blob": blobs[path], "kind": parsed.kind}
         if path in broken:
             line["broken"] = broken[path]
+        if path in stale:
+            line["stale"] = stale[path]
+        if parsed.notes:
+            if type(parsed.notes) is not tuple or not all(type(n) is str for n in parsed.notes):
+                raise NotJson
+            line["notes"] = list(parsed.notes)
         line["services"] = [_service(s) for s in parsed.services]
         lines.append(json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n")
     body = "".join(lines).encode("utf-8")
@@ -113,28 +132,31 @@ def _head(key: tuple[str, ...], body: bytes) -> bytes:
     return (json.dumps(head) + "\n").encode("utf-8")
 
 
-def decode(data: bytes, key: tuple[str, ...]
-           ) -> tuple[dict[str, Parsed], dict[str, str], dict[str, str]] | None:
-    """The files, blobs and broken files that ``encode`` wrote for ``key``; None when the file
-    was written for another key or does not read back."""
+def decode(data: bytes, key: tuple[str, ...]) -> tuple[Files, Shas, Shas, Shas] | None:
+    """The files, blobs, broken and stale files that ``encode`` wrote for ``key``; None when
+    the file was written for another key or does not read back."""
     head, _, body = data.partition(b"\n")
     if head + b"\n" != _head(key, body):
         return None
     try:
         lines = body.decode("utf-8").split("\n")
-        files: dict[str, Parsed] = {}
-        blobs: dict[str, str] = {}
-        broken: dict[str, str] = {}
+        files: Files = {}
+        blobs: Shas = {}
+        broken: Shas = {}
+        stale: Shas = {}
         for text in lines:
             if not text:
                 continue
             line = json.loads(text)
             path = line["path"]
             files[path] = Parsed(line["kind"],
-                                 tuple(_read_service(s) for s in line["services"]))
+                                 tuple(_read_service(s) for s in line["services"]),
+                                 tuple(line.get("notes", ())))
             blobs[path] = line["blob"]
             if "broken" in line:
                 broken[path] = line["broken"]
-        return files, blobs, broken
+            if "stale" in line:
+                stale[path] = line["stale"]
+        return files, blobs, broken, stale
     except (ValueError, TypeError, KeyError, AttributeError, IndexError):
         return None

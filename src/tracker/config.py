@@ -43,6 +43,17 @@ class DigestConfig:
 
 
 @dataclass
+class ChartsConfig:
+    enabled: bool = field(default=True, metadata={
+        "doc": "Draw an SVG chart of each service's limits and prices over time."})
+    dir: str = field(default="static/tracker/charts", metadata={
+        "doc": "Folder the charts are written to (Hugo serves static/ at the site's root)."})
+    url: str | None = field(default=None, metadata={
+        "doc": "Address the charts folder is served at; by default site_url + dir less "
+               "'static/'."})
+
+
+@dataclass
 class RecordSource:
     """A tree of keyed records (models.dev, LiteLLM, …): see README, 'Tracking records'."""
 
@@ -50,7 +61,12 @@ class RecordSource:
     files: list[str] = field(default_factory=list, metadata={
         "doc": "Globs of record files ('*' stays in one folder, '**' crosses folders)."})
     layout: str = field(default="file", metadata={"doc": "'file': one record per file; "
-                                                          "'map': one file maps id → record."})
+                                                          "'map': one file maps id → record; "
+                                                          "'list': one file holds a list of "
+                                                          "records (see list_field)."})
+    list_field: str = field(default="", metadata={
+        "doc": "layout 'list': dotted field of the file holding the list ('' when the file is "
+               "the list)."})
     id_from: str = field(default="path", metadata={"doc": "'path' (the file's path, see id_pattern)"
                                                            ", 'key' (the map key), or a dotted "
                                                            "field holding the id."})
@@ -58,6 +74,14 @@ class RecordSource:
         "doc": "Regex on the path with named groups 'service' and 'id' (either optional)."})
     service_field: str | None = field(default=None, metadata={
         "doc": "Dotted field holding the service (provider) id; else the path's 'service'."})
+    file_service_field: str | None = field(default=None, metadata={
+        "doc": "layout 'list': dotted field of the whole file holding the service id of its "
+               "records."})
+    file_name_field: str | None = field(default=None, metadata={
+        "doc": "layout 'list': dotted field of the whole file holding that service's name."})
+    service_default: str | None = field(default=None, metadata={
+        "doc": "Service of the records that state none; default: the record set's name "
+               "('records' without one). Each run says how many records fell back, per file."})
     service_name_file: str | None = field(default=None, metadata={
         "doc": "Per-service file giving its display name, '{service}' substituted."})
     service_name_field: str = field(default="name", metadata={
@@ -75,6 +99,10 @@ class RecordSource:
         "doc": "Map keys that are not records (sample_spec)."})
     filter: dict[str, list[str]] = field(default_factory=dict, metadata={
         "doc": "Dotted field → allowed values; other records are ignored."})
+    constraint_field: str = field(default="constraint", metadata={
+        "doc": "Where a field holds a list of conditional values, the entry key stating the "
+               "condition: the one entry without it is the value; else the list is kept as "
+               "text."})
 
 
 RECORD_FIELDS = ("context", "max_output", "input_price", "output_price", "cache_read_price",
@@ -88,8 +116,8 @@ def _check_record_source(key: str, source: RecordSource) -> None:
     def bad(message: str, hint: str) -> TrackerError:
         return TrackerError(f"'{key}.{message}", path=CONFIG_FILE, hint=hint)
 
-    if source.layout not in ("file", "map"):
-        raise bad("layout' must be 'file' or 'map'", "file: one record per file")
+    if source.layout not in ("file", "map", "list"):
+        raise bad("layout' must be 'file', 'map' or 'list'", "file: one record per file")
     if source.price_scale not in ("per_million", "per_token"):
         raise bad("price_scale' must be 'per_million' or 'per_token'", "per_token for LiteLLM")
     if not source.files:
@@ -101,16 +129,25 @@ def _check_record_source(key: str, source: RecordSource) -> None:
         except re.error as exc:
             raise bad(f"id_pattern' is not a valid regex: {exc}", "see Python's re syntax") \
                 from None
-    if source.id_from == "key" and source.layout != "map":
+    if source.id_from == "key" and source.layout == "file":
         raise bad("id_from' is 'key' but the layout is 'file'", "use layout: map")
     if source.layout == "map" and source.id_from == "path":
         raise bad("id_from' is 'path' but one file holds many records", "use id_from: key")
+    if source.layout == "list" and source.id_from in ("path", "key"):
+        raise bad(f"id_from' is '{source.id_from}' but the records are in a list",
+                  "name the record field holding the id, e.g. id_from: id")
+    if source.layout != "list" and (source.list_field or source.file_service_field
+                                    or source.file_name_field):
+        raise bad("list_field', 'file_service_field' and 'file_name_field' need layout: list",
+                  "use layout: list, or remove them")
     if source.id_from == "path" and "id" not in groups:
         raise bad("id_from' is 'path' but id_pattern has no (?P<id>…) group",
                   "e.g. id_pattern: '^providers/(?P<service>[^/]+)/models/(?P<id>.+)\\.toml$'")
-    if not source.service_field and "service" not in groups:
-        raise bad("service' cannot be found", "set service_field, or give id_pattern a "
-                  "(?P<service>…) group")
+    if not (source.service_field or source.file_service_field or source.service_default
+            or "service" in groups):
+        raise bad("service' cannot be found", "set service_field (or file_service_field), give "
+                  "id_pattern a (?P<service>…) group, or set service_default to put every "
+                  "record in one service")
     if source.service_name_file and "{service}" not in source.service_name_file:
         raise bad("service_name_file' has no {service} placeholder",
                   "e.g. providers/{service}/provider.toml")
@@ -146,6 +183,7 @@ class Config:
     feeds: FeedsConfig = field(default_factory=FeedsConfig)
     updates: UpdatesConfig = field(default_factory=UpdatesConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
+    charts: ChartsConfig = field(default_factory=ChartsConfig)
 
     root: Path = field(default=Path("."), metadata={"internal": True})
     # filled on first use by tracker.hugo: the Hugo site (False: none), the pages per language

@@ -26,12 +26,13 @@ LIMIT_KEYS = (
     "concurrency",
     "max_context",
     "max_output",
+    "max_input",  # per request (`每次最大输入 Token`), not the context window
 )
 RATE_LIMIT_KEYS = LIMIT_KEYS[:8]
 PRICE_FIELDS = ("input_price", "output_price", "cache_read_price", "cache_write_price")
-LENGTH_KEYS = ("max_context", "max_output", "context")
+LENGTH_KEYS = ("max_context", "max_output", "max_input", "context")
 
-TIERS = ("free", "limited-free", "trial-credits", "paid")
+SERVICE_TYPES = ("free", "limited-free", "trial-credits", "paid")  # worst last
 REQUIREMENTS = ("registration", "credit_card", "real_name", "phone", "waitlist")
 
 SEVERITIES = ("breaking", "notable", "info")  # most severe first: the one order of severities
@@ -92,6 +93,8 @@ class Model:
     currency: str | None = None
     deprecated: bool | None = None
     shutdown_date: str | None = None
+    # prices that apply above a token count, each tier its own facts: {">200K": {"input_price": 10}}
+    price_tiers: dict[str, dict[str, float | str]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # Hot: called for every model of every touched service. asdict() deep-copies and
@@ -117,6 +120,7 @@ class TrialCredits:
     amount: float | str | None = None
     currency: str | None = None
     valid_days: int | None = None
+    period: str | None = None  # "month", "day": credits given again every period
 
     def to_dict(self) -> dict[str, Any]:
         pruned: dict[str, Any] = _prune(asdict(self))
@@ -133,14 +137,17 @@ class Service:
     name: str | None = None
     provider: str | None = None
     endpoint: str | None = None
-    tier: str | None = None
+    service_type: str | None = None  # 服务类型; its JSON key is "tier"
     requirements: list[str] = field(default_factory=list)
     credit_card_required: bool | None = None
     trial_credits: TrialCredits | None = None
     limits: dict[str, Quantity] = field(default_factory=dict)
-    tiers: dict[str, dict[str, Quantity]] = field(default_factory=dict)
+    # quota tier name → its limits (JSON key "tiers"); an event's ``tier`` names one of these
+    quota_tiers: dict[str, dict[str, Quantity]] = field(default_factory=dict)
     quota_reset: str | None = None
     models: dict[str, Model] = field(default_factory=dict)
+    # the sections that did not read at this version (not a fact: never compared or stored)
+    problems: list["SectionProblem"] = field(default_factory=list, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -150,12 +157,12 @@ class Service:
             "path": self.path,
             "lang": self.lang,
             "endpoint": self.endpoint,
-            "tier": self.tier,
+            "tier": self.service_type,
             "requirements": sorted(set(self.requirements)),
             "credit_card_required": self.credit_card_required,
             "trial_credits": self.trial_credits.to_dict() if self.trial_credits else None,
             "limits": dict(self.limits),
-            "tiers": {k: dict(v) for k, v in self.tiers.items()},
+            "tiers": {k: dict(v) for k, v in self.quota_tiers.items()},
             "quota_reset": self.quota_reset,
         }
         pruned = _prune(data)
@@ -182,15 +189,36 @@ class Service:
             name=data.get("name"),
             provider=data.get("provider"),
             endpoint=data.get("endpoint"),
-            tier=data.get("tier"),
+            service_type=data.get("tier"),
             requirements=list(data.get("requirements") or []),
             credit_card_required=data.get("credit_card_required"),
             trial_credits=TrialCredits(**credits) if isinstance(credits, dict) else None,
             limits=dict(data.get("limits") or {}),
-            tiers={k: dict(v) for k, v in (data.get("tiers") or {}).items()},
+            quota_tiers={k: dict(v) for k, v in (data.get("tiers") or {}).items()},
             quota_reset=data.get("quota_reset"),
             models={k: Model.from_dict(v or {}) for k, v in (data.get("models") or {}).items()},
         )
+
+
+# The facts each section of a page states: when a section does not read, these keep their last
+# good values while the rest of the page is read afresh.
+SECTION_FIELDS = {
+    "overview": ("name", "provider", "endpoint", "service_type", "requirements",
+                 "credit_card_required", "trial_credits"),
+    # a quota table also states the trial credits and the credit card
+    "limits": ("limits", "quota_tiers", "quota_reset", "trial_credits", "credit_card_required"),
+    "models": ("models",),
+}
+
+
+@dataclass(frozen=True)
+class SectionProblem:
+    """A section of a page that did not read: which, where, why."""
+
+    section: str  # a key of SECTION_FIELDS
+    line: int | None
+    reason: str
+    hint: str | None = None
 
 
 @dataclass
@@ -212,16 +240,22 @@ class Event:
     change_pct: float | None
     severity: str
     tier: str | None = None  # the quota tier ("Pro 模型") a limit belongs to, if any
-    currency: str | None = None  # of a price event's old and new amounts
+    currency: str | None = None  # of a price event's new amount (and old, unless below)
+    old_currency: str | None = None  # of its old amount, when that differs (¥1/M → $0.28/M)
     note: str | None = None  # from overrides.yaml
     source: str | None = None  # from overrides.yaml: a link backing the change
+
+    @property
+    def currencies(self) -> tuple[str | None, str | None]:
+        """The currency of the old amount and of the new one."""
+        return (self.old_currency or self.currency, self.currency)
 
     def to_dict(self) -> dict[str, Any]:
         # Not asdict(): its generic deep copy was 7% of a walk whose events carry whole
         # services. Still a copy: containers shared between events would become YAML anchors.
         data = {name: getattr(self, name) for name in _EVENT_ORDER}
         data["old"], data["new"] = _copy(self.old), _copy(self.new)
-        for optional in ("tier", "currency", "note", "source"):
+        for optional in ("tier", "currency", "old_currency", "note", "source"):
             if data[optional] is None:
                 del data[optional]
         return data

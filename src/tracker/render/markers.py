@@ -22,10 +22,15 @@ from tracker import i18n, paths
 from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
 from tracker.render import visible
+from tracker.sources.fences import (
+    closes_code_fence,
+    closes_front_matter,
+    code_fence_opener,
+    front_matter_fence,
+)
 
 BOM = "\ufeff"
 
-_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
 
 # Entities rather than backslashes for the characters that open raw HTML, links, shortcodes and
 # entities, and for the backslash itself: Hextra's passthrough treats "\(" and "\[" as math
@@ -113,7 +118,7 @@ class Page:
         """The front matter as a mapping (YAML ``---`` or TOML ``+++``); {} when absent or bad."""
         if self.body == 0:
             return {}
-        fence = self.content(0).strip()
+        fence = front_matter_fence(self.content(0))
         raw = "\n".join(self.content(i) for i in range(1, self.body - 1))
         try:
             if fence == "+++":
@@ -131,31 +136,28 @@ class Page:
     def _front_matter_end(self) -> int:
         if not self.lines:
             return 0
-        fence = self.content(0).rstrip()
-        if fence not in ("---", "+++"):
+        fence = front_matter_fence(self.content(0))
+        if fence is None:
             return 0
         for i in range(1, len(self.lines)):
-            if self.content(i).rstrip() == fence or (fence == "---" and
-                                                      self.content(i).rstrip() == "..."):
+            if closes_front_matter(self.content(i), fence):
                 return i + 1
         return 0  # an unclosed fence is not front matter; Hugo would refuse the page anyway
 
     def _code_lines(self) -> set[int]:
         """Lines of fenced code blocks, fences included; an unclosed fence runs to the end."""
         code: set[int] = set()
-        opener: str | None = None
+        opener: tuple[str, int] | None = None
         opened: int | None = None
         for i in range(self.body, len(self.lines)):
-            match = _FENCE.match(self.content(i))
             if opener is None:
-                # a backtick fence's info string may not hold a backtick (CommonMark 4.5)
-                if match and not (match.group(1)[0] == "`" and "`" in match.group(2)):
-                    opener, opened = match.group(1), i
+                opener = code_fence_opener(self.content(i))
+                if opener is not None:
+                    opened = i
                     code.add(i)
                 continue
             code.add(i)
-            if (match and match.group(1)[0] == opener[0] and len(match.group(1)) >= len(opener)
-                    and not match.group(2).strip()):
+            if closes_code_fence(self.content(i), opener):
                 opener, opened = None, None
         self.unclosed_fence = opened
         return code

@@ -26,6 +26,8 @@ class Parsed:
 
     kind: str  # "page", "data", or "records:<n>"
     services: tuple[Service, ...]
+    notes: tuple[str, ...] = ()  # records placed by fallback or not tracked, one line a kind
+    # (tracker update reports them once per run, naming the file)
 
 
 class Sources:
@@ -65,10 +67,11 @@ class Sources:
 
             return Parsed(kind, (parse_data_file(raw, path),))
         if kind and kind.startswith("records:"):
-            from tracker.sources.records import parse_records
+            from tracker.sources.records import read_record_file
 
             source = self.records[int(kind[8:])]
-            return Parsed(kind, tuple(parse_records(source, raw, path)))
+            read = read_record_file(source, raw, path)
+            return Parsed(kind, tuple(read.services), read.notes(source))
         raise ValueError(f"no source for {path}")
 
     def assemble(self, parts: list[tuple[str, Service]]) -> Service:

@@ -42,7 +42,7 @@ from tracker.sources.schema import CURRENCY_PATTERN, LANG_VALUES, SCHEMA
 __all__ = ["SCHEMA", "parse_data_file"]
 
 Path = KeyPath
-LENGTH_LIMITS = ("max_context", "max_output")
+LENGTH_LIMITS = ("max_context", "max_output", "max_input")
 MODEL_KEYS = ("context", "max_output", *PRICE_FIELDS, "currency", "deprecated", "shutdown_date")
 TRIAL_KEYS = ("amount", "currency", "valid_days")
 TEXT_KEYS = ("name", "provider", "endpoint", "quota_reset")
@@ -218,7 +218,7 @@ def _service(data: Any, service_id: str, path: str) -> Service:
         if key in top:
             setattr(service, key, _text(top[key], (key,)))
     if "tier" in top:
-        service.tier = quantities.parse_service_type(_text(top["tier"], ("tier",)))
+        service.service_type = quantities.parse_service_type(_text(top["tier"], ("tier",)))
     if "requirements" in top:
         requirements = top["requirements"]
         if not isinstance(requirements, list):
@@ -243,7 +243,7 @@ def _service(data: Any, service_id: str, path: str) -> Service:
         service.limits = dict(_limits(top["limits"], ("limits",)))
     if "tiers" in top:
         tiers = _expect_map(top["tiers"], ("tiers",), "quota tiers")
-        service.tiers = {name: dict(_limits(limits, ("tiers", name)))
+        service.quota_tiers = {name: dict(_limits(limits, ("tiers", name)))
                          for name, limits in tiers.items()}
     if "models" in top:
         models = _expect_map(top["models"], ("models",), "models")

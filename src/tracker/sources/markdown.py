@@ -19,6 +19,13 @@ import yaml
 
 from tracker import yamlio
 from tracker.errors import ParseError
+from tracker.sources.fences import (
+    FRONT_MATTER_END,
+    FRONT_MATTER_FORMATS,
+    closes_code_fence,
+    code_fence_opener,
+    front_matter_fence,
+)
 
 MAX_PAGE_BYTES = 2 * 1024 * 1024
 
@@ -30,8 +37,9 @@ _YAML_LOADER: Any = yamlio.LOADER  # front matter is read as Hugo reads it: no e
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 # `**Label：** value`, optionally as a list item; the label may carry the colon or the value may.
+# `- 输入（缓存命中）：$0.028 / 百万 tokens`: a plain list item with a short label
+_ITEM = re.compile(r"^[-*+]\s+([^:：*`|]{1,30}?)\s*[:：]\s*(\S.*)$")
 _BOLD_LINE = re.compile(r"^(?:[-*+]\s+|\d+[.)]\s+)?\*\*(.+?)\*\*(.*)$")
-_FRONT_MATTER_END = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
 _BODY_IN_FRONT_MATTER = re.compile(r"^(?:#{1,6} |\*\*|\|)", re.MULTILINE)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
 _SEPARATOR_CELL = re.compile(r"^:?-+:?$")
@@ -60,6 +68,7 @@ class Field:
     bullet: bool
     section: str  # the `##` heading above it
     sub: str  # the nearest `###`-or-deeper heading under that section, or ""
+    group: str = ""  # the bold-only line above a list item (`**deepseek-chat：**`), if any
 
 
 @dataclass
@@ -86,6 +95,10 @@ class Document:
     front_matter: str | None
     fields: list[Field] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
+    front_matter_format: str = "yaml"  # or "toml", for +++ front matter
+    heading: str | None = None  # the page's own `# ` heading, if it has one
+    checklist: list[Field] = field(default_factory=list)  # `- ✅ 已完成实名认证` items
+    items: list[Field] = field(default_factory=list)  # plain `- 输入：¥1 / 百万 tokens` items
 
 
 def decode_page(raw: bytes, path: str) -> str:
@@ -118,16 +131,19 @@ def decode_page(raw: bytes, path: str) -> str:
     return text
 
 
-def split_front_matter(text: str, path: str) -> tuple[str | None, int]:
-    """The YAML front matter (None when there is none) and the offset where the body starts."""
+def split_front_matter(text: str, path: str) -> tuple[str | None, int, str]:
+    """The front matter (None when there is none), the offset where the body starts, and the
+    front matter's format ("yaml" or "toml")."""
     first_end = text.find("\n")
-    if text[:first_end if first_end >= 0 else len(text)].rstrip() != "---":
-        return None, 0
-    close = _FRONT_MATTER_END.search(text, first_end + 1) if first_end >= 0 else None
+    fence = front_matter_fence(text[:first_end if first_end >= 0 else len(text)])
+    if fence is None:
+        return None, 0, "yaml"
+    close = FRONT_MATTER_END[fence].search(text, first_end + 1) if first_end >= 0 else None
     if close is None:
-        raise ParseError("front matter opened with '---' is never closed", path=path, line=1,
-                         hint="add a '---' line after the front matter")
-    return text[first_end + 1:close.start()], min(close.end() + 1, len(text))
+        raise ParseError(f"front matter opened with '{fence}' is never closed", path=path,
+                         line=1, hint=f"add a '{fence}' line after the front matter")
+    return (text[first_end + 1:close.start()], min(close.end() + 1, len(text)),
+            FRONT_MATTER_FORMATS[fence])
 
 
 # Front matter longer than this is parsed without keeping it: the cache holds many texts and a
@@ -165,11 +181,21 @@ def _parse_front_matter(front_matter: str) -> dict[str, Any] | _YamlProblem:
     return data if isinstance(data, dict) else {}
 
 
-def load_front_matter(front_matter: str, path: str) -> dict[str, Any]:
-    """Parse front matter as YAML; a non-mapping document counts as empty.
+def load_front_matter(front_matter: str, path: str, fmt: str = "yaml") -> dict[str, Any]:
+    """Parse front matter as YAML (or TOML); a non-mapping document counts as empty.
 
     The result is shared between calls with the same text: read it, do not change it.
     """
+    if fmt == "toml":
+        import tomllib
+
+        try:
+            return tomllib.loads(front_matter)
+        except tomllib.TOMLDecodeError as exc:
+            found = re.search(r"at line (\d+)", str(exc))
+            raise ParseError(f"front matter is not valid TOML: {exc}", path=path,
+                             line=int(found.group(1)) + 1 if found else 1,
+                             hint="fix the TOML between the '+++' lines") from None
     if len(front_matter) <= _CACHED_FRONT_MATTER_CHARS:
         parsed = _parse_front_matter(front_matter)
     else:
@@ -274,13 +300,12 @@ def _code_free_spans(text: str, pos: int) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     opened: tuple[str, int] | None = None  # the open fence's character and length
     for start, end, line in _fence_candidates(text, pos):
-        char = line[0]
-        length = len(line) - len(line.lstrip(char))
         if opened is None:
-            spans.append((pos, start))
-            opened = (char, length)
-        elif char == opened[0] and length >= opened[1] and not line[length:].strip():
-            opened, pos = None, end + 1  # a closing fence: same character, as long, bare
+            opened = code_fence_opener(line)
+            if opened is not None:
+                spans.append((pos, start))
+        elif closes_code_fence(line, opened):
+            opened, pos = None, end + 1
     if opened is None:  # an unclosed fence runs to the end of the page, as Hugo renders it
         spans.append((pos, len(text)))
     return spans
@@ -302,6 +327,10 @@ class _Scanner:
         self.fields: list[Field] = []
         self.tables: list[Table] = []
         self.table_lines: list[tuple[int, str]] = []
+        self.heading: str | None = None
+        self.group = ""  # the last bold-only line under the heading: a checklist's group
+        self.checklist: list[Field] = []
+        self.items: list[Field] = []
 
     def span(self, lines: list[str], first_line: int) -> None:
         table_lines = self.table_lines
@@ -312,6 +341,11 @@ class _Scanner:
                     self.flush_table()  # a blank line ends a table
                 continue
             first = stripped[0]
+            if first in "-*" and stripped[1:4].lstrip().startswith(("✅", "❌")):
+                # a checklist item (prerequisites), read in any section
+                self.checklist.append(Field(first_line + offset, self.group,
+                                            stripped[1:].lstrip(), True,
+                                            self.section, self.sub))
             if self.skipping:
                 if first == "#":
                     self._heading(stripped)
@@ -328,6 +362,8 @@ class _Scanner:
             elif first in "*-+0123456789" and "**" in stripped:
                 self._line(stripped, first_line + offset)
             else:
+                if first in "-*+" and self.group and _ITEM.match(stripped):
+                    self._item(stripped, first_line + offset)
                 self.intro = None
         self.flush_table()  # a fence or the page end closes a table
 
@@ -337,6 +373,9 @@ class _Scanner:
         if match is None:  # `#tag` without a space is text, not a heading
             return
         level, text = len(match.group(1)), match.group(2).strip()
+        self.group = ""
+        if level == 1 and self.heading is None:
+            self.heading = text
         if level <= 2:
             self.section, self.sub = text, ""
             self.flush_table()
@@ -358,8 +397,14 @@ class _Scanner:
         elif rest:
             return  # bold words opening a sentence, not a label
         if not rest and not bullet:
-            self.intro = label
+            self.intro = self.group = label
         self.fields.append(Field(line_no, label, rest, bullet, self.section, self.sub))
+
+    def _item(self, stripped: str, line_no: int) -> None:
+        match = _ITEM.match(stripped)
+        if match is not None:
+            self.items.append(Field(line_no, match.group(1).strip(), match.group(2).strip(), True,
+                                    self.section, self.sub, self.group))
 
     def flush_table(self) -> None:
         if not self.table_lines:
@@ -395,11 +440,12 @@ def scan_page(raw: bytes, path: str,
     plain `**Label：**` lines.
     """
     text = decode_page(raw, path)
-    front_matter, body = split_front_matter(text, path)
+    front_matter, body, front_matter_format = split_front_matter(text, path)
     scanner = _Scanner(wanted)
     line_no, counted = 1, 0
     for start, end in _code_free_spans(text, body):
         line_no += text.count("\n", counted, start)  # counted on from the last span
         counted = start
         scanner.span(text[start:end].split("\n"), line_no)
-    return Document(front_matter, scanner.fields, scanner.tables)
+    return Document(front_matter, scanner.fields, scanner.tables, front_matter_format,
+                    scanner.heading, scanner.checklist, scanner.items)
