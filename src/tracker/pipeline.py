@@ -19,12 +19,12 @@ from tracker.fsutil import remove_stale_temporaries, write_atomic
 from tracker.ledger import Ledger, State
 from tracker.model import Event, ParseWarning, Service
 from tracker.paths import glob_matcher
-from tracker.snapshots import Snapshots
 from tracker.sources import Sources, unmatched_globs
 from tracker.walk import Commit, History, head_of
 
 if TYPE_CHECKING:
     from tracker.render.digest import Digest, Period
+    from tracker.snapshots import Snapshots
 
 Progress = Callable[[int, int], None]
 LOCK_TIMEOUT = 120  # seconds a second run waits for the first before giving up
@@ -126,6 +126,8 @@ def walk_new_commits(config: Config, history: History, state: State, head: str,
         raise TrackerError("this is a shallow clone, so its history cannot be walked",
                            hint="fetch the full history: git fetch --unshallow, or in GitHub "
                                 "Actions actions/checkout with fetch-depth: 0")
+    from tracker.snapshots import Snapshots  # with the parsers: not for a no-op run
+
     snapshots = Snapshots(history, Sources(config))
     if since and not (since == state.last_commit
                       and (saved and snapshots.restore(saved, _snapshots_key(config, since))
@@ -268,6 +270,8 @@ def snapshot(root: Path, rev: str = "HEAD") -> tuple[list[Service], list[ParseWa
     except Exception:
         raise TrackerError(f"no such revision: {rev}", hint="name a commit, branch or tag") \
             from None
+    from tracker.snapshots import Snapshots  # with the parsers: not for a no-op run
+
     snapshots = Snapshots(history, Sources(config))
     warnings = snapshots.load(sha, {})
     return [snapshots.services[sid] for sid in sorted(snapshots.services)], warnings
