@@ -16,6 +16,7 @@ from tracker.classify import CommitInfo, commit_events
 from tracker.errors import ParseError
 from tracker.model import Event, ParseWarning, Service
 from tracker.sources import Parsed, Sources
+from tracker.symlinks import LinkTable
 from tracker.walk import Commit, FileChange, History
 
 
@@ -36,6 +37,7 @@ class Snapshots:
         self._cache: OrderedDict[tuple[str, str], Parsed] = OrderedDict()
         self.read: Callable[[str], bytes] = history.read  # a BlobStream's, while in run()
         self.visited: set[str] = set()  # every service whose files a walked commit changed
+        self.links = LinkTable()  # a symlinked file reads as its target: see _load_link
 
     # -- files ------------------------------------------------------------------------------
 
@@ -94,7 +96,7 @@ class Snapshots:
 
     # -- loading and stepping ---------------------------------------------------------------
 
-    STATE = ("files", "blobs", "broken", "paths_of", "services", "facts")
+    STATE = ("files", "blobs", "broken", "paths_of", "services", "facts", "links")
 
     def save(self, path: Path, key: tuple[str, ...]) -> None:
         """Keep the facts in force (for ``key``: a commit and what parsed it) so that the next
@@ -114,9 +116,10 @@ class Snapshots:
     def load(self, rev: str, last_good: dict[str, str]) -> list[ParseWarning]:
         """The facts at ``rev``, without events: where an incremental walk starts. Returns the
         files that did not parse (and stay out)."""
-        warnings = []
+        warnings: list[ParseWarning] = []
+        tree, links = self.history.tree_and_links(rev)
         wanted = [(path, blob, last_good.get(path, blob))
-                  for path, blob in sorted(self.history.tree(rev).items())
+                  for path, blob in sorted(tree.items())
                   if self.sources.kind_of(path)]
         stream = self.history.stream([good for _path, _blob, good in wanted])
         try:
@@ -131,6 +134,25 @@ class Snapshots:
                     self.broken[path] = good
         finally:
             stream.close()
+        for path, blob in sorted(links.items()):
+            self.links.add(path, self.history.read(blob) if self.sources.kind_of(path) else None)
+        for path in sorted(self.links.targets):  # as for files: the last good version
+            now: str | None
+            problem: ParseError | None
+            try:
+                now, problem = self.links.resolve(path, tree.get), None
+            except ParseError as error:
+                now, problem = None, error
+            kept = last_good.get(path, now)
+            if kept is None:
+                assert problem is not None
+                warnings.append(ParseWarning(path=path, line=None, reason=problem.message,
+                                             commit=rev))
+                continue
+            self._load_change(Commit(rev, "", False), path, kept, self.history.read(kept),
+                              warnings, set())
+            if kept != now:
+                self.broken[path] = kept
         for service_id in sorted(self.paths_of):
             self._refresh(service_id)
         return warnings
@@ -164,11 +186,26 @@ class Snapshots:
         touched: set[str] = set()
         renamed: dict[str, str] = {}
         warnings: list[ParseWarning] = []
+        relink: set[str] = set()  # symlinks to read again once the commit's tree is complete
         for change in commit.changes:
             wanted = self.sources.kind_of(change.path)
             # read now, in the order run() announced: the stream serves blobs in that order
             blob = self._blob_to_read(change)
             raw = self.read(blob) if blob else b""
+            relink |= self.links.reaching(change.path) | self.links.reaching(
+                change.old_path or change.path)
+            if change.old_path and change.old_path in self.links:
+                self.links.remove(change.old_path)
+            if change.link:
+                if change.old_path:
+                    touched |= self._drop(change.old_path)
+                self.links.add(change.path, raw if wanted else None)
+                if wanted:
+                    relink.add(change.path)
+                continue
+            if change.path in self.links:  # a symlink no longer: deleted, or a file now
+                self.links.remove(change.path)
+                relink.discard(change.path)
             if change.old_path and self.sources.kind_of(change.old_path):
                 before = {s.id for s in self.files[change.old_path].services} \
                     if change.old_path in self.files else set()
@@ -188,6 +225,10 @@ class Snapshots:
             elif wanted:
                 self.visited |= self._load_change(commit, change.path, change.blob, raw,
                                                   warnings, touched)
+        for link in sorted(path for path in relink if path in self.links.targets):
+            self.visited |= self._load_link(
+                commit, link, lambda target: self.history.blob_at(commit.sha, target),
+                warnings, touched)
         self.visited |= touched
         if commit.skip:  # the change is absorbed: facts move on, no event is told
             for service_id in touched:
@@ -203,13 +244,29 @@ class Snapshots:
             parsed = self._parse(path, blob, raw)
         except ParseError as error:
             warnings.append(ParseWarning(path=path, line=error.line, reason=error.message,
-                                         commit=commit.sha, date=commit.date))
+                                         commit=commit.sha, date=commit.date or None))
             if path in self.files and self.blobs.get(path):
                 self.broken[path] = self.blobs[path]
             return {s.id for s in self.files[path].services} if path in self.files else set()
         self.broken.pop(path, None)
         touched |= self._put(path, blob, parsed)
         return {s.id for s in parsed.services}
+
+    def _load_link(self, commit: Commit, link: str, blob_at: Callable[[str], str | None],
+                   warnings: list[ParseWarning], touched: set[str]) -> set[str]:
+        """Read symlink ``link`` as the file it points to (``blob_at``: path → blob in this
+        commit's tree). A link to nothing readable warns like a file that does not parse, and
+        its last good version stays."""
+        try:
+            blob = self.links.resolve(link, blob_at)
+        except ParseError as error:
+            warnings.append(ParseWarning(path=link, line=None, reason=error.message,
+                                         commit=commit.sha, date=commit.date or None))
+            if link in self.files and self.blobs.get(link):
+                self.broken[link] = self.blobs[link]
+            return {s.id for s in self.files[link].services} if link in self.files else set()
+        raw = self.history.read(blob) if blob != self.blobs.get(link) else b""
+        return self._load_change(commit, link, blob, raw, warnings, touched)
 
     def _events(self, commit: Commit, touched: set[str],
                 renamed: dict[str, str]) -> list[Event]:
