@@ -87,14 +87,14 @@ def test_en_lines(config: Config) -> None:
         EN_NOV + "\n- **October 2025:** Requests per minute 30 → 60 (+100%)\n")
 
 
-def test_same_severity_in_date_order_and_month_from_local_date(config: Config) -> None:
+def test_within_a_month_newest_first_and_month_from_local_date(config: Config) -> None:
     late = event(5, "2025-11-30T23:30:00-05:00", "model_added", "notable", model="late")
     early = event(6, "2025-11-10T00:00:00+00:00", "model_added", "notable", model="early")
     december_utc = event(7, "2025-12-01T01:00:00+08:00", "model_added", "notable", model="dec")
     out = render_changelog([late, december_utc, early], "zh", config)
     # 23:30 on Nov 30 in New York is December in UTC; the page shows the author's month
     assert out == ("- **2025年12月：** 新增模型 dec\n"
-                   "- **2025年11月：** 新增模型 early；新增模型 late\n")
+                   "- **2025年11月：** 新增模型 late；新增模型 early\n")  # as the feeds order
 
 
 def test_reworded_text_left_out_unless_noted(config: Config) -> None:

@@ -186,9 +186,6 @@ NOT_YET_REFUSED: dict[str, tuple[str, bytes, int | None]] = {
         ),
         "keywords:",
     ),
-    "models table header with no rows": _page_case(
-        lambda t: t.replace(MODEL_ROWS, ""), "| 模型名称 | 上下文长度 |"
-    ),
     "control characters and a bidi override in the service name": _page_case(
         lambda t: t.replace(
             "**服务名称：** Acme Inference API", "**服务名称：** Acme\x01\x1b Inference \u202eIPA"
@@ -522,6 +519,15 @@ def test_feeds_are_valid_and_show_hostile_strings_as_text(
                 or unescape(item["content_html"]).count(HOSTILE[0])
                 for item in feed["items"]
             )
+            continue
+        if path.suffix == ".opml":  # the list of feeds: titles are attributes, escaped
+            import xml.etree.ElementTree as ET
+
+            names = {n for e in ET.fromstring(raw).iter() for n in e.attrib}
+            assert names <= {"version", "type", "text", "title", "xmlUrl", "htmlUrl"}, names
+            assert not SCRIPT.search(raw.decode("utf-8")), where
+            continue
+        if path.suffix == ".ics":  # the shutdown calendar: plain text
             continue
         parsed = feedparser.parse(raw)
         assert parsed.bozo == 0, (where, parsed.get("bozo_exception"))
@@ -859,7 +865,7 @@ def test_control_characters_and_bidi_overrides_never_reach_a_page_or_feed(repo: 
     for path in sorted((repo.root / "feeds").rglob("*.*")):
         raw = path.read_bytes()
         assert not XML_ILLEGAL_OR_BIDI.search(raw.decode("utf-8")), path
-        if path.suffix != ".json":
+        if path.suffix not in (".json", ".ics"):  # JSON Feed and the calendar are not XML
             assert feedparser.parse(raw).bozo == 0, path
 
 
@@ -903,8 +909,61 @@ def test_force_push_with_the_old_tip_still_present_walks_from_the_merge_base(rep
         ("quota_cut", "requests_per_day", True), ("quota_cut", "requests_per_minute", False)]
     ids = [e.id for e in ledger(repo.root).raw_events()]
     assert len(ids) == len(set(ids)) == len(before) + 1
-    feeds = [p for p in (repo.root / "feeds").rglob("*.*") if p.suffix != ".json"]
+    feeds = [p for p in (repo.root / "feeds").rglob("*.*")
+             if p.suffix not in (".json", ".ics", ".opml")]
     assert any(p.name == "atom.xml" for p in feeds)
     for path in feeds:
         guids = [e.id for e in feedparser.parse(path.read_bytes()).entries]
         assert guids and len(guids) == len(set(guids)), path
+
+
+def test_emptied_models_table_removes_its_models_and_the_page_stays_read(site: GitRepo) -> None:
+    """A header with no rows is an empty table: its models are gone (not a parse error that
+    would freeze the page), and a later change elsewhere on the page is still told."""
+    before = event_ids(site.root)
+    # the pricing table still names acme-chat and acme-fast: only acme-legacy leaves the page
+    site.replace(ACME, MODEL_ROWS, "")
+    site.commit("empty the models table", "2025-03-03T10:00:00+08:00")
+    site.replace(
+        ACME, "| **每日请求数** | 14,400 requests/day |", "| **每日请求数** | 1,000 requests/day |"
+    )
+    site.commit("cut", "2025-03-04T10:00:00+08:00")
+    result = run("update", "--repo", str(site.root))
+    assert result.exit_code == 0 and "warning" not in result.stderr, result.output
+    new = [(e.model, e.kind) for e in ledger(site.root).raw_events() if e.id not in before]
+    assert ("acme-legacy", "model_removed") in new and (None, "quota_cut") in new
+    assert ledger(site.root).warnings() == []
+    assert run("check", "--repo", str(site.root)).exit_code == 0
+
+
+def test_a_broken_section_keeps_its_last_good_facts_and_the_page_is_stale(site: GitRepo) -> None:
+    """A quota row with a cell too many: the limits keep their last good values, a model's
+    context change in the same page is still told, and every run names the page as stale
+    (since which commit, how many commits) until it is fixed."""
+    before = event_ids(site.root)
+    site.replace(ACME, "| **并发请求** | 5 | |", "| **并发请求** | 5 | | x |")
+    broke = site.commit("odd quota row", "2025-03-03T10:00:00+08:00")
+    site.replace(ACME, "| **acme-fast** | 32,768 | 4K |", "| **acme-fast** | 16K | 4K |")
+    site.commit("shorter context", "2025-03-04T10:00:00+08:00")
+    result = run("update", "--repo", str(site.root))
+    assert result.exit_code == 0, result.output
+    new = [(e.model, e.kind) for e in ledger(site.root).raw_events() if e.id not in before]
+    assert new == [("acme-fast", "context_changed")]  # no limit "removed" by the odd row
+    stale = f"warning: {ACME}: stale, still on last good facts since {broke[:10]} (2 commits)"
+    assert stale in result.stderr
+    assert run("check", "--repo", str(site.root)).exit_code == 1
+    # a run with nothing new still names it; under GitHub Actions as an annotation on the page
+    again = run("update", "--repo", str(site.root))
+    assert stale in again.stderr
+    annotated = CliRunner(env={"GITHUB_ACTIONS": "true"}).invoke(
+        cli, ["update", "--repo", str(site.root)])
+    assert f"::warning file={ACME}::stale, still on last good facts since {broke[:10]}" \
+        in annotated.stderr, annotated.stderr
+    # fixed: the limits are read again (no event: they did not change), not stale any more
+    site.replace(ACME, "| **并发请求** | 5 | | x |", "| **并发请求** | 5 | |")
+    site.commit("fix", "2025-03-05T10:00:00+08:00")
+    fixed = run("update", "--repo", str(site.root))
+    assert "stale" not in fixed.stderr, fixed.stderr
+    assert [e.kind for e in ledger(site.root).raw_events() if e.id not in before] == [
+        "context_changed"]
+    assert run("check", "--repo", str(site.root)).exit_code == 0

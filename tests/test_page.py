@@ -35,10 +35,18 @@ def replace(raw: bytes, old: str, new: str) -> bytes:
 
 
 def error_of(raw: bytes | str, path: str = ZH_PATH) -> ParseError:
-    with pytest.raises(ParseError) as info:
-        parse(raw, path)
-    assert info.value.path == path
-    return info.value
+    """The page-wide error, or else the first section that did not read (those are named in
+    ``Service.problems`` while the rest of the page is read)."""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8")
+    try:
+        service = parse_page(raw, path)
+    except ParseError as error:
+        assert error.path == path
+        return error
+    assert service.problems, "the page read without a problem"
+    problem = service.problems[0]
+    return ParseError(problem.reason, path=path, line=problem.line, hint=problem.hint)
 
 
 ACME = {
@@ -100,7 +108,8 @@ def test_older_layout() -> None:
         "endpoint": "https://api.xinghe.example/v1/chat",
         "tier": "trial-credits",
         "trial_credits": {"amount": 5.0, "currency": "CNY", "valid_days": 7},
-        "limits": {"requests_per_day": 1000, "concurrency": 2, "max_context": 32768,
+        # 每次最大输入 Token is a per-request input limit, not the context window
+        "limits": {"requests_per_day": 1000, "concurrency": 2, "max_input": 32768,
                    "max_output": 4096, "tokens_per_month": 5000000},
         "models": {
             "xinghe-lite": {"input_price": 0.0, "output_price": 0.0},
@@ -397,21 +406,37 @@ def test_malformed_table_that_is_not_a_fact_is_tolerated() -> None:
     assert parse(raw) == ACME
 
 
-def test_header_without_rows_is_an_error() -> None:
-    """Half an edit, not "no prices": read as stating nothing it would remove every price."""
+def test_header_without_rows_is_an_empty_table() -> None:
+    """The rows were removed: the prices they stated are gone, and the page reads on."""
     raw = replace(page("acme.md"), "|------|---------|---------|------|\n| **acme-chat** | $0.28/M "
                   "tokens | $0.42/M tokens | 标准价 |\n| **acme-fast** | $0.10/M tokens | $0.20/M "
                   "tokens | |\n", "|------|---------|---------|------|\n")
-    err = error_of(raw)
-    assert err.message == "table has a header but no rows" and err.hint
-    assert err.line == line_of(raw, "|------|---------|---------|------|") - 1  # the header
+    service = parse_page(raw, ZH_PATH)
+    assert service.problems == []
+    assert service.models["acme-chat"].input_price is None
+    assert service.models["acme-chat"].context == ACME["models"]["acme-chat"]["context"]
+    assert service.limits == ACME["limits"]
 
 
-def test_quota_header_without_rows_is_an_error() -> None:
+def test_quota_header_without_rows_states_no_limits() -> None:
     text = page("acme.md").decode("utf-8")
     start = text.index("|--------|------|------|\n") + len("|--------|------|------|\n")
     raw = (text[:start] + text[text.index("\n\n", start) + 1:]).encode("utf-8")
-    assert error_of(raw).line == line_of(raw, "| 限制项 | 配额 | 说明 |")
+    service = parse_page(raw, ZH_PATH)
+    assert service.problems == [] and "requests_per_day" not in service.limits
+    assert service.models.keys() == ACME["models"].keys()
+
+
+def test_a_broken_table_leaves_the_other_sections_read() -> None:
+    """A quota row with a cell too many: the limits section is named as a problem with its
+    line; the models and overview are read as ever."""
+    raw = replace(page("acme.md"), "| **并发请求** | 5 | |", "| **并发请求** | 5 | | x |")
+    service = parse_page(raw, ZH_PATH)
+    (problem,) = service.problems
+    assert problem.section == "limits" and problem.line == line_of(raw, "| **并发请求** | 5 | | x |")
+    assert service.limits == {} and service.quota_tiers == {}
+    facts = service.to_dict()
+    assert facts["models"] == ACME["models"] and facts["name"] == ACME["name"]
 
 
 def test_header_without_rows_outside_the_facts_is_tolerated() -> None:

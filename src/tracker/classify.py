@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +57,8 @@ def event_id(service: str, model: str | None, field: str | None, kind: str, tier
 def make_event(ref: ServiceRef, commit: CommitInfo, kind: str, *, model: str | None = None,
                field: str | None = None, old: Any = None, new: Any = None,
                tier: str | None = None, severity: str | None = None,
-               change_pct: float | None = None, currency: str | None = None) -> Event:
+               change_pct: float | None = None, currency: str | None = None,
+               old_currency: str | None = None) -> Event:
     old = None if old is MISSING else old
     new = None if new is MISSING else new
     return Event(
@@ -65,6 +67,7 @@ def make_event(ref: ServiceRef, commit: CommitInfo, kind: str, *, model: str | N
         service_name=ref.name, provider=ref.provider, model=model, kind=kind, field=field,
         old=old, new=new, change_pct=change_pct, severity=severity or SEVERITY[kind],
         tier=tier, currency=currency,
+        old_currency=old_currency if old_currency != currency else None,
     )
 
 
@@ -84,8 +87,25 @@ def percent(old: Any, new: Any) -> float | None:
     return round((b - a) / a * 100, 1)
 
 
+# A range a page states as `20,000-1,000,000` (the reader writes both bounds out this way)
+_RANGE = re.compile(r"^(\d[\d,]*)-(\d[\d,]*)$")
+
+
+def _bounds(value: Any) -> tuple[float, float] | None:
+    match = _RANGE.match(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    return float(match.group(1).replace(",", "")), float(match.group(2).replace(",", ""))
+
+
 def _direction(old: Any, new: Any) -> int | None:
-    """-1 smaller, +1 larger, 0 same, None when either side is not a comparable quantity."""
+    """-1 smaller, +1 larger, 0 same, None when either side is not a comparable quantity.
+    Two ranges are compared bound by bound: both bounds one way (or one still) is a direction,
+    one up and one down is none."""
+    old_range, new_range = _bounds(old), _bounds(new)
+    if old_range is not None and new_range is not None:
+        moves = {(b > a) - (b < a) for a, b in zip(old_range, new_range, strict=True)} - {0}
+        return moves.pop() if len(moves) == 1 else (0 if not moves else None)
     a, b = _number(old), _number(new)
     if a is None or b is None:
         return None
@@ -168,7 +188,12 @@ class Classifier:
 
     def quantity(self, kind: str, field: str, old: Any, new: Any, *, model: str | None = None,
                  tier: str | None = None) -> None:
-        """A length (context, output): smaller is breaking, larger notable."""
+        """A length (context, output): smaller is breaking, larger notable; one newly stated
+        (`无 → 128K`) is notable; one no longer stated says nothing about its size."""
+        if old is MISSING and isinstance(new, int):
+            self.emit(kind, model=model, tier=tier, field=field, old=None, new=new,
+                      severity="notable")
+            return
         if old is MISSING or new is MISSING:
             self.emit("info_changed", model=model, tier=tier, field=field, old=old, new=new)
             return
@@ -199,7 +224,7 @@ class Classifier:
                 self.emit("quota_cut" if direction < 0 else "quota_raised", tier=tier, field=key,
                           old=old, new=new, change_pct=percent(old, new))
         else:
-            kind = "context_changed" if key == "max_context" else "output_changed"
+            kind = "output_changed" if key == "max_output" else "context_changed"
             self.quantity(kind, key, old, new, tier=tier)
 
     def tier_prices(self, model: str, rest: tuple[str, ...], old: Any, new: Any) -> None:
@@ -222,7 +247,6 @@ class Classifier:
         models_old = self.old_facts.get("models", {}).get(model, {})
         models_new = self.new_facts.get("models", {}).get(model, {})
         cur_old, cur_new = models_old.get("currency"), models_new.get("currency")
-        currency = cur_new or cur_old
         if old is MISSING:
             self.emit("price_added", model=model, tier=tier, field=field, new=new,
                       currency=cur_new)
@@ -234,13 +258,15 @@ class Classifier:
         direction = _direction(old, new)
         # Amounts in two currencies are not comparable, unless one side is free.
         comparable = cur_old == cur_new or old == 0 or new == 0
+        # each side keeps its own currency: `¥1/M → $0.28/M`, never `1/M → 0.28/M`
+        sides = {"currency": cur_new or cur_old, "old_currency": cur_old or cur_new}
         if direction is None or not comparable:
             self.emit("info_changed", model=model, tier=tier, field=field, old=old, new=new,
-                      currency=currency if cur_old == cur_new else None)
+                      **sides)
         elif direction:
             self.emit("price_increase" if direction > 0 else "price_decrease", model=model,
-                      tier=tier, field=field, old=old, new=new, change_pct=percent(old, new),
-                      currency=currency)
+                      tier=tier, field=field, old=old, new=new,
+                      change_pct=percent(old, new) if cur_old == cur_new else None, **sides)
 
     def service_type(self, old: Any, new: Any) -> None:
         """Any change of 服务类型 is a tier change; only between the known tiers does it have a
@@ -266,13 +292,14 @@ class Classifier:
                       severity=severity)
             return
         direction = None
-        if old.get("currency") == new.get("currency"):
+        comparable = old.get("currency") == new.get("currency") \
+            and old.get("period") == new.get("period")  # $5/月 is not more than $10 once
+        if comparable:
             direction = _direction(old.get("amount"), new.get("amount")) or None
         if direction is None:
             direction = _direction(old.get("valid_days"), new.get("valid_days")) or None
         severity = "info" if direction is None else ("breaking" if direction < 0 else "notable")
-        pct = percent(old.get("amount"), new.get("amount")) \
-            if old.get("currency") == new.get("currency") else None
+        pct = percent(old.get("amount"), new.get("amount")) if comparable else None
         self.emit("credits_changed", field="trial_credits", old=old, new=new, severity=severity,
                   change_pct=pct)
 

@@ -100,6 +100,8 @@ def update(root: Path, no_render: bool, quiet: bool) -> None:
     for notice in result.notices:
         warn(notice.message + (f" ({notice.hint})" if notice.hint else ""), notice.path,
              notice.line)
+    for page in result.stale:  # named on every run, annotated under GitHub Actions
+        warn(page.message, page.path, page.line)
     write_step_summary(summary_markdown(result.new_events, result.commits_walked))
     if not quiet:
         click.echo(f"{result.commits_walked} commits walked, {len(result.new_events)} new events, "

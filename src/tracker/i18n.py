@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tracker.model import PRICE_FIELDS, UNLIMITED, Event
+from tracker.model import LENGTH_KEYS, PRICE_FIELDS, UNLIMITED, Event
 
 LANGS = ("zh", "en")
 
@@ -24,6 +24,7 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "concurrency": ("并发请求", "Concurrent requests"),
     "max_context": ("最大上下文长度", "Max context length"),
     "max_output": ("最大输出长度", "Max output length"),
+    "max_input": ("每次最大输入", "Max input per request"),
     "context": ("上下文长度", "Context length"),
     "input_price": ("输入价格", "Input price"),
     "output_price": ("输出价格", "Output price"),
@@ -116,6 +117,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     "join": ("；", "; "),
     "scope": ("{scope} ", "{scope} "),
     "month": ("{year}年{month}月", "{month_name} {year}"),
+    "month_spaced": ("{year} 年 {month} 月", "{month_name} {year}"),  # a page's own style
     "week": ("{year} 年第 {week} 周", "Week {week}, {year}"),
     "changelog_heading": ("## 📝 更新日志", "## 📝 Changelog"),
     "entry_colon": ("：", ":"),
@@ -157,6 +159,47 @@ PHRASES: dict[str, tuple[str, str]] = {
     "digest_count_model_added": ("{n} 个新模型", "{n} new model{s}"),
     "digest_count_price_decrease": ("{n} 项降价", "{n} price cut{s}"),
     "digest_count_quota_raised": ("{n} 项配额提升", "{n} quota raise{s}"),
+    "digest_chart": ("{name} 限额与价格走势图", "{name}: limits and prices over time"),
+    "digest_chart_alt": ("限额与价格走势图", "Chart of limits and prices over time"),
+    # charts (render/charts.py): heading, panel titles with units, axis words, description
+    "chart_title": ("{name} · 限额与价格变化", "{name} · limits and prices over time"),
+    "chart_span": ("{start} 至 {end}", "{start} to {end}"),
+    "chart_panel": ("{label}（{unit}）", "{label} ({unit})"),
+    "chart_tier": ("{tier} · {label}", "{tier} · {label}"),
+    "chart_price_unit": ("{currency}/百万 Token", "{currency} per 1M tokens"),
+    "chart_prices": ("{model} 价格", "{model} prices"),
+    "chart_input": ("输入", "input"),
+    "chart_output": ("输出", "output"),
+    "chart_month": ("{year}年{month}月", "{month_abbr} {year}"),
+    "chart_value_at": ("{value}（{date}）", "{value} ({date})"),
+    "chart_not_stated": ("未标明", "not stated"),
+    "chart_line": ("{label}：{values}", "{label}: {values}"),
+    "chart_unchanged": ("限额与价格均未变化", "no limit or price changed"),
+    "chart_alt": ("{name} 限额与价格变化图", "Chart of {name} limits and prices over time"),
+    # calendar (render/calendar.py) and subscriptions (render/opml.py)
+    "shutdown_summary": ("{model} 停用（{name}）", "{model} shuts down ({name})"),
+    "shutdown_description": ("{name} 的模型 {model} 将于 {date} 停用。",
+                             "Model {model} of {name} shuts down on {date}."),
+    "calendar_name": ("{title} · 模型停用日历", "{title} · model shutdowns"),
+    "opml_all": ("{title}", "{title}"),
+    "opml_formats": ("其他格式（条目相同）", "Other formats (same items)"),
+    "opml_providers": ("按提供者", "By provider"),
+    "opml_services": ("按服务", "By service"),
+    "updates_subscribe": ("订阅全部更新：[OPML]({opml})（导入阅读器）· [停用日历]({ics})",
+                          "Subscribe to everything: [OPML]({opml}) (import into a reader) · "
+                          "[shutdown calendar]({ics})"),
+}
+
+# The unit of each charted rate limit, shown in its panel's title.
+CHART_UNITS: dict[str, tuple[str, str]] = {
+    "requests_per_minute": ("次/分钟", "requests/min"),
+    "requests_per_hour": ("次/小时", "requests/hour"),
+    "requests_per_day": ("次/天", "requests/day"),
+    "requests_per_month": ("次/月", "requests/month"),
+    "tokens_per_minute": ("Token/分钟", "tokens/min"),
+    "tokens_per_day": ("Token/天", "tokens/day"),
+    "tokens_per_month": ("Token/月", "tokens/month"),
+    "concurrency": ("个请求", "requests"),
 }
 
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -190,10 +233,14 @@ def severity_label(severity: str, lang: str) -> str:
     return _pick(SEVERITY_LABELS, severity, lang)
 
 
-def month_label(date: str | datetime, lang: str) -> str:
-    """'2025年11月' / 'November 2025' for an ISO date or datetime."""
+def chart_unit(name: str, lang: str) -> str:
+    return _pick(CHART_UNITS, name, lang)
+
+
+def month_label(date: str | datetime, lang: str, spaced: bool = False) -> str:
+    """'2025年11月' ('2025 年 11 月' when ``spaced``) / 'November 2025' for an ISO date."""
     when = datetime.fromisoformat(date) if isinstance(date, str) else date
-    return text("month", lang, year=when.year, month=when.month,
+    return text("month_spaced" if spaced else "month", lang, year=when.year, month=when.month,
                 month_name=MONTH_NAMES[when.month - 1])
 
 
@@ -209,6 +256,10 @@ def format_number(value: Any, *, length: bool = False) -> str:
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.4f}".rstrip("0").rstrip(".")
     return f"{int(value):,}"
+
+
+PERIOD_LABELS = {"month": ("/月", "/month"), "day": ("/天", "/day"), "week": ("/周", "/week"),
+                 "year": ("/年", "/year")}
 
 
 def format_value(value: Any, lang: str, *, field: str | None = None,
@@ -235,11 +286,13 @@ def format_value(value: Any, lang: str, *, field: str | None = None,
             sign = CURRENCY_SIGNS.get(value.get("currency") or "", "")
             days = value.get("valid_days")
             out = f"{sign}{format_number(value['amount'])}"
+            if value.get("period") in PERIOD_LABELS:
+                out += PERIOD_LABELS[value["period"]][lang == "en"]
             return out + (f"（{days} 天）" if lang == "zh" else f" ({days} days)") if days else out
         return ", ".join(f"{k}={format_value(v, lang)}" for k, v in sorted(value.items()))
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
-    return format_number(value, length=field in ("context", "max_context", "max_output"))
+    return format_number(value, length=field in LENGTH_KEYS)
 
 
 def format_pct(pct: float | None, lang: str) -> str:
@@ -250,8 +303,8 @@ def format_pct(pct: float | None, lang: str) -> str:
 
 def summarize(event: Event, lang: str = "zh") -> str:
     """The one line a subscriber reads: '每日请求数 14,400 → 1,000（-93%）'."""
-    def fmt(value: Any) -> str:
-        return format_value(value, lang, field=event.field, currency=event.currency)
+    def fmt(value: Any, side: int = 1) -> str:
+        return format_value(value, lang, field=event.field, currency=event.currencies[side])
 
     label = field_label(event.field, lang)
     scope = " ".join(s for s in (event.model, event.tier) if s)
@@ -274,6 +327,6 @@ def summarize(event: Event, lang: str = "zh") -> str:
     if kind in ("quota_added", "price_added"):
         return prefix + text(kind, lang, label=label, new=fmt(event.new))
     if kind in ("quota_removed", "price_removed"):
-        return prefix + text(kind, lang, label=label, old=fmt(event.old))
-    line = text("change", lang, label=label, old=fmt(event.old), new=fmt(event.new))
+        return prefix + text(kind, lang, label=label, old=fmt(event.old, 0))
+    line = text("change", lang, label=label, old=fmt(event.old, 0), new=fmt(event.new))
     return prefix + line.strip() + format_pct(event.change_pct, lang)

@@ -52,6 +52,7 @@ class State:
 
     last_commit: str | None = None
     last_good: dict[str, str] = field(default_factory=dict)  # path → blob sha
+    stale: dict[str, str] = field(default_factory=dict)  # path → commit since it is stale
     schema_version: int = SCHEMA_VERSION
 
 
@@ -93,13 +94,16 @@ class Ledger:
                 f"{SCHEMA_VERSION})", path=str(self.dir / "state.yaml"),
                 hint="upgrade tracker; the ledger was left as it is")
         return State(last_commit=data.get("last_commit"),
-                     last_good=dict(data.get("last_good") or {}), schema_version=SCHEMA_VERSION)
+                     last_good=dict(data.get("last_good") or {}),
+                     stale=dict(data.get("stale") or {}), schema_version=SCHEMA_VERSION)
 
     def write_state(self, state: State) -> bool:
         data: dict[str, Any] = {"schema_version": SCHEMA_VERSION,
                                 "last_commit": state.last_commit}
         if state.last_good:
             data["last_good"] = dict(sorted(state.last_good.items()))
+        if state.stale:
+            data["stale"] = dict(sorted(state.stale.items()))
         return write_atomic(self.dir / "state.yaml", dump_yaml(data))
 
     # -- events -----------------------------------------------------------------------------

@@ -26,10 +26,11 @@ LIMIT_KEYS = (
     "concurrency",
     "max_context",
     "max_output",
+    "max_input",  # per request (`每次最大输入 Token`), not the context window
 )
 RATE_LIMIT_KEYS = LIMIT_KEYS[:8]
 PRICE_FIELDS = ("input_price", "output_price", "cache_read_price", "cache_write_price")
-LENGTH_KEYS = ("max_context", "max_output", "context")
+LENGTH_KEYS = ("max_context", "max_output", "max_input", "context")
 
 SERVICE_TYPES = ("free", "limited-free", "trial-credits", "paid")  # worst last
 REQUIREMENTS = ("registration", "credit_card", "real_name", "phone", "waitlist")
@@ -119,6 +120,7 @@ class TrialCredits:
     amount: float | str | None = None
     currency: str | None = None
     valid_days: int | None = None
+    period: str | None = None  # "month", "day": credits given again every period
 
     def to_dict(self) -> dict[str, Any]:
         pruned: dict[str, Any] = _prune(asdict(self))
@@ -144,6 +146,8 @@ class Service:
     quota_tiers: dict[str, dict[str, Quantity]] = field(default_factory=dict)
     quota_reset: str | None = None
     models: dict[str, Model] = field(default_factory=dict)
+    # the sections that did not read at this version (not a fact: never compared or stored)
+    problems: list["SectionProblem"] = field(default_factory=list, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -196,6 +200,27 @@ class Service:
         )
 
 
+# The facts each section of a page states: when a section does not read, these keep their last
+# good values while the rest of the page is read afresh.
+SECTION_FIELDS = {
+    "overview": ("name", "provider", "endpoint", "service_type", "requirements",
+                 "credit_card_required", "trial_credits"),
+    # a quota table also states the trial credits and the credit card
+    "limits": ("limits", "quota_tiers", "quota_reset", "trial_credits", "credit_card_required"),
+    "models": ("models",),
+}
+
+
+@dataclass(frozen=True)
+class SectionProblem:
+    """A section of a page that did not read: which, where, why."""
+
+    section: str  # a key of SECTION_FIELDS
+    line: int | None
+    reason: str
+    hint: str | None = None
+
+
 @dataclass
 class Event:
     """One classified change of one service at one commit; the unit of the ledger."""
@@ -215,13 +240,19 @@ class Event:
     change_pct: float | None
     severity: str
     tier: str | None = None  # the quota tier ("Pro 模型") a limit belongs to, if any
-    currency: str | None = None  # of a price event's old and new amounts
+    currency: str | None = None  # of a price event's new amount (and old, unless below)
+    old_currency: str | None = None  # of its old amount, when that differs (¥1/M → $0.28/M)
     note: str | None = None  # from overrides.yaml
     source: str | None = None  # from overrides.yaml: a link backing the change
 
+    @property
+    def currencies(self) -> tuple[str | None, str | None]:
+        """The currency of the old amount and of the new one."""
+        return (self.old_currency or self.currency, self.currency)
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for optional in ("tier", "currency", "note", "source"):
+        for optional in ("tier", "currency", "old_currency", "note", "source"):
             if data[optional] is None:
                 del data[optional]
         return data

@@ -29,6 +29,38 @@ Progress = Callable[[int, int], None]
 LOCK_TIMEOUT = 120  # seconds a second run waits for the first before giving up
 
 
+@dataclass(frozen=True)
+class StalePage:
+    """A page some of whose facts are still the last good ones: it has not read wholly since
+    ``since``, ``commits`` commits ago (that one included)."""
+
+    path: str
+    since: str
+    commits: int
+    line: int | None = None
+
+    @property
+    def message(self) -> str:
+        return (f"stale, still on last good facts since {self.since[:10]} "
+                f"({self.commits} commit{'s' if self.commits != 1 else ''}); fix the page "
+                "(`tracker check` names the problem)")
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def stale_pages(history: History, stale: dict[str, str], head: str) -> list[StalePage]:
+    """The stale pages at ``head``, with how many commits each has been stale."""
+    found = []
+    for path, since in sorted(stale.items()):
+        try:
+            count = int(history.repo.git.rev_list("--count", f"{since}..{head}")) + 1
+        except Exception:  # a commit rewritten away: still stale, count unknown
+            count = 0
+        found.append(StalePage(path, since, count))
+    return found
+
+
 @dataclass
 class UpdateResult:
     commits_walked: int = 0
@@ -36,6 +68,7 @@ class UpdateResult:
     warnings: list[ParseWarning] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     skipped: list[TrackerError] = field(default_factory=list)  # pages left as they were
+    stale: list[StalePage] = field(default_factory=list)  # pages on last good facts
     notices: list[TrackerError] = field(default_factory=list)  # warnings about the setup
 
 
@@ -93,7 +126,7 @@ def walk_new_commits(config: Config, history: History, state: State, head: str,
     snapshots = Snapshots(history, Sources(config))
     if since and not (saved and since == state.last_commit
                       and snapshots.restore(saved, _snapshots_key(config, since))):
-        snapshots.load(since, last_good)
+        snapshots.load(since, last_good, state.stale)
     commits = list(history.commits(since, head))
     events, warnings = snapshots.run(commits, progress)
     return commits, events, warnings, snapshots
@@ -106,8 +139,9 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
     config = load_config(root)
     ledger = Ledger(config)
     notices = glob_notices(config, files_at(root, "HEAD"))
-    last_walked = ledger.state().last_commit
-    if last_walked is not None and head_of(root) == last_walked:
+    state = ledger.state()
+    if state.last_commit is not None and head_of(root) == state.last_commit \
+            and not state.stale:
         # nothing new, decided without loading git or taking the lock
         return UpdateResult(notices=notices)
     history = History(root)
@@ -115,7 +149,9 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
         state = ledger.state()
         head = history.head()
         if head is None or head == state.last_commit:
-            return UpdateResult(notices=notices)
+            # nothing new, but a stale page is named on every run
+            return UpdateResult(notices=notices,
+                                stale=stale_pages(history, state.stale, head) if head else [])
         remove_stale_temporaries(Path(root))
         if ledger.cache_dir and ledger.cache_dir.is_dir():
             remove_stale_temporaries(ledger.cache_dir)
@@ -137,12 +173,14 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
             notices += ledger.unmatched_overrides()
         # The state goes last: a run killed before this point is walked and rendered again by
         # the next one, which merges events by id and so ends with the same bytes.
-        if ledger.write_state(State(last_commit=head, last_good=snapshots.broken)):
+        if ledger.write_state(State(last_commit=head, last_good=snapshots.broken,
+                                    stale=snapshots.stale)):
             written.append(ledger.dir / "state.yaml")
         if saved:
             snapshots.save(saved, _snapshots_key(config, head))
         notices += record_notes(snapshots, commits)
-        return UpdateResult(len(commits), events, warnings, written, skipped, notices)
+        return UpdateResult(len(commits), events, warnings, written, skipped,
+                            stale_pages(history, snapshots.stale, head), notices)
 
 
 def record_notes(snapshots: Snapshots, commits: list[Commit]) -> list[TrackerError]:
@@ -156,20 +194,29 @@ def record_notes(snapshots: Snapshots, commits: list[Commit]) -> list[TrackerErr
 def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
                services: set[str] | None = None,
                skipped: list[TrackerError] | None = None) -> list[Path]:
-    """Every output from the ledger: page changelogs (of ``services`` only, when given: the
-    others cannot have changed), updates blocks, feeds. A page that cannot be rewritten safely
-    is noted in ``skipped`` and left as it is (without ``skipped``, it raises)."""
+    """Every output from the ledger: charts, page changelogs (of ``services`` only, when given:
+    the others cannot have changed), updates blocks, feeds, the shutdown calendar and the OPML
+    list of feeds. A page that cannot be rewritten safely is noted in ``skipped`` and left as it
+    is (without ``skipped``, it raises)."""
+    from tracker.render.calendar import CALENDAR_FILE, build_calendar
     from tracker.render.changelog import update_pages
+    from tracker.render.charts import build_charts, charted_services, owned_names, write_charts
     from tracker.render.feeds import build_feeds, write_feeds
+    from tracker.render.opml import OPML_FILE, build_opml
     from tracker.render.updates import update_blocks
 
     events = ledger.events()
     written: list[Path] = []
+    charts = build_charts(events, config, services)
+    written += write_charts(config, charts, dry_run, owned=owned_names(events, config, services))
+    charted = charted_services(charts, config)
     written += [change.path for change in update_pages(config, events, dry_run, skipped,
-                                                       services)]
+                                                       services, charted)]
     written += [change.path for change in update_blocks(config, events, dry_run, skipped)]
-    written += write_feeds(config, build_feeds(events, config, services), dry_run=dry_run,
-                           prune=services is None)
+    feeds = build_feeds(events, config, services)
+    feeds[CALENDAR_FILE] = build_calendar(ledger.raw_events(), ledger.overrides(), config)
+    feeds[OPML_FILE] = build_opml(events, config)
+    written += write_feeds(config, feeds, dry_run=dry_run, prune=services is None)
     return written
 
 
@@ -273,11 +320,16 @@ def check(root: Path, paths: Iterable[Path] | None = None) -> CheckResult:
         result.checked += 1
         if kind:
             try:
-                sources.parse(path, raw)
+                parsed = sources.parse(path, raw)
             except ParseError as error:
                 error.path = error.path or path
                 result.errors.append(error)
                 continue
+            result.errors += [
+                ParseError(f"{problem.reason} (a stale {problem.section} section: the tracker "
+                           "keeps its last good facts)", path=path, line=problem.line,
+                           hint=problem.hint)
+                for service in parsed.services for problem in service.problems]
         for name in ("changelog", "updates"):
             try:
                 find_markers(Page(raw.decode("utf-8", "replace")), name)

@@ -6,6 +6,7 @@ machine. (tracker.walk reads git; pipeline.walk_new_commits is the stage that us
 
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 from tracker import cache
 from tracker.classify import CommitInfo, commit_events
 from tracker.errors import ParseError
-from tracker.model import Event, ParseWarning, Service
+from tracker.model import SECTION_FIELDS, Event, ParseWarning, SectionProblem, Service
 from tracker.sources import Parsed, Sources
 from tracker.symlinks import LinkTable
 from tracker.walk import Commit, FileChange, History
@@ -31,6 +32,8 @@ class Snapshots:
         self.files: dict[str, Parsed] = {}
         self.blobs: dict[str, str] = {}  # path → blob of the version in force
         self.broken: dict[str, str] = {}  # path → last good blob, while the newest fails
+        # path → the commit since which some of its facts are last good ones: a stale page
+        self.stale: dict[str, str] = {}
         self.paths_of: dict[str, set[str]] = {}  # service id → paths that state it
         self.services: dict[str, Service] = {}
         self.facts: dict[str, dict[str, Any]] = {}
@@ -70,6 +73,7 @@ class Snapshots:
         parsed = self.files.pop(path, None)
         self.blobs.pop(path, None)
         self.broken.pop(path, None)
+        self.stale.pop(path, None)
         if parsed is None:
             return set()
         for service in parsed.services:
@@ -96,7 +100,7 @@ class Snapshots:
 
     # -- loading and stepping ---------------------------------------------------------------
 
-    STATE = ("files", "blobs", "broken", "paths_of", "services", "facts", "links")
+    STATE = ("files", "blobs", "broken", "stale", "paths_of", "services", "facts", "links")
 
     def save(self, path: Path, key: tuple[str, ...]) -> None:
         """Keep the facts in force (for ``key``: a commit and what parsed it) so that the next
@@ -113,49 +117,71 @@ class Snapshots:
             setattr(self, name, state[name])
         return True
 
-    def load(self, rev: str, last_good: dict[str, str]) -> list[ParseWarning]:
+    def load(self, rev: str, last_good: dict[str, str],
+             stale: dict[str, str] | None = None) -> list[ParseWarning]:
         """The facts at ``rev``, without events: where an incremental walk starts. Returns the
-        files that did not parse (and stay out)."""
+        files that did not parse (and stay out, or stay on ``last_good``'s facts) and the
+        sections that did not (which keep ``last_good``'s)."""
         warnings: list[ParseWarning] = []
         tree, links = self.history.tree_and_links(rev)
-        wanted = [(path, blob, last_good.get(path, blob))
-                  for path, blob in sorted(tree.items())
-                  if self.sources.kind_of(path)]
-        stream = self.history.stream([good for _path, _blob, good in wanted])
+        files = {path: blob for path, blob in tree.items() if self.sources.kind_of(path)}
+        files.update(self._load_links(rev, tree, links, last_good, stale or {}, warnings))
+        wanted = [(path, blob, last_good.get(path, blob)) for path, blob in sorted(files.items())]
+        order = [b for _path, blob, good in wanted for b in dict.fromkeys((blob, good))]
+        stream = self.history.stream(order)
         try:
             for path, blob, good in wanted:
+                current = stream.read(blob)
+                previous = self._parse_or_none(path, good, stream.read(good)) \
+                    if good != blob else None
                 try:
-                    self._put(path, good, self._parse(path, good, stream.read(good)))
+                    parsed = self._parse(path, blob, current)
                 except ParseError as error:
                     warnings.append(ParseWarning(path=path, line=error.line,
                                                  reason=error.message, commit=rev))
+                    if previous is not None:
+                        self._put(path, good, previous)
+                        self.broken[path] = good
+                        self.stale[path] = (stale or {}).get(path, rev)
                     continue
-                if good != blob:
-                    self.broken[path] = good
+                problems = _problems(parsed)
+                if problems:
+                    parsed = _keep_last_good(parsed, previous)
+                    warnings += [ParseWarning(path=path, line=p.line, reason=_reason(p),
+                                              commit=rev) for p in problems]
+                self._put(path, blob, parsed)
+                if problems:
+                    if previous is not None:
+                        self.broken[path] = good
+                    self.stale[path] = (stale or {}).get(path, rev)
         finally:
             stream.close()
-        for path, blob in sorted(links.items()):
-            self.links.add(path, self.history.read(blob) if self.sources.kind_of(path) else None)
-        for path in sorted(self.links.targets):  # as for files: the last good version
-            now: str | None
-            problem: ParseError | None
-            try:
-                now, problem = self.links.resolve(path, tree.get), None
-            except ParseError as error:
-                now, problem = None, error
-            kept = last_good.get(path, now)
-            if kept is None:
-                assert problem is not None
-                warnings.append(ParseWarning(path=path, line=None, reason=problem.message,
-                                             commit=rev))
-                continue
-            self._load_change(Commit(rev, "", False), path, kept, self.history.read(kept),
-                              warnings, set())
-            if kept != now:
-                self.broken[path] = kept
         for service_id in sorted(self.paths_of):
             self._refresh(service_id)
         return warnings
+
+    def _load_links(self, rev: str, tree: dict[str, str], links: dict[str, str],
+                    last_good: dict[str, str], stale: dict[str, str],
+                    warnings: list[ParseWarning]) -> dict[str, str]:
+        """Take the symlinks at ``rev`` into the table; returns the blob each wanted one reads
+        as. One that reads as nothing warns, and keeps ``last_good``'s version if it had one."""
+        for path, blob in sorted(links.items()):
+            self.links.add(path, self.history.read(blob) if self.sources.kind_of(path) else None)
+        resolved: dict[str, str] = {}
+        for path in sorted(self.links.targets):
+            try:
+                resolved[path] = self.links.resolve(path, tree.get)
+            except ParseError as error:
+                warnings.append(ParseWarning(path=path, line=None, reason=error.message,
+                                             commit=rev))
+                good = last_good.get(path)
+                previous = self._parse_or_none(path, good, self.history.read(good)) \
+                    if good else None
+                if good and previous is not None:
+                    self._put(path, good, previous)
+                    self.broken[path] = good
+                    self.stale[path] = stale.get(path, rev)
+        return resolved
 
     def _blob_to_read(self, change: FileChange) -> str | None:
         """The blob step() reads for ``change``: the one rule run() streams blobs by."""
@@ -236,20 +262,42 @@ class Snapshots:
             return [], warnings
         return self._events(commit, touched, renamed), warnings
 
+    def _parse_or_none(self, path: str, blob: str, raw: bytes) -> Parsed | None:
+        try:
+            return self._parse(path, blob, raw)
+        except ParseError:
+            return None
+
     def _load_change(self, commit: Commit, path: str, blob: str | None, raw: bytes,
                      warnings: list[ParseWarning], touched: set[str]) -> set[str]:
         if blob is None or blob == self.blobs.get(path):
+            if blob is not None and path in self.files and not _problems(self.files[path]):
+                # back to the version in force, which read wholly: not stale any more
+                self.broken.pop(path, None)
+                self.stale.pop(path, None)
             return {s.id for s in self.files[path].services} if path in self.files else set()
+        # the last version whose every section read: kept while the newest is not wholly read
+        good = self.broken.get(path) or self.blobs.get(path) or None
         try:
             parsed = self._parse(path, blob, raw)
         except ParseError as error:
             warnings.append(ParseWarning(path=path, line=error.line, reason=error.message,
-                                         commit=commit.sha, date=commit.date or None))
-            if path in self.files and self.blobs.get(path):
-                self.broken[path] = self.blobs[path]
+                                         commit=commit.sha, date=commit.date))
+            if path in self.files and good:
+                self.broken[path] = good
+                self.stale.setdefault(path, commit.sha)
             return {s.id for s in self.files[path].services} if path in self.files else set()
-        self.broken.pop(path, None)
+        problems = _problems(parsed)
+        if problems:
+            parsed = _keep_last_good(parsed, self.files.get(path))
+            warnings += [ParseWarning(path=path, line=p.line, reason=_reason(p),
+                                      commit=commit.sha, date=commit.date) for p in problems]
+        since = self.stale.get(path, commit.sha)
         touched |= self._put(path, blob, parsed)
+        if problems:
+            if good:
+                self.broken[path] = good
+            self.stale[path] = since
         return {s.id for s in parsed.services}
 
     def _load_link(self, commit: Commit, link: str, blob_at: Callable[[str], str | None],
@@ -261,9 +309,11 @@ class Snapshots:
             blob = self.links.resolve(link, blob_at)
         except ParseError as error:
             warnings.append(ParseWarning(path=link, line=None, reason=error.message,
-                                         commit=commit.sha, date=commit.date or None))
-            if link in self.files and self.blobs.get(link):
-                self.broken[link] = self.blobs[link]
+                                         commit=commit.sha, date=commit.date))
+            good = self.broken.get(link) or self.blobs.get(link) or None
+            if link in self.files and good:
+                self.broken[link] = good
+                self.stale.setdefault(link, commit.sha)
             return {s.id for s in self.files[link].services} if link in self.files else set()
         raw = self.history.read(blob) if blob != self.blobs.get(link) else b""
         return self._load_change(commit, link, blob, raw, warnings, touched)
@@ -275,3 +325,26 @@ class Snapshots:
             self._refresh(sid)
         return commit_events(CommitInfo(commit.sha, commit.date), before, self.services,
                              self.facts, renamed)
+
+
+def _problems(parsed: Parsed) -> list[SectionProblem]:
+    return [problem for service in parsed.services for problem in service.problems]
+
+
+def _reason(problem: SectionProblem) -> str:
+    return f"{problem.reason} (the {problem.section} section keeps its last good facts)"
+
+
+def _keep_last_good(parsed: Parsed, previous: Parsed | None) -> Parsed:
+    """A version with sections that did not read, those sections taken from ``previous`` (the
+    version in force). The parse cache's object is not changed."""
+    before = {s.id: s for s in previous.services} if previous is not None else {}
+    services = []
+    for service in parsed.services:
+        if service.problems and service.id in before:
+            service = copy.copy(service)
+            for problem in service.problems:
+                for name in SECTION_FIELDS[problem.section]:
+                    setattr(service, name, getattr(before[service.id], name))
+        services.append(service)
+    return Parsed(parsed.kind, tuple(services))

@@ -77,29 +77,57 @@ def markdown_environment(config: Config) -> jinja2.Environment:
     return env
 
 
-def _months(events: list[Event], lang: str) -> list[dict[str, object]]:
+# A hand-written entry's date: `- **2025 年 1 月：**` (spaced) or `- **2025年1月：**`
+_HAND_DATE = re.compile(r"^\s*[-*+]\s+\*\*\d{4}( ?)年\s*\d{1,2}\s*月")
+
+
+def spaced_dates(text: str) -> bool:
+    """Whether the page's own (hand-written) changelog entries write `2025 年 1 月`, which the
+    generated ones then follow; the entries inside our block do not count."""
+    block = find_block(text)
+    for index, line in enumerate(text.splitlines()):
+        if block is not None and block[0] <= index <= block[1]:
+            continue
+        match = _HAND_DATE.match(line)
+        if match is not None:
+            return bool(match.group(1))
+    return False
+
+
+def _months(events: list[Event], lang: str, spaced: bool = False) -> list[dict[str, object]]:
     """Events grouped by month of their (local) date, newest month first; within a month
-    breaking first, then notable, then info, then oldest first."""
+    newest first (as in the feeds), then breaking, notable, info within one commit."""
     groups: dict[tuple[int, int], list[Event]] = defaultdict(list)
     for event in events:
         local = datetime.fromisoformat(event.date)
         groups[(local.year, local.month)].append(event)
     months: list[dict[str, object]] = []
     for key in sorted(groups, reverse=True):
-        ordered = sorted(groups[key], key=lambda e: (severity_rank(e.severity), when(e),
-                                                     e.id))
-        months.append({"label": i18n.month_label(ordered[0].date, lang), "events": ordered})
+        ordered = sorted(groups[key], key=lambda e: (-when(e).timestamp(),
+                                                     severity_rank(e.severity), e.id))
+        months.append({"label": i18n.month_label(ordered[0].date, lang, spaced),
+                       "events": ordered})
     return months
 
 
-def render_changelog(events: list[Event], lang: str, config: Config) -> str:
-    """The lines between the markers, one per month: ``- **2025年11月：** a；b``. Empty when none
-    of the events belongs on a page."""
+def render_changelog(events: list[Event], lang: str, config: Config,
+                     chart: dict[str, str] | None = None, spaced: bool = False) -> str:
+    """The lines between the markers, one per month: ``- **2025年11月：** a；b`` (``2025 年 11
+    月`` when ``spaced``), below the service's chart (``{"link", "alt"}``) when it has one.
+    Empty when none of the events belongs on a page."""
     shown = [e for e in events if on_page(e)]
     if not shown:
         return ""
     template = markdown_environment(config).get_template(TEMPLATE)
-    return template.render(months=_months(shown, lang), lang=lang)
+    return template.render(months=_months(shown, lang, spaced), lang=lang, chart=chart)
+
+
+def chart_image(config: Config, service: str, name: str, lang: str) -> dict[str, str]:
+    """What the changelog template needs to show a service's chart above the entries."""
+    from tracker.render.charts import chart_link
+
+    return {"link": chart_link(config, service, lang),
+            "alt": i18n.text("chart_alt", lang, name=name)}
 
 
 def _heading_title(content: str) -> str | None:
@@ -187,13 +215,14 @@ def service_pages(config: Config) -> list[tuple[Path, str, str]]:
 
 def update_pages(config: Config, events: list[Event], dry_run: bool = False,
                  skipped: list[TrackerError] | None = None,
-                 services: set[str] | None = None) -> list[PageChange]:
+                 services: set[str] | None = None,
+                 charted: set[str] | None = None) -> list[PageChange]:
     """Rewrite the changelog block of every service page (of ``services`` only, when given);
     the pages changed.
 
     A page whose service has no events left (all retracted) gets an empty block; a page with no
-    markers is left alone when none of its events belongs on a page. ``dry_run`` writes nothing
-    and returns the same changes.
+    markers is left alone when none of its events belongs on a page. A service in ``charted``
+    gets its chart above the entries. ``dry_run`` writes nothing and returns the same changes.
     """
     by_service: dict[str, list[Event]] = defaultdict(list)
     for event in events:
@@ -202,11 +231,18 @@ def update_pages(config: Config, events: list[Event], dry_run: bool = False,
     for relative, service, lang in service_pages(config):
         if services is not None and service not in services:
             continue
-        block = render_changelog(by_service.get(service, []), lang, config)
+        own = by_service.get(service, [])
+        chart = None
+        if charted and service in charted and own:
+            chart = chart_image(config, service, own[-1].service_name or service, lang)
+        block = render_changelog(own, lang, config, chart)
 
-        def rewrite(text: str, block: str = block, lang: str = lang) -> str:
+        def rewrite(text: str, block: str = block, lang: str = lang, events: list[Event] = own,
+                    chart: dict[str, str] | None = chart) -> str:
             if not block and find_block(text) is None:
                 return text
+            if lang == "zh" and block and spaced_dates(text):  # the page's own date style
+                block = render_changelog(events, lang, config, chart, spaced=True)
             return rewrite_changelog(text, block, lang)
 
         change = apply(Path(config.root), relative, rewrite, dry_run, skipped)

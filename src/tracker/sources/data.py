@@ -42,7 +42,7 @@ from tracker.sources.schema import CURRENCY_PATTERN, LANG_VALUES, SCHEMA
 __all__ = ["SCHEMA", "parse_data_file"]
 
 Path = KeyPath
-LENGTH_LIMITS = ("max_context", "max_output")
+LENGTH_LIMITS = ("max_context", "max_output", "max_input")
 MODEL_KEYS = ("context", "max_output", *PRICE_FIELDS, "currency", "deprecated", "shutdown_date")
 TRIAL_KEYS = ("amount", "currency", "valid_days")
 TEXT_KEYS = ("name", "provider", "endpoint", "quota_reset")

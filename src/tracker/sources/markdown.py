@@ -37,6 +37,8 @@ _YAML_LOADER: Any = yamlio.LOADER  # front matter is read as Hugo reads it: no e
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 # `**Label：** value`, optionally as a list item; the label may carry the colon or the value may.
+# `- 输入（缓存命中）：$0.028 / 百万 tokens`: a plain list item with a short label
+_ITEM = re.compile(r"^[-*+]\s+([^:：*`|]{1,30}?)\s*[:：]\s*(\S.*)$")
 _BOLD_LINE = re.compile(r"^(?:[-*+]\s+|\d+[.)]\s+)?\*\*(.+?)\*\*(.*)$")
 _BODY_IN_FRONT_MATTER = re.compile(r"^(?:#{1,6} |\*\*|\|)", re.MULTILINE)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
@@ -66,6 +68,7 @@ class Field:
     bullet: bool
     section: str  # the `##` heading above it
     sub: str  # the nearest `###`-or-deeper heading under that section, or ""
+    group: str = ""  # the bold-only line above a list item (`**deepseek-chat：**`), if any
 
 
 @dataclass
@@ -93,6 +96,9 @@ class Document:
     fields: list[Field] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     front_matter_format: str = "yaml"  # or "toml", for +++ front matter
+    heading: str | None = None  # the page's own `# ` heading, if it has one
+    checklist: list[Field] = field(default_factory=list)  # `- ✅ 已完成实名认证` items
+    items: list[Field] = field(default_factory=list)  # plain `- 输入：¥1 / 百万 tokens` items
 
 
 def decode_page(raw: bytes, path: str) -> str:
@@ -321,6 +327,10 @@ class _Scanner:
         self.fields: list[Field] = []
         self.tables: list[Table] = []
         self.table_lines: list[tuple[int, str]] = []
+        self.heading: str | None = None
+        self.group = ""  # the last bold-only line under the heading: a checklist's group
+        self.checklist: list[Field] = []
+        self.items: list[Field] = []
 
     def span(self, lines: list[str], first_line: int) -> None:
         table_lines = self.table_lines
@@ -331,6 +341,11 @@ class _Scanner:
                     self.flush_table()  # a blank line ends a table
                 continue
             first = stripped[0]
+            if first in "-*" and stripped[1:4].lstrip().startswith(("✅", "❌")):
+                # a checklist item (prerequisites), read in any section
+                self.checklist.append(Field(first_line + offset, self.group,
+                                            stripped[1:].lstrip(), True,
+                                            self.section, self.sub))
             if self.skipping:
                 if first == "#":
                     self._heading(stripped)
@@ -347,6 +362,8 @@ class _Scanner:
             elif first in "*-+0123456789" and "**" in stripped:
                 self._line(stripped, first_line + offset)
             else:
+                if first in "-*+" and self.group and _ITEM.match(stripped):
+                    self._item(stripped, first_line + offset)
                 self.intro = None
         self.flush_table()  # a fence or the page end closes a table
 
@@ -356,6 +373,9 @@ class _Scanner:
         if match is None:  # `#tag` without a space is text, not a heading
             return
         level, text = len(match.group(1)), match.group(2).strip()
+        self.group = ""
+        if level == 1 and self.heading is None:
+            self.heading = text
         if level <= 2:
             self.section, self.sub = text, ""
             self.flush_table()
@@ -377,8 +397,14 @@ class _Scanner:
         elif rest:
             return  # bold words opening a sentence, not a label
         if not rest and not bullet:
-            self.intro = label
+            self.intro = self.group = label
         self.fields.append(Field(line_no, label, rest, bullet, self.section, self.sub))
+
+    def _item(self, stripped: str, line_no: int) -> None:
+        match = _ITEM.match(stripped)
+        if match is not None:
+            self.items.append(Field(line_no, match.group(1).strip(), match.group(2).strip(), True,
+                                    self.section, self.sub, self.group))
 
     def flush_table(self) -> None:
         if not self.table_lines:
@@ -421,4 +447,5 @@ def scan_page(raw: bytes, path: str,
         line_no += text.count("\n", counted, start)  # counted on from the last span
         counted = start
         scanner.span(text[start:end].split("\n"), line_no)
-    return Document(front_matter, scanner.fields, scanner.tables, front_matter_format)
+    return Document(front_matter, scanner.fields, scanner.tables, front_matter_format,
+                    scanner.heading, scanner.checklist, scanner.items)

@@ -8,12 +8,16 @@ what does not parse keeps its raw text. The only exception raised is ``ParseErro
 
 from __future__ import annotations
 
-from tracker.model import Service
+import copy
+
+from tracker.errors import ParseError
+from tracker.model import SECTION_FIELDS, Quantity, SectionProblem, Service
 from tracker.paths import page_identity  # the one rule for a page's service and language
 from tracker.sources.markdown import mentions, scan_page
-from tracker.sources.page.limits import read_quotas
+from tracker.sources.page.limits import read_model_rate_lines, read_quotas
 from tracker.sources.page.models import read_models
 from tracker.sources.page.overview import index_fields, read_overview
+from tracker.sources.page.prices import model_named
 from tracker.sources.page.vocabulary import FACT_WORDS
 
 __all__ = ["page_identity", "parse_page"]
@@ -25,14 +29,39 @@ def _holds_facts(heading: str) -> bool:
 
 
 def parse_page(raw: bytes, path: str, default_lang: str = "zh") -> Service:
-    """Parse one version of a service page. Raises ParseError (with the line) and nothing else."""
+    """Parse one version of a service page. Raises ParseError (with the line) and nothing else
+    when the page as a whole cannot be read; a section that cannot be read is left empty and
+    named in ``Service.problems``."""
     service_id, lang = page_identity(path, default_lang)
     doc = scan_page(raw, path, _holds_facts)
     service = Service(id=service_id, path=path, lang=lang)
     index = index_fields(doc)
-    read_overview(doc, index, service, path)
-    read_quotas(doc, index, service, path)
-    read_models(doc, index, service, path)
+    read_overview(doc, index, service, path)  # fails only with the front matter: page-wide
+    for section, reader in (("limits", read_quotas), ("models", read_models)):
+        kept = {name: copy.deepcopy(getattr(service, name)) for name in SECTION_FIELDS[section]}
+        try:
+            reader(doc, index, service, path)
+        except ParseError as error:
+            # one odd table must not blind the whole page: the section adds nothing here and
+            # the walk keeps its last good facts (a page-wide problem still raises)
+            for name, value in kept.items():
+                setattr(service, name, value)
+            service.problems.append(SectionProblem(section, error.line, error.message,
+                                                   error.hint))
+    read_model_rate_lines(doc, service)
+    _join_model_limits(service)
     return service
+
+
+def _join_model_limits(service: Service) -> None:
+    """A limits table keyed by a model's display name (`Gemini 2.5 Flash`) states that model's
+    limits: they are keyed by its id (`gemini-2.5-flash`), as the models are."""
+    ids = [key for key in service.models if " " not in key]
+    joined: dict[str, dict[str, Quantity]] = {}
+    for name, limits in service.quota_tiers.items():
+        model_id = model_named(name, ids) if " " in name else None
+        key = model_id if model_id is not None and model_id not in service.quota_tiers else name
+        joined.setdefault(key, {}).update(limits)
+    service.quota_tiers = dict(sorted(joined.items()))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tracker.model import LIMIT_KEYS, Quantity, Service
 from tracker.quantities import parse_count, parse_flag, parse_length
 from tracker.sources.markdown import Document, Table, label_key, mentions, plain
-from tracker.sources.page.credits import trial_credits
+from tracker.sources.page.credits import recurring_credits, trial_credits
 from tracker.sources.page.overview import FieldIndex, fields
 from tracker.sources.page.tables import check_table, column, heading_name, is_blank, is_foreign
 from tracker.sources.page.vocabulary import (
@@ -19,14 +19,20 @@ from tracker.sources.page.vocabulary import (
     MONTHLY_ROWS,
     NOTES_HEADERS,
     PER_DAY,
+    PROSE_AMOUNT,
+    PROSE_PERIODS,
     QUOTA_LABEL_HEADERS,
     QUOTA_SUFFIX,
     QUOTA_VALUE_HEADERS,
     QUOTA_WORDS,
+    RANGE,
+    RATE_PARTS,
     RATE_ROWS,
+    RATE_UNITS,
     REQUEST_UNIT,
     RESET,
     RESET_ROWS,
+    SHARED,
     TRIAL,
 )
 
@@ -114,6 +120,7 @@ def read_quotas(doc: Document, index: FieldIndex, service: Service, path: str) -
                     limits.setdefault(key, limit_value(key, value))
             if not limits:
                 del service.quota_tiers[name]
+    _read_shared_limits(doc, service)
     # rows in any order give the same snapshot, byte for byte
     service.limits = _in_key_order(service.limits)
     service.quota_tiers = {name: _in_key_order(limits)
@@ -143,6 +150,9 @@ def _read_quota_column(table: Table, value_col: int, tier: str | None, own: bool
             continue
         elif label in TRIAL and service.trial_credits is None:
             service.trial_credits = trial_credits(value, notes)
+        elif label in MONTHLY_ROWS and service.trial_credits is None \
+                and (recurring := recurring_credits(cells[0], value)) is not None:
+            service.trial_credits = recurring  # `每月免费额度 | $5`: credits every month
         elif label in CREDIT_CARD and parse_flag(value) is not None:
             service.credit_card_required = parse_flag(value)
         elif label in RESET_ROWS and service.quota_reset is None:
@@ -177,6 +187,52 @@ def _limit_key(label: str, value: str) -> str | None:
 
 
 def limit_value(key: str, value: str) -> Quantity:
-    return parse_length(value) if key in LENGTH_KEYS else parse_count(value)
+    read = parse_length if key in LENGTH_KEYS else parse_count
+    bounds = RANGE.match(value)
+    if bounds is not None:  # `20,000-1,000,000`: both bounds kept, written out the same way
+        low, high = read(bounds.group(1)), read(bounds.group(2))
+        if isinstance(low, int) and isinstance(high, int) and low <= high:
+            return f"{low:,}-{high:,}"
+    return read(value)
 
 
+
+
+def _read_shared_limits(doc: Document, service: Service) -> None:
+    """A limit every model shares, stated as a `**Label：** text` line in the quota section
+    (`所有 Gemini 模型共享每日 1500 次请求的总配额`): the service's own, unless a table says it."""
+    for item in doc.fields:
+        value = plain(item.value)
+        if not mentions(item.section, QUOTA_WORDS) or not SHARED.search(value):
+            continue
+        amount = PROSE_AMOUNT.search(value)
+        period = next((name for name, rx in PROSE_PERIODS if rx.search(value)), None)
+        if amount is None or period is None:
+            continue
+        unit = "tokens" if amount.group(2).lower().startswith("token") else "requests"
+        key = f"{unit}_per_{period}"
+        if key in LIMIT_KEYS:
+            service.limits.setdefault(key, parse_count(amount.group(1)))
+
+
+def read_model_rate_lines(doc: Document, service: Service) -> None:
+    """`#### GPT-4o（推荐）` then `- **速率限制：** 10 RPM，50 RPD` in the models section: the
+    limits of the model the heading names (keyed by its id, as per-model limit tables are)."""
+    from tracker.sources.page.prices import model_named
+
+    ids = [key for key in service.models if " " not in key]
+    for item in doc.fields:
+        if not item.sub or not mentions(item.section, MODEL_WORDS) \
+                or label_key(item.label) not in RATE_ROWS:
+            continue
+        name = heading_name(item.sub)
+        model_id = model_named(name, ids) if name else None
+        if model_id is None:
+            continue
+        limits = service.quota_tiers.setdefault(model_id, {})
+        for amount, unit in RATE_PARTS.findall(plain(item.value)):
+            limits.setdefault(RATE_UNITS[unit.lower()], parse_count(amount))
+        if not limits:
+            del service.quota_tiers[model_id]
+    service.quota_tiers = {name: _in_key_order(limits)
+                           for name, limits in sorted(service.quota_tiers.items())}

@@ -9,15 +9,24 @@ from tracker.model import Model, Service
 from tracker.quantities import parse_length
 from tracker.sources.markdown import PARENTHETICAL, Document, cell_id, label_key, mentions, plain
 from tracker.sources.page.overview import FieldIndex
-from tracker.sources.page.prices import cell_price, price_unit, single_price
+from tracker.sources.page.prices import (
+    cell_price,
+    price_unit,
+    read_band_prices,
+    read_bullet_prices,
+    single_price,
+)
 from tracker.sources.page.tables import check_table, column, is_blank, is_foreign
 from tracker.sources.page.vocabulary import (
     CONTEXT_HEADERS,
     DATE,
     DEPRECATED,
+    FEATURE_HEADERS,
     ID_WORDS,
     INPUT_PRICE_HEADERS,
+    MAX_IN_NOTE,
     MODEL_ID_HEADERS,
+    MODEL_ID_LABELS,
     MODEL_WORDS,
     OUTPUT_HEADERS,
     OUTPUT_PRICE_HEADERS,
@@ -50,8 +59,34 @@ def read_models(doc: Document, index: FieldIndex, service: Service, path: str) -
             seen.add(model_id)
             _merge(models.setdefault(model_id, Model()), _model_row(table.header, cells, unit,
                                                                    struck))
+    _read_model_blocks(doc, models, path)
     _fold_display_names(models)
+    read_band_prices(doc, index, models, path)
+    read_bullet_prices(doc, index, models)
     service.models = dict(sorted(models.items()))
+
+
+def _read_model_blocks(doc: Document, models: dict[str, Model], path: str) -> None:
+    """`### Gemini 1.5 Pro`, `**Model ID:** `gemini-1.5-pro``, then a two-column table of its
+    facts (`| 特性 | 详情 |`, rows `**上下文**`, `**价格**`, …) under the same heading."""
+    for item in doc.fields:
+        if label_key(item.label) not in MODEL_ID_LABELS or not mentions(item.section,
+                                                                        MODEL_WORDS):
+            continue
+        model_id, struck = cell_id(item.value)
+        if not model_id or " " in model_id:
+            continue
+        for table in doc.tables:
+            if (table.section, table.sub) != (item.section, item.sub) or table.line < item.line \
+                    or len(table.header) != 2 or label_key(table.header[0]) not in FEATURE_HEADERS:
+                continue
+            check_table(table, path)
+            header = [cells[0] for _, cells in table.rows]
+            values = [cells[1] for _, cells in table.rows]
+            _merge(models.setdefault(model_id, Model()), _model_row(header, values, "", struck))
+            break
+        else:
+            models.setdefault(model_id, Model())
 
 
 def _fold_display_names(models: dict[str, Model]) -> None:
@@ -100,7 +135,8 @@ def _model_row(header: list[str], cells: list[str], unit: str, struck: bool) -> 
         if role == "context" and model.context is None:
             model.context = parse_length(cell)
         elif role == "max_output" and model.max_output is None:
-            model.max_output = parse_length(cell)
+            most = MAX_IN_NOTE.search(cell)  # `默认 4K（最大 8K）`: the most it can give
+            model.max_output = parse_length(most.group(1) if most else cell)
         elif role == "input_price" and model.input_price is None:
             model.input_price, currency = cell_price(cell, column_unit)
             model.currency = model.currency or currency

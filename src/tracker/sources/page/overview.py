@@ -15,6 +15,7 @@ from tracker.sources.markdown import (
 )
 from tracker.sources.page.credits import credits_in_parentheses, trial_credits
 from tracker.sources.page.vocabulary import (
+    CATEGORY_TYPES,
     CLAUSE,
     CREDIT_CARD,
     ENDPOINT,
@@ -26,11 +27,13 @@ from tracker.sources.page.vocabulary import (
     NEGATION_BEFORE,
     OVERVIEW_WORDS,
     POSITIVE,
+    PREREQUISITE_WORDS,
     PROVIDER,
     PROVIDER_LINK,
     REQUIREMENT_WORDS,
     REQUIREMENTS,
     TIER,
+    TITLE_DECORATION,
     TRIAL,
 )
 
@@ -85,21 +88,24 @@ def read_overview(doc: Document, index: FieldIndex, service: Service, path: str)
     name = overview_field(index, NAME)
     if name is not None and plain(name.value):
         service.name = plain(name.value)
+    elif doc.heading and plain(doc.heading):
+        service.name = plain(doc.heading)
     else:
-        title = front_matter.get("title")
-        service.name = str(title).strip() if title not in (None, "") else None
+        service.name = title_name(front_matter.get("title"))
     service.provider = _provider(index)
     endpoint = any_field(index, ENDPOINT)
     if endpoint is not None:
         service.endpoint = first_url(endpoint.value)
     tier = overview_field(index, FREE_TYPE) or overview_field(index, TIER)
-    if tier is not None and plain(tier.value):
+    if tier is not None and plain(tier.value) and label_key(tier.value) not in CATEGORY_TYPES:
         service.service_type = parse_service_type(plain(tier.value))
         service.trial_credits = credits_in_parentheses(plain(tier.value))
     requirements = overview_field(index, REQUIREMENTS)
     if requirements is not None:
         service.requirements, service.credit_card_required = read_requirements(
             plain(requirements.value))
+    if requirements is None:
+        _read_checklist(doc, service)
     card = overview_field(index, CREDIT_CARD)
     if card is not None and parse_flag(plain(card.value)) is not None:
         service.credit_card_required = parse_flag(plain(card.value))
@@ -146,3 +152,38 @@ def _negated(clause: str, start: int, end: int, following: int) -> bool:
         return True
     return NEGATION_AFTER.search(clause, end, following) is not None
 
+
+
+def title_name(title: object) -> str | None:
+    """The service's name from a front-matter title, its SEO decoration dropped:
+    `DeepSeek API - 中文优化超低价 AI API 服务` → `DeepSeek API`; `Cohere - API` → `Cohere API`."""
+    if title in (None, ""):
+        return None
+    text = " ".join(str(title).split())
+    head = TITLE_DECORATION.sub("", text)
+    tail = text[len(head):].strip(" -–—|")
+    if head and tail.lower() == "api" and not head.lower().endswith("api"):
+        return f"{head} API"
+    return head or text
+
+
+def _read_checklist(doc: Document, service: Service) -> None:
+    """`- ✅ 已完成实名认证` / `- ❌ 无需信用卡` under a prerequisites heading: what the entry
+    tier asks for. When the list is grouped by tier (bold lines), the first group counts."""
+    items = [item for item in doc.checklist
+             if mentions(item.sub or item.section, PREREQUISITE_WORDS)]
+    if not items:
+        return
+    first_group = items[0].label
+    for item in items:
+        if item.label != first_group or item.sub != items[0].sub:
+            continue
+        text = plain(item.value)
+        done = text.startswith("✅")
+        found, card = read_requirements(text.lstrip("✅❌ "))
+        if done:
+            service.requirements += [name for name in found if name not in service.requirements]
+            if card is not None and service.credit_card_required is None:
+                service.credit_card_required = card
+        elif card is not None and service.credit_card_required is None:
+            service.credit_card_required = False  # `❌ 无需信用卡`: not asked

@@ -16,7 +16,9 @@ from tracker.sources.page.vocabulary import (
 
 
 def check_table(table: Table, path: str) -> None:
-    """A facts table must be well formed: a separator line, rows, the header's number of cells."""
+    """A facts table must be well formed: a separator line, the header's number of cells.
+
+    A header with no rows is an empty table (its rows were removed), not a broken one."""
     width = len(table.header)
     if table.separator_line is None:
         raise ParseError("table has no separator line under its header", path=path,
@@ -25,11 +27,6 @@ def check_table(table: Table, path: str) -> None:
         raise ParseError(f"table separator has {table.separator_cells} cells, header {width}",
                          path=path, line=table.separator_line,
                          hint="give the separator one '---' per column")
-    if not table.body:
-        # half an edit, not a statement: read as "no models" it would tell every model removed,
-        # and the next version every one added again
-        raise ParseError("table has a header but no rows", path=path, line=table.line,
-                         hint="add the table's rows, or remove its header and separator")
     for line, cells in [(table.line, table.header), *table.rows]:
         if len(cells) != width:
             raise ParseError(f"table row has {len(cells)} cells, header has {width}", path=path,

@@ -1,0 +1,283 @@
+"""Layouts the real site uses beyond the template, one short fixture each (in our own words):
+per-model blocks, prices by context band, bullet and cache prices, recurring credits,
+checklist and prose requirements, shared limits in prose, per-model limit tables, names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from conftest import GitRepo
+from tracker.config import load_config
+from tracker.i18n import summarize as summary
+from tracker.ledger import Ledger
+from tracker.model import Event
+from tracker.pipeline import update
+from tracker.sources.page import parse_page
+
+PATH = "services/api/orbit/_index.md"
+
+
+def facts(text: str, path: str = PATH) -> dict[str, Any]:
+    service = parse_page(text.encode("utf-8"), path)
+    assert service.problems == []
+    return service.to_dict()
+
+
+MODEL_BLOCKS = """\
+## 🤖 支持的模型
+
+### Orbit Pro 2
+
+**Model ID:** `orbit-pro-2`
+
+| 特性 | 详情 |
+|------|------|
+| **上下文** | 1M tokens |
+| **最大输出** | 16K |
+| **价格** | $1-2/M (in), $4-8/M (out) |
+
+### Orbit Mini
+
+**Model ID:** `orbit-mini`
+
+| 特性 | 详情 |
+|------|------|
+| **上下文** | 128K |
+| **速度** | 很快 |
+"""
+
+
+def test_per_model_blocks_give_one_model_each() -> None:
+    models = facts(MODEL_BLOCKS)["models"]
+    assert models["orbit-mini"] == {"context": 131072}
+    pro = models["orbit-pro-2"]
+    assert (pro["context"], pro["max_output"]) == (1048576, 16384)
+    # a range keeps its text per side: never read as a flat price
+    assert (pro["input_price"], pro["output_price"]) == ("$1-2/M", "$4-8/M")
+
+
+BANDS = MODEL_BLOCKS + """
+## 🔢 成本和配额
+
+**Orbit Pro 2：**
+| 上下文 | 输入 | 输出 |
+|--------|------|------|
+| ≤ 200K | $1/M | $4/M |
+| > 200K | $2/M | $8/M |
+"""
+
+
+def test_prices_by_context_band_are_one_fact_per_band_of_the_model() -> None:
+    models = facts(BANDS)["models"]
+    assert models["orbit-pro-2 (≤200K)"] == {"input_price": 1.0, "output_price": 4.0,
+                                            "currency": "USD"}
+    assert models["orbit-pro-2 (>200K)"]["output_price"] == 8.0
+    assert "Orbit Pro 2 (≤200K)" not in models  # the display name went to the id
+
+
+def test_service_name_from_heading_else_from_the_title_without_its_decoration() -> None:
+    body = "## 📋 服务信息\n\n**所属提供者：** [Orbit](/providers/orbit)  \n"
+    titled = "---\ntitle: Orbit API - 超低价 AI API 服务\n---\n\n" + body
+    assert facts(titled)["name"] == "Orbit API"
+    assert facts("---\ntitle: Orbit - API\n---\n\n" + body)["name"] == "Orbit API"
+    assert facts("---\ntitle: Orbit - API\n---\n\n# Orbit Cloud\n\n" + body)["name"] == "Orbit Cloud"
+    named = "---\ntitle: x\n---\n\n## 📋 服务概览\n\n**服务名称：** Orbit Inference  \n"
+    assert facts(named)["name"] == "Orbit Inference"
+
+
+def test_a_category_in_service_type_states_no_tier() -> None:
+    page = "## 📋 服务信息\n\n**服务类型：** API 服务  \n**免费类型：** 试用积分（$10，30天）\n"
+    assert facts(page)["tier"] == "trial-credits"
+    assert "tier" not in facts("## 📋 Service Information\n\n**Service Type:** API Service  \n")
+
+
+CHECKLIST = """\
+## 🚀 快速开始
+
+### 前提条件
+
+**基础层：**
+- ✅ 已注册 Orbit 账户
+- ✅ 已完成实名认证（上传证件）
+- ❌ 无需信用卡
+
+**企业层：**
+- ✅ 已绑定信用卡
+"""
+
+
+def test_requirements_from_a_prerequisites_checklist_of_the_entry_tier() -> None:
+    got = facts(CHECKLIST)
+    assert got["requirements"] == ["real_name", "registration"]
+    assert got["credit_card_required"] is False  # the card is the 企业层's, not the entry's
+    removed = CHECKLIST.replace("- ✅ 已完成实名认证（上传证件）\n", "")
+    assert facts(removed)["requirements"] == ["registration"]
+
+
+def test_a_payment_method_in_prose_is_a_card_requirement() -> None:
+    page = "## 📋 服务概览\n\n**注册要求：** 需要注册账户并绑定支付方式  \n"
+    got = facts(page)
+    assert got["requirements"] == ["credit_card", "registration"]
+    assert got["credit_card_required"] is True
+
+
+QUOTAS = """\
+## 🔢 配额和限制
+
+| 限制项 | 详情 |
+|--------|------|
+| **每次最大输入 Token** | 8,000 |
+| **最大输出** | 无 |
+| **每月免费额度** | $5 |
+
+| 模型名称 | 每日请求数 | 每分钟请求数 |
+|----------|-----------|-------------|
+| Orbit Pro 2 | 50 | 5 |
+
+1. **总请求限制：** 所有 Orbit 模型共享每日 1,000 次请求的总配额
+2. **速率：** 60 requests/min（跨所有模型）
+"""
+
+
+def test_quota_layouts_details_column_input_limit_blanks_credits_and_shared_limits() -> None:
+    got = facts(MODEL_BLOCKS + "\n" + QUOTAS)
+    # 详情 is the value column, not a tier; 每次最大输入 is per request, not the context
+    assert got["limits"] == {"requests_per_minute": 60, "requests_per_day": 1000,
+                             "max_input": 8000}
+    # 无 states nothing; a monthly amount is credits with a period, not a limit or a tier
+    assert got["trial_credits"] == {"amount": 5.0, "currency": "USD", "period": "month"}
+    # a limits row keyed by a display name belongs to that model's id
+    assert got["tiers"] == {"orbit-pro-2": {"requests_per_minute": 5, "requests_per_day": 50}}
+
+
+# --- what the new layouts tell, walked through a real git history ----------------------------
+
+def _walk(tmp_path: Path, versions: list[str]) -> list[Event]:
+    site = GitRepo(tmp_path / "site")
+    for day, text in enumerate(versions, 1):
+        site.write(PATH, text)
+        site.commit(f"edit {day}", f"2025-05-{day:02d}T10:00:00+08:00")
+    update(site.root, render=False)
+    return Ledger(load_config(site.root)).events()
+
+
+def test_a_band_price_change_is_a_price_event_naming_its_band(tmp_path: Path) -> None:
+    raised = BANDS.replace("| > 200K | $2/M | $8/M |", "| > 200K | $3/M | $8/M |")
+    (event,) = _walk(tmp_path, [BANDS, raised])[1:]
+    assert (event.kind, event.model, event.old, event.new) == (
+        "price_increase", "orbit-pro-2 (>200K)", 2.0, 3.0)
+    assert ">200K" in summary(event, "zh") and "$2/M → $3/M" in summary(event, "zh")
+
+
+def test_monthly_credits_cut_is_a_breaking_credits_change(tmp_path: Path) -> None:
+    cut = QUOTAS.replace("| **每月免费额度** | $5 |", "| **每月免费额度** | $2 |")
+    (event,) = _walk(tmp_path, [QUOTAS, cut])[1:]
+    assert (event.kind, event.severity) == ("credits_changed", "breaking")
+    assert "$5/月 → $2/月" in summary(event, "zh")
+
+
+def test_a_context_newly_stated_after_none_is_not_a_text_change(tmp_path: Path) -> None:
+    before = MODEL_BLOCKS.replace("| **上下文** | 128K |", "| **上下文** | 无 |")
+    (event,) = _walk(tmp_path, [before, MODEL_BLOCKS])[1:]
+    assert event.kind != "info_changed" and event.new == 131072
+
+
+def test_a_front_matter_only_edit_tells_nothing_and_renames_nothing(tmp_path: Path) -> None:
+    first = "---\ntitle: Orbit API - 超低价 AI API 服务\ndescription: a\n---\n\n" + MODEL_BLOCKS
+    second = "---\ntitle: Orbit API - 最快的免费 AI API\ndescription: b\nkeywords: [x]\n---\n\n" \
+        + MODEL_BLOCKS
+    events = _walk(tmp_path, [first, second])
+    assert [e.kind for e in events] == ["service_added"]
+    assert events[0].service_name == "Orbit API"
+
+
+def test_a_currency_switch_shows_each_sides_currency(tmp_path: Path) -> None:
+    yuan = "## 💰 价格\n\n| 模型 | 输入价格 | 输出价格 |\n|---|---|---|\n| **orbit-chat** | ¥1/M | ¥2/M |\n"
+    dollar = yuan.replace("¥1/M | ¥2/M", "$0.28/M | $0.42/M")
+    events = _walk(tmp_path, [yuan, dollar])[1:]
+    assert {e.kind for e in events} == {"info_changed"}  # no comparable amounts: no cut
+    lines = sorted(summary(e, "zh") for e in events)
+    assert "orbit-chat 输入价格 ¥1/M → $0.28/M" in lines[0] + lines[1]
+    assert all(e.currencies in (("CNY", "USD"),) for e in events)
+
+
+BULLETS = """\
+## 🤖 支持的模型
+
+| 模型 ID | 输出长度 |
+|---------|---------|
+| `orbit-chat` | 默认 4K（最大 8K） |
+| `orbit-think` | 32K |
+
+## 💰 价格
+
+**orbit-chat & orbit-think：**
+- 输入（缓存命中）：$0.03 / 百万 tokens
+- 输入（缓存未命中）：$0.30 / 百万 tokens
+- 输出：$1.20 / 百万 tokens
+"""
+
+
+def test_prices_in_a_list_under_the_models_named_and_max_output_in_a_note() -> None:
+    models = facts(BULLETS)["models"]
+    assert models["orbit-chat"] == {"max_output": 8192, "input_price": 0.3,
+                                    "output_price": 1.2, "cache_read_price": 0.03,
+                                    "currency": "USD"}
+    assert models["orbit-think"]["cache_read_price"] == 0.03
+
+
+def test_generated_dates_follow_the_pages_own_style(tmp_path: Path) -> None:
+    log = "\n## 📝 更新日志\n\n- **2024 年 12 月：** 上线\n"
+    site = GitRepo(tmp_path / "site")
+    site.write(PATH, MODEL_BLOCKS + log)
+    site.commit("add", "2025-05-01T10:00:00+08:00")
+    site.replace(PATH, "| **上下文** | 128K |", "| **上下文** | 64K |")
+    site.commit("cut", "2025-05-02T10:00:00+08:00")
+    update(site.root)
+    page = site.read(PATH)
+    assert "- **2025 年 5 月：** orbit-mini 上下文长度 128K → 64K" in page, page
+    assert "- **2024 年 12 月：** 上线" in page
+
+
+def test_english_free_tier_line_states_tier_and_credits() -> None:
+    page = ("## 📋 Service Information\n\n**Service Type:** API Service  \n"
+            "**Free Tier:** Trial Credits (¥8, 10-day validity)  \n")
+    got = facts(page, "services/api/orbit/_index.en.md")
+    assert got["tier"] == "trial-credits"
+    assert got["trial_credits"] == {"amount": 8.0, "currency": "CNY", "valid_days": 10}
+
+
+def test_english_rate_rows_written_with_a_slash() -> None:
+    page = ("## 🔢 Quotas and Limits\n\n| Limit Type | Free Tier | Notes |\n|---|---|---|\n"
+            "| **Requests/Minute** | 20 requests | shared |\n| **Tokens/Minute** | 5,000 tokens | |\n")
+    assert facts(page, "services/api/orbit/_index.en.md")["limits"] == {
+        "requests_per_minute": 20, "tokens_per_minute": 5000}
+
+
+RANGE = ("## 🔢 配额和限制\n\n| 限制项 | 配额 | 说明 |\n|---|---|---|\n"
+         "| **每日 Tokens** | 20,000-1,000,000 | 视模型而定 |\n")
+
+
+def test_a_range_keeps_both_bounds_and_a_display_change_is_none(tmp_path: Path) -> None:
+    assert facts(RANGE)["limits"] == {"tokens_per_day": "20,000-1,000,000"}
+    assert facts(RANGE.replace("20,000-1,000,000", "20K - 1M tokens"))["limits"] == {
+        "tokens_per_day": "20,000-1,000,000"}
+
+
+def test_ranges_are_compared_bound_by_bound(tmp_path: Path) -> None:
+    lower = RANGE.replace("20,000-1,000,000", "20,000-500,000")
+    wider = lower.replace("20,000-500,000", "10,000-900,000")
+    events = _walk(tmp_path, [RANGE, lower, wider])[1:]
+    assert [(e.kind, e.old, e.new) for e in events] == [
+        ("quota_cut", "20,000-1,000,000", "20,000-500,000"),  # one bound down, one still
+        ("info_changed", "20,000-500,000", "10,000-900,000"),  # one down, one up: no direction
+    ]
+
+
+def test_rate_limits_under_a_models_own_heading_are_that_models() -> None:
+    page = ("## 🎁 可用模型\n\n| 模型名称 | 上下文长度 |\n|---|---|\n| **orbit-chat** | 128K |\n"
+            "| **orbit-chat-mini** | 32K |\n\n### 模型详细说明\n\n#### Orbit-Chat（推荐）\n"
+            "- **上下文窗口：** 128K tokens\n- **速率限制：** 10 RPM，50 RPD\n")
+    assert facts(page)["tiers"] == {"orbit-chat": {"requests_per_minute": 10,
+                                                   "requests_per_day": 50}}
