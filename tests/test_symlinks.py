@@ -12,6 +12,7 @@ import pytest
 
 from conftest import EXAMPLES, GitRepo
 from tracker.config import load_config
+from tracker.ledger import Ledger
 from tracker.model import Event
 from tracker.pipeline import snapshot, update
 from tracker.snapshots import Snapshots
@@ -136,6 +137,15 @@ def test_a_deleted_target_keeps_the_links_last_good_record(catalogue: GitRepo) -
     assert facts(events) == {("acme", "m1", "model_removed", None)}
     assert warnings == ["providers/beta/models/m1.toml: symlink to providers/acme/models/m1.toml"
                         ", which is not a file at this commit"]
+    # an incremental walk starting here (no saved walker) keeps the link's last good record
+    config = load_config(repo.root)
+    last_good = Ledger(config).state().last_good
+    assert set(last_good) == {"providers/beta/models/m1.toml"}
+    snapshots = Snapshots(History(repo.root), Sources(config))
+    assert [w.path for w in snapshots.load(repo.git("rev-parse", "HEAD"), dict(last_good))] \
+        == ["providers/beta/models/m1.toml"]
+    assert snapshots.services["beta"].models["m1"].input_price == 1
+
     repo.write("providers/acme/models/m1.toml", model(7))
     events, warnings = walked(repo, "m1 is back, dearer", 3)
     assert facts(events) == {("acme", "m1", "model_added", None),
