@@ -4,6 +4,7 @@ the tree at the last walked commit — with exactly the results of parsing it.""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from tracker.walk import History
 ACME = "services/api/acme/_index.md"
 DATA = "data/services/beta.yaml"
 ODD = "services/api/odd/_index.md"
+LINKED = "services/api/linked/_index.md"
 BETA = ("id: beta\nname: Beta API\nprovider: beta\ntier: free\n"
         "limits:\n  requests_per_day: 100\n"
         "models:\n  beta-1:\n    context: 8192\n    deprecated: false\n")
@@ -35,7 +37,10 @@ def site_with_outputs(repo: GitRepo, page_text: str) -> None:
     repo.write("services/api/broken/_index.md", "---\ntitle: [unclosed\n---\n")
     repo.commit("a page that does not parse", "2025-01-03T10:00:00+08:00")
     repo.write(ODD, page_text)
+    (repo.root / LINKED).parent.mkdir(parents=True)
     repo.commit("add odd", "2025-01-03T10:10:00+08:00")
+    os.symlink("../acme/_index.md", repo.root / LINKED)  # reads as acme's page
+    os.symlink("nowhere.yaml", repo.root / "data" / "services" / "dangling.yaml")
     repo.replace(ODD, "| **并发请求** | 5 | |", "| **并发请求** | 5 | | x |")
     repo.commit("a quota row with a cell too many: a stale section", "2025-01-03T10:20:00+08:00")
     update(repo.root)
@@ -112,13 +117,20 @@ def test_the_facts_read_back_equal_to_a_parse(repo: GitRepo, page_text: str) -> 
     assert data is not None
     assert data == parsed.export_facts(("key",))  # deterministic
     lines = [json.loads(line) for line in data.splitlines()]
-    assert [line["path"] for line in lines[1:]] == sorted(parsed.files)  # a line per file
+    assert [line["path"] for line in lines[1:] if "path" in line] == sorted(parsed.files)
+    assert [line["symlink"] for line in lines if "symlink" in line] == \
+        sorted(parsed.links.paths)  # then a line per symlink
 
     restored = Snapshots(history, Sources(load_config(repo.root)))
     assert restored.import_facts(data, ("key",))
     assert parsed.stale and parsed.services["odd"].problems
+    assert parsed.links.paths and parsed.links.targets
     for name in Snapshots.STATE:
-        assert getattr(restored, name) == getattr(parsed, name), name
+        if name == "links":
+            for table in ("paths", "targets", "links_to"):
+                assert getattr(restored.links, table) == getattr(parsed.links, table)
+        else:
+            assert getattr(restored, name) == getattr(parsed, name), name
     for path, files in parsed.files.items():  # what == of a Service does not compare
         assert files.notes == restored.files[path].notes
         assert [s.problems for s in files.services] == \

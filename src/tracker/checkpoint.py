@@ -22,6 +22,7 @@ from typing import Any
 
 from tracker.model import Model, SectionProblem, Service, TrialCredits
 from tracker.sources import Parsed
+from tracker.symlinks import LinkTable
 
 FILE = "facts.jsonl"
 FORMAT = 1
@@ -100,10 +101,12 @@ Files = dict[str, Parsed]
 Shas = dict[str, str]
 
 
-def encode(key: tuple[str, ...], files: Files, blobs: Shas, broken: Shas, stale: Shas) -> bytes:
+def encode(key: tuple[str, ...], files: Files, blobs: Shas, broken: Shas, stale: Shas,
+           links: LinkTable) -> bytes:
     """The facts file for ``key`` (code digest, commit, configuration digest): ``files`` in
-    force, their ``blobs``, the last good blob of ``broken`` ones and the commit since which
-    ``stale`` ones keep last good facts. NotJson when some fact would not read back as it is."""
+    force, their ``blobs``, the last good blob of ``broken`` ones, the commit since which
+    ``stale`` ones keep last good facts, and the symlinks of the tree (after the files, one a
+    line). NotJson when some fact would not read back as it is."""
     if blobs.keys() != files.keys() or not broken.keys() <= files.keys() \
             or not stale.keys() <= files.keys():
         raise NotJson
@@ -121,6 +124,11 @@ def encode(key: tuple[str, ...], files: Files, blobs: Shas, broken: Shas, stale:
             line["notes"] = list(parsed.notes)
         line["services"] = [_service(s) for s in parsed.services]
         lines.append(json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n")
+    for link in sorted(links.paths):
+        entry = {"symlink": link}
+        if link in links.targets:
+            entry["target"] = links.targets[link]
+        lines.append(json.dumps(entry, ensure_ascii=False) + "\n")
     body = "".join(lines).encode("utf-8")
     return _head(key, body) + body
 
@@ -132,9 +140,10 @@ def _head(key: tuple[str, ...], body: bytes) -> bytes:
     return (json.dumps(head) + "\n").encode("utf-8")
 
 
-def decode(data: bytes, key: tuple[str, ...]) -> tuple[Files, Shas, Shas, Shas] | None:
-    """The files, blobs, broken and stale files that ``encode`` wrote for ``key``; None when
-    the file was written for another key or does not read back."""
+def decode(data: bytes, key: tuple[str, ...]
+           ) -> tuple[Files, Shas, Shas, Shas, LinkTable] | None:
+    """The files, blobs, broken and stale files and the symlinks that ``encode`` wrote for
+    ``key``; None when the file was written for another key or does not read back."""
     head, _, body = data.partition(b"\n")
     if head + b"\n" != _head(key, body):
         return None
@@ -144,10 +153,17 @@ def decode(data: bytes, key: tuple[str, ...]) -> tuple[Files, Shas, Shas, Shas] 
         blobs: Shas = {}
         broken: Shas = {}
         stale: Shas = {}
+        links = LinkTable()
         for text in lines:
             if not text:
                 continue
             line = json.loads(text)
+            if "symlink" in line:
+                links.paths.add(line["symlink"])
+                if "target" in line:
+                    links.targets[line["symlink"]] = line["target"]
+                    links.links_to.setdefault(line["target"], set()).add(line["symlink"])
+                continue
             path = line["path"]
             files[path] = Parsed(line["kind"],
                                  tuple(_read_service(s) for s in line["services"]),
@@ -157,6 +173,6 @@ def decode(data: bytes, key: tuple[str, ...]) -> tuple[Files, Shas, Shas, Shas] 
                 broken[path] = line["broken"]
             if "stale" in line:
                 stale[path] = line["stale"]
-        return files, blobs, broken, stale
+        return files, blobs, broken, stale, links
     except (ValueError, TypeError, KeyError, AttributeError, IndexError):
         return None

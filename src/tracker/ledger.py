@@ -183,7 +183,9 @@ class Ledger:
     # -- warnings ---------------------------------------------------------------------------
 
     def warnings(self) -> list[ParseWarning]:
-        return [ParseWarning(**w) for w in (_load_yaml(self.dir / "warnings.yaml") or [])]
+        # to_dict() leaves out a line that is None (a symlink to nothing has none)
+        return [ParseWarning(**{"line": None, **w})
+                for w in (_load_yaml(self.dir / "warnings.yaml") or [])]
 
     def add_warnings(self, new: list[ParseWarning]) -> bool:
         if not new:

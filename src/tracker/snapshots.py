@@ -122,7 +122,7 @@ class Snapshots:
         None when some fact would not read back as it is."""
         try:
             return checkpoint.encode((cache.code_digest(), *key), self.files, self.blobs,
-                                     self.broken, self.stale)
+                                     self.broken, self.stale, self.links)
         except checkpoint.NotJson:
             return None
 
@@ -132,7 +132,7 @@ class Snapshots:
         state = checkpoint.decode(data, (cache.code_digest(), *key))
         if state is None:
             return False
-        self.files, self.blobs, self.broken, self.stale = state
+        self.files, self.blobs, self.broken, self.stale, self.links = state
         self.paths_of, self.services, self.facts = {}, {}, {}
         for path, parsed in self.files.items():
             for service in parsed.services:
