@@ -5,14 +5,17 @@ Usage: python bench/recall.py models-dev|genai-prices CHECKOUT
 Puts examples/configs/<catalogue>.yaml in CHECKOUT as tracker.yaml (unless one is there), runs
 `tracker update --no-render` and `tracker log --format json`, then walks the first-parent history
 itself — its own `git log --raw --no-renames`, blobs read with tomllib / yaml, each file's last
-good parse kept — and prints recall and precision of price changes where both sides are plain
-numbers (float noise such as 0.39999999999999997 → 0.4 is no change), recall of added models, and
-the price/limit/model events on commits where the independent diff saw no such change.
+good parse kept; a symlinked model file reads as its target, taken with `git show commit:target`
+whenever the link or its target changes — and prints recall and precision of price changes where
+both sides are plain numbers (float noise such as 0.39999999999999997 → 0.4 is no change), recall
+of added models, and the price/limit/model events on commits where the independent diff saw no
+such change.
 """
 
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import shutil
 import subprocess
@@ -57,8 +60,9 @@ def differ(a: float, b: float) -> bool:
     return abs(a - b) > 1e-9 * max(abs(a), abs(b))
 
 
-def changes(repo: Path) -> list[tuple[str, list[tuple[str, str, str]]]]:
-    """(commit, [(new blob, status, path)]) along the first-parent line, oldest first."""
+def changes(repo: Path) -> list[tuple[str, list[tuple[str, str, str, str]]]]:
+    """(commit, [(new blob, status, path, new mode)]) along the first-parent line, oldest
+    first."""
     out = subprocess.run(["git", "-C", str(repo), "log", "-z", "--raw", "--no-abbrev",
                           "--no-renames", "--first-parent", "--diff-merges=first-parent",
                           "--reverse", "--format=%x01%H"], capture_output=True,
@@ -72,7 +76,7 @@ def changes(repo: Path) -> list[tuple[str, list[tuple[str, str, str]]]]:
             meta = items[i].lstrip("\n")
             if meta.startswith(":"):
                 fields = meta.split()
-                found.append((fields[3], fields[4], items[i + 1]))
+                found.append((fields[3], fields[4], items[i + 1], fields[1]))
                 i += 2
             else:
                 i += 1
@@ -100,73 +104,102 @@ def truth(catalogue: str, repo: Path) -> tuple[set[Any], set[Any], dict[str, set
         except Exception:
             return None
 
-    for commit, found in history:
-        for blob, status, path in found:
-            if catalogue == "models-dev":
-                matched = model_file.match(path) or provider_file.match(path)
-                if not matched:
-                    continue
-                service = matched.group(1)
-                if status == "D":
-                    live.pop(path, None)
-                    files_of[service].discard(path)
-                    touched[commit].add(service)
-                    continue
-                data = parse(blob)
-                if data is None:
-                    continue
-                old, live[path] = live.get(path), data
-                files_of[service].add(path)
-                if not model_file.match(path):
-                    continue
-                model = matched.group(2)
-                if old is None:
+    def show(commit: str, path: str) -> Any:
+        done = subprocess.run(["git", "-C", str(repo), "show", f"{commit}:{path}"],
+                              capture_output=True, check=False)
+        try:
+            return tomllib.loads(done.stdout.decode()) if done.returncode == 0 else None
+        except Exception:
+            return None  # a folder's listing, another link's path: nothing to read
+
+    def found_file(commit: str, blob: str | None, status: str, path: str,
+                   content: Any = None) -> None:
+        if catalogue == "models-dev":
+            matched = model_file.match(path) or provider_file.match(path)
+            if not matched:
+                return
+            service = matched.group(1)
+            if status == "D":
+                live.pop(path, None)
+                files_of[service].discard(path)
+                touched[commit].add(service)
+                return
+            data = parse(blob) if blob else content
+            if data is None:
+                return
+            old, live[path] = live.get(path), data
+            files_of[service].add(path)
+            if not model_file.match(path):
+                return
+            model = matched.group(2)
+            if old is None:
+                added.add((commit, service, model))
+                touched[commit].add(service)
+                return
+            old_cost, new_cost = old.get("cost") or {}, data.get("cost") or {}
+            for side, field in TOML_SIDES.items():
+                a, b = old_cost.get(side), new_cost.get(side)
+                if is_number(a) and is_number(b) and differ(a, b):
+                    prices.add((commit, service, model, field))
+            old_limit, new_limit = old.get("limit") or {}, data.get("limit") or {}
+            if old_cost != new_cost or old.get("status") != data.get("status") or any(
+                    old_limit.get(k) != new_limit.get(k) for k in ("context", "output")):
+                touched[commit].add(service)
+        else:
+            if not model_file.match(path):
+                return
+            if status == "D":
+                gone = live.pop(path, None)
+                if gone:
+                    touched[commit].add(gone[0])
+                return
+            data = parse(blob)
+            if not isinstance(data, dict):
+                return
+            models: dict[str, Any] = {}
+            for record in data.get("models") or []:
+                if isinstance(record, dict) and isinstance(record.get("id"), str):
+                    models.setdefault(record["id"], record)
+            service = str(data.get("id"))
+            old, live[path] = live.get(path), (service, models)
+            if old is None or old[1] != models:
+                touched[commit].add(service)
+            if old is None or old[0] != service:
+                added.update((commit, service, m) for m in models)
+                return
+            for model, record in models.items():
+                before = old[1].get(model)
+                if before is None:
                     added.add((commit, service, model))
-                    touched[commit].add(service)
                     continue
-                old_cost, new_cost = old.get("cost") or {}, data.get("cost") or {}
-                for side, field in TOML_SIDES.items():
-                    a, b = old_cost.get(side), new_cost.get(side)
-                    if is_number(a) and is_number(b) and differ(a, b):
-                        prices.add((commit, service, model, field))
-                old_limit, new_limit = old.get("limit") or {}, data.get("limit") or {}
-                if old_cost != new_cost or old.get("status") != data.get("status") or any(
-                        old_limit.get(k) != new_limit.get(k) for k in ("context", "output")):
-                    touched[commit].add(service)
-            else:
-                if not model_file.match(path):
+                a_prices, b_prices = before.get("prices"), record.get("prices")
+                if isinstance(a_prices, dict) and isinstance(b_prices, dict):
+                    for side, field in YAML_SIDES.items():
+                        a, b = a_prices.get(side), b_prices.get(side)
+                        if is_number(a) and is_number(b) and differ(a, b):
+                            prices.add((commit, service, model, field))
+
+    link_target: dict[str, str] = {}  # symlinked model file → the path it points to
+
+    for commit, found in history:
+        relink: set[str] = set()
+        for blob, status, path, mode in found:
+            if catalogue == "models-dev":
+                relink |= {link for link, target in link_target.items() if target == path}
+                if mode == "120000" and model_file.match(path):
+                    text = blobs.read(blob).decode()
+                    link_target[path] = posixpath.normpath(
+                        posixpath.join(posixpath.dirname(path), text))
+                    relink.add(path)
                     continue
-                if status == "D":
-                    gone = live.pop(path, None)
-                    if gone:
-                        touched[commit].add(gone[0])
-                    continue
-                data = parse(blob)
-                if not isinstance(data, dict):
-                    continue
-                models: dict[str, Any] = {}
-                for record in data.get("models") or []:
-                    if isinstance(record, dict) and isinstance(record.get("id"), str):
-                        models.setdefault(record["id"], record)
-                service = str(data.get("id"))
-                old, live[path] = live.get(path), (service, models)
-                if old is None or old[1] != models:
-                    touched[commit].add(service)
-                if old is None or old[0] != service:
-                    added |= {(commit, service, m) for m in models}
-                    continue
-                for model, record in models.items():
-                    before = old[1].get(model)
-                    if before is None:
-                        added.add((commit, service, model))
-                        continue
-                    a_prices, b_prices = before.get("prices"), record.get("prices")
-                    if isinstance(a_prices, dict) and isinstance(b_prices, dict):
-                        for side, field in YAML_SIDES.items():
-                            a, b = a_prices.get(side), b_prices.get(side)
-                            if is_number(a) and is_number(b) and differ(a, b):
-                                prices.add((commit, service, model, field))
+                link_target.pop(path, None)
+                relink.discard(path)
+            found_file(commit, blob, status, path)
+        for link in sorted(relink):
+            if link in link_target:
+                found_file(commit, None, "M", link, show(commit, link_target[link]))
     return prices, added, touched, len(history)
+
 
 
 def main() -> None:

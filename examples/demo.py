@@ -3,7 +3,8 @@
 Steps: build ``examples/build/site`` from ``examples/catalogue`` (same commit shas every time),
 run the whole pipeline on it (walk, ledger, page changelogs, updates block, feeds), render the
 digest of the latest week that has events into ``examples/build/digest``, then replace the
-project's top-level ``history/`` and ``feeds/`` with the ones the run produced, and print a short
+project's top-level ``history/``, ``feeds/`` and ``charts/`` with the ones the run produced (the
+charts from the site's ``static/tracker/charts/``), and print a short
 report. Everything written depends only on the example history, so a second run changes nothing.
 """
 
@@ -32,7 +33,8 @@ from tracker.pipeline import update
 
 SITE = build_example.DEFAULT_DEST
 DIGEST_DIR = build_example.BUILD / "digest"
-COPIED = ("history", "feeds")
+# (folder of the built site, folder of this project): the outputs committed with the project
+COPIED = (("history", "history"), ("feeds", "feeds"), ("static/tracker/charts", "charts"))
 
 
 def show(path: Path) -> str:
@@ -128,8 +130,8 @@ def main() -> int:
     events = Ledger(load_config(SITE)).events()
     week = latest_week(events)
     digest_files = render_digest(week) if week else []
-    for name in COPIED:
-        replace_folder(SITE / name, PROJECT / name)
+    for built_folder, project_folder in COPIED:
+        replace_folder(SITE / built_folder, PROJECT / project_folder)
 
     pages = sorted(p for p in result.written if p.suffix == ".md")
     feeds = sorted((PROJECT / "feeds").rglob("*.*"))
@@ -152,7 +154,10 @@ def main() -> int:
           "(changelog blocks, recent-updates block)")
     print(f"  ledger           {show(PROJECT / 'history')}/ (from {show(SITE / 'history')})")
     print(f"  feeds            {show(PROJECT / 'feeds')}/ ({len(feeds)} files: atom.xml, "
-          "rss.xml, feed.json, breaking.*, providers/, services/)")
+          "rss.xml, feed.json, breaking.*, providers/, services/, shutdowns.ics, feeds.opml)")
+    charts = sorted((PROJECT / "charts").glob("*.svg"))
+    print(f"  charts           {show(PROJECT / 'charts')}/ ({len(charts)} SVG files, from "
+          f"{show(SITE / 'static/tracker/charts')})")
     if week:
         print(f"  weekly digest    {week}: " + ", ".join(show(p) for p in digest_files))
 

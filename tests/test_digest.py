@@ -243,3 +243,41 @@ def test_since_until_key_names_files_and_message_id(config: Config, tmp_path: Pa
     assert message["Message-ID"] == "<digest-2025-11-11--2025-11-12.en@free-llm.example>"
     paths = write_digest(digest, message, tmp_path)
     assert paths[0].name == "2025-11-11..2025-11-12.html" and paths[0].exists()
+
+
+def test_charts_of_services_with_breaking_changes(config: Config) -> None:
+    """Each service with a breaking change shows its chart in the HTML (a linked image, with
+    words for clients that show no images) and names its address in the plain text."""
+    from html.parser import HTMLParser
+
+    from tracker.render.charts import build_charts
+
+    class Images(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.found: list[dict[str, str | None]] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "img":
+                self.found.append(dict(attrs))
+
+    events = week_events()
+    drawn = build_charts(events, config)
+    for lang, suffix in (("zh", ".svg"), ("en", ".en.svg")):
+        digest = build_digest(events, config, W46, lang)
+        parser = Images()
+        parser.feed(digest.html)
+        sources = [img["src"] for img in parser.found]
+        # acme and zeta had breaking cuts; nova (only added) is not charted
+        assert sources == [f"https://free-llm.example/tracker/charts/{s}{suffix}"
+                           for s in ("acme", "zeta")]
+        assert all(img["alt"] for img in parser.found)
+        assert ("Acme API 限额与价格走势图" if lang == "zh" else
+                "Acme API: limits and prices over time") in digest.html
+        for source in sources:
+            assert source is not None and source.rsplit("/", 1)[1] in drawn
+            assert source in digest.text  # the plain part names the same address
+    text = build_digest(events, config, W46, "zh").text
+    assert "Acme API 限额与价格走势图: https://free-llm.example/tracker/charts/acme.svg" in text
+    quiet = [e for e in events if e.severity != "breaking"]
+    assert "<img" not in build_digest(quiet, config, W46, "zh").html

@@ -189,3 +189,59 @@ def test_hugo_renders_generated_changelog(tmp_path: Path, unsafe: bool) -> None:
         assert "<script>" not in page and 'href="javascript' not in page
         assert page.count('<div class="callout">') == (1 if page is zh else 0)
     assert "新增模型 <script>alert(1)</script>[x](javascript:alert(2)){{< callout >}}" in items(zh)[1]
+
+
+def test_hugo_serves_the_chart_the_changelog_shows(tmp_path: Path) -> None:
+    """The site root is the repository: pages under content/, charts under static/."""
+    from tracker.render.charts import build_charts, charted_services, owned_names, write_charts
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "hugo.toml").write_text("""baseURL = "https://example.org/"
+title = "Free LLM API"
+defaultContentLanguage = "zh"
+disableKinds = ["taxonomy", "term", "RSS", "sitemap", "robotsTXT", "404"]
+[languages.zh]
+weight = 1
+[languages.en]
+weight = 2
+""", encoding="utf-8")
+    for name in ("_default/list.html", "_default/single.html"):
+        (site / "layouts" / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / "layouts" / name).write_text("<main>{{ .Content }}</main>\n", encoding="utf-8")
+    (site / "layouts/shortcodes").mkdir()
+    (site / "layouts/shortcodes/callout.html").write_text('<div>{{ .Inner }}</div>',
+                                                          encoding="utf-8")
+    pages = {"content/services/api/nimbus/_index.md": PAGE_ZH,
+             "content/services/api/nimbus/_index.en.md": PAGE_EN,
+             "content/_index.md": "---\ntitle: Home\n---\n"}
+    for relative, text in pages.items():
+        (site / relative).parent.mkdir(parents=True, exist_ok=True)
+        (site / relative).write_text(text, encoding="utf-8")
+    added = event(0, "2025-09-01T10:00:00+08:00", "service_added", "notable",
+                  new={"limits": {"requests_per_day": 14400}})
+    events = [added, *EVENTS]
+    config = Config(root=site)
+    charts = build_charts(events, config)
+    written = write_charts(config, charts, owned=owned_names(events, config))
+    assert [p.name for p in written] == ["nimbus.en.svg", "nimbus.svg"]
+    assert len(update_pages(config, events, charted=charted_services(charts, config))) == 2
+    result = subprocess.run(["hugo", "--quiet", "-d", "public"], cwd=site, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+
+    public = site / "public"
+    for page, lang, alt in (("services/api/nimbus/index.html", "zh", "Nimbus API 限额与价格变化图"),
+                            ("en/services/api/nimbus/index.html", "en",
+                             "Chart of Nimbus API limits and prices over time")):
+        built = (public / page).read_text(encoding="utf-8")
+        src = re.search(r'<img src="([^"]+)" alt="([^"]*)"', built)
+        assert src is not None, built
+        assert html.unescape(src.group(2)) == alt
+        # above the generated entries
+        assert built.index("<img") < built.index("每日请求数" if lang == "zh" else
+                                                 "Requests per day")
+        served = public / src.group(1).lstrip("/")
+        name = "nimbus.svg" if lang == "zh" else "nimbus.en.svg"
+        assert src.group(1) == f"/tracker/charts/{name}"
+        assert served.read_bytes() == (site / "static/tracker/charts" / name).read_bytes()

@@ -38,12 +38,15 @@ ZH = ("**2025 年第 47 周**\n\n"
       "- [Acme](/services/api/acme/)：新增模型 acme-fast\n"
       "- [Nimbus API](/services/api/nimbus/)：每日请求数 14,400 → 1,000（-93%）\n\n"
       "**2025 年第 46 周**\n\n"
-      "- [Nimbus API](/services/api/nimbus/)：每分钟请求数 30 → 60（+100%）\n")
+      "- [Nimbus API](/services/api/nimbus/)：每分钟请求数 30 → 60（+100%）\n"
+      "\n订阅全部更新：[OPML](/feeds/feeds.opml)（导入阅读器）· [停用日历](/feeds/shutdowns.ics)\n")
 EN = ("**Week 47, 2025**\n\n"
       "- [Acme](/en/services/api/acme/): new model acme-fast\n"
       "- [Nimbus API](/en/services/api/nimbus/): Requests per day 14,400 → 1,000 (-93%)\n\n"
       "**Week 46, 2025**\n\n"
-      "- [Nimbus API](/en/services/api/nimbus/): Requests per minute 30 → 60 (+100%)\n")
+      "- [Nimbus API](/en/services/api/nimbus/): Requests per minute 30 → 60 (+100%)\n"
+      "\nSubscribe to everything: [OPML](/feeds/feeds.opml) (import into a reader) · "
+      "[shutdown calendar](/feeds/shutdowns.ics)\n")
 
 HUB = "---\ntitle: API 服务\n---\n\n## 最近更新\n\n" + BEGIN + "\n" + END + "\n\n| 服务 | 类型 |\n"
 
@@ -64,7 +67,8 @@ def test_en_links_under_en(config: Config) -> None:
 def test_max_items_keeps_the_newest(tmp_path: Path) -> None:
     config = Config(root=tmp_path, updates=UpdatesConfig(max_items=1))
     assert render_updates([OLDER, CUT, ADDED], "zh", config) == (
-        "**2025 年第 47 周**\n\n- [Acme](/services/api/acme/)：新增模型 acme-fast\n")
+        "**2025 年第 47 周**\n\n- [Acme](/services/api/acme/)：新增模型 acme-fast\n"
+        "\n订阅全部更新：[OPML](/feeds/feeds.opml)（导入阅读器）· [停用日历](/feeds/shutdowns.ics)\n")
     assert render_updates([], "zh", config) == ""
 
 
@@ -80,7 +84,7 @@ def test_injection_is_inert(config: Config, value: str) -> None:
     hostile = event(6, CUT.date, "model_added", "notable", service="we(ird)", name=value,
                     model=value)
     out = render_updates([hostile], "zh", config)
-    line = out.splitlines()[-1]
+    line = [line for line in out.splitlines() if line.startswith("- [")][-1]
     assert line.startswith("- [") and "](/services/api/we%28ird%29/)：" in line
     for dangerous in ("<", ">", "](javascript", "{{"):
         assert dangerous not in out

@@ -43,6 +43,17 @@ class DigestConfig:
 
 
 @dataclass
+class ChartsConfig:
+    enabled: bool = field(default=True, metadata={
+        "doc": "Draw an SVG chart of each service's limits and prices over time."})
+    dir: str = field(default="static/tracker/charts", metadata={
+        "doc": "Folder the charts are written to (Hugo serves static/ at the site's root)."})
+    url: str | None = field(default=None, metadata={
+        "doc": "Address the charts folder is served at; by default site_url + dir less "
+               "'static/'."})
+
+
+@dataclass
 class RecordSource:
     """A tree of keyed records (models.dev, LiteLLM, …): see README, 'Tracking records'."""
 
@@ -172,6 +183,7 @@ class Config:
     feeds: FeedsConfig = field(default_factory=FeedsConfig)
     updates: UpdatesConfig = field(default_factory=UpdatesConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
+    charts: ChartsConfig = field(default_factory=ChartsConfig)
 
     root: Path = field(default=Path("."), metadata={"internal": True})
     # filled on first use by tracker.hugo: the Hugo site (False: none), the pages per language

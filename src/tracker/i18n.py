@@ -160,6 +160,47 @@ PHRASES: dict[str, tuple[str, str]] = {
     "digest_count_model_added": ("{n} 个新模型", "{n} new model{s}"),
     "digest_count_price_decrease": ("{n} 项降价", "{n} price cut{s}"),
     "digest_count_quota_raised": ("{n} 项配额提升", "{n} quota raise{s}"),
+    "digest_chart": ("{name} 限额与价格走势图", "{name}: limits and prices over time"),
+    "digest_chart_alt": ("限额与价格走势图", "Chart of limits and prices over time"),
+    # charts (render/charts.py): heading, panel titles with units, axis words, description
+    "chart_title": ("{name} · 限额与价格变化", "{name} · limits and prices over time"),
+    "chart_span": ("{start} 至 {end}", "{start} to {end}"),
+    "chart_panel": ("{label}（{unit}）", "{label} ({unit})"),
+    "chart_tier": ("{tier} · {label}", "{tier} · {label}"),
+    "chart_price_unit": ("{currency}/百万 Token", "{currency} per 1M tokens"),
+    "chart_prices": ("{model} 价格", "{model} prices"),
+    "chart_input": ("输入", "input"),
+    "chart_output": ("输出", "output"),
+    "chart_month": ("{year}年{month}月", "{month_abbr} {year}"),
+    "chart_value_at": ("{value}（{date}）", "{value} ({date})"),
+    "chart_not_stated": ("未标明", "not stated"),
+    "chart_line": ("{label}：{values}", "{label}: {values}"),
+    "chart_unchanged": ("限额与价格均未变化", "no limit or price changed"),
+    "chart_alt": ("{name} 限额与价格变化图", "Chart of {name} limits and prices over time"),
+    # calendar (render/calendar.py) and subscriptions (render/opml.py)
+    "shutdown_summary": ("{model} 停用（{name}）", "{model} shuts down ({name})"),
+    "shutdown_description": ("{name} 的模型 {model} 将于 {date} 停用。",
+                             "Model {model} of {name} shuts down on {date}."),
+    "calendar_name": ("{title} · 模型停用日历", "{title} · model shutdowns"),
+    "opml_all": ("{title}", "{title}"),
+    "opml_formats": ("其他格式（条目相同）", "Other formats (same items)"),
+    "opml_providers": ("按提供者", "By provider"),
+    "opml_services": ("按服务", "By service"),
+    "updates_subscribe": ("订阅全部更新：[OPML]({opml})（导入阅读器）· [停用日历]({ics})",
+                          "Subscribe to everything: [OPML]({opml}) (import into a reader) · "
+                          "[shutdown calendar]({ics})"),
+}
+
+# The unit of each charted rate limit, shown in its panel's title.
+CHART_UNITS: dict[str, tuple[str, str]] = {
+    "requests_per_minute": ("次/分钟", "requests/min"),
+    "requests_per_hour": ("次/小时", "requests/hour"),
+    "requests_per_day": ("次/天", "requests/day"),
+    "requests_per_month": ("次/月", "requests/month"),
+    "tokens_per_minute": ("Token/分钟", "tokens/min"),
+    "tokens_per_day": ("Token/天", "tokens/day"),
+    "tokens_per_month": ("Token/月", "tokens/month"),
+    "concurrency": ("个请求", "requests"),
 }
 
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -191,6 +232,10 @@ def kind_label(kind: str, lang: str) -> str:
 
 def severity_label(severity: str, lang: str) -> str:
     return _pick(SEVERITY_LABELS, severity, lang)
+
+
+def chart_unit(name: str, lang: str) -> str:
+    return _pick(CHART_UNITS, name, lang)
 
 
 def month_label(date: str | datetime, lang: str, spaced: bool = False) -> str:

@@ -180,8 +180,11 @@ def hugo_values(site: HugoSite | None) -> dict[str, Any]:
     """tracker.yaml values a Hugo site needs: with a content/ folder, feeds go to static/ (served
     at /feeds/); with the repository as the content, they stay in feeds/ and Hugo serves them
     from there."""
-    if site is None or not site.content_dir:
+    if site is None:
         return {}
+    if not site.content_dir:
+        # the charts too stay in the repository, where Hugo serves its files (as the feeds)
+        return {"charts.dir": "charts"}
     return {"feeds.dir": "static/feeds"}
 
 

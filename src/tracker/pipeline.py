@@ -213,20 +213,29 @@ def record_notes(snapshots: Snapshots, commits: list[Commit]) -> list[TrackerErr
 def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
                services: set[str] | None = None,
                skipped: list[TrackerError] | None = None) -> list[Path]:
-    """Every output from the ledger: page changelogs (of ``services`` only, when given: the
-    others cannot have changed), updates blocks, feeds. A page that cannot be rewritten safely
-    is noted in ``skipped`` and left as it is (without ``skipped``, it raises)."""
+    """Every output from the ledger: charts, page changelogs (of ``services`` only, when given:
+    the others cannot have changed), updates blocks, feeds, the shutdown calendar and the OPML
+    list of feeds. A page that cannot be rewritten safely is noted in ``skipped`` and left as it
+    is (without ``skipped``, it raises)."""
+    from tracker.render.calendar import CALENDAR_FILE, build_calendar
     from tracker.render.changelog import update_pages
+    from tracker.render.charts import build_charts, charted_services, owned_names, write_charts
     from tracker.render.feeds import build_feeds, write_feeds
+    from tracker.render.opml import OPML_FILE, build_opml
     from tracker.render.updates import update_blocks
 
     events = ledger.events()
     written: list[Path] = []
+    charts = build_charts(events, config, services)
+    written += write_charts(config, charts, dry_run, owned=owned_names(events, config, services))
+    charted = charted_services(charts, config)
     written += [change.path for change in update_pages(config, events, dry_run, skipped,
-                                                       services)]
+                                                       services, charted)]
     written += [change.path for change in update_blocks(config, events, dry_run, skipped)]
-    written += write_feeds(config, build_feeds(events, config, services), dry_run=dry_run,
-                           prune=services is None)
+    feeds = build_feeds(events, config, services)
+    feeds[CALENDAR_FILE] = build_calendar(ledger.raw_events(), ledger.overrides(), config)
+    feeds[OPML_FILE] = build_opml(events, config)
+    written += write_feeds(config, feeds, dry_run=dry_run, prune=services is None)
     return written
 
 

@@ -17,6 +17,7 @@ from tracker.classify import CommitInfo, commit_events
 from tracker.errors import ParseError
 from tracker.model import SECTION_FIELDS, Event, ParseWarning, SectionProblem, Service
 from tracker.sources import Parsed, Sources
+from tracker.symlinks import LinkTable
 from tracker.walk import Commit, FileChange, History
 
 
@@ -39,6 +40,7 @@ class Snapshots:
         self._cache: OrderedDict[tuple[str, str], Parsed] = OrderedDict()
         self.read: Callable[[str], bytes] = history.read  # a BlobStream's, while in run()
         self.visited: set[str] = set()  # every service whose files a walked commit changed
+        self.links = LinkTable()  # a symlinked file reads as its target: see _load_link
 
     # -- files ------------------------------------------------------------------------------
 
@@ -98,7 +100,7 @@ class Snapshots:
 
     # -- loading and stepping ---------------------------------------------------------------
 
-    STATE = ("files", "blobs", "broken", "stale", "paths_of", "services", "facts")
+    STATE = ("files", "blobs", "broken", "stale", "paths_of", "services", "facts", "links")
 
     def save(self, path: Path, key: tuple[str, ...]) -> None:
         """Keep the facts in force (for ``key``: a commit and what parsed it) so that the next
@@ -121,9 +123,10 @@ class Snapshots:
         files that did not parse (and stay out, or stay on ``last_good``'s facts) and the
         sections that did not (which keep ``last_good``'s)."""
         warnings: list[ParseWarning] = []
-        wanted = [(path, blob, last_good.get(path, blob))
-                  for path, blob in sorted(self.history.tree(rev).items())
-                  if self.sources.kind_of(path)]
+        tree, links = self.history.tree_and_links(rev)
+        files = {path: blob for path, blob in tree.items() if self.sources.kind_of(path)}
+        files.update(self._load_links(rev, tree, links, last_good, stale or {}, warnings))
+        wanted = [(path, blob, last_good.get(path, blob)) for path, blob in sorted(files.items())]
         order = [b for _path, blob, good in wanted for b in dict.fromkeys((blob, good))]
         stream = self.history.stream(order)
         try:
@@ -157,6 +160,29 @@ class Snapshots:
             self._refresh(service_id)
         return warnings
 
+    def _load_links(self, rev: str, tree: dict[str, str], links: dict[str, str],
+                    last_good: dict[str, str], stale: dict[str, str],
+                    warnings: list[ParseWarning]) -> dict[str, str]:
+        """Take the symlinks at ``rev`` into the table; returns the blob each wanted one reads
+        as. One that reads as nothing warns, and keeps ``last_good``'s version if it had one."""
+        for path, blob in sorted(links.items()):
+            self.links.add(path, self.history.read(blob) if self.sources.kind_of(path) else None)
+        resolved: dict[str, str] = {}
+        for path in sorted(self.links.targets):
+            try:
+                resolved[path] = self.links.resolve(path, tree.get)
+            except ParseError as error:
+                warnings.append(ParseWarning(path=path, line=None, reason=error.message,
+                                             commit=rev))
+                good = last_good.get(path)
+                previous = self._parse_or_none(path, good, self.history.read(good)) \
+                    if good else None
+                if good and previous is not None:
+                    self._put(path, good, previous)
+                    self.broken[path] = good
+                    self.stale[path] = stale.get(path, rev)
+        return resolved
+
     def _blob_to_read(self, change: FileChange) -> str | None:
         """The blob step() reads for ``change``: the one rule run() streams blobs by."""
         return change.blob if change.blob and self.sources.kind_of(change.path) else None
@@ -186,11 +212,26 @@ class Snapshots:
         touched: set[str] = set()
         renamed: dict[str, str] = {}
         warnings: list[ParseWarning] = []
+        relink: set[str] = set()  # symlinks to read again once the commit's tree is complete
         for change in commit.changes:
             wanted = self.sources.kind_of(change.path)
             # read now, in the order run() announced: the stream serves blobs in that order
             blob = self._blob_to_read(change)
             raw = self.read(blob) if blob else b""
+            relink |= self.links.reaching(change.path) | self.links.reaching(
+                change.old_path or change.path)
+            if change.old_path and change.old_path in self.links:
+                self.links.remove(change.old_path)
+            if change.link:
+                if change.old_path:
+                    touched |= self._drop(change.old_path)
+                self.links.add(change.path, raw if wanted else None)
+                if wanted:
+                    relink.add(change.path)
+                continue
+            if change.path in self.links:  # a symlink no longer: deleted, or a file now
+                self.links.remove(change.path)
+                relink.discard(change.path)
             if change.old_path and self.sources.kind_of(change.old_path):
                 before = {s.id for s in self.files[change.old_path].services} \
                     if change.old_path in self.files else set()
@@ -210,6 +251,10 @@ class Snapshots:
             elif wanted:
                 self.visited |= self._load_change(commit, change.path, change.blob, raw,
                                                   warnings, touched)
+        for link in sorted(path for path in relink if path in self.links.targets):
+            self.visited |= self._load_link(
+                commit, link, lambda target: self.history.blob_at(commit.sha, target),
+                warnings, touched)
         self.visited |= touched
         if commit.skip:  # the change is absorbed: facts move on, no event is told
             for service_id in touched:
@@ -254,6 +299,24 @@ class Snapshots:
                 self.broken[path] = good
             self.stale[path] = since
         return {s.id for s in parsed.services}
+
+    def _load_link(self, commit: Commit, link: str, blob_at: Callable[[str], str | None],
+                   warnings: list[ParseWarning], touched: set[str]) -> set[str]:
+        """Read symlink ``link`` as the file it points to (``blob_at``: path → blob in this
+        commit's tree). A link to nothing readable warns like a file that does not parse, and
+        its last good version stays."""
+        try:
+            blob = self.links.resolve(link, blob_at)
+        except ParseError as error:
+            warnings.append(ParseWarning(path=link, line=None, reason=error.message,
+                                         commit=commit.sha, date=commit.date))
+            good = self.broken.get(link) or self.blobs.get(link) or None
+            if link in self.files and good:
+                self.broken[link] = good
+                self.stale.setdefault(link, commit.sha)
+            return {s.id for s in self.files[link].services} if link in self.files else set()
+        raw = self.history.read(blob) if blob != self.blobs.get(link) else b""
+        return self._load_change(commit, link, blob, raw, warnings, touched)
 
     def _events(self, commit: Commit, touched: set[str],
                 renamed: dict[str, str]) -> list[Event]:

@@ -17,16 +17,19 @@ from tracker.errors import TrackerError
 SKIP_TRAILER = re.compile(r"^tracker:\s*skip\s*$", re.IGNORECASE | re.MULTILINE)
 NULL_SHA = "0" * 40
 _BLOB_MODES = ("100644", "100755")
+LINK_MODE = "120000"  # a symlink: its blob holds the target path (see tracker.symlinks)
 
 
 @dataclass(frozen=True)
 class FileChange:
-    """One path changed by a commit. ``blob`` is None when the file was deleted."""
+    """One path changed by a commit. ``blob`` is None when the file was deleted; when ``link``,
+    the path is a symlink and ``blob`` holds the path it points to."""
 
     status: str  # "A", "M", "D", "R" (renamed; old_path set), "T"
     path: str
     blob: str | None
     old_path: str | None = None
+    link: bool = False
 
 
 @dataclass
@@ -128,8 +131,13 @@ class History:
 
     def tree(self, rev: str) -> dict[str, str]:
         """Every regular file at ``rev``: path → blob sha."""
+        return self.tree_and_links(rev)[0]
+
+    def tree_and_links(self, rev: str) -> tuple[dict[str, str], dict[str, str]]:
+        """Every regular file and every symlink at ``rev``: path → blob sha, each."""
         out = self.repo.git.ls_tree("-r", "-z", "--full-tree", rev, stdout_as_string=False)
         files: dict[str, str] = {}
+        links: dict[str, str] = {}
         for entry in out.decode("utf-8", "surrogateescape").split("\0"):
             if not entry:
                 continue
@@ -137,7 +145,19 @@ class History:
             mode, kind, sha = meta.split(" ")
             if kind == "blob" and mode in _BLOB_MODES:
                 files[path] = sha
-        return files
+            elif kind == "blob" and mode == LINK_MODE:
+                links[path] = sha
+        return files, links
+
+    def blob_at(self, rev: str, path: str) -> str | None:
+        """The blob at ``path`` in ``rev``, or None when no file is there (a folder is none),
+        asked of the persistent ``cat-file --batch-check``: no process per question."""
+        try:
+            header: tuple[object, ...] = self.repo.git.get_object_header(f"{rev}:{path}")
+        except ValueError:
+            return None
+        sha, kind = (v.decode("ascii") if isinstance(v, bytes) else str(v) for v in header[:2])
+        return sha if kind == "blob" else None
 
     def read(self, blob: str) -> bytes:
         data: bytes = self.repo.odb.stream(bytes.fromhex(blob)).read()
@@ -217,7 +237,8 @@ def parse_log(text: str) -> Iterator[Commit]:
             if letter == "C":  # a copy leaves the source in place: the new path is an addition
                 letter, old_path = "A", None
             blob = None if letter == "D" or new_sha == NULL_SHA else new_sha
-            if blob is not None and new_mode not in _BLOB_MODES:
-                blob, letter = None, "D"  # a symlink or submodule where a file was: gone
-            commit.changes.append(FileChange(letter, path, blob, old_path))
+            link = blob is not None and new_mode == LINK_MODE
+            if blob is not None and not link and new_mode not in _BLOB_MODES:
+                blob, letter = None, "D"  # a submodule where a file was: gone
+            commit.changes.append(FileChange(letter, path, blob, old_path, link))
         yield commit

@@ -53,7 +53,8 @@ def _environment(site_templates: str | None, shown: str | None = None) -> "jinja
     loaders.append(jinja2.PackageLoader("tracker", "templates"))
     env = _site_environment_class()(
         loader=jinja2.ChoiceLoader(loaders),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "xml", "html.j2")),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "xml", "html.j2", "svg.j2",
+                                                                   "opml.j2")),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -134,6 +135,17 @@ def home_url(config: "Config", lang: str) -> str:
     if site is None:
         return site_base(config) + ("/" if lang == config.default_lang else f"/{lang}/")
     return site_base(config) + site.prefix(site.language_key(lang, config.default_lang)) + "/"
+
+
+def site_path(url: str) -> str:
+    """An absolute http(s) address as a link within its site (path onwards), for Markdown pages
+    the site serves itself; anything else as it is."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return url
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def service_url(config: "Config", service: str, lang: str) -> str:

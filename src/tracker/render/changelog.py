@@ -111,14 +111,23 @@ def _months(events: list[Event], lang: str, spaced: bool = False) -> list[dict[s
 
 
 def render_changelog(events: list[Event], lang: str, config: Config,
-                     spaced: bool = False) -> str:
-    """The lines between the markers, one per month: ``- **2025年11月：** a；b``. Empty when none
-    of the events belongs on a page."""
+                     chart: dict[str, str] | None = None, spaced: bool = False) -> str:
+    """The lines between the markers, one per month: ``- **2025年11月：** a；b`` (``2025 年 11
+    月`` when ``spaced``), below the service's chart (``{"link", "alt"}``) when it has one.
+    Empty when none of the events belongs on a page."""
     shown = [e for e in events if on_page(e)]
     if not shown:
         return ""
     template = markdown_environment(config).get_template(TEMPLATE)
-    return template.render(months=_months(shown, lang, spaced), lang=lang)
+    return template.render(months=_months(shown, lang, spaced), lang=lang, chart=chart)
+
+
+def chart_image(config: Config, service: str, name: str, lang: str) -> dict[str, str]:
+    """What the changelog template needs to show a service's chart above the entries."""
+    from tracker.render.charts import chart_link
+
+    return {"link": chart_link(config, service, lang),
+            "alt": i18n.text("chart_alt", lang, name=name)}
 
 
 def _heading_title(content: str) -> str | None:
@@ -206,13 +215,14 @@ def service_pages(config: Config) -> list[tuple[Path, str, str]]:
 
 def update_pages(config: Config, events: list[Event], dry_run: bool = False,
                  skipped: list[TrackerError] | None = None,
-                 services: set[str] | None = None) -> list[PageChange]:
+                 services: set[str] | None = None,
+                 charted: set[str] | None = None) -> list[PageChange]:
     """Rewrite the changelog block of every service page (of ``services`` only, when given);
     the pages changed.
 
     A page whose service has no events left (all retracted) gets an empty block; a page with no
-    markers is left alone when none of its events belongs on a page. ``dry_run`` writes nothing
-    and returns the same changes.
+    markers is left alone when none of its events belongs on a page. A service in ``charted``
+    gets its chart above the entries. ``dry_run`` writes nothing and returns the same changes.
     """
     by_service: dict[str, list[Event]] = defaultdict(list)
     for event in events:
@@ -221,14 +231,18 @@ def update_pages(config: Config, events: list[Event], dry_run: bool = False,
     for relative, service, lang in service_pages(config):
         if services is not None and service not in services:
             continue
-        block = render_changelog(by_service.get(service, []), lang, config)
+        own = by_service.get(service, [])
+        chart = None
+        if charted and service in charted and own:
+            chart = chart_image(config, service, own[-1].service_name or service, lang)
+        block = render_changelog(own, lang, config, chart)
 
-        def rewrite(text: str, block: str = block, lang: str = lang,
-                    events: list[Event] = by_service[service]) -> str:
+        def rewrite(text: str, block: str = block, lang: str = lang, events: list[Event] = own,
+                    chart: dict[str, str] | None = chart) -> str:
             if not block and find_block(text) is None:
                 return text
             if lang == "zh" and block and spaced_dates(text):  # the page's own date style
-                block = render_changelog(events, lang, config, spaced=True)
+                block = render_changelog(events, lang, config, chart, spaced=True)
             return rewrite_changelog(text, block, lang)
 
         change = apply(Path(config.root), relative, rewrite, dry_run, skipped)

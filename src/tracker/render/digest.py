@@ -205,6 +205,22 @@ def _item(event: Event, config: Config, lang: str) -> dict[str, Any]:
     }
 
 
+def _charts(chosen: list[Event], events: list[Event], config: Config,
+            lang: str) -> list[dict[str, str]]:
+    """The chart of each service with a breaking change in the period (render/charts.py draws
+    them from the whole ledger), in the order the digest names the services."""
+    from tracker.render.charts import chart_url, chartable
+
+    breaking = list(dict.fromkeys(e.service for e in chosen if e.severity == "breaking"))
+    if not breaking:
+        return []
+    drawn = chartable(events, config)
+    names = {e.service: visible(e.service_name or e.service) for e in chosen}
+    return [{"url": chart_url(config, service, lang), "page": service_url(config, service, lang),
+             "alt": i18n.text("digest_chart", lang, name=names[service])}
+            for service in breaking if service in drawn]
+
+
 def build_digest(events: list[Event], config: Config, period: Period, lang: str) -> Digest:
     """The digest of the events falling in ``period``, from digest.txt.j2 and digest.html.j2."""
     chosen = sorted((e for e in events if period.contains(e.date)), key=_order)
@@ -232,6 +248,9 @@ def build_digest(events: list[Event], config: Config, period: Period, lang: str)
 
     last_day = period.end - timedelta(days=1)
     context = {
+        "charts": _charts(chosen, events, config, lang),
+        # page text stays out of attributes: the service is named in the caption below
+        "chart_alt": i18n.text("digest_chart_alt", lang),
         "lang": lang,
         "html_lang": "en" if lang == "en" else "zh-CN",
         "title": title,

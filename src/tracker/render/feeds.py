@@ -356,6 +356,29 @@ def build_feeds(events: list[Event], config: Config,
     return out
 
 
+def feed_index(events: list[Event], config: Config) -> list[FeedMeta]:
+    """Every feed file ``build_feeds`` writes for ``events`` (all services), with its title and
+    page, in the order a reader would list them: everything, breaking, providers, services."""
+    groups = _groups(events)
+    title = clean(_feed_title(config))
+    home = _home(config)
+    breaking_title = f"{title} · {i18n.severity_label('breaking', config.feeds.lang)}"
+    index = [FeedMeta(path, title, home) for path in ("atom.xml", "rss.xml", "feed.json")]
+    index += [FeedMeta(path, breaking_title, home) for path in ("breaking.atom", "breaking.rss")]
+    providers = sorted({p for g in groups for p in g.providers})
+    index += [FeedMeta(f"providers/{_file_name(p)}.atom", f"{title} · {p}", home)
+              for p in providers]
+    newest: dict[str, _Group] = {}
+    for group in groups:  # newest first: the first group of a service names its feed
+        newest.setdefault(group.service, group)
+    for service, group in sorted(newest.items()):
+        top = group.events[0]
+        name = clean(top.service_name or top.service)
+        link = clean(service_url(config, quote(clean(top.service), safe=""), config.feeds.lang))
+        index.append(FeedMeta(f"services/{_file_name(service)}.atom", f"{title} · {name}", link))
+    return index
+
+
 def write_feeds(config: Config, feeds: dict[str, bytes], dry_run: bool = False,
                 prune: bool = True) -> list[Path]:
     """Write ``feeds`` under ``config.root / config.feeds.dir``; remove our stale feeds.

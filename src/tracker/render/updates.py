@@ -20,7 +20,7 @@ from tracker import i18n
 from tracker.errors import TrackerError
 from tracker.model import Event, severity_rank
 from tracker.paths import matching_files
-from tracker.render import service_url, site_base
+from tracker.render import service_url, site_base, site_path
 from tracker.render.changelog import markdown_environment, on_page, when
 from tracker.render.markers import PageChange, apply, page_lang, rewrite_marked
 
@@ -88,7 +88,18 @@ def render_updates(events: list[Event], lang: str, config: Config) -> str:
         chosen = [replace(e, service_name=titles.get(e.service, e.service_name)) for e in chosen]
     env = markdown_environment(config)
     env.globals["service_link"] = lambda service: service_link(config, service, lang)
-    return env.get_template(TEMPLATE).render(weeks=_weeks(chosen, lang), lang=lang)
+    return env.get_template(TEMPLATE).render(weeks=_weeks(chosen, lang), lang=lang,
+                                             subscribe=subscribe_line(config, lang))
+
+
+def subscribe_line(config: Config, lang: str) -> str:
+    """Where to subscribe to everything at once: the OPML list of feeds, the shutdown calendar."""
+    from tracker.render.calendar import CALENDAR_FILE
+    from tracker.render.feeds import feed_url
+    from tracker.render.opml import OPML_FILE
+
+    return i18n.text("updates_subscribe", lang, opml=site_path(feed_url(config, OPML_FILE)),
+                     ics=site_path(feed_url(config, CALENDAR_FILE)))
 
 
 def rewrite_updates(text: str, block: str) -> str:

@@ -1,0 +1,181 @@
+"""The shutdown calendar: announced model shutdowns → ``feeds/shutdowns.ics`` (RFC 5545).
+
+One all-day event per model with a known shutdown date: from ``model_deprecated`` events that
+carry a date, and from the ``shutdown_date`` in the facts of a new service or model (records map
+their ``deprecation_date`` there). The UID comes from the id of the event that first announced
+the date, so a rebase or a re-walk keeps it. When the date moves, the event keeps its UID and its
+SEQUENCE goes up; when the shutdown is withdrawn (the date or the deprecation is removed, the model
+is added again without a date) or a maintainer retracts the announcing event in overrides.yaml, it
+stays with ``STATUS:CANCELLED`` so subscribed calendars drop it. Every stamp comes from the ledger,
+never the clock: the same history gives the same bytes. The only module importing icalendar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import icalendar
+
+from tracker import i18n
+from tracker.model import Event
+from tracker.render import service_url, visible
+from tracker.render.series import moment
+
+if TYPE_CHECKING:
+    from tracker.config import Config
+    from tracker.ledger import Override
+
+CALENDAR_FILE = "shutdowns.ics"
+PRODID = "-//tracker//model shutdowns//EN"
+
+
+@dataclass(frozen=True)
+class Shutdown:
+    """The calendar event of one model's shutdown, as the ledger stands after some event."""
+
+    uid: str
+    service: str
+    service_name: str
+    model: str
+    day: date
+    sequence: int
+    cancelled: bool
+    created: datetime
+    stamp: datetime
+
+
+def shutdown_day(value: Any) -> date | None:
+    """A stated shutdown date as a day, or None when it is not one (free text)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        return None
+
+
+def _announced(event: Event) -> list[tuple[str, Any]]:
+    """(model, stated shutdown date) pairs an event states; [(model, None)] for a model added
+    again without one."""
+    if event.kind == "model_deprecated" and event.field == "shutdown_date" and event.model:
+        return [(event.model, event.new)]
+    if event.kind == "model_added" and event.model:
+        facts = event.new if isinstance(event.new, dict) else {}
+        return [(event.model, facts.get("shutdown_date"))]
+    if event.kind == "service_added" and isinstance(event.new, dict):
+        models = event.new.get("models") or {}
+        return [(m, f.get("shutdown_date")) for m, f in sorted(models.items())
+                if isinstance(f, dict) and f.get("shutdown_date")]
+    return []
+
+
+class _Replay:
+    """Shutdowns keyed by (service, model), moved along by each event of the ledger."""
+
+    def __init__(self) -> None:
+        self.current: dict[tuple[str, str], Shutdown] = {}
+
+    def state(self) -> dict[tuple[str, str], Shutdown]:
+        return dict(self.current)
+
+    def _set(self, event: Event, model: str, day: date | None, *, withdraw: bool = False) -> None:
+        key, when = (event.service, model), moment(event).astimezone(UTC)
+        name = event.service_name or event.service
+        known = self.current.get(key)
+        if known is None:
+            if day is not None and not withdraw:
+                self.current[key] = Shutdown(event.id, event.service, name, model, day, 0,
+                                             False, when, when)
+            return
+        if withdraw or day is None:
+            if not known.cancelled:
+                self.current[key] = replace(known, cancelled=True, sequence=known.sequence + 1,
+                                            stamp=when)
+        elif known.cancelled or day != known.day:
+            self.current[key] = replace(known, day=day, cancelled=False, service_name=name,
+                                        sequence=known.sequence + 1, stamp=when)
+
+    def apply(self, event: Event) -> None:
+        if event.kind == "service_renamed" and isinstance(event.old, str):
+            for (service, model), known in sorted(self.current.items()):
+                if service == event.old:
+                    del self.current[(service, model)]
+                    self.current[(event.service, model)] = replace(known, service=event.service)
+            return
+        for model, stated in _announced(event):
+            day = shutdown_day(stated)
+            if day is not None or event.kind == "model_added":
+                # a model added again without a date is back: its shutdown is off
+                self._set(event, model, day, withdraw=day is None)
+        if event.model and event.kind == "info_changed":
+            if event.field == "shutdown_date":
+                day = shutdown_day(event.new)
+                self._set(event, event.model, day, withdraw=day is None)
+            elif event.field == "deprecated" and not event.new:
+                self._set(event, event.model, None, withdraw=True)
+
+    def undo(self, before: dict[tuple[str, str], Shutdown], event: Event) -> None:
+        """A retracted event: what it changed goes back, as a newer version of each event."""
+        when = moment(event).astimezone(UTC)
+        for key, after in list(self.current.items()):
+            old = before.get(key)
+            if old == after:
+                continue
+            if old is None:
+                self.current[key] = replace(after, cancelled=True, sequence=after.sequence + 1)
+            else:
+                self.current[key] = replace(old, sequence=after.sequence + 1, stamp=when)
+
+
+def shutdowns(raw_events: Iterable[Event], overrides: Mapping[str, Override]) -> list[Shutdown]:
+    """Every shutdown the ledger ever announced, cancelled ones included, by date then model."""
+    replay = _Replay()
+    ordered = sorted(raw_events, key=lambda e: (moment(e).timestamp(), e.service, e.id))
+    for event in ordered:
+        override = overrides.get(event.id)
+        before = replay.state()
+        replay.apply(event if override is None else override.apply(event))
+        if override is not None and override.retract:
+            replay.undo(before, event)
+    return sorted(replay.current.values(), key=lambda s: (s.day, s.service, s.model, s.uid))
+
+
+def build_calendar(raw_events: Iterable[Event], overrides: Mapping[str, Override],
+                   config: Config) -> bytes:
+    """``shutdowns.ics``: the calendar of every announced shutdown, in the feeds' language."""
+    lang = config.feeds.lang
+    title = config.feeds.title_en if lang == "en" else config.feeds.title
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    name = visible(i18n.text("calendar_name", lang, title=title))
+    cal.add("name", name)
+    cal.add("x-wr-calname", name)
+    for shutdown in shutdowns(raw_events, overrides):
+        model, service_name = visible(shutdown.model), visible(shutdown.service_name)
+        link = service_url(config, quote(visible(shutdown.service), safe=""), lang)
+        item = icalendar.Event()
+        item.add("uid", f"tracker-shutdown-{shutdown.uid}")
+        item.add("dtstamp", shutdown.stamp)
+        item.add("created", shutdown.created)
+        item.add("last-modified", shutdown.stamp)
+        item.add("sequence", shutdown.sequence)
+        item.add("status", "CANCELLED" if shutdown.cancelled else "CONFIRMED")
+        item.add("summary", i18n.text("shutdown_summary", lang, model=model, name=service_name))
+        item.add("description", i18n.text("shutdown_description", lang, model=model,
+                                           name=service_name, date=shutdown.day.isoformat())
+                 + "\n" + link)
+        item.add("url", link)
+        item.add("dtstart", shutdown.day)
+        item.add("dtend", shutdown.day + timedelta(days=1))
+        item.add("transp", "TRANSPARENT")
+        cal.add_component(item)
+    return bytes(cal.to_ical())

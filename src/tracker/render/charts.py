@@ -1,0 +1,382 @@
+"""Charts: each service's rate limits and model prices over time as one SVG of small multiples.
+
+``build_charts`` returns the SVG text of every service (from ``render/series.py``, the ledger
+replayed), keyed by file name; ``write_charts`` writes them into ``charts.dir`` (by default
+``static/tracker/charts/``, which Hugo serves as ``/tracker/charts/``). ``chart_url`` is where a
+chart is served; the page changelog and the digest link it from there.
+
+Drawn with the Jinja2 template ``chart.svg.j2`` over the tiny scale helpers below rather than a
+chart library: measured (bench/chart_libraries.py), matplotlib wrote ~70 KB and took seconds to
+import, pygal's output was not deterministic and carried a script, leather had no log scale nor
+titles. Here a service is a few KB, byte-identical for the same ledger, no script, no external
+resource, and colours follow ``currentColor`` and ``prefers-color-scheme`` (light and dark).
+
+One panel per rate limit (per quota tier) and one per priced model (input solid, output dashed),
+time on x shared by all panels, a step and a marker at each event. A quantity spanning two orders
+of magnitude or more gets a log scale; ``unlimited`` is drawn as a line at the top of its panel;
+a value stated only as text, or not stated, is a gap.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from tracker import i18n
+from tracker.fsutil import write_atomic
+from tracker.model import UNLIMITED, Event
+from tracker.render import environment, site_base, site_path, visible
+from tracker.render.series import Series, ServiceSeries, Step, build_series
+
+if TYPE_CHECKING:
+    from tracker.config import Config
+
+TEMPLATE = "chart.svg.j2"
+SUFFIX = ".svg"
+
+WIDTH, COLUMNS, HEADER = 640, 2, 40
+PANEL_W, PANEL_H = WIDTH // COLUMNS, 104
+LEFT, RIGHT, TOP, BOTTOM = 44, PANEL_W - 10, 34, 88  # the plot area inside a panel
+TAIL = 14  # past the last event: the values still in force
+UNLIMITED_GAP = 10  # the unlimited line sits this far above the numbers
+LOG_SPAN = 100  # max / min at or above which a panel uses a log scale
+MAX_TITLE = 44  # characters of a model id shown in a panel title (the full id is in <title>)
+
+
+def _n(value: float) -> str:
+    """A coordinate with one decimal at most: short and identical on every machine."""
+    text = f"{value:.1f}".removesuffix(".0")
+    return "0" if text == "-0" else text
+
+
+def compact(value: float) -> str:
+    """14400 → '14.4K', 1000000 → '1M', 0.59 → '0.59': short tick labels in either language."""
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+class YScale:
+    """Values → y inside a panel: linear from zero, or log when they span orders of magnitude.
+    ``unlimited`` maps to a line above every number."""
+
+    def __init__(self, values: list[float], has_unlimited: bool) -> None:
+        self.top = TOP + (UNLIMITED_GAP if has_unlimited else 0)
+        positive = [v for v in values if v > 0]
+        high = max(values, default=1.0) or 1.0
+        self.log = bool(positive) and high / min(positive) >= LOG_SPAN
+        if self.log:
+            low = math.floor(math.log10(min(positive)))
+            top = max(math.ceil(math.log10(high)), low + 1)
+            self.lo, self.hi = float(low), float(top)
+            exponents = list(range(low, top + 1))
+            every = max(1, math.ceil((len(exponents) - 1) / 3))
+            self.ticks = [10.0 ** e for e in exponents[::every]]
+        else:
+            step = _nice_step(high / 2)
+            self.hi = step * math.ceil(high / step)
+            self.ticks = [step * i for i in range(int(round(self.hi / step)) + 1)]
+
+    def __call__(self, value: float) -> float:
+        if self.log:
+            fraction = (math.log10(value) - self.lo) / (self.hi - self.lo) if value > 0 else 0.0
+        else:
+            fraction = value / self.hi
+        return BOTTOM - fraction * (BOTTOM - self.top)
+
+
+def _nice_step(raw: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 × 10^k at or above ``raw``."""
+    if raw <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw * 0.999)
+
+
+@dataclass(frozen=True)
+class XScale:
+    """Dates → x, shared by all panels of a chart; the last event sits TAIL before the edge."""
+
+    start: datetime
+    end: datetime
+
+    def __call__(self, when: datetime) -> float:
+        span = max((self.end - self.start).total_seconds(), 1.0)
+        return LEFT + (when - self.start).total_seconds() / span * (RIGHT - TAIL - LEFT)
+
+    def ticks(self, lang: str) -> list[tuple[float, str]]:
+        """Month starts, every 1/2/3/6/12 months so that at most four are labelled."""
+        months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month
+        every = next((n for n in (1, 2, 3, 6, 12, 24) if months // n <= 3), 48)
+        ticks = []
+        year, month = self.start.year, self.start.month + 1
+        while True:
+            year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+            first = datetime(year, month, 1, tzinfo=self.start.tzinfo)
+            if first > self.end:
+                break
+            if (year * 12 + month - 1) % every == 0:
+                ticks.append((self(first), month_tick(first, lang)))
+            month += 1
+        return ticks
+
+
+def month_tick(when: datetime, lang: str) -> str:
+    return i18n.text("chart_month", lang, year=when.year, month=when.month,
+                     month_abbr=i18n.MONTH_NAMES[when.month - 1][:3])
+
+
+def _drawable(step: Step, currency: str | None) -> bool:
+    if step.value == UNLIMITED:
+        return True
+    return _number(step.value) is not None and (currency is None or step.currency in
+                                                 (None, currency))
+
+
+def _line(series: Series, x: XScale, y: YScale, currency: str | None,
+          unlimited_y: float) -> dict[str, Any]:
+    """The step path of one series and a marker per event; text or unstated values are gaps."""
+    parts: list[str] = []
+    markers: list[dict[str, str]] = []
+    steps = series.steps
+    pen_down = False
+    for i, step in enumerate(steps):
+        at = x(step.when)
+        until = x(steps[i + 1].when) if i + 1 < len(steps) else RIGHT
+        if _drawable(step, currency):
+            number = _number(step.value)
+            level = unlimited_y if number is None else y(number)
+            parts.append((f"V{_n(level)}" if pen_down else f"M{_n(at)} {_n(level)}")
+                         + f"H{_n(until)}")
+            pen_down = True
+        else:
+            level = BOTTOM
+            pen_down = False
+        if step.event:
+            markers.append({"x": _n(at), "y": _n(level), "event": step.event,
+                            "gap": "" if _drawable(step, currency) else "1"})
+    return {"d": "".join(parts), "markers": markers}
+
+
+def _value_text(step: Step, series: Series, lang: str) -> str:
+    if step.value is None:
+        return i18n.text("chart_not_stated", lang)
+    return i18n.format_value(step.value, lang, field=series.field, currency=step.currency)
+
+
+def _describe(history: ServiceSeries, lang: str) -> str:
+    """What changed, for the chart's <desc>: '每日请求数：14,400（2024-11-05）→ 1,000（…）'."""
+    lines = []
+    for series in history.series.values():
+        if len(series.steps) < 2:
+            continue
+        label = i18n.field_label(series.field, lang)
+        scope = series.model or series.tier
+        if scope:
+            label = i18n.text("scope", lang, scope=scope) + label
+        values = " → ".join(i18n.text("chart_value_at", lang, value=_value_text(s, series, lang),
+                                      date=s.when.date().isoformat()) for s in series.steps)
+        lines.append(i18n.text("chart_line", lang, label=label, values=values))
+    return i18n.text("join", lang).join(lines) or i18n.text("chart_unchanged", lang)
+
+
+def _panel(index: int, title: str, unit: str, series: list[Series], x: XScale, lang: str,
+           currency: str | None = None) -> dict[str, Any]:
+    numbers = [n for s in series for step in s.steps if _drawable(step, currency)
+               for n in [_number(step.value)] if n is not None]
+    has_unlimited = any(step.value == UNLIMITED for s in series for step in s.steps)
+    y = YScale(numbers, has_unlimited)
+    y_ticks = [y(t) for t in y.ticks] if numbers else []
+    grid = "".join(f"M{LEFT} {_n(at)}H{RIGHT}" for at in y_ticks[1:] if at < BOTTOM)
+    grid += "".join(f"M{_n(at)} {TOP}V{BOTTOM}" for at, _ in x.ticks(lang))
+    column, row = index % COLUMNS, index // COLUMNS
+    shown = title if len(title) <= MAX_TITLE else title[:MAX_TITLE - 1] + "…"
+    return {
+        "x": column * PANEL_W, "y": HEADER + row * PANEL_H,
+        "title": visible(shown), "full_title": visible(title), "unit": unit,
+        "y_ticks": [{"y": _n(at), "label": compact(t)} for at, t in zip(y_ticks, y.ticks,
+                                                                          strict=False)],
+        "grid": grid,
+        "unlimited": _n(TOP) if has_unlimited else None,
+        "lines": [dict(_line(s, x, y, currency, TOP), side=s.field) for s in series],
+    }
+
+
+def _panels(history: ServiceSeries, x: XScale, lang: str) -> list[dict[str, Any]]:
+    panels: list[dict[str, Any]] = []
+    for series in history.limits():
+        label = i18n.field_label(series.field, lang)
+        if series.tier:
+            label = i18n.text("chart_tier", lang, tier=series.tier, label=label)
+        unit = i18n.chart_unit(series.field, lang)
+        if _plottable([series], None):
+            panels.append(_panel(len(panels), label, unit, [series], x, lang))
+    for model in history.models():
+        prices = history.prices(model)
+        # the currency the model is priced in last; amounts in another one are gaps
+        currency = next((s.currency for p in prices for s in reversed(p.steps) if s.currency),
+                        None)
+        if _plottable(prices, currency):
+            unit = i18n.text("chart_price_unit", lang, currency=currency or "")
+            panels.append(_panel(len(panels), i18n.text("chart_prices", lang, model=model),
+                                 unit, prices, x, lang, currency))
+    return panels
+
+
+def _plottable(series: list[Series], currency: str | None) -> bool:
+    return any(_drawable(step, currency) for s in series for step in s.steps)
+
+
+def render_chart(history: ServiceSeries, lang: str, config: Config) -> str | None:
+    """The SVG of one service in ``lang``, or None when it states no limit or price to draw."""
+    x = XScale(history.start, history.end)
+    panels = _panels(history, x, lang)
+    if not panels:
+        return None
+    rows = (len(panels) + COLUMNS - 1) // COLUMNS
+    last_row = {(len(panels) - 1 - c) // COLUMNS * COLUMNS + c for c in range(COLUMNS)}
+    name = visible(history.name)
+    span = i18n.text("chart_span", lang, start=history.start.date().isoformat(),
+                     end=history.end.date().isoformat())
+    return environment(config).get_template(TEMPLATE).render(
+        width=WIDTH, height=HEADER + rows * PANEL_H + 8, lang=lang,
+        title=i18n.text("chart_title", lang, name=name), span=span,
+        desc=visible(_describe(history, lang)),
+        colon=i18n.text("inline_colon", lang), panels=panels, x_ticks=x.ticks(lang),
+        labelled={i for i in last_row if i < len(panels)},
+        plot={"left": LEFT, "right": RIGHT, "top": TOP, "bottom": BOTTOM},
+        unlimited_label=i18n.text("unlimited", lang),
+        input_label=i18n.text("chart_input", lang), output_label=i18n.text("chart_output", lang))
+
+
+def chart_name(config: Config, service: str, lang: str) -> str:
+    """``groq.svg`` in the site's default language, ``groq.en.svg`` in the other."""
+    slug = quote(visible(service), safe="").replace("%", "_").lstrip(".") or "_"
+    return f"{slug}{SUFFIX}" if lang == config.default_lang else f"{slug}.{lang}{SUFFIX}"
+
+
+def charts_url(config: Config) -> str:
+    """Where the site serves the charts folder: ``charts.url``, else where Hugo publishes
+    ``charts.dir`` (``static/tracker/charts`` → ``/tracker/charts``), else the dir less a
+    leading ``static/``; a path is made absolute with the site's address (as feeds' are)."""
+    from tracker.hugo import published_path
+
+    folder = config.charts.url or published_path(config, config.charts.dir.strip("/"))
+    if folder is None:
+        parts = PurePosixPath(config.charts.dir.strip("/")).parts
+        folder = "/".join(parts[1:] if parts[:1] == ("static",) else parts)
+    if not folder.startswith(("http://", "https://")):
+        folder = site_base(config).rstrip("/") + "/" + quote(folder.strip("/"))
+    return folder.rstrip("/")
+
+
+def chart_url(config: Config, service: str, lang: str) -> str:
+    """The absolute address of a service's chart. Charts kept inside Hugo's content (a
+    repository that is the site's content) are served the way Hugo serves such files:
+    ``groq.en.svg`` under the English prefix."""
+    name = chart_name(config, service, lang)
+    moved = _content_language_url(config, service, lang)
+    return moved or f"{charts_url(config)}/{quote(name)}"
+
+
+def _content_language_url(config: Config, service: str, lang: str) -> str | None:
+    from tracker.hugo import site_of
+
+    site = site_of(config)
+    if config.charts.url or site is None or site.content_dir is None \
+            or lang == config.default_lang:
+        return None
+    folder = PurePosixPath(config.charts.dir.strip("/"))
+    try:
+        inside = folder.relative_to(PurePosixPath(site.content_dir or "."))
+    except ValueError:
+        return None  # under static/ or elsewhere: served as it is named
+    prefix = site.prefix(site.language_key(lang, config.default_lang))
+    path = "/".join(quote(p) for p in (*inside.parts, chart_name(config, service, lang)))
+    return site_base(config).rstrip("/") + prefix + "/" + path
+
+
+def chart_link(config: Config, service: str, lang: str) -> str:
+    """The chart's address within the site (no scheme and host), for Markdown pages."""
+    return site_path(chart_url(config, service, lang))
+
+
+def build_charts(events: list[Event], config: Config,
+                 services: set[str] | None = None) -> dict[str, str]:
+    """Every chart, keyed by file name: each service with a limit or price to draw, in each
+    language (``groq.svg``, ``groq.en.svg``). With ``services``, only theirs: a chart depends
+    on its own service's events alone, so the others cannot have changed."""
+    if not config.charts.enabled:
+        return {}
+    charts: dict[str, str] = {}
+    for service, history in sorted(build_series(events).items()):
+        if services is not None and service not in services:
+            continue
+        for lang in i18n.LANGS:
+            svg = render_chart(history, lang, config)
+            if svg is not None:
+                charts[chart_name(config, service, lang)] = svg
+    return charts
+
+
+def chartable(events: list[Event], config: Config) -> set[str]:
+    """The services ``build_charts`` draws a chart for, without drawing them."""
+    if not config.charts.enabled:
+        return set()
+    return {service for service, history in build_series(events).items()
+            if _panels(history, XScale(history.start, history.end), config.default_lang)}
+
+
+def charted_services(charts: dict[str, str], config: Config) -> set[str]:
+    """The services ``charts`` holds (by the default-language file name)."""
+    found = set()
+    for service_file in charts:
+        stem = service_file.removesuffix(SUFFIX)
+        if "." not in stem:
+            found.add(stem)
+    return found
+
+
+def owned_names(events: list[Event], config: Config,
+                services: set[str] | None = None) -> set[str]:
+    """The chart file names any service of the ledger (or of ``services``, and the names they
+    were renamed from) could have: the ones ``write_charts`` may remove when that service has
+    no chart any more (a rename, nothing left to draw)."""
+    ours = {e.service for e in events if services is None or e.service in services}
+    ours |= {e.old for e in events if e.kind == "service_renamed" and isinstance(e.old, str)
+             and (services is None or e.service in services)}
+    return {chart_name(config, service, lang) for service in ours for lang in i18n.LANGS}
+
+
+def write_charts(config: Config, charts: dict[str, str], dry_run: bool = False,
+                 owned: set[str] | None = None) -> list[Path]:
+    """Write ``charts`` into ``charts.dir``; remove the ``owned`` files (ours, see
+    ``owned_names``) that ``charts`` no longer holds. Nothing else in the folder is touched.
+    Returns the paths that changed (or would, with ``dry_run``), sorted."""
+    base = Path(config.root) / config.charts.dir
+    changed: list[Path] = []
+    for name, svg in sorted(charts.items()):
+        target, data = base / name, svg.encode("utf-8")
+        if dry_run:
+            if not target.is_file() or target.read_bytes() != data:
+                changed.append(target)
+        elif write_atomic(target, data):
+            changed.append(target)
+    for name in sorted((owned or set()) - set(charts)):
+        path = base / name
+        if path.is_file():
+            if not dry_run:
+                path.unlink()
+            changed.append(path)
+    return sorted(changed)

@@ -1,0 +1,145 @@
+"""render/calendar.py: announced model shutdowns → shutdowns.ics, parsed back with icalendar."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import icalendar
+import yaml
+
+from conftest import GitRepo
+from tracker.config import Config, FeedsConfig, load_config
+from tracker.ledger import Ledger, Override
+from tracker.model import Event
+from tracker.pipeline import update
+from tracker.render.calendar import build_calendar, shutdowns
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def event(n: int, date_: str, kind: str, *, model: str | None = "nimbus-1", field: str | None = None,
+          old: object = None, new: object = None, service: str = "nimbus") -> Event:
+    return Event(id=f"e{n:02d}", date=date_, commit="c" * 40, path="data/services/nimbus.yaml",
+                 service=service, service_name="Nimbus API", provider="nimbus", model=model,
+                 kind=kind, field=field, old=old, new=new, change_pct=None, severity="breaking")
+
+
+ANNOUNCE = event(1, "2025-03-01T10:00:00+08:00", "model_deprecated", field="shutdown_date",
+                 new="2025-06-30")
+
+
+def parse(data: bytes) -> list[icalendar.Event]:
+    calendar = icalendar.Calendar.from_ical(data)
+    return list(calendar.walk("VEVENT"))
+
+
+def config() -> Config:
+    return Config(root=Path("."), site_url="https://free-llm.example")
+
+
+def test_one_all_day_event_with_service_and_link() -> None:
+    (item,) = parse(build_calendar([ANNOUNCE], {}, config()))
+    assert str(item["uid"]) == "tracker-shutdown-e01"
+    assert item.decoded("dtstart") == date(2025, 6, 30)
+    assert item.decoded("dtend") == date(2025, 7, 1)
+    assert str(item["status"]) == "CONFIRMED" and item.decoded("sequence") == 0
+    assert str(item["summary"]) == "nimbus-1 停用（Nimbus API）"
+    description = str(item["description"])
+    assert "Nimbus API" in description and "2025-06-30" in description
+    assert "https://free-llm.example/services/api/nimbus/" in description
+    assert str(item["url"]) == "https://free-llm.example/services/api/nimbus/"
+    # stamped from the ledger, never the clock
+    assert item.decoded("dtstamp").isoformat() == "2025-03-01T02:00:00+00:00"
+    en = Config(root=Path("."), feeds=FeedsConfig(lang="en"))
+    (english,) = parse(build_calendar([ANNOUNCE], {}, en))
+    assert str(english["summary"]) == "nimbus-1 shuts down (Nimbus API)"
+    assert "/en/services/api/nimbus/" in str(english["url"])
+
+
+def test_a_moved_date_keeps_the_uid_and_bumps_the_sequence() -> None:
+    moved = event(2, "2025-04-01T10:00:00+08:00", "info_changed", field="shutdown_date",
+                  old="2025-06-30", new="2025-09-30")
+    (item,) = parse(build_calendar([moved, ANNOUNCE], {}, config()))
+    assert str(item["uid"]) == "tracker-shutdown-e01"
+    assert item.decoded("dtstart") == date(2025, 9, 30) and item.decoded("sequence") == 1
+    withdrawn = event(3, "2025-05-01T10:00:00+08:00", "info_changed", field="shutdown_date",
+                      old="2025-09-30", new=None)
+    (item,) = parse(build_calendar([ANNOUNCE, moved, withdrawn], {}, config()))
+    assert str(item["status"]) == "CANCELLED" and item.decoded("sequence") == 2
+    assert item.decoded("dtstart") == date(2025, 9, 30)
+
+
+def test_cancelled_when_retracted_or_the_model_comes_back() -> None:
+    (item,) = parse(build_calendar([ANNOUNCE], {"e01": Override(retract=True)}, config()))
+    assert str(item["status"]) == "CANCELLED" and item.decoded("sequence") == 1
+    # a retracted move goes back to the first date, as a newer version
+    moved = event(2, "2025-04-01T10:00:00+08:00", "info_changed", field="shutdown_date",
+                  old="2025-06-30", new="2025-09-30")
+    (item,) = parse(build_calendar([ANNOUNCE, moved], {"e02": Override(retract=True)},
+                                   config()))
+    assert item.decoded("dtstart") == date(2025, 6, 30) and item.decoded("sequence") == 2
+    assert str(item["status"]) == "CONFIRMED"
+    undeprecated = event(4, "2025-05-01T10:00:00+08:00", "info_changed", field="deprecated",
+                         old=True, new=None)
+    (item,) = parse(build_calendar([ANNOUNCE, undeprecated], {}, config()))
+    assert str(item["status"]) == "CANCELLED"
+    removed = event(5, "2025-05-01T10:00:00+08:00", "model_removed", old={})
+    back = event(6, "2025-05-20T10:00:00+08:00", "model_added", new={"context": 8192})
+    (item,) = parse(build_calendar([ANNOUNCE, removed, back], {}, config()))
+    assert str(item["status"]) == "CANCELLED" and item.decoded("sequence") == 1
+    (item,) = parse(build_calendar([ANNOUNCE, removed], {}, config()))
+    assert str(item["status"]) == "CONFIRMED"  # removed on time: the shutdown happened
+
+
+def test_dates_stated_with_new_services_and_models() -> None:
+    """Record catalogues map deprecation_date to shutdown_date: a model can arrive with one."""
+    added = event(1, "2025-01-01T10:00:00+08:00", "service_added", model=None,
+                  new={"models": {"a": {"shutdown_date": "2025-12-31"}, "b": {"context": 1},
+                                  "c": {"shutdown_date": "明年"}}})
+    model = event(2, "2025-02-01T10:00:00+08:00", "model_added", model="d",
+                  new={"shutdown_date": "2026-01-15"})
+    found = shutdowns([added, model], {})
+    assert [(s.model, s.day.isoformat(), s.uid) for s in found] == [
+        ("a", "2025-12-31", "e01"), ("d", "2026-01-15", "e02")]
+
+
+def test_one_event_per_announced_shutdown_of_the_example() -> None:
+    events = [Event.from_dict(e) for path in sorted((PROJECT / "history/events").glob("*.yaml"))
+              for e in yaml.safe_load(path.read_text(encoding="utf-8"))]
+    announced = {e.id: (e.model, e.new) for e in events
+                 if e.kind == "model_deprecated" and e.field == "shutdown_date"}
+    items = parse((PROJECT / "feeds/shutdowns.ics").read_bytes())
+    assert len(announced) == 4
+    assert {str(i["uid"]).removeprefix("tracker-shutdown-"): (
+        str(i["summary"]).split(" ")[0], i.decoded("dtstart").isoformat()) for i in items} \
+        == announced
+
+
+def test_uids_and_bytes_survive_a_rebase(repo: GitRepo) -> None:
+    data = "data/services/nimbus.yaml"
+    repo.write(data, "id: nimbus\nname: Nimbus API\nmodels:\n  nimbus-1:\n    context: 8192\n")
+    repo.commit("add nimbus", "2025-01-01T10:00:00+08:00")
+    repo.replace(data, "context: 8192\n", "context: 8192\n    shutdown_date: '2025-06-30'\n")
+    repo.commit("announce", "2025-02-01T10:00:00+08:00")
+    repo.replace(data, "2025-06-30", "2025-09-30")
+    repo.commit("postpone", "2025-03-01T10:00:00+08:00")
+    update(repo.root)
+    ics = repo.root / "feeds/shutdowns.ics"
+    before = ics.read_bytes()
+    (item,) = parse(before)
+    announce = next(e for e in Ledger(load_config(repo.root)).events()
+                    if e.kind == "model_deprecated")
+    assert str(item["uid"]) == f"tracker-shutdown-{announce.id}"
+    assert item.decoded("dtstart") == date(2025, 9, 30) and item.decoded("sequence") == 1
+    # rewrite the last two commits: same content and author dates, new shas
+    log = repo.git("log", "--format=%H %aI", "-3").splitlines()
+    repo.git("reset", "-q", "--hard", log[2].split()[0])
+    for n, line in enumerate(reversed(log[:2])):
+        sha, when = line.split()
+        repo.git("checkout", "-q", sha, "--", data)
+        repo.commit(f"reworded {n}", when)
+    repo.git("reflog", "expire", "--expire=now", "--all")
+    repo.git("gc", "-q", "--prune=now")
+    update(repo.root)
+    assert ics.read_bytes() == before

@@ -1,0 +1,188 @@
+"""Symlinked record files read as the file they point to, on real git repositories: a link's
+record follows its target's changes, its retargeting and its removal, and a link that points
+nowhere readable is a warning naming it, never a crash."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES, GitRepo
+from tracker.config import load_config
+from tracker.ledger import Ledger
+from tracker.model import Event
+from tracker.pipeline import snapshot, update
+from tracker.snapshots import Snapshots
+from tracker.sources import Sources
+from tracker.symlinks import is_outside, target_of
+from tracker.walk import History
+
+DATES = [f"2025-03-{day:02d}T10:00:00+00:00" for day in range(1, 20)]
+
+
+def model(price_in: float, context: int = 128000) -> str:
+    return f"name = \"M\"\n[cost]\ninput = {price_in}\noutput = 2\n[limit]\ncontext = {context}\n"
+
+
+def link(repo: GitRepo, path: str, target: str) -> None:
+    where = repo.root / path
+    where.parent.mkdir(parents=True, exist_ok=True)
+    if where.is_symlink():
+        where.unlink()
+    os.symlink(target, where)
+
+
+@pytest.fixture
+def catalogue(repo: GitRepo) -> GitRepo:
+    shutil.copy(EXAMPLES / "configs" / "models-dev.yaml", repo.root / "tracker.yaml")
+    repo.write("providers/acme/provider.toml", 'name = "Acme"\n')
+    repo.write("providers/beta/provider.toml", 'name = "Beta"\n')
+    repo.write("providers/acme/models/m1.toml", model(1))
+    repo.write("providers/beta/models/own.toml", model(9))
+    repo.commit("two providers", DATES[0])
+    update(repo.root, render=False)
+    return repo
+
+
+def walked(repo: GitRepo, message: str, day: int) -> tuple[list[Event], list[str]]:
+    repo.commit(message, DATES[day])
+    result = update(repo.root, render=False)
+    return result.new_events, [str(w) for w in result.warnings]
+
+
+def facts(events: list[Event]) -> set[tuple[str, str | None, str, str | None]]:
+    return {(e.service, e.model, e.kind, e.field) for e in events}
+
+
+def test_targets_resolve_against_the_links_folder() -> None:
+    assert target_of("providers/b/models/x.toml", b"../../a/models/x.toml") \
+        == "providers/a/models/x.toml"
+    assert target_of("a/b.toml", b"./c/../d.toml") == "a/d.toml"
+    assert is_outside(target_of("a/b.toml", b"../../etc/passwd"))
+    assert is_outside(target_of("a/b.toml", b"/etc/passwd"))
+    assert not is_outside(target_of("a/b.toml", b"../c.toml"))
+
+
+def test_a_link_follows_its_target_then_its_new_target_then_goes(catalogue: GitRepo) -> None:
+    repo = catalogue
+    link(repo, "providers/beta/models/m1.toml", "../../acme/models/m1.toml")
+    events, warnings = walked(repo, "beta serves acme's m1", 1)
+    assert facts(events) == {("beta", "m1", "model_added", None)} and not warnings
+
+    repo.write("providers/acme/models/m1.toml", model(0.5))
+    events, _ = walked(repo, "m1 is cheaper", 2)  # the link itself is unchanged
+    assert facts(events) == {("acme", "m1", "price_decrease", "input_price"),
+                             ("beta", "m1", "price_decrease", "input_price")}
+    assert all((e.old, e.new) == (1, 0.5) for e in events)
+
+    repo.write("providers/acme/models/m2.toml", model(3, context=64000))
+    link(repo, "providers/beta/models/m1.toml", "../../acme/models/m2.toml")
+    events, _ = walked(repo, "beta's m1 is acme's m2 now", 3)
+    assert facts(events) == {("acme", "m2", "model_added", None),
+                             ("beta", "m1", "price_increase", "input_price"),
+                             ("beta", "m1", "context_changed", "context")}
+
+    repo.write("providers/acme/models/m1.toml", model(0.25))
+    events, _ = walked(repo, "the old target changes: the link no longer sees it", 4)
+    assert facts(events) == {("acme", "m1", "price_decrease", "input_price")}
+
+    (repo.root / "providers/beta/models/m1.toml").unlink()
+    events, _ = walked(repo, "beta drops m1", 5)
+    assert facts(events) == {("beta", "m1", "model_removed", None)}
+
+    repo.write("providers/acme/models/m2.toml", model(4))
+    events, _ = walked(repo, "a target of no link any more", 6)
+    assert {e.service for e in events} == {"acme"}
+
+
+def test_links_that_point_nowhere_readable_warn_and_name_the_path(catalogue: GitRepo) -> None:
+    repo = catalogue
+    link(repo, "providers/beta/models/dangling.toml", "../../acme/models/none.toml")
+    link(repo, "providers/beta/models/outside.toml", "../../../../etc/hostname")
+    link(repo, "providers/beta/models/good.toml", "../../acme/models/m1.toml")
+    link(repo, "providers/beta/models/chain.toml", "good.toml")
+    link(repo, "providers/beta/models/folder.toml", "../../acme")
+    events, warnings = walked(repo, "links of every kind", 1)
+    assert facts(events) == {("beta", "good", "model_added", None)}
+    assert sorted(warnings) == [
+        "providers/beta/models/chain.toml: symlink to providers/beta/models/good.toml, itself "
+        "a symlink: chains of links are not followed",
+        "providers/beta/models/dangling.toml: symlink to providers/acme/models/none.toml, "
+        "which is not a file at this commit",
+        "providers/beta/models/folder.toml: symlink to providers/acme, which is not a file at "
+        "this commit",
+        "providers/beta/models/outside.toml: symlink to ../etc/hostname, outside the "
+        "repository: not followed",
+    ]
+    # the same at a snapshot of the tree (the way an incremental walk starts)
+    services, load_warnings = snapshot(repo.root)
+    assert [str(w) for w in load_warnings] == sorted(warnings)
+    assert set({s.id: s for s in services}["beta"].models) == {"own", "good"}
+
+    repo.write("providers/acme/models/none.toml", model(2))
+    events, warnings = walked(repo, "the dangling link's target appears", 2)
+    assert facts(events) == {("acme", "none", "model_added", None),
+                             ("beta", "dangling", "model_added", None)} and not warnings
+
+
+def test_a_deleted_target_keeps_the_links_last_good_record(catalogue: GitRepo) -> None:
+    repo = catalogue
+    link(repo, "providers/beta/models/m1.toml", "../../acme/models/m1.toml")
+    walked(repo, "beta serves acme's m1", 1)
+    (repo.root / "providers/acme/models/m1.toml").unlink()
+    events, warnings = walked(repo, "acme drops m1, beta's link dangles", 2)
+    assert facts(events) == {("acme", "m1", "model_removed", None)}
+    assert warnings == ["providers/beta/models/m1.toml: symlink to providers/acme/models/m1.toml"
+                        ", which is not a file at this commit"]
+    # an incremental walk starting here (no saved walker) keeps the link's last good record
+    config = load_config(repo.root)
+    last_good = Ledger(config).state().last_good
+    assert set(last_good) == {"providers/beta/models/m1.toml"}
+    snapshots = Snapshots(History(repo.root), Sources(config))
+    assert [w.path for w in snapshots.load(repo.git("rev-parse", "HEAD"), dict(last_good))] \
+        == ["providers/beta/models/m1.toml"]
+    assert snapshots.services["beta"].models["m1"].input_price == 1
+
+    repo.write("providers/acme/models/m1.toml", model(7))
+    events, warnings = walked(repo, "m1 is back, dearer", 3)
+    assert facts(events) == {("acme", "m1", "model_added", None),
+                             ("beta", "m1", "price_increase", "input_price")} and not warnings
+
+
+def test_a_file_turned_into_a_link_and_back(catalogue: GitRepo) -> None:
+    repo = catalogue
+    (repo.root / "providers/beta/models/own.toml").unlink()
+    link(repo, "providers/beta/models/own.toml", "../../acme/models/m1.toml")
+    events, _ = walked(repo, "beta's own model becomes acme's", 1)
+    assert facts(events) == {("beta", "own", "price_decrease", "input_price")}
+    (repo.root / "providers/beta/models/own.toml").unlink()
+    repo.write("providers/beta/models/own.toml", model(9))
+    events, _ = walked(repo, "and its own file again", 2)
+    assert facts(events) == {("beta", "own", "price_increase", "input_price")}
+
+
+def test_a_fresh_walk_and_the_incremental_runs_agree(catalogue: GitRepo, tmp_path: Path) -> None:
+    repo = catalogue
+    link(repo, "providers/beta/models/m1.toml", "../../acme/models/m1.toml")
+    walked(repo, "link", 1)
+    repo.write("providers/acme/models/m1.toml", model(0.5))
+    walked(repo, "price", 2)
+    # an incremental walk that starts from the tree (no saved walker state) sees the link too
+    history = History(repo.root)
+    snapshots = Snapshots(history, Sources(load_config(repo.root)))
+    first = repo.git("rev-list", "--max-parents=0", "HEAD")
+    assert snapshots.load(first, {}) == []
+    events, _ = snapshots.run(list(history.commits(first, "HEAD")))
+    assert facts(events) == {("beta", "m1", "model_added", None),
+                             ("acme", "m1", "price_decrease", "input_price"),
+                             ("beta", "m1", "price_decrease", "input_price")}
+    fresh = tmp_path / "fresh"
+    repo.git("clone", "-q", str(repo.root), str(fresh))
+    shutil.rmtree(fresh / "history")  # committed along (git add -A): walk from the start
+    again = update(fresh, render=False).new_events
+    ledger = (repo.root / "history" / "events" / "2025-03.yaml").read_text(encoding="utf-8")
+    assert {e.id for e in again} >= {e.id for e in events}
+    assert all(e.id in ledger for e in events)
