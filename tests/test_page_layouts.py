@@ -471,3 +471,13 @@ def test_a_price_list_for_all_models_and_output_notes_per_model() -> None:
                                     "currency": "USD"}
     assert (models["orbit-think"]["max_output"], models["orbit-think"]["cache_read_price"]) == (
         32768, 0.03)
+
+
+def test_english_monthly_free_credits_and_a_singular_requirement_label() -> None:
+    page = ("## 📋 Service Overview\n\n**Registration Requirement:** Orbit developer account "
+            "required\n\n## 🔢 Quotas and Limits\n\n### Free Tier Limits\n\n"
+            "| Limit Item | Quota | Description |\n|---|---|---|\n"
+            "| **Monthly Free Credits** | $5 | Refreshed every month |\n")
+    got = facts(page, "services/api/orbit/_index.en.md")
+    assert got["requirements"] == ["registration"]
+    assert got["trial_credits"] == {"amount": 5.0, "currency": "USD", "period": "month"}

@@ -37,7 +37,7 @@ PREREQUISITE_WORDS = ("前提条件", "前置条件", "准备", "注册要求", 
                       "beforeyoustart")
 TIER = {"服务类型", "servicetype"} | FREE_TYPE
 REQUIREMENTS = {"注册要求", "registrationrequirements", "requirements", "registrationrequired",
-                "registration"}
+                "registration", "registrationrequirement"}
 CREDIT_CARD = {"需要信用卡", "信用卡", "creditcardrequired", "creditcard"}
 TRIAL = {"试用积分", "免费积分", "赠送金额", "赠送额度", "trialcredits", "freecredits"}
 RESET = {"每日配额", "dailyquota", "每日重置", "daily"}
@@ -81,7 +81,8 @@ LIMIT_ROWS = {
 }
 # Rows whose unit decides the key: tokens → tokens_per_month, requests → requests_per_month.
 MONTHLY_ROWS = {"每月免费额度", "月度配额", "每月配额", "每月额度", "月度调用", "每月调用",
-                 "monthlyquota", "monthlyfreequota", "monthlycalls"}
+                 "monthlyquota", "monthlyfreequota", "monthlycalls", "monthlyfreecredits",
+                 "monthlycredits"}
 RATE_ROWS = {"速率限制", "速率", "频率限制", "ratelimit", "ratelimits"}
 PER_DAY = re.compile(r"/\s*(?:天|日|day)|per\s+day|每[天日]|\brpd\b|\btpd\b", re.IGNORECASE)
 LENGTH_KEYS = {"max_context", "max_output", "max_input"}
