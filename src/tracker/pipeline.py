@@ -50,16 +50,33 @@ class StalePage:
         return f"{self.path}: {self.message}"
 
 
-def stale_pages(history: History, stale: dict[str, str], head: str) -> list[StalePage]:
-    """The stale pages at ``head``, with how many commits each has been stale."""
+def stale_pages(history: History, stale: dict[str, str], head: str,
+                sources: Sources | None = None) -> list[StalePage]:
+    """The stale pages at ``head``, with how many commits each has been stale and, when
+    ``sources`` can read the page, the line of the first section that did not read."""
     found = []
+    tree = history.tree(head) if stale and sources is not None else {}
     for path, since in sorted(stale.items()):
         try:
             count = int(history.repo.git.rev_list("--count", f"{since}..{head}")) + 1
         except Exception:  # a commit rewritten away: still stale, count unknown
             count = 0
-        found.append(StalePage(path, since, count))
+        line = _failed_line(sources, path, history.read(tree[path])) \
+            if sources is not None and path in tree else None
+        found.append(StalePage(path, since, count, line))
     return found
+
+
+def _failed_line(sources: Sources, path: str, raw: bytes) -> int | None:
+    """Where the page stops reading: the line of its first section that failed, or of the
+    parse error; None when the version at head reads wholly (stale only until the next walk)."""
+    try:
+        parsed = sources.parse(path, raw)
+    except ParseError as error:
+        return error.line
+    lines = [problem.line for service in parsed.services for problem in service.problems
+             if problem.line is not None]
+    return min(lines) if lines else None
 
 
 @dataclass
@@ -166,7 +183,8 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
         if head is None or head == state.last_commit:
             # nothing new, but a stale page is named on every run
             return UpdateResult(notices=notices,
-                                stale=stale_pages(history, state.stale, head) if head else [])
+                                stale=stale_pages(history, state.stale, head, Sources(config))
+                                if head else [])
         remove_stale_temporaries(Path(root))
         if ledger.cache_dir and ledger.cache_dir.is_dir():
             remove_stale_temporaries(ledger.cache_dir)
@@ -201,7 +219,8 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
             snapshots.save(saved, _snapshots_key(config, head))
         notices += record_notes(snapshots, commits)
         return UpdateResult(len(commits), events, warnings, written, skipped,
-                            stale_pages(history, snapshots.stale, head), notices)
+                            stale_pages(history, snapshots.stale, head, snapshots.sources),
+                            notices)
 
 
 def record_notes(snapshots: Snapshots, commits: list[Commit]) -> list[TrackerError]:
