@@ -88,3 +88,12 @@ def test_shared_containers_and_dates_go_through_the_full_dumper() -> None:
         expected = yaml.dump(data, Dumper=yaml.CSafeDumper, allow_unicode=True,
                              sort_keys=False, default_flow_style=False, width=4096)
         assert dump_yaml(data) == expected.encode("utf-8")
+
+
+@pytest.mark.parametrize("data", [["symlink to \udcff.toml"], {"reason": "x \ud800 y"}])
+def test_a_lone_surrogate_is_refused_naming_the_text_never_a_traceback(data: object) -> None:
+    with pytest.raises(TrackerError) as refused:
+        dump_yaml(data)
+    message = str(refused.value)
+    assert "lone surrogate" in message and ("\\udcff.toml" in message or "\\ud800" in message)
+    message.encode("utf-8")  # the refusal itself can be printed

@@ -186,3 +186,16 @@ def test_a_fresh_walk_and_the_incremental_runs_agree(catalogue: GitRepo, tmp_pat
     ledger = (repo.root / "history" / "events" / "2025-03.yaml").read_text(encoding="utf-8")
     assert {e.id for e in again} >= {e.id for e in events}
     assert all(e.id in ledger for e in events)
+
+
+def test_a_link_whose_target_is_not_utf8_warns_with_the_bytes_escaped(catalogue: GitRepo) -> None:
+    repo = catalogue
+    where = repo.root / "providers/beta/models/odd.toml"
+    os.symlink(b"../../acme/models/\xff.toml", bytes(where))
+    events, warnings = walked(repo, "a link to a name that is not UTF-8", 1)
+    assert warnings == ["providers/beta/models/odd.toml: symlink to "
+                        "providers/acme/models/\\xff.toml, which is not a file at this commit"]
+    written = (repo.root / "history" / "warnings.yaml").read_bytes().decode("utf-8")
+    assert "providers/acme/models/\\xff.toml" in written
+    # the walk went on: the next run starts from the commit walked, no crash, nothing new
+    assert walked(repo, "nothing", 2) == ([], [])

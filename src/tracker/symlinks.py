@@ -24,6 +24,11 @@ def target_of(link: str, content: bytes) -> str:
     return posixpath.normpath(posixpath.join(posixpath.dirname(link), text))
 
 
+def shown(target: str) -> str:
+    """``target`` as a message can hold it: bytes that are not UTF-8 as ``\\xNN`` escapes."""
+    return target.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def is_outside(target: str) -> bool:
     return target.startswith("/") or target == ".." or target.startswith("../") \
         or target == "."
@@ -66,11 +71,11 @@ class LinkTable:
         when there is none); a ParseError saying why when it reads as nothing."""
         target = self.targets[link]
         if is_outside(target):
-            raise ParseError(f"symlink to {target}, outside the repository: not followed")
+            raise ParseError(f"symlink to {shown(target)}, outside the repository: not followed")
         if target in self.paths:
-            raise ParseError(f"symlink to {target}, itself a symlink: chains of links are "
+            raise ParseError(f"symlink to {shown(target)}, itself a symlink: chains of links are "
                              "not followed")
         blob = blob_at(target)
         if blob is None:
-            raise ParseError(f"symlink to {target}, which is not a file at this commit")
+            raise ParseError(f"symlink to {shown(target)}, which is not a file at this commit")
         return blob
