@@ -199,3 +199,28 @@ def test_a_link_whose_target_is_not_utf8_warns_with_the_bytes_escaped(catalogue:
     assert "providers/acme/models/\\xff.toml" in written
     # the walk went on: the next run starts from the commit walked, no crash, nothing new
     assert walked(repo, "nothing", 2) == ([], [])
+
+
+def test_check_follows_links_as_the_walk_does_and_names_those_that_read_as_nothing(
+        catalogue: GitRepo) -> None:
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    repo = catalogue
+    link(repo, "providers/beta/models/good.toml", "../../acme/models/m1.toml")
+    link(repo, "providers/beta/models/dangling.toml", "../../acme/models/none.toml")
+    link(repo, "providers/beta/models/outside.toml", "/etc/hostname")
+    result = CliRunner().invoke(cli, ["check", "--repo", str(repo.root)])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "providers/beta/models/dangling.toml: symlink to providers/acme/models/none.toml, " \
+           "which is not a file at this commit" in result.output
+    assert "providers/beta/models/outside.toml: symlink to /etc/hostname, outside the " \
+           "repository: not followed" in result.output
+    assert "good.toml" not in result.output  # a link inside the repository reads as its target
+    # update warns about the very same links
+    _, warnings = walked(repo, "links", 1)
+    assert sorted(warnings) == sorted(
+        line.removeprefix("error: ").removeprefix("warning: ")
+        for line in result.output.splitlines() if "symlink to" in line)

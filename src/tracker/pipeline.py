@@ -20,6 +20,7 @@ from tracker.model import Event, ParseWarning, Service
 from tracker.paths import glob_matcher
 from tracker.snapshots import Snapshots
 from tracker.sources import Sources, unmatched_globs
+from tracker.symlinks import LinkTable, is_outside
 from tracker.walk import Commit, History, head_of
 
 if TYPE_CHECKING:
@@ -268,6 +269,22 @@ def _tree_files(folder: Path, root: Path) -> list[str]:
     return sorted(found)
 
 
+def _read_following_links(root: Path, path: str) -> bytes:
+    """The bytes of ``path`` in the working tree; a symlink reads as its target under the
+    walker's rules (relative to the link's folder, inside the repository, no chains), and a
+    ParseError says why when it reads as nothing — as ``tracker update`` warns."""
+    where = root / path
+    if not where.is_symlink():
+        return where.read_bytes()
+    links = LinkTable()
+    links.add(path, os.readlink(os.fsencode(where)))
+    target = links.targets[path]
+    if not is_outside(target) and (root / target).is_symlink():
+        links.paths.add(target)  # a chain: refused by resolve, as in the walk
+    resolved = links.resolve(path, lambda p: p if (root / p).is_file() else None)
+    return (root / resolved).read_bytes()
+
+
 def check(root: Path, paths: Iterable[Path] | None = None) -> CheckResult:
     """Parse every source file in the working tree (or under ``paths``: files or folders, inside
     the repository) and look at the tracker's markers in pages and updates files; the problems
@@ -316,8 +333,13 @@ def check(root: Path, paths: Iterable[Path] | None = None) -> CheckResult:
         kind = sources.kind_of(path)
         if not kind and not updates.match(path):
             continue
-        raw = (root / path).read_bytes()
         result.checked += 1
+        try:
+            raw = _read_following_links(root, path)
+        except ParseError as error:
+            error.path = path
+            result.errors.append(error)
+            continue
         if kind:
             try:
                 parsed = sources.parse(path, raw)
