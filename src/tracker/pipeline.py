@@ -210,7 +210,7 @@ def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
     written: list[Path] = []
     charts = build_charts(events, config, services)
     written += write_charts(config, charts, dry_run, owned=owned_names(events, config, services))
-    charted = charted_services(charts, config)
+    charted = charted_services(charts, config, {e.service for e in events})
     written += [change.path for change in update_pages(config, events, dry_run, skipped,
                                                        services, charted)]
     written += [change.path for change in update_blocks(config, events, dry_run, skipped)]
