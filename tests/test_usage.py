@@ -242,6 +242,20 @@ def test_under_actions_warnings_are_annotations_and_update_writes_a_summary(
     assert "::warning" not in plain.stderr
 
 
+def test_a_step_summary_in_a_missing_folder_is_a_warning_after_a_good_run(
+        site: GitRepo, tmp_path: Path) -> None:
+    summary = tmp_path / "no-such-folder" / "summary.md"
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+    site.replace(ACME, "1,000 requests/day", "2,000 requests/day")
+    site.commit("raise", "2025-04-01T10:00:00+08:00")
+    result = run("update", "--repo", str(site.root), "-q", env=env)
+    assert result.exit_code == 0, result.output
+    assert f"::warning::cannot write the step summary to GITHUB_STEP_SUMMARY={summary}: " \
+        in result.stderr
+    assert "Traceback" not in result.output and not summary.parent.exists()
+    assert (site.root / "history" / "state.yaml").is_file()
+
+
 def test_annotation_escapes_its_properties_and_message() -> None:
     import io
 
