@@ -80,7 +80,12 @@ def _lock(history: History, on_wait: Callable[[Path], None] | None = None) -> It
     from filelock import FileLock, Timeout
 
     path = Path(history.repo.git_dir) / "tracker.lock"
-    timeout = float(os.environ.get("TRACKER_LOCK_TIMEOUT", LOCK_TIMEOUT))
+    given = os.environ.get("TRACKER_LOCK_TIMEOUT", str(LOCK_TIMEOUT))
+    try:
+        timeout = float(given)
+    except ValueError:
+        raise TrackerError(f"TRACKER_LOCK_TIMEOUT is {given!r}, not a number of seconds",
+                           hint="set it to e.g. 600, or unset it") from None
     lock = FileLock(str(path), timeout=timeout)
     try:
         try:
