@@ -7,6 +7,7 @@ Exit status: 0 done; 1 the data or configuration is wrong (TrackerError, said in
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -290,7 +291,9 @@ def init(root: Path, force: bool, install: str | None, hugo_config: str | None) 
     notes: list[TrackerError] = []
     for path in init_site(root, force=force, install=install, notes=notes,
                           hugo_config=hugo_config):
-        click.echo(f"wrote {path}")
+        # as the repository names it, whatever form --repo took (".", "site/../site", absolute)
+        shown = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+        click.echo(f"wrote {Path(shown).as_posix()}")
     for note in notes:
         warn(note.message + (f" ({note.hint})" if note.hint else ""), note.path, note.line)
     for page in updates_offer(root):
