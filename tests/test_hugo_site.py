@@ -23,6 +23,7 @@ from click.testing import CliRunner
 
 from conftest import PAGES, GitRepo
 from tracker.cli import cli
+from tracker.init import feed_partial
 
 pytestmark = pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo is not on PATH")
 
@@ -45,6 +46,12 @@ LAYOUTS = {
     "index.html": "{{ define \"main\" }}home{{ end }}\n",
     "shortcodes/callout.html": "<div>{{ .Inner }}</div>\n",  # Hextra's, as far as we need it
 }
+MOUNT = """ignoreFiles: ['(^|/)history/', '(^|/)tracker\\.yaml$']
+module:
+  mounts:
+    - source: ../site
+      target: content
+"""
 HUB = "---\ntitle: 服务\n---\n\n<!-- tracker:updates:begin -->\n<!-- tracker:updates:end -->\n"
 HUB_EN = "---\ntitle: Services\n---\n\n<!-- tracker:updates:begin -->\n<!-- tracker:updates:end -->\n"
 
@@ -61,11 +68,16 @@ def build_site(tmp_path: Path, layout: str) -> tuple[GitRepo, Path, Path]:
     if layout == "content-folder":
         project, content, prefix = repo.root, repo.root / "content", "content/"
         repo.write("hugo.yaml", HUGO_CONFIG)
-    else:  # the repository is the content; the Hugo project sits beside it
+    elif layout == "content-root":  # the repository is the content; the Hugo project beside it
         project, content, prefix = tmp_path / "project", repo.root, ""
         project.mkdir()
         (project / "hugo.yaml").write_text(HUGO_CONFIG + "contentDir: ../site\n",
                                            encoding="utf-8")
+    else:  # "mounted": as the real site, a separate Hugo project mounts the content repository,
+        # and CI checks out the content alone: tracker.yaml states the Hugo values itself
+        project, content, prefix = tmp_path / "project", repo.root, ""
+        project.mkdir()
+        (project / "hugo.yaml").write_text(HUGO_CONFIG + MOUNT, encoding="utf-8")
     for name, text in LAYOUTS.items():
         (project / "layouts" / name).parent.mkdir(parents=True, exist_ok=True)
         (project / "layouts" / name).write_text(text, encoding="utf-8")
@@ -79,14 +91,31 @@ def build_site(tmp_path: Path, layout: str) -> tuple[GitRepo, Path, Path]:
                (PAGES / "acme.en.md").read_text(encoding="utf-8"))
     repo.write(prefix + "services/api/zhonly/_index.md", acme.replace("Acme", "Zhonly"))
     repo.commit("the site", "2025-01-05T10:00:00+08:00")
-    options = [] if layout == "content-folder" else ["--hugo-config", "../project/hugo.yaml"]
+    options = ["--hugo-config", "../project/hugo.yaml"] if layout == "content-root" else []
     run("init", "--repo", str(repo.root), "--install", INSTALL, *options)
+    if layout == "mounted":
+        fill_hugo_block(repo.root / "tracker.yaml")
+        # what init asked the maintainer to add to the Hugo project, done by hand there
+        head = project / "layouts/partials/custom/head-end.html"
+        head.parent.mkdir(parents=True, exist_ok=True)
+        head.write_text(feed_partial(repo.root), encoding="utf-8")
     repo.commit("tracker init", "2025-01-05T11:00:00+08:00")
     for path in (prefix + "services/api/acme/_index.md", prefix + "services/api/zhonly/_index.md"):
         repo.replace(path, "14,400 requests/day", "1,000 requests/day")
     repo.commit("cut", "2025-03-05T10:00:00+08:00")
     run("update", "--repo", str(repo.root), "-q")
     return repo, project, content
+
+
+def fill_hugo_block(path: Path) -> None:
+    """Uncomment the 'hugo:' block init wrote for a content-only repository, with the site's
+    address: what its maintainer does."""
+    head, block = path.read_text(encoding="utf-8").split("# hugo:\n")
+    rows = [line.removeprefix("#   ") for line in block.splitlines()
+            if not line.startswith("#   #")]
+    assert rows and all(":" in row for row in rows), block
+    filled = "\n".join(["hugo:"] + ["  " + row for row in rows]) + "\n"
+    path.write_text(head + filled.replace("https://your.site/", BASE + "/"), encoding="utf-8")
 
 
 def hugo(project: Path, content: Path) -> Path:
@@ -108,7 +137,7 @@ def served(public: Path, url: str) -> Path:
     return target
 
 
-@pytest.mark.parametrize("layout", ["content-folder", "content-root"])
+@pytest.mark.parametrize("layout", ["content-folder", "content-root", "mounted"])
 def test_every_link_resolves_on_the_built_site(tmp_path: Path, layout: str) -> None:
     repo, project, content = build_site(tmp_path, layout)
     public = hugo(project, content)

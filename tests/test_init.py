@@ -116,13 +116,16 @@ def test_config_has_exactly_the_reference_keys_and_defaults(tmp_path: Path) -> N
     init_site(tmp_path, install=INSTALL)
     data = load(tmp_path / "tracker.yaml")
     expected = {key: default for key, _, default in reference()
-                if not key.startswith("records[].")}
+                if not key.startswith(("records[].", "hugo."))}
     assert flatten(data) == expected
-    # every record key is documented in the commented example under records
+    # every record key is documented in the commented example under records, and every key of
+    # the hugo block (commented: only a content-only repository needs it)
     text = (tmp_path / "tracker.yaml").read_text(encoding="utf-8")
     for key, doc, _ in reference():
         if key.startswith("records[]."):
             assert f"#   {key.removeprefix('records[].')}: " in text
+        if key.startswith("hugo."):
+            assert f"#   {key.removeprefix('hugo.')}: null" in text
         assert doc in text
 
 
@@ -271,3 +274,42 @@ def test_update_workflow_caches_the_tracker_cache(tmp_path: Path) -> None:
     key = cache["with"]["key"]
     assert "steps.tracker.outputs.version" in key and "hashFiles('tracker.yaml')" in key
     assert cache["with"]["restore-keys"].strip() in key
+
+
+def uncomment_hugo_block(text: str) -> str:
+    head, block = text.split("# hugo:\n")
+    rows = [line.removeprefix("#   ") for line in block.splitlines() if not line.startswith("#   #")]
+    return head + "\n".join(["hugo:"] + ["  " + row for row in rows]) + "\n"
+
+
+def test_content_only_repository_gets_a_hugo_block_to_fill(tmp_path: Path) -> None:
+    site = git_repo(tmp_path / "content", "main")
+    (site / "services/api/acme").mkdir(parents=True)
+    (site / "services/api/acme/_index.md").write_text("---\ntitle: Acme\n---\n", "utf-8")
+    notes: list[TrackerError] = []
+    init_site(site, install=INSTALL, notes=notes)
+    text = (site / "tracker.yaml").read_text(encoding="utf-8")
+    assert "looks like the content of a Hugo site" in text
+    assert "#   defaultContentLanguage: zh-cn" in text
+    assert "#   languages: [zh-cn, en]" in text
+    assert load_config(site).hugo.stated() is False  # commented: nothing stated yet
+    assert load(site / "tracker.yaml")["charts"]["dir"] == "charts"  # kept in the content
+    said = " ".join(str(note) for note in notes)
+    assert "uncomment the 'hugo:' block" in said and "ignoreFiles" in said
+    (site / "tracker.yaml").write_text(uncomment_hugo_block(text), encoding="utf-8")
+    hugo = load_config(site).hugo
+    assert (hugo.baseURL, hugo.defaultContentLanguage, hugo.defaultContentLanguageInSubdir,
+            hugo.languages, hugo.contentDir) == ("https://your.site/", "zh-cn", True,
+                                                 ["zh-cn", "en"], ".")
+
+
+def test_a_site_with_its_hugo_config_gets_no_suggestion(tmp_path: Path) -> None:
+    site = git_repo(tmp_path / "site", "main")
+    (site / "hugo.yaml").write_text("baseURL: https://x.example/\n", encoding="utf-8")
+    (site / "content/services/api/acme").mkdir(parents=True)
+    (site / "content/services/api/acme/_index.md").write_text("---\ntitle: A\n---\n", "utf-8")
+    notes: list[TrackerError] = []
+    init_site(site, install=INSTALL, notes=notes)
+    text = (site / "tracker.yaml").read_text(encoding="utf-8")
+    assert "looks like the content" not in text and "#   baseURL: null" in text
+    assert not any("hugo:" in str(note) for note in notes)

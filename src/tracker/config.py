@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 from tracker.errors import TrackerError
+from tracker.hugo import check_stated
 from tracker.links import web_url
 
 CONFIG_FILE = "tracker.yaml"
@@ -51,6 +52,29 @@ class ChartsConfig:
     url: str | None = field(default=None, metadata={
         "doc": "Address the charts folder is served at; by default site_url + dir less "
                "'static/'."})
+
+
+@dataclass
+class HugoConfig:
+    """The site's Hugo settings stated in tracker.yaml, for a repository whose Hugo project is
+    elsewhere (its content only): see README, 'On a Hugo site'. Stated keys override the same
+    keys of a Hugo configuration the tracker reads; unstated ones (null) are read from it."""
+
+    baseURL: str | None = field(default=None, metadata={
+        "doc": "The site's address, as Hugo's baseURL (https://your.site/)."})
+    defaultContentLanguage: str | None = field(default=None, metadata={
+        "doc": "Hugo's key of the default language (zh-cn on a site serving /zh-cn/)."})
+    defaultContentLanguageInSubdir: bool | None = field(default=None, metadata={
+        "doc": "true when the default language is served under /<key>/ too."})
+    languages: Any = field(default=None, metadata={
+        "doc": "Hugo's language keys: a list ([zh-cn, en]) or Hugo's own languages mapping "
+               "(only its keys are used)."})
+    contentDir: str | None = field(default=None, metadata={
+        "doc": "Folder of this repository Hugo uses as its content ('.' when the repository "
+               "is the content: the default when no Hugo configuration is read)."})
+
+    def stated(self) -> bool:
+        return any(getattr(self, f.name) is not None for f in fields(self))
 
 
 @dataclass
@@ -184,10 +208,11 @@ class Config:
     updates: UpdatesConfig = field(default_factory=UpdatesConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
     charts: ChartsConfig = field(default_factory=ChartsConfig)
+    hugo: HugoConfig = field(default_factory=HugoConfig)
 
     root: Path = field(default=Path("."), metadata={"internal": True})
     # filled on first use by tracker.hugo: the Hugo site (False: none), the pages per language
-    hugo: Any = field(default=None, metadata={"internal": True})
+    hugo_site: Any = field(default=None, metadata={"internal": True})
     page_langs: dict[str, set[str]] | None = field(default=None, metadata={"internal": True})
 
 
@@ -316,6 +341,7 @@ def load_config(root: Path) -> Config:
                            hint="write site_url: https://your.site")
     config.site_url = config.site_url.rstrip("/")
     _check_values(config)
+    check_stated(config.hugo)
     for i, source in enumerate(config.records):
         _check_record_source(f"records[{i}]", source)
     if config.templates_dir and not (root / config.templates_dir).is_dir():

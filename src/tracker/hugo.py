@@ -4,8 +4,11 @@ and files, so every link the tracker writes resolves on the built site.
 Read once per loaded configuration from ``hugo.{yaml,yml,toml,json}``, ``config.{…}`` or
 ``config/_default/`` at the repository root (or where ``hugo_config`` in tracker.yaml points):
 ``baseURL``, ``defaultContentLanguage``, ``defaultContentLanguageInSubdir``, ``languages``,
-``contentDir`` and a module mount of the content. No Hugo configuration: None, and the links are
-what they always were (``site_url``, the default language at the root, others under ``/<lang>/``).
+``contentDir`` and a module mount of the content. A repository that is only the content of a
+site (its Hugo project lives elsewhere, as the real site's does) states those values under
+``hugo:`` in tracker.yaml instead; stated values override read ones, and both give the same
+HugoSite through one function. Neither: None, and the links are what they always were
+(``site_url``, the default language at the root, others under ``/<lang>/``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from tracker.errors import TrackerError
 
 if TYPE_CHECKING:
-    from tracker.config import Config
+    from tracker.config import Config, HugoConfig
 
 CONFIG_NAMES = ("hugo", "config")
 CONFIG_SUFFIXES = (".yaml", ".yml", ".toml", ".json")
@@ -34,7 +37,7 @@ class HugoSite:
     languages: tuple[str, ...]
     content_dir: str | None  # relative to the repository ("" when it is the root); None outside
     config_path: str  # the file (or folder) it was read from, relative to the repository
-    site_dir: Path  # the Hugo project's folder (layouts/, static/ live there)
+    site_dir: Path | None  # the Hugo project's folder (layouts/, static/); None: only stated
 
     def language_key(self, lang: str, default_lang: str) -> str:
         """Hugo's key for one of the tracker's languages (``zh`` → ``zh-cn`` on the real site)."""
@@ -70,12 +73,21 @@ def _read_file(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _find(root: Path, named: str | None) -> tuple[Path, dict[str, Any]] | None:
-    """The Hugo configuration: a named file or folder, else the first one at ``root``."""
+def _find(root: Path, named: str | None, stated: bool = False
+          ) -> tuple[Path, dict[str, Any]] | None:
+    """The Hugo configuration: a named file or folder, else the first one at ``root``. A named
+    one that is absent is an error, unless tracker.yaml states the values itself (CI checks out
+    the content alone): then a warning."""
     if named:
         target = root / named
         if target.is_file():
             return target, _read_file(target)
+        if not target.is_dir() and stated:
+            from tracker.report import warn
+
+            warn(f"'hugo_config' names {named!r}, which does not exist: using the values under "
+                 "'hugo:' alone", path="tracker.yaml")
+            return None
         if not target.is_dir():
             raise TrackerError(f"'hugo_config' names {named!r}, which does not exist",
                                path="tracker.yaml", hint="name hugo.yaml, or config/_default")
@@ -120,30 +132,126 @@ def _content_dir(root: Path, site_dir: Path, data: dict[str, Any]) -> str | None
     return "" if str(relative) == "." else relative.as_posix()
 
 
-def read_hugo_site(root: Path, named: str | None = None) -> HugoSite | None:
-    """The Hugo site at ``root`` (see the module docstring), or None when there is none."""
-    found = _find(Path(root), named)
-    if found is None:
+STATED_KEYS = ("baseURL", "defaultContentLanguage", "defaultContentLanguageInSubdir",
+               "languages")
+
+
+def read_hugo_site(root: Path, named: str | None = None,
+                   stated: HugoConfig | None = None) -> HugoSite | None:
+    """The Hugo site at ``root`` (see the module docstring), or None when there is none.
+    ``stated``: the ``hugo:`` values of tracker.yaml, overriding the read configuration's."""
+    root = Path(root)
+    stated = stated if stated is not None and stated.stated() else None
+    found = _find(root, named, stated is not None)
+    if found is None and stated is None:
         return None
-    path, data = found
-    site_dir = path.parent if path.is_file() else path.parent.parent  # config/_default → site
+    data: dict[str, Any] = {}
+    site_dir: Path | None = None
+    shown = "tracker.yaml"
+    if found is not None:
+        path, read = found
+        site_dir = path.parent if path.is_file() else path.parent.parent  # config/_default
+        shown = os.path.relpath(path, root).replace(os.sep, "/")
+        overridden = {name.lower() for name in STATED_KEYS
+                      if stated is not None and getattr(stated, name) is not None}
+        data = {k: v for k, v in read.items() if str(k).lower() not in overridden}
+    if stated is not None:
+        data.update({name: getattr(stated, name) for name in STATED_KEYS
+                     if getattr(stated, name) is not None})
+    if stated is not None and stated.contentDir is not None:
+        content_dir: str | None = _clean_dir(stated.contentDir)
+    elif site_dir is not None:
+        content_dir = _content_dir(root, site_dir, data)
+    else:
+        content_dir = ""  # only stated: the repository is the content
+    return _site(data, content_dir, shown, site_dir)
+
+
+def _site(data: dict[str, Any], content_dir: str | None, shown: str,
+          site_dir: Path | None) -> HugoSite:
+    """The one way Hugo's values (read, stated, or both) become a HugoSite."""
     base = _key(data, "baseURL")
     languages = _key(data, "languages")
+    if isinstance(languages, list):  # tracker.yaml may list the keys alone
+        languages = {str(key): {} for key in languages}
     keys = tuple(str(k) for k in languages) if isinstance(languages, dict) else ()
     default = str(_key(data, "defaultContentLanguage") or (keys[0] if keys else "en"))
     in_subdir = bool(_key(data, "defaultContentLanguageInSubdir"))
     base_url = str(base).rstrip("/") if isinstance(base, str) and base.startswith("http") \
         else None
-    shown = os.path.relpath(path, root).replace(os.sep, "/")
-    return HugoSite(base_url, default, in_subdir, keys or (default,),
-                    _content_dir(Path(root), site_dir, data), shown, site_dir)
+    return HugoSite(base_url, default, in_subdir, keys or (default,), content_dir, shown,
+                    site_dir)
+
+
+def _clean_dir(folder: str) -> str:
+    """A folder of the repository as HugoSite keeps it: '' for the root, no './' or '/'."""
+    parts = [p for p in PurePosixPath(folder.strip()).parts if p not in (".", "")]
+    return "/".join(parts)
+
+
+def check_stated(stated: HugoConfig) -> None:
+    """Reject ``hugo:`` values of tracker.yaml Hugo would not accept or that would give wrong
+    links, naming the key."""
+    from tracker.links import web_url
+
+    def bad(key: str, message: str, hint: str) -> TrackerError:
+        return TrackerError(f"'hugo.{key}' {message}", path="tracker.yaml", hint=hint)
+
+    if stated.baseURL is not None and web_url(stated.baseURL) is None:
+        raise bad("baseURL", f"must be an http(s) address, not {stated.baseURL!r}",
+                  "e.g. baseURL: https://your.site/")
+    keys: list[str] = []
+    languages = stated.languages
+    if isinstance(languages, list):
+        for i, key in enumerate(languages):
+            if not isinstance(key, str) or not _language_key(key):
+                raise bad(f"languages[{i}]", f"must be a language key, not {key!r}",
+                          "e.g. languages: [zh-cn, en]")
+            keys.append(key)
+    elif isinstance(languages, dict):
+        for key, settings in languages.items():
+            if not isinstance(key, str) or not _language_key(key):
+                raise bad("languages", f"has {key!r}, which is not a language key",
+                          "e.g. languages: {zh-cn: {weight: 1}, en: {weight: 2}}")
+            if settings is not None and not isinstance(settings, dict):
+                raise bad(f"languages.{key}", f"must be Hugo's language settings (a mapping), "
+                          f"not {settings!r}", "e.g. {weight: 1}, or list the keys alone")
+            if any(str(name).lower() == "contentdir" for name in settings or {}):
+                raise bad(f"languages.{key}.contentDir", "is not supported: the tracker tells a "
+                          "page's language by its file name (_index.en.md)",
+                          "keep every language in one content folder")
+            keys.append(key)
+    elif languages is not None:
+        raise bad("languages", f"must be a list of language keys or a mapping, not "
+                  f"{languages!r}", "e.g. languages: [zh-cn, en]")
+    if languages is not None and not keys:
+        raise bad("languages", "is empty", "e.g. languages: [zh-cn, en], or remove it")
+    lowered = [k.lower() for k in keys]
+    if len(set(lowered)) != len(lowered):
+        raise bad("languages", "names a language twice", "keep one of each")
+    default = stated.defaultContentLanguage
+    if default is not None and not _language_key(default):
+        raise bad("defaultContentLanguage", f"must be a language key, not {default!r}",
+                  "e.g. defaultContentLanguage: zh-cn")
+    if default is not None and keys and default.lower() not in lowered:
+        raise bad("defaultContentLanguage", f"is {default!r}, which 'hugo.languages' does not "
+                  "list", "add it to languages, or name one of " + ", ".join(keys))
+    folder = stated.contentDir
+    if folder is not None and (folder.strip().startswith("/") or ".." in folder.split("/")):
+        raise bad("contentDir", f"must be a folder inside the repository, not {folder!r}",
+                  "'.' when the repository is the content")
+
+
+def _language_key(key: str) -> bool:
+    return bool(key) and all(c.isalnum() or c in "-_" for c in key)
 
 
 def site_of(config: Config) -> HugoSite | None:
     """The Hugo site of a loaded configuration, read once."""
-    if config.hugo is None:
-        config.hugo = read_hugo_site(Path(config.root), config.hugo_config) or False
-    return config.hugo or None
+    if config.hugo_site is None:
+        config.hugo_site = read_hugo_site(Path(config.root), config.hugo_config,
+                                          config.hugo) or False
+    return config.hugo_site or None
 
 
 def published_path(config: Config, relative: str) -> str | None:
@@ -153,11 +261,12 @@ def published_path(config: Config, relative: str) -> str | None:
     if site is None:
         return None
     path = PurePosixPath(relative)
-    static = Path(os.path.relpath(site.site_dir / "static", config.root)).as_posix()
-    try:
-        return "/" + path.relative_to(PurePosixPath(static)).as_posix()
-    except ValueError:
-        pass
+    if site.site_dir is not None:  # only stated: no Hugo project here, so no static/ of it
+        static = Path(os.path.relpath(site.site_dir / "static", config.root)).as_posix()
+        try:
+            return "/" + path.relative_to(PurePosixPath(static)).as_posix()
+        except ValueError:
+            pass
     if site.content_dir is not None:
         content = PurePosixPath(site.content_dir) if site.content_dir else PurePosixPath()
         try:

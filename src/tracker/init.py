@@ -48,15 +48,29 @@ def _dump(name: str, value: Any) -> _Row:
     return _Row(name, "", block, flow)
 
 
-def render_config(values: dict[str, Any] | None = None) -> str:
+# The values a content-only repository's commented ``hugo:`` block suggests (the real site's).
+HUGO_SUGGESTION = {"hugo.baseURL": "https://your.site/", "hugo.defaultContentLanguage": "zh-cn",
+                   "hugo.defaultContentLanguageInSubdir": True, "hugo.languages": ["zh-cn", "en"],
+                   "hugo.contentDir": "."}
+
+
+def render_config(values: dict[str, Any] | None = None, content_only: bool = False) -> str:
     """The commented tracker.yaml: every key of ``reference()`` with its doc and default (or the
-    value ``values`` gives for it, by dotted key)."""
+    value ``values`` gives for it, by dotted key). The ``hugo:`` section is written commented
+    out: it is needed only where no Hugo configuration can be read; ``content_only`` (pages at
+    the root, no Hugo configuration) fills it with values to check and uncomment."""
     entries: list[dict[str, Any]] = []
     sections: dict[str, dict[str, Any]] = {}
     record_rows: list[_Row] = []
+    hugo_rows: list[_Row] = []
     for key, doc, default in reference():
         default = (values or {}).get(key, default)
-        if key.startswith("records[]."):
+        if key.startswith("hugo."):
+            if content_only:
+                default = HUGO_SUGGESTION.get(key, default)
+            row = _dump(key.removeprefix("hugo."), default)
+            hugo_rows.append(_Row(row.name, doc, row.yaml, row.flow))
+        elif key.startswith("records[]."):
             row = _dump(key.removeprefix("records[]."), default)
             record_rows.append(_Row(row.name, doc, row.yaml, row.flow))
         elif "." in key:
@@ -70,7 +84,9 @@ def render_config(values: dict[str, Any] | None = None) -> str:
             row = _dump(key, default)
             entries.append({"name": key, "doc": doc, "yaml": row.yaml})
     template = environment(None).get_template("init/tracker.yaml.j2")
-    return template.render(entries=entries, record_rows=record_rows)
+    text = template.render(entries=entries, record_rows=record_rows, hugo_rows=hugo_rows,
+                           content_only=content_only)
+    return text if text.endswith("\n") else text + "\n"
 
 
 def current_branch(root: Path) -> str:
@@ -150,7 +166,10 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
     values = hugo_values(site)
     if hugo_config:
         values["hugo_config"] = hugo_config
-    files: dict[Path, str] = {Path(CONFIG_FILE): render_config(values)}
+    content_only = site is None and is_content_only(root)
+    if content_only:
+        values["charts.dir"] = "charts"  # kept in the content, served by Hugo as the feeds are
+    files: dict[Path, str] = {Path(CONFIG_FILE): render_config(values, content_only)}
     files.update(render_workflows(branch or current_branch(root), install))
     existing = [rel for rel in files if (root / rel).exists()]
     if existing and not force:
@@ -164,7 +183,32 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
         written.append(root / rel)
     if site is not None:
         written += hugo_setup(root, site, notes if notes is not None else [])
+    if content_only and notes is not None:
+        notes += content_only_notes(root)
     return written
+
+
+def is_content_only(root: Path) -> bool:
+    """Service pages at the repository's root (not under content/) and no Hugo configuration
+    here: the content of a site whose Hugo project lives in another repository."""
+    from tracker.paths import matching_files
+
+    at_root = [p for p in Config().pages if not p.startswith("content/")]
+    return bool(matching_files(root, at_root))
+
+
+def content_only_notes(root: Path) -> list[TrackerError]:
+    """What init cannot do in a content-only repository: say it, and what to do instead."""
+    rules = ", ".join("'" + r + "'" for r in ignore_rules(Config()))
+    return [
+        TrackerError("no Hugo configuration here, so links cannot follow the site's languages",
+                     path=CONFIG_FILE, hint="fill in and uncomment the 'hugo:' block of "
+                                            "tracker.yaml (baseURL, languages)"),
+        TrackerError("the Hugo project is elsewhere: add to its configuration "
+                     f"ignoreFiles: [{rules}], and the feed links partial (run tracker init "
+                     "--hugo-config <path to its hugo.yaml> from a checkout beside it to write "
+                     "both)"),
+    ]
 
 
 # -- on a Hugo site ----------------------------------------------------------------------------
@@ -206,7 +250,9 @@ def feed_partial(root: Path) -> str:
 def hugo_setup(root: Path, site: HugoSite, notes: list[TrackerError]) -> list[Path]:
     """On a Hugo site: the feed links in the theme's head partial (only our marked lines are
     rewritten; the rest of the file stays), and the ledger kept out of the published site."""
-    written = []
+    written: list[Path] = []
+    if site.site_dir is None:  # only stated in tracker.yaml: the Hugo project is elsewhere
+        return written
     partial = site.site_dir / FEEDS_PARTIAL
     block = feed_partial(root)
     old = partial.read_text(encoding="utf-8") if partial.exists() else ""
