@@ -281,3 +281,203 @@ def test_rate_limits_under_a_models_own_heading_are_that_models() -> None:
             "- **上下文窗口：** 128K tokens\n- **速率限制：** 10 RPM，50 RPD\n")
     assert facts(page)["tiers"] == {"orbit-chat": {"requests_per_minute": 10,
                                                    "requests_per_day": 50}}
+
+
+PER_MODEL_LIMITS_BY_SPELLING = """\
+## 🤖 可用模型
+
+| 模型 ID | 上下文 | 输入价格 | 输出价格 |
+|---------|--------|---------|---------|
+| **orbit-4o** | 128K | $2/1M | $8/1M |
+| **orbit-4o-mini** | 128K | $0.1/1M | $0.4/1M |
+
+## 🔢 配额和限制
+
+### 充值后速率限制
+
+| 限制项 | Orbit-4o | ORBIT-4O-MINI | Pro |
+|--------|----------|---------------|-----|
+| **RPM** | 400 | 600 | 900 |
+| **TPM** | 20,000 | 100,000 | 300,000 |
+"""
+
+
+def test_a_limits_column_spelled_like_a_model_id_is_that_models_limits() -> None:
+    """`Orbit-4o` is `orbit-4o` in other letters: its column is that model's limits, not a
+    tier; `Pro` names no model and stays a tier."""
+    tiers = facts(PER_MODEL_LIMITS_BY_SPELLING)["tiers"]
+    assert tiers["orbit-4o"] == {"requests_per_minute": 400, "tokens_per_minute": 20000}
+    assert tiers["orbit-4o-mini"] == {"requests_per_minute": 600, "tokens_per_minute": 100000}
+    assert tiers["Pro"] == {"requests_per_minute": 900, "tokens_per_minute": 300000}
+    assert "Orbit-4o" not in tiers and "ORBIT-4O-MINI" not in tiers
+
+
+MONTHLY_ALLOWANCE = """\
+## 📋 服务概览
+
+**服务名称：** Orbit API
+**服务类型：** 免费增值（每月少量额度 + Plus 订阅）
+
+## 🔢 配额和限制
+
+### 免费层级限制
+
+| 限制项 | 配额 | 说明 |
+|--------|------|------|
+| **月度配额** | Free 约 $0.25/月 | Plus 约 $3/月 |
+| **并发请求** | 2 | |
+"""
+
+
+def test_a_monthly_allowance_named_after_the_free_plan_is_credits_each_month() -> None:
+    got = facts(MONTHLY_ALLOWANCE)
+    assert got["trial_credits"] == {"amount": 0.25, "currency": "USD", "period": "month"}
+    assert got["tier"] == "limited-free"  # 免费增值: freemium
+    assert got["limits"] == {"concurrency": 2}
+
+
+def test_the_words_real_pages_use_for_a_service_type() -> None:
+    def service_type(words: str) -> str:
+        return str(facts(f"## 📋 服务概览\n\n**服务类型：** {words}\n")["tier"])
+
+    assert service_type("预付费（最低充值 $5）") == "paid"
+    assert service_type("Freemium (a little every month)") == "limited-free"
+    assert service_type("免费增值（每日少量免费）") == "limited-free"
+    assert service_type("免费托管试用 + 自托管下载") == "免费托管试用 + 自托管下载"  # as written
+
+
+def test_buying_credits_up_front_asks_for_a_way_to_pay() -> None:
+    got = facts("## 📋 服务概览\n\n**注册要求：** 需要注册账户并购买使用额度\n")
+    assert (got["requirements"], got["credit_card_required"]) == (
+        ["credit_card", "registration"], True)
+    free = facts("## 📋 服务概览\n\n**注册要求：** 注册即可，无需预付费\n")
+    assert free.get("credit_card_required") is False
+    # what topping up needs is not asked of a new user
+    topup = facts("## 🚀 快速开始\n\n### 前提条件\n\n**必需：**\n- ✅ 已注册开发者账户\n"
+                  "- ✅ 已完成实名认证（API 充值必需）\n")
+    assert topup["requirements"] == ["real_name", "registration"]
+    assert "credit_card_required" not in topup
+
+
+def test_what_a_paid_plan_asks_for_is_not_the_entry_plans_requirement() -> None:
+    """`服务类型` names Nova as the paid plan: `Nova 计划需绑定支付方式` is what upgrading asks
+    for; the entry plan asks for an account and a phone."""
+    page = ("## 📋 服务概览\n\n**服务类型：** Lite 免费试用 + Nova 按需付费  \n"
+            "**注册要求：** 需要注册账户；Lite 计划仅需手机验证，Nova 计划需绑定支付方式\n")
+    got = facts(page)
+    assert got["requirements"] == ["phone", "registration"]
+    assert "credit_card_required" not in got
+    # without a paid plan named, the same sentence does ask for a card
+    alone = facts(page.replace("Lite 免费试用 + Nova 按需付费", "免费试用"))
+    assert "credit_card" in alone["requirements"] and alone["credit_card_required"] is True
+
+
+def test_english_registration_labels_and_a_credit_purchase() -> None:
+    page = ("## 📋 Service Overview\n\n**Service Type:** Prepaid (minimum $5 top-up)  \n"
+            "**Registration Required:** Yes, account registration and credit purchase required\n")
+    got = facts(page, "services/api/orbit/_index.en.md")
+    assert (got["tier"], got["requirements"], got["credit_card_required"]) == (
+        "paid", ["credit_card", "registration"], True)
+    short = facts("## 📋 Service Overview\n\n**Registration:** Registration and API Token required\n",
+                  "services/api/orbit/_index.en.md")
+    assert short["requirements"] == ["registration"]
+
+
+def test_max_input_tokens_in_a_quota_table_limit_one_request() -> None:
+    """`Max Input Tokens | 8,000 | Single request input limit` bounds a request's input; the
+    context window stays what the models table says."""
+    page = """\
+## 🎁 Available Models
+
+| Model Name | Context Length |
+|------------|----------------|
+| **orbit-large** | 128K |
+
+## 🔢 Quotas and Limits
+
+### Free Tier Limits
+
+| Limit Item | Quota | Notes |
+|------------|-------|-------|
+| **Max Input Tokens** | 8,000 | Single request input limit |
+| **最大输出长度** | 4,000 | |
+"""
+    got = facts(page, "services/api/orbit/_index.en.md")
+    assert got["limits"] == {"max_input": 8000, "max_output": 4000}
+    assert got["models"]["orbit-large"] == {"context": 131072}
+
+
+def test_email_only_is_a_registration_and_pay_as_you_go_names_a_paid_plan() -> None:
+    en = "services/api/orbit/_index.en.md"
+    email = facts("## 📋 Service Overview\n\n"
+                  "**Registration Requirements:** Email only, no credit card required\n", en)
+    assert (email["requirements"], email["credit_card_required"]) == (["registration"], False)
+    plans = facts("## 📋 Service Overview\n\n**Service Type:** Lite free trial + Nova "
+                  "pay-as-you-go  \n**Registration:** Account required; Lite plan needs phone "
+                  "verification only, Nova plan requires payment method\n", en)
+    assert plans["requirements"] == ["phone", "registration"]
+    assert "credit_card_required" not in plans
+
+
+def test_a_daily_allowance_of_neurons_is_a_limit_and_a_cut_is_told(tmp_path: Path) -> None:
+    """Cloudflare-style quotas are counted in neurons: `每日神经元数 | 10,000 neurons/day`."""
+    table = ("## 🔢 配额和限制\n\n### 免费层级限制\n\n| 限制项 | 配额 | 说明 |\n"
+             "|--------|------|------|\n| **每日神经元数** | 10,000 neurons/day | 所有模型共享 |\n")
+    assert facts(table)["limits"] == {"neurons_per_day": 10000}
+    english = table.replace("每日神经元数", "Daily Neurons")
+    assert facts(english, "services/api/orbit/_index.en.md")["limits"] == {"neurons_per_day": 10000}
+    (event,) = _walk(tmp_path, [table, table.replace("10,000 neurons", "5,000 neurons")])[1:]
+    assert (event.kind, event.field, event.old, event.new) == (
+        "quota_cut", "neurons_per_day", 10000, 5000)
+    assert "每日神经元数" in summary(event, "zh")
+
+
+def test_an_app_created_in_the_console_is_no_waitlist() -> None:
+    """`Created application and obtained API Key` makes an app; it does not apply for access."""
+    page = ("## 🚀 Quick Start\n\n### Prerequisites\n\n**Required:**\n"
+            "- ✅ Registered account\n- ✅ Created application and obtained API Key\n")
+    assert facts(page, "services/api/orbit/_index.en.md")["requirements"] == ["registration"]
+    waitlist = page.replace("Created application and obtained API Key", "Apply for beta access")
+    assert "waitlist" in facts(waitlist, "services/api/orbit/_index.en.md")["requirements"]
+
+
+ALL_MODELS_PRICES = """\
+## 🤖 支持的模型
+
+| Model ID | 上下文 | 价格（/百万tokens）|
+|----------|--------|-------------------|
+| `orbit-chat` | 128K | $0.30(in)/$0.50(out) |
+| `orbit-think` | 128K | $0.30(in)/$0.50(out) |
+
+**注意：**
+- orbit-chat：标准模式，默认输出 4K（最大 8K）
+- orbit-think：推理模式，默认输出 16K（最大 32K）
+
+## 💰 价格
+
+**所有模型（V2）：**
+- 输入（缓存未命中）：$0.30 / 百万 tokens
+- 输入（缓存命中）：$0.03 / 百万 tokens
+- 输出：$0.50 / 百万 tokens
+"""
+
+
+def test_a_price_list_for_all_models_and_output_notes_per_model() -> None:
+    """`**所有模型：**` over the price list gives every model its cache price; a note per model
+    (`默认输出 4K（最大 8K）`) states the most it outputs."""
+    models = facts(ALL_MODELS_PRICES)["models"]
+    assert models["orbit-chat"] == {"context": 131072, "max_output": 8192, "input_price": 0.3,
+                                    "output_price": 0.5, "cache_read_price": 0.03,
+                                    "currency": "USD"}
+    assert (models["orbit-think"]["max_output"], models["orbit-think"]["cache_read_price"]) == (
+        32768, 0.03)
+
+
+def test_english_monthly_free_credits_and_a_singular_requirement_label() -> None:
+    page = ("## 📋 Service Overview\n\n**Registration Requirement:** Orbit developer account "
+            "required\n\n## 🔢 Quotas and Limits\n\n### Free Tier Limits\n\n"
+            "| Limit Item | Quota | Description |\n|---|---|---|\n"
+            "| **Monthly Free Credits** | $5 | Refreshed every month |\n")
+    got = facts(page, "services/api/orbit/_index.en.md")
+    assert got["requirements"] == ["registration"]
+    assert got["trial_credits"] == {"amount": 5.0, "currency": "USD", "period": "month"}

@@ -21,6 +21,7 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "tokens_per_minute": ("每分钟 Token 数", "Tokens per minute"),
     "tokens_per_day": ("每日 Token 数", "Tokens per day"),
     "tokens_per_month": ("每月 Token 数", "Tokens per month"),
+    "neurons_per_day": ("每日神经元数", "Neurons per day"),
     "concurrency": ("并发请求", "Concurrent requests"),
     "max_context": ("最大上下文长度", "Max context length"),
     "max_output": ("最大输出长度", "Max output length"),

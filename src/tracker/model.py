@@ -23,14 +23,15 @@ LIMIT_KEYS = (
     "tokens_per_minute",
     "tokens_per_day",
     "tokens_per_month",
+    "neurons_per_day",  # Cloudflare's unit of work (`每日神经元数 | 10,000 neurons/day`)
     "concurrency",
     "max_context",
     "max_output",
     "max_input",  # per request (`每次最大输入 Token`), not the context window
 )
-RATE_LIMIT_KEYS = LIMIT_KEYS[:8]
 PRICE_FIELDS = ("input_price", "output_price", "cache_read_price", "cache_write_price")
 LENGTH_KEYS = ("max_context", "max_output", "max_input", "context")
+RATE_LIMIT_KEYS = tuple(key for key in LIMIT_KEYS if key not in LENGTH_KEYS)
 
 SERVICE_TYPES = ("free", "limited-free", "trial-credits", "paid")  # worst last
 REQUIREMENTS = ("registration", "credit_card", "real_name", "phone", "waitlist")

@@ -20,7 +20,7 @@ from tracker.model import Event, ParseWarning, Service
 from tracker.paths import glob_matcher
 from tracker.snapshots import Snapshots
 from tracker.sources import Sources, unmatched_globs
-from tracker.symlinks import LinkTable, is_outside
+from tracker.symlinks import LinkTable, is_outside, target_of
 from tracker.walk import Commit, History, head_of
 
 if TYPE_CHECKING:
@@ -50,16 +50,33 @@ class StalePage:
         return f"{self.path}: {self.message}"
 
 
-def stale_pages(history: History, stale: dict[str, str], head: str) -> list[StalePage]:
-    """The stale pages at ``head``, with how many commits each has been stale."""
+def stale_pages(history: History, stale: dict[str, str], head: str,
+                sources: Sources | None = None) -> list[StalePage]:
+    """The stale pages at ``head``, with how many commits each has been stale and, when
+    ``sources`` can read the page, the line of the first section that did not read."""
     found = []
+    tree = history.tree(head) if stale and sources is not None else {}
     for path, since in sorted(stale.items()):
         try:
             count = int(history.repo.git.rev_list("--count", f"{since}..{head}")) + 1
         except Exception:  # a commit rewritten away: still stale, count unknown
             count = 0
-        found.append(StalePage(path, since, count))
+        line = _failed_line(sources, path, history.read(tree[path])) \
+            if sources is not None and path in tree else None
+        found.append(StalePage(path, since, count, line))
     return found
+
+
+def _failed_line(sources: Sources, path: str, raw: bytes) -> int | None:
+    """Where the page stops reading: the line of its first section that failed, or of the
+    parse error; None when the version at head reads wholly (stale only until the next walk)."""
+    try:
+        parsed = sources.parse(path, raw)
+    except ParseError as error:
+        return error.line
+    lines = [problem.line for service in parsed.services for problem in service.problems
+             if problem.line is not None]
+    return min(lines) if lines else None
 
 
 @dataclass
@@ -157,7 +174,8 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
         if head is None or head == state.last_commit:
             # nothing new, but a stale page is named on every run
             return UpdateResult(notices=notices,
-                                stale=stale_pages(history, state.stale, head) if head else [])
+                                stale=stale_pages(history, state.stale, head, Sources(config))
+                                if head else [])
         remove_stale_temporaries(Path(root))
         if ledger.cache_dir and ledger.cache_dir.is_dir():
             remove_stale_temporaries(ledger.cache_dir)
@@ -186,7 +204,8 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
             snapshots.save(saved, _snapshots_key(config, head))
         notices += record_notes(snapshots, commits)
         return UpdateResult(len(commits), events, warnings, written, skipped,
-                            stale_pages(history, snapshots.stale, head), notices)
+                            stale_pages(history, snapshots.stale, head, snapshots.sources),
+                            notices)
 
 
 def record_notes(snapshots: Snapshots, commits: list[Commit]) -> list[TrackerError]:
@@ -276,17 +295,21 @@ def _tree_files(folder: Path, root: Path) -> list[str]:
 
 def _read_following_links(root: Path, path: str) -> bytes:
     """The bytes of ``path`` in the working tree; a symlink reads as its target under the
-    walker's rules (relative to the link's folder, inside the repository, no chains), and a
-    ParseError says why when it reads as nothing — as ``tracker update`` warns."""
-    where = root / path
-    if not where.is_symlink():
-        return where.read_bytes()
+    walker's rules (relative to the link's folder, inside the repository, chains up to
+    MAX_LINKS), and a ParseError says why when it reads as nothing — as ``tracker update``
+    warns."""
+    if not (root / path).is_symlink():
+        return (root / path).read_bytes()
+
+    def read(link: str) -> bytes:  # a link's "blob" here is its own path
+        return os.readlink(os.fsencode(root / link))
+
     links = LinkTable()
-    links.add(path, os.readlink(os.fsencode(where)))
-    target = links.targets[path]
-    if not is_outside(target) and (root / target).is_symlink():
-        links.paths.add(target)  # a chain: refused by resolve, as in the walk
-    resolved = links.resolve(path, lambda p: p if (root / p).is_file() else None)
+    step = path
+    while step not in links and not is_outside(step) and (root / step).is_symlink():
+        links.add(step, step, None)  # every link of the chain, read as resolve needs it
+        step = target_of(step, read(step))
+    resolved = links.resolve(path, lambda p: p if (root / p).is_file() else None, read)
     return (root / resolved).read_bytes()
 
 

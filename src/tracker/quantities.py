@@ -390,6 +390,9 @@ _SERVICE_TYPES = {
     "有限免费": "limited-free", "limited free": "limited-free", "limited-free": "limited-free",
     "试用积分": "trial-credits", "trial credits": "trial-credits", "trial-credits": "trial-credits",
     "付费": "paid", "paid": "paid",
+    # words the real pages use for the same types (`免费额度（每日 100 万 Token）` stays as
+    # written: its note is the only place the page states the quota)
+    "免费增值": "limited-free", "freemium": "limited-free", "预付费": "paid", "prepaid": "paid",
 }
 _TRAILING_EXPLANATION = re.compile(r"\s*\([^()]*\)\s*$")
 

@@ -18,7 +18,7 @@ from tracker.sources.page.limits import read_model_rate_lines, read_quotas
 from tracker.sources.page.models import read_models
 from tracker.sources.page.overview import index_fields, read_overview
 from tracker.sources.page.prices import model_named
-from tracker.sources.page.vocabulary import FACT_WORDS
+from tracker.sources.page.vocabulary import FACT_WORDS, ID_WORDS
 
 __all__ = ["page_identity", "parse_page"]
 
@@ -55,13 +55,20 @@ def parse_page(raw: bytes, path: str, default_lang: str = "zh") -> Service:
 
 def _join_model_limits(service: Service) -> None:
     """A limits table keyed by a model's display name (`Gemini 2.5 Flash`) states that model's
-    limits: they are keyed by its id (`gemini-2.5-flash`), as the models are."""
+    limits: they are keyed by its id (`gemini-2.5-flash`), as the models are. A name without
+    spaces (`GPT-4o`, `ERNIE-3.5-8K`) joins only an id with the very same words."""
     ids = [key for key in service.models if " " not in key]
     joined: dict[str, dict[str, Quantity]] = {}
     for name, limits in service.quota_tiers.items():
-        model_id = model_named(name, ids) if " " in name else None
+        model_id = model_named(name, ids) if " " in name else \
+            _same_words(name, ids) if name not in service.models else None
         key = model_id if model_id is not None and model_id not in service.quota_tiers else name
         joined.setdefault(key, {}).update(limits)
     service.quota_tiers = dict(sorted(joined.items()))
 
 
+def _same_words(name: str, ids: list[str]) -> str | None:
+    """The one id spelled with the same words as ``name``, case aside: `GPT-4o` → `gpt-4o`."""
+    words = ID_WORDS.findall(name.lower())
+    same = [key for key in ids if ID_WORDS.findall(key.lower()) == words]
+    return same[0] if words and len(same) == 1 else None

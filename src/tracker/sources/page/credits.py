@@ -6,7 +6,7 @@ import re
 
 from tracker.model import TrialCredits
 from tracker.quantities import Money, parse_days, parse_money, parse_service_type
-from tracker.sources.page.vocabulary import CREDIT_PERIODS
+from tracker.sources.page.vocabulary import CREDIT_PERIODS, FREE_PLAN_PREFIX, PERIOD_SUFFIX
 
 
 def credits_in_parentheses(text: str) -> TrialCredits | None:
@@ -47,8 +47,11 @@ def credit_period(text: str) -> str | None:
 def recurring_credits(label: str, value: str) -> TrialCredits | None:
     """A `每月免费额度 | $5` row: money given every period (a row of requests or tokens is a
     limit, not credits)."""
-    money = parse_money(value)
+    period = credit_period(label) or credit_period(value)
+    # `Free 约 $0.10/月`: the plan's name before the amount and the period after it are not
+    # part of the amount
+    amount = PERIOD_SUFFIX.sub("", FREE_PLAN_PREFIX.sub("", value))
+    money = parse_money(amount)
     if not isinstance(money, Money) or money.currency is None:
         return None
-    period = credit_period(label) or credit_period(value)
     return TrialCredits(money.amount, money.currency, None, period) if period else None

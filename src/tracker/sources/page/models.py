@@ -30,6 +30,7 @@ from tracker.sources.page.vocabulary import (
     MODEL_WORDS,
     OUTPUT_HEADERS,
     OUTPUT_PRICE_HEADERS,
+    OUTPUT_WORDS,
     PRICE_HEADERS,
     STRICT_ID_HEADERS,
 )
@@ -63,7 +64,23 @@ def read_models(doc: Document, index: FieldIndex, service: Service, path: str) -
     _fold_display_names(models)
     read_band_prices(doc, index, models, path)
     read_bullet_prices(doc, index, models)
+    _read_output_notes(doc, models)
     service.models = dict(sorted(models.items()))
+
+
+def _read_output_notes(doc: Document, models: dict[str, Model]) -> None:
+    """`- deepseek-chat：标准模式，默认输出 4K（最大 8K）` under a models heading: the most that
+    model can output, where no table stated it."""
+    for item in doc.items:
+        model = models.get(plain(item.label))
+        if model is None or model.max_output is not None or not mentions(item.section,
+                                                                           MODEL_WORDS):
+            continue
+        most = MAX_IN_NOTE.search(item.value)
+        if most is not None and OUTPUT_WORDS.search(item.value[:most.start()]):
+            length = parse_length(most.group(1))
+            if isinstance(length, int):
+                model.max_output = length
 
 
 def _read_model_blocks(doc: Document, models: dict[str, Model], path: str) -> None:

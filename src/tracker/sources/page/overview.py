@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tracker.model import Service
 from tracker.quantities import parse_flag, parse_service_type
 from tracker.sources.markdown import (
@@ -26,6 +28,7 @@ from tracker.sources.page.vocabulary import (
     NEGATION_AFTER,
     NEGATION_BEFORE,
     OVERVIEW_WORDS,
+    PAID_PLAN,
     POSITIVE,
     PREREQUISITE_WORDS,
     PROVIDER,
@@ -102,8 +105,9 @@ def read_overview(doc: Document, index: FieldIndex, service: Service, path: str)
         service.trial_credits = credits_in_parentheses(plain(tier.value))
     requirements = overview_field(index, REQUIREMENTS)
     if requirements is not None:
+        paid_plans = PAID_PLAN.findall(plain(tier.value)) if tier is not None else []
         service.requirements, service.credit_card_required = read_requirements(
-            plain(requirements.value))
+            plain(requirements.value), paid_plans)
     if requirements is None:
         _read_checklist(doc, service)
     card = overview_field(index, CREDIT_CARD)
@@ -126,11 +130,17 @@ def _provider(index: FieldIndex) -> str | None:
 
 
 
-def read_requirements(text: str) -> tuple[list[str], bool | None]:
-    """Requirement names a registration text states, and what it says about a credit card."""
+def read_requirements(text: str, paid_plans: list[str] | tuple[str, ...] = ()
+                      ) -> tuple[list[str], bool | None]:
+    """Requirement names a registration text states, and what it says about a credit card.
+    A clause about one of ``paid_plans`` (`Scale 计划需绑定支付方式`) is what upgrading asks
+    for, not the entry plan: it is left out."""
     found: list[str] = []
     card: bool | None = None
     for clause in CLAUSE.split(text):
+        if any(re.search(rf"\b{re.escape(plan)}\b", clause, re.IGNORECASE)
+               for plan in paid_plans):
+            continue
         hits = sorted((m.start(), m.end(), name) for name, pattern in REQUIREMENT_WORDS
                       for m in pattern.finditer(clause))
         for index, (start, end, name) in enumerate(hits):

@@ -9,7 +9,9 @@ from tracker.quantities import Money, parse_price, parse_price_pair
 from tracker.sources.markdown import Document, label_key, mentions, plain
 from tracker.sources.page.overview import FieldIndex, fields
 from tracker.sources.page.vocabulary import (
+    ALL_MODELS,
     CACHE_HIT,
+    CACHE_MISS,
     CACHE_WRITE,
     CNY,
     CONTEXT_HEADERS,
@@ -122,8 +124,10 @@ def read_bullet_prices(doc: Document, index: FieldIndex, models: dict[str, Model
         side = _bullet_side(item.label)
         if side is None:
             continue
-        names = [n for n in MODEL_LIST_SPLIT.split(plain(item.group).rstrip(":：")) if n]
-        targets = [name if name in models else model_named(name, ids) for name in names]
+        group = plain(item.group).rstrip(":：")
+        names = [n for n in MODEL_LIST_SPLIT.split(group) if n]
+        targets = list(ids) if ALL_MODELS.match(group) else \
+            [name if name in models else model_named(name, ids) for name in names]
         amount, currency = cell_price(plain(item.value), price_unit(index, item.section))
         for model_id in targets:
             if model_id is None or model_id not in models:
@@ -136,6 +140,8 @@ def read_bullet_prices(doc: Document, index: FieldIndex, models: dict[str, Model
 
 def _bullet_side(label: str) -> str | None:
     """Which price a list item's label names, cache hits and writes apart from plain input."""
+    if CACHE_MISS.search(label):
+        return "input_price"
     if CACHE_HIT.search(label):
         return "cache_read_price"
     if CACHE_WRITE.search(label):

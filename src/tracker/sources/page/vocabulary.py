@@ -36,7 +36,8 @@ TITLE_DECORATION = re.compile(r"\s+[-–—|]\s+.*$")
 PREREQUISITE_WORDS = ("前提条件", "前置条件", "准备", "注册要求", "prerequisite", "requirement",
                       "beforeyoustart")
 TIER = {"服务类型", "servicetype"} | FREE_TYPE
-REQUIREMENTS = {"注册要求", "registrationrequirements", "requirements"}
+REQUIREMENTS = {"注册要求", "registrationrequirements", "requirements", "registrationrequired",
+                "registration", "registrationrequirement"}
 CREDIT_CARD = {"需要信用卡", "信用卡", "creditcardrequired", "creditcard"}
 TRIAL = {"试用积分", "免费积分", "赠送金额", "赠送额度", "trialcredits", "freecredits"}
 RESET = {"每日配额", "dailyquota", "每日重置", "daily"}
@@ -64,20 +65,24 @@ LIMIT_ROWS = {
                      "token/min"), "tokens_per_minute"),
     **dict.fromkeys(("每月token数", "每月token", "monthlytoken", "tokenpermonth"),
                     "tokens_per_month"),
+    **dict.fromkeys(("每日神经元数", "每日神经元", "neuronsperday", "dailyneurons",
+                     "neurons/day"), "neurons_per_day"),
     **dict.fromkeys(("并发请求", "并发请求数", "最大并发请求", "最大并发", "并发数",
-                     "concurrentrequests", "maxconcurrentrequests", "concurrency"), "concurrency"),
-    **dict.fromkeys(("每次最大输入token", "单次最大输入token", "maxinputtokenperrequest"),
-                    "max_input"),
-    **dict.fromkeys(("最大上下文长度", "最大上下文", "最大输入token",
-                     "输入上下文", "maxcontextlength", "maxcontext", "maxinputtoken",
-                     "inputcontext"), "max_context"),
+                     "concurrentrequests", "maxconcurrentrequests", "concurrency", "concurrent"),
+                    "concurrency"),
+    # a quota row of input tokens limits one request; the context window is stated as context
+    **dict.fromkeys(("每次最大输入token", "单次最大输入token", "maxinputtokenperrequest",
+                     "最大输入token", "maxinputtoken"), "max_input"),
+    **dict.fromkeys(("最大上下文长度", "最大上下文", "输入上下文", "maxcontextlength",
+                     "maxcontext", "inputcontext"), "max_context"),
     **dict.fromkeys(("最大输出长度", "最大输出", "每次最大输出token", "最大输出token", "输出长度",
                      "maxoutputlength", "maxoutput", "maxoutputtoken", "outputlength"),
                     "max_output"),
 }
 # Rows whose unit decides the key: tokens → tokens_per_month, requests → requests_per_month.
 MONTHLY_ROWS = {"每月免费额度", "月度配额", "每月配额", "每月额度", "月度调用", "每月调用",
-                 "monthlyquota", "monthlyfreequota", "monthlycalls"}
+                 "monthlyquota", "monthlyfreequota", "monthlycalls", "monthlyfreecredits",
+                 "monthlycredits"}
 RATE_ROWS = {"速率限制", "速率", "频率限制", "ratelimit", "ratelimits"}
 PER_DAY = re.compile(r"/\s*(?:天|日|day)|per\s+day|每[天日]|\brpd\b|\btpd\b", re.IGNORECASE)
 LENGTH_KEYS = {"max_context", "max_output", "max_input"}
@@ -119,26 +124,43 @@ USD = re.compile(r"美元|\$|usd", re.IGNORECASE)
 PER_THOUSAND = re.compile(r"千\s*token|1k\s*token|/\s*k\b", re.IGNORECASE)
 
 REQUIREMENT_WORDS = (
+    # buying credits up front (`购买使用额度`, prepaid) asks for a way to pay, as a card does;
+    # `充值` alone is not one: `实名认证（API 充值必需）` says what topping up needs
     ("credit_card", re.compile(r"信用卡|绑卡|银行卡|支付方式|付款方式|credit\s*card"
-                               r"|payment\s*(?:method|card)", re.I)),
+                               r"|payment\s*(?:method|card)|购买(?:使用)?额度|预付费?"
+                               r"|(?:purchase|buy)\w*\s+(?:usage\s+)?credits?"
+                               r"|credits?\s+purchase|prepa(?:y|id)",
+                               re.I)),
     ("real_name", re.compile(r"实名|身份认证|身份验证|real[-\s]?name|identity|\bkyc\b", re.I)),
     ("phone", re.compile(r"手机|短信|电话|phone|sms", re.I)),
     ("waitlist", re.compile(r"排队|申请(?!\s*(?:api|key|密钥|令牌|token))|候补|waitlist|wait list"
-                            r"|apply|application|invit", re.I)),
-    ("registration", re.compile(r"注册|账号|账户|登录|regist|sign[\s-]?up|account|log\s?in",
-                                re.I)),
+                            # `Created application`: an app made in a console, not an application
+                            # for access
+                            r"|apply(?!\s+(?:for\s+)?(?:an?\s+)?(?:api|key|token))"
+                            r"|application\s+(?:review|approval|form)|invit", re.I)),
+    # `Email only`: signing up with an email address
+    ("registration", re.compile(r"注册|账号|账户|登录|regist|sign[\s-]?up|account|log\s?in"
+                                r"|e-?mail|邮箱", re.I)),
 )
 NEGATION_BEFORE = re.compile(r"无需|无须|不需要|不需|不用|不要求|不必|免(?!费)|无|\bno\b|\bnot\b"
                               r"|without|n't", re.I)
 NEGATION_AFTER = re.compile(r"not\s+(?:required|needed)|optional|可选|非必[须需]|不需要|不必",
                              re.I)
 POSITIVE = re.compile(r"需要|需|要求|必须|requires?|required|need", re.I)
+# `服务类型：Experiment 免费试用 + Scale 按需付费`: Scale is a paid plan, so
+# `Scale 计划需绑定支付方式` is what upgrading asks for, not what the entry plan asks for
+PAID_PLAN = re.compile(r"([A-Za-z][\w-]*)\s*(?:按需|按量)?\s*"
+                       r"(?:付费|paid|pay[-\s]as[-\s]you[-\s]go)", re.IGNORECASE)
 CLAUSE = re.compile(r"[，,;；。（）()|]|但是?|\bbut\b", re.I)
 
 # Credits given again every period: `每月免费额度 | $5`, `Free 约 $0.10/月`
 CREDIT_PERIODS = (("month", re.compile(r"每月|月度|/\s*月|/\s*mo(?:nth)?\b|per\s+month|monthly",
                                        re.IGNORECASE)),
                   ("day", re.compile(r"每[日天]|/\s*[日天]|/\s*day\b|per\s+day|daily", re.I)))
+
+FREE_PLAN_PREFIX = re.compile(r"^\s*(?:free|免费(?:版|层)?)\s+", re.IGNORECASE)
+PERIOD_SUFFIX = re.compile(r"\s*(?:/\s*(?:月|mo(?:nth)?|[日天]|day)|per\s+(?:month|day))\s*$",
+                           re.IGNORECASE)
 
 # Per-model blocks: `### Name`, `**Model ID:** `id``, then a `| 特性 | 详情 |` table of facts.
 MODEL_ID_LABELS = {"modelid", "模型id"}
@@ -161,6 +183,12 @@ PROSE_PERIODS = (("minute", re.compile(r"每分钟|/\s*min|per\s+minute|\brpm\b"
 # `- 输入（缓存命中）：$0.028 / 百万 tokens`. Labels compared as written (the parenthetical counts).
 CACHE_HIT = re.compile(r"缓存命中|cache\s*hit|cached\s*input|缓存读", re.IGNORECASE)
 CACHE_WRITE = re.compile(r"缓存写|cache\s*write", re.IGNORECASE)
+# `输入（缓存未命中）`: the plain input price, said from the cache's side
+CACHE_MISS = re.compile(r"缓存未命中|cache\s*miss", re.IGNORECASE)
+# `**所有模型（V3.2）：**` over a price list: the prices of every model on the page
+ALL_MODELS = re.compile(r"^\s*(?:所有|全部)模型|^\s*all\s+models", re.IGNORECASE)
+# `- deepseek-chat：标准模式，默认输出 4K（最大 8K）`: a note on a model's output
+OUTPUT_WORDS = re.compile(r"输出|output", re.IGNORECASE)
 MODEL_LIST_SPLIT = re.compile(r"\s*(?:&|＆|、|,|，|/|\band\b|和)\s*")
 # `默认输出 4K（最大 8K）`: the maximum, not the default
 MAX_IN_NOTE = re.compile(r"(?:最大|最高|max(?:imum)?)\s*[:：]?\s*(\d[\d,.]*\s*[KkMm万]?)",
