@@ -5,8 +5,10 @@ Usage: python bench/recall.py models-dev|genai-prices CHECKOUT
 Puts examples/configs/<catalogue>.yaml in CHECKOUT as tracker.yaml (unless one is there), runs
 `tracker update --no-render` and `tracker log --format json`, then walks the first-parent history
 itself — its own `git log --raw --no-renames`, blobs read with tomllib / yaml, each file's last
-good parse kept; a symlinked model file reads as its target, taken with `git show commit:target`
-whenever the link or its target changes — and prints recall and precision of price changes where
+good parse kept; a symlinked model file reads as its target, a link to a link followed up to 8
+links in a row, taken with `git show commit:target` whenever a link or a path on its chain
+changes (which links pass through which path is recomputed from all links whenever one moves) —
+and prints recall and precision of price changes where
 both sides are plain numbers (float noise such as 0.39999999999999997 → 0.4 is no change), recall
 of added models, and the price/limit/model events on commits where the independent diff saw no
 such change.
@@ -84,7 +86,8 @@ def changes(repo: Path) -> list[tuple[str, list[tuple[str, str, str, str]]]]:
     return commits
 
 
-def truth(catalogue: str, repo: Path) -> tuple[set[Any], set[Any], dict[str, set[str]], int]:
+def truth(catalogue: str, repo: Path,
+          ) -> tuple[set[Any], set[Any], dict[str, set[str]], int, int]:
     blobs = Blobs(repo)
     model_file = re.compile(r"^providers/([^/]+)/models/(.+)\.toml$" if catalogue == "models-dev"
                             else r"^prices/providers/([^/.][^/]*)\.yml$")
@@ -110,7 +113,7 @@ def truth(catalogue: str, repo: Path) -> tuple[set[Any], set[Any], dict[str, set
         try:
             return tomllib.loads(done.stdout.decode()) if done.returncode == 0 else None
         except Exception:
-            return None  # a folder's listing, another link's path: nothing to read
+            return None  # a folder's listing: nothing to read
 
     def found_file(commit: str, blob: str | None, status: str, path: str,
                    content: Any = None) -> None:
@@ -179,26 +182,63 @@ def truth(catalogue: str, repo: Path) -> tuple[set[Any], set[Any], dict[str, set
                         if is_number(a) and is_number(b) and differ(a, b):
                             prices.add((commit, service, model, field))
 
-    link_target: dict[str, str] = {}  # symlinked model file → the path it points to
+    link_target: dict[str, str] = {}  # every symlink → the path it points to (one link)
 
+    def wanted(path: str) -> bool:
+        return bool(model_file.match(path) or provider_file.match(path))
+
+    def chain(link: str) -> tuple[list[str], str | None]:
+        """The paths ``link`` passes through (itself first) and the path it reads as: None
+        when it leaves the repository or runs through more than 8 links (as a loop does)."""
+        path, passed = link, [link]
+        for _ in range(8):
+            path = link_target[path]
+            passed.append(path)
+            if path in (".", "..") or path.startswith(("../", "/")):
+                return passed, None
+            if path not in link_target:
+                return passed, path
+        return passed, None
+
+    def passing() -> dict[str, set[str]]:
+        """path → the wanted links whose chain passes through it."""
+        found: dict[str, set[str]] = defaultdict(set)
+        for link in link_target:
+            if wanted(link):
+                for path in chain(link)[0]:
+                    found[path].add(link)
+        return found
+
+    passes = passing()
+    chained = 0  # links read through another link
     for commit, found in history:
         relink: set[str] = set()
+        moved = False  # a link added, retargeted or gone: chains are computed again
         for blob, status, path, mode in found:
             if catalogue == "models-dev":
-                relink |= {link for link, target in link_target.items() if target == path}
-                if mode == "120000" and model_file.match(path):
+                relink |= passes.get(path, set())
+                if mode == "120000":
                     text = blobs.read(blob).decode()
                     link_target[path] = posixpath.normpath(
                         posixpath.join(posixpath.dirname(path), text))
-                    relink.add(path)
+                    moved = True
+                    if wanted(path):
+                        relink.add(path)
                     continue
-                link_target.pop(path, None)
-                relink.discard(path)
+                if link_target.pop(path, None) is not None:
+                    moved = True
+                    relink.discard(path)
             found_file(commit, blob, status, path)
+        if moved:
+            passes = passing()
+            relink |= {link for _blob, _status, path, _mode in found
+                       for link in passes.get(path, ())}
         for link in sorted(relink):
             if link in link_target:
-                found_file(commit, None, "M", link, show(commit, link_target[link]))
-    return prices, added, touched, len(history)
+                passed, final = chain(link)
+                chained += len(passed) > 2
+                found_file(commit, None, "M", link, show(commit, final) if final else None)
+    return prices, added, touched, len(history), chained
 
 
 
@@ -211,7 +251,7 @@ def main() -> None:
     log = subprocess.run([tracker, "log", "--format", "json", "--repo", str(repo)],
                          capture_output=True, check=True, text=True).stdout
     events = [json.loads(line) for line in log.splitlines() if line.strip()]
-    want_prices, want_added, touched, commits = truth(catalogue, repo)
+    want_prices, want_added, touched, commits, chained = truth(catalogue, repo)
     got_prices = {(e["commit"], e["service"], e["model"], e["field"]) for e in events
                   if e["kind"] in ("price_increase", "price_decrease") and not e.get("tier")}
     got_added = {(e["commit"], e["service"], e["model"]) for e in events
@@ -235,6 +275,7 @@ def main() -> None:
           f"{len(found_added) / max(1, len(want_added)):.4f} ({len(moved)} more came with a "
           "renamed service)")
     print(f"price/limit/model events where the independent diff saw no such change: {len(quiet)}")
+    print(f"links the independent diff read through another link: {chained}")
     for e in quiet[:10]:
         print("   ", e["commit"][:10], e["service"], e["model"], e["kind"], e["field"])
     for miss in sorted(want_prices - got_prices)[:10]:

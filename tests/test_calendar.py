@@ -92,6 +92,18 @@ def test_cancelled_when_retracted_or_the_model_comes_back() -> None:
     assert str(item["status"]) == "CONFIRMED"  # removed on time: the shutdown happened
 
 
+def test_a_retraction_that_cancels_stamps_the_change_with_its_moment() -> None:
+    renamed = event(2, "2025-04-01T10:00:00+08:00", "service_renamed", model=None, field="id",
+                    old="nimbus", new="cumulus", service="cumulus")
+    (item,) = parse(build_calendar([ANNOUNCE, renamed], {"e02": Override(retract=True)},
+                                   config()))
+    assert str(item["status"]) == "CANCELLED" and item.decoded("sequence") == 1
+    # a newer version of the event: stamped when the retracted change happened, not before
+    assert item.decoded("dtstamp").isoformat() == "2025-04-01T02:00:00+00:00"
+    assert item.decoded("last-modified").isoformat() == "2025-04-01T02:00:00+00:00"
+    assert item.decoded("created").isoformat() == "2025-03-01T02:00:00+00:00"
+
+
 def test_dates_stated_with_new_services_and_models() -> None:
     """Record catalogues map deprecation_date to shutdown_date: a model can arrive with one."""
     added = event(1, "2025-01-01T10:00:00+08:00", "service_added", model=None,

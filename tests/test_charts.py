@@ -17,6 +17,7 @@ from tracker.model import RATE_LIMIT_KEYS, Event
 from tracker.render.charts import (
     build_charts,
     chart_link,
+    chart_name,
     chart_url,
     chartable,
     owned_names,
@@ -227,7 +228,7 @@ def test_urls_follow_the_site_and_config(tmp_path: Path) -> None:
     assert chart_url(cfg, "groq", "zh") == "https://example.org/sub/tracker/charts/groq.svg"
     assert chart_url(cfg, "groq", "en") == "https://example.org/sub/tracker/charts/groq.en.svg"
     assert chart_link(cfg, "groq", "en") == "/sub/tracker/charts/groq.en.svg"
-    assert chart_link(cfg, "a/../b", "zh") == "/sub/tracker/charts/a_2F.._2Fb.svg"
+    assert chart_link(cfg, "a/../b", "zh") == "/sub/tracker/charts/a_2F_2E_2E_2Fb.svg"
     moved = config(tmp_path, dir="assets/charts", url="https://cdn.example.org/c/")
     assert chart_url(moved, "groq", "zh") == "https://cdn.example.org/c/groq.svg"
     assert build_charts(EVENTS, config(tmp_path, enabled=False)) == {}
@@ -279,3 +280,31 @@ def test_update_draws_and_redraws_the_chart(tmp_path: Path) -> None:
     assert steps(chart.read_text(encoding="utf-8"))["每日请求数"][1] == cut.id
     assert (repo.root / "feeds/feeds.opml").is_file()
     assert (repo.root / "feeds/shutdowns.ics").is_file()
+
+
+def test_chart_names_never_collide_and_keep_the_plain_ones(tmp_path: Path) -> None:
+    cfg = Config(root=tmp_path)  # default language zh
+    names = {(service, lang): chart_name(cfg, service, lang)
+             for service in ("foo", "foo.en", "foo_2Een", "z.ai", "a_b", "groq")
+             for lang in ("zh", "en")}
+    assert len(set(names.values())) == len(names)
+    assert names["groq", "zh"] == "groq.svg" and names["groq", "en"] == "groq.en.svg"
+    assert names["foo", "en"] != names["foo.en", "zh"]
+
+
+def test_a_service_id_with_a_dot_gets_its_chart_linked_on_its_page(tmp_path: Path) -> None:
+    from conftest import PAGES, GitRepo
+    from tracker.pipeline import update
+
+    repo = GitRepo(tmp_path / "site")
+    page = "services/api/z.ai/_index.md"
+    repo.write(page, (PAGES / "acme.md").read_text(encoding="utf-8"))
+    repo.commit("add z.ai", "2025-01-01T10:00:00+08:00")
+    update(repo.root)
+    repo.replace(page, "| **每日请求数** | 14,400 requests/day |",
+                 "| **每日请求数** | 1,000 requests/day |")
+    repo.commit("cut", "2025-02-01T10:00:00+08:00")
+    update(repo.root)
+    charts = repo.root / "static/tracker/charts"
+    assert sorted(p.name for p in charts.iterdir()) == ["z_2Eai.en.svg", "z_2Eai.svg"]
+    assert "/tracker/charts/z_2Eai.svg" in repo.read(page)

@@ -186,3 +186,7 @@ def test_facts_that_json_would_change_are_not_written(repo: GitRepo, page_text: 
     snapshots.load(head, {})
     snapshots.files[DATA].services[0].requirements = ("registration",)  # type: ignore[assignment]
     assert snapshots.export_facts(("key",)) is None
+    snapshots.files[DATA].services[0].requirements = ["registration"]
+    assert snapshots.export_facts(("key",)) is not None
+    snapshots.files[DATA].services[0].name = "not UTF-8: \udcff"  # a byte carried through
+    assert snapshots.export_facts(("key",)) is None

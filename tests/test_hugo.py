@@ -225,7 +225,8 @@ weight = 2
     charts = build_charts(events, config)
     written = write_charts(config, charts, owned=owned_names(events, config))
     assert [p.name for p in written] == ["nimbus.en.svg", "nimbus.svg"]
-    assert len(update_pages(config, events, charted=charted_services(charts, config))) == 2
+    assert len(update_pages(config, events, charted=charted_services(
+        charts, config, {e.service for e in events}))) == 2
     result = subprocess.run(["hugo", "--quiet", "-d", "public"], cwd=site, capture_output=True,
                             text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr

@@ -183,3 +183,27 @@ def test_a_bad_value_is_a_clear_cli_error(repo: GitRepo) -> None:
     output = invoke("update", "--repo", str(repo.root), code=1)
     assert "tracker.yaml: 'hugo.baseURL' must be an http(s) address" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(("path", "content", "expected"), [
+    ("hugo.toml", b'baseURL = "https://x.example/"\ntitle = "caf\xe9"\n',
+     "hugo.toml:2: the Hugo configuration is not UTF-8 text (byte 0xe9) (save it as UTF-8"),
+    ("hugo.yaml", b"baseURL: https://x.example/\nmodule: {mounts: 5}\n",
+     "hugo.yaml: 'module.mounts' must be a list of mounts, not 5"),
+    ("config/_default/languages.yaml", b"en:\n  weight: 1\n weight: 2\n",
+     "config/_default/languages.yaml:3: cannot read the Hugo configuration"),
+    ("config/_default/hugo.toml", b'baseURL = "https://x.example/"\nbaseURL = 1\n',
+     "config/_default/hugo.toml:2: cannot read the Hugo configuration"),
+    ("hugo.json", b'{"baseURL": "https://x.example/",\n "title": }\n',
+     "hugo.json:2: cannot read the Hugo configuration"),
+])
+def test_a_broken_hugo_configuration_is_a_clear_cli_error_naming_file_and_line(
+        repo: GitRepo, path: str, content: bytes, expected: str) -> None:
+    repo.write("tracker.yaml", "site_url: https://x.example\n")
+    repo.write(path, content)
+    repo.commit("a broken Hugo configuration", "2025-01-05T10:00:00+08:00")
+    result = CliRunner().invoke(cli, ["update", "--repo", str(repo.root)])
+    assert result.exit_code == 1, result.output
+    assert not isinstance(result.exception, (TypeError, UnicodeDecodeError)), result.exception
+    assert expected in result.output, result.output
+    assert "fix it so hugo builds" in result.output or "as hugo reads it" in result.output

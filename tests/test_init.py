@@ -220,6 +220,36 @@ def test_cli_init_without_install_refuses_and_writes_nothing(tmp_path: Path) -> 
     assert INSTALL in (site / UPDATE_WORKFLOW).read_text(encoding="utf-8")
 
 
+def test_cli_init_names_repository_paths_once(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    site = git_repo(tmp_path / "site", "main")
+    (site / "hugo.toml").write_text('baseURL = "https://example.org/"\n', encoding="utf-8")
+    (site / "content").mkdir()
+    unnormalised = str(site / "content" / "..")
+    result = CliRunner().invoke(cli, ["init", "--repo", unnormalised, "--install", INSTALL])
+    assert result.exit_code == 0, result.output
+    wrote = [line.removeprefix("wrote ") for line in result.output.splitlines()
+             if line.startswith("wrote ")]
+    assert wrote == ["tracker.yaml", str(UPDATE_WORKFLOW), str(DIGEST_WORKFLOW),
+                     "layouts/partials/custom/head-end.html"]
+    assert all((site / path).is_file() for path in wrote)
+    monkeypatch.chdir(site / ".github")  # "." and paths relative to where tracker runs
+    again = CliRunner().invoke(cli, ["init", "--repo", "..", "--install", INSTALL,
+                                     "--force"])
+    assert again.exit_code == 0, again.output
+    assert [line for line in again.output.splitlines() if line.startswith("wrote ")] == \
+        ["wrote " + path for path in wrote[:3]]  # the partial is unchanged
+    refused = CliRunner().invoke(cli, ["init", "--repo", "..", "--install", INSTALL])
+    assert refused.exit_code == 1
+    assert f"tracker: tracker.yaml, {UPDATE_WORKFLOW}, {DIGEST_WORKFLOW} already exist " \
+           "(move it aside" in refused.output, refused.output
+    assert refused.output.count("tracker.yaml") == 1
+
+
 # -- the workflows, as GitHub reads them ------------------------------------------------------
 
 def test_workflows_validate_against_the_github_workflow_schema(tmp_path: Path) -> None:

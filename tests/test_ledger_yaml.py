@@ -187,3 +187,12 @@ def test_any_written_document_reads_back_as_the_safe_loader_reads_it(data: objec
     got = load_written(text)
     assert got == expected
     assert repr(got) == repr(expected)
+
+
+@pytest.mark.parametrize("data", [["symlink to \udcff.toml"], {"reason": "x \ud800 y"}])
+def test_a_lone_surrogate_is_refused_naming_the_text_never_a_traceback(data: object) -> None:
+    with pytest.raises(TrackerError) as refused:
+        dump_yaml(data)
+    message = str(refused.value)
+    assert "lone surrogate" in message and ("\\udcff.toml" in message or "\\ud800" in message)
+    message.encode("utf-8")  # the refusal itself can be printed

@@ -241,3 +241,15 @@ def test_an_upgraded_parser_tells_no_change_that_never_happened(
     monkeypatch.setattr(cache, "code_digest", lambda: "old release")
     stale = update(same_version, render=False)
     assert sorted(e.kind for e in stale.new_events) != ["quota_cut"]
+
+
+@pytest.mark.parametrize("given", ["abc", ""])
+def test_a_lock_timeout_that_is_not_a_number_is_a_clear_error(
+        repo: GitRepo, page_text: str, monkeypatch: pytest.MonkeyPatch, given: str) -> None:
+    build_history(repo, page_text, 1)
+    monkeypatch.setenv("TRACKER_LOCK_TIMEOUT", given)
+    result = CliRunner().invoke(cli, ["update", "--repo", str(repo.root)])
+    assert result.exit_code == 1, result.output
+    assert f"TRACKER_LOCK_TIMEOUT is {given!r}, not a number of seconds" in result.output
+    assert not isinstance(result.exception, ValueError)
+    assert not (repo.root / "history").exists()

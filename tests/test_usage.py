@@ -242,6 +242,20 @@ def test_under_actions_warnings_are_annotations_and_update_writes_a_summary(
     assert "::warning" not in plain.stderr
 
 
+def test_a_step_summary_in_a_missing_folder_is_a_warning_after_a_good_run(
+        site: GitRepo, tmp_path: Path) -> None:
+    summary = tmp_path / "no-such-folder" / "summary.md"
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+    site.replace(ACME, "1,000 requests/day", "2,000 requests/day")
+    site.commit("raise", "2025-04-01T10:00:00+08:00")
+    result = run("update", "--repo", str(site.root), "-q", env=env)
+    assert result.exit_code == 0, result.output
+    assert f"::warning::cannot write the step summary to GITHUB_STEP_SUMMARY={summary}: " \
+        in result.stderr
+    assert "Traceback" not in result.output and not summary.parent.exists()
+    assert (site.root / "history" / "state.yaml").is_file()
+
+
 def test_annotation_escapes_its_properties_and_message() -> None:
     import io
 
@@ -260,3 +274,18 @@ def test_annotation_escapes_its_properties_and_message() -> None:
         else:
             os.environ["GITHUB_ACTIONS"] = old
     assert out.getvalue() == "::warning file=a%2Cb%3Ac.md,line=3::50%25 off%0Anext\n"
+
+
+def test_the_default_digest_week_is_the_utc_one_whatever_the_local_zone(
+        site: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    import tracker.cli
+
+    # Monday 00:30 in UTC+8 is still Sunday in UTC: the last complete UTC week is W45, not W46
+    monday_in_asia = datetime(2025, 11, 17, 0, 30, tzinfo=timezone(timedelta(hours=8)))
+    monkeypatch.setattr(tracker.cli, "now", lambda: monday_in_asia)
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    result = run("digest", "--repo", str(site.root), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert "2025-W45" in result.output and "2025-W46" not in result.output, result.output

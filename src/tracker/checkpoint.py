@@ -129,7 +129,10 @@ def encode(key: tuple[str, ...], files: Files, blobs: Shas, broken: Shas, stale:
         if link in links.targets:
             entry["target"] = links.targets[link]
         lines.append(json.dumps(entry, ensure_ascii=False) + "\n")
-    body = "".join(lines).encode("utf-8")
+    try:
+        body = "".join(lines).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (a path that was not UTF-8): not kept
+        raise NotJson from None
     return _head(key, body) + body
 
 

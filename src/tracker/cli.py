@@ -7,8 +7,10 @@ Exit status: 0 done; 1 the data or configuration is wrong (TrackerError, said in
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,11 @@ repo_option = click.option("--repo", "root", type=click.Path(path_type=Path), de
                            help="Any folder inside the site's git repository.")
 lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh",
                            show_default=True, help="Language of summaries.")
+
+
+def now() -> datetime:
+    """The current moment, in UTC (a test replaces this to fake the clock)."""
+    return datetime.now(UTC)
 
 
 def _closest(value: str, known: Any, n: int = 1) -> str:
@@ -246,8 +253,6 @@ def check(root: Path, paths: tuple[Path, ...]) -> None:
 def digest(root: Path, week: str | None, since: str | None, until: str | None,
            out_dir: Path | None, send: bool, force: bool, send_empty: bool, lang: str) -> None:
     """Render the digest of a week (or any period), write it, send it once."""
-    from datetime import date
-
     from tracker.config import load_config
     from tracker.ledger import Ledger
     from tracker.pipeline import run_digest
@@ -256,7 +261,8 @@ def digest(root: Path, week: str | None, since: str | None, until: str | None,
     config = load_config(root)
     ledger = Ledger(config)
     try:
-        period = period_from_options(week, since, until, today=date.today())
+        # the week is the UTC one, whatever the machine's time zone (CI runners, a laptop)
+        period = period_from_options(week, since, until, today=now().astimezone(UTC).date())
     except TrackerError as error:  # every problem here is in the options: a usage error
         raise click.UsageError(str(error)) from None
     outcome = run_digest(ledger.events(), config, period, lang, out_dir, send,
@@ -285,7 +291,9 @@ def init(root: Path, force: bool, install: str | None, hugo_config: str | None) 
     notes: list[TrackerError] = []
     for path in init_site(root, force=force, install=install, notes=notes,
                           hugo_config=hugo_config):
-        click.echo(f"wrote {path}")
+        # as the repository names it, whatever form --repo took (".", "site/../site", absolute)
+        shown = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+        click.echo(f"wrote {Path(shown).as_posix()}")
     for note in notes:
         warn(note.message + (f" ({note.hint})" if note.hint else ""), note.path, note.line)
     for page in updates_offer(root):

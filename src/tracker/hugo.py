@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -55,8 +56,16 @@ class HugoSite:
         return "/" + key.lower()
 
 
-def _read_file(path: Path) -> dict[str, Any]:
-    text = path.read_text(encoding="utf-8")
+def _read_file(path: Path, root: Path) -> dict[str, Any]:
+    shown = os.path.relpath(path, root).replace(os.sep, "/")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TrackerError("the Hugo configuration is not UTF-8 text "
+                           f"(byte 0x{raw[exc.start]:02x})",
+                           path=shown, line=raw.count(b"\n", 0, exc.start) + 1,
+                           hint="save it as UTF-8, as hugo reads it") from None
     try:
         if path.suffix == ".toml":
             data: Any = tomllib.loads(text)
@@ -68,9 +77,21 @@ def _read_file(path: Path) -> dict[str, Any]:
             data = yaml.safe_load(text)
     except Exception as exc:  # any parser's error: the site's own file is not ours to judge
         raise TrackerError(f"cannot read the Hugo configuration: {exc}".splitlines()[0],
-                           path=path.name, hint="fix it so hugo builds, or set hugo_config "
-                                                "in tracker.yaml") from None
+                           path=shown, line=_error_line(exc),
+                           hint="fix it so hugo builds, or set hugo_config in tracker.yaml") \
+            from None
     return data if isinstance(data, dict) else {}
+
+
+def _error_line(exc: Exception) -> int | None:
+    """The 1-based line a TOML, JSON or YAML parser's error names, when it names one."""
+    if isinstance(exc, json.JSONDecodeError):
+        return exc.lineno
+    mark = getattr(exc, "problem_mark", None)  # yaml.MarkedYAMLError
+    if mark is not None:
+        return int(mark.line) + 1
+    found = re.search(r"at line (\d+)", str(exc))  # tomllib: "... (at line 3, column 1)"
+    return int(found.group(1)) if found else None
 
 
 def _find(root: Path, named: str | None, stated: bool = False
@@ -81,7 +102,7 @@ def _find(root: Path, named: str | None, stated: bool = False
     if named:
         target = root / named
         if target.is_file():
-            return target, _read_file(target)
+            return target, _read_file(target, root)
         if not target.is_dir() and stated:
             from tracker.report import warn
 
@@ -96,7 +117,7 @@ def _find(root: Path, named: str | None, stated: bool = False
         for name in CONFIG_NAMES:
             for suffix in CONFIG_SUFFIXES:
                 if (root / (name + suffix)).is_file():
-                    return root / (name + suffix), _read_file(root / (name + suffix))
+                    return root / (name + suffix), _read_file(root / (name + suffix), root)
         folder = root / "config" / "_default"
         if not folder.is_dir():
             return None
@@ -104,7 +125,7 @@ def _find(root: Path, named: str | None, stated: bool = False
     for path in sorted(folder.iterdir()):
         if path.suffix not in CONFIG_SUFFIXES or not path.is_file():
             continue
-        data = _read_file(path)
+        data = _read_file(path, root)
         if path.stem in CONFIG_NAMES:
             merged.update(data)
         else:  # languages.yaml holds the value of the 'languages' key, and so on
@@ -117,11 +138,16 @@ def _key(data: dict[str, Any], name: str) -> Any:
     return next((v for k, v in data.items() if str(k).lower() == name.lower()), None)
 
 
-def _content_dir(root: Path, site_dir: Path, data: dict[str, Any]) -> str | None:
+def _content_dir(root: Path, site_dir: Path, data: dict[str, Any], shown: str) -> str | None:
     source = _key(data, "contentDir") or "content"
     module = _key(data, "module")
     if isinstance(module, dict):
-        for mount in _key(module, "mounts") or []:
+        mounts = _key(module, "mounts") or []
+        if not isinstance(mounts, list):
+            raise TrackerError(f"'module.mounts' must be a list of mounts, not {mounts!r}",
+                               path=shown, hint="e.g. mounts: [{source: content, target: "
+                                                "content}], as hugo reads it")
+        for mount in mounts:
             if isinstance(mount, dict) and mount.get("target") == "content" and mount.get("source"):
                 source = mount["source"]
                 break
@@ -161,7 +187,7 @@ def read_hugo_site(root: Path, named: str | None = None,
     if stated is not None and stated.contentDir is not None:
         content_dir: str | None = _clean_dir(stated.contentDir)
     elif site_dir is not None:
-        content_dir = _content_dir(root, site_dir, data)
+        content_dir = _content_dir(root, site_dir, data, shown)
     else:
         content_dir = ""  # only stated: the repository is the content
     return _site(data, content_dir, shown, site_dir)

@@ -175,7 +175,6 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
     if existing and not force:
         names = ", ".join(rel.as_posix() for rel in existing)
         raise TrackerError(f"{names} already exist{'s' if len(existing) == 1 else ''}",
-                           path=existing[0].as_posix(),
                            hint="move it aside, or use --force to overwrite")
     written = []
     for rel, content in files.items():

@@ -20,6 +20,7 @@ from tracker.ledger import Ledger, State
 from tracker.model import Event, ParseWarning, Service
 from tracker.paths import glob_matcher
 from tracker.sources import Sources, unmatched_globs
+from tracker.symlinks import LinkTable, is_outside, target_of
 from tracker.walk import Commit, History, head_of
 
 if TYPE_CHECKING:
@@ -97,7 +98,12 @@ def _lock(history: History, on_wait: Callable[[Path], None] | None = None) -> It
     from filelock import FileLock, Timeout
 
     path = Path(history.repo.git_dir) / "tracker.lock"
-    timeout = float(os.environ.get("TRACKER_LOCK_TIMEOUT", LOCK_TIMEOUT))
+    given = os.environ.get("TRACKER_LOCK_TIMEOUT", str(LOCK_TIMEOUT))
+    try:
+        timeout = float(given)
+    except ValueError:
+        raise TrackerError(f"TRACKER_LOCK_TIMEOUT is {given!r}, not a number of seconds",
+                           hint="set it to e.g. 600, or unset it") from None
     lock = FileLock(str(path), timeout=timeout)
     try:
         try:
@@ -249,7 +255,7 @@ def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
     written: list[Path] = []
     charts = build_charts(events, config, services)
     written += write_charts(config, charts, dry_run, owned=owned_names(events, config, services))
-    charted = charted_services(charts, config)
+    charted = charted_services(charts, config, {e.service for e in events})
     written += [change.path for change in update_pages(config, events, dry_run, skipped,
                                                        services, charted)]
     written += [change.path for change in update_blocks(config, events, dry_run, skipped)]
@@ -310,6 +316,26 @@ def _tree_files(folder: Path, root: Path) -> list[str]:
     return sorted(found)
 
 
+def _read_following_links(root: Path, path: str) -> bytes:
+    """The bytes of ``path`` in the working tree; a symlink reads as its target under the
+    walker's rules (relative to the link's folder, inside the repository, chains up to
+    MAX_LINKS), and a ParseError says why when it reads as nothing — as ``tracker update``
+    warns."""
+    if not (root / path).is_symlink():
+        return (root / path).read_bytes()
+
+    def read(link: str) -> bytes:  # a link's "blob" here is its own path
+        return os.readlink(os.fsencode(root / link))
+
+    links = LinkTable()
+    step = path
+    while step not in links and not is_outside(step) and (root / step).is_symlink():
+        links.add(step, step, None)  # every link of the chain, read as resolve needs it
+        step = target_of(step, read(step))
+    resolved = links.resolve(path, lambda p: p if (root / p).is_file() else None, read)
+    return (root / resolved).read_bytes()
+
+
 def check(root: Path, paths: Iterable[Path] | None = None) -> CheckResult:
     """Parse every source file in the working tree (or under ``paths``: files or folders, inside
     the repository) and look at the tracker's markers in pages and updates files; the problems
@@ -358,8 +384,13 @@ def check(root: Path, paths: Iterable[Path] | None = None) -> CheckResult:
         kind = sources.kind_of(path)
         if not kind and not updates.match(path):
             continue
-        raw = (root / path).read_bytes()
         result.checked += 1
+        try:
+            raw = _read_following_links(root, path)
+        except ParseError as error:
+            error.path = path
+            result.errors.append(error)
+            continue
         if kind:
             try:
                 parsed = sources.parse(path, raw)

@@ -69,6 +69,11 @@ def write_step_summary(markdown: str) -> Path | None:
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if not under_actions() or not target:
         return None
-    with open(target, "a", encoding="utf-8") as summary:
-        summary.write(markdown)
+    try:
+        with open(target, "a", encoding="utf-8") as summary:
+            summary.write(markdown)
+    except OSError as error:  # the run itself succeeded: a summary it cannot write is a warning
+        warn(f"cannot write the step summary to GITHUB_STEP_SUMMARY={target}: "
+             f"{error.strerror or error}")
+        return None
     return Path(target)

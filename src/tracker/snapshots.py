@@ -190,11 +190,12 @@ class Snapshots:
         """Take the symlinks at ``rev`` into the table; returns the blob each wanted one reads
         as. One that reads as nothing warns, and keeps ``last_good``'s version if it had one."""
         for path, blob in sorted(links.items()):
-            self.links.add(path, self.history.read(blob) if self.sources.kind_of(path) else None)
+            self.links.add(path, blob,
+                           self.history.read(blob) if self.sources.kind_of(path) else None)
         resolved: dict[str, str] = {}
-        for path in sorted(self.links.targets):
+        for path in sorted(path for path in links if self.sources.kind_of(path)):
             try:
-                resolved[path] = self.links.resolve(path, tree.get)
+                resolved[path] = self.links.resolve(path, tree.get, self.history.read)
             except ParseError as error:
                 warnings.append(ParseWarning(path=path, line=None, reason=error.message,
                                              commit=rev))
@@ -246,10 +247,10 @@ class Snapshots:
                 change.old_path or change.path)
             if change.old_path and change.old_path in self.links:
                 self.links.remove(change.old_path)
-            if change.link:
+            if change.link and change.blob is not None:
                 if change.old_path:
                     touched |= self._drop(change.old_path)
-                self.links.add(change.path, raw if wanted else None)
+                self.links.add(change.path, change.blob, raw if wanted else None)
                 if wanted:
                     relink.add(change.path)
                 continue
@@ -275,7 +276,9 @@ class Snapshots:
             elif wanted:
                 self.visited |= self._load_change(commit, change.path, change.blob, raw,
                                                   warnings, touched)
-        for link in sorted(path for path in relink if path in self.links.targets):
+        # a chain's links on the way (relink holds them too) are read only as their target
+        for link in sorted(path for path in relink
+                           if path in self.links and self.sources.kind_of(path)):
             self.visited |= self._load_link(
                 commit, link, lambda target: self.history.blob_at(commit.sha, target),
                 warnings, touched)
@@ -330,7 +333,7 @@ class Snapshots:
         commit's tree). A link to nothing readable warns like a file that does not parse, and
         its last good version stays."""
         try:
-            blob = self.links.resolve(link, blob_at)
+            blob = self.links.resolve(link, blob_at, self.history.read)
         except ParseError as error:
             warnings.append(ParseWarning(path=link, line=None, reason=error.message,
                                          commit=commit.sha, date=commit.date))

@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from tracker.errors import TrackerError
+
 LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -43,7 +45,24 @@ class YamlError(Exception):
 
 def dump(data: Any) -> bytes:
     """``data`` as block-style UTF-8 YAML, keys in the order given: the same data, the same
-    bytes (those of ``yaml.dump`` with these options, written faster)."""
+    bytes (those of ``yaml.dump`` with these options, written faster). A lone surrogate (a byte
+    that was not UTF-8, carried through) cannot be written: a TrackerError names the text
+    holding it, and no bytes are returned, so no half-written file."""
+    try:
+        return _dumped(data)
+    except UnicodeEncodeError as error:
+        text = error.object if isinstance(error.object, str) else repr(error.object)
+        start = text.rfind("\n", 0, error.start) + 1
+        end = text.find("\n", error.start)
+        line = text[start:end if end >= 0 else len(text)]
+        shown = line.strip().encode("utf-8", "backslashreplace").decode("utf-8")
+        raise TrackerError(
+            f"cannot write {shown!r}: it holds a lone surrogate (U+{ord(text[error.start]):04X}),"
+            " which UTF-8 cannot encode; nothing was written",
+            hint="fix the file or name that holds bytes which are not UTF-8") from None
+
+
+def _dumped(data: Any) -> bytes:
     events: list[Any] = [yaml.StreamStartEvent(), yaml.DocumentStartEvent(explicit=False)]
     try:
         _events(data, events, set())

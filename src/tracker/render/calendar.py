@@ -128,7 +128,8 @@ class _Replay:
             if old == after:
                 continue
             if old is None:
-                self.current[key] = replace(after, cancelled=True, sequence=after.sequence + 1)
+                self.current[key] = replace(after, cancelled=True, sequence=after.sequence + 1,
+                                            stamp=when)
             else:
                 self.current[key] = replace(old, sequence=after.sequence + 1, stamp=when)
 

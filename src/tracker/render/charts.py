@@ -20,6 +20,7 @@ a value stated only as text, or not stated, is a gap.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -261,8 +262,11 @@ def render_chart(history: ServiceSeries, lang: str, config: Config) -> str | Non
 
 
 def chart_name(config: Config, service: str, lang: str) -> str:
-    """``groq.svg`` in the site's default language, ``groq.en.svg`` in the other."""
-    slug = quote(visible(service), safe="").replace("%", "_").lstrip(".") or "_"
+    """``groq.svg`` in the site's default language, ``groq.en.svg`` in the other. No two
+    services share a name: the slug holds no dot (``z.ai`` → ``z_2Eai``), so the language's dot
+    is the only one, and ``_`` starts every escape (``a_b`` → ``a_5Fb``)."""
+    slug = quote(visible(service), safe="").replace("_", "_5F").replace("%", "_") \
+        .replace(".", "_2E") or "_"
     return f"{slug}{SUFFIX}" if lang == config.default_lang else f"{slug}.{lang}{SUFFIX}"
 
 
@@ -338,14 +342,11 @@ def chartable(events: list[Event], config: Config) -> set[str]:
             if _panels(history, XScale(history.start, history.end), config.default_lang)}
 
 
-def charted_services(charts: dict[str, str], config: Config) -> set[str]:
-    """The services ``charts`` holds (by the default-language file name)."""
-    found = set()
-    for service_file in charts:
-        stem = service_file.removesuffix(SUFFIX)
-        if "." not in stem:
-            found.add(stem)
-    return found
+def charted_services(charts: dict[str, str], config: Config, services: Iterable[str]
+                     ) -> set[str]:
+    """The ids among ``services`` that ``charts`` holds a default-language chart for."""
+    return {service for service in services
+            if chart_name(config, service, config.default_lang) in charts}
 
 
 def owned_names(events: list[Event], config: Config,
