@@ -121,15 +121,15 @@ def test_the_facts_read_back_equal_to_a_parse(repo: GitRepo, page_text: str) -> 
     lines = [json.loads(line) for line in data.splitlines()]
     assert [line["path"] for line in lines[1:] if "path" in line] == sorted(parsed.files)
     assert [line["symlink"] for line in lines if "symlink" in line] == \
-        sorted(parsed.links.paths)  # then a line per symlink
+        sorted(parsed.links.blobs)  # then a line per symlink
 
     restored = Snapshots(history, Sources(load_config(repo.root)))
     assert restored.import_facts(data, ("key",))
     assert parsed.stale and parsed.services["odd"].problems
-    assert parsed.links.paths and parsed.links.targets
+    assert parsed.links.blobs and parsed.links.targets
     for name in Snapshots.STATE:
         if name == "links":
-            for table in ("paths", "targets", "links_to"):
+            for table in ("blobs", "targets", "links_to"):
                 assert getattr(restored.links, table) == getattr(parsed.links, table)
         else:
             assert getattr(restored, name) == getattr(parsed, name), name

@@ -124,8 +124,8 @@ def encode(key: tuple[str, ...], files: Files, blobs: Shas, broken: Shas, stale:
             line["notes"] = list(parsed.notes)
         line["services"] = [_service(s) for s in parsed.services]
         lines.append(json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n")
-    for link in sorted(links.paths):
-        entry = {"symlink": link}
+    for link in sorted(links.blobs):
+        entry = {"symlink": link, "blob": links.blobs[link]}
         if link in links.targets:
             entry["target"] = links.targets[link]
         lines.append(json.dumps(entry, ensure_ascii=False) + "\n")
@@ -162,7 +162,7 @@ def decode(data: bytes, key: tuple[str, ...]
                 continue
             line = json.loads(text)
             if "symlink" in line:
-                links.paths.add(line["symlink"])
+                links.blobs[line["symlink"]] = line["blob"]
                 if "target" in line:
                     links.targets[line["symlink"]] = line["target"]
                     links.links_to.setdefault(line["target"], set()).add(line["symlink"])
