@@ -29,8 +29,10 @@ def write_atomic(path: Path, data: bytes, durable: bool = True) -> bool:
     """Write ``data`` to ``path`` through a temporary file renamed into place.
 
     Returns False, touching nothing, when the file already holds exactly these bytes, so a run
-    with nothing new changes no file and no mtime. ``durable=False`` skips the fsync: for caches,
-    which a crash may lose (the rename still keeps them whole), not for anything committed.
+    with nothing new changes no file and no mtime. ``durable=False`` skips the fsync: for caches
+    and for what ``tracker render`` rebuilds from the ledger (feeds, charts), which a power cut
+    may lose (the rename still keeps them whole when a run is killed); never for the ledger or a
+    page, which hold what cannot be rebuilt.
     """
     try:
         if path.read_bytes() == data:

@@ -372,7 +372,7 @@ def write_charts(config: Config, charts: dict[str, str], dry_run: bool = False,
         if dry_run:
             if not target.is_file() or target.read_bytes() != data:
                 changed.append(target)
-        elif write_atomic(target, data):
+        elif write_atomic(target, data, durable=False):  # `tracker render` rebuilds it
             changed.append(target)
     for name in sorted((owned or set()) - set(charts)):
         path = base / name

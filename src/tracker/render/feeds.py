@@ -402,7 +402,7 @@ def write_feeds(config: Config, feeds: dict[str, bytes], dry_run: bool = False,
                 same = False
             if not same:
                 changed.append(target)
-        elif write_atomic(target, feeds[rel]):
+        elif write_atomic(target, feeds[rel], durable=False):  # `tracker render` rebuilds it
             changed.append(target)
     for folder in OWNED_DIRS if prune else ():
         directory = base / folder
