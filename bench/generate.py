@@ -44,19 +44,13 @@ PRICES = [0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.25, 
 CONTEXTS = [8192, 32768, 65536, 128000, 131072, 200000, 262144, 1000000, 1048576]
 OUTPUTS = [2048, 4096, 8192, 16384, 32768, 65536]
 
-RECORDS_CONFIG = """\
+CONFIG_HEAD = """\
 site_url: https://bench.example.org
 pages: []
 data: []
 records:
-  - name: models.dev
-    files: ["providers/*/provider.toml", "providers/*/models/**/*.toml"]
-    layout: file
-    id_from: path
-    id_pattern: '^providers/(?P<service>[^/]+)/models/(?P<id>.+)\\.toml$'
-    service_name_file: "providers/{service}/provider.toml"
-    fields: {context: limit.context, max_output: limit.output, input_price: cost.input,
-             output_price: cost.output, deprecated: status}
+"""
+LITELLM_RECORDS = """\
   - name: LiteLLM
     files: [model_prices_and_context_window.json]
     layout: map
@@ -68,6 +62,16 @@ records:
     price_scale: per_token
     skip_keys: [sample_spec]
 """
+RECORDS_CONFIG = CONFIG_HEAD + """\
+  - name: models.dev
+    files: ["providers/*/provider.toml", "providers/*/models/**/*.toml"]
+    layout: file
+    id_from: path
+    id_pattern: '^providers/(?P<service>[^/]+)/models/(?P<id>.+)\\.toml$'
+    service_name_file: "providers/{service}/provider.toml"
+    fields: {context: limit.context, max_output: limit.output, input_price: cost.input,
+             output_price: cost.output, deprecated: status}
+""" + LITELLM_RECORDS
 
 
 class FastImport:
@@ -234,22 +238,7 @@ def litellm_bytes(text: dict[str, str]) -> bytes:
     return ("{\n" + ",\n".join(text.values()) + "\n}\n").encode()
 
 
-MAP_CONFIG = """\
-site_url: https://bench.example.org
-pages: []
-data: []
-records:
-  - name: LiteLLM
-    files: [model_prices_and_context_window.json]
-    layout: map
-    id_from: key
-    service_field: litellm_provider
-    fields: {context: max_input_tokens, max_output: max_output_tokens,
-             input_price: input_cost_per_token, output_price: output_cost_per_token,
-             shutdown_date: deprecation_date}
-    price_scale: per_token
-    skip_keys: [sample_spec]
-"""
+MAP_CONFIG = CONFIG_HEAD + LITELLM_RECORDS
 MAP_RECORDS = 1200
 
 
