@@ -8,6 +8,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tracker import yamlio
 from tracker.errors import TrackerError
 from tracker.ledger import _load_yaml, dump_yaml
 from tracker.yamlio import _Unusual as _PlainDocument
@@ -92,41 +93,7 @@ def test_shared_containers_and_dates_go_through_the_full_dumper() -> None:
         assert dump_yaml(data) == expected.encode("utf-8")
 
 
-# -- the written form read line by line (yamlio.load_written) -----------------------------------
-
-HAND_EDITED = [
-    "- id: a  # a comment\n  old: 1\n",
-    "- id: a\n\n  old: 1\n",  # a blank line
-    "- id: a\r\n  old: 1\r\n",  # CRLF
-    "- id: a\n  old: \"x\\ty\"\n",  # double quotes
-    "- id: a\n  old: {context: 8192}\n  new: [1, 2]\n",  # flow collections
-    "- id: a\n  note: one\n    two\n",  # a plain scalar over two lines
-    "- id: a\n  note: 'one\n    two'\n",  # a quoted one
-    "- id: a\n  old:\n      deep: 1\n",  # four spaces where dump() writes two
-    "- id: a\n  old:\n  - 1\n  -   2\n",
-    "- id: a\n  'quoted key': 1\n  'it''s': 2\n  '1': 3\n  1: 4\n",
-    "- id: a\n  yes: no\n  on: off\n  ~: null\n  0x1F: 1_000\n  d: 2025-01-01\n",
-    "- id: a\n  old:\n",  # an empty value
-    "- - nested\n  - list\n",
-    "key: value\n...\n",
-    "---\nkey: value\n",
-    "\ufeff- id: a\n",
-    "- id: a\n\told: 1\n",
-    "- id: a\n  old: x #not a comment\n  new: a:b\n  url: http://x.example/a#b\n",
-    "- id: a\n  old: -1\n  new: -x\n  why: ?x\n  k: :x\n",
-    "- id: a\n  old: -\n",
-    "- id: a\n  old: 'x' y\n",
-    "- id: a\n  old: x \n",
-    "- id: a\n  old: 1\nkey: v\n",  # a mapping line after a sequence item
-    "- id: a\n  kind: x\n  id: a\n",  # a key written twice, same value
-    "- id: a\n  1: x\n  0x1: y\n",  # two texts of one key
-    "- id: a\n old: 1\n",  # one space
-    "- id: a\n  old: 1\n-\n",
-    "- id\n- a: b\n",
-    "- 'a: b'\n- 'a': b\n- 'x'': y'\n",
-    "- id: a\n  k: 'x\n- y'\n",  # a quoted scalar broken at a line that looks like an item
-]
-
+# -- what dump() writes reads back as the safe loader reads it -----------------------------------
 
 @pytest.mark.parametrize("data", WRITTEN + [
     [{"id": "e1", "old": {"models": {"m": {"context": 8192, "deprecated": False}},
@@ -134,38 +101,18 @@ HAND_EDITED = [
       "new": [[1, 2], {"a": []}, [{"b": "c", "d": ["e"]}]], "note": "it's: 'quoted'"}],
 ])
 def test_the_written_form_reads_back_as_the_safe_loader_reads_it(data: object) -> None:
-    from tracker.yamlio import load_written
-
     text = dump_yaml(data).decode("utf-8")
-    got = load_written(text)
+    got = yamlio.load(text)
     expected = yaml.load(text, Loader=yaml.SafeLoader)
     assert got == expected
     assert repr(got) == repr(expected)
 
 
-@pytest.mark.parametrize("text", HAND_EDITED)
-def test_a_hand_edited_ledger_reads_as_yaml_reads_it(text: str, tmp_path: Path) -> None:
-    """Whatever is not the written form is left to the event stream and the guarded path:
-    the same values, or the same refusal."""
-    path = tmp_path / "2025-11.yaml"
-    path.write_text(text, encoding="utf-8", newline="")
-    try:
-        expected = _load_yaml(path)
-    except TrackerError as refused:
-        with pytest.raises(TrackerError) as caught:
-            _load_yaml(path, written=True)
-        assert (caught.value.message, caught.value.line) == (refused.message, refused.line)
-        return
-    got = _load_yaml(path, written=True)
-    assert got == expected
-    assert repr(got) == repr(expected)
-
-
-def test_a_key_written_twice_is_refused_by_the_written_form_too(tmp_path: Path) -> None:
+def test_a_key_written_twice_in_a_ledger_month_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "2025-11.yaml"
     path.write_text("- id: a\n  kind: x\n  id: b\n", encoding="utf-8")
     with pytest.raises(TrackerError) as caught:
-        _load_yaml(path, written=True)
+        _load_yaml(path)
     assert "duplicate key" in caught.value.message and caught.value.line == 3
 
 
@@ -180,11 +127,9 @@ _documents = st.recursive(_scalars, lambda inner: st.one_of(
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_documents)
 def test_any_written_document_reads_back_as_the_safe_loader_reads_it(data: object) -> None:
-    from tracker.yamlio import load_written
-
     text = dump_yaml(data).decode("utf-8")
     expected = yaml.load(text, Loader=yaml.SafeLoader)
-    got = load_written(text)
+    got = yamlio.load(text)
     assert got == expected
     assert repr(got) == repr(expected)
 

@@ -27,12 +27,10 @@ OVERRIDE_KEYS = {"retract", "kind", "severity", "note", "source"}
 dump_yaml = yamlio.dump
 
 
-def _load_yaml(path: Path, written: bool = False) -> Any:
-    """``path``'s YAML (None when missing); ``written``: a file tracker writes itself, read
-    first as dump() writes it (the same values, faster)."""
+def _load_yaml(path: Path) -> Any:
+    """``path``'s YAML (None when missing)."""
     try:
-        text = path.read_text(encoding="utf-8")
-        return yamlio.load_written(text) if written else yamlio.load(text)
+        return yamlio.load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     except (yamlio.YamlError, UnicodeDecodeError) as exc:
@@ -123,7 +121,7 @@ class Ledger:
         if path not in self._months:
             events = self._cached(path)
             if events is None:
-                events = [Event.from_dict(e) for e in (_load_yaml(path, written=True) or [])]
+                events = [Event.from_dict(e) for e in (_load_yaml(path) or [])]
                 self._cache(path, events)
             self._months[path] = events
         return self._months[path]
