@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from dataclasses import asdict
@@ -13,7 +14,15 @@ import yaml
 
 from tracker.config import Config, load_config, reference
 from tracker.errors import TrackerError
-from tracker.init import DIGEST_WORKFLOW, UPDATE_WORKFLOW, init_site, render_config
+from tracker.init import (
+    ACTION_PINS,
+    DIGEST_WORKFLOW,
+    UPDATE_WORKFLOW,
+    WORKFLOWS_DIR,
+    init_site,
+    pin,
+    render_config,
+)
 
 INSTALL = "tracker @ git+https://example.org/tracker.git@0123456789abcdef0123456789abcdef01234567"
 
@@ -273,17 +282,74 @@ def test_a_broken_workflow_fails_the_schema(tmp_path: Path) -> None:
     assert done.returncode == 1
 
 
-@pytest.mark.parametrize("workflow_path", [UPDATE_WORKFLOW, DIGEST_WORKFLOW])
-def test_actions_pinned_least_permissions_secrets_on_one_step(tmp_path: Path,
-                                                              workflow_path: Path) -> None:
-    import re
+def zizmor(*paths: Path) -> list[dict[str, Any]]:
+    """zizmor's findings (offline, regular persona, no configuration that could ignore some)."""
+    import json
+    import os
+    import sysconfig
 
+    # --offline must need no token: none is passed, so an online audit could not run unnoticed
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("GH_TOKEN", "GITHUB_TOKEN", "ZIZMOR_GITHUB_TOKEN")}
+    done = subprocess.run([str(Path(sysconfig.get_path("scripts")) / "zizmor"), "--offline",
+                           "--no-config", "--format", "json", *map(str, paths)],
+                          capture_output=True, text=True, check=False, env=env)
+    findings: list[dict[str, Any]] = json.loads(done.stdout)
+    # 0 is "no findings"; 10 + the highest severity otherwise; anything else is zizmor failing
+    assert (done.returncode == 0) == (not findings), done.stderr
+    assert done.returncode in (0, 11, 12, 13, 14), done.stderr
+    return findings
+
+
+def test_zizmor_finds_nothing_in_the_workflows(tmp_path: Path) -> None:
+    init_site(tmp_path, install=INSTALL)
+    workflows = tmp_path / WORKFLOWS_DIR
+    assert sorted(p.name for p in workflows.iterdir()) == ["tracker-digest.yml", "tracker.yml"]
+    findings = zizmor(workflows)
+    assert [(f["ident"], f["locations"][0]["symbolic"]["key"]) for f in findings] == []
+
+
+def test_zizmor_is_real(tmp_path: Path) -> None:
+    # what this issue fixed, put back: a tag instead of a commit, a token left in .git/config
+    init_site(tmp_path, install=INSTALL)
+    path = tmp_path / UPDATE_WORKFLOW
+    text = path.read_text(encoding="utf-8")
+    release = ACTION_PINS["actions/checkout"]
+    text = text.replace(f"actions/checkout@{release.sha} # {release.tag}",
+                        f"actions/checkout@{release.tag}")
+    text = text.replace("persist-credentials: false", "")  # actions/checkout's default: true
+    path.write_text(text, encoding="utf-8")
+    findings = zizmor(path)
+    assert sorted(f["ident"] for f in findings) == ["artipacked", "unpinned-uses"]
+
+
+USES = re.compile(r"^ *(?:- )?uses: ([\w.-]+/[\w.-]+)@(\S+) # (\S+)$", re.MULTILINE)
+
+
+def test_action_pins_are_full_commits_of_release_tags() -> None:
+    assert ACTION_PINS  # the table the templates write from
+    for action, release in ACTION_PINS.items():
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+", action), action
+        assert re.fullmatch(r"[0-9a-f]{40}", release.sha), (action, release.sha)
+        assert re.fullmatch(r"v\d+\.\d+\.\d+", release.tag), (action, release.tag)
+        assert pin(action) == f"{action}@{release.sha} # {release.tag}"
+    with pytest.raises(KeyError, match="ACTION_PINS"):
+        pin("actions/upload-artifact")  # an action missing from the table cannot be written
+
+
+@pytest.mark.parametrize("workflow_path", [UPDATE_WORKFLOW, DIGEST_WORKFLOW])
+def test_actions_pinned_by_commit_least_permissions_secrets_on_one_step(
+        tmp_path: Path, workflow_path: Path) -> None:
     init_site(tmp_path, install=INSTALL)
     text = (tmp_path / workflow_path).read_text(encoding="utf-8")
     workflow = load(tmp_path / workflow_path)
-    for step in steps(workflow):
-        if "uses" in step:  # an exact release, never a moving major tag or branch
-            assert re.fullmatch(r"actions/[a-z-]+@v\d+\.\d+\.\d+", step["uses"]), step["uses"]
+    used = [s["uses"] for s in steps(workflow) if "uses" in s]
+    written = USES.findall(text)
+    # every uses: line is the pinned commit with the table's tag as its comment
+    assert len(written) == len(used) == text.count("uses:")
+    for (action, sha, tag), uses in zip(written, used, strict=True):
+        assert uses == f"{action}@{sha}"  # the comment is a comment, not part of the value
+        assert (sha, tag) == (ACTION_PINS[action].sha, ACTION_PINS[action].tag)
     assert workflow["permissions"] == {}
     (job,) = workflow["jobs"].values()
     assert job["permissions"] == {"contents": "write"}
@@ -291,6 +357,26 @@ def test_actions_pinned_least_permissions_secrets_on_one_step(tmp_path: Path,
     with_secrets = [s for s in steps(workflow) if "secrets." in str(s)]
     assert text.count("secrets.") == sum(str(s).count("secrets.") for s in with_secrets)
     assert len(with_secrets) <= 1
+
+
+@pytest.mark.parametrize("workflow_path", [UPDATE_WORKFLOW, DIGEST_WORKFLOW])
+def test_the_token_only_on_the_step_that_pushes(tmp_path: Path, workflow_path: Path) -> None:
+    init_site(tmp_path, install=INSTALL)
+    text = (tmp_path / workflow_path).read_text(encoding="utf-8")
+    workflow = load(tmp_path / workflow_path)
+    # the checkout leaves no token in .git/config for the pip-installed tracker to find
+    assert checkout(workflow)["with"]["persist-credentials"] is False
+    (push,) = [s for s in steps(workflow) if "git push" in str(s) or "token" in str(s)]
+    assert push["env"] == {"GITHUB_TOKEN": "${{ github.token }}"}
+    assert text.count("github.token") == 1
+    assert push["if"] == "steps.commit.outputs.committed == 'true'"
+    (commit,) = [s for s in steps(workflow) if s.get("id") == "commit"]
+    assert steps(workflow).index(commit) == steps(workflow).index(push) - 1
+    # never printed, never in a URL or on a command line: only git's credential helper reads it
+    script = push["run"]
+    assert [line for line in script.splitlines() if "GITHUB_TOKEN" in line] == \
+        [line for line in script.splitlines() if "password=${GITHUB_TOKEN}" in line]
+    assert "set -x" not in script and "x-access-token:" not in script
 
 
 def test_update_workflow_caches_the_tracker_cache(tmp_path: Path) -> None:

@@ -26,9 +26,33 @@ WORKFLOWS_DIR = Path(".github") / "workflows"
 UPDATE_WORKFLOW = WORKFLOWS_DIR / "tracker.yml"
 DIGEST_WORKFLOW = WORKFLOWS_DIR / "tracker-digest.yml"
 DEFAULT_BRANCH = "main"
-# Actions pinned to an exact release, so a moved major tag cannot change what runs with the token.
-ACTIONS = {"checkout": "actions/checkout@v4.2.2", "setup_python": "actions/setup-python@v5.3.0",
-           "cache": "actions/cache@v4.2.0"}
+
+
+@dataclass(frozen=True)
+class ActionPin:
+    """A release of an action: the full commit its tag named when pinned, and the tag."""
+
+    sha: str
+    tag: str
+
+
+# Every action a written workflow uses, pinned by the full commit of a release: its owner can move
+# a tag, not a commit. The tag is written beside it as a comment, for readers and for update bots.
+# A template writes `uses: {{ pin("actions/checkout") }}`; an action missing here cannot be
+# written at all. The README ("Updating the action pins") says how to move one.
+ACTION_PINS: dict[str, ActionPin] = {
+    "actions/checkout": ActionPin("11bd71901bbe5b1630ceea73d27597364c9af683", "v4.2.2"),
+    "actions/setup-python": ActionPin("0b93645e9fea7318ecaed2b359559ac225c90a2b", "v5.3.0"),
+    "actions/cache": ActionPin("1bd1e32a3bdc45362d1e726936510720a7c30a57", "v4.2.0"),
+}
+
+
+def pin(action: str) -> str:
+    """The ``uses:`` value of ``action`` (``owner/name``): its pinned commit, the tag as a comment."""
+    if action not in ACTION_PINS:
+        raise KeyError(f"{action} is not pinned: add it to ACTION_PINS in tracker/init.py")
+    release = ACTION_PINS[action]
+    return f"{action}@{release.sha} # {release.tag}"
 
 
 @dataclass(frozen=True)
@@ -143,7 +167,7 @@ def render_workflows(branch: str, install: str) -> dict[Path, str]:
     """The two workflow files, by their path inside the site repository."""
     env = environment(None)
     context = {"branch": branch, "install": install, "history_dir": Config().history_dir,
-               "actions": ACTIONS}
+               "pin": pin}
     return {
         UPDATE_WORKFLOW: env.get_template("init/tracker.yml.j2").render(context),
         DIGEST_WORKFLOW: env.get_template("init/tracker-digest.yml.j2").render(context),
