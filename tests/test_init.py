@@ -337,6 +337,15 @@ def test_action_pins_are_full_commits_of_release_tags() -> None:
         pin("actions/upload-artifact")  # an action missing from the table cannot be written
 
 
+def test_readme_lists_the_pins_and_how_to_move_them() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Updating the action pins"):]
+    rows = re.findall(r"^\| `([^`]+)` \| (\S+) \| `([0-9a-f]+)` \|$", section, re.MULTILINE)
+    assert {action: (sha, tag) for action, tag, sha in rows} == \
+        {action: (release.sha, release.tag) for action, release in ACTION_PINS.items()}
+    assert "ACTION_PINS" in section and "git ls-remote" in section and "^{}" in section
+
+
 @pytest.mark.parametrize("workflow_path", [UPDATE_WORKFLOW, DIGEST_WORKFLOW])
 def test_actions_pinned_by_commit_least_permissions_secrets_on_one_step(
         tmp_path: Path, workflow_path: Path) -> None:

@@ -3,7 +3,9 @@
 tracker.yaml is generated from ``config.reference()`` — every key, its doc and its default — so the
 file written can never name a key the loader does not know. The workflows run ``tracker update``
 on every push and ``tracker digest --send`` weekly, each committing its outputs back with the
-``Tracker: skip`` trailer so the walk never sees the tracker's own commits.
+``Tracker: skip`` trailer so the walk never sees the tracker's own commits. Every action they use
+is pinned by commit from ``ACTION_PINS``; only their push step (``templates/init/push.sh``: rebase
+and retry when someone pushed meanwhile) is given the job's token.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ ACTION_PINS: dict[str, ActionPin] = {
 
 
 def pin(action: str) -> str:
-    """The ``uses:`` value of ``action`` (``owner/name``): its pinned commit, the tag as a comment."""
+    """The ``uses:`` value of ``action`` (owner/name): its pinned commit, the tag as a comment."""
     if action not in ACTION_PINS:
         raise KeyError(f"{action} is not pinned: add it to ACTION_PINS in tracker/init.py")
     release = ACTION_PINS[action]
