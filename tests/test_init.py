@@ -82,7 +82,8 @@ def test_update_workflow(tmp_path: Path) -> None:
     commands = runs(workflow)
     assert "tracker update" in commands
     assert 'pip install "tracker @ git+https://example.org/tracker.git"' in commands
-    assert '-m "Tracker: skip"' in commands and "git push" in commands
+    assert '-m "Tracker: skip"' in commands
+    assert 'authed push origin "HEAD:refs/heads/${branch}"' in commands
     (job,) = workflow["jobs"].values()
     assert "Tracker: skip" in job["if"]  # its own commits do not start it again
     assert any(s.get("uses", "").startswith("actions/setup-python@") for s in steps(workflow))

@@ -289,7 +289,7 @@ def http_remote(tmp_path: Path) -> Iterator[tuple[Remote, Server]]:
             pass
 
     server = make_server("127.0.0.1", 0, app, handler_class=Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}/origin.git"
     git(remote.job, "remote", "set-url", "origin", url)
