@@ -221,10 +221,12 @@ def schema() -> None:
 @cli.command()
 @repo_option
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--drift", "with_drift", is_flag=True,
+              help="Also compare the pages with the drift: catalogues; exit 1 on a finding.")
 @reports_errors
-def check(root: Path, paths: tuple[Path, ...]) -> None:
+def check(root: Path, paths: tuple[Path, ...], with_drift: bool) -> None:
     """Parse every source file in the working tree (or PATHS, files or folders); exit 1 if any
-    does not parse, or if nothing was checked."""
+    does not parse, or if nothing was checked (with --drift: or a page is behind a catalogue)."""
     from tracker.pipeline import check as run_check
 
     result = run_check(root, paths or None)
@@ -236,6 +238,35 @@ def check(root: Path, paths: tuple[Path, ...]) -> None:
         raise TrackerError("no source file found to check",
                            hint="the globs of tracker.yaml cover no file here")
     click.echo(f"all source files parse ({result.checked} checked)")
+    if with_drift:
+        from tracker.drift import describe, format_report, run_drift
+
+        report = run_drift(root)
+        for found in report.findings:  # under GitHub Actions: on the page's line
+            warn(f"{found.service} {found.model}: {describe(found)}", found.path, found.line)
+        write_step_summary(format_report(report, "markdown"))
+        click.echo(f"{len(report.findings)} drift finding"
+                   f"{'s' if len(report.findings) != 1 else ''}")
+        if report.findings:
+            sys.exit(1)
+
+
+@cli.command()
+@repo_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True)
+@click.option("--service", multiple=True, help="Only this site service (repeatable).")
+@reports_errors
+def drift(root: Path, fmt: str, service: tuple[str, ...]) -> None:
+    """Say what the public catalogues of tracker.yaml's drift: know that the pages do not, and
+    since which catalogue commit. Exits 0 whatever it finds (check --drift fails on findings)."""
+    from tracker.drift import format_report, run_drift
+
+    progress = _progress if sys.stderr.isatty() else None
+    report = run_drift(root, service, progress)
+    for catalogue, sid in report.unmatched:
+        warn(f"{catalogue} has no service '{sid}'; map it under drift[].services to compare it")
+    click.echo(format_report(report, fmt), nl=False)
 
 
 @cli.command()
