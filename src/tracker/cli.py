@@ -314,14 +314,19 @@ def digest(root: Path, week: str | None, since: str | None, until: str | None,
                                 "commit this tracker was installed from).")
 @click.option("--hugo-config", help="The Hugo configuration, when it is not at the repository "
                                     "root (e.g. ../site/hugo.yaml).")
+@click.option("--drift", "drift_with", metavar="CATALOGUE",
+              help="Add a daily workflow comparing the pages with this catalogue (models.dev, "
+                   "litellm) and keeping one issue up to date.")
 @reports_errors
-def init(root: Path, force: bool, install: str | None, hugo_config: str | None) -> None:
-    """Write a commented tracker.yaml and the GitHub Actions workflows into a site."""
+def init(root: Path, force: bool, install: str | None, hugo_config: str | None,
+         drift_with: str | None) -> None:
+    """Write a commented tracker.yaml and the GitHub Actions workflows into a site (with
+    --drift on a site already set up: only the drift workflow)."""
     from tracker.init import init_site, updates_offer
 
     notes: list[TrackerError] = []
     for path in init_site(root, force=force, install=install, notes=notes,
-                          hugo_config=hugo_config):
+                          hugo_config=hugo_config, drift=drift_with):
         # as the repository names it, whatever form --repo took (".", "site/../site", absolute)
         shown = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
         click.echo(f"wrote {Path(shown).as_posix()}")
