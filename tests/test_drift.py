@@ -268,6 +268,7 @@ def test_formats_and_the_exit_status(setup) -> None:  # type: ignore[no-untyped-
     text = runner.invoke(cli, ["drift", "--repo", str(site.root), "--service", "yuan"])
     assert text.exit_code == 0 and text.stdout == "0 findings\n"
     markdown = format_report(run_drift(site.root), "markdown")
+    assert "| lumen-cloud | `lumen-new` | new |  | (models.dev) | 2025-03-10 " in markdown
     assert "| lumen-cloud | `lumen-small` | value (context) | 32,768 | 65,536 (models.dev) | " \
            f"2025-02-01 `{shas['small'][:9]}` | `services/api/lumen-cloud/_index.md:" in markdown
     wrong = runner.invoke(cli, ["drift", "--repo", str(site.root), "--service", "lumen"])

@@ -344,15 +344,16 @@ def format_report(report: DriftReport, fmt: str) -> str:
         if not findings:
             return "\n".join(lines + ["No findings: the pages agree with the catalogues.", ""])
         lines += [f"{len(findings)} finding{'s' if len(findings) != 1 else ''}.", "",
-                  "| service | model | finding | page | catalogue | since | page line |",
+                  "| service | model | finding | page says | catalogue says | since | page line |",
                   "|---|---|---|---|---|---|---|"]
         for f in findings:
-            where = f"`{f.path}:{f.line}`" if f.path and f.line else ""
-            cells = [f.service, f"`{f.model}`", f.kind + (f" ({LABELS.get(f.field, f.field)})"
-                                                         if f.field else ""),
-                     show(f.field, f.page_value), f"{show(f.field, f.catalogue_value)} "
-                     f"({f.catalogue})", f"{f.since[:10]} `{(f.commit or '')[:9]}`"
-                     if f.since else "", where]
+            label = f" ({LABELS.get(f.field, f.field)})" if f.field else ""
+            said = show(f.field, f.catalogue_value) if f.kind in ("value", "deprecated") else ""
+            cells = [f.service, f"`{f.model}`", f.kind + label,
+                     show(f.field, f.page_value) if f.kind == "value" else "",
+                     f"{said} ({f.catalogue})".lstrip(),
+                     f"{f.since[:10]} `{(f.commit or '')[:9]}`" if f.since else "",
+                     f"`{f.path}:{f.line}`" if f.path and f.line else ""]
             lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         return "\n".join(lines) + "\n"
     lines = []
