@@ -269,7 +269,7 @@ def test_formats_and_the_exit_status(setup) -> None:  # type: ignore[no-untyped-
     assert text.exit_code == 0 and text.stdout == "0 findings\n"
     markdown = format_report(run_drift(site.root), "markdown")
     assert "| lumen-cloud | `lumen-new` | new |  | (models.dev) | 2025-03-10 " in markdown
-    assert "| lumen-cloud | `lumen-small` | value (context) | 32,768 | 65,536 (models.dev) | " \
+    assert "| lumen-cloud | `lumen-small` | value (context length) | 32,768 | 65,536 (models.dev) | " \
            f"2025-02-01 `{shas['small'][:9]}` | `services/api/lumen-cloud/_index.md:" in markdown
     wrong = runner.invoke(cli, ["drift", "--repo", str(site.root), "--service", "lumen"])
     assert wrong.exit_code == 1 and "did you mean lumen-cloud?" in wrong.stderr
@@ -284,7 +284,7 @@ def test_check_drift_fails_and_annotates_the_page_lines(setup, tmp_path: Path) -
     small = [line for line in done.stderr.splitlines() if "lumen-small" in line]
     row = PAGE.splitlines().index(next(x for x in PAGE.splitlines() if "lumen-small" in x)) + 1
     assert small == [f"::warning file=services/api/lumen-cloud/_index.md,line={row}::lumen-cloud "
-                     "lumen-small: context 32,768 on the page, 65,536 in models.dev since "
+                     "lumen-small: Context length 32,768 on the page, 65,536 in models.dev since "
                      f"2025-02-01 ({_shas['small'][:9]})"]
     assert "6 drift findings" in done.stdout
     assert "| lumen-cloud | `lumen-new` | new |" in summary.read_text(encoding="utf-8")

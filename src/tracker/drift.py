@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tracker import i18n
 from tracker.catalogue import CatalogueState, Since, walk_catalogue
 from tracker.config import Config, DriftSource, load_config
 from tracker.errors import TrackerError
@@ -36,10 +37,6 @@ from tracker.walk import SKIP_TRAILER, History
 KINDS = ("value", "deprecated", "gone", "unlisted", "new")
 LENGTHS = ("context", "max_output")
 PRICES = ("input_price", "output_price", "cache_read_price", "cache_write_price")
-LABELS = {"context": "context", "max_output": "max output", "input_price": "input price",
-          "output_price": "output price", "cache_read_price": "cache read price",
-          "cache_write_price": "cache write price", "deprecated": "status",
-          "shutdown_date": "shutdown date"}
 TITLE = "Pages behind the public catalogues"
 
 
@@ -312,7 +309,7 @@ def describe(finding: Finding) -> str:
     cat, when = finding.catalogue, _when(finding)
     where = f" ({finding.catalogue_model} there)" if finding.catalogue_model else ""
     if finding.kind == "value":
-        label = LABELS.get(finding.field or "", finding.field or "")
+        label = i18n.field_label(finding.field, "en")
         return (f"{label} {show(finding.field, finding.page_value)} on the page, "
                 f"{show(finding.field, finding.catalogue_value)} in {cat}{where}{when}")
     if finding.kind == "deprecated":
@@ -347,7 +344,7 @@ def format_report(report: DriftReport, fmt: str) -> str:
                   "| service | model | finding | page says | catalogue says | since | page line |",
                   "|---|---|---|---|---|---|---|"]
         for f in findings:
-            label = f" ({LABELS.get(f.field, f.field)})" if f.field else ""
+            label = f" ({i18n.field_label(f.field, 'en').lower()})" if f.field else ""
             said = show(f.field, f.catalogue_value) if f.kind in ("value", "deprecated") else ""
             cells = [f.service, f"`{f.model}`", f.kind + label,
                      show(f.field, f.page_value) if f.kind == "value" else "",
