@@ -344,7 +344,8 @@ def format_report(report: DriftReport, fmt: str) -> str:
                   "| service | model | finding | page says | catalogue says | since | page line |",
                   "|---|---|---|---|---|---|---|"]
         for f in findings:
-            label = f" ({i18n.field_label(f.field, 'en').lower()})" if f.field else ""
+            label = f" ({i18n.field_label(f.field, 'en').lower()})" \
+                if f.field and f.field != f.kind else ""
             said = show(f.field, f.catalogue_value) if f.kind in ("value", "deprecated") else ""
             cells = [f.service, f"`{f.model}`", f.kind + label,
                      show(f.field, f.page_value) if f.kind == "value" else "",
