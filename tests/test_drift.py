@@ -345,3 +345,20 @@ def test_no_drift_entry_is_an_error_saying_what_to_add(setup) -> None:  # type: 
     site.commit("none", "2025-03-02T00:00:00+00:00")
     done = CliRunner().invoke(cli, ["drift", "--repo", str(site.root)])
     assert done.exit_code == 1 and "add a drift: entry" in done.stderr
+
+
+def test_a_page_the_catalogue_has_no_service_for_and_a_broken_record_are_named(
+        setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    site, cat, _shas = setup
+    site.write("services/api/ghost/_index.md", YUAN_PAGE.replace("Yuan", "Ghost"))
+    site.commit("Ghost", "2025-03-02T00:00:00+00:00")
+    cat.write("providers/lumen/models/lumen-small.toml", "[limit\ncontext = 1\n")
+    cat.commit("A broken record", "2025-04-01T00:00:00+00:00")
+    done = CliRunner().invoke(cli, ["drift", "--repo", str(site.root)])
+    assert done.exit_code == 0 and "Traceback" not in done.output
+    assert "warning: models.dev has no service 'ghost'; map it under drift[].services" \
+        in done.stderr
+    assert "warning: models.dev: providers/lumen/models/lumen-small.toml does not read at the " \
+           "checkout's HEAD; its last good version is compared" in done.stderr
+    assert "lumen-small: value: Context length 32,768 on the page, 65,536 in models.dev" \
+        in done.stdout  # the last good version

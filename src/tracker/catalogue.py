@@ -50,6 +50,8 @@ class CatalogueState:
     listed: dict[tuple[str, str], Since] = field(default_factory=dict)  # present: since when
     removed: dict[tuple[str, str], Since] = field(default_factory=dict)  # was listed, is not
     values: dict[tuple[str, str, str], Since] = field(default_factory=dict)  # current value's
+    # files whose version at HEAD does not read: their last good version is compared instead
+    unreadable: list[str] = field(default_factory=list)
 
     def service_known(self, service: str) -> bool:
         """Whether the catalogue lists, or ever listed, a model of ``service``."""
@@ -162,6 +164,7 @@ def walk_catalogue(root: Path, source: DriftSource,
 
     snapshots.run(commits, step)
     state.head = head
+    state.unreadable = sorted(snapshots.stale)
     state.models = {sid: dict(service.models) for sid, service in snapshots.services.items()
                     if service.models}
     if saved:

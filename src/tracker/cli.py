@@ -266,6 +266,9 @@ def drift(root: Path, fmt: str, service: tuple[str, ...]) -> None:
     report = run_drift(root, service, progress)
     for catalogue, sid in report.unmatched:
         warn(f"{catalogue} has no service '{sid}'; map it under drift[].services to compare it")
+    for catalogue, path in report.unreadable:
+        warn(f"{catalogue}: {path} does not read at the checkout's HEAD; its last good version "
+             "is compared (tracker check in that checkout names the problem)")
     click.echo(format_report(report, fmt), nl=False)
 
 

@@ -80,6 +80,7 @@ class Page:
 class DriftReport:
     findings: list[Finding]
     unmatched: list[tuple[str, str]]  # (catalogue, site service) the catalogue has no service for
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (catalogue, file) at HEAD
 
 
 # -- the site's side -----------------------------------------------------------------------------
@@ -281,14 +282,16 @@ def run_drift(root: Path, services: Sequence[str] = (), progress: Any = None) ->
     chosen = {sid: page for sid, page in pages.items() if not services or sid in services}
     findings: list[Finding] = []
     unmatched: list[tuple[str, str]] = []
+    unreadable: list[tuple[str, str]] = []
     for source in config.drift:
         state = walk_catalogue(root, source, progress)
+        unreadable += [(state.name, path) for path in state.unreadable]
         for sid, page in chosen.items():
             if not state.service_known(source.services.get(sid, sid)):
                 unmatched.append((state.name, sid))
                 continue
             findings += compare(page, state, source)
-    return DriftReport(sorted(findings, key=_order), unmatched)
+    return DriftReport(sorted(findings, key=_order), unmatched, unreadable)
 
 
 # -- output --------------------------------------------------------------------------------------
