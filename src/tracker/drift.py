@@ -210,11 +210,10 @@ def compare(page: Page, state: CatalogueState, source: DriftSource) -> list[Find
     matched: set[str] = set()
 
     def finding(kind: str, model: str, cid: str | None, name: str | None, page_value: Any,
-                cat_value: Any, since: Since | None, line: bool = True) -> Finding:
+                cat_value: Any, since: Since | None) -> Finding:
         return Finding(kind, sid, model, name, page_value, cat_value, state.name,
                        since.date if since else None, since.commit if since else None,
-                       page.service.path if line else None,
-                       _line_of(page, model) if line else None, csid,
+                       page.service.path, _line_of(page, model), csid,
                        cid if cid != model else None)
 
     for model in _page_models(page.service):
@@ -240,22 +239,20 @@ def compare(page: Page, state: CatalogueState, source: DriftSource) -> list[Find
         elif known.deprecated and not (stated.deprecated or stated.shutdown_date):
             found.append(finding("deprecated", model, cid, "deprecated", None, "deprecated",
                                  state.values.get((csid, cid, "deprecated"))))
-    written = _moment(page.changed)
+    if page.changed is None:
+        return found  # no edit of the page to date news by (only the tracker's own commits)
+    written = datetime.fromisoformat(page.changed)
     pattern = source.only.get(csid)
     for cid, known in sorted(listed.items()):
         since = state.listed.get((csid, cid))
         if cid in matched or since is None or known.deprecated or known.shutdown_date:
-            continue
+            continue  # a model that comes deprecated is no news to add to a page
         if pattern and not fnmatch.fnmatchcase(cid, pattern):
             continue
-        if written is None or _moment(since.date) > written:  # type: ignore[operator]
+        if datetime.fromisoformat(since.date) > written:
             found.append(Finding("new", sid, cid, None, None, None, state.name, since.date,
                                  since.commit, None, None, csid))
     return found
-
-
-def _moment(date: str | None) -> datetime | None:
-    return datetime.fromisoformat(date) if date else None
 
 
 def _order(finding: Finding) -> tuple[Any, ...]:
