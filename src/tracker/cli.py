@@ -242,6 +242,7 @@ def check(root: Path, paths: tuple[Path, ...], with_drift: bool) -> None:
         from tracker.drift import describe, format_report, run_drift
 
         report = run_drift(root)
+        _drift_notes(report)
         for found in report.findings:  # under GitHub Actions: on the page's line
             warn(f"{found.service} {found.model}: {describe(found)}", found.path, found.line)
         write_step_summary(format_report(report, "markdown"))
@@ -264,12 +265,17 @@ def drift(root: Path, fmt: str, service: tuple[str, ...]) -> None:
 
     progress = _progress if sys.stderr.isatty() else None
     report = run_drift(root, service, progress)
+    _drift_notes(report)
+    click.echo(format_report(report, fmt), nl=False)
+
+
+def _drift_notes(report: Any) -> None:
+    """What a drift run could not compare: pages with no catalogue service, unreadable files."""
     for catalogue, sid in report.unmatched:
         warn(f"{catalogue} has no service '{sid}'; map it under drift[].services to compare it")
     for catalogue, path in report.unreadable:
         warn(f"{catalogue}: {path} does not read at the checkout's HEAD; its last good version "
              "is compared (tracker check in that checkout names the problem)")
-    click.echo(format_report(report, fmt), nl=False)
 
 
 @cli.command()
