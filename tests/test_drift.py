@@ -144,6 +144,7 @@ def test_every_kind_of_finding_dated_by_the_catalogue_commit(setup) -> None:  # 
     assert "lumen-small" in lines[small.line - 1]  # type: ignore[operator]
     price = found[("value", "lumen-large", "output_price")]
     assert (price.page_value, price.catalogue_value, price.commit) == (1.5, 2.0, shas["price"])
+    assert price.currency == "USD" and small.currency is None
     assert found[("deprecated", "lumen-old", "deprecated")].commit == shas["old"]
     gone = found[("gone", "lumen-retired", None)]
     assert (gone.since, gone.commit) == ("2025-03-05T10:00:00+00:00", shas["retired"])
@@ -269,6 +270,7 @@ def test_formats_and_the_exit_status(setup) -> None:  # type: ignore[no-untyped-
     assert text.exit_code == 0 and text.stdout == "0 findings\n"
     markdown = format_report(run_drift(site.root), "markdown")
     assert "| lumen-cloud | `lumen-new` | new |  | (models.dev) | 2025-03-10 " in markdown
+    assert "| `lumen-large` | value (output price) | $1.5/M | $2/M (models.dev) |" in markdown
     assert "| lumen-cloud | `lumen-small` | value (context length) | 32,768 | 65,536 (models.dev) | " \
            f"2025-02-01 `{shas['small'][:9]}` | `services/api/lumen-cloud/_index.md:" in markdown
     wrong = runner.invoke(cli, ["drift", "--repo", str(site.root), "--service", "lumen"])

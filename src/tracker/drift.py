@@ -59,11 +59,12 @@ class Finding:
     line: int | None
     catalogue_service: str = ""
     catalogue_model: str | None = None  # where the catalogue's id differs from the page's
+    currency: str | None = None  # of both prices, for a price finding (per million tokens)
 
     def to_dict(self) -> dict[str, Any]:
         keys = ("kind", "service", "model", "field", "page_value", "catalogue_value",
                 "catalogue", "since", "commit", "path", "line", "catalogue_service",
-                "catalogue_model")
+                "catalogue_model", "currency")
         return {key: getattr(self, key) for key in keys}
 
 
@@ -211,10 +212,11 @@ def compare(page: Page, state: CatalogueState, source: DriftSource) -> list[Find
 
     def finding(kind: str, model: str, cid: str | None, name: str | None, page_value: Any,
                 cat_value: Any, since: Since | None) -> Finding:
+        currency = page.service.models[model].currency if name in PRICES else None
         return Finding(kind, sid, model, name, page_value, cat_value, state.name,
                        since.date if since else None, since.commit if since else None,
                        page.service.path, _line_of(page, model), csid,
-                       cid if cid != model else None)
+                       cid if cid != model else None, currency)
 
     for model in _page_models(page.service):
         stated = page.service.models[model]
@@ -293,14 +295,15 @@ def run_drift(root: Path, services: Sequence[str] = (), progress: Any = None) ->
 
 # -- output --------------------------------------------------------------------------------------
 
-def show(name: str | None, value: Any) -> str:
+def show(name: str | None, value: Any, currency: str | None = None) -> str:
     """A value as a maintainer reads it: lengths with separators, prices per million."""
     if value is None:
         return "—"
     if name in LENGTHS and _number(value):
         return f"{int(value):,}"
     if name in PRICES and _number(value):
-        return f"{float(value):g}/M"
+        sign = i18n.CURRENCY_SIGNS.get(currency or "", f"{currency} " if currency else "")
+        return f"{sign}{float(value):g}/M"
     return str(value)
 
 
@@ -310,8 +313,9 @@ def describe(finding: Finding) -> str:
     where = f" ({finding.catalogue_model} there)" if finding.catalogue_model else ""
     if finding.kind == "value":
         label = i18n.field_label(finding.field, "en")
-        return (f"{label} {show(finding.field, finding.page_value)} on the page, "
-                f"{show(finding.field, finding.catalogue_value)} in {cat}{where}{when}")
+        page, said = (show(finding.field, value, finding.currency)
+                      for value in (finding.page_value, finding.catalogue_value))
+        return f"{label} {page} on the page, {said} in {cat}{where}{when}"
     if finding.kind == "deprecated":
         if finding.field == "shutdown_date":
             return f"shuts down on {finding.catalogue_value} says {cat}{where}{when}"
@@ -346,9 +350,10 @@ def format_report(report: DriftReport, fmt: str) -> str:
         for f in findings:
             label = f" ({i18n.field_label(f.field, 'en').lower()})" \
                 if f.field and f.field != f.kind else ""
-            said = show(f.field, f.catalogue_value) if f.kind in ("value", "deprecated") else ""
+            said = show(f.field, f.catalogue_value, f.currency) \
+                if f.kind in ("value", "deprecated") else ""
             cells = [f.service, f"`{f.model}`", f.kind + label,
-                     show(f.field, f.page_value) if f.kind == "value" else "",
+                     show(f.field, f.page_value, f.currency) if f.kind == "value" else "",
                      f"{said} ({f.catalogue})".lstrip(),
                      f"{f.since[:10]} `{(f.commit or '')[:9]}`" if f.since else "",
                      f"`{f.path}:{f.line}`" if f.path and f.line else ""]
