@@ -126,14 +126,14 @@ def test_config_has_exactly_the_reference_keys_and_defaults(tmp_path: Path) -> N
     init_site(tmp_path, install=INSTALL)
     data = load(tmp_path / "tracker.yaml")
     expected = {key: default for key, _, default in reference()
-                if not key.startswith(("records[].", "hugo."))}
+                if not key.startswith(("records[].", "drift[].", "hugo."))}
     assert flatten(data) == expected
     # every record key is documented in the commented example under records, and every key of
     # the hugo block (commented: only a content-only repository needs it)
     text = (tmp_path / "tracker.yaml").read_text(encoding="utf-8")
     for key, doc, _ in reference():
-        if key.startswith("records[]."):
-            assert f"#   {key.removeprefix('records[].')}: " in text
+        if key.startswith(("records[].", "drift[].")):
+            assert f"#   {key.split('].', 1)[1]}: " in text
         if key.startswith("hugo."):
             assert f"#   {key.removeprefix('hugo.')}: null" in text
         assert doc in text

@@ -221,10 +221,12 @@ def schema() -> None:
 @cli.command()
 @repo_option
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--drift", "with_drift", is_flag=True,
+              help="Also compare the pages with the drift: catalogues; exit 1 on a finding.")
 @reports_errors
-def check(root: Path, paths: tuple[Path, ...]) -> None:
+def check(root: Path, paths: tuple[Path, ...], with_drift: bool) -> None:
     """Parse every source file in the working tree (or PATHS, files or folders); exit 1 if any
-    does not parse, or if nothing was checked."""
+    does not parse, or if nothing was checked (with --drift: or a page is behind a catalogue)."""
     from tracker.pipeline import check as run_check
 
     result = run_check(root, paths or None)
@@ -236,6 +238,44 @@ def check(root: Path, paths: tuple[Path, ...]) -> None:
         raise TrackerError("no source file found to check",
                            hint="the globs of tracker.yaml cover no file here")
     click.echo(f"all source files parse ({result.checked} checked)")
+    if with_drift:
+        from tracker.drift import describe, format_report, run_drift
+
+        report = run_drift(root)
+        _drift_notes(report)
+        for found in report.findings:  # under GitHub Actions: on the page's line
+            warn(f"{found.service} {found.model}: {describe(found)}", found.path, found.line)
+        write_step_summary(format_report(report, "markdown"))
+        click.echo(f"{len(report.findings)} drift finding"
+                   f"{'s' if len(report.findings) != 1 else ''}")
+        if report.findings:
+            sys.exit(1)
+
+
+@cli.command()
+@repo_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True)
+@click.option("--service", multiple=True, help="Only this site service (repeatable).")
+@reports_errors
+def drift(root: Path, fmt: str, service: tuple[str, ...]) -> None:
+    """Say what the public catalogues of tracker.yaml's drift: know that the pages do not, and
+    since which catalogue commit. Exits 0 whatever it finds (check --drift fails on findings)."""
+    from tracker.drift import format_report, run_drift
+
+    progress = _progress if sys.stderr.isatty() else None
+    report = run_drift(root, service, progress)
+    _drift_notes(report)
+    click.echo(format_report(report, fmt), nl=False)
+
+
+def _drift_notes(report: Any) -> None:
+    """What a drift run could not compare: pages with no catalogue service, unreadable files."""
+    for catalogue, sid in report.unmatched:
+        warn(f"{catalogue} has no service '{sid}'; map it under drift[].services to compare it")
+    for catalogue, path in report.unreadable:
+        warn(f"{catalogue}: {path} does not read at the checkout's HEAD; its last good version "
+             "is compared (tracker check in that checkout names the problem)")
 
 
 @cli.command()
@@ -283,14 +323,19 @@ def digest(root: Path, week: str | None, since: str | None, until: str | None,
                                 "commit this tracker was installed from).")
 @click.option("--hugo-config", help="The Hugo configuration, when it is not at the repository "
                                     "root (e.g. ../site/hugo.yaml).")
+@click.option("--drift", "drift_with", metavar="CATALOGUE",
+              help="Add a daily workflow comparing the pages with this catalogue (models.dev, "
+                   "litellm) and keeping one issue up to date.")
 @reports_errors
-def init(root: Path, force: bool, install: str | None, hugo_config: str | None) -> None:
-    """Write a commented tracker.yaml and the GitHub Actions workflows into a site."""
+def init(root: Path, force: bool, install: str | None, hugo_config: str | None,
+         drift_with: str | None) -> None:
+    """Write a commented tracker.yaml and the GitHub Actions workflows into a site (with
+    --drift on a site already set up: only the drift workflow)."""
     from tracker.init import init_site, updates_offer
 
     notes: list[TrackerError] = []
     for path in init_site(root, force=force, install=install, notes=notes,
-                          hugo_config=hugo_config):
+                          hugo_config=hugo_config, drift=drift_with):
         # as the repository names it, whatever form --repo took (".", "site/../site", absolute)
         shown = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
         click.echo(f"wrote {Path(shown).as_posix()}")

@@ -81,6 +81,9 @@ class HugoConfig:
 class RecordSource:
     """A tree of keyed records (models.dev, LiteLLM, …): see README, 'Tracking records'."""
 
+    preset: str | None = field(default=None, metadata={
+        "doc": "Built-in settings of a known catalogue (models-dev, litellm); keys stated "
+               "beside it override the preset's."})
     name: str = field(default="", metadata={"doc": "A label for messages."})
     files: list[str] = field(default_factory=list, metadata={
         "doc": "Globs of record files ('*' stays in one folder, '**' crosses folders)."})
@@ -127,6 +130,22 @@ class RecordSource:
         "doc": "Where a field holds a list of conditional values, the entry key stating the "
                "condition: the one entry without it is the value; else the list is kept as "
                "text."})
+
+
+@dataclass
+class DriftSource(RecordSource):
+    """A public catalogue to compare the pages with (``tracker drift``): a git checkout of it and
+    its record settings (a preset, or the keys of a records: entry). See README, 'Drift'."""
+
+    path: str = field(default="", metadata={
+        "doc": "A git checkout of the catalogue (relative to the repository, or absolute)."})
+    services: dict[str, str] = field(default_factory=dict, metadata={
+        "doc": "Site service id → the catalogue's service id, where they differ."})
+    models: dict[str, str] = field(default_factory=dict, metadata={
+        "doc": "Site model id → the catalogue's model id, where they differ."})
+    only: dict[str, str] = field(default_factory=dict, metadata={
+        "doc": "Catalogue service id → glob of its model ids that may be news (openrouter: "
+               "'*:free')."})
 
 
 RECORD_FIELDS = ("context", "max_output", "input_price", "output_price", "cache_read_price",
@@ -196,6 +215,8 @@ class Config:
         "data/services/*.toml"], metadata={"doc": "Globs of service data files."})
     records: list[RecordSource] = field(default_factory=list, metadata={
         "doc": "Record trees to track (see 'Tracking records')."})
+    drift: list[DriftSource] = field(default_factory=list, metadata={
+        "doc": "Public catalogues the pages are compared with by tracker drift (see 'Drift')."})
     updates_files: list[str] = field(default_factory=lambda: ["services/api/_index*.md",
                                                               "content/services/api/_index*.md"],
                                      metadata={"doc": "Files that may hold an updates block."})
@@ -310,6 +331,19 @@ def _check_values(config: Config) -> None:
                            hint="e.g. mailto:unsubscribe@your.site or https://your.site/unsub")
 
 
+def _with_preset(key: str, entry: Any) -> Any:
+    """A records:/drift: entry with its preset's keys filled in under the keys it states."""
+    if not isinstance(entry, dict) or entry.get("preset") is None:
+        return entry
+    from tracker.presets import PRESETS, preset
+
+    keys = preset(str(entry["preset"]))
+    if keys is None:
+        raise TrackerError(f"'{key}.preset' names no preset: {entry['preset']!r}",
+                           path=CONFIG_FILE, hint="known: " + ", ".join(sorted(PRESETS)))
+    return {**keys, **entry}
+
+
 def load_config(root: Path) -> Config:
     """Read ``root/tracker.yaml`` if there is one; defaults otherwise."""
     from tracker import yamlio
@@ -334,6 +368,10 @@ def load_config(root: Path) -> Config:
                                hint=exc.hint or "fix the syntax on that line") from None
         if not isinstance(data, dict):
             raise TrackerError("must be a mapping of keys to values", path=CONFIG_FILE)
+    for key in ("records", "drift"):
+        if isinstance(data.get(key), list):
+            data[key] = [_with_preset(f"{key}[{i}]", entry)
+                         for i, entry in enumerate(data[key])]
     config: Config = _build(Config, data, "", CONFIG_FILE)
     if web_url(config.site_url) is None:
         raise TrackerError(f"'site_url' must start with https:// or http://, not "
@@ -344,6 +382,11 @@ def load_config(root: Path) -> Config:
     check_stated(config.hugo)
     for i, source in enumerate(config.records):
         _check_record_source(f"records[{i}]", source)
+    for i, drift in enumerate(config.drift):
+        if not drift.path.strip():
+            raise TrackerError(f"'drift[{i}].path' is empty", path=CONFIG_FILE,
+                               hint="name a git checkout of the catalogue, e.g. ../models.dev")
+        _check_record_source(f"drift[{i}]", drift)
     if config.templates_dir and not (root / config.templates_dir).is_dir():
         raise TrackerError(f"'templates_dir' names {config.templates_dir!r}, which is not a "
                            "folder", path=CONFIG_FILE, hint="create it or remove the key")
@@ -368,6 +411,11 @@ def reference() -> list[tuple[str, str, Any]]:
 
     walk(Config, "")
     walk(RecordSource, "records[].")
+    own = {f.name for f in fields(RecordSource)}
+    for f in fields(DriftSource):  # besides a records: entry's keys
+        if f.name not in own:
+            default = f.default_factory() if callable(f.default_factory) else f.default
+            rows.append((f"drift[].{f.name}", f.metadata.get("doc", ""), default))
     return rows
 
 

@@ -88,6 +88,7 @@ def render_config(values: dict[str, Any] | None = None, content_only: bool = Fal
     entries: list[dict[str, Any]] = []
     sections: dict[str, dict[str, Any]] = {}
     record_rows: list[_Row] = []
+    drift_rows: list[_Row] = []
     hugo_rows: list[_Row] = []
     for key, doc, default in reference():
         default = (values or {}).get(key, default)
@@ -99,6 +100,9 @@ def render_config(values: dict[str, Any] | None = None, content_only: bool = Fal
         elif key.startswith("records[]."):
             row = _dump(key.removeprefix("records[]."), default)
             record_rows.append(_Row(row.name, doc, row.yaml, row.flow))
+        elif key.startswith("drift[]."):
+            row = _dump(key.removeprefix("drift[]."), default)
+            drift_rows.append(_Row(row.name, doc, row.yaml, row.flow))
         elif "." in key:
             section, name = key.split(".", 1)
             if section not in sections:
@@ -110,8 +114,8 @@ def render_config(values: dict[str, Any] | None = None, content_only: bool = Fal
             row = _dump(key, default)
             entries.append({"name": key, "doc": doc, "yaml": row.yaml})
     template = environment(None).get_template("init/tracker.yaml.j2")
-    text = template.render(entries=entries, record_rows=record_rows, hugo_rows=hugo_rows,
-                           content_only=content_only)
+    text = template.render(entries=entries, record_rows=record_rows, drift_rows=drift_rows,
+                           hugo_rows=hugo_rows, content_only=content_only)
     return text if text.endswith("\n") else text + "\n"
 
 
@@ -176,9 +180,33 @@ def render_workflows(branch: str, install: str) -> dict[Path, str]:
     }
 
 
+def drift_workflow(name: str, install: str) -> tuple[Path, str]:
+    """The daily drift workflow for the catalogue ``name`` (see presets.CATALOGUES)."""
+    import re
+
+    from tracker.drift import TITLE
+    from tracker.presets import CATALOGUES
+
+    catalogue = CATALOGUES.get(name)
+    if catalogue is None:
+        raise TrackerError(f"--drift {name!r} is no catalogue the tracker knows",
+                           hint="known: " + ", ".join(sorted(CATALOGUES)))
+    path = WORKFLOWS_DIR / f"tracker-drift-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.yml"
+    text = environment(None).get_template("init/tracker-drift.yml.j2").render(
+        catalogue=catalogue, install=install, actions=ACTIONS, title=TITLE)
+    return path, text if text.endswith("\n") else text + "\n"
+
+
+def drift_entry(name: str) -> dict[str, str]:
+    """The drift: entry naming the catalogue checked out beside the site."""
+    from tracker.presets import CATALOGUES
+
+    return {"name": name, "path": f"../{name}", "preset": CATALOGUES[name].preset}
+
+
 def init_site(root: Path, force: bool = False, *, branch: str | None = None,
               install: str | None = None, notes: list[TrackerError] | None = None,
-              hugo_config: str | None = None) -> list[Path]:
+              hugo_config: str | None = None, drift: str | None = None) -> list[Path]:
     """Write tracker.yaml and the workflows into ``root``; returns the paths written.
 
     On a Hugo site it also writes the feed links partial and keeps the ledger out of the site;
@@ -188,6 +216,8 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
     """
     root = Path(root)
     install = install or default_install()  # refuses before anything is written
+    if drift and (root / CONFIG_FILE).exists():
+        return _add_drift(root, drift, install, force, notes)
     site = read_hugo_site(root, hugo_config)
     values = hugo_values(site)
     if hugo_config:
@@ -197,6 +227,11 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
         values["charts.dir"] = "charts"  # kept in the content, served by Hugo as the feeds are
     files: dict[Path, str] = {Path(CONFIG_FILE): render_config(values, content_only)}
     files.update(render_workflows(branch or current_branch(root), install))
+    if drift:
+        workflow, text = drift_workflow(drift, install)
+        files[workflow] = text
+        files[Path(CONFIG_FILE)] = render_config({**values, "drift": [drift_entry(drift)]},
+                                                 content_only)
     existing = [rel for rel in files if (root / rel).exists()]
     if existing and not force:
         names = ", ".join(rel.as_posix() for rel in existing)
@@ -211,6 +246,22 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
     if content_only and notes is not None:
         notes += content_only_notes(root)
     return written
+
+
+def _add_drift(root: Path, name: str, install: str, force: bool,
+               notes: list[TrackerError] | None) -> list[Path]:
+    """On a site already set up: only the drift workflow, and a note when tracker.yaml has no
+    drift: entry by that name (tracker.yaml is the maintainer's: init does not rewrite it)."""
+    workflow, text = drift_workflow(name, install)
+    if (root / workflow).exists() and not force:
+        raise TrackerError(f"{workflow.as_posix()} already exists",
+                           hint="move it aside, or use --force to overwrite")
+    write_atomic(root / workflow, text.encode("utf-8"))
+    if notes is not None and not any(d.name == name for d in load_config(root).drift):
+        flow = ", ".join(f"{key}: {value}" for key, value in drift_entry(name).items())
+        notes.append(TrackerError(f"tracker.yaml names no drift: catalogue '{name}'",
+                                  path=CONFIG_FILE, hint=f"add  drift: [{{{flow}}}]"))
+    return [root / workflow]
 
 
 def is_content_only(root: Path) -> bool:
