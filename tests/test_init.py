@@ -303,9 +303,10 @@ def zizmor(*paths: Path) -> list[dict[str, Any]]:
 
 
 def test_zizmor_finds_nothing_in_the_workflows(tmp_path: Path) -> None:
-    init_site(tmp_path, install=INSTALL)
+    init_site(tmp_path, install=INSTALL, drift="models.dev")
     workflows = tmp_path / WORKFLOWS_DIR
-    assert sorted(p.name for p in workflows.iterdir()) == ["tracker-digest.yml", "tracker.yml"]
+    assert sorted(p.name for p in workflows.iterdir()) == [
+        "tracker-digest.yml", "tracker-drift-models-dev.yml", "tracker.yml"]
     findings = zizmor(workflows)
     assert [(f["ident"], f["locations"][0]["symbolic"]["key"]) for f in findings] == []
 
@@ -345,6 +346,15 @@ def test_readme_lists_the_pins_and_how_to_move_them() -> None:
     assert {action: (sha, tag) for action, tag, sha in rows} == \
         {action: (release.sha, release.tag) for action, release in ACTION_PINS.items()}
     assert "ACTION_PINS" in section and "git ls-remote" in section and "^{}" in section
+
+
+def test_drift_workflow_uses_only_pinned_actions(tmp_path: Path) -> None:
+    init_site(tmp_path, install=INSTALL, drift="models.dev")
+    text = (tmp_path / WORKFLOWS_DIR / "tracker-drift-models-dev.yml").read_text(encoding="utf-8")
+    written = USES.findall(text)
+    assert len(written) == text.count("uses:") == 4  # two checkouts, setup-python, cache
+    for action, sha, tag in written:
+        assert (sha, tag) == (ACTION_PINS[action].sha, ACTION_PINS[action].tag)
 
 
 @pytest.mark.parametrize("workflow_path", [UPDATE_WORKFLOW, DIGEST_WORKFLOW])

@@ -11,6 +11,7 @@ and retry when someone pushed meanwhile) is given the job's token.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -182,8 +183,6 @@ def render_workflows(branch: str, install: str) -> dict[Path, str]:
 
 def drift_workflow(name: str, install: str) -> tuple[Path, str]:
     """The daily drift workflow for the catalogue ``name`` (see presets.CATALOGUES)."""
-    import re
-
     from tracker.drift import TITLE
     from tracker.presets import CATALOGUES
 
@@ -193,7 +192,7 @@ def drift_workflow(name: str, install: str) -> tuple[Path, str]:
                            hint="known: " + ", ".join(sorted(CATALOGUES)))
     path = WORKFLOWS_DIR / f"tracker-drift-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.yml"
     text = environment(None).get_template("init/tracker-drift.yml.j2").render(
-        catalogue=catalogue, install=install, actions=ACTIONS, title=TITLE)
+        catalogue=catalogue, install=install, pin=pin, title=TITLE)
     return path, text if text.endswith("\n") else text + "\n"
 
 
