@@ -109,7 +109,10 @@ def message_id(digest: Digest) -> str:
 
 def build_message(digest: Digest, sender: str, recipients: Sequence[str],
                   unsubscribe: str | None = None) -> EmailMessage:
-    """multipart/alternative, text/plain first then text/html, UTF-8, deterministic headers."""
+    """multipart/alternative, text/plain first then text/html, UTF-8, deterministic headers.
+
+    With charts, the HTML and their PNGs go in a multipart/related part (RFC 2387), each PNG
+    named by the Content-ID its ``cid:`` address gives: shown with nothing loaded remotely."""
     msg = EmailMessage()
     msg["Subject"] = digest.subject
     msg["From"] = sender
@@ -122,11 +125,22 @@ def build_message(digest: Digest, sender: str, recipients: Sequence[str],
             msg[name] = value
     # quoted-printable keeps every line 7-bit and short whatever the server supports
     msg.set_content(digest.text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    msg.add_alternative(digest.html, subtype="html", charset="utf-8", cte="quoted-printable")
-    # The boundary would otherwise be random; one derived from the content keeps the .eml
-    # reproducible, and "=_" can never occur in quoted-printable text.
-    digest_hash = hashlib.sha256((digest.text + digest.html).encode("utf-8")).hexdigest()[:32]
+    msg.add_alternative(digest.mail_html or digest.html, subtype="html", charset="utf-8",
+                        cte="quoted-printable")
+    content = hashlib.sha256((digest.text + (digest.mail_html or digest.html)).encode("utf-8"))
+    if digest.images:
+        html_part = msg.get_payload()[1]
+        for image in digest.images:
+            content.update(image.png)
+            html_part.add_related(image.png, maintype="image", subtype="png",
+                                  cid=f"<{image.cid}>", filename=image.filename,
+                                  disposition="inline")
+    # A boundary would otherwise be random; one derived from the content keeps the .eml
+    # reproducible, and "=_" can never occur in quoted-printable or base64 text.
+    digest_hash = content.hexdigest()[:32]
     msg.set_boundary(f"=_tracker_{digest_hash}")
+    if digest.images:
+        msg.get_payload()[1].set_boundary(f"=_tracker_{digest_hash}_related")
     # after set_content, which clears every Content-* header
     msg["Content-Language"] = "en" if digest.lang == "en" else "zh-CN"
     return msg
