@@ -220,7 +220,8 @@ def _item(event: Event, config: Config, lang: str) -> dict[str, Any]:
 
 
 def _content_id(name: str, period: Period, lang: str, config: Config) -> str:
-    """``chart-groq.2025-W46.zh@free-llm.example``: unique in the message, the same every run."""
+    """``groq.2025-W46.zh@free-llm.example``: unique, and the same every run. Short, so that
+    most Content-ID headers fit on one line."""
     host = urlsplit(site_base(config)).hostname or "tracker"
     # '..' (since..until keys) is not allowed in a dot-atom
     return f"{name}.{period.key}.{lang}@{host}".replace("..", "--")
@@ -253,8 +254,8 @@ def _charts(chosen: list[Event], events: list[Event], config: Config, period: Pe
                   "alt": i18n.text("digest_chart", lang, name=name), "description": chart.alt}
         web.append(dict(common, src=common["url"], key=[], notes=[]))
         stem = chart_name(config, service, lang).removesuffix(SUFFIX)
-        image = DigestImage(_content_id(f"chart-{stem}", period, lang, config),
-                            f"{stem}.png", chart.png())
+        slug = chart_name(config, service, config.default_lang).removesuffix(SUFFIX)
+        image = DigestImage(_content_id(slug, period, lang, config), f"{stem}.png", chart.png())
         images.append(image)
         key = [i18n.text("chart_panel", lang, label=k.title, unit=k.unit) if k.unit else k.title
                for k in chart.key]
