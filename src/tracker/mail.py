@@ -14,14 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from tracker.errors import TrackerError
 from tracker.render.digest import Digest, Period
-
-if TYPE_CHECKING:
-    pass
 
 ENV_PREFIX = "TRACKER_SMTP_"
 SECURITIES = ("starttls", "ssl", "none")
@@ -128,8 +124,10 @@ def build_message(digest: Digest, sender: str, recipients: Sequence[str],
     msg.add_alternative(digest.mail_html or digest.html, subtype="html", charset="utf-8",
                         cte="quoted-printable")
     content = hashlib.sha256((digest.text + (digest.mail_html or digest.html)).encode("utf-8"))
+    # the second part, text/html; add_related turns it into multipart/related in place
+    html_part = list(msg.iter_parts())[1]
+    assert isinstance(html_part, EmailMessage)
     if digest.images:
-        html_part = msg.get_payload()[1]
         for image in digest.images:
             content.update(image.png)
             html_part.add_related(image.png, maintype="image", subtype="png",
@@ -140,7 +138,7 @@ def build_message(digest: Digest, sender: str, recipients: Sequence[str],
     digest_hash = content.hexdigest()[:32]
     msg.set_boundary(f"=_tracker_{digest_hash}")
     if digest.images:
-        msg.get_payload()[1].set_boundary(f"=_tracker_{digest_hash}_related")
+        html_part.set_boundary(f"=_tracker_{digest_hash}_related")
     # after set_content, which clears every Content-* header
     msg["Content-Language"] = "en" if digest.lang == "en" else "zh-CN"
     return msg
