@@ -248,7 +248,8 @@ def _charts(chosen: list[Event], events: list[Event], config: Config, period: Pe
         if chart is None:
             continue
         name = next(visible(e.service_name or e.service) for e in chosen if e.service == service)
-        # alt: the caption, as before; description: what the chart shows (the img's alt)
+        # alt: the caption, as before; description: what the chart shows (the img's alt,
+        # in tracker's words only: page text stays out of attributes)
         common = {"url": chart_url(config, service, lang),
                   "page": service_url(config, service, lang),
                   "alt": i18n.text("digest_chart", lang, name=name), "description": chart.alt}

@@ -60,7 +60,7 @@ class MailChart:
     service: str
     svg: str
     key: tuple[PanelKey, ...]
-    alt: str  # what the chart shows: every change of every panel, with its date
+    alt: str  # what the chart shows, in tracker's words: the quantities drawn
     prices: bool  # a panel has input (solid) and output (dashed) lines
     unlimited: bool  # a panel has an 'unlimited' (∞) line
 
@@ -106,11 +106,23 @@ def mail_chart(history: ServiceSeries, lang: str) -> MailChart | None:
         panels=[dict(p, title=_plain_title(n, p), unit="") for n, p in enumerate(panels, 1)],
     )
     svg = environment(None).get_template(TEMPLATE).render(context)
-    alt = i18n.text("chart_alt", lang, name=visible(history.name)) \
-        + i18n.text("inline_colon", lang) + context["desc"]
-    return MailChart(service=history.service, svg=svg, key=key, alt=alt,
+    return MailChart(service=history.service, svg=svg, key=key, alt=_alt(panels, lang),
                      prices=any(len(p["lines"]) > 1 for p in panels),
                      unlimited=any(p["unlimited"] for p in panels))
+
+
+def _alt(panels: list[dict[str, Any]], lang: str) -> str:
+    """'Chart of limits and prices over time: requests per day, tokens per minute; prices of 9
+    models': tracker's own words only. Page text (names, tiers, model ids) stays out of HTML
+    attributes; the caption and the numbered list beside the image name them."""
+    limits = dict.fromkeys(i18n.field_label(p["lines"][0]["side"], lang) for p in panels
+                           if not p.get("model"))
+    models = sum(1 for p in panels if p.get("model"))
+    parts = list(limits)
+    if models:
+        parts.append(i18n.text("chart_mail_models", lang, n=models, s="" if models == 1 else "s"))
+    return i18n.text("digest_chart_alt", lang) + i18n.text("inline_colon", lang) \
+        + i18n.text("digest_sep", lang).join(parts)
 
 
 def rasterize(svg: str, what: str = "chart") -> bytes:
