@@ -12,6 +12,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
+from dataclasses import replace
 from datetime import date, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -27,7 +28,7 @@ from tracker.mail import build_message
 from tracker.model import Event
 from tracker.render import mailcharts
 from tracker.render.charts import chart_name, render_chart
-from tracker.render.digest import Digest, Period, build_digest
+from tracker.render.digest import Digest, DigestImage, Period, build_digest
 from tracker.render.series import build_series
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -216,6 +217,16 @@ def test_five_charts_fit_in_300_kb_and_the_pngs_carry_no_timestamp(
     assert size <= 300_000, size
     for image in digest.images:
         assert set(png_chunks(image.png)) <= {b"IHDR", b"IDAT", b"IEND"}  # no tIME, no tEXt
+
+    # the worst the example holds: the busiest week's text with its five largest charts
+    history = build_series(events)
+    charts = [c for c in (mailcharts.mail_chart(h, "zh") for h in history.values()) if c]
+    largest = sorted((c.png() for c in charts), key=len)[-5:]
+    busiest = build_digest(events, config, busiest_week(events), "zh")
+    worst = replace(busiest, images=tuple(DigestImage(f"{n}@x", f"{n}.png", png)
+                                          for n, png in enumerate(largest)))
+    size = len(build_message(worst, "d@free-llm.example", ["r@x.example"]).as_bytes())
+    assert sum(map(len, largest)) > 150_000 and size <= 300_000, size
 
 
 def test_two_processes_write_the_same_eml(example_updated: Path, tmp_path: Path) -> None:
