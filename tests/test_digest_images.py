@@ -150,6 +150,20 @@ def test_the_mail_names_each_numbered_panel_beside_its_image(
                                                     zip(chart.key, items, strict=True))
 
 
+def test_a_site_template_that_shows_no_cid_image_gets_no_image_part(
+        example: tuple[Config, list[Event]], tmp_path: Path) -> None:
+    config, events = example
+    site = replace(config, root=tmp_path, templates_dir="mine")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "digest.html.j2").write_text(
+        '{% for c in charts %}<img src="{{ c.url }}" alt="{{ c.alt }}">{% endfor %}\n',
+        encoding="utf-8")
+    digest = build_digest(events, site, busiest_week(events), "en")
+    assert digest.images == () and digest.mail_html.count('<img src="https://') >= 3
+    _, _, images = read_back(build_message(digest, "d@free-llm.example", ["r@x.example"]))
+    assert images == {}
+
+
 def test_the_image_holds_no_word_the_bundled_font_cannot_draw(
         example: tuple[Config, list[Event]]) -> None:
     config, events = example

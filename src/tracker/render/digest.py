@@ -260,7 +260,7 @@ def _charts(chosen: list[Event], events: list[Event], config: Config, period: Pe
         images.append(image)
         key = [i18n.text("chart_panel", lang, label=k.title, unit=k.unit) if k.unit else k.title
                for k in chart.key]
-        notes = [i18n.text(name, lang) for name, shown in
+        notes = [i18n.text(words, lang) for words, shown in
                  (("digest_chart_lines", chart.prices), ("digest_chart_unlimited", chart.unlimited))
                  if shown]
         mail.append(dict(common, src=f"cid:{image.cid}", key=key, notes=notes))
@@ -322,6 +322,8 @@ def build_digest(events: list[Event], config: Config, period: Period, lang: str)
     html = env.get_template("digest.html.j2").render(context)
     mail_html = env.get_template("digest.html.j2").render(context, charts=mail_charts) \
         if images else html
+    # a site's own digest.html.j2 may show no chart, or link the site's: no part nothing shows
+    images = [image for image in images if f"cid:{image.cid}" in mail_html]
     return Digest(key=period.key, lang=lang, period=period, subject=subject, text=text, html=html,
                   counts=counts, events=tuple(chosen), site_url=site_base(config),
                   mail_html=mail_html, images=tuple(images))
