@@ -625,12 +625,24 @@ def test_digest_shows_hostile_strings_as_text(
         assert_safe_links(html, f"digest {lang}")
         assert len(Tags(html).links()) >= 3  # the service links and the site's
         assert html.count("<!--") == 0 and "]]>" not in html
-        # the mail's HTML part is the same escaped document
+        # the mail's HTML part is the same escaped document, its charts shown from the
+        # message's own image parts (cid:) rather than the site
         from email import message_from_bytes, policy
 
         message = message_from_bytes((out / "2025-W46.eml").read_bytes(), policy=policy.default)
         part = message.get_body(("html",))
-        assert part is not None and part.get_content() == html
+        assert part is not None
+        mail_html = part.get_content()
+        assert_no_markup(mail_html, f"digest mail {lang}")
+        cids = [f"cid:{p['Content-ID'].strip().strip('<>')}" for p in message.walk()
+                if p.get_content_type() == "image/png"]
+        for url in Tags(mail_html).links():  # the site's links, or a part of this message
+            if url not in cids:
+                assert_safe_link(url, f"digest mail {lang}")
+        assert "&lt;img src=x onerror=alert(1)&gt;" in mail_html
+        charts = re.findall(r'<img src="([^"]+)"', html)
+        assert charts and all(src.startswith("https://") for src in charts)
+        assert re.findall(r'<img src="([^"]+)"', mail_html) == cids
 
 
 @pytest.mark.parametrize(

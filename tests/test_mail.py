@@ -147,13 +147,21 @@ def test_send_and_read_back(inbox: tuple[Inbox, int], config: Config, tmp_path: 
 
     (received,) = handler.messages()
     assert received.get_content_type() == "multipart/alternative"
-    plain, html = received.iter_parts()  # type: ignore[misc]
+    plain, related = received.iter_parts()  # type: ignore[misc]
     assert plain.get_content_type() == "text/plain"
+    # acme's quota cut is breaking: its chart travels as a PNG beside the HTML
+    assert related.get_content_type() == "multipart/related"
+    html, png = related.iter_parts()  # type: ignore[misc]
     assert html.get_content_type() == "text/html"
     assert plain.get_content_charset() == html.get_content_charset() == "utf-8"
     # SMTP carries CRLF line endings; the text is otherwise exactly the digest's
     assert plain.get_content().replace("\r\n", "\n") == outcome.digest.text
-    assert html.get_content().replace("\r\n", "\n") == outcome.digest.html
+    assert html.get_content().replace("\r\n", "\n") == outcome.digest.mail_html
+    (image,) = outcome.digest.images
+    assert png.get_content_type() == "image/png" and png["Content-ID"] == f"<{image.cid}>"
+    assert png.get_content() == image.png and image.png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert png.get_content_disposition() == "inline" and png.get_filename() == "acme.png"
+    assert f'src="cid:{image.cid}"' in html.get_content()
     assert "- Acme API: 每日请求数 14,400 → 1,000（-93%）" in plain.get_content()
     assert received["Subject"] == "免费 LLM API 周报 2025-W46：1 项配额削减、1 个新模型"
     assert "=?utf-8?" in envelope.content.decode("ascii")  # the subject went out encoded

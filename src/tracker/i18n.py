@@ -162,6 +162,9 @@ PHRASES: dict[str, tuple[str, str]] = {
     "digest_count_quota_raised": ("{n} 项配额提升", "{n} quota raise{s}"),
     "digest_chart": ("{name} 限额与价格走势图", "{name}: limits and prices over time"),
     "digest_chart_alt": ("限额与价格走势图", "Chart of limits and prices over time"),
+    "chart_mail_models": ("{n} 个模型的价格", "Prices of {n} model{s}"),
+    "digest_chart_lines": ("价格：实线为输入，虚线为输出", "prices: input solid, output dashed"),
+    "digest_chart_unlimited": ("∞ 表示无限制", "∞ means unlimited"),
     # charts (render/charts.py): heading, panel titles with units, axis words, description
     "chart_title": ("{name} · 限额与价格变化", "{name} · limits and prices over time"),
     "chart_span": ("{start} 至 {end}", "{start} to {end}"),

@@ -14,14 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from tracker.errors import TrackerError
 from tracker.render.digest import Digest, Period
-
-if TYPE_CHECKING:
-    pass
 
 ENV_PREFIX = "TRACKER_SMTP_"
 SECURITIES = ("starttls", "ssl", "none")
@@ -109,7 +105,10 @@ def message_id(digest: Digest) -> str:
 
 def build_message(digest: Digest, sender: str, recipients: Sequence[str],
                   unsubscribe: str | None = None) -> EmailMessage:
-    """multipart/alternative, text/plain first then text/html, UTF-8, deterministic headers."""
+    """multipart/alternative, text/plain first then text/html, UTF-8, deterministic headers.
+
+    With charts, the HTML and their PNGs go in a multipart/related part (RFC 2387), each PNG
+    named by the Content-ID its ``cid:`` address gives: shown with nothing loaded remotely."""
     msg = EmailMessage()
     msg["Subject"] = digest.subject
     msg["From"] = sender
@@ -122,11 +121,24 @@ def build_message(digest: Digest, sender: str, recipients: Sequence[str],
             msg[name] = value
     # quoted-printable keeps every line 7-bit and short whatever the server supports
     msg.set_content(digest.text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    msg.add_alternative(digest.html, subtype="html", charset="utf-8", cte="quoted-printable")
-    # The boundary would otherwise be random; one derived from the content keeps the .eml
-    # reproducible, and "=_" can never occur in quoted-printable text.
-    digest_hash = hashlib.sha256((digest.text + digest.html).encode("utf-8")).hexdigest()[:32]
+    msg.add_alternative(digest.mail_html or digest.html, subtype="html", charset="utf-8",
+                        cte="quoted-printable")
+    content = hashlib.sha256((digest.text + (digest.mail_html or digest.html)).encode("utf-8"))
+    # the second part, text/html; add_related turns it into multipart/related in place
+    html_part = list(msg.iter_parts())[1]
+    assert isinstance(html_part, EmailMessage)
+    if digest.images:
+        for image in digest.images:
+            content.update(image.png)
+            html_part.add_related(image.png, maintype="image", subtype="png",
+                                  cid=f"<{image.cid}>", filename=image.filename,
+                                  disposition="inline")
+    # A boundary would otherwise be random; one derived from the content keeps the .eml
+    # reproducible, and "=_" can never occur in quoted-printable or base64 text.
+    digest_hash = content.hexdigest()[:32]
     msg.set_boundary(f"=_tracker_{digest_hash}")
+    if digest.images:
+        html_part.set_boundary(f"=_tracker_{digest_hash}_related")
     # after set_content, which clears every Content-* header
     msg["Content-Language"] = "en" if digest.lang == "en" else "zh-CN"
     return msg

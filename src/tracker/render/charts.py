@@ -20,7 +20,7 @@ a value stated only as text, or not stated, is a gap.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -116,8 +116,10 @@ class XScale:
         span = max((self.end - self.start).total_seconds(), 1.0)
         return LEFT + (when - self.start).total_seconds() / span * (RIGHT - TAIL - LEFT)
 
-    def ticks(self, lang: str) -> list[tuple[float, str]]:
-        """Month starts, every 1/2/3/6/12 months so that at most four are labelled."""
+    def ticks(self, lang: str, label: Callable[[datetime, str], str] | None = None
+              ) -> list[tuple[float, str]]:
+        """Month starts, every 1/2/3/6/12 months so that at most four are labelled; ``label``
+        words each one (by default ``month_tick``)."""
         months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month
         every = next((n for n in (1, 2, 3, 6, 12, 24) if months // n <= 3), 48)
         ticks = []
@@ -128,7 +130,7 @@ class XScale:
             if first > self.end:
                 break
             if (year * 12 + month - 1) % every == 0:
-                ticks.append((self(first), month_tick(first, lang)))
+                ticks.append((self(first), (label or month_tick)(first, lang)))
             month += 1
         return ticks
 
@@ -230,8 +232,8 @@ def _panels(history: ServiceSeries, x: XScale, lang: str) -> list[dict[str, Any]
                         None)
         if _plottable(prices, currency):
             unit = i18n.text("chart_price_unit", lang, currency=currency or "")
-            panels.append(_panel(len(panels), i18n.text("chart_prices", lang, model=model),
-                                 unit, prices, x, lang, currency))
+            panels.append(dict(_panel(len(panels), i18n.text("chart_prices", lang, model=model),
+                                      unit, prices, x, lang, currency), model=model))
     return panels
 
 
@@ -241,6 +243,14 @@ def _plottable(series: list[Series], currency: str | None) -> bool:
 
 def render_chart(history: ServiceSeries, lang: str, config: Config) -> str | None:
     """The SVG of one service in ``lang``, or None when it states no limit or price to draw."""
+    context = chart_context(history, lang)
+    return None if context is None else \
+        environment(config).get_template(TEMPLATE).render(context)
+
+
+def chart_context(history: ServiceSeries, lang: str) -> dict[str, Any] | None:
+    """What ``chart.svg.j2`` draws for one service (None when nothing): the numbers and the
+    words. render/mailcharts.py draws the same context with the words left out."""
     x = XScale(history.start, history.end)
     panels = _panels(history, x, lang)
     if not panels:
@@ -250,15 +260,16 @@ def render_chart(history: ServiceSeries, lang: str, config: Config) -> str | Non
     name = visible(history.name)
     span = i18n.text("chart_span", lang, start=history.start.date().isoformat(),
                      end=history.end.date().isoformat())
-    return environment(config).get_template(TEMPLATE).render(
+    return dict(
         width=WIDTH, height=HEADER + rows * PANEL_H + 8, lang=lang,
         title=i18n.text("chart_title", lang, name=name), span=span,
         desc=visible(_describe(history, lang)),
-        colon=i18n.text("inline_colon", lang), panels=panels, x_ticks=x.ticks(lang),
+        colon=i18n.text("inline_colon", lang), panels=panels, x_scale=x, x_ticks=x.ticks(lang),
         labelled={i for i in last_row if i < len(panels)},
         plot={"left": LEFT, "right": RIGHT, "top": TOP, "bottom": BOTTOM},
         unlimited_label=i18n.text("unlimited", lang),
-        input_label=i18n.text("chart_input", lang), output_label=i18n.text("chart_output", lang))
+        input_label=i18n.text("chart_input", lang), output_label=i18n.text("chart_output", lang),
+        plain=False)
 
 
 def chart_name(config: Config, service: str, lang: str) -> str:

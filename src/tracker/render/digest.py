@@ -5,7 +5,9 @@ A period is an ISO week (``2025-W46``: Monday to the next Monday, end exclusive)
 its own date *in its own offset*: a commit made on Monday 00:30 +08:00 counts in that Monday's week,
 as its author saw it, and the result never depends on the machine's time zone.
 
-Building returns text only; ``write_digest`` is the one function here that touches the disk.
+Building returns text, and each chart as a PNG for the mail (render/mailcharts.py): the HTML
+file links the site's SVG charts, the mail's HTML (``mail_html``) points at the PNGs it carries
+(``cid:``). ``write_digest`` is the one function here that touches the disk.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from tracker import i18n
 from tracker.errors import TrackerError
@@ -127,6 +130,15 @@ def period_from_options(week: str | None, since: str | None, until: str | None,
 
 
 @dataclass(frozen=True)
+class DigestImage:
+    """A PNG the mail carries: the HTML shows it as ``cid:<cid>`` (mail.py adds the part)."""
+
+    cid: str  # the Content-ID without its angle brackets
+    filename: str
+    png: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Digest:
     """One rendered digest: what the mail and the files are made of."""
 
@@ -139,6 +151,8 @@ class Digest:
     counts: dict[str, int]  # events per kind, in KINDS order; kinds with none left out
     events: tuple[Event, ...] = field(repr=False)
     site_url: str = ""
+    mail_html: str = ""  # the HTML part of the mail: charts as cid: images; html when empty
+    images: tuple[DigestImage, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -205,20 +219,52 @@ def _item(event: Event, config: Config, lang: str) -> dict[str, Any]:
     }
 
 
-def _charts(chosen: list[Event], events: list[Event], config: Config,
-            lang: str) -> list[dict[str, str]]:
-    """The chart of each service with a breaking change in the period (render/charts.py draws
-    them from the whole ledger), in the order the digest names the services."""
-    from tracker.render.charts import chart_url, chartable
+def _content_id(name: str, period: Period, lang: str, config: Config) -> str:
+    """``groq.2025-W46.zh@free-llm.example``: unique, and the same every run. Short, so that
+    most Content-ID headers fit on one line."""
+    host = urlsplit(site_base(config)).hostname or "tracker"
+    # '..' (since..until keys) is not allowed in a dot-atom
+    return f"{name}.{period.key}.{lang}@{host}".replace("..", "--")
+
+
+def _charts(chosen: list[Event], events: list[Event], config: Config, period: Period,
+            lang: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[DigestImage]]:
+    """The chart of each service with a breaking change in the period (drawn from the whole
+    ledger), in the order the digest names the services: as the HTML file shows them (the
+    site's SVG), as the mail shows them (a PNG it carries, its panels named beside it), and
+    those PNGs."""
+    from tracker.render.charts import SUFFIX, chart_name, chart_url, chartable
+    from tracker.render.mailcharts import mail_chart
+    from tracker.render.series import build_series
 
     breaking = list(dict.fromkeys(e.service for e in chosen if e.severity == "breaking"))
-    if not breaking:
-        return []
-    drawn = chartable(events, config)
-    names = {e.service: visible(e.service_name or e.service) for e in chosen}
-    return [{"url": chart_url(config, service, lang), "page": service_url(config, service, lang),
-             "alt": i18n.text("digest_chart", lang, name=names[service])}
-            for service in breaking if service in drawn]
+    drawn = chartable(events, config) if breaking else set()
+    histories = build_series(events) if drawn else {}
+    web: list[dict[str, Any]] = []
+    mail: list[dict[str, Any]] = []
+    images: list[DigestImage] = []
+    for service in breaking:
+        chart = mail_chart(histories[service], lang) if service in drawn else None
+        if chart is None:
+            continue
+        name = next(visible(e.service_name or e.service) for e in chosen if e.service == service)
+        # alt: the caption, as before; description: what the chart shows (the img's alt,
+        # in tracker's words only: page text stays out of attributes)
+        common = {"url": chart_url(config, service, lang),
+                  "page": service_url(config, service, lang),
+                  "alt": i18n.text("digest_chart", lang, name=name), "description": chart.alt}
+        web.append(dict(common, src=common["url"], key=[], notes=[]))
+        stem = chart_name(config, service, lang).removesuffix(SUFFIX)
+        slug = chart_name(config, service, config.default_lang).removesuffix(SUFFIX)
+        image = DigestImage(_content_id(slug, period, lang, config), f"{stem}.png", chart.png())
+        images.append(image)
+        key = [i18n.text("chart_panel", lang, label=k.title, unit=k.unit) if k.unit else k.title
+               for k in chart.key]
+        notes = [i18n.text(words, lang) for words, shown in
+                 (("digest_chart_lines", chart.prices), ("digest_chart_unlimited", chart.unlimited))
+                 if shown]
+        mail.append(dict(common, src=f"cid:{image.cid}", key=key, notes=notes))
+    return web, mail, images
 
 
 def build_digest(events: list[Event], config: Config, period: Period, lang: str) -> Digest:
@@ -247,9 +293,10 @@ def build_digest(events: list[Event], config: Config, period: Period, lang: str)
                              "entries": items})
 
     last_day = period.end - timedelta(days=1)
+    web_charts, mail_charts, images = _charts(chosen, events, config, period, lang)
     context = {
-        "charts": _charts(chosen, events, config, lang),
-        # page text stays out of attributes: the service is named in the caption below
+        "charts": web_charts,
+        # the img's alt was this before it said what the chart shows: kept for site templates
         "chart_alt": i18n.text("digest_chart_alt", lang),
         "lang": lang,
         "html_lang": "en" if lang == "en" else "zh-CN",
@@ -273,8 +320,13 @@ def build_digest(events: list[Event], config: Config, period: Period, lang: str)
     env = environment(config)
     text = env.get_template("digest.txt.j2").render(context)
     html = env.get_template("digest.html.j2").render(context)
+    mail_html = env.get_template("digest.html.j2").render(context, charts=mail_charts) \
+        if images else html
+    # a site's own digest.html.j2 may show no chart, or link the site's: no part nothing shows
+    images = [image for image in images if f"cid:{image.cid}" in mail_html]
     return Digest(key=period.key, lang=lang, period=period, subject=subject, text=text, html=html,
-                  counts=counts, events=tuple(chosen), site_url=site_base(config))
+                  counts=counts, events=tuple(chosen), site_url=site_base(config),
+                  mail_html=mail_html, images=tuple(images))
 
 
 def write_digest(digest: Digest, message: EmailMessage, out_dir: Path) -> list[Path]:
