@@ -305,6 +305,25 @@ def format_pct(pct: float | None, lang: str) -> str:
     return text("pct", lang, pct=f"{pct:+.0f}%")
 
 
+# How each kind's one-line summary is made: the one place a new kind says it (a test checks every
+# kind is here). "name": the service's name; "rename": old → new id; "model": the model id;
+# "deprecation": the model, with its shutdown date when it has one; "requirement": what is (no
+# longer) required; "added" / "removed": the label and the new / old value; "change": the label,
+# old → new and the percent. The forms other than "change" take the kind's own PHRASES entry.
+SUMMARY_FORMS: dict[str, str] = {
+    "service_added": "name", "service_removed": "name", "service_renamed": "rename",
+    "model_added": "model", "model_removed": "model", "model_deprecated": "deprecation",
+    "context_changed": "change", "output_changed": "change",
+    "quota_cut": "change", "quota_raised": "change",
+    "quota_added": "added", "quota_removed": "removed",
+    "price_increase": "change", "price_decrease": "change",
+    "price_added": "added", "price_removed": "removed",
+    "tier_changed": "change", "credits_changed": "change",
+    "requirement_added": "requirement", "requirement_removed": "requirement",
+    "endpoint_changed": "change", "reset_changed": "change", "info_changed": "change",
+}
+
+
 def summarize(event: Event, lang: str = "zh") -> str:
     """The one line a subscriber reads: '每日请求数 14,400 → 1,000（-93%）'."""
     def fmt(value: Any, side: int = 1) -> str:
@@ -314,23 +333,24 @@ def summarize(event: Event, lang: str = "zh") -> str:
     scope = " ".join(s for s in (event.model, event.tier) if s)
     prefix = text("scope", lang, scope=scope) if scope else ""
     kind = event.kind
-    if kind in ("service_added", "service_removed"):
+    form = SUMMARY_FORMS.get(kind, "change")  # a kind this version does not know: its values
+    if form == "name":
         return text(kind, lang, name=event.service_name or event.service)
-    if kind == "service_renamed":
+    if form == "rename":
         return text(kind, lang, old=event.old, new=event.new)
-    if kind in ("model_added", "model_removed"):
+    if form == "model":
         return text(kind, lang, model=event.model)
-    if kind == "model_deprecated":
+    if form == "deprecation":
         if event.field == "shutdown_date" and event.new:
             return text("model_shutdown", lang, model=event.model, date=event.new)
         return text(kind, lang, model=event.model)
-    if kind in ("requirement_added", "requirement_removed"):
+    if form == "requirement":
         what = _pick(REQUIREMENT_LABELS, str(event.new if kind.endswith("added") else event.old),
                      lang)
         return text(kind, lang, what=what)
-    if kind in ("quota_added", "price_added"):
+    if form == "added":
         return prefix + text(kind, lang, label=label, new=fmt(event.new))
-    if kind in ("quota_removed", "price_removed"):
+    if form == "removed":
         return prefix + text(kind, lang, label=label, old=fmt(event.old, 0))
     line = text("change", lang, label=label, old=fmt(event.old, 0), new=fmt(event.new))
     return prefix + line.strip() + format_pct(event.change_pct, lang)
