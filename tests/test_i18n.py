@@ -139,7 +139,9 @@ def test_every_kind_has_a_summary_in_both_languages(kind: str) -> None:
 
 def test_a_kind_this_version_does_not_know_is_summarized_by_its_values() -> None:
     line = i18n.summarize(event("speed_changed", field="speed", old=1, new=2), "en")
-    assert line == "speed 1 → 2"
+    assert line == "speed 1 → 2" and not i18n.summary_says_all("speed_changed")
+    # a feed item shows values columns unless the summary says everything
+    assert i18n.summary_says_all("model_added") and not i18n.summary_says_all("quota_cut")
 
 
 def test_values_as_a_reader_sees_them() -> None:

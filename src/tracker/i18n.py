@@ -323,6 +323,14 @@ SUMMARY_FORMS: dict[str, str] = {
     "endpoint_changed": "change", "reset_changed": "change", "info_changed": "change",
 }
 
+# The forms whose line says all there is: no field, no old → new (a feed item shows no columns).
+_WHOLE_FORMS = frozenset({"name", "rename", "model", "deprecation", "requirement"})
+
+
+def summary_says_all(kind: str) -> bool:
+    """Whether a ``kind`` event's summary is all there is to show of it (no values columns)."""
+    return SUMMARY_FORMS.get(kind, "change") in _WHOLE_FORMS
+
 
 def summarize(event: Event, lang: str = "zh") -> str:
     """The one line a subscriber reads: '每日请求数 14,400 → 1,000（-93%）'."""

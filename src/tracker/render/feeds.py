@@ -44,10 +44,6 @@ OWNED_SUFFIXES = (".atom", ".rss", ".json")
 _UNSAFE_NAME = re.compile(r"[^\w.-]")
 _KIND_RANK = {kind: i for i, kind in enumerate(KINDS)}
 _LANG_TAGS = {"zh": "zh-CN", "en": "en"}
-# Kinds whose summary says everything; the others get field label, old → new and change columns.
-_SUMMARY_KINDS = frozenset({
-    "service_added", "service_removed", "service_renamed", "model_added", "model_removed",
-    "model_deprecated", "requirement_added", "requirement_removed"})
 
 
 def clean(value: Any) -> str:
@@ -100,7 +96,8 @@ def _parse_date(value: str) -> datetime:
 def _rows(events: list[Event], lang: str) -> list[dict[str, Any]]:
     rows = []
     for event in events:
-        summary_only = event.kind in _SUMMARY_KINDS
+        # the summary says everything, or the row gets label, old → new and change columns
+        summary_only = i18n.summary_says_all(event.kind)
         if summary_only:
             what = i18n.summarize(event, lang)
         else:
