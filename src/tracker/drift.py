@@ -23,7 +23,6 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ from tracker import i18n
 from tracker.catalogue import CatalogueState, Since, walk_catalogue
 from tracker.config import Config, DriftSource, load_config
 from tracker.errors import TrackerError
-from tracker.model import Model, Service
+from tracker.model import Model, Service, parse_moment
 from tracker.walk import SKIP_TRAILER, History
 
 KINDS = ("value", "deprecated", "gone", "unlisted", "new")
@@ -243,7 +242,7 @@ def compare(page: Page, state: CatalogueState, source: DriftSource) -> list[Find
                                  state.values.get((csid, cid, "deprecated"))))
     if page.changed is None:
         return found  # no edit of the page to date news by (only the tracker's own commits)
-    written = datetime.fromisoformat(page.changed)
+    written = parse_moment(page.changed)
     pattern = source.only.get(csid)
     for cid, known in sorted(listed.items()):
         since = state.listed.get((csid, cid))
@@ -251,7 +250,7 @@ def compare(page: Page, state: CatalogueState, source: DriftSource) -> list[Find
             continue  # a model that comes deprecated is no news to add to a page
         if pattern and not fnmatch.fnmatchcase(cid, pattern):
             continue
-        if datetime.fromisoformat(since.date) > written:
+        if parse_moment(since.date) > written:
             found.append(Finding("new", sid, cid, None, None, None, state.name, since.date,
                                  since.commit, None, None, csid))
     return found

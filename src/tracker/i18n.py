@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tracker.model import LENGTH_KEYS, PRICE_FIELDS, UNLIMITED, Event
+from tracker.model import LENGTH_KEYS, PRICE_FIELDS, UNLIMITED, Event, parse_moment
 
 LANGS = ("zh", "en")
 
@@ -243,7 +243,7 @@ def chart_unit(name: str, lang: str) -> str:
 
 def month_label(date: str | datetime, lang: str, spaced: bool = False) -> str:
     """'2025年11月' ('2025 年 11 月' when ``spaced``) / 'November 2025' for an ISO date."""
-    when = datetime.fromisoformat(date) if isinstance(date, str) else date
+    when = parse_moment(date) if isinstance(date, str) else date
     return text("month_spaced" if spaced else "month", lang, year=when.year, month=when.month,
                 month_name=MONTH_NAMES[when.month - 1])
 

@@ -41,9 +41,8 @@ def _load_yaml(path: Path) -> Any:
 
 
 def event_sort_key(event: Event) -> tuple[str, str, str, str, str, str]:
-    from datetime import datetime
-
-    utc = datetime.fromisoformat(event.date).astimezone(UTC).isoformat()
+    # the instant in UTC: a date without offset is UTC too, not this machine's zone
+    utc = event.moment.astimezone(UTC).isoformat()
     return (utc, event.service, event.model or "", event.tier or "", event.field or "", event.id)
 
 
@@ -162,7 +161,7 @@ class Ledger:
         """Merge events into their month files by id; returns the files that changed."""
         by_month: dict[str, dict[str, Event]] = {}
         for event in new:
-            by_month.setdefault(event.date[:7], {})[event.id] = event
+            by_month.setdefault(event.moment.strftime("%Y-%m"), {})[event.id] = event
         written = []
         for month, fresh in sorted(by_month.items()):
             path = self.events_dir / f"{month}.yaml"

@@ -9,6 +9,7 @@ ever added); keys the page does not state are absent.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
 from typing import Any
 
 UNLIMITED = "unlimited"
@@ -69,6 +70,14 @@ KINDS = (
     "reset_changed",
     "info_changed",
 )
+
+
+def parse_moment(date: str) -> datetime:
+    """The instant an ISO 8601 date names, in the offset it was written with. A date without an
+    offset (hand-edited) is UTC, never the machine's zone: the same ledger sorts and renders
+    alike on every machine. Raises ValueError for text that is no ISO 8601 date."""
+    when = datetime.fromisoformat(date)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _prune(value: Any) -> Any:
@@ -245,6 +254,13 @@ class Event:
     old_currency: str | None = None  # of its old amount, when that differs (¥1/M → $0.28/M)
     note: str | None = None  # from overrides.yaml
     source: str | None = None  # from overrides.yaml: a link backing the change
+
+    @property
+    def moment(self) -> datetime:
+        """When the event happened: the only way its time is read. In the author's offset, so
+        ``.date()`` is the day the author saw (a changelog's month, a digest's week), while
+        comparisons and ``.timestamp()`` order instants."""
+        return parse_moment(self.date)
 
     @property
     def currencies(self) -> tuple[str | None, str | None]:

@@ -56,7 +56,7 @@ def summary_markdown(events: Iterable[Event], commits_walked: int, lang: str = "
     if shown:
         lines += ["| date | service | kind | severity | change |", "|---|---|---|---|---|"]
         for event in shown:
-            cells = [event.date[:10], event.service, event.kind, event.severity,
+            cells = [event.moment.date().isoformat(), event.service, event.kind, event.severity,
                      i18n.summarize(event, lang)]
             lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ")
                                            for c in cells) + " |")

@@ -23,7 +23,6 @@ import icalendar
 from tracker import i18n
 from tracker.model import Event
 from tracker.render import service_url, visible
-from tracker.render.series import moment
 
 if TYPE_CHECKING:
     from tracker.config import Config
@@ -85,7 +84,7 @@ class _Replay:
         return dict(self.current)
 
     def _set(self, event: Event, model: str, day: date | None, *, withdraw: bool = False) -> None:
-        key, when = (event.service, model), moment(event).astimezone(UTC)
+        key, when = (event.service, model), event.moment.astimezone(UTC)
         name = event.service_name or event.service
         known = self.current.get(key)
         if known is None:
@@ -122,7 +121,7 @@ class _Replay:
 
     def undo(self, before: dict[tuple[str, str], Shutdown], event: Event) -> None:
         """A retracted event: what it changed goes back, as a newer version of each event."""
-        when = moment(event).astimezone(UTC)
+        when = event.moment.astimezone(UTC)
         for key, after in list(self.current.items()):
             old = before.get(key)
             if old == after:
@@ -137,7 +136,7 @@ class _Replay:
 def shutdowns(raw_events: Iterable[Event], overrides: Mapping[str, Override]) -> list[Shutdown]:
     """Every shutdown the ledger ever announced, cancelled ones included, by date then model."""
     replay = _Replay()
-    ordered = sorted(raw_events, key=lambda e: (moment(e).timestamp(), e.service, e.id))
+    ordered = sorted(raw_events, key=lambda e: (e.moment.timestamp(), e.service, e.id))
     for event in ordered:
         override = overrides.get(event.id)
         before = replay.state()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -56,12 +55,6 @@ def on_page(event: Event) -> bool:
     return event.kind != "info_changed" or not reworded or bool(event.note)
 
 
-def when(event: Event) -> datetime:
-    """The event's date; a date without offset is taken as UTC so sorting never fails."""
-    moment = datetime.fromisoformat(event.date)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def safe_url(url: str | None) -> str | None:
     """An http(s) address usable as a Markdown link target, or None for anything else."""
     url = web_url(url)
@@ -99,13 +92,13 @@ def _months(events: list[Event], lang: str, spaced: bool = False) -> list[dict[s
     newest first (as in the feeds), then breaking, notable, info within one commit."""
     groups: dict[tuple[int, int], list[Event]] = defaultdict(list)
     for event in events:
-        local = datetime.fromisoformat(event.date)
+        local = event.moment  # the month of the author's date, as the ledger files it
         groups[(local.year, local.month)].append(event)
     months: list[dict[str, object]] = []
     for key in sorted(groups, reverse=True):
-        ordered = sorted(groups[key], key=lambda e: (-when(e).timestamp(),
+        ordered = sorted(groups[key], key=lambda e: (-e.moment.timestamp(),
                                                      severity_rank(e.severity), e.id))
-        months.append({"label": i18n.month_label(ordered[0].date, lang, spaced),
+        months.append({"label": i18n.month_label(ordered[0].moment, lang, spaced),
                        "events": ordered})
     return months
 

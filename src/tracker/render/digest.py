@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -24,7 +24,7 @@ from tracker import i18n
 from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
 from tracker.links import web_url
-from tracker.model import KINDS, Event
+from tracker.model import KINDS, Event, parse_moment
 from tracker.render import environment, service_url, site_base, visible
 
 if TYPE_CHECKING:
@@ -64,8 +64,9 @@ class Period:
     week: tuple[int, int] | None = None  # (ISO year, ISO week) when the period is a week
 
     def contains(self, when: str) -> bool:
-        """Whether an event date (ISO 8601 with offset) falls on one of the period's days."""
-        return self.start <= datetime.fromisoformat(when).date() < self.end
+        """Whether an event date (ISO 8601) falls on one of the period's days: the day its
+        author saw (see ``Event.moment``)."""
+        return self.start <= parse_moment(when).date() < self.end
 
     @classmethod
     def iso_week(cls, label: str) -> Period:
@@ -199,7 +200,7 @@ def _order(event: Event) -> tuple[Any, ...]:
     # Grouped by service so one provider's changes read together, then oldest first; the id
     # breaks the last ties so the output never depends on the order the ledger returned.
     name = event.service_name or event.service
-    return (name.casefold(), event.service, datetime.fromisoformat(event.date),
+    return (name.casefold(), event.service, event.moment,
             event.model or "", KINDS.index(event.kind) if event.kind in KINDS else len(KINDS),
             event.id)
 

@@ -86,13 +86,6 @@ def _event_key(event: Event) -> tuple[Any, ...]:
             event.model or "", event.tier or "", event.field or "", event.id)
 
 
-def _parse_date(value: str) -> datetime:
-    when = datetime.fromisoformat(value)
-    # The ledger stores offsets; a hand-edited naive date is read as UTC rather than crashing
-    # feedgen, which refuses naive datetimes.
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-
-
 def _rows(events: list[Event], lang: str) -> list[dict[str, Any]]:
     rows = []
     for event in events:
@@ -143,7 +136,7 @@ def _groups(events: Iterable[Event]) -> list[_Group]:
         ordered = tuple(sorted(members, key=_event_key))
         ids = "\n".join(sorted(e.id for e in ordered))
         groups.append(_Group(
-            date=max((_parse_date(e.date) for e in ordered), key=lambda d: d.timestamp()),
+            date=max((e.moment for e in ordered), key=lambda d: d.timestamp()),
             service=ordered[0].service,
             guid="urn:tracker:" + hashlib.sha1(ids.encode("utf-8")).hexdigest(),
             breaking=any(e.severity == "breaking" for e in ordered),

@@ -16,7 +16,6 @@ from tracker import i18n
 from tracker.model import Event
 from tracker.render import environment
 from tracker.render.feeds import EPOCH, FeedMeta, feed_index, feed_url
-from tracker.render.series import moment
 
 if TYPE_CHECKING:
     from tracker.config import Config
@@ -47,7 +46,7 @@ def build_opml(events: list[Event], config: Config) -> bytes:
         (i18n.text("opml_formats", lang), [m for m in index if "/" not in m.path
                                            and m.path not in PRIMARY]),
     ]
-    newest = max((moment(e) for e in events), default=EPOCH, key=lambda d: d.timestamp())
+    newest = max((e.moment for e in events), default=EPOCH, key=lambda d: d.timestamp())
     text = environment(config).get_template(TEMPLATE).render(
         title=title, modified=format_datetime(newest),
         groups=[{"title": name, "feeds": [_entry(m, config) for m in feeds]}

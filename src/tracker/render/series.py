@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from tracker.model import RATE_LIMIT_KEYS, Event
@@ -24,12 +24,6 @@ _LIMIT_KINDS = frozenset({"quota_cut", "quota_raised", "quota_added", "quota_rem
                           "info_changed"})
 _PRICE_KINDS = frozenset({"price_increase", "price_decrease", "price_added", "price_removed",
                           "info_changed"})
-
-
-def moment(event: Event) -> datetime:
-    """The event's instant; a hand-edited date without offset is read as UTC."""
-    when = datetime.fromisoformat(event.date)
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -158,10 +152,10 @@ def build_series(events: Iterable[Event]) -> dict[str, ServiceSeries]:
     ``events`` are the ledger's events after overrides, in any order; they are replayed oldest
     first, ties broken by id, so the result never depends on the order given.
     """
-    ordered = sorted(events, key=lambda e: (moment(e).timestamp(), e.service, e.id))
+    ordered = sorted(events, key=lambda e: (e.moment.timestamp(), e.service, e.id))
     histories: dict[str, ServiceSeries] = {}
     for event in ordered:
-        when = moment(event)
+        when = event.moment
         if event.kind == "service_renamed" and isinstance(event.old, str):
             moved = histories.pop(event.old, None)
             if moved is not None and event.service not in histories:

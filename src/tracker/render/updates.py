@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -21,7 +20,7 @@ from tracker.errors import TrackerError
 from tracker.model import Event, severity_rank
 from tracker.paths import matching_files
 from tracker.render import service_url, site_base, site_path
-from tracker.render.changelog import markdown_environment, on_page, when
+from tracker.render.changelog import markdown_environment, on_page
 from tracker.render.markers import PageChange, apply, page_lang, rewrite_marked
 
 if TYPE_CHECKING:
@@ -41,7 +40,7 @@ def service_link(config: Config, service: str, lang: str) -> str:
 def latest(events: list[Event], limit: int) -> list[Event]:
     """The newest ``limit`` events a reader should see; ties broken by severity, then id."""
     shown = [e for e in events if on_page(e)]
-    shown.sort(key=lambda e: (-when(e).timestamp(), severity_rank(e.severity), e.id))
+    shown.sort(key=lambda e: (-e.moment.timestamp(), severity_rank(e.severity), e.id))
     return shown[:max(limit, 0)]
 
 
@@ -50,7 +49,7 @@ def _weeks(events: list[Event], lang: str) -> list[dict[str, object]]:
     groups: dict[tuple[int, int], list[Event]] = defaultdict(list)
     for event in events:
         # the local date, as the commit's author saw it, like the page changelog's months
-        year, week, _ = datetime.fromisoformat(event.date).date().isocalendar()
+        year, week, _ = event.moment.date().isocalendar()
         groups[(year, week)].append(event)
     return [{"label": i18n.text("week", lang, year=year, week=week), "events": groups[(year, week)]}
             for year, week in sorted(groups, reverse=True)]
