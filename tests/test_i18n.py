@@ -165,3 +165,21 @@ def test_every_phrase_fills_in_both_languages() -> None:
         values = {name: "x" for name in names}
         for lang in i18n.LANGS:
             assert "{" not in i18n.text(key, lang, **values), key
+
+
+def test_one_list_of_languages() -> None:
+    """The config check, the CLI's --lang, the data file schema and the word pairs all take
+    model.LANGS; every table's pairs hold one entry per language."""
+    import click
+
+    from tracker import model
+    from tracker.cli import cli
+    from tracker.sources.schema import SCHEMA
+
+    assert i18n.LANGS is model.LANGS
+    assert SCHEMA["properties"]["lang"]["enum"] == list(model.LANGS)
+    choices = {tuple(p.type.choices) for command in cli.commands.values()
+               for p in command.params if p.name == "lang" and isinstance(p.type, click.Choice)}
+    assert choices == {model.LANGS}
+    for table in (i18n.KIND_LABELS, i18n.FIELD_LABELS, i18n.PHRASES, i18n.SEVERITY_LABELS):
+        assert {len(pair) for pair in table.values()} == {len(model.LANGS)}

@@ -18,13 +18,13 @@ from typing import Any
 import click
 
 from tracker.errors import TrackerError
-from tracker.model import KINDS, SEVERITIES
+from tracker.model import KINDS, LANGS, SEVERITIES
 from tracker.report import summary_markdown, warn, write_step_summary
 
 repo_option = click.option("--repo", "root", type=click.Path(path_type=Path), default=".",
                            show_default=True,
                            help="Any folder inside the site's git repository.")
-lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh",
+lang_option = click.option("--lang", type=click.Choice(list(LANGS)), default="zh",
                            show_default=True, help="Language of summaries.")
 
 

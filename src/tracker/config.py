@@ -13,6 +13,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 from tracker.errors import TrackerError
 from tracker.hugo import check_stated
 from tracker.links import web_url
+from tracker.model import LANGS
 
 CONFIG_FILE = "tracker.yaml"
 DEFAULT_SITE_URL = "https://example.org"
@@ -301,15 +302,13 @@ def _build(cls: type, data: dict[str, Any], prefix: str, path: str) -> Any:
     return cls(**values)
 
 
-LANGS = ("zh", "en")
-
-
 def _check_values(config: Config) -> None:
     """What a type cannot say is wrong: the languages, updates files, unsubscribe link."""
     for key, value in (("default_lang", config.default_lang), ("feeds.lang", config.feeds.lang)):
         if value not in LANGS:
-            raise TrackerError(f"'{key}' must be zh or en, not {value!r}", path=CONFIG_FILE,
-                               hint=f"write {key}: zh (or en)")
+            raise TrackerError(f"'{key}' must be {' or '.join(LANGS)}, not {value!r}",
+                               path=CONFIG_FILE,
+                               hint=f"write {key}: {LANGS[0]} (or {', '.join(LANGS[1:])})")
     for i, pattern in enumerate(config.updates_files):
         if not pattern.strip() or pattern.startswith("/") or ".." in pattern.split("/"):
             raise TrackerError(f"'updates_files[{i}]' must be a glob inside the repository, not "

@@ -9,9 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from tracker.model import LANGS as LANGS  # the words' languages, for renderers and templates
 from tracker.model import LENGTH_KEYS, PRICE_FIELDS, UNLIMITED, Event, parse_moment
-
-LANGS = ("zh", "en")
 
 FIELD_LABELS: dict[str, tuple[str, str]] = {
     "requests_per_minute": ("每分钟请求数", "Requests per minute"),

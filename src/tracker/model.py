@@ -14,6 +14,10 @@ from typing import Any
 
 UNLIMITED = "unlimited"
 
+# The languages the tracker reads pages in and writes: the one list (config, the CLI, the data
+# file schema and i18n take it from here); i18n's word pairs are in this order.
+LANGS = ("zh", "en")
+
 Quantity = int | float | str
 
 LIMIT_KEYS = (
