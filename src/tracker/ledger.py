@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +41,6 @@ def _load_yaml(path: Path) -> Any:
 
 
 def event_sort_key(event: Event) -> tuple[str, str, str, str, str, str]:
-    from datetime import datetime
-
     utc = datetime.fromisoformat(event.date).astimezone(UTC).isoformat()
     return (utc, event.service, event.model or "", event.tier or "", event.field or "", event.id)
 
@@ -157,6 +155,15 @@ class Ledger:
             elif not override.retract:
                 shown.append(override.apply(event))
         return shown
+
+    def first_names(self) -> dict[str, str]:
+        """Service id → the name of its earliest event: the name a service keeps while only
+        its front matter's title names it (see Snapshots.first_names)."""
+        names: dict[str, str] = {}
+        for event in sorted(self.raw_events(), key=event_sort_key):
+            if event.service_name:
+                names.setdefault(event.service, event.service_name)
+        return names
 
     def add_events(self, new: list[Event]) -> list[Path]:
         """Merge events into their month files by id; returns the files that changed."""

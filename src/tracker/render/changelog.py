@@ -34,6 +34,7 @@ from tracker.render.markers import (
     page_lang,
     rewrite_marked,
 )
+from tracker.render.names import site_names
 
 if TYPE_CHECKING:
     import jinja2
@@ -224,14 +225,17 @@ def update_pages(config: Config, events: list[Event], dry_run: bool = False,
     markers is left alone when none of its events belongs on a page. A service in ``charted``
     gets its chart above the entries. ``dry_run`` writes nothing and returns the same changes.
     """
-    by_service: dict[str, list[Event]] = defaultdict(list)
-    for event in events:
-        by_service[event.service].append(event)
+    by_lang: dict[str, dict[str, list[Event]]] = {}
     changes = []
     for relative, service, lang in service_pages(config):
         if services is not None and service not in services:
             continue
-        own = by_service.get(service, [])
+        if lang not in by_lang:
+            # each language's own names of services and tiers (render/names.py)
+            by_lang[lang] = defaultdict(list)
+            for event in site_names(events, config, lang).localize(events):
+                by_lang[lang][event.service].append(event)
+        own = by_lang[lang].get(service, [])
         chart = None
         if charted and service in charted and own:
             chart = chart_image(config, service, own[-1].service_name or service, lang)

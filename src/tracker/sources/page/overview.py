@@ -95,6 +95,7 @@ def read_overview(doc: Document, index: FieldIndex, service: Service, path: str)
         service.name = plain(doc.heading)
     else:
         service.name = title_name(front_matter.get("title"))
+        service.name_from_title = service.name is not None
     service.provider = _provider(index)
     endpoint = any_field(index, ENDPOINT)
     if endpoint is not None:

@@ -1,0 +1,154 @@
+"""The one name of each service, quota tier and provider in one language. Every output (feeds,
+OPML, updates block, page changelog, digest, charts, calendar) takes its names here, so two
+outputs of one language never name a service two ways.
+
+- A service, in the site's default language: as its newest event names it. The walk decides that
+  name (服务名称, else the page's own heading, else the name it first had from its front matter's
+  title, decoration removed; see ``Snapshots._kept_name``). In the other language: the twin page
+  (``_index.en.md``) by its own `Service Name` line or heading, else the default name. A
+  front-matter title is SEO text and never names a service here.
+- A quota tier, in the other language: the twin's tier stating the same limits (`Trial 层级` →
+  `Trial tier`), else its fixed words translated (``i18n.translate_name``), else as it is.
+- A provider: the text of its pages' link to it (`[Groq](/providers/groq)`), in the language's
+  own pages first, else its slug.
+
+Pages are read at render time from the working tree, each version once (cached by size and
+modification time), as the updates block always read its titles.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tracker import i18n
+from tracker.errors import TrackerError
+from tracker.model import Event
+
+if TYPE_CHECKING:
+    from tracker.config import Config
+
+# `[Groq](/providers/groq)`, `[Groq](/en/providers/groq/)`: a provider named by a link to it
+PROVIDER_LINK = re.compile(r"\[([^\[\]\n]+)\]\((?:/[A-Za-z-]+)?/providers/([^/)#?\s]+)/?\)")
+
+
+@dataclass(frozen=True)
+class PageNames:
+    """What one page says its service, tiers and providers are called."""
+
+    name: str | None  # by its 服务名称 / Service Name line or its heading; None: title only
+    tiers: dict[str, dict[str, Any]]  # tier name → its limits
+    providers: dict[str, str]  # provider slug → link text
+
+
+@lru_cache(maxsize=1024)
+def _page_names(path: str, size: int, mtime_ns: int, default_lang: str) -> PageNames | None:
+    from tracker.sources.page import parse_page
+
+    del size, mtime_ns  # the cache key: a page changed on disk is read again
+    try:
+        raw = Path(path).read_bytes()
+        service = parse_page(raw, path, default_lang)
+    except (OSError, TrackerError):
+        return None  # a page that does not read names nothing; its outputs keep the ledger's
+    text = raw.decode("utf-8", "replace")
+    providers: dict[str, str] = {}
+    for label, slug in PROVIDER_LINK.findall(text):
+        providers.setdefault(slug, " ".join(label.split()))
+    return PageNames(None if service.name_from_title else service.name,
+                     {k: dict(v) for k, v in service.quota_tiers.items()}, providers)
+
+
+def page_names(root: Path, relative: Path, default_lang: str) -> PageNames | None:
+    path = Path(root) / relative
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _page_names(str(path), stat.st_size, stat.st_mtime_ns, default_lang)
+
+
+@dataclass(frozen=True)
+class Names:
+    """Service id → name, (service, tier as events hold it) → tier name, provider → name."""
+
+    lang: str
+    services: dict[str, str]
+    tiers: dict[tuple[str, str], str]
+    providers: dict[str, str]
+
+    def service(self, service: str, fallback: str | None = None) -> str:
+        return self.services.get(service) or fallback or service
+
+    def tier(self, service: str, tier: str | None) -> str | None:
+        if tier is None:
+            return None
+        found = self.tiers.get((service, tier))
+        if found is not None:
+            return found
+        return tier if self.lang == "zh" else i18n.translate_name(tier, self.lang)
+
+    def provider(self, slug: str) -> str:
+        return self.providers.get(slug) or slug
+
+    def localize(self, events: list[Event]) -> list[Event]:
+        """``events`` with this language's service and tier names (ids and all else kept)."""
+        out = []
+        for event in events:
+            name = self.service(event.service, event.service_name)
+            tier = self.tier(event.service, event.tier)
+            out.append(event if (name, tier) == (event.service_name, event.tier)
+                       else replace(event, service_name=name, tier=tier))
+        return out
+
+
+def site_names(events: list[Event], config: Config, lang: str) -> Names:
+    """The names every output in ``lang`` uses, from the events and the pages at hand."""
+    from tracker.render.changelog import service_pages
+
+    services: dict[str, str] = {}
+    for event in events:  # oldest first: the newest event's name stands
+        if event.service_name:
+            services[event.service] = event.service_name
+    own: dict[str, PageNames] = {}
+    default: dict[str, PageNames] = {}
+    for relative, service, page_lang in service_pages(config):
+        if page_lang not in (lang, config.default_lang):
+            continue
+        names = page_names(Path(config.root), relative, config.default_lang)
+        if names is None:
+            continue
+        if page_lang == lang:
+            own.setdefault(service, names)
+        if page_lang == config.default_lang:
+            default.setdefault(service, names)
+    providers: dict[str, str] = {}
+    for pages in (own, default):  # the language's own pages first
+        for names in pages.values():
+            for slug, label in names.providers.items():
+                providers.setdefault(slug, label)
+    tiers: dict[tuple[str, str], str] = {}
+    if lang != config.default_lang:
+        for service, names in own.items():
+            if names.name:
+                services[service] = names.name
+            if service in default:
+                tiers.update(((service, a), b) for a, b in
+                             _paired(default[service].tiers, names.tiers).items())
+    return Names(lang, services, tiers, providers)
+
+
+def _paired(ours: dict[str, dict[str, Any]], theirs: dict[str, dict[str, Any]]
+            ) -> dict[str, str]:
+    """Tier names of the default page → the twin's, for tiers stating the very same limits
+    (numbers read the same in both languages); a tie or no match pairs nothing."""
+    paired: dict[str, str] = {}
+    for name, limits in ours.items():
+        same = [other for other, values in theirs.items() if values == limits]
+        twins = [n for n, values in ours.items() if values == limits]
+        if len(same) == 1 and len(twins) == 1 and limits:
+            paired[name] = same[0]
+    return paired
