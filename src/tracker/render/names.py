@@ -95,14 +95,25 @@ class Names:
         return self.providers.get(slug) or slug
 
     def localize(self, events: list[Event]) -> list[Event]:
-        """``events`` with this language's service and tier names (ids and all else kept)."""
+        """``events`` with this language's service and tier names (ids and all else kept),
+        the tiers a whole service's facts state (service_added, service_removed) included."""
         out = []
         for event in events:
             name = self.service(event.service, event.service_name)
             tier = self.tier(event.service, event.tier)
-            out.append(event if (name, tier) == (event.service_name, event.tier)
-                       else replace(event, service_name=name, tier=tier))
+            old, new = self._facts(event.service, event.old), self._facts(event.service, event.new)
+            same = (name, tier) == (event.service_name, event.tier) \
+                and old is event.old and new is event.new
+            out.append(event if same else replace(event, service_name=name, tier=tier, old=old,
+                                                  new=new))
         return out
+
+    def _facts(self, service: str, value: Any) -> Any:
+        if not isinstance(value, dict) or not isinstance(value.get("tiers"), dict):
+            return value
+        tiers = {self.tier(service, str(key)) or key: limits
+                 for key, limits in value["tiers"].items()}
+        return value if list(tiers) == list(value["tiers"]) else {**value, "tiers": tiers}
 
 
 def site_names(events: list[Event], config: Config, lang: str) -> Names:
