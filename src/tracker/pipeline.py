@@ -19,7 +19,7 @@ from tracker.fsutil import remove_stale_temporaries, write_atomic
 from tracker.ledger import Ledger, State
 from tracker.model import Event, ParseWarning, Service
 from tracker.paths import glob_matcher
-from tracker.sources import Sources, unmatched_globs
+from tracker.sources import PAGE, Sources, unmatched_globs
 from tracker.symlinks import LinkTable, is_outside, target_of
 from tracker.walk import Commit, History, head_of
 
@@ -347,6 +347,7 @@ def check(root: Path, paths: Iterable[Path] | None = None) -> CheckResult:
     the repository) and look at the tracker's markers in pages and updates files; the problems
     found, each naming its file and line. A glob of tracker.yaml matching nothing is one too."""
     from tracker.render.markers import Page, find_markers
+    from tracker.sources.page.placeholders import placeholder_errors
 
     config = load_config(root)
     sources = Sources(config)
@@ -409,6 +410,8 @@ def check(root: Path, paths: Iterable[Path] | None = None) -> CheckResult:
                            "keeps its last good facts)", path=path, line=problem.line,
                            hint=problem.hint)
                 for service in parsed.services for problem in service.problems]
+            if kind == PAGE:
+                result.errors += placeholder_errors(raw, path)
         for name in ("changelog", "updates"):
             try:
                 find_markers(Page(raw.decode("utf-8", "replace")), name)
