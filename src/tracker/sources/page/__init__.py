@@ -35,8 +35,8 @@ def parse_page(raw: bytes, path: str, default_lang: str = "zh") -> Service:
     named in ``Service.problems``."""
     service_id, lang = page_identity(path, default_lang)
     doc = scan_page(raw, path, _holds_facts)
-    if b"[" in raw or "❌".encode() in raw:  # a copy of the template not filled in: its placeholders state nothing
-        blank_in(doc)
+    if b"[" in raw or "❌".encode() in raw:
+        blank_in(doc)  # a copy of the template not filled in: its placeholders state nothing
     service = Service(id=service_id, path=path, lang=lang)
     index = index_fields(doc)
     read_overview(doc, index, service, path)  # fails only with the front matter: page-wide

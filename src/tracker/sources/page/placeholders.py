@@ -72,9 +72,9 @@ def find_placeholders(text: str, doc: Document | None = None) -> list[Placeholde
             continue
         found += [Placeholder(number, p) for p in placeholders_in(_INLINE_CODE.sub("", line))]
     for item in doc.fields if doc is not None else ():
-        if not item.bullet and label_key(item.label) in ENDPOINT \
-                and EXAMPLE_ENDPOINT.search(item.value):
-            found.append(Placeholder(item.line, EXAMPLE_ENDPOINT.search(item.value).group(0)))
+        example = EXAMPLE_ENDPOINT.search(item.value)
+        if example and not item.bullet and label_key(item.label) in ENDPOINT:
+            found.append(Placeholder(item.line, example.group(0)))
     return sorted(dict.fromkeys(found), key=lambda p: p.line)  # page order within a line
 
 
