@@ -9,8 +9,9 @@ outputs of one language never name a service two ways.
   front-matter title is SEO text and never names a service here.
 - A quota tier, in the other language: the twin's tier stating the same limits (`Trial 层级` →
   `Trial tier`), else its fixed words translated (``i18n.translate_name``), else as it is.
-- A provider: the text of its pages' link to it (`[Groq](/providers/groq)`), in the language's
-  own pages first, else its slug.
+- A provider: the text of the language's own pages' link to it (`[Groq](/providers/groq)`),
+  else the title of its own page (``providers/<slug>/_index.md``), else the text of a
+  default-language page's link, else its slug.
 
 Pages are read at render time from the working tree, each version once (cached by size and
 modification time), as the updates block always read its titles.
@@ -116,6 +117,25 @@ class Names:
         return value if list(tiers) == list(value["tiers"]) else {**value, "tiers": tiers}
 
 
+def provider_title(root: Path, slug: str, lang: str, default_lang: str) -> str | None:
+    """The title of the provider's own page (``providers/<slug>/_index.md``, or its twin in
+    ``lang``), decoration removed: for providers no service page links (data files, records)."""
+    from tracker.render.markers import Page
+    from tracker.sources.page.overview import title_name
+
+    names = [f"_index.{lang}.md"] if lang != default_lang else []
+    for folder in ("", "content/"):
+        for name in [*names, "_index.md"]:
+            try:
+                text = (root / folder / "providers" / slug / name).read_text(encoding="utf-8")
+                title = title_name(Page(text).front_matter().get("title"))
+            except (OSError, UnicodeDecodeError, TrackerError):
+                continue
+            if title:
+                return title
+    return None
+
+
 def site_names(events: list[Event], config: Config, lang: str) -> Names:
     """The names every output in ``lang`` uses, from the events and the pages at hand."""
     from tracker.render.changelog import service_pages
@@ -137,10 +157,16 @@ def site_names(events: list[Event], config: Config, lang: str) -> Names:
         if page_lang == config.default_lang:
             default.setdefault(service, names)
     providers: dict[str, str] = {}
-    for pages in (own, default):  # the language's own pages first
-        for names in pages.values():
-            for slug, label in names.providers.items():
-                providers.setdefault(slug, label)
+    for names in own.values():  # the language's own links first
+        for slug, label in names.providers.items():
+            providers.setdefault(slug, label)
+    for slug in sorted({e.provider for e in events if e.provider} - set(providers)):
+        titled = provider_title(Path(config.root), slug, lang, config.default_lang)
+        if titled:
+            providers[slug] = titled
+    for names in default.values():
+        for slug, label in names.providers.items():
+            providers.setdefault(slug, label)
     tiers: dict[tuple[str, str], str] = {}
     if lang != config.default_lang:
         for service, names in own.items():
