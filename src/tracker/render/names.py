@@ -38,38 +38,55 @@ PROVIDER_LINK = re.compile(r"\[([^\[\]\n]+)\]\((?:/[A-Za-z-]+)?/providers/([^/)#
 
 @dataclass(frozen=True)
 class PageNames:
-    """What one page says its service, tiers and providers are called."""
+    """What one page says its service and tiers are called."""
 
     name: str | None  # by its 服务名称 / Service Name line or its heading; None: title only
     tiers: dict[str, dict[str, Any]]  # tier name → its limits
-    providers: dict[str, str]  # provider slug → link text
 
 
-@lru_cache(maxsize=1024)
-def _page_names(path: str, size: int, mtime_ns: int, default_lang: str) -> PageNames | None:
-    from tracker.sources.page import parse_page
-
-    del size, mtime_ns  # the cache key: a page changed on disk is read again
-    try:
-        raw = Path(path).read_bytes()
-        service = parse_page(raw, path, default_lang)
-    except (OSError, TrackerError):
-        return None  # a page that does not read names nothing; its outputs keep the ledger's
-    text = raw.decode("utf-8", "replace")
-    providers: dict[str, str] = {}
-    for label, slug in PROVIDER_LINK.findall(text):
-        providers.setdefault(slug, " ".join(label.split()))
-    return PageNames(None if service.name_from_title else service.name,
-                     {k: dict(v) for k, v in service.quota_tiers.items()}, providers)
-
-
-def page_names(root: Path, relative: Path, default_lang: str) -> PageNames | None:
+def _stat_key(root: Path, relative: Path) -> tuple[str, int, int] | None:
+    """The path with its size and modification time: a page changed on disk is read again."""
     path = Path(root) / relative
     try:
         stat = path.stat()
     except OSError:
         return None
-    return _page_names(str(path), stat.st_size, stat.st_mtime_ns, default_lang)
+    return str(path), stat.st_size, stat.st_mtime_ns
+
+
+@lru_cache(maxsize=1024)
+def _parsed(path: str, size: int, mtime_ns: int, default_lang: str) -> PageNames | None:
+    from tracker.sources.page import parse_page
+
+    try:
+        service = parse_page(Path(path).read_bytes(), path, default_lang)
+    except (OSError, TrackerError):
+        return None  # a page that does not read names nothing; its outputs keep the ledger's
+    return PageNames(None if service.name_from_title else service.name,
+                     {k: dict(v) for k, v in service.quota_tiers.items()})
+
+
+@lru_cache(maxsize=1024)
+def _links(path: str, size: int, mtime_ns: int) -> dict[str, str]:
+    """Provider slug → the text of the page's link to it (no parse: a pattern is enough)."""
+    try:
+        text = Path(path).read_bytes().decode("utf-8", "replace")
+    except OSError:
+        return {}
+    providers: dict[str, str] = {}
+    for label, slug in PROVIDER_LINK.findall(text):
+        providers.setdefault(slug, " ".join(label.split()))
+    return providers
+
+
+def page_names(root: Path, relative: Path, default_lang: str) -> PageNames | None:
+    key = _stat_key(root, relative)
+    return _parsed(*key, default_lang) if key else None
+
+
+def page_links(root: Path, relative: Path) -> dict[str, str]:
+    key = _stat_key(root, relative)
+    return _links(*key) if key else {}
 
 
 @dataclass(frozen=True)
@@ -144,37 +161,41 @@ def site_names(events: list[Event], config: Config, lang: str) -> Names:
     for event in events:  # oldest first: the newest event's name stands
         if event.service_name:
             services[event.service] = event.service_name
-    own: dict[str, PageNames] = {}
-    default: dict[str, PageNames] = {}
+    root = Path(config.root)
+    own: dict[str, Path] = {}
+    default: dict[str, Path] = {}
     for relative, service, page_lang in service_pages(config):
-        if page_lang not in (lang, config.default_lang):
-            continue
-        names = page_names(Path(config.root), relative, config.default_lang)
-        if names is None:
-            continue
         if page_lang == lang:
-            own.setdefault(service, names)
+            own.setdefault(service, relative)
         if page_lang == config.default_lang:
-            default.setdefault(service, names)
+            default.setdefault(service, relative)
     providers: dict[str, str] = {}
-    for names in own.values():  # the language's own links first
-        for slug, label in names.providers.items():
+    for relative in own.values():  # the language's own links first
+        for slug, label in page_links(root, relative).items():
             providers.setdefault(slug, label)
     for slug in sorted({e.provider for e in events if e.provider} - set(providers)):
-        titled = provider_title(Path(config.root), slug, lang, config.default_lang)
+        titled = provider_title(root, slug, lang, config.default_lang)
         if titled:
             providers[slug] = titled
-    for names in default.values():
-        for slug, label in names.providers.items():
+    for relative in default.values():
+        for slug, label in page_links(root, relative).items():
             providers.setdefault(slug, label)
     tiers: dict[tuple[str, str], str] = {}
     if lang != config.default_lang:
-        for service, names in own.items():
-            if names.name:
-                services[service] = names.name
-            if service in default:
-                tiers.update(((service, a), b) for a, b in
-                             _paired(default[service].tiers, names.tiers).items())
+        # pages are parsed only here: twins for their names, and both sides of a service
+        # whose events name a tier, to pair its tiers
+        tiered = {e.service for e in events if e.tier} | {
+            e.service for e in events if isinstance(e.new, dict) and e.new.get("tiers")}
+        for service, relative in own.items():
+            twin = page_names(root, relative, config.default_lang)
+            if twin is None:
+                continue
+            if twin.name:
+                services[service] = twin.name
+            ours = page_names(root, default[service], config.default_lang) \
+                if service in tiered and service in default else None
+            if ours is not None:
+                tiers.update(((service, a), b) for a, b in _paired(ours.tiers, twin.tiers).items())
     return Names(lang, services, tiers, providers)
 
 
