@@ -160,7 +160,7 @@ def test_an_override_naming_no_event_is_a_warning(site: GitRepo) -> None:
     result = run("render", "--repo", str(site.root))
     assert result.exit_code == 0
     assert ("warning: history/overrides.yaml:2: override '0123456789abcdef' matches no event"
-            in result.stderr.replace(str(site.root) + "/", ""))
+            in result.stderr)  # the path as the repository names it
 
 
 def test_a_run_of_only_skip_commits_writes_nothing(site: GitRepo) -> None:

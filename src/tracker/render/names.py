@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from tracker import i18n
 from tracker.errors import TrackerError
 from tracker.model import Event
+from tracker.render.series import moment
 
 if TYPE_CHECKING:
     from tracker.config import Config
@@ -158,7 +159,8 @@ def site_names(events: list[Event], config: Config, lang: str) -> Names:
     from tracker.render.changelog import service_pages
 
     services: dict[str, str] = {}
-    for event in events:  # oldest first: the newest event's name stands
+    # oldest first, whatever order they came in: the newest event's name stands
+    for event in sorted(events, key=lambda e: (moment(e).timestamp(), e.id)):
         if event.service_name:
             services[event.service] = event.service_name
     root = Path(config.root)
