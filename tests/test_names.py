@@ -198,3 +198,18 @@ def test_english_outputs_name_tiers_in_english(site: GitRepo) -> None:
 def test_the_fixed_vocabulary_is_translated_or_kept(name: str, english: str) -> None:
     assert translate_name(name, "en") == english
     assert translate_name(name, "zh") == name
+
+
+def test_a_chinese_name_is_not_shown_in_english_when_the_twin_has_an_english_title(
+        repo: GitRepo) -> None:
+    zh = (PAGES / "acme.md").read_text(encoding="utf-8").replace(
+        "**服务名称：** Acme Inference API", "**服务名称：** 阿里云百炼")
+    en = en_page().replace('title: "Groq - API"', 'title: "Alibaba Bailian API - Free Models"')
+    repo.write(ZH, zh)
+    repo.write(EN, en)
+    repo.write(UPDATES_EN, "---\ntitle: Updates\n---\n\n" + MARKERS)
+    repo.commit("add", "2025-01-06T10:00:00+08:00")
+    assert run("update", "--repo", str(repo.root), "-q").exit_code == 0
+    block = repo.read(UPDATES_EN)
+    assert "Alibaba Bailian API" in block and "阿里云百炼" not in block
+    assert "阿里云百炼" in (repo.root / "feeds/atom.xml").read_text(encoding="utf-8")  # zh feeds

@@ -246,6 +246,11 @@ _NAME_WORD = re.compile("|".join(sorted(map(re.escape, NAME_WORDS), key=len, rev
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
+def has_han(text: str) -> bool:
+    """Whether ``text`` holds Chinese characters."""
+    return bool(_HAN.search(text))
+
+
 def translate_name(name: str, lang: str) -> str:
     """A tier or series name in ``lang``: `Trial 层级` → `Trial tier`, `免费层级` → `Free tier`.
     A name that is not wholly fixed words and Latin text stays as it is (never half-translated)."""

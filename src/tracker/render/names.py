@@ -5,8 +5,9 @@ outputs of one language never name a service two ways.
 - A service, in the site's default language: as its newest event names it. The walk decides that
   name (服务名称, else the page's own heading, else the name it first had from its front matter's
   title, decoration removed; see ``Snapshots._kept_name``). In the other language: the twin page
-  (``_index.en.md``) by its own `Service Name` line or heading, else the default name. A
-  front-matter title is SEO text and never names a service here.
+  (``_index.en.md``) by its own `Service Name` line or heading, else the default name; a
+  front-matter title is SEO text and names a service only where the default name is Chinese
+  and the twin says nothing else in English.
 - A quota tier, in the other language: the twin's tier stating the same limits (`Trial 层级` →
   `Trial tier`), else its fixed words translated (``i18n.translate_name``), else as it is.
 - A provider: the text of the language's own pages' link to it (`[Groq](/providers/groq)`),
@@ -43,6 +44,7 @@ class PageNames:
 
     name: str | None  # by its 服务名称 / Service Name line or its heading; None: title only
     tiers: dict[str, dict[str, Any]]  # tier name → its limits
+    title: str | None = None  # its front matter's title, decoration removed (SEO text)
 
 
 def _stat_key(root: Path, relative: Path) -> tuple[str, int, int] | None:
@@ -64,7 +66,8 @@ def _parsed(path: str, size: int, mtime_ns: int, default_lang: str) -> PageNames
     except (OSError, TrackerError):
         return None  # a page that does not read names nothing; its outputs keep the ledger's
     return PageNames(None if service.name_from_title else service.name,
-                     {k: dict(v) for k, v in service.quota_tiers.items()})
+                     {k: dict(v) for k, v in service.quota_tiers.items()},
+                     service.name if service.name_from_title else None)
 
 
 @lru_cache(maxsize=1024)
@@ -194,6 +197,11 @@ def site_names(events: list[Event], config: Config, lang: str) -> Names:
                 continue
             if twin.name:
                 services[service] = twin.name
+            elif twin.title and i18n.has_han(services.get(service, "")) \
+                    and not i18n.has_han(twin.title):
+                # a Chinese name in an English output: the twin's title is the only English
+                # name at hand, SEO text or not
+                services[service] = twin.title
             ours = page_names(root, default[service], config.default_lang) \
                 if service in tiered and service in default else None
             if ours is not None:
