@@ -346,3 +346,23 @@ def test_a_service_id_with_a_dot_gets_its_chart_linked_on_its_page(tmp_path: Pat
     charts = repo.root / "static/tracker/charts"
     assert sorted(p.name for p in charts.iterdir()) == ["z_2Eai.en.svg", "z_2Eai.svg"]
     assert "/tracker/charts/z_2Eai.svg" in repo.read(page)
+
+
+def test_a_page_gets_an_image_line_only_once_something_changed(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from conftest import PAGES, GitRepo
+    from tracker.cli import cli
+
+    repo = GitRepo(tmp_path / "site")
+    page = "services/api/acme/_index.md"
+    repo.write(page, (PAGES / "acme.md").read_text(encoding="utf-8"))
+    repo.commit("add acme", "2025-12-25T10:00:00+08:00")
+    assert CliRunner().invoke(cli, ["update", "--repo", str(repo.root), "-q"]).exit_code == 0
+    charts = repo.root / "static/tracker/charts"
+    assert "![" not in repo.read(page) and not list(charts.glob("*.svg"))
+    repo.replace(page, "14,400 requests/day", "1,000 requests/day")
+    repo.commit("cut", "2026-01-05T10:00:00+08:00")
+    assert CliRunner().invoke(cli, ["update", "--repo", str(repo.root), "-q"]).exit_code == 0
+    assert "](/tracker/charts/acme.svg)" in repo.read(page)
+    assert list(steps((charts / "acme.svg").read_text(encoding="utf-8"))) == ["每日请求数"]
