@@ -589,7 +589,7 @@ def test_records_without_service_fall_back_and_are_reported_once(tmp_path: Path)
     assert notes == [f"warning: {path}: 1 record(s) state no litellm_provider; they are tracked "
                      "under the fallback service 'LiteLLM' (service_default)"]  # once a run
     log = CliRunner().invoke(cli, ["log", "--repo", str(tmp_path), "--format", "json"])
-    events = [json.loads(line) for line in log.output.splitlines()]
+    events = json.loads(log.output)
     cut = [(e["service"], e["model"], e["old"], e["new"]) for e in events
            if e["kind"] == "price_decrease"]
     assert cut == [("LiteLLM", "ft:gpt-3.5-turbo", 12.0, 3.0)]  # the cut is not missed

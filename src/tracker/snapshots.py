@@ -41,6 +41,9 @@ class Snapshots:
         self.read: Callable[[str], bytes] = history.read  # a BlobStream's, while in run()
         self.visited: set[str] = set()  # every service whose files a walked commit changed
         self.links = LinkTable()  # a symlinked file reads as its target: see _load_link
+        # service id → the name it first had when that name came from the front matter's title
+        # (seeded from the ledger by a walk that starts cold): a title-only edit never renames
+        self.first_names: dict[str, str] = {}
 
     # -- files ------------------------------------------------------------------------------
 
@@ -95,8 +98,24 @@ class Snapshots:
             self.services.pop(service_id, None)
             self.facts.pop(service_id, None)
             return None, None
+        if service.name_from_title:
+            service = self._kept_name(service)
         self.services[service_id], self.facts[service_id] = service, service.facts()
         return service, self.facts[service_id]
+
+    def _kept_name(self, service: Service) -> Service:
+        """A service named by its title keeps the name it first had (else the one in force):
+        real titles are SEO text (`Groq API 免费额度（2026）全网最快推理`), edited for search
+        engines, and such an edit is no rename. A 服务名称 line or a heading does rename."""
+        before = self.facts.get(service.id)
+        kept = self.first_names.get(service.id) or (before or {}).get("name") or service.name
+        assert kept is not None  # name_from_title is set only with a name
+        self.first_names.setdefault(service.id, kept)
+        if kept == service.name:
+            return service
+        service = copy.copy(service)  # the parse cache's object stays as it was read
+        service.name = kept
+        return service
 
     # -- loading and stepping ---------------------------------------------------------------
 

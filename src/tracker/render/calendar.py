@@ -23,6 +23,7 @@ import icalendar
 from tracker import i18n
 from tracker.model import Event
 from tracker.render import service_url, visible
+from tracker.render.names import site_names
 from tracker.render.series import moment
 
 if TYPE_CHECKING:
@@ -160,8 +161,11 @@ def build_calendar(raw_events: Iterable[Event], overrides: Mapping[str, Override
     name = visible(i18n.text("calendar_name", lang, title=title))
     cal.add("name", name)
     cal.add("x-wr-calname", name)
+    raw_events = list(raw_events)
+    names = site_names(raw_events, config, lang)  # the one name of each service in ``lang``
     for shutdown in shutdowns(raw_events, overrides):
-        model, service_name = visible(shutdown.model), visible(shutdown.service_name)
+        model = visible(shutdown.model)
+        service_name = visible(names.service(shutdown.service, shutdown.service_name))
         link = service_url(config, quote(visible(shutdown.service), safe=""), lang)
         item = icalendar.Event()
         item.add("uid", f"tracker-shutdown-{shutdown.uid}")

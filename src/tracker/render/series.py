@@ -98,8 +98,9 @@ class ServiceSeries:
 
 def _set(history: ServiceSeries, series: Series, when: datetime, value: Any, event: Event,
          old: Any = None, currency: str | None = None) -> None:
-    if not series.steps and old is not None and when > history.start:
-        # the ledger began after this value was stated: it held from the first known date
+    if not series.steps and old is not None and when >= history.start:
+        # the ledger began after this value was stated: it held from the first known date (at
+        # that very instant when this change is the service's first event: still a change)
         series.add(Step(history.start, old, "", currency))
     series.add(Step(when, value, event.id, currency))
 
