@@ -14,6 +14,7 @@ from typing import Any
 
 from tracker import cache, checkpoint
 from tracker.classify import CommitInfo, commit_events
+from tracker.dated import commit_day, in_force
 from tracker.errors import ParseError
 from tracker.model import SECTION_FIELDS, Event, ParseWarning, SectionProblem, Service
 from tracker.sources import Parsed, Sources
@@ -41,6 +42,8 @@ class Snapshots:
         self.read: Callable[[str], bytes] = history.read  # a BlobStream's, while in run()
         self.visited: set[str] = set()  # every service whose files a walked commit changed
         self.links = LinkTable()  # a symlinked file reads as its target: see _load_link
+        # the UTC day of the commit being stepped: facts hold the prices in force on it
+        self.day: str | None = None
 
     # -- files ------------------------------------------------------------------------------
 
@@ -95,7 +98,9 @@ class Snapshots:
             self.services.pop(service_id, None)
             self.facts.pop(service_id, None)
             return None, None
-        self.services[service_id], self.facts[service_id] = service, service.facts()
+        facts = service.facts()
+        self.services[service_id] = service
+        self.facts[service_id] = in_force(facts, self.day) if self.day else facts
         return service, self.facts[service_id]
 
     # -- loading and stepping ---------------------------------------------------------------
@@ -234,6 +239,7 @@ class Snapshots:
         return events, warnings
 
     def step(self, commit: Commit) -> tuple[list[Event], list[ParseWarning]]:
+        self.day = commit_day(commit.date)
         touched: set[str] = set()
         renamed: dict[str, str] = {}
         warnings: list[ParseWarning] = []
@@ -347,7 +353,12 @@ class Snapshots:
 
     def _events(self, commit: Commit, touched: set[str],
                 renamed: dict[str, str]) -> list[Event]:
-        before = {sid: self.facts.get(sid) for sid in touched | set(renamed.values())}
+        # the facts before, moved to this commit's day: a price that takes effect as it was
+        # announced is no change (see tracker.dated)
+        day = self.day or commit_day(commit.date)
+        before = {sid: in_force(facts, day) if facts is not None else None
+                  for sid in touched | set(renamed.values())
+                  for facts in (self.facts.get(sid),)}
         for sid in sorted(before):
             self._refresh(sid)
         return commit_events(CommitInfo(commit.sha, commit.date), before, self.services,
