@@ -140,8 +140,10 @@ def _flat_names(source: RecordSource) -> tuple[str, ...] | None:
 
 
 def _reader(source: RecordSource) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
-    """A function reading every field the result for a record depends on, as one tuple."""
-    getters = tuple(_getter(name, source.constraint_field) for name in _read_names(source))
+    """A function reading every field the result for a record depends on, as one tuple (each
+    conditional list whole, dated and other entries too: they are part of the result)."""
+    getters = tuple(_getter(name, source.constraint_field, conditional=True)
+                    for name in _read_names(source))
     return lambda record: tuple(get(record) for get in getters)
 
 
