@@ -181,3 +181,40 @@ def test_in_force_and_announcements() -> None:
 ])
 def test_commit_day_is_the_utc_day(iso: str, day: str) -> None:
     assert commit_day(iso) == day
+
+
+def ledger_event(n: int, date: str, kind: str, **fields: Any) -> Event:
+    base: dict[str, Any] = dict(
+        id=f"e{n:02d}", date=date, commit=f"{n:040x}", path=PATH, service="acme",
+        service_name="Acme AI", provider="acme", model="acme-5", kind=kind,
+        field="input_price", old=None, new=None, change_pct=None, severity="info",
+        currency="USD")
+    return Event(**{**base, **fields})
+
+
+def test_charts_step_on_the_day_a_change_takes_effect() -> None:
+    from tracker.render.series import build_series
+
+    added = ledger_event(1, "2026-06-30T10:00:00+00:00", "model_added", field=None,
+                         new={"input_price": 2.0, "currency": "USD"})
+    rise = ledger_event(2, "2026-06-30T10:00:00+00:00", "price_increase", old=2.0, new=3.0,
+                        effective="2026-09-01")
+    moved = ledger_event(3, "2026-07-10T10:00:00+00:00", "price_increase", old=2.0, new=3.5,
+                         effective="2026-09-15")
+    tier = ledger_event(4, "2026-07-11T10:00:00+00:00", "price_added", new=9.0, tier=">200K")
+    later = ledger_event(5, "2026-09-20T10:00:00+00:00", "price_decrease", field="output_price",
+                         old=10.0, new=8.0)
+
+    def steps(*events: Event) -> list[tuple[str, Any]]:
+        [series] = build_series(events)["acme"].prices("acme-5")[:1]
+        return [(s.when.date().isoformat(), s.value) for s in series.steps]
+
+    # announced, not yet in force by the newest event: no step
+    assert steps(added, rise) == [("2026-06-30", 2.0)]
+    # the day came (the ledger runs past it); the moved announcement replaced the first one,
+    # and a tier's price is not the model's price
+    assert steps(added, rise, moved, tier, later) == [("2026-06-30", 2.0), ("2026-09-15", 3.5)]
+    assert steps(added, rise, later) == [("2026-06-30", 2.0), ("2026-09-01", 3.0)]
+    withdrawn = ledger_event(6, "2026-08-01T10:00:00+00:00", "info_changed", old=3.0,
+                             new=None, effective="2026-09-01")
+    assert steps(added, rise, withdrawn, later) == [("2026-06-30", 2.0)]
