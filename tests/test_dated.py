@@ -12,7 +12,7 @@ from typing import Any
 import icalendar
 import pytest
 
-from tests.conftest import EXAMPLES, GitRepo
+from conftest import EXAMPLES, GitRepo
 from tracker.dated import announcements, commit_day, in_force
 from tracker.i18n import summarize
 from tracker.model import Event

@@ -191,11 +191,11 @@ class _PriceReplay:
 
     def apply(self, event: Event) -> None:
         if event.kind == "service_renamed" and isinstance(event.old, str):
-            for key, known in sorted(self.current.items(), key=lambda kv: kv[0]):
-                if key[0] == event.old:
-                    del self.current[key]
-                    self.current[(event.service, *key[1:])] = replace(known,
-                                                                      service=event.service)
+            for moved, change in sorted(self.current.items(), key=lambda kv: kv[0]):
+                if moved[0] == event.old:
+                    del self.current[moved]
+                    self.current[(event.service, *moved[1:])] = replace(change,
+                                                                        service=event.service)
             return
         day = shutdown_day(event.effective) if event.effective else None
         if day is None or event.kind not in _PRICE_KINDS or not event.model or not event.field:
@@ -210,9 +210,8 @@ class _PriceReplay:
             return
         old_currency, currency = event.currencies
         item = PriceChange(event.id, event.service, name, event.model, event.kind, event.field,
-                           event.tier,
-                           day, event.old, event.new, currency, old_currency, event.change_pct,
-                           0, False, when, when)
+                           event.tier, day, event.old, event.new, currency, old_currency,
+                           event.change_pct, 0, False, when, when)
         if known is None:
             self.current[key] = item
         elif (known.day, known.old, known.new, known.cancelled) != (day, event.old, event.new,

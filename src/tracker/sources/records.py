@@ -31,8 +31,8 @@ from tracker.model import PRICE_FIELDS, Model, Service
 from tracker.paths import glob_regex  # one glob dialect for every source kind
 from tracker.sources.formats import refuse_duplicate_json_keys
 from tracker.sources.record_values import MISSING as _MISSING
-from tracker.sources.record_values import field_getter as _getter
 from tracker.sources.record_values import Conditional, Schedule, read_price_value
+from tracker.sources.record_values import field_getter as _getter
 from tracker.sources.record_values import read_length as _length
 
 # The normalized names a record field may map to are config.RECORD_FIELDS (checked on load).
