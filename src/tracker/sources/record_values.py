@@ -47,19 +47,21 @@ def field_getter(dotted: str, constraint: str = "constraint", *,
     With ``conditional`` (a price field), a list with at most one entry without a condition
     reads as a Conditional: every entry, each with what it depends on."""
     parts = tuple(dotted.split("."))
-    if conditional:
-        plain_get = field_getter(dotted, constraint)
+    if conditional and len(parts) > 1:
 
         def get_conditional(rec: Any) -> Any:
-            node = rec
+            # the walk of ``get`` below; only a list of conditional entries reads differently
             for i, part in enumerate(parts):
-                if not isinstance(node, dict):
-                    break
-                node = node.get(part, MISSING)
-                if isinstance(node, list) and i + 1 < len(parts):
-                    found = _entries(node, parts[i], parts[i + 1:], constraint)
-                    return plain_get(rec) if found is None else found
-            return plain_get(rec)
+                if not isinstance(rec, dict):
+                    return MISSING
+                rec = rec.get(part, MISSING)
+                if rec is MISSING:
+                    return MISSING
+                if isinstance(rec, list) and i + 1 < len(parts):
+                    found = _entries(rec, part, parts[i + 1:], constraint)
+                    return found if found is not None else \
+                        _conditional(rec, part, parts[i + 1:], constraint)
+            return rec
 
         return get_conditional
     if len(parts) == 1:
