@@ -123,6 +123,12 @@ def test_a_correction_of_the_past_is_no_price_event(tmp_path: Path) -> None:
         ("price_decrease", "acme-luna", "output_price", 6.0, 1.2, None)]
     assert walk.commit("2026-07-31", model("acme-luna", (None, 1, 6),
                                            ("2026-07-30", 0.2, 1.2))) == []
+    # tracker snapshot shows the price in force at the revision, not the undated entry
+    from tracker.pipeline import snapshot
+
+    [service], _warnings = snapshot(walk.repo.root, "HEAD")
+    assert service.models["acme-luna"].to_dict() == {
+        "context": 200000, "input_price": 0.2, "output_price": 1.2, "currency": "USD"}
 
 
 def test_a_moved_or_changed_announcement_updates_its_calendar_event(tmp_path: Path) -> None:

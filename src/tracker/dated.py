@@ -16,10 +16,11 @@ A day is the commit's UTC date: catalogues state start dates in UTC.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from tracker.model import PRICE_FIELDS
+from tracker.model import PRICE_FIELDS, Model, Service
 
 SCHEDULE = "price_schedule"
 _PRICE_KEYS = (*PRICE_FIELDS, "price_tiers")
@@ -59,6 +60,15 @@ def in_force(facts: dict[str, Any], day: str) -> dict[str, Any]:
     if not moved:
         return facts
     return {**facts, "models": {k: moved.get(k, v) for k, v in models.items()}}
+
+
+def service_in_force(service: Service, day: str) -> Service:
+    """``service`` with its models' prices as in force on ``day`` (what ``tracker snapshot``
+    shows at a revision); the same object when no model states prices by date."""
+    models = {k: m.to_dict() for k, m in service.models.items() if m.price_schedule}
+    moved = in_force({"models": models}, day)["models"] if models else {}
+    changed = {k: Model.from_dict(v) for k, v in moved.items() if v is not models[k]}
+    return replace(service, models={**service.models, **changed}) if changed else service
 
 
 def _value(prices: dict[str, Any], field: str, tier: str | None) -> Any:
