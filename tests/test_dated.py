@@ -43,8 +43,8 @@ def provider(*models: str) -> str:
 class Walk:
     """A genai-prices-shaped repository, walked by ``tracker update`` after each commit."""
 
-    def __init__(self, root: Path) -> None:
-        self.repo = GitRepo(root)
+    def __init__(self, root: Path, cold: bool = False) -> None:
+        self.repo, self.cold = GitRepo(root), cold
         shutil.copy(EXAMPLES / "configs" / "genai-prices.yaml", root / "tracker.yaml")
 
     def commit(self, date: str, *models: str) -> list[Event]:
@@ -52,6 +52,8 @@ class Walk:
 
         self.repo.write(PATH, provider(*models))
         self.repo.commit("edit", f"{date}T10:00:00+00:00")
+        if self.cold:  # a fresh clone in CI: the facts come from history/facts.jsonl
+            shutil.rmtree(self.repo.root / ".git" / "tracker-cache", ignore_errors=True)
         result = update(self.repo.root)
         assert not result.warnings
         return sorted(result.new_events, key=lambda e: (e.kind, str(e.model), str(e.field)))
@@ -72,9 +74,10 @@ def told(events: list[Event]) -> list[tuple[Any, ...]]:
 OTHER = model("acme-mini", (None, 0.1, 0.2))
 
 
+@pytest.mark.parametrize("cold", [False, True], ids=["cached", "fresh-clone"])
 def test_an_announced_rise_is_told_once_with_its_day_and_not_again_when_it_comes(
-        tmp_path: Path) -> None:
-    walk = Walk(tmp_path)
+        tmp_path: Path, cold: bool) -> None:
+    walk = Walk(tmp_path, cold)
     walk.commit("2026-06-01", OTHER)
     added = walk.commit("2026-06-30", OTHER, model("acme-5", (None, 2, 10),
                                                    ("2026-09-01", 3, 15)))
