@@ -227,3 +227,26 @@ def test_charts_step_on_the_day_a_change_takes_effect() -> None:
     withdrawn = ledger_event(6, "2026-08-01T10:00:00+00:00", "info_changed", old=3.0,
                              new=None, effective="2026-09-01")
     assert steps(added, rise, withdrawn, later) == [("2026-06-30", 2.0)]
+
+
+def test_a_schedule_of_two_days_is_two_announcements_and_two_chart_steps(
+        tmp_path: Path) -> None:
+    from tracker.render.series import build_series
+
+    walk = Walk(tmp_path)
+    walk.commit("2026-06-01", model("acme-5", (None, 2, 10)))
+    told_now = walk.commit("2026-06-30", model("acme-5", (None, 2, 10), ("2026-09-01", 3, 10),
+                                               ("2027-01-01", 4, 10)))
+    assert told(told_now) == [
+        ("price_increase", "acme-5", "input_price", 2.0, 3.0, "2026-09-01"),
+        ("price_increase", "acme-5", "input_price", 3.0, 4.0, "2027-01-01")]
+    # both days pass before the next commit: the price in force is the latest, no event
+    assert walk.commit("2027-02-01", model("acme-5", (None, 2, 10), ("2026-09-01", 3, 10),
+                                           ("2027-01-01", 4, 10))) == []
+    [(item)] = [i for i in walk.calendar() if "acme-5" in str(i["summary"])]
+    assert item.decoded("dtstart").isoformat() == "2027-01-01"  # the latest of the two
+    marker = ledger_event(9, "2027-02-01T10:00:00+00:00", "info_changed", field="name")
+    [series] = build_series([*told_now, marker])["acme"].prices("acme-5")[:1]
+    # the price before the first announced day is known from the announcement, since its commit
+    assert [(s.when.date().isoformat(), s.value) for s in series.steps] == [
+        ("2026-06-30", 2.0), ("2026-09-01", 3.0), ("2027-01-01", 4.0)]

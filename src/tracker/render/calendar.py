@@ -13,7 +13,9 @@ never the clock: the same history gives the same bytes. The only module importin
 An announced price change (a price event with an ``effective`` day, see tracker.dated) is one
 all-day event on that day per model and price (field and tier): a later announcement for the same
 price moves or updates it (same UID, SEQUENCE up), a withdrawal (``info_changed`` to nothing with
-an effective day) or a retraction cancels it. When the day arrives the event simply stays.
+an effective day) or a retraction cancels it. When the day arrives the event simply stays. A
+schedule announcing several days for one price at once shows the latest on the calendar (the
+ledger and feeds tell each).
 """
 
 from __future__ import annotations
@@ -237,7 +239,9 @@ def price_changes(raw_events: Iterable[Event], overrides: Mapping[str, Override]
                   ) -> list[PriceChange]:
     """Every price change the ledger ever announced, cancelled ones included, by day."""
     replay = _PriceReplay()
-    ordered = sorted(raw_events, key=lambda e: (moment(e).timestamp(), e.service, e.id))
+    # one event per price: of several days one commit announces for it, the latest is shown
+    ordered = sorted(raw_events, key=lambda e: (moment(e).timestamp(), e.service,
+                                                e.effective or "", e.id))
     for event in ordered:
         override = overrides.get(event.id)
         before = replay.state()

@@ -170,7 +170,9 @@ def _taking_effect(ordered: list[Event]) -> list[tuple[datetime, Event]]:
             continue
         key = (event.service, event.model, event.field, event.tier)
         when = moment(event)
-        kept = [(d, e) for d, e in pending.get(key, []) if d <= when]  # later ones replaced
+        # an earlier commit's change not yet due is replaced; one of this commit stays (a
+        # schedule may announce several days for one price at once)
+        kept = [(d, e) for d, e in pending.get(key, []) if d <= when or moment(e) == when]
         if not (event.kind == "info_changed" and event.new is None):  # a withdrawal adds none
             kept.append((day, event))
         pending[key] = kept
@@ -186,10 +188,13 @@ def build_series(events: Iterable[Event]) -> dict[str, ServiceSeries]:
     first, ties broken by id, so the result never depends on the order given.
     """
     ordered = sorted(events, key=lambda e: (moment(e).timestamp(), e.service, e.id))
-    timeline = [(moment(e), e) for e in ordered if not e.effective] + _taking_effect(ordered)
-    timeline.sort(key=lambda te: (te[0].timestamp(), te[1].service, te[1].id))
+    # (when, event, whether it sets a value then): an announcement marks its service's span
+    # when it is made and sets the price on its day
+    timeline = [(moment(e), e, not e.effective) for e in ordered]
+    timeline += [(day, e, True) for day, e in _taking_effect(ordered)]
+    timeline.sort(key=lambda t: (t[0].timestamp(), t[1].service, t[1].id, t[2]))
     histories: dict[str, ServiceSeries] = {}
-    for when, event in timeline:
+    for when, event, sets in timeline:
         if event.kind == "service_renamed" and isinstance(event.old, str):
             moved = histories.pop(event.old, None)
             if moved is not None and event.service not in histories:
@@ -202,7 +207,8 @@ def build_series(events: Iterable[Event]) -> dict[str, ServiceSeries]:
             histories[event.service] = history
         history.name = event.service_name or history.name
         history.end = max(history.end, when)
-        _apply(history, event, when)
+        if sets:
+            _apply(history, event, when)
     for history in histories.values():
         history.series = {key: s for key, s in history.series.items() if s.steps}
     return histories
