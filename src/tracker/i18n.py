@@ -111,6 +111,10 @@ PHRASES: dict[str, tuple[str, str]] = {
     "requirement_added": ("新增要求：{what}", "now requires {what}"),
     "requirement_removed": ("不再要求：{what}", "no longer requires {what}"),
     "change": ("{label} {old} → {new}", "{label} {old} → {new}"),
+    # an announced price change (an event with an effective day)
+    "from_day": ("{line}，{date} 起", "{line} from {date}"),
+    "withdrawn": ("{label}原定 {date} 起调整为 {old}，已撤回",
+                  "{label} change to {old} from {date} withdrawn"),
     "pct": ("（{pct}）", " ({pct})"),
     "none": ("无", "none"),
     "unlimited": ("无限制", "unlimited"),
@@ -195,6 +199,8 @@ PHRASES: dict[str, tuple[str, str]] = {
     "shutdown_summary": ("{model} 停用（{name}）", "{model} shuts down ({name})"),
     "shutdown_description": ("{name} 的模型 {model} 将于 {date} 停用。",
                              "Model {model} of {name} shuts down on {date}."),
+    "price_summary": ("{what}（{name}）", "{what} ({name})"),
+    "price_description": ("{name}：{what}。", "{name}: {what}."),
     "calendar_name": ("{title} · 模型停用日历", "{title} · model shutdowns"),
     "opml_all": ("{title}", "{title}"),
     "opml_formats": ("其他格式（条目相同）", "Other formats (same items)"),
@@ -359,6 +365,9 @@ def format_pct(pct: float | None, lang: str) -> str:
     return text("pct", lang, pct=f"{pct:+.0f}%")
 
 
+PLAIN_KINDS = ("quota_added", "price_added", "quota_removed", "price_removed")
+
+
 def summarize(event: Event, lang: str = "zh") -> str:
     """The one line a subscriber reads: '每日请求数 14,400 → 1,000（-93%）'."""
     def fmt(value: Any, side: int = 1) -> str:
@@ -382,9 +391,17 @@ def summarize(event: Event, lang: str = "zh") -> str:
         what = _pick(REQUIREMENT_LABELS, str(event.new if kind.endswith("added") else event.old),
                      lang)
         return text(kind, lang, what=what)
+    if event.effective and kind == "info_changed" and event.new is None:
+        return prefix + text("withdrawn", lang, label=label, old=fmt(event.old, 0),
+                             date=event.effective)
     if kind in ("quota_added", "price_added"):
-        return prefix + text(kind, lang, label=label, new=fmt(event.new))
-    if kind in ("quota_removed", "price_removed"):
-        return prefix + text(kind, lang, label=label, old=fmt(event.old, 0))
-    line = text("change", lang, label=label, old=fmt(event.old, 0), new=fmt(event.new))
-    return prefix + line.strip() + format_pct(event.change_pct, lang)
+        line = text(kind, lang, label=label, new=fmt(event.new))
+    elif kind in ("quota_removed", "price_removed"):
+        line = text(kind, lang, label=label, old=fmt(event.old, 0))
+    else:
+        line = text("change", lang, label=label, old=fmt(event.old, 0), new=fmt(event.new))
+        line = line.strip()
+    if event.effective:  # announced: it takes effect on that day, not at the commit
+        line = text("from_day", lang, line=line, date=event.effective)
+    pct = format_pct(event.change_pct, lang) if kind not in PLAIN_KINDS else ""
+    return prefix + line + pct

@@ -96,6 +96,9 @@ class Model:
     shutdown_date: str | None = None
     # prices that apply above a token count, each tier its own facts: {">200K": {"input_price": 10}}
     price_tiers: dict[str, dict[str, float | str]] | None = None
+    # prices stated by date (ISO day → the whole price from that day: price fields and
+    # price_tiers); in the facts of a commit only the days after its date remain (tracker.dated)
+    price_schedule: dict[str, dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # Hot: called for every model of every touched service. asdict() deep-copies and
@@ -246,6 +249,8 @@ class Event:
     tier: str | None = None  # the quota tier ("Pro 模型") a limit belongs to, if any
     currency: str | None = None  # of a price event's new amount (and old, unless below)
     old_currency: str | None = None  # of its old amount, when that differs (¥1/M → $0.28/M)
+    # an announced price change: the day it takes effect (ISO), after the commit's date
+    effective: str | None = None
     note: str | None = None  # from overrides.yaml
     source: str | None = None  # from overrides.yaml: a link backing the change
 
@@ -259,7 +264,7 @@ class Event:
         # services. Still a copy: containers shared between events would become YAML anchors.
         data = {name: getattr(self, name) for name in _EVENT_ORDER}
         data["old"], data["new"] = _copy(self.old), _copy(self.new)
-        for optional in ("tier", "currency", "old_currency", "note", "source"):
+        for optional in ("tier", "currency", "old_currency", "effective", "note", "source"):
             if data[optional] is None:
                 del data[optional]
         return data

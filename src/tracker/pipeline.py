@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from tracker import checkpoint
 from tracker.config import CONFIG_FILE, Config, load_config
+from tracker.dated import commit_day, service_in_force
 from tracker.errors import ParseError, TrackerError
 from tracker.fsutil import remove_stale_temporaries, write_atomic
 from tracker.ledger import Ledger, State
@@ -305,7 +306,9 @@ def snapshot(root: Path, rev: str = "HEAD") -> tuple[list[Service], list[ParseWa
 
     snapshots = Snapshots(history, Sources(config))
     warnings = snapshots.load(sha, {})
-    return [snapshots.services[sid] for sid in sorted(snapshots.services)], warnings
+    day = commit_day(history.repo.git.log("-1", "--format=%aI", sha))  # prices in force then
+    return [service_in_force(snapshots.services[sid], day)
+            for sid in sorted(snapshots.services)], warnings
 
 
 @dataclass
