@@ -68,9 +68,10 @@ def test_series_steps_of_a_date_without_offset_are_at_its_utc_instant(far_zone: 
     [acme] = build_series([event(1, NAIVE, new=1),
                            event(2, DATES["B"], new=2)]).values()
     [concurrency] = acme.limits()
-    # B (04:00 UTC) first though its wall clock reads later; A at 10:00 UTC wherever this runs
+    # B (04:00 UTC, its old value held until then) first though its wall clock reads later;
+    # A at 10:00 UTC wherever this runs
     assert [(s.when.astimezone(UTC).hour, s.value) for s in concurrency.steps] == [
-        (4, 2), (10, 1)]
+        (4, 10), (4, 2), (10, 1)]
 
 
 def test_no_other_reader_of_a_date() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
 from typing import Any
 
 from tracker.model import Event
@@ -91,13 +90,3 @@ def test_a_rename_carries_the_history_and_a_removal_ends_it() -> None:
     [daily, _] = result["acme2"].limits()
     assert steps(daily) == [("2025-01-01", 14400), ("2025-02-01", 1000), ("2025-06-01", None)]
 
-
-def test_a_date_without_offset_is_utc() -> None:
-    [acme] = build_series([
-        event(1, "quota_added", "2025-01-01T10:00:00", field="concurrency", new=1),
-        # 09:00 UTC: an hour before the naive 10:00, though its wall clock reads later
-        event(2, "quota_raised", "2025-01-01T17:00:00+08:00", field="concurrency", old=1, new=2),
-    ]).values()
-    [concurrency] = acme.limits()
-    assert [s.value for s in concurrency.steps] == [2, 1]
-    assert concurrency.steps[1].when == datetime(2025, 1, 1, 10, tzinfo=UTC)

@@ -47,7 +47,7 @@ def test_any_subfolder_finds_the_repository(site: GitRepo, monkeypatch: pytest.M
                                             ) -> None:
     inside = site.root / "services" / "api" / "acme"
     by_option = run("log", "--repo", str(inside), "--format", "json")
-    assert by_option.exit_code == 0 and len(by_option.output.splitlines()) == 2
+    assert by_option.exit_code == 0 and len(json.loads(by_option.output)) == 2
     by_file = run("log", "--repo", str(inside / "_index.md"), "--format", "json")
     assert by_file.output == by_option.output
     monkeypatch.chdir(inside)
@@ -142,8 +142,7 @@ def test_render_without_a_ledger_exits_1_and_changes_nothing(site: GitRepo, dama
 
 
 def test_retracting_every_event_of_a_service_empties_its_block(site: GitRepo) -> None:
-    events = [json.loads(line) for line in
-              run("log", "--repo", str(site.root), "--format", "json").output.splitlines()]
+    events = json.loads(run("log", "--repo", str(site.root), "--format", "json").output)
     page = site.read(ACME)
     assert page.index(END) - page.index(BEGIN) > len(BEGIN) + 5  # the block shows them now
     site.write("history/overrides.yaml",
@@ -161,7 +160,7 @@ def test_an_override_naming_no_event_is_a_warning(site: GitRepo) -> None:
     result = run("render", "--repo", str(site.root))
     assert result.exit_code == 0
     assert ("warning: history/overrides.yaml:2: override '0123456789abcdef' matches no event"
-            in result.stderr.replace(str(site.root) + "/", ""))
+            in result.stderr)  # the path as the repository names it
 
 
 def test_a_run_of_only_skip_commits_writes_nothing(site: GitRepo) -> None:
@@ -236,7 +235,7 @@ def test_under_actions_warnings_are_annotations_and_update_writes_a_summary(
     assert "::warning file=services/api/broken/_index.md,line=1::" in result.stderr
     text = summary.read_text(encoding="utf-8")
     assert text.startswith("earlier step\n")  # appended, never overwritten
-    assert "2 commits walked, 1 new events." in text  # the outputs commit and this one
+    assert "2 commits walked, 1 new event." in text  # the outputs commit and this one
     assert "| 2025-04-01 | acme | quota_raised | notable |" in text
     plain = run("update", "--repo", str(site.root), "-q")
     assert "::warning" not in plain.stderr

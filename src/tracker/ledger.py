@@ -9,6 +9,7 @@ already sent. All plain YAML in a fixed order, so the same history always gives 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
@@ -76,7 +77,8 @@ class Ledger:
     """Read and write the ledger of one site."""
 
     def __init__(self, config: Config) -> None:
-        self.dir = Path(config.root) / config.history_dir
+        self.root = Path(config.root)
+        self.dir = self.root / config.history_dir
         self.events_dir = self.dir / "events"
         self._months: dict[Path, list[Event]] = {}  # read or written in this run: not reread
         # Parsed month files are kept in .git (never committed, never checked out), keyed by
@@ -157,6 +159,15 @@ class Ledger:
                 shown.append(override.apply(event))
         return shown
 
+    def first_names(self) -> dict[str, str]:
+        """Service id → the name of its earliest event: the name a service keeps while only
+        its front matter's title names it (see Snapshots.first_names)."""
+        names: dict[str, str] = {}
+        for event in sorted(self.raw_events(), key=event_sort_key):
+            if event.service_name:
+                names.setdefault(event.service, event.service_name)
+        return names
+
     def add_events(self, new: list[Event]) -> list[Path]:
         """Merge events into their month files by id; returns the files that changed."""
         by_month: dict[str, dict[str, Event]] = {}
@@ -230,8 +241,9 @@ class Ledger:
         """Overrides whose id names no event: a typo there silently changes nothing."""
         path = self.dir / "overrides.yaml"
         known = {event.id for event in self.raw_events()}
+        shown = Path(os.path.relpath(path, self.root)).as_posix()  # as the repository names it
         return [TrackerError(f"override '{event_id}' matches no event, so it changes nothing",
-                             path=str(path), line=self._override_line(path, event_id),
+                             path=shown, line=self._override_line(path, event_id),
                              hint="copy the id from tracker log --format json")
                 for event_id in self.overrides() if event_id not in known]
 

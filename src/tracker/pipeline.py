@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 
 from tracker import checkpoint
 from tracker.config import CONFIG_FILE, Config, load_config
+from tracker.dated import commit_day, service_in_force
 from tracker.errors import ParseError, TrackerError
 from tracker.fsutil import remove_stale_temporaries, write_atomic
 from tracker.ledger import Ledger, State
 from tracker.model import Event, ParseWarning, Service
 from tracker.paths import glob_matcher
-from tracker.sources import Sources, unmatched_globs
+from tracker.sources import PAGE, Sources, unmatched_globs
 from tracker.symlinks import LinkTable, is_outside, target_of
 from tracker.walk import Commit, History, head_of
 
@@ -135,10 +136,13 @@ def _snapshots_key(config: Config, commit: str) -> tuple[str, ...]:
 def walk_new_commits(config: Config, history: History, state: State, head: str,
                      progress: Progress | None = None, saved: Path | None = None,
                      facts_file: Path | None = None,
+                     first_names: Callable[[], dict[str, str]] | None = None,
                      ) -> tuple[list[Commit], list[Event], list[ParseWarning], Snapshots]:
     """Walk the commits after the state's last commit (or all of them) up to ``head``;
     ``saved`` (a cache in .git) and ``facts_file`` (history/facts.jsonl, committed: what a
-    fresh clone has) are where a previous walk may have kept the facts at its last commit."""
+    fresh clone has) are where a previous walk may have kept the facts at its last commit.
+    ``first_names`` gives the name each service first had, for a walk that must start by
+    parsing the tree again (asked only then: it reads the whole ledger)."""
     since = state.last_commit
     last_good = dict(state.last_good)
     if since and not history.exists(since):
@@ -156,6 +160,8 @@ def walk_new_commits(config: Config, history: History, state: State, head: str,
                       and (saved and snapshots.restore(saved, _snapshots_key(config, since))
                            or facts_file and _import_facts(snapshots, facts_file,
                                                            _snapshots_key(config, since)))):
+        if first_names is not None:
+            snapshots.first_names = first_names()
         snapshots.load(since, last_good, state.stale)
     commits = list(history.commits(since, head))
     events, warnings = snapshots.run(commits, progress)
@@ -197,8 +203,9 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
         skipped: list[TrackerError] = []
         saved = ledger.cache_dir / "walker.pickle" if ledger.cache_dir else None
         facts_file = ledger.dir / checkpoint.FILE
-        commits, events, warnings, snapshots = walk_new_commits(config, history, state, head,
-                                                             progress, saved, facts_file)
+        commits, events, warnings, snapshots = walk_new_commits(
+            config, history, state, head, progress, saved, facts_file,
+            ledger.first_names)
         if commits and all(c.skip for c in commits) and snapshots.broken == state.last_good:
             # Only the tracker's own commits (or others marked skip): writing state.yaml would
             # make CI commit again after every push. The next run walks them again, cheaply.
@@ -299,7 +306,9 @@ def snapshot(root: Path, rev: str = "HEAD") -> tuple[list[Service], list[ParseWa
 
     snapshots = Snapshots(history, Sources(config))
     warnings = snapshots.load(sha, {})
-    return [snapshots.services[sid] for sid in sorted(snapshots.services)], warnings
+    day = commit_day(history.repo.git.log("-1", "--format=%aI", sha))  # prices in force then
+    return [service_in_force(snapshots.services[sid], day)
+            for sid in sorted(snapshots.services)], warnings
 
 
 @dataclass
@@ -341,6 +350,7 @@ def check(root: Path, paths: Iterable[Path] | None = None) -> CheckResult:
     the repository) and look at the tracker's markers in pages and updates files; the problems
     found, each naming its file and line. A glob of tracker.yaml matching nothing is one too."""
     from tracker.render.markers import Page, find_markers
+    from tracker.sources.page.placeholders import placeholder_errors
 
     config = load_config(root)
     sources = Sources(config)
@@ -403,6 +413,8 @@ def check(root: Path, paths: Iterable[Path] | None = None) -> CheckResult:
                            "keeps its last good facts)", path=path, line=problem.line,
                            hint=problem.hint)
                 for service in parsed.services for problem in service.problems]
+            if kind == PAGE:
+                result.errors += placeholder_errors(raw, path)
         for name in ("changelog", "updates"):
             try:
                 find_markers(Page(raw.decode("utf-8", "replace")), name)
@@ -438,20 +450,23 @@ def run_digest(events: list[Event], config: Config, period: Period, lang: str,
     from urllib.parse import urlsplit
 
     from tracker.mail import ENV_PREFIX, SmtpSettings, build_message, send_message
+    from tracker.render import site_base
     from tracker.render.digest import build_digest, digest_title, write_digest
 
     digest = build_digest(events, config, period, lang)
+    # the site's own domain (from its base URL) unless TRACKER_SMTP_FROM says otherwise
+    host = urlsplit(site_base(config)).hostname or "localhost"
+    default_sender = f"{digest_title(config, lang)} <digest@{host}>"
     settings: SmtpSettings | None = None
     if send:
-        settings = SmtpSettings.from_env(environ)
+        settings = SmtpSettings.from_env(environ, default_sender)
     elif environ.get(ENV_PREFIX + "HOST"):
         # not sending, but the .eml should show the real addresses when they are configured
         try:
-            settings = SmtpSettings.from_env(environ)
+            settings = SmtpSettings.from_env(environ, default_sender)
         except TrackerError:
             settings = None
-    host = urlsplit(config.site_url).hostname or "localhost"
-    sender = settings.sender if settings else f"{digest_title(config, lang)} <digest@{host}>"
+    sender = settings.sender if settings else default_sender
     recipients = settings.recipients if settings else ()
     message = build_message(digest, sender, recipients, config.digest.unsubscribe)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from tracker import cache, checkpoint
 from tracker.classify import CommitInfo, commit_events
+from tracker.dated import commit_day, in_force
 from tracker.errors import ParseError
 from tracker.model import SECTION_FIELDS, Event, ParseWarning, SectionProblem, Service
 from tracker.sources import Parsed, Sources
@@ -41,6 +42,11 @@ class Snapshots:
         self.read: Callable[[str], bytes] = history.read  # a BlobStream's, while in run()
         self.visited: set[str] = set()  # every service whose files a walked commit changed
         self.links = LinkTable()  # a symlinked file reads as its target: see _load_link
+        # service id → the name it first had when that name came from the front matter's title
+        # (seeded from the ledger by a walk that starts cold): a title-only edit never renames
+        self.first_names: dict[str, str] = {}
+        # the UTC day of the commit being stepped: facts hold the prices in force on it
+        self.day: str | None = None
 
     # -- files ------------------------------------------------------------------------------
 
@@ -95,8 +101,26 @@ class Snapshots:
             self.services.pop(service_id, None)
             self.facts.pop(service_id, None)
             return None, None
-        self.services[service_id], self.facts[service_id] = service, service.facts()
+        if service.name_from_title:
+            service = self._kept_name(service)
+        facts = service.facts()
+        self.services[service_id] = service
+        self.facts[service_id] = in_force(facts, self.day) if self.day else facts
         return service, self.facts[service_id]
+
+    def _kept_name(self, service: Service) -> Service:
+        """A service named by its title keeps the name it first had (else the one in force):
+        real titles are SEO text (`Groq API 免费额度（2026）全网最快推理`), edited for search
+        engines, and such an edit is no rename. A 服务名称 line or a heading does rename."""
+        before = self.facts.get(service.id)
+        kept = self.first_names.get(service.id) or (before or {}).get("name") or service.name
+        assert kept is not None  # name_from_title is set only with a name
+        self.first_names.setdefault(service.id, kept)
+        if kept == service.name:
+            return service
+        service = copy.copy(service)  # the parse cache's object stays as it was read
+        service.name = kept
+        return service
 
     # -- loading and stepping ---------------------------------------------------------------
 
@@ -234,6 +258,7 @@ class Snapshots:
         return events, warnings
 
     def step(self, commit: Commit) -> tuple[list[Event], list[ParseWarning]]:
+        self.day = commit_day(commit.date)
         touched: set[str] = set()
         renamed: dict[str, str] = {}
         warnings: list[ParseWarning] = []
@@ -347,7 +372,12 @@ class Snapshots:
 
     def _events(self, commit: Commit, touched: set[str],
                 renamed: dict[str, str]) -> list[Event]:
-        before = {sid: self.facts.get(sid) for sid in touched | set(renamed.values())}
+        # the facts before, moved to this commit's day: a price that takes effect as it was
+        # announced is no change (see tracker.dated)
+        day = self.day or commit_day(commit.date)
+        before = {sid: in_force(facts, day) if facts is not None else None
+                  for sid in touched | set(renamed.values())
+                  for facts in (self.facts.get(sid),)}
         for sid in sorted(before):
             self._refresh(sid)
         return commit_events(CommitInfo(commit.sha, commit.date), before, self.services,

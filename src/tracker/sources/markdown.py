@@ -99,6 +99,9 @@ class Document:
     heading: str | None = None  # the page's own `# ` heading, if it has one
     checklist: list[Field] = field(default_factory=list)  # `- ✅ 已完成实名认证` items
     items: list[Field] = field(default_factory=list)  # plain `- 输入：¥1 / 百万 tokens` items
+    # `- 128K 上下文窗口` under a bold-only line (its ``group``): prose bullets, no label
+    bullets: list[Field] = field(default_factory=list)
+    code: list[str] = field(default_factory=list)  # the text of each fenced code block
 
 
 def decode_page(raw: bytes, path: str) -> str:
@@ -331,6 +334,7 @@ class _Scanner:
         self.group = ""  # the last bold-only line under the heading: a checklist's group
         self.checklist: list[Field] = []
         self.items: list[Field] = []
+        self.bullets: list[Field] = []
 
     def span(self, lines: list[str], first_line: int) -> None:
         table_lines = self.table_lines
@@ -364,6 +368,9 @@ class _Scanner:
             else:
                 if first in "-*+" and self.group and _ITEM.match(stripped):
                     self._item(stripped, first_line + offset)
+                elif first in "-*+" and self.group and stripped[1:2].isspace():
+                    self.bullets.append(Field(first_line + offset, "", stripped[1:].strip(),
+                                              True, self.section, self.sub, self.group))
                 self.intro = None
         self.flush_table()  # a fence or the page end closes a table
 
@@ -442,10 +449,16 @@ def scan_page(raw: bytes, path: str,
     text = decode_page(raw, path)
     front_matter, body, front_matter_format = split_front_matter(text, path)
     scanner = _Scanner(wanted)
-    line_no, counted = 1, 0
+    line_no, counted, code = 1, 0, []
     for start, end in _code_free_spans(text, body):
+        if start > counted > 0:  # what lies between two spans is a fenced block
+            code.append(text[counted:start])
         line_no += text.count("\n", counted, start)  # counted on from the last span
         counted = start
         scanner.span(text[start:end].split("\n"), line_no)
+        counted = end
+        line_no += text.count("\n", start, end)
+    if 0 < counted < len(text):
+        code.append(text[counted:])  # an unclosed fence runs to the end of the page
     return Document(front_matter, scanner.fields, scanner.tables, front_matter_format,
-                    scanner.heading, scanner.checklist, scanner.items)
+                    scanner.heading, scanner.checklist, scanner.items, scanner.bullets, code)
