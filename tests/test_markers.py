@@ -13,7 +13,6 @@ from tracker.render.markers import (
     apply,
     find_markers,
     md_escape,
-    page_lang,
     rewrite_marked,
 )
 
@@ -87,13 +86,6 @@ def test_md_escape_makes_any_value_inert() -> None:
         assert char not in escaped
     assert "\\(" not in escaped and "\\*\\_\\`\\~" in escaped
     assert escaped.startswith("&lt;script&gt;&#91;a&#93;(b)&#123;&#123;&lt; x &gt;&#125;")
-
-
-def test_the_language_written_into_a_page() -> None:
-    assert page_lang(Path("services/api/acme/_index.en.md"), "zh") == "en"
-    assert page_lang(Path("services/api/acme/_index.md"), "zh") == "zh"
-    # a suffix the tracker has no words for: the site's default language
-    assert page_lang(Path("services/api/acme/_index.fr.md"), "zh") == "zh"
 
 
 def test_apply_writes_shows_or_skips(tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ from tracker.paths import (
     matching_files,
     page_identity,
     page_lang,
+    service_pages,
+    written_lang,
 )
 
 
@@ -77,3 +79,25 @@ def test_a_page_path_gives_the_service_and_language() -> None:
     with pytest.raises(ParseError, match="cannot tell the service id") as caught:
         page_identity("_index.md")
     assert caught.value.hint
+
+
+def test_the_language_written_into_a_page() -> None:
+    assert written_lang(Path("services/api/acme/_index.en.md"), "zh") == "en"
+    assert written_lang("services/api/acme/_index.md", "zh") == "zh"
+    # a language the tracker has no words for: the site's default, though the name states it
+    assert page_lang("services/api/acme/_index.fr.md", "zh") == "fr"
+    assert written_lang("services/api/acme/_index.fr.md", "zh") == "zh"
+
+
+def test_service_pages_are_the_bundle_indexes_the_globs_find(tmp_path: Path) -> None:
+    for name in ("services/api/acme/_index.md", "services/api/acme/_index.en.md",
+                 "services/api/beta/_index.fr.md", "services/api/notes.md",
+                 "services/other/x/_index.md"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    found = service_pages(tmp_path, ["services/api/*/_index*.md", "services/api/*.md"], "zh")
+    assert [(p.as_posix(), s, lang) for p, s, lang in found] == [
+        ("services/api/acme/_index.en.md", "acme", "en"),
+        ("services/api/acme/_index.md", "acme", "zh"),
+        ("services/api/beta/_index.fr.md", "beta", "zh"),
+    ]

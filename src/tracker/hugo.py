@@ -22,6 +22,8 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from tracker.errors import TrackerError
+from tracker.paths import service_pages
+from tracker.report import warn
 
 if TYPE_CHECKING:
     from tracker.config import Config, HugoConfig
@@ -104,8 +106,6 @@ def _find(root: Path, named: str | None, stated: bool = False
         if target.is_file():
             return target, _read_file(target, root)
         if not target.is_dir() and stated:
-            from tracker.report import warn
-
             warn(f"'hugo_config' names {named!r}, which does not exist: using the values under "
                  "'hugo:' alone", path="tracker.yaml")
             return None
@@ -215,63 +215,6 @@ def _clean_dir(folder: str) -> str:
     return "/".join(parts)
 
 
-def check_stated(stated: HugoConfig) -> None:
-    """Reject ``hugo:`` values of tracker.yaml Hugo would not accept or that would give wrong
-    links, naming the key."""
-    from tracker.links import web_url
-
-    def bad(key: str, message: str, hint: str) -> TrackerError:
-        return TrackerError(f"'hugo.{key}' {message}", path="tracker.yaml", hint=hint)
-
-    if stated.baseURL is not None and web_url(stated.baseURL) is None:
-        raise bad("baseURL", f"must be an http(s) address, not {stated.baseURL!r}",
-                  "e.g. baseURL: https://your.site/")
-    keys: list[str] = []
-    languages = stated.languages
-    if isinstance(languages, list):
-        for i, key in enumerate(languages):
-            if not isinstance(key, str) or not _language_key(key):
-                raise bad(f"languages[{i}]", f"must be a language key, not {key!r}",
-                          "e.g. languages: [zh-cn, en]")
-            keys.append(key)
-    elif isinstance(languages, dict):
-        for key, settings in languages.items():
-            if not isinstance(key, str) or not _language_key(key):
-                raise bad("languages", f"has {key!r}, which is not a language key",
-                          "e.g. languages: {zh-cn: {weight: 1}, en: {weight: 2}}")
-            if settings is not None and not isinstance(settings, dict):
-                raise bad(f"languages.{key}", f"must be Hugo's language settings (a mapping), "
-                          f"not {settings!r}", "e.g. {weight: 1}, or list the keys alone")
-            if any(str(name).lower() == "contentdir" for name in settings or {}):
-                raise bad(f"languages.{key}.contentDir", "is not supported: the tracker tells a "
-                          "page's language by its file name (_index.en.md)",
-                          "keep every language in one content folder")
-            keys.append(key)
-    elif languages is not None:
-        raise bad("languages", f"must be a list of language keys or a mapping, not "
-                  f"{languages!r}", "e.g. languages: [zh-cn, en]")
-    if languages is not None and not keys:
-        raise bad("languages", "is empty", "e.g. languages: [zh-cn, en], or remove it")
-    lowered = [k.lower() for k in keys]
-    if len(set(lowered)) != len(lowered):
-        raise bad("languages", "names a language twice", "keep one of each")
-    default = stated.defaultContentLanguage
-    if default is not None and not _language_key(default):
-        raise bad("defaultContentLanguage", f"must be a language key, not {default!r}",
-                  "e.g. defaultContentLanguage: zh-cn")
-    if default is not None and keys and default.lower() not in lowered:
-        raise bad("defaultContentLanguage", f"is {default!r}, which 'hugo.languages' does not "
-                  "list", "add it to languages, or name one of " + ", ".join(keys))
-    folder = stated.contentDir
-    if folder is not None and (folder.strip().startswith("/") or ".." in folder.split("/")):
-        raise bad("contentDir", f"must be a folder inside the repository, not {folder!r}",
-                  "'.' when the repository is the content")
-
-
-def _language_key(key: str) -> bool:
-    return bool(key) and all(c.isalnum() or c in "-_" for c in key)
-
-
 def site_of(config: Config) -> HugoSite | None:
     """The Hugo site of a loaded configuration, read once."""
     if config.hugo_site is None:
@@ -306,10 +249,9 @@ def published_path(config: Config, relative: str) -> str | None:
 def page_exists(config: Config, service: str, lang: str) -> bool:
     """Whether ``service`` has a page in ``lang`` (read once per configuration)."""
     if config.page_langs is None:
-        from tracker.render.changelog import service_pages
-
         found: dict[str, set[str]] = {}
-        for _relative, slug, page_lang in service_pages(config):
+        for _relative, slug, page_lang in service_pages(Path(config.root), config.pages,
+                                                        config.default_lang):
             found.setdefault(page_lang, set()).add(slug)
         config.page_langs = found
     return service in config.page_langs.get(lang, set())

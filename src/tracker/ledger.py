@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -66,8 +66,6 @@ class Override:
     source: str | None = None
 
     def apply(self, event: Event) -> Event:
-        from dataclasses import replace
-
         return replace(event, kind=self.kind or event.kind,
                        severity=self.severity or event.severity,
                        note=self.note or event.note, source=self.source or event.source)

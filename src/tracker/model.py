@@ -8,6 +8,7 @@ ever added); keys the page does not state are absent.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -309,8 +310,6 @@ def _copy(value: Any) -> Any:
         return [_copy(v) for v in value]
     if kind is str or kind is int or kind is float or kind is bool or value is None:
         return value
-    import copy
-
     return asdict(value) if hasattr(value, "__dataclass_fields__") \
         and not isinstance(value, type) else copy.deepcopy(value)
 

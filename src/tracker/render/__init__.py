@@ -10,9 +10,12 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from tracker import i18n
+from tracker.config import DEFAULT_SITE_URL
 from tracker.errors import TrackerError
+from tracker.hugo import page_exists, site_of
 
 if TYPE_CHECKING:
     import jinja2
@@ -118,9 +121,6 @@ def _site_environment_class() -> type[jinja2.Environment]:
 
 def site_base(config: "Config") -> str:
     """The site's address: ``site_url`` when tracker.yaml sets it, else the Hugo baseURL."""
-    from tracker.config import DEFAULT_SITE_URL
-    from tracker.hugo import site_of
-
     site = site_of(config)
     if config.site_url != DEFAULT_SITE_URL or site is None or not site.base_url:
         return config.site_url
@@ -129,8 +129,6 @@ def site_base(config: "Config") -> str:
 
 def home_url(config: "Config", lang: str) -> str:
     """The home page of ``lang``, ending in a slash."""
-    from tracker.hugo import site_of
-
     site = site_of(config)
     if site is None:
         return site_base(config) + ("/" if lang == config.default_lang else f"/{lang}/")
@@ -140,8 +138,6 @@ def home_url(config: "Config", lang: str) -> str:
 def site_path(url: str) -> str:
     """An absolute http(s) address as a link within its site (path onwards), for Markdown pages
     the site serves itself; anything else as it is."""
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return url
@@ -152,8 +148,6 @@ def service_url(config: "Config", service: str, lang: str) -> str:
     """The absolute address of a service page. Without a Hugo site, other languages than the
     default live under /<lang>/ (Hugo's default); with one, its languages, prefixes and base
     decide, and a page missing in ``lang`` is linked in the default language instead."""
-    from tracker.hugo import page_exists, site_of
-
     site = site_of(config)
     if site is None:
         prefix = "" if lang == config.default_lang else f"/{lang}"

@@ -21,8 +21,9 @@ from tracker import i18n
 from tracker.errors import TrackerError
 from tracker.links import web_url
 from tracker.model import Event, severity_rank
-from tracker.paths import is_service_page, matching_files, page_identity
+from tracker.paths import service_pages
 from tracker.render import environment
+from tracker.render.charts import chart_link
 from tracker.render.markers import (
     Page,
     PageChange,
@@ -30,7 +31,6 @@ from tracker.render.markers import (
     find_markers,
     marked,
     md_escape,
-    page_lang,
     rewrite_marked,
 )
 from tracker.render.names import site_names
@@ -118,8 +118,6 @@ def render_changelog(events: list[Event], lang: str, config: Config,
 
 def chart_image(config: Config, service: str, name: str, lang: str) -> dict[str, str]:
     """What the changelog template needs to show a service's chart above the entries."""
-    from tracker.render.charts import chart_link
-
     return {"link": chart_link(config, service, lang),
             "alt": i18n.text("chart_alt", lang, name=name)}
 
@@ -222,16 +220,6 @@ def rewrite_changelog(text: str, block: str, lang: str) -> str:
     return rewrite_marked(text, MARKER, block, insert)
 
 
-def service_pages(config: Config) -> list[tuple[Path, str, str]]:
-    """(relative path, service id, language) of every service page the config's globs find."""
-    pages = []
-    for relative in matching_files(Path(config.root), config.pages):
-        if is_service_page(relative):
-            service, _ = page_identity(relative.as_posix(), config.default_lang)
-            pages.append((relative, service, page_lang(relative, config.default_lang)))
-    return pages
-
-
 def update_pages(config: Config, events: list[Event], dry_run: bool = False,
                  skipped: list[TrackerError] | None = None,
                  services: set[str] | None = None,
@@ -245,7 +233,8 @@ def update_pages(config: Config, events: list[Event], dry_run: bool = False,
     """
     by_lang: dict[str, dict[str, list[Event]]] = {}
     changes = []
-    for relative, service, lang in service_pages(config):
+    for relative, service, lang in service_pages(Path(config.root), config.pages,
+                                                 config.default_lang):
         if services is not None and service not in services:
             continue
         if lang not in by_lang:

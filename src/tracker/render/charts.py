@@ -31,6 +31,7 @@ from urllib.parse import quote
 
 from tracker import i18n
 from tracker.fsutil import write_atomic
+from tracker.hugo import published_path, site_of
 from tracker.model import UNLIMITED, Event
 from tracker.render import environment, site_base, site_path, visible
 from tracker.render.names import site_names
@@ -311,8 +312,6 @@ def charts_url(config: Config) -> str:
     """Where the site serves the charts folder: ``charts.url``, else where Hugo publishes
     ``charts.dir`` (``static/tracker/charts`` → ``/tracker/charts``), else the dir less a
     leading ``static/``; a path is made absolute with the site's address (as feeds' are)."""
-    from tracker.hugo import published_path
-
     folder = config.charts.url or published_path(config, config.charts.dir.strip("/"))
     if folder is None:
         parts = PurePosixPath(config.charts.dir.strip("/")).parts
@@ -332,8 +331,6 @@ def chart_url(config: Config, service: str, lang: str) -> str:
 
 
 def _content_language_url(config: Config, service: str, lang: str) -> str | None:
-    from tracker.hugo import site_of
-
     site = site_of(config)
     if config.charts.url or site is None or site.content_dir is None \
             or lang == config.default_lang:

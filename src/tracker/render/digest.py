@@ -26,7 +26,10 @@ from tracker.fsutil import write_atomic
 from tracker.links import web_url
 from tracker.model import KINDS, Event, parse_moment
 from tracker.render import environment, service_url, site_base, visible
+from tracker.render.charts import SUFFIX, chart_name, chart_url, chartable
+from tracker.render.mailcharts import mail_chart
 from tracker.render.names import site_names
+from tracker.render.series import build_series
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -263,10 +266,6 @@ def _charts(chosen: list[Event], events: list[Event], config: Config, period: Pe
     ledger), in the order the digest names the services: as the HTML file shows them (the
     site's SVG), as the mail shows them (a PNG it carries, its panels named beside it), and
     those PNGs."""
-    from tracker.render.charts import SUFFIX, chart_name, chart_url, chartable
-    from tracker.render.mailcharts import mail_chart
-    from tracker.render.series import build_series
-
     breaking = list(dict.fromkeys(e.service for e in chosen if e.severity == "breaking"))
     drawn = chartable(events, config) if breaking else set()
     histories = build_series(events) if drawn else {}

@@ -22,6 +22,7 @@ from feedgen.feed import FeedGenerator
 
 from tracker import i18n
 from tracker.fsutil import write_atomic
+from tracker.hugo import published_path
 from tracker.links import web_url
 from tracker.model import KINDS, Event, severity_rank
 from tracker.render import environment, home_url, service_url, site_base, visible
@@ -283,8 +284,6 @@ def _feed_title(config: Config) -> str:
 def feed_url(config: Config, path: str) -> str:
     """Where a feed file is served: feeds.url, else where Hugo publishes feeds.dir
     (``static/feeds`` → ``/feeds``), else ``site_url/<feeds.dir>``."""
-    from tracker.hugo import published_path
-
     folder = config.feeds.url or published_path(config, config.feeds.dir.strip("/"))
     if folder is None:
         folder = "/" + quote(config.feeds.dir.strip("/"))

@@ -17,11 +17,14 @@ from urllib.parse import quote
 from tracker import i18n
 from tracker.errors import TrackerError
 from tracker.model import Event, severity_rank
-from tracker.paths import matching_files
+from tracker.paths import matching_files, written_lang
 from tracker.render import service_url, site_base, site_path
+from tracker.render.calendar import CALENDAR_FILE
 from tracker.render.changelog import markdown_environment, on_page
-from tracker.render.markers import PageChange, apply, page_lang, rewrite_marked
+from tracker.render.feeds import feed_url
+from tracker.render.markers import PageChange, apply, rewrite_marked
 from tracker.render.names import site_names
+from tracker.render.opml import OPML_FILE
 
 if TYPE_CHECKING:
     from tracker.config import Config
@@ -70,10 +73,6 @@ def render_updates(events: list[Event], lang: str, config: Config) -> str:
 
 def subscribe_line(config: Config, lang: str) -> str:
     """Where to subscribe to everything at once: the OPML list of feeds, the shutdown calendar."""
-    from tracker.render.calendar import CALENDAR_FILE
-    from tracker.render.feeds import feed_url
-    from tracker.render.opml import OPML_FILE
-
     return i18n.text("updates_subscribe", lang, opml=site_path(feed_url(config, OPML_FILE)),
                      ics=site_path(feed_url(config, CALENDAR_FILE)))
 
@@ -94,7 +93,7 @@ def update_blocks(config: Config, events: list[Event], dry_run: bool = False,
     blocks: dict[str, str] = {}
     changes = []
     for relative in matching_files(root, config.updates_files):
-        lang = page_lang(relative, config.default_lang)
+        lang = written_lang(relative, config.default_lang)
         if lang not in blocks:
             blocks[lang] = render_updates(events, lang, config)
         block = blocks[lang]

@@ -35,7 +35,7 @@ from tracker.sources.record_values import Conditional, Schedule, read_price_valu
 from tracker.sources.record_values import field_getter as _getter
 from tracker.sources.record_values import read_length as _length
 
-# The normalized names a record field may map to are config.RECORD_FIELDS (checked on load).
+# The normalized names a record field may map to are config_checks.RECORD_FIELDS (checked on load).
 _LENGTH_FIELDS = ("context", "max_output")
 _PRICE_FIELDS = PRICE_FIELDS
 _FORMATS = (".json", ".yaml", ".yml", ".toml")
