@@ -138,11 +138,13 @@ def render(root: Path, dry_run: bool) -> None:
     """Render pages, updates blocks and feeds from history/ (no walk)."""
     from tracker.config import load_config
     from tracker.ledger import Ledger
-    from tracker.pipeline import files_at, glob_notices, render_all
+    from tracker.pipeline import files_at, glob_notices, private_notices, render_all
 
     config = load_config(root)
-    for notice in glob_notices(config, files_at(root, "HEAD")):
-        warn(notice.message + f" ({notice.hint})", notice.path, notice.line)
+    notices = [] if dry_run else private_notices(config)  # a dry run moves nothing
+    for notice in notices + glob_notices(config, files_at(root, "HEAD")):
+        warn(notice.message + (f" ({notice.hint})" if notice.hint else ""), notice.path,
+             notice.line)
     ledger = Ledger(config)
     if not ledger.raw_events():
         raise TrackerError("the ledger holds no events, so rendering would empty every "

@@ -1,0 +1,136 @@
+"""Where the tracker keeps its own files in a repository: tracker.yaml and the ledger.
+
+A repository is **a Hugo site's content** when the Hugo site the tracker sees (a Hugo
+configuration it reads, or the values stated under ``hugo:`` in tracker.yaml) has its content at
+the repository's root, or when there is no Hugo configuration here at all and service pages sit
+at the root (``services/api/<slug>/_index.md``, not under ``content/``): the real site's layout,
+whose Hugo project lives in another repository and mounts this one as its content.
+
+Hugo publishes every file of its content that is not a page (Hugo 0.111 serves ``history/`` and
+``tracker.yaml`` under ``/zh-cn/`` unless ``ignoreFiles`` says otherwise) and skips only names
+starting with a dot. So in a content repository both live in ``.tracker/``
+(``.tracker/tracker.yaml``, ``.tracker/history/``) whatever the Hugo configuration says; feeds
+and charts, which must be published, stay where they are served. Anywhere else (a Hugo project
+with a ``content/`` folder, this tool's own repository, a record tree) the ledger stays at
+``history/`` and tracker.yaml at the top, as before.
+
+The old layout (``history/`` and ``tracker.yaml`` at the top of a content repository) is still
+read; ``update`` and ``render`` move it into ``.tracker/`` with one notice. Each move is one
+rename (the config by a hard link then an unlink), the ledger first: a run killed between them
+leaves a layout the next run reads and finishes moving, and nothing is ever deleted that is not
+also at its new place.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tracker.config import CONFIG_FILE, PRIVATE_DIR, Config, config_file
+from tracker.errors import TrackerError
+from tracker.hugo import site_of
+from tracker.paths import matching_files
+
+OLD_LEDGER = "history"  # the default of history_dir, and where the old layout kept the ledger
+HIDDEN_LEDGER = f"{PRIVATE_DIR}/history"
+_LEDGER_FILES = ("state.yaml", "events", "overrides.yaml", "digests.yaml")
+
+
+def pages_at_root(config: Config) -> bool:
+    """Whether service pages sit at the repository's root (not under ``content/``)."""
+    at_root = [p for p in config.pages if not p.startswith("content/")]
+    return bool(matching_files(Path(config.root), at_root))
+
+
+def is_content_repository(config: Config) -> bool:
+    """Whether the repository is a Hugo site's content (see the module docstring). Once
+    ``.tracker/`` exists it is, whatever the pages are now: the last service page removed must
+    not send the ledger back to ``history/``."""
+    if (Path(config.root) / PRIVATE_DIR).is_dir():
+        return True
+    site = site_of(config)
+    if site is not None:
+        return site.content_dir == ""
+    return pages_at_root(config)
+
+
+def _default_ledger(config: Config) -> bool:
+    """history_dir left at its default (or written out as it by an older ``tracker init``)."""
+    return config.history_dir.strip().strip("/") == OLD_LEDGER
+
+
+def _holds_ledger(folder: Path) -> bool:
+    return any((folder / name).exists() for name in _LEDGER_FILES)
+
+
+def ledger_dir(config: Config) -> str:
+    """The ledger's folder, relative to the repository: ``history_dir``, except that in a
+    content repository its default is ``.tracker/history`` (an old ``history/`` not yet moved
+    is read where it is)."""
+    if not _default_ledger(config) or not is_content_repository(config):
+        return config.history_dir
+    root = Path(config.root)
+    if not (root / HIDDEN_LEDGER).is_dir() and _holds_ledger(root / OLD_LEDGER):
+        return OLD_LEDGER
+    return HIDDEN_LEDGER
+
+
+def move_old_layout(config: Config) -> list[TrackerError]:
+    """Move the old layout of a content repository into ``.tracker/``; the notices to print
+    (one line when anything moved)."""
+    if not is_content_repository(config):
+        return []
+    root = Path(config.root)
+    moved: list[str] = []
+    notices: list[TrackerError] = []
+    old, new = root / OLD_LEDGER, root / HIDDEN_LEDGER
+    if _default_ledger(config) and _holds_ledger(old):
+        if new.exists():
+            notices.append(TrackerError(
+                f"both {OLD_LEDGER}/ and {HIDDEN_LEDGER}/ hold a ledger; {HIDDEN_LEDGER}/ is read",
+                path=f"{OLD_LEDGER}/", hint=f"remove {OLD_LEDGER}/ once nothing in it is missing "
+                                            f"from {HIDDEN_LEDGER}/: Hugo publishes it"))
+        else:
+            new.parent.mkdir(exist_ok=True)
+            os.rename(old, new)  # one rename: the whole ledger is at one place or the other
+            moved.append(f"{OLD_LEDGER}/ → {HIDDEN_LEDGER}/")
+    old_config, new_config = root / CONFIG_FILE, root / PRIVATE_DIR / CONFIG_FILE
+    if old_config.is_file():
+        if not new_config.exists():
+            new_config.parent.mkdir(exist_ok=True)
+            try:
+                os.link(old_config, new_config)  # fails rather than replace a file there
+            except FileExistsError:
+                pass
+            except OSError:  # a file system without hard links
+                os.rename(old_config, new_config)
+            moved.append(f"{CONFIG_FILE} → {PRIVATE_DIR}/{CONFIG_FILE}")
+        if old_config.is_file():
+            if old_config.read_bytes() == new_config.read_bytes():
+                old_config.unlink()  # the same bytes are at the new place (a move finished)
+            else:
+                notices.append(TrackerError(
+                    f"both {CONFIG_FILE} and {PRIVATE_DIR}/{CONFIG_FILE} exist; "
+                    f"{PRIVATE_DIR}/{CONFIG_FILE} is read", path=CONFIG_FILE,
+                    hint=f"merge what you need into {PRIVATE_DIR}/{CONFIG_FILE} and remove "
+                         f"{CONFIG_FILE}: Hugo publishes it"))
+    if moved:
+        notices.insert(0, TrackerError(
+            "moved " + " and ".join(moved) + ", where Hugo never publishes them",
+            hint="commit the move"))
+    return notices
+
+
+def init_notice(config: Config) -> TrackerError | None:
+    """A content repository with no tracker.yaml and no Hugo configuration to read: links and
+    charts cannot follow the site's languages (the real site serves /zh-cn/) until
+    ``tracker init`` records them."""
+    root = Path(config.root)
+    if (root / config_file(root)).is_file() or site_of(config) is not None \
+            or not pages_at_root(config):
+        return None
+    return TrackerError(
+        "no tracker.yaml: this repository looks like a Hugo site's content, and links and "
+        "charts cannot follow the site's languages (e.g. /zh-cn/) until tracker init is run",
+        hint="run tracker init --hugo-config <path to the site's hugo.yaml> from a checkout "
+             "of the Hugo project beside this one, and commit what it writes")
