@@ -280,7 +280,8 @@ def digest(root: Path, week: str | None, since: str | None, until: str | None,
 
 @cli.command()
 @repo_option
-@click.option("--force", is_flag=True, help="Overwrite files that exist.")
+@click.option("--force", is_flag=True, help="Write every file again, replacing what is there "
+              "(without it, files that exist are kept; tracker.yaml gets the keys it lacks).")
 @click.option("--install", help="What the workflows pip-install (default: the git URL and "
                                 "commit this tracker was installed from).")
 @click.option("--hugo-config", help="The Hugo configuration, when it is not at the repository "
@@ -291,11 +292,14 @@ def init(root: Path, force: bool, install: str | None, hugo_config: str | None) 
     from tracker.init import init_site, updates_offer
 
     notes: list[TrackerError] = []
+    told: list[str] = []
     for path in init_site(root, force=force, install=install, notes=notes,
-                          hugo_config=hugo_config):
+                          hugo_config=hugo_config, told=told):
         # as the repository names it, whatever form --repo took (".", "site/../site", absolute)
         shown = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
         click.echo(f"wrote {Path(shown).as_posix()}")
+    for line in told:
+        click.echo(line)
     for note in notes:
         warn(note.message + (f" ({note.hint})" if note.hint else ""), note.path, note.line)
     for page in updates_offer(root):

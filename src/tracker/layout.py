@@ -54,7 +54,7 @@ def is_content_repository(config: Config) -> bool:
     return pages_at_root(config)
 
 
-def _default_ledger(config: Config) -> bool:
+def default_ledger(config: Config) -> bool:
     """history_dir left at its default (or written out as it by an older ``tracker init``)."""
     return config.history_dir.strip().strip("/") == OLD_LEDGER
 
@@ -67,7 +67,7 @@ def ledger_dir(config: Config) -> str:
     """The ledger's folder, relative to the repository: ``history_dir``, except that in a
     content repository its default is ``.tracker/history`` (an old ``history/`` not yet moved
     is read where it is)."""
-    if not _default_ledger(config) or not is_content_repository(config):
+    if not default_ledger(config) or not is_content_repository(config):
         return config.history_dir
     root = Path(config.root)
     if not (root / HIDDEN_LEDGER).is_dir() and _holds_ledger(root / OLD_LEDGER):
@@ -80,11 +80,16 @@ def move_old_layout(config: Config) -> list[TrackerError]:
     (one line when anything moved)."""
     if not is_content_repository(config):
         return []
-    root = Path(config.root)
+    return move_into_private(Path(config.root), default_ledger(config))
+
+
+def move_into_private(root: Path, ledger: bool = True) -> list[TrackerError]:
+    """Move ``history/`` (when ``ledger``: history_dir is its default) and ``tracker.yaml`` of a
+    content repository into ``.tracker/``; the notices to print."""
     moved: list[str] = []
     notices: list[TrackerError] = []
     old, new = root / OLD_LEDGER, root / HIDDEN_LEDGER
-    if _default_ledger(config) and _holds_ledger(old):
+    if ledger and _holds_ledger(old):
         if new.exists():
             notices.append(TrackerError(
                 f"both {OLD_LEDGER}/ and {HIDDEN_LEDGER}/ hold a ledger; {HIDDEN_LEDGER}/ is read",
