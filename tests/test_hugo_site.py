@@ -23,7 +23,6 @@ from click.testing import CliRunner
 
 from conftest import PAGES, GitRepo
 from tracker.cli import cli
-from tracker.init import feed_partial
 
 pytestmark = pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo is not on PATH")
 
@@ -46,8 +45,7 @@ LAYOUTS = {
     "index.html": "{{ define \"main\" }}home{{ end }}\n",
     "shortcodes/callout.html": "<div>{{ .Inner }}</div>\n",  # Hextra's, as far as we need it
 }
-MOUNT = """ignoreFiles: ['(^|/)history/', '(^|/)tracker\\.yaml$']
-module:
+MOUNT = """module:
   mounts:
     - source: ../site
       target: content
@@ -74,7 +72,8 @@ def build_site(tmp_path: Path, layout: str) -> tuple[GitRepo, Path, Path]:
         (project / "hugo.yaml").write_text(HUGO_CONFIG + "contentDir: ../site\n",
                                            encoding="utf-8")
     else:  # "mounted": as the real site, a separate Hugo project mounts the content repository,
-        # and CI checks out the content alone: tracker.yaml states the Hugo values itself
+        # and CI checks out the content alone: tracker.yaml states the Hugo values itself, and
+        # the Hugo project has no ignoreFiles rule (the maintainer forgot it)
         project, content, prefix = tmp_path / "project", repo.root, ""
         project.mkdir()
         (project / "hugo.yaml").write_text(HUGO_CONFIG + MOUNT, encoding="utf-8")
@@ -91,31 +90,17 @@ def build_site(tmp_path: Path, layout: str) -> tuple[GitRepo, Path, Path]:
                (PAGES / "acme.en.md").read_text(encoding="utf-8"))
     repo.write(prefix + "services/api/zhonly/_index.md", acme.replace("Acme", "Zhonly"))
     repo.commit("the site", "2025-01-05T10:00:00+08:00")
-    options = ["--hugo-config", "../project/hugo.yaml"] if layout == "content-root" else []
+    options = [] if layout == "content-folder" else ["--hugo-config", "../project/hugo.yaml"]
     run("init", "--repo", str(repo.root), "--install", INSTALL, *options)
     if layout == "mounted":
-        fill_hugo_block(repo.root / "tracker.yaml")
-        # what init asked the maintainer to add to the Hugo project, done by hand there
-        head = project / "layouts/partials/custom/head-end.html"
-        head.parent.mkdir(parents=True, exist_ok=True)
-        head.write_text(feed_partial(repo.root), encoding="utf-8")
+        assert "ignoreFiles" in (project / "hugo.yaml").read_text(encoding="utf-8")
+        (project / "hugo.yaml").write_text(HUGO_CONFIG + MOUNT, encoding="utf-8")
     repo.commit("tracker init", "2025-01-05T11:00:00+08:00")
     for path in (prefix + "services/api/acme/_index.md", prefix + "services/api/zhonly/_index.md"):
         repo.replace(path, "14,400 requests/day", "1,000 requests/day")
     repo.commit("cut", "2025-03-05T10:00:00+08:00")
     run("update", "--repo", str(repo.root), "-q")
     return repo, project, content
-
-
-def fill_hugo_block(path: Path) -> None:
-    """Uncomment the 'hugo:' block init wrote for a content-only repository, with the site's
-    address: what its maintainer does."""
-    head, block = path.read_text(encoding="utf-8").split("# hugo:\n")
-    rows = [line.removeprefix("#   ") for line in block.splitlines()
-            if not line.startswith("#   #")]
-    assert rows and all(":" in row for row in rows), block
-    filled = "\n".join(["hugo:"] + ["  " + row for row in rows]) + "\n"
-    path.write_text(head + filled.replace("https://your.site/", BASE + "/"), encoding="utf-8")
 
 
 def hugo(project: Path, content: Path) -> Path:
@@ -181,7 +166,11 @@ def test_every_link_resolves_on_the_built_site(tmp_path: Path, layout: str) -> N
         served(public, link)
     published = {p.name for p in public.rglob("*")}
     assert "state.yaml" not in published and "tracker.yaml" not in published
-    assert not any(p.suffix == ".yaml" for p in public.rglob("*"))
+    assert not any(p.suffix in (".yaml", ".jsonl") for p in public.rglob("*"))
+    if layout != "content-folder":  # the repository is the content: its ledger is hidden
+        assert (repo.root / ".tracker/history/state.yaml").is_file()
+        assert (repo.root / ".tracker/tracker.yaml").is_file()
+        assert not (repo.root / "history").exists() and not (repo.root / "tracker.yaml").exists()
 
 
 def test_no_hugo_config_keeps_todays_links(repo: GitRepo) -> None:

@@ -212,8 +212,8 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
             files[rel] = content
     written = []
     for rel, content in files.items():
-        if write_atomic(root / rel, content.encode("utf-8")):
-            written.append(root / rel)
+        write_atomic(root / rel, content.encode("utf-8"))
+        written.append(root / rel)
     config = load_config(root)
     if config.hugo_config and _leaves(root, config.hugo_config):
         notes.append(TrackerError(
