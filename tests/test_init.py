@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from click.testing import CliRunner, Result
 
 from conftest import PAGES, GitRepo

@@ -60,7 +60,8 @@ def add_missing(text: str, values: dict[str, Any]) -> Merged:
         sections.setdefault(section, {})[name] = value
     for section, rows in sections.items():
         if not section:
-            merged.text = _append(merged.text, "".join(f"{k}: {flow(v)}\n" for k, v in rows.items()))
+            rows_text = "".join(f"{k}: {flow(v)}\n" for k, v in rows.items())
+            merged.text = _append(merged.text, rows_text)
         else:
             new = _insert(merged.text, section, rows, section in data)
             if new is None:
