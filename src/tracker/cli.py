@@ -137,8 +137,9 @@ def _progress(done: int, total: int) -> None:
 def render(root: Path, dry_run: bool) -> None:
     """Render pages, updates blocks and feeds from history/ (no walk)."""
     from tracker.config import load_config
+    from tracker.layout import private_notices
     from tracker.ledger import Ledger
-    from tracker.pipeline import files_at, glob_notices, private_notices, render_all
+    from tracker.pipeline import files_at, glob_notices, render_all
 
     config = load_config(root)
     notices = [] if dry_run else private_notices(config)  # a dry run moves nothing

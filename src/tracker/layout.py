@@ -139,3 +139,10 @@ def init_notice(config: Config) -> TrackerError | None:
         "charts cannot follow the site's languages (e.g. /zh-cn/) until tracker init is run",
         hint="run tracker init --hugo-config <path to the site's hugo.yaml> from a checkout "
              "of the Hugo project beside this one, and commit what it writes")
+
+
+def private_notices(config: Config) -> list[TrackerError]:
+    """Before a run writes anything: the old layout of a content repository moved where Hugo
+    never publishes it, and the one warning a content repository without tracker.yaml gets."""
+    notice = init_notice(config)
+    return move_old_layout(config) + ([notice] if notice else [])

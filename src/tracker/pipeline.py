@@ -16,7 +16,7 @@ from tracker import checkpoint
 from tracker.config import Config, config_file, load_config
 from tracker.errors import ParseError, TrackerError
 from tracker.fsutil import remove_stale_temporaries, write_atomic
-from tracker.layout import init_notice, move_old_layout
+from tracker.layout import private_notices
 from tracker.ledger import Ledger, State
 from tracker.model import Event, ParseWarning, Service
 from tracker.paths import glob_matcher
@@ -277,13 +277,6 @@ def files_at(root: Path, rev: str) -> list[str] | None:
     if done.returncode != 0:
         return None
     return [p.decode("utf-8", "surrogateescape") for p in done.stdout.split(b"\0") if p]
-
-
-def private_notices(config: Config) -> list[TrackerError]:
-    """Before a run writes anything: the old layout of a content repository moved where Hugo
-    never publishes it, and the one warning a content repository without tracker.yaml gets."""
-    notice = init_notice(config)
-    return move_old_layout(config) + ([notice] if notice else [])
 
 
 def glob_notices(config: Config, files: list[str] | None) -> list[TrackerError]:
