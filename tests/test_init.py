@@ -454,6 +454,7 @@ def test_init_again_keeps_what_the_maintainer_set_and_says_what_it_added(
     again = cli_run("init", "--repo", str(content.root), "--install", INSTALL,
                     "--hugo-config", "../site/hugo.yaml")
     assert again.exit_code == 0 and "added" not in again.output, again.output
+    assert "ignoreFiles" not in again.stderr  # the rules the first run wrote are there
     assert (content.root / ".tracker/tracker.yaml").read_text(encoding="utf-8") == text
 
 

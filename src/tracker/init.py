@@ -353,8 +353,13 @@ def ignore_ledger(root: Path, site: HugoSite, notes: list[TrackerError]) -> Path
     quoted = ", ".join("'" + r + "'" for r in rules)
     hint = f"add  ignoreFiles: [{quoted}]  to {site.config_path}"
     text = path.read_text(encoding="utf-8") if path.is_file() else None
+    if text is not None and all(rule in text for rule in rules):
+        return None  # there already (an earlier init wrote them)
     if text is None or "ignorefiles" in text.lower():
-        notes.append(TrackerError("the ledger would be published with the site", hint=hint))
+        # .tracker/ is never published; the rules keep an old layout's files out as well
+        notes.append(TrackerError("could not add ignoreFiles rules for an old layout's "
+                                  "history/ and tracker.yaml to the Hugo configuration",
+                                  hint=hint))
         return None
     eol = "" if text.endswith("\n") or not text else "\n"
     if path.suffix in (".yaml", ".yml") and not text.lstrip().startswith(("{", "---\n{")):
@@ -369,7 +374,9 @@ def ignore_ledger(root: Path, site: HugoSite, notes: list[TrackerError]) -> Path
         new = "".join(lines[:first_table]) + (eol if first_table == len(lines) else "") + line \
             + "".join(lines[first_table:])
     else:
-        notes.append(TrackerError("the ledger would be published with the site", hint=hint))
+        notes.append(TrackerError("could not add ignoreFiles rules for an old layout's "
+                                  "history/ and tracker.yaml to the Hugo configuration",
+                                  hint=hint))
         return None
     write_atomic(path, new.encode("utf-8"))
     return path
