@@ -146,3 +146,18 @@ def test_a_dry_run_moves_nothing(repo: GitRepo) -> None:
     result = run("render", "--repo", str(repo.root), "--dry-run")
     assert result.exit_code == 0, result.output
     assert outputs(repo.root) == before
+
+
+def test_messages_about_tracker_yaml_name_it_where_it_is(repo: GitRepo) -> None:
+    content_site(repo)
+    repo.write(".tracker/tracker.yaml", "hugo_config: ../site/hugo.yaml\n"
+                                        "hugo:\n  defaultContentLanguage: zh-cn\n")
+    result = run("update", "--repo", str(repo.root))
+    assert result.exit_code == 0, result.output
+    assert "warning: .tracker/tracker.yaml: 'hugo_config' names '../site/hugo.yaml', which " \
+           "does not exist: using the values under 'hugo:' alone" in result.stderr
+    repo.write(".tracker/tracker.yaml", "feeds:\n  max_items: many\n")
+    result = run("update", "--repo", str(repo.root))
+    assert result.exit_code == 1
+    assert "tracker: .tracker/tracker.yaml: 'feeds.max_items' must be a whole number" \
+        in result.output
