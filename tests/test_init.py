@@ -16,7 +16,13 @@ from conftest import PAGES, GitRepo
 from tracker.cli import cli
 from tracker.config import Config, load_config, reference
 from tracker.errors import TrackerError
-from tracker.init import DIGEST_WORKFLOW, UPDATE_WORKFLOW, init_site, render_config
+from tracker.init import (
+    DIGEST_WORKFLOW,
+    UPDATE_WORKFLOW,
+    init_site,
+    render_config,
+    render_workflows,
+)
 
 INSTALL = "tracker @ git+https://example.org/tracker.git@0123456789abcdef0123456789abcdef01234567"
 
@@ -407,6 +413,10 @@ def test_adopting_beside_the_hugo_project_records_values_and_ci_runs_alone(
     partial = (project / "layouts/partials/custom/head-end.html").read_text(encoding="utf-8")
     assert 'href="https://getfree.example/zh-cn/feeds/atom.xml"' in partial
     assert "ignoreFiles:" in (project / "hugo.yaml").read_text(encoding="utf-8")
+    digest = (content.root / DIGEST_WORKFLOW).read_text(encoding="utf-8")
+    assert "git add .tracker/history\n" in digest  # the sent weeks, where the ledger is
+    update = (content.root / UPDATE_WORKFLOW).read_text(encoding="utf-8")
+    assert "hashFiles('tracker.yaml', '.tracker/tracker.yaml')" in update
     content.commit("tracker init", "2025-01-05T11:00:00+08:00")
     content.replace("services/api/acme/_index.md", "14,400 requests/day", "1,000 requests/day")
     content.commit("cut", "2025-03-05T10:00:00+08:00")
@@ -463,6 +473,8 @@ def test_init_moves_the_old_layout_and_fills_its_commented_block(tmp_path: Path)
     old = render_config({"charts.dir": "charts"}, content_only=True)  # an older init's file
     content.write("tracker.yaml", old)
     content.write("history/state.yaml", "schema_version: 1\nlast_commit: null\n")
+    for rel, text in render_workflows("main", INSTALL).items():  # the older init's
+        content.write(rel.as_posix(), text)
     result = cli_run("init", "--repo", str(content.root), "--install", INSTALL,
                      "--hugo-config", "../site/hugo.yaml")
     assert result.exit_code == 0, result.output
@@ -470,6 +482,8 @@ def test_init_moves_the_old_layout_and_fills_its_commented_block(tmp_path: Path)
            "Hugo never publishes them" in result.stderr
     assert not (content.root / "tracker.yaml").exists()
     assert (content.root / ".tracker/history/state.yaml").is_file()
+    assert "it commits the ledger as 'git add history', which is now .tracker/history/" \
+           in result.stderr  # the older init's digest workflow, kept
     text = (content.root / ".tracker/tracker.yaml").read_text(encoding="utf-8")
     assert "# hugo:" not in text and "\nhugo:\n  baseURL: https://getfree.example/\n" in text
     assert text.startswith(old.split("# hugo:")[0])  # the rest as it was

@@ -208,6 +208,7 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
                                          ledger).items():
         if (root / rel).exists() and not force:
             told.append(f"kept {rel.as_posix()} (it exists; --force writes it again)")
+            notes += _stale_ledger_path(root / rel, rel, ledger)
         else:
             files[rel] = content
     written = []
@@ -227,6 +228,18 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
     elif content_repo:
         notes += content_only_notes(root)
     return written
+
+
+def _stale_ledger_path(path: Path, rel: Path, ledger: str) -> list[TrackerError]:
+    """A kept workflow an older init wrote that commits the ledger where it no longer is:
+    ``git add history`` fails once the ledger is in .tracker/history."""
+    old = Config().history_dir
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if ledger == old or f"git add {old}\n" not in text:
+        return []
+    return [TrackerError(f"it commits the ledger as 'git add {old}', which is now {ledger}/: "
+                         "that step would fail", path=rel.as_posix(),
+                         hint=f"write it again with --force, or change it to 'git add {ledger}'")]
 
 
 def _outside(root: Path, site: HugoSite) -> bool:
