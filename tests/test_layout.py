@@ -10,9 +10,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from conftest import ADOPTED, PAGES, GitRepo
+from tracker import layout
 from tracker.cli import cli
 from tracker.config import load_config
 from tracker.ledger import Ledger
@@ -161,3 +163,21 @@ def test_messages_about_tracker_yaml_name_it_where_it_is(repo: GitRepo) -> None:
     assert result.exit_code == 1
     assert "tracker: .tracker/tracker.yaml: 'feeds.max_items' must be a whole number" \
         in result.output
+
+
+def test_a_move_the_system_refuses_is_a_clear_error_and_loses_nothing(
+        repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    content_site(repo)
+    assert run("update", "--repo", str(repo.root)).exit_code == 0
+    old_layout(repo)
+    before = outputs(repo.root)
+
+    def refuse(source: object, target: object) -> None:
+        raise PermissionError(13, "Permission denied", str(source))
+
+    monkeypatch.setattr(layout.os, "rename", refuse)
+    result = run("update", "--repo", str(repo.root))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "tracker: cannot move history into .tracker/: Permission denied" in result.output
+    assert {k: v for k, v in outputs(repo.root).items() if not k.startswith(".tracker/")} \
+        == before  # the ledger where it was, tracker.yaml too

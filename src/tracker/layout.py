@@ -88,42 +88,62 @@ def move_into_private(root: Path, ledger: bool = True) -> list[TrackerError]:
     content repository into ``.tracker/``; the notices to print."""
     moved: list[str] = []
     notices: list[TrackerError] = []
-    old, new = root / OLD_LEDGER, root / HIDDEN_LEDGER
-    if ledger and _holds_ledger(old):
-        if new.exists():
-            notices.append(TrackerError(
-                f"both {OLD_LEDGER}/ and {HIDDEN_LEDGER}/ hold a ledger; {HIDDEN_LEDGER}/ is read",
-                path=f"{OLD_LEDGER}/", hint=f"remove {OLD_LEDGER}/ once nothing in it is missing "
-                                            f"from {HIDDEN_LEDGER}/: Hugo publishes it"))
-        else:
-            new.parent.mkdir(exist_ok=True)
-            os.rename(old, new)  # one rename: the whole ledger is at one place or the other
-            moved.append(f"{OLD_LEDGER}/ → {HIDDEN_LEDGER}/")
-    old_config, new_config = root / CONFIG_FILE, root / PRIVATE_DIR / CONFIG_FILE
-    if old_config.is_file():
-        if not new_config.exists():
-            new_config.parent.mkdir(exist_ok=True)
-            try:
-                os.link(old_config, new_config)  # fails rather than replace a file there
-            except FileExistsError:
-                pass
-            except OSError:  # a file system without hard links
-                os.rename(old_config, new_config)
-            moved.append(f"{CONFIG_FILE} → {PRIVATE_DIR}/{CONFIG_FILE}")
-        if old_config.is_file():
-            if old_config.read_bytes() == new_config.read_bytes():
-                old_config.unlink()  # the same bytes are at the new place (a move finished)
-            else:
-                notices.append(TrackerError(
-                    f"both {CONFIG_FILE} and {PRIVATE_DIR}/{CONFIG_FILE} exist; "
-                    f"{PRIVATE_DIR}/{CONFIG_FILE} is read", path=CONFIG_FILE,
-                    hint=f"merge what you need into {PRIVATE_DIR}/{CONFIG_FILE} and remove "
-                         f"{CONFIG_FILE}: Hugo publishes it"))
+    try:
+        if ledger and _holds_ledger(root / OLD_LEDGER):
+            _move_ledger(root, moved, notices)
+        if (root / CONFIG_FILE).is_file():
+            _move_config(root, moved, notices)
+    except FileNotFoundError:
+        pass  # another run moved it meanwhile: each file is at its new place
+    except OSError as error:
+        what = os.path.relpath(error.filename, root) if error.filename else "the ledger"
+        raise TrackerError(f"cannot move {what} into {PRIVATE_DIR}/: "
+                           f"{error.strerror or error}", hint="check the folder's permissions; "
+                           "nothing was lost: each file is at its old place or its new one") \
+            from None
     if moved:
         notices.insert(0, TrackerError(
             "moved " + " and ".join(moved) + ", where Hugo never publishes them",
             hint="commit the move"))
     return notices
+
+
+def _move_ledger(root: Path, moved: list[str], notices: list[TrackerError]) -> None:
+    old, new = root / OLD_LEDGER, root / HIDDEN_LEDGER
+    if new.exists():
+        notices.append(TrackerError(
+            f"both {OLD_LEDGER}/ and {HIDDEN_LEDGER}/ hold a ledger; {HIDDEN_LEDGER}/ is read",
+            path=f"{OLD_LEDGER}/", hint=f"remove {OLD_LEDGER}/ once nothing in it is missing "
+                                        f"from {HIDDEN_LEDGER}/: Hugo publishes it"))
+        return
+    new.parent.mkdir(exist_ok=True)
+    os.rename(old, new)  # one rename: the whole ledger is at one place or the other
+    moved.append(f"{OLD_LEDGER}/ → {HIDDEN_LEDGER}/")
+
+
+def _move_config(root: Path, moved: list[str], notices: list[TrackerError]) -> None:
+    old, new = root / CONFIG_FILE, root / PRIVATE_DIR / CONFIG_FILE
+    if not new.exists():
+        new.parent.mkdir(exist_ok=True)
+        try:
+            os.link(old, new)  # fails rather than replace a file there; the old name goes next
+        except FileExistsError:
+            pass
+        except PermissionError:
+            raise
+        except OSError:  # a file system without hard links
+            os.rename(old, new)
+        moved.append(f"{CONFIG_FILE} → {PRIVATE_DIR}/{CONFIG_FILE}")
+    if not old.is_file():
+        return
+    if old.read_bytes() == new.read_bytes():
+        old.unlink()  # the same bytes are at the new place (a move finished, or was killed)
+    else:
+        notices.append(TrackerError(
+            f"both {CONFIG_FILE} and {PRIVATE_DIR}/{CONFIG_FILE} exist; "
+            f"{PRIVATE_DIR}/{CONFIG_FILE} is read", path=CONFIG_FILE,
+            hint=f"merge what you need into {PRIVATE_DIR}/{CONFIG_FILE} and remove "
+                 f"{CONFIG_FILE}: Hugo publishes it"))
 
 
 def init_notice(config: Config) -> TrackerError | None:
