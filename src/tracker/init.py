@@ -4,6 +4,12 @@ tracker.yaml is generated from ``config.reference()`` — every key, its doc and
 file written can never name a key the loader does not know. The workflows run ``tracker update``
 on every push and ``tracker digest --send`` weekly, each committing its outputs back with the
 ``Tracker: skip`` trailer so the walk never sees the tracker's own commits.
+
+A Hugo project read from outside the repository (``--hugo-config ../site/hugo.yaml``, the real
+site's layout) is recorded as values under ``hugo:``, never as a path CI would not have; the
+feed links partial and ignoreFiles rules go into that project. In a repository that is a Hugo
+site's content, tracker.yaml goes to ``.tracker/`` (see tracker.layout). Run again, init keeps
+every file there is and adds only the keys tracker.yaml lacks (tracker.yamledit).
 """
 
 from __future__ import annotations
