@@ -201,8 +201,9 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
             files[existing_config.relative_to(root)] = merged.text
             told.append(f"added to {shown}: " + ", ".join(merged.added))
         for key, theirs, ours in merged.kept:
-            told.append(f"kept {key}: {flow(theirs)} in {shown} (the Hugo configuration says "
-                        f"{flow(ours)})")
+            source = "the Hugo configuration says" if key.startswith("hugo.") else \
+                "init would write"
+            told.append(f"kept {key}: {flow(theirs)} in {shown} ({source} {flow(ours)})")
         for row in merged.not_added:
             notes.append(TrackerError(f"could not add {row} by itself", path=shown,
                                       hint="add it by hand"))
