@@ -140,7 +140,7 @@ def test_two_ledgers_or_two_configs_are_named_and_neither_is_deleted(repo: GitRe
         "site_url: https://other.example\n"
 
 
-def test_a_dry_run_moves_nothing(repo: GitRepo) -> None:
+def test_a_dry_run_moves_nothing_and_render_moves(repo: GitRepo) -> None:
     content_site(repo)
     assert run("update", "--repo", str(repo.root)).exit_code == 0
     old_layout(repo)
@@ -148,6 +148,9 @@ def test_a_dry_run_moves_nothing(repo: GitRepo) -> None:
     result = run("render", "--repo", str(repo.root), "--dry-run")
     assert result.exit_code == 0, result.output
     assert outputs(repo.root) == before
+    result = run("render", "--repo", str(repo.root))  # a real render moves, as update does
+    assert result.exit_code == 0 and result.stderr == f"warning: {MOVED}\n", result.output
+    assert (repo.root / ".tracker/history/state.yaml").is_file()
 
 
 def test_messages_about_tracker_yaml_name_it_where_it_is(repo: GitRepo) -> None:
