@@ -160,7 +160,8 @@ def walk_new_commits(config: Config, history: History, state: State, head: str,
     if since and not (since == state.last_commit
                       and (saved and snapshots.restore(saved, _snapshots_key(config, since))
                            or facts_file and _import_facts(snapshots, facts_file,
-                                                           _snapshots_key(config, since)))):
+                                                           _snapshots_key(config, since),
+                                                           first_names))):
         if first_names is not None:
             snapshots.first_names = first_names()
         snapshots.load(since, last_good, state.stale)
@@ -169,12 +170,13 @@ def walk_new_commits(config: Config, history: History, state: State, head: str,
     return commits, events, warnings, snapshots
 
 
-def _import_facts(snapshots: Snapshots, facts_file: Path, key: tuple[str, ...]) -> bool:
+def _import_facts(snapshots: Snapshots, facts_file: Path, key: tuple[str, ...],
+                  first_names: Callable[[], dict[str, str]] | None) -> bool:
     try:
         data = facts_file.read_bytes()
     except OSError:
         return False
-    return snapshots.import_facts(data, key)
+    return snapshots.import_facts(data, key, first_names)
 
 
 def update(root: Path, *, progress: Progress | None = None, render: bool = True,
