@@ -111,19 +111,20 @@ def test_a_title_only_edit_is_no_event_and_renames_nothing(site: GitRepo) -> Non
     after = outputs(site.root)
     changed = {path for path in after if before.get(path) != after[path]}
     # only the pages themselves (edited by hand) and the walk's own state moved
-    assert changed <= {ZH, EN, "history/state.yaml", "history/facts.jsonl"}
+    assert changed <= {ZH, EN, ".tracker/history/state.yaml", ".tracker/history/facts.jsonl"}
     assert "nothing to change" in run("render", "--repo", str(site.root), "--dry-run").output
 
 
-@pytest.mark.parametrize("cold", [False, True])
+@pytest.mark.parametrize("start", ["warm", "fresh clone", "no checkpoint"])
 def test_the_name_a_service_first_had_stays_through_later_walks(site: GitRepo,
-                                                                cold: bool) -> None:
+                                                                start: str) -> None:
     site.replace(ZH, 'title: "Groq API - 全网最快推理"', f'title: "{SEO_TITLE}"')
     site.commit("SEO", "2025-01-07T10:00:00+08:00")
     assert run("update", "--repo", str(site.root), "-q").exit_code == 0
-    if cold:  # a fresh clone: no cache in .git, no checkpoint of facts: the tree is parsed again
-        shutil.rmtree(site.root / ".git" / "tracker-cache", ignore_errors=True)
-        (site.root / "history" / "facts.jsonl").unlink(missing_ok=True)
+    if start != "warm":  # CI's fresh clone: no cache in .git, the checkpoint of facts read
+        shutil.rmtree(site.root / ".git" / "tracker-cache")
+    if start == "no checkpoint":  # nor that: the tree is parsed again
+        (site.root / ".tracker" / "history" / "facts.jsonl").unlink()
     cut(site)
     assert run("update", "--repo", str(site.root), "-q").exit_code == 0
     events = json.loads(run("log", "--repo", str(site.root), "--format", "json").output)

@@ -186,7 +186,7 @@ def test_english_only_service_comes_from_its_english_page(repo: GitRepo) -> None
 
 
 def test_second_update_with_nothing_new_writes_nothing(site: GitRepo) -> None:
-    history = site.root / "history"
+    history = site.root / ".tracker/history"
     before = {p: p.stat().st_mtime_ns for p in history.rglob("*")}
     result = update(site.root)
     assert (result.commits_walked, result.written) == (0, [])
@@ -201,12 +201,12 @@ def test_incremental_equals_from_scratch(site: GitRepo, tmp_path: Path) -> None:
         site.commit(f"edit {n}", f"2025-03-0{n + 1}T10:00:00+08:00")
         update(site.root, render=False)
     incremental = {p.relative_to(site.root): p.read_bytes()
-                   for p in (site.root / "history").rglob("*.yaml")}
-    for path in (site.root / "history").rglob("*.yaml"):
+                   for p in (site.root / ".tracker/history").rglob("*.yaml")}
+    for path in (site.root / ".tracker/history").rglob("*.yaml"):
         path.unlink()
     update(site.root, render=False)
     scratch = {p.relative_to(site.root): p.read_bytes()
-               for p in (site.root / "history").rglob("*.yaml")}
+               for p in (site.root / ".tracker/history").rglob("*.yaml")}
     assert incremental == scratch
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import PAGES, GitRepo
+from conftest import ADOPTED, PAGES, GitRepo
 from tracker.cli import cli
 
 ACME = "services/api/acme/_index.md"
@@ -27,6 +27,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> Result:
 
 @pytest.fixture
 def site(repo: GitRepo) -> GitRepo:
+    repo.write(*ADOPTED)  # a content repository where tracker init was run
     repo.write(ACME, (PAGES / "acme.md").read_text(encoding="utf-8"))
     repo.commit("add acme", "2025-11-03T10:00:00+08:00")
     return repo
@@ -40,7 +41,7 @@ def test_one_commit_is_one_commit(site: GitRepo) -> None:
 
 def test_the_summary_counts_every_warning_it_printed(site: GitRepo) -> None:
     # a glob matching nothing (a setup notice) and a page that does not parse (a walk warning)
-    site.write("tracker.yaml", "pages: ['services/api/*/_index*.md', 'nowhere/*.md']\n")
+    site.write(".tracker/tracker.yaml", "pages: ['services/api/*/_index*.md', 'nowhere/*.md']\n")
     site.write("services/api/broken/_index.md", "---\ntitle: [unclosed\n---\n")
     site.commit("a typo and a broken page", "2025-11-04T10:00:00+08:00")
     result = run("update", "--repo", str(site.root))
@@ -66,7 +67,7 @@ def test_render_says_when_nothing_changes(site: GitRepo) -> None:
 def test_errors_name_repository_relative_paths(site: GitRepo) -> None:
     result = run("render", "--repo", str(site.root))  # before any update: no ledger
     assert result.exit_code == 1
-    assert result.stderr.startswith("tracker: history: the ledger holds no events")
+    assert result.stderr.startswith("tracker: .tracker/history: the ledger holds no events")
     assert str(site.root) not in result.stderr
 
 
@@ -96,10 +97,10 @@ def test_digest_without_out_prints_what_subscribers_read(site: GitRepo, tmp_path
 ])
 def test_a_key_mistake_names_its_line_and_the_closest_key(site: GitRepo, config: str,
                                                           line: int, says: str) -> None:
-    site.write("tracker.yaml", config)
+    site.write(".tracker/tracker.yaml", config)
     result = run("update", "--repo", str(site.root))
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"tracker: tracker.yaml:{line}: {says}")
+    assert result.stderr.startswith(f"tracker: .tracker/tracker.yaml:{line}: {says}")
 
 
 def test_make_demo_installs_only_the_package() -> None:

@@ -56,7 +56,7 @@ def test_any_subfolder_finds_the_repository(site: GitRepo, monkeypatch: pytest.M
     assert run("update").exit_code == 0
     assert run("render").exit_code == 0
     assert tree(site.root) == before  # rendered in place, not into the subfolder
-    assert not (inside / "feeds").exists() and not (inside / "history").exists()
+    assert not (inside / "feeds").exists() and not (inside / ".tracker/history").exists()
 
 
 @pytest.mark.parametrize("command", [
@@ -109,18 +109,19 @@ def test_check_with_nothing_to_check_does_not_claim_success(repo: GitRepo) -> No
 
 def test_a_glob_typo_warns_on_every_run_and_fails_check(site: GitRepo) -> None:
     # the other layout's built-in glob, kept beside the typo, is not reported
-    site.write("tracker.yaml", "pages: ['services/apii/*/_index*.md', "
-                               "'content/services/api/*/_index*.md']\n")
+    site.write(".tracker/tracker.yaml", "pages: ['services/apii/*/_index*.md', "
+                                        "'content/services/api/*/_index*.md']\n")
     site.commit("typo", "2025-03-06T10:00:00+08:00")
     for _ in range(2):
         result = run("update", "--repo", str(site.root), "-q")
         assert result.exit_code == 0
-        assert "warning: tracker.yaml: pages: 'services/apii/*/_index*.md' matches no file" \
-            in result.stderr
+        assert "warning: .tracker/tracker.yaml: pages: 'services/apii/*/_index*.md' matches " \
+               "no file" in result.stderr
     assert "content/services" not in result.stderr
     checked = run("check", "--repo", str(site.root))
     assert checked.exit_code == 1
-    assert "tracker.yaml: pages: 'services/apii/*/_index*.md' matches no file" in checked.stderr
+    assert ".tracker/tracker.yaml: pages: 'services/apii/*/_index*.md' matches no file" \
+        in checked.stderr
 
 
 # -- nothing destructive ----------------------------------------------------------------------
@@ -130,9 +131,9 @@ def test_render_without_a_ledger_exits_1_and_changes_nothing(site: GitRepo, dama
     import shutil
 
     if damage == "delete":
-        shutil.rmtree(site.root / "history")
+        shutil.rmtree(site.root / ".tracker/history")
     else:
-        for month in (site.root / "history" / "events").iterdir():
+        for month in (site.root / ".tracker/history" / "events").iterdir():
             month.unlink()
     before = tree(site.root)
     result = run("render", "--repo", str(site.root))
@@ -145,7 +146,7 @@ def test_retracting_every_event_of_a_service_empties_its_block(site: GitRepo) ->
     events = json.loads(run("log", "--repo", str(site.root), "--format", "json").output)
     page = site.read(ACME)
     assert page.index(END) - page.index(BEGIN) > len(BEGIN) + 5  # the block shows them now
-    site.write("history/overrides.yaml",
+    site.write(".tracker/history/overrides.yaml",
                "".join(f"{e['id']}:\n  retract: true\n" for e in events))
     assert run("render", "--repo", str(site.root)).exit_code == 0
     page = site.read(ACME)
@@ -156,10 +157,10 @@ def test_retracting_every_event_of_a_service_empties_its_block(site: GitRepo) ->
 
 
 def test_an_override_naming_no_event_is_a_warning(site: GitRepo) -> None:
-    site.write("history/overrides.yaml", "# mine\n0123456789abcdef:\n  retract: true\n")
+    site.write(".tracker/history/overrides.yaml", "# mine\n0123456789abcdef:\n  retract: true\n")
     result = run("render", "--repo", str(site.root))
     assert result.exit_code == 0
-    assert ("warning: history/overrides.yaml:2: override '0123456789abcdef' matches no event"
+    assert (".tracker/history/overrides.yaml:2: override '0123456789abcdef' matches no event"
             in result.stderr)  # the path as the repository names it
 
 
@@ -252,7 +253,7 @@ def test_a_step_summary_in_a_missing_folder_is_a_warning_after_a_good_run(
     assert f"::warning::cannot write the step summary to GITHUB_STEP_SUMMARY={summary}: " \
         in result.stderr
     assert "Traceback" not in result.output and not summary.parent.exists()
-    assert (site.root / "history" / "state.yaml").is_file()
+    assert (site.root / ".tracker/history" / "state.yaml").is_file()
 
 
 def test_annotation_escapes_its_properties_and_message() -> None:

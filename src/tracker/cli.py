@@ -152,12 +152,15 @@ def _progress(done: int, total: int) -> None:
 def render(root: Path, dry_run: bool) -> None:
     """Render pages, updates blocks and feeds from history/ (no walk)."""
     from tracker.config import load_config
+    from tracker.layout import private_notices
     from tracker.ledger import Ledger
     from tracker.pipeline import files_at, glob_notices, render_all
 
     config = load_config(root)
-    for notice in glob_notices(config, files_at(root, "HEAD")):
-        warn(notice.message + f" ({notice.hint})", notice.path, notice.line)
+    notices = [] if dry_run else private_notices(config)  # a dry run moves nothing
+    for notice in notices + glob_notices(config, files_at(root, "HEAD")):
+        warn(notice.message + (f" ({notice.hint})" if notice.hint else ""), notice.path,
+             notice.line)
     ledger = Ledger(config)
     if not ledger.raw_events():
         raise TrackerError("the ledger holds no events, so rendering would empty every "
@@ -345,7 +348,8 @@ def digest(root: Path, week: str | None, since: str | None, until: str | None,
 
 @cli.command()
 @repo_option
-@click.option("--force", is_flag=True, help="Overwrite files that exist.")
+@click.option("--force", is_flag=True, help="Write every file again, replacing what is there "
+              "(without it, files that exist are kept; tracker.yaml gets the keys it lacks).")
 @click.option("--install", help="What the workflows pip-install (default: the git URL and "
                                 "commit this tracker was installed from).")
 @click.option("--hugo-config", help="The Hugo configuration, when it is not at the repository "
@@ -361,10 +365,13 @@ def init(root: Path, force: bool, install: str | None, hugo_config: str | None,
     from tracker.init import init_site, updates_offer
 
     notes: list[TrackerError] = []
+    told: list[str] = []
     for path in init_site(root, force=force, install=install, notes=notes,
-                          hugo_config=hugo_config, drift=drift_with):
+                          hugo_config=hugo_config, drift=drift_with, told=told):
         # as the repository names it, whatever form --repo took (".", "site/../site", absolute)
         click.echo(f"wrote {shown(path, root)}")
+    for line in told:
+        click.echo(line)
     for note in notes:
         warn(note.message + (f" ({note.hint})" if note.hint else ""), note.path, note.line)
     for page in updates_offer(root):

@@ -19,6 +19,9 @@ from tracker.errors import TrackerError
 from tracker.links import web_url
 from tracker.presets import PRESETS, preset
 
+# Where a repository that is a Hugo site's content keeps tracker.yaml and the ledger: Hugo never
+# publishes a dot-named folder of its content (see tracker.layout).
+PRIVATE_DIR = ".tracker"
 DEFAULT_SITE_URL = "https://example.org"
 
 
@@ -173,7 +176,9 @@ class Config:
     updates_files: list[str] = field(default_factory=lambda: ["services/api/_index*.md",
                                                               "content/services/api/_index*.md"],
                                      metadata={"doc": "Files that may hold an updates block."})
-    history_dir: str = field(default="history", metadata={"doc": "Where the ledger lives."})
+    history_dir: str = field(default="history", metadata={
+        "doc": "Where the ledger lives. In a repository that is a Hugo site's content, the "
+               "default means .tracker/history, which Hugo never publishes."})
     templates_dir: str | None = field(default=None, metadata={
         "doc": "Folder of templates overriding the built-in ones."})
     hugo_config: str | None = field(default=None, metadata={
@@ -278,9 +283,26 @@ def _with_preset(key: str, entry: Any) -> Any:
     return {**keys, **entry}
 
 
+def config_file(root: Path) -> str:
+    """Where tracker.yaml is, relative to ``root``: ``.tracker/tracker.yaml`` (the layout of a
+    repository that is a Hugo site's content) when it is there, else ``tracker.yaml``."""
+    hidden = f"{PRIVATE_DIR}/{CONFIG_FILE}"
+    return hidden if (Path(root) / hidden).is_file() else CONFIG_FILE
+
+
 def load_config(root: Path) -> Config:
-    """Read ``root/tracker.yaml`` if there is one; defaults otherwise."""
-    path = root / CONFIG_FILE
+    """Read tracker.yaml (see ``config_file``) if there is one; defaults otherwise."""
+    shown = config_file(root)
+    try:
+        return _load_config(root, shown)
+    except TrackerError as error:
+        if error.path == CONFIG_FILE:  # every check names the file by its usual name
+            error.path = shown
+        raise
+
+
+def _load_config(root: Path, shown: str) -> Config:
+    path = root / shown
     data: Any = {}
     text = ""
     if path.exists():

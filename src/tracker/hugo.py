@@ -19,14 +19,12 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from tracker.config import Config, HugoConfig, config_file
 from tracker.errors import TrackerError
 from tracker.paths import service_pages
 from tracker.report import warn
-
-if TYPE_CHECKING:
-    from tracker.config import Config, HugoConfig
 
 CONFIG_NAMES = ("hugo", "config")
 CONFIG_SUFFIXES = (".yaml", ".yml", ".toml", ".json")
@@ -105,13 +103,15 @@ def _find(root: Path, named: str | None, stated: bool = False
         target = root / named
         if target.is_file():
             return target, _read_file(target, root)
+        if not target.is_dir():
+            shown = config_file(root)
         if not target.is_dir() and stated:
             warn(f"'hugo_config' names {named!r}, which does not exist: using the values under "
-                 "'hugo:' alone", path="tracker.yaml")
+                 "'hugo:' alone", path=shown)
             return None
         if not target.is_dir():
             raise TrackerError(f"'hugo_config' names {named!r}, which does not exist",
-                               path="tracker.yaml", hint="name hugo.yaml, or config/_default")
+                               path=shown, hint="name hugo.yaml, or config/_default")
         folder = target
     else:
         for name in CONFIG_NAMES:

@@ -1,4 +1,5 @@
-"""history/: the ledger every output is rendered from.
+"""history/ (.tracker/history/ in a Hugo site's content: see tracker.layout): the ledger every
+output is rendered from.
 
 ``events/YYYY-MM.yaml`` holds the events of each month (the month of the author date),
 ``state.yaml`` the last walked commit, ``warnings.yaml`` the files that did not parse,
@@ -19,6 +20,7 @@ from tracker import cache, yamlio
 from tracker.config import Config
 from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
+from tracker.layout import ledger_dir
 from tracker.links import web_url
 from tracker.model import KINDS, SEVERITIES, Event, ParseWarning
 
@@ -76,7 +78,7 @@ class Ledger:
 
     def __init__(self, config: Config) -> None:
         self.root = Path(config.root)
-        self.dir = self.root / config.history_dir
+        self.dir = self.root / ledger_dir(config)
         self.events_dir = self.dir / "events"
         self._months: dict[Path, list[Event]] = {}  # read or written in this run: not reread
         # Parsed month files are kept in .git (never committed, never checked out), keyed by

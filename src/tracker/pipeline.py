@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tracker import checkpoint
-from tracker.config import CONFIG_FILE, Config, load_config
+from tracker.config import Config, config_file, load_config
 from tracker.dated import commit_day, service_in_force
 from tracker.errors import ParseError, TrackerError
 from tracker.fsutil import remove_stale_temporaries, write_atomic
+from tracker.layout import private_notices
 from tracker.ledger import Ledger, State
 from tracker.model import Event, ParseWarning, Service
 from tracker.paths import glob_matcher
@@ -127,7 +128,7 @@ def _snapshots_key(config: Config, commit: str) -> tuple[str, ...]:
     """What the facts at ``commit`` depend on: the commit and the configuration (the code that
     parsed them is added by tracker.cache)."""
     try:
-        settings = (Path(config.root) / CONFIG_FILE).read_bytes()
+        settings = (Path(config.root) / config_file(config.root)).read_bytes()
     except OSError:
         settings = b""
     return (commit, hashlib.sha1(settings).hexdigest())
@@ -159,7 +160,8 @@ def walk_new_commits(config: Config, history: History, state: State, head: str,
     if since and not (since == state.last_commit
                       and (saved and snapshots.restore(saved, _snapshots_key(config, since))
                            or facts_file and _import_facts(snapshots, facts_file,
-                                                           _snapshots_key(config, since)))):
+                                                           _snapshots_key(config, since),
+                                                           first_names))):
         if first_names is not None:
             snapshots.first_names = first_names()
         snapshots.load(since, last_good, state.stale)
@@ -168,12 +170,13 @@ def walk_new_commits(config: Config, history: History, state: State, head: str,
     return commits, events, warnings, snapshots
 
 
-def _import_facts(snapshots: Snapshots, facts_file: Path, key: tuple[str, ...]) -> bool:
+def _import_facts(snapshots: Snapshots, facts_file: Path, key: tuple[str, ...],
+                  first_names: Callable[[], dict[str, str]] | None) -> bool:
     try:
         data = facts_file.read_bytes()
     except OSError:
         return False
-    return snapshots.import_facts(data, key)
+    return snapshots.import_facts(data, key, first_names)
 
 
 def update(root: Path, *, progress: Progress | None = None, render: bool = True,
@@ -181,8 +184,9 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
     """Walk what is new since the last run into the ledger, then render every output.
     ``on_wait`` is told when another run holds the lock and this one waits for it."""
     config = load_config(root)
+    notices = private_notices(config)
     ledger = Ledger(config)
-    notices = glob_notices(config, files_at(root, "HEAD"))
+    notices += glob_notices(config, files_at(root, "HEAD"))
     state = ledger.state()
     if state.last_commit is not None and head_of(root) == state.last_commit \
             and not state.stale:
@@ -288,7 +292,7 @@ def glob_notices(config: Config, files: list[str] | None) -> list[TrackerError]:
     """A warning for each glob of tracker.yaml that matches no file (see ``unmatched_globs``)."""
     if files is None:
         return []
-    return [TrackerError(f"{glob} matches no file", path=CONFIG_FILE,
+    return [TrackerError(f"{glob} matches no file", path=config_file(config.root),
                          hint="fix the glob, or remove it; nothing there is tracked")
             for glob in unmatched_globs(config, files)]
 

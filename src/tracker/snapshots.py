@@ -150,17 +150,23 @@ class Snapshots:
         except checkpoint.NotJson:
             return None
 
-    def import_facts(self, data: bytes, key: tuple[str, ...]) -> bool:
+    def import_facts(self, data: bytes, key: tuple[str, ...],
+                     first_names: Callable[[], dict[str, str]] | None = None) -> bool:
         """Take the facts ``export_facts`` wrote for ``key`` by this very code; False when
-        ``data`` holds none for it. Services are assembled again from the files."""
+        ``data`` holds none for it. Services are assembled again from the files, so a service
+        its title names takes the name it first had from ``first_names`` (asked only then)."""
         state = checkpoint.decode(data, (cache.code_digest(), *key))
         if state is None:
             return False
         self.files, self.blobs, self.broken, self.stale, self.links = state
         self.paths_of, self.services, self.facts = {}, {}, {}
+        titled = False
         for path, parsed in self.files.items():
             for service in parsed.services:
                 self.paths_of.setdefault(service.id, set()).add(path)
+                titled = titled or service.name_from_title
+        if titled and first_names is not None:
+            self.first_names = first_names()
         for service_id in sorted(self.paths_of):
             self._refresh(service_id)
         return True
