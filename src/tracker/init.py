@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from html import escape
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -26,11 +27,15 @@ from typing import Any
 import yaml
 
 from tracker.config import CONFIG_FILE, PRIVATE_DIR, Config, config_file, load_config, reference
+from tracker.drift import TITLE
 from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
 from tracker.hugo import HugoSite, read_hugo_site
 from tracker.layout import HIDDEN_LEDGER, default_ledger, move_into_private
+from tracker.paths import matching_files
+from tracker.presets import CATALOGUES
 from tracker.render import environment
+from tracker.render.feeds import feed_links, feed_url
 from tracker.yamledit import add_missing, flow
 
 WORKFLOWS_DIR = Path(".github") / "workflows"
@@ -194,9 +199,6 @@ def render_workflows(branch: str, install: str, history_dir: str | None = None
 
 def drift_workflow(name: str, install: str) -> tuple[Path, str]:
     """The daily drift workflow for the catalogue ``name`` (see presets.CATALOGUES)."""
-    from tracker.drift import TITLE
-    from tracker.presets import CATALOGUES
-
     catalogue = CATALOGUES.get(name)
     if catalogue is None:
         raise TrackerError(f"--drift {name!r} is no catalogue the tracker knows",
@@ -209,8 +211,6 @@ def drift_workflow(name: str, install: str) -> tuple[Path, str]:
 
 def drift_entry(name: str) -> dict[str, str]:
     """The drift: entry naming the catalogue checked out beside the site."""
-    from tracker.presets import CATALOGUES
-
     return {"name": name, "path": f"../{name}", "preset": CATALOGUES[name].preset}
 
 
@@ -342,8 +342,6 @@ def stated_values(site: HugoSite) -> dict[str, Any]:
 def is_content_only(root: Path) -> bool:
     """Service pages at the repository's root (not under content/) and no Hugo configuration
     here: the content of a site whose Hugo project lives in another repository."""
-    from tracker.paths import matching_files
-
     at_root = [p for p in Config().pages if not p.startswith("content/")]
     return bool(matching_files(root, at_root))
 
@@ -366,8 +364,6 @@ def content_only_notes(root: Path) -> list[TrackerError]:
 FEEDS_PARTIAL = Path("layouts") / "partials" / "custom" / "head-end.html"  # Hextra's head hook
 PARTIAL_BEGIN = "{{- /* tracker:feeds:begin (written by tracker init) */ -}}"
 PARTIAL_END = "{{- /* tracker:feeds:end */ -}}"
-FEED_LINKS = (("application/atom+xml", "atom.xml"), ("application/rss+xml", "rss.xml"),
-              ("application/feed+json", "feed.json"))
 
 
 def hugo_values(site: HugoSite | None) -> dict[str, Any]:
@@ -383,14 +379,11 @@ def hugo_values(site: HugoSite | None) -> dict[str, Any]:
 
 
 def feed_partial(root: Path) -> str:
-    """The feed-discovery <link rel="alternate"> tags, between markers init can find again."""
-    from html import escape
-
-    from tracker.render.feeds import feed_url
-
+    """The feed-discovery <link rel="alternate"> tags (one per format: render/feeds.py's
+    table), between markers init can find again."""
     config = load_config(root)
     lines = [PARTIAL_BEGIN]
-    for kind, name in FEED_LINKS:
+    for kind, name in feed_links():
         lines.append(f'<link rel="alternate" type="{kind}" title="{escape(config.feeds.title)}" '
                      f'href="{escape(feed_url(config, name))}">')
     lines.append(PARTIAL_END)
@@ -467,8 +460,6 @@ def ignore_ledger(root: Path, site: HugoSite, notes: list[TrackerError]) -> Path
 
 def updates_offer(root: Path) -> list[str]:
     """The updates files (of tracker.yaml's updates_files) that have no updates markers yet."""
-    from tracker.paths import matching_files
-
     config = load_config(root)
     return [relative.as_posix() for relative in matching_files(root, config.updates_files)
             if "<!-- tracker:updates:begin -->" not in

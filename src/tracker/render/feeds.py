@@ -1,5 +1,10 @@
 """Feeds: events → Atom, RSS 2.0 and JSON Feed bytes (``build_feeds``); writing (``write_feeds``).
 
+``FORMATS`` and ``SITE_FEEDS`` are the one table of feeds: each format's writer, suffix, MIME type
+and OPML version, and each site-wide feed's file, format and items. ``build_feeds``, the index the
+OPML is made from (``feed_index``) and the feed links ``tracker init`` writes (``feed_links``) all
+take them from there.
+
 One item per (commit, service) group of events, newest first. Every byte depends only on the
 events and the configuration: ids come from event ids, dates from commits, the feed's own
 updated/lastBuildDate from its newest item, and the generator is pinned. The only module that
@@ -11,9 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -39,9 +45,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 KIND_SCHEME = "urn:tracker:kind"
 SEVERITY_SCHEME = "urn:tracker:severity"
-# Files under these folders are ours: stale ones are removed by write_feeds.
+# Files under these folders are ours: stale ones (any format's suffix) are removed by write_feeds
 OWNED_DIRS = ("providers", "services")
-OWNED_SUFFIXES = (".atom", ".rss", ".json")
 
 _UNSAFE_NAME = re.compile(r"[^\w.-]")
 _KIND_RANK = {kind: i for i, kind in enumerate(KINDS)}
@@ -80,6 +85,24 @@ class FeedMeta:
     path: str  # relative to the feeds folder, '/'-separated
     title: str
     alternate: str
+    format: str  # a key of FORMATS
+
+
+@dataclass(frozen=True)
+class SiteFeed:
+    """A site-wide feed: its file under the feeds folder, its format (a key of FORMATS), and
+    whether it carries only the items with a breaking event."""
+
+    path: str
+    format: str
+    breaking: bool
+
+
+SITE_FEEDS = (SiteFeed("atom.xml", "atom", False), SiteFeed("rss.xml", "rss", False),
+              SiteFeed("feed.json", "json", False), SiteFeed("breaking.atom", "atom", True),
+              SiteFeed("breaking.rss", "rss", True))
+# providers/<provider>.atom and services/<service>.atom: one format for the per-group feeds
+GROUP_FORMAT = "atom"
 
 
 def _event_key(event: Event) -> tuple[Any, ...]:
@@ -227,34 +250,27 @@ def _new_feed(meta: FeedMeta, config: Config, items: list[Item]) -> FeedGenerato
     return fg
 
 
-def _atom(meta: FeedMeta, config: Config, items: list[Item]) -> bytes:
+def _feedgen(meta: FeedMeta, config: Config, items: list[Item], *, rss: bool) -> bytes:
+    """Atom or RSS 2.0: one entry loop, each format's own elements where they differ."""
     fg = _new_feed(meta, config, items)
     for item in items:
         entry = fg.add_entry(order="append")  # feedgen prepends by default
-        entry.id(item.guid)
         entry.title(item.title)
         entry.link(href=item.link, rel="alternate")
-        entry.published(item.date)
-        entry.updated(item.date)
-        # Escaped HTML, never type='CDATA' (invalid Atom that feedparser does not flag).
-        entry.content(item.html, type="html")
-        entry.summary(item.summary)
         entry.category([{"term": t, "scheme": s, "label": lb} for t, s, lb in item.categories])
-    return bytes(fg.atom_str(pretty=True))
-
-
-def _rss(meta: FeedMeta, config: Config, items: list[Item]) -> bytes:
-    fg = _new_feed(meta, config, items)
-    for item in items:
-        entry = fg.add_entry(order="append")
-        entry.guid(item.guid, permalink=False)
-        entry.title(item.title)
-        entry.link(href=item.link, rel="alternate")
-        entry.pubDate(item.date)
-        # Only description, so the table is not written twice (description + content:encoded).
-        entry.description(item.html)
-        entry.category([{"term": t, "scheme": s, "label": lb} for t, s, lb in item.categories])
-    return bytes(fg.rss_str(pretty=True))
+        if rss:
+            entry.guid(item.guid, permalink=False)
+            entry.pubDate(item.date)
+            # Only description, so the table is not written twice (+ content:encoded).
+            entry.description(item.html)
+        else:
+            entry.id(item.guid)
+            entry.published(item.date)
+            entry.updated(item.date)
+            # Escaped HTML, never type='CDATA' (invalid Atom that feedparser does not flag).
+            entry.content(item.html, type="html")
+            entry.summary(item.summary)
+    return bytes(fg.rss_str(pretty=True) if rss else fg.atom_str(pretty=True))
 
 
 def _json(meta: FeedMeta, config: Config, items: list[Item]) -> bytes:
@@ -275,6 +291,31 @@ def _json(meta: FeedMeta, config: Config, items: list[Item]) -> bytes:
         } for item in items],
     }
     return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+@dataclass(frozen=True)
+class FeedFormat:
+    """A feed format: its writer, the suffix of its files, the MIME type a page's
+    ``<link rel="alternate">`` names it by, and its OPML outline ``version``."""
+
+    write: Callable[[FeedMeta, Config, list[Item]], bytes]
+    suffix: str
+    mime: str
+    opml_version: str
+
+
+FORMATS = {
+    "atom": FeedFormat(partial(_feedgen, rss=False), ".atom", "application/atom+xml", "ATOM"),
+    "rss": FeedFormat(partial(_feedgen, rss=True), ".rss", "application/rss+xml", "RSS2"),
+    "json": FeedFormat(_json, ".json", "application/feed+json", "JSONFEED"),
+}
+OWNED_SUFFIXES = tuple(f.suffix for f in FORMATS.values())
+
+
+def feed_links() -> list[tuple[str, str]]:
+    """(MIME type, file) of each feed a site's pages link for discovery: the site-wide feeds of
+    every item, one per format."""
+    return [(FORMATS[f.format].mime, f.path) for f in SITE_FEEDS if not f.breaking]
 
 
 def _feed_title(config: Config) -> str:
@@ -302,10 +343,11 @@ def build_feeds(events: list[Event], config: Config,
                 services: set[str] | None = None) -> dict[str, bytes]:
     """Every feed file, keyed by its path under ``config.feeds.dir``.
 
-    atom.xml, rss.xml and feed.json hold everything; breaking.atom / breaking.rss the items with
-    a breaking event; providers/<provider>.atom and services/<service>.atom one per provider and
-    service that has events. With ``services``, the per-provider and per-service feeds are
-    built only for those services (and their providers): the others cannot have changed.
+    The SITE_FEEDS: atom.xml, rss.xml and feed.json hold everything, breaking.atom and
+    breaking.rss the items with a breaking event; providers/<provider>.atom and
+    services/<service>.atom one per provider and service that has events. With ``services``,
+    the per-provider and per-service feeds are built only for those services (and their
+    providers): the others cannot have changed.
     Services, tiers and providers are named as every output in the feeds' language names them.
     """
     names = site_names(events, config, config.feeds.lang)
@@ -313,18 +355,14 @@ def build_feeds(events: list[Event], config: Config,
     render = _Renderer(config)
     cap = max(config.feeds.max_items, 0)
     title = clean(_feed_title(config))
-    lang = config.feeds.lang
     home = _home(config)
     out: dict[str, bytes] = {}
 
     everything = render(groups[:cap])
-    for path, write in (("atom.xml", _atom), ("rss.xml", _rss), ("feed.json", _json)):
-        out[path] = write(FeedMeta(path, title, home), config, everything)
-
     breaking = render([g for g in groups if g.breaking][:cap])
-    breaking_title = f"{title} · {i18n.severity_label('breaking', lang)}"
-    for path, write in (("breaking.atom", _atom), ("breaking.rss", _rss)):
-        out[path] = write(FeedMeta(path, breaking_title, home), config, breaking)
+    for meta, feed in zip(_site_feeds(config), SITE_FEEDS, strict=True):
+        out[meta.path] = FORMATS[feed.format].write(meta, config,
+                                                    breaking if feed.breaking else everything)
 
     wanted_providers = None if services is None else {
         p for g in groups if g.service in services for p in g.providers}
@@ -336,17 +374,25 @@ def build_feeds(events: list[Event], config: Config,
                 by_provider.setdefault(provider, []).append(group)
         if services is None or group.service in services:
             by_service.setdefault(group.service, []).append(group)
+    group_format = FORMATS[GROUP_FORMAT]
     for provider, members in sorted(by_provider.items()):
-        path = f"providers/{_file_name(provider)}.atom"
-        out[path] = _atom(FeedMeta(path, f"{title} · {clean(names.provider(provider))}", home),
-                          config,
-                          render(members[:cap]))
+        path = f"providers/{_file_name(provider)}{group_format.suffix}"
+        meta = FeedMeta(path, f"{title} · {clean(names.provider(provider))}", home, GROUP_FORMAT)
+        out[path] = group_format.write(meta, config, render(members[:cap]))
     for service, members in sorted(by_service.items()):
         items = render(members[:cap])
-        path = f"services/{_file_name(service)}.atom"
-        meta = FeedMeta(path, f"{title} · {items[0].service_name}", items[0].link)
-        out[path] = _atom(meta, config, items)
+        path = f"services/{_file_name(service)}{group_format.suffix}"
+        meta = FeedMeta(path, f"{title} · {items[0].service_name}", items[0].link, GROUP_FORMAT)
+        out[path] = group_format.write(meta, config, items)
     return out
+
+
+def _site_feeds(config: Config) -> list[FeedMeta]:
+    """The site-wide feeds (SITE_FEEDS) with their titles and page."""
+    title = clean(_feed_title(config))
+    breaking_title = f"{title} · {i18n.severity_label('breaking', config.feeds.lang)}"
+    return [FeedMeta(f.path, breaking_title if f.breaking else title, _home(config), f.format)
+            for f in SITE_FEEDS]
 
 
 def feed_index(events: list[Event], config: Config) -> list[FeedMeta]:
@@ -356,12 +402,12 @@ def feed_index(events: list[Event], config: Config) -> list[FeedMeta]:
     groups = _groups(names.localize(events))
     title = clean(_feed_title(config))
     home = _home(config)
-    breaking_title = f"{title} · {i18n.severity_label('breaking', config.feeds.lang)}"
-    index = [FeedMeta(path, title, home) for path in ("atom.xml", "rss.xml", "feed.json")]
-    index += [FeedMeta(path, breaking_title, home) for path in ("breaking.atom", "breaking.rss")]
+    suffix = FORMATS[GROUP_FORMAT].suffix
+    index = _site_feeds(config)
     providers = sorted({p for g in groups for p in g.providers})
-    index += [FeedMeta(f"providers/{_file_name(p)}.atom",
-                       f"{title} · {clean(names.provider(p))}", home) for p in providers]
+    index += [FeedMeta(f"providers/{_file_name(p)}{suffix}",
+                       f"{title} · {clean(names.provider(p))}", home, GROUP_FORMAT)
+              for p in providers]
     newest: dict[str, _Group] = {}
     for group in groups:  # newest first: the first group of a service names its feed
         newest.setdefault(group.service, group)
@@ -369,7 +415,8 @@ def feed_index(events: list[Event], config: Config) -> list[FeedMeta]:
         top = group.events[0]
         name = clean(top.service_name or top.service)
         link = clean(service_url(config, quote(clean(top.service), safe=""), config.feeds.lang))
-        index.append(FeedMeta(f"services/{_file_name(service)}.atom", f"{title} · {name}", link))
+        index.append(FeedMeta(f"services/{_file_name(service)}{suffix}", f"{title} · {name}",
+                              link, GROUP_FORMAT))
     return index
 
 

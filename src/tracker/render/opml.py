@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from tracker import i18n
 from tracker.model import Event
 from tracker.render import environment
-from tracker.render.feeds import EPOCH, FeedMeta, feed_index, feed_url
+from tracker.render.feeds import EPOCH, FORMATS, FeedMeta, feed_index, feed_url
 
 if TYPE_CHECKING:
     from tracker.config import Config
@@ -23,14 +23,11 @@ if TYPE_CHECKING:
 OPML_FILE = "feeds.opml"
 TEMPLATE = "feeds.opml.j2"
 PRIMARY = ("atom.xml", "breaking.atom")
-_VERSIONS = {".xml": "ATOM", ".atom": "ATOM", ".rss": "RSS2", ".json": "JSONFEED"}
 
 
 def _entry(meta: FeedMeta, config: Config) -> dict[str, Any]:
-    suffix = "." + meta.path.rsplit(".", 1)[-1]
-    version = "RSS2" if meta.path == "rss.xml" else _VERSIONS.get(suffix, "")
     return {"title": meta.title, "url": feed_url(config, meta.path), "page": meta.alternate,
-            "version": version}
+            "version": FORMATS[meta.format].opml_version}
 
 
 def build_opml(events: list[Event], config: Config) -> bytes:
