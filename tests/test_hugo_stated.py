@@ -16,7 +16,8 @@ from conftest import PAGES, GitRepo
 from tracker.cli import cli
 from tracker.config import HugoConfig, load_config
 from tracker.errors import TrackerError
-from tracker.hugo import read_hugo_site, site_of
+from tracker.hugo import read_hugo_site
+from tracker.site import site_of
 
 BASE = "https://free.example.org"
 STATED = f"""hugo:

@@ -1,5 +1,6 @@
-"""The Hugo site around the repository: its configuration, and the addresses Hugo gives pages
-and files, so every link the tracker writes resolves on the built site.
+"""The Hugo site around the repository: its configuration (``HugoSite``: base URL, languages and
+their prefixes, content folder), from which tracker.site makes every address, so every link the
+tracker writes resolves on the built site.
 
 Read once per loaded configuration from ``hugo.{yaml,yml,toml,json}``, ``config.{…}`` or
 ``config/_default/`` at the repository root (or where ``hugo_config`` in tracker.yaml points):
@@ -21,9 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from tracker.config import Config, HugoConfig, config_file
+from tracker.config import HugoConfig, config_file
 from tracker.errors import TrackerError
-from tracker.paths import service_pages
 from tracker.report import warn
 
 CONFIG_NAMES = ("hugo", "config")
@@ -213,45 +213,3 @@ def _clean_dir(folder: str) -> str:
     """A folder of the repository as HugoSite keeps it: '' for the root, no './' or '/'."""
     parts = [p for p in PurePosixPath(folder.strip()).parts if p not in (".", "")]
     return "/".join(parts)
-
-
-def site_of(config: Config) -> HugoSite | None:
-    """The Hugo site of a loaded configuration, read once."""
-    if config.hugo_site is None:
-        config.hugo_site = read_hugo_site(Path(config.root), config.hugo_config,
-                                          config.hugo) or False
-    return config.hugo_site or None
-
-
-def published_path(config: Config, relative: str) -> str | None:
-    """The site path a repository file is served at, or None when Hugo does not publish it:
-    ``static/x`` → ``/x``; ``<content>/x`` → ``<default-language prefix>/x``."""
-    site = site_of(config)
-    if site is None:
-        return None
-    path = PurePosixPath(relative)
-    if site.site_dir is not None:  # only stated: no Hugo project here, so no static/ of it
-        static = Path(os.path.relpath(site.site_dir / "static", config.root)).as_posix()
-        try:
-            return "/" + path.relative_to(PurePosixPath(static)).as_posix()
-        except ValueError:
-            pass
-    if site.content_dir is not None:
-        content = PurePosixPath(site.content_dir) if site.content_dir else PurePosixPath()
-        try:
-            inside = path.relative_to(content)
-        except ValueError:
-            return None
-        return site.prefix(site.default_language) + "/" + inside.as_posix()
-    return None
-
-
-def page_exists(config: Config, service: str, lang: str) -> bool:
-    """Whether ``service`` has a page in ``lang`` (read once per configuration)."""
-    if config.page_langs is None:
-        found: dict[str, set[str]] = {}
-        for _relative, slug, page_lang in service_pages(Path(config.root), config.pages,
-                                                        config.default_lang):
-            found.setdefault(page_lang, set()).add(slug)
-        config.page_langs = found
-    return service in config.page_langs.get(lang, set())

@@ -35,7 +35,8 @@ from tracker.layout import HIDDEN_LEDGER, default_ledger, move_into_private
 from tracker.paths import matching_files
 from tracker.presets import CATALOGUES
 from tracker.render import environment
-from tracker.render.feeds import feed_links, feed_url
+from tracker.render.feeds import feed_links
+from tracker.site import feed_url
 from tracker.yamledit import add_missing, flow
 
 WORKFLOWS_DIR = Path(".github") / "workflows"

@@ -454,8 +454,8 @@ def run_digest(events: list[Event], config: Config, period: Period, lang: str,
     from urllib.parse import urlsplit
 
     from tracker.mail import ENV_PREFIX, SmtpSettings, build_message, send_message
-    from tracker.render import site_base
     from tracker.render.digest import build_digest, digest_title, write_digest
+    from tracker.site import site_base
 
     digest = build_digest(events, config, period, lang)
     # the site's own domain (from its base URL) unless TRACKER_SMTP_FROM says otherwise

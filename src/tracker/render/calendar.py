@@ -30,8 +30,9 @@ import icalendar
 
 from tracker import i18n
 from tracker.model import Event
-from tracker.render import service_url, visible
+from tracker.render import visible
 from tracker.render.names import site_names
+from tracker.site import service_url
 
 if TYPE_CHECKING:
     from tracker.config import Config

@@ -25,23 +25,21 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from tracker import i18n
 from tracker.fsutil import write_atomic
-from tracker.hugo import published_path, site_of
 from tracker.model import UNLIMITED, Event
-from tracker.render import environment, site_base, site_path, visible
+from tracker.render import environment, visible
 from tracker.render.names import site_names
 from tracker.render.series import Series, ServiceSeries, Step, build_series
+from tracker.site import chart_name, chart_url, site_path
 
 if TYPE_CHECKING:
     from tracker.config import Config
 
 TEMPLATE = "chart.svg.j2"
-SUFFIX = ".svg"
 
 WIDTH, COLUMNS, HEADER = 640, 2, 40
 PANEL_W, PANEL_H = WIDTH // COLUMNS, 104
@@ -297,52 +295,6 @@ def chart_context(history: ServiceSeries, lang: str) -> dict[str, Any] | None:
         unlimited_label=i18n.text("unlimited", lang),
         input_label=i18n.text("chart_input", lang), output_label=i18n.text("chart_output", lang),
         plain=False)
-
-
-def chart_name(config: Config, service: str, lang: str) -> str:
-    """``groq.svg`` in the site's default language, ``groq.en.svg`` in the other. No two
-    services share a name: the slug holds no dot (``z.ai`` → ``z_2Eai``), so the language's dot
-    is the only one, and ``_`` starts every escape (``a_b`` → ``a_5Fb``)."""
-    slug = quote(visible(service), safe="").replace("_", "_5F").replace("%", "_") \
-        .replace(".", "_2E") or "_"
-    return f"{slug}{SUFFIX}" if lang == config.default_lang else f"{slug}.{lang}{SUFFIX}"
-
-
-def charts_url(config: Config) -> str:
-    """Where the site serves the charts folder: ``charts.url``, else where Hugo publishes
-    ``charts.dir`` (``static/tracker/charts`` → ``/tracker/charts``), else the dir less a
-    leading ``static/``; a path is made absolute with the site's address (as feeds' are)."""
-    folder = config.charts.url or published_path(config, config.charts.dir.strip("/"))
-    if folder is None:
-        parts = PurePosixPath(config.charts.dir.strip("/")).parts
-        folder = "/".join(parts[1:] if parts[:1] == ("static",) else parts)
-    if not folder.startswith(("http://", "https://")):
-        folder = site_base(config).rstrip("/") + "/" + quote(folder.strip("/"))
-    return folder.rstrip("/")
-
-
-def chart_url(config: Config, service: str, lang: str) -> str:
-    """The absolute address of a service's chart. Charts kept inside Hugo's content (a
-    repository that is the site's content) are served the way Hugo serves such files:
-    ``groq.en.svg`` under the English prefix."""
-    name = chart_name(config, service, lang)
-    moved = _content_language_url(config, service, lang)
-    return moved or f"{charts_url(config)}/{quote(name)}"
-
-
-def _content_language_url(config: Config, service: str, lang: str) -> str | None:
-    site = site_of(config)
-    if config.charts.url or site is None or site.content_dir is None \
-            or lang == config.default_lang:
-        return None
-    folder = PurePosixPath(config.charts.dir.strip("/"))
-    try:
-        inside = folder.relative_to(PurePosixPath(site.content_dir or "."))
-    except ValueError:
-        return None  # under static/ or elsewhere: served as it is named
-    prefix = site.prefix(site.language_key(lang, config.default_lang))
-    path = "/".join(quote(p) for p in (*inside.parts, chart_name(config, service, lang)))
-    return site_base(config).rstrip("/") + prefix + "/" + path
 
 
 def chart_link(config: Config, service: str, lang: str) -> str:

@@ -25,11 +25,12 @@ from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
 from tracker.links import web_url
 from tracker.model import KINDS, Event, parse_moment
-from tracker.render import environment, service_url, site_base, visible
-from tracker.render.charts import SUFFIX, chart_name, chart_url, chartable
+from tracker.render import environment, visible
+from tracker.render.charts import chartable
 from tracker.render.mailcharts import mail_chart
 from tracker.render.names import site_names
 from tracker.render.series import build_series
+from tracker.site import CHART_SUFFIX, chart_name, chart_url, service_url, site_base
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -283,8 +284,8 @@ def _charts(chosen: list[Event], events: list[Event], config: Config, period: Pe
                   "page": service_url(config, service, lang),
                   "alt": i18n.text("digest_chart", lang, name=name), "description": chart.alt}
         web.append(dict(common, src=common["url"], key=[], notes=[]))
-        stem = chart_name(config, service, lang).removesuffix(SUFFIX)
-        slug = chart_name(config, service, config.default_lang).removesuffix(SUFFIX)
+        stem = chart_name(config, service, lang).removesuffix(CHART_SUFFIX)
+        slug = chart_name(config, service, config.default_lang).removesuffix(CHART_SUFFIX)
         image = DigestImage(_content_id(slug, period, lang, config), f"{stem}.png", chart.png())
         images.append(image)
         key = [i18n.text("chart_panel", lang, label=k.title, unit=k.unit) if k.unit else k.title

@@ -28,11 +28,11 @@ from feedgen.feed import FeedGenerator
 
 from tracker import i18n
 from tracker.fsutil import write_atomic
-from tracker.hugo import published_path
 from tracker.links import web_url
 from tracker.model import KINDS, Event, severity_rank
-from tracker.render import environment, home_url, service_url, site_base, visible
+from tracker.render import environment, visible
 from tracker.render.names import site_names
+from tracker.site import feed_url, home_url, service_url, site_base
 
 if TYPE_CHECKING:
     import jinja2
@@ -320,19 +320,6 @@ def feed_links() -> list[tuple[str, str]]:
 
 def _feed_title(config: Config) -> str:
     return config.feeds.title_en if config.feeds.lang == "en" else config.feeds.title
-
-
-def feed_url(config: Config, path: str) -> str:
-    """Where a feed file is served: feeds.url, else where Hugo publishes feeds.dir
-    (``static/feeds`` → ``/feeds``), else ``site_url/<feeds.dir>``."""
-    folder = config.feeds.url or published_path(config, config.feeds.dir.strip("/"))
-    if folder is None:
-        folder = "/" + quote(config.feeds.dir.strip("/"))
-    elif not folder.startswith(("http://", "https://")):
-        folder = "/" + quote(folder.strip("/"))
-    if folder.startswith("/"):
-        folder = site_base(config).rstrip("/") + folder
-    return folder.rstrip("/") + "/" + quote(path)
 
 
 def _home(config: Config) -> str:

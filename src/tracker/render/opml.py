@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from tracker import i18n
 from tracker.model import Event
 from tracker.render import environment
-from tracker.render.feeds import EPOCH, FORMATS, FeedMeta, feed_index, feed_url
+from tracker.render.feeds import EPOCH, FORMATS, FeedMeta, feed_index
+from tracker.site import feed_url
 
 if TYPE_CHECKING:
     from tracker.config import Config

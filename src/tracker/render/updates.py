@@ -18,13 +18,12 @@ from tracker import i18n
 from tracker.errors import TrackerError
 from tracker.model import Event, severity_rank
 from tracker.paths import matching_files, written_lang
-from tracker.render import service_url, site_base, site_path
 from tracker.render.calendar import CALENDAR_FILE
 from tracker.render.changelog import markdown_environment, on_page
-from tracker.render.feeds import feed_url
 from tracker.render.markers import PageChange, apply, rewrite_marked
 from tracker.render.names import site_names
 from tracker.render.opml import OPML_FILE
+from tracker.site import feed_url, service_url, site_base, site_path
 
 if TYPE_CHECKING:
     from tracker.config import Config
