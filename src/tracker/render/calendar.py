@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote
 
 import icalendar
@@ -84,14 +84,56 @@ def _announced(event: Event) -> list[tuple[str, Any]]:
     return []
 
 
-class _Replay:
-    """Shutdowns keyed by (service, model), moved along by each event of the ledger."""
+Item = TypeVar("Item", "Shutdown", "PriceChange")
+
+
+class _Replay(Generic[Item]):
+    """Calendar events keyed by (service, what they are about…), moved along by each event of
+    the ledger in order; a subclass says how one event moves them (``apply``)."""
 
     def __init__(self) -> None:
-        self.current: dict[tuple[str, str], Shutdown] = {}
+        self.current: dict[tuple[str, ...], Item] = {}
 
-    def state(self) -> dict[tuple[str, str], Shutdown]:
-        return dict(self.current)
+    def apply(self, event: Event) -> None:
+        raise NotImplementedError
+
+    def run(self, ordered: Iterable[Event], overrides: Mapping[str, Override]) -> list[Item]:
+        """Every calendar event the ledger ever announced, cancelled ones included."""
+        for event in ordered:
+            override = overrides.get(event.id)
+            before = dict(self.current)
+            self.apply(event if override is None else override.apply(event))
+            if override is not None and override.retract:
+                self._undo(before, event)
+        return list(self.current.values())
+
+    def _renamed(self, event: Event) -> bool:
+        """A renamed service takes its calendar events along (same UIDs)."""
+        if event.kind != "service_renamed" or not isinstance(event.old, str):
+            return False
+        key: tuple[str, ...]
+        for key in sorted(self.current):
+            if key[0] == event.old:
+                known = self.current.pop(key)
+                self.current[(event.service, *key[1:])] = replace(known, service=event.service)
+        return True
+
+    def _undo(self, before: dict[tuple[str, ...], Item], event: Event) -> None:
+        """A retracted event: what it changed goes back, as a newer version of each event."""
+        when = event.moment.astimezone(UTC)
+        for key, after in list(self.current.items()):
+            old = before.get(key)
+            if old == after:
+                continue
+            if old is None:
+                self.current[key] = replace(after, cancelled=True, sequence=after.sequence + 1,
+                                            stamp=when)
+            else:
+                self.current[key] = replace(old, sequence=after.sequence + 1, stamp=when)
+
+
+class _ShutdownReplay(_Replay[Shutdown]):
+    """Shutdowns keyed by (service, model)."""
 
     def _set(self, event: Event, model: str, day: date | None, *, withdraw: bool = False) -> None:
         key, when = (event.service, model), event.moment.astimezone(UTC)
@@ -111,11 +153,7 @@ class _Replay:
                                         sequence=known.sequence + 1, stamp=when)
 
     def apply(self, event: Event) -> None:
-        if event.kind == "service_renamed" and isinstance(event.old, str):
-            for (service, model), known in sorted(self.current.items()):
-                if service == event.old:
-                    del self.current[(service, model)]
-                    self.current[(event.service, model)] = replace(known, service=event.service)
+        if self._renamed(event):
             return
         for model, stated in _announced(event):
             day = shutdown_day(stated)
@@ -129,31 +167,11 @@ class _Replay:
             elif event.field == "deprecated" and not event.new:
                 self._set(event, event.model, None, withdraw=True)
 
-    def undo(self, before: dict[tuple[str, str], Shutdown], event: Event) -> None:
-        """A retracted event: what it changed goes back, as a newer version of each event."""
-        when = event.moment.astimezone(UTC)
-        for key, after in list(self.current.items()):
-            old = before.get(key)
-            if old == after:
-                continue
-            if old is None:
-                self.current[key] = replace(after, cancelled=True, sequence=after.sequence + 1,
-                                            stamp=when)
-            else:
-                self.current[key] = replace(old, sequence=after.sequence + 1, stamp=when)
-
-
 def shutdowns(raw_events: Iterable[Event], overrides: Mapping[str, Override]) -> list[Shutdown]:
     """Every shutdown the ledger ever announced, cancelled ones included, by date then model."""
-    replay = _Replay()
     ordered = sorted(raw_events, key=lambda e: (e.moment.timestamp(), e.service, e.id))
-    for event in ordered:
-        override = overrides.get(event.id)
-        before = replay.state()
-        replay.apply(event if override is None else override.apply(event))
-        if override is not None and override.retract:
-            replay.undo(before, event)
-    return sorted(replay.current.values(), key=lambda s: (s.day, s.service, s.model, s.uid))
+    return sorted(_ShutdownReplay().run(ordered, overrides),
+                  key=lambda s: (s.day, s.service, s.model, s.uid))
 
 
 @dataclass(frozen=True)
@@ -183,22 +201,11 @@ _PRICE_KINDS = ("price_increase", "price_decrease", "price_added", "price_remove
                 "info_changed")
 
 
-class _PriceReplay:
-    """Announced price changes keyed by (service, model, field, tier), moved along by events."""
-
-    def __init__(self) -> None:
-        self.current: dict[tuple[str, str, str, str], PriceChange] = {}
-
-    def state(self) -> dict[tuple[str, str, str, str], PriceChange]:
-        return dict(self.current)
+class _PriceReplay(_Replay[PriceChange]):
+    """Announced price changes keyed by (service, model, field, tier)."""
 
     def apply(self, event: Event) -> None:
-        if event.kind == "service_renamed" and isinstance(event.old, str):
-            for moved, change in sorted(self.current.items(), key=lambda kv: kv[0]):
-                if moved[0] == event.old:
-                    del self.current[moved]
-                    self.current[(event.service, *moved[1:])] = replace(change,
-                                                                        service=event.service)
+        if self._renamed(event):
             return
         day = shutdown_day(event.effective) if event.effective else None
         if day is None or event.kind not in _PRICE_KINDS or not event.model or not event.field:
@@ -222,34 +229,13 @@ class _PriceReplay:
             self.current[key] = replace(item, uid=known.uid, created=known.created,
                                         sequence=known.sequence + 1)
 
-    def undo(self, before: dict[tuple[str, str, str, str], PriceChange], event: Event) -> None:
-        """A retracted event: what it changed goes back, as a newer version of each event."""
-        when = event.moment.astimezone(UTC)
-        for key, after in list(self.current.items()):
-            old = before.get(key)
-            if old == after:
-                continue
-            if old is None:
-                self.current[key] = replace(after, cancelled=True, sequence=after.sequence + 1,
-                                            stamp=when)
-            else:
-                self.current[key] = replace(old, sequence=after.sequence + 1, stamp=when)
-
-
 def price_changes(raw_events: Iterable[Event], overrides: Mapping[str, Override]
                   ) -> list[PriceChange]:
     """Every price change the ledger ever announced, cancelled ones included, by day."""
-    replay = _PriceReplay()
     # one event per price: of several days one commit announces for it, the latest is shown
     ordered = sorted(raw_events, key=lambda e: (e.moment.timestamp(), e.service,
                                                 e.effective or "", e.id))
-    for event in ordered:
-        override = overrides.get(event.id)
-        before = replay.state()
-        replay.apply(event if override is None else override.apply(event))
-        if override is not None and override.retract:
-            replay.undo(before, event)
-    return sorted(replay.current.values(),
+    return sorted(_PriceReplay().run(ordered, overrides),
                   key=lambda p: (p.day, p.service, p.model, p.field, p.tier or "", p.uid))
 
 

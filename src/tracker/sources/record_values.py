@@ -48,23 +48,6 @@ def field_getter(dotted: str, constraint: str = "constraint", *,
     With ``conditional`` (a price field), a list with at most one entry without a condition
     reads as a Conditional: every entry, each with what it depends on."""
     parts = tuple(dotted.split("."))
-    if conditional and len(parts) > 1:
-
-        def get_conditional(rec: Any) -> Any:
-            # the walk of ``get`` below; only a list of conditional entries reads differently
-            for i, part in enumerate(parts):
-                if not isinstance(rec, dict):
-                    return MISSING
-                rec = rec.get(part, MISSING)
-                if rec is MISSING:
-                    return MISSING
-                if isinstance(rec, list) and i + 1 < len(parts):
-                    found = _entries(rec, part, parts[i + 1:], constraint)
-                    return found if found is not None else \
-                        _conditional(rec, part, parts[i + 1:], constraint)
-            return rec
-
-        return get_conditional
     if len(parts) == 1:
         key = parts[0]
 
@@ -84,7 +67,10 @@ def field_getter(dotted: str, constraint: str = "constraint", *,
             if rec is MISSING:
                 return MISSING
             if isinstance(rec, list) and i + 1 < len(parts):
-                return _conditional(rec, part, parts[i + 1:], constraint)
+                # only a price field reads a list of conditional entries as a Conditional
+                found = _entries(rec, part, parts[i + 1:], constraint) if conditional else None
+                return found if found is not None else \
+                    _conditional(rec, part, parts[i + 1:], constraint)
         return rec
 
     return get
