@@ -154,7 +154,8 @@ def render(root: Path, dry_run: bool) -> None:
     from tracker.config import load_config
     from tracker.layout import private_notices
     from tracker.ledger import Ledger
-    from tracker.pipeline import files_at, glob_notices, render_all
+    from tracker.pipeline import glob_notices, render_all
+    from tracker.walk import files_at
 
     config = load_config(root)
     notices = [] if dry_run else private_notices(config)  # a dry run moves nothing

@@ -113,9 +113,7 @@ def _last_change(history: History, head: str, paths: list[str]) -> str | None:
     (``Tracker: skip``): the tracker rewriting a changelog is no edit of the facts."""
     if not paths:
         return None
-    out: str = history.repo.git.log("-z", "--format=%aI%x00%B", head, "--", *paths)
-    tokens = out.split("\0")
-    for date, body in zip(tokens[0::2], tokens[1::2], strict=False):
+    for date, body in history.edits(head, paths):
         moment = date.strip()
         if moment and not SKIP_TRAILER.search(body):
             return moment

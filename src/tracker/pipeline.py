@@ -23,7 +23,7 @@ from tracker.model import Event, ParseWarning, Service
 from tracker.paths import glob_matcher
 from tracker.sources import PAGE, Sources, unmatched_globs
 from tracker.symlinks import LinkTable, is_outside, target_of
-from tracker.walk import Commit, History, head_of
+from tracker.walk import Commit, History, files_at, head_of
 
 if TYPE_CHECKING:
     from tracker.render.digest import Digest, Period
@@ -60,10 +60,8 @@ def stale_pages(history: History, stale: dict[str, str], head: str,
     found = []
     tree = history.tree(head) if stale and sources is not None else {}
     for path, since in sorted(stale.items()):
-        try:
-            count = int(history.repo.git.rev_list("--count", f"{since}..{head}")) + 1
-        except Exception:  # a commit rewritten away: still stale, count unknown
-            count = 0
+        walked = history.count(since, head)  # None: a commit rewritten away, count unknown
+        count = 0 if walked is None else walked + 1
         line = _failed_line(sources, path, history.read(tree[path])) \
             if sources is not None and path in tree else None
         found.append(StalePage(path, since, count, line))
@@ -99,7 +97,7 @@ def _lock(history: History, on_wait: Callable[[Path], None] | None = None) -> It
     lock's path, that it does), then gives up with a message."""
     from filelock import FileLock, Timeout
 
-    path = Path(history.repo.git_dir) / "tracker.lock"
+    path = history.git_dir / "tracker.lock"
     given = os.environ.get("TRACKER_LOCK_TIMEOUT", str(LOCK_TIMEOUT))
     try:
         timeout = float(given)
@@ -277,17 +275,6 @@ def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
     return written
 
 
-def files_at(root: Path, rev: str) -> list[str] | None:
-    """Every file path in ``rev``'s tree (None when there is no such commit yet)."""
-    import subprocess
-
-    done = subprocess.run(["git", "ls-tree", "-r", "-z", "--name-only", rev], cwd=root,
-                          capture_output=True, check=False)
-    if done.returncode != 0:
-        return None
-    return [p.decode("utf-8", "surrogateescape") for p in done.stdout.split(b"\0") if p]
-
-
 def glob_notices(config: Config, files: list[str] | None) -> list[TrackerError]:
     """A warning for each glob of tracker.yaml that matches no file (see ``unmatched_globs``)."""
     if files is None:
@@ -301,16 +288,14 @@ def snapshot(root: Path, rev: str = "HEAD") -> tuple[list[Service], list[ParseWa
     """The services as the parser sees them at ``rev``, and the files that did not parse."""
     config = load_config(root)
     history = History(root)
-    try:
-        sha = history.repo.git.rev_parse("--verify", f"{rev}^{{commit}}")
-    except Exception:
-        raise TrackerError(f"no such revision: {rev}", hint="name a commit, branch or tag") \
-            from None
+    sha = history.resolve(rev)
+    if sha is None:
+        raise TrackerError(f"no such revision: {rev}", hint="name a commit, branch or tag")
     from tracker.snapshots import Snapshots  # with the parsers: not for a no-op run
 
     snapshots = Snapshots(history, Sources(config))
     warnings = snapshots.load(sha, {})
-    day = commit_day(history.repo.git.log("-1", "--format=%aI", sha))  # prices in force then
+    day = commit_day(history.author_date(sha))  # prices in force then
     return [service_in_force(snapshots.services[sid], day)
             for sid in sorted(snapshots.services)], warnings
 
