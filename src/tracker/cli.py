@@ -158,7 +158,8 @@ def render(root: Path, dry_run: bool) -> None:
     from tracker.config import load_config
     from tracker.layout import private_notices
     from tracker.ledger import Ledger
-    from tracker.pipeline import glob_notices, render_all
+    from tracker.pipeline import render_all
+    from tracker.sources import glob_notices
     from tracker.walk import files_at
 
     config = load_config(root)
@@ -256,7 +257,7 @@ def schema() -> None:
 def check(root: Path, paths: tuple[Path, ...], with_drift: bool) -> None:
     """Parse every source file in the working tree (or PATHS, files or folders); exit 1 if any
     does not parse, or if nothing was checked (with --drift: or a page is behind a catalogue)."""
-    from tracker.pipeline import check as run_check
+    from tracker.check import check as run_check
 
     result = run_check(root, paths or None)
     for error in result.errors:

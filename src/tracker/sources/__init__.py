@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tracker.config import Config, RecordSource
+from tracker.config import Config, RecordSource, config_file
+from tracker.errors import TrackerError
 from tracker.model import Service
 from tracker.paths import glob_regex
 
@@ -110,3 +111,12 @@ def unmatched_globs(config: Config, files: list[str]) -> list[str]:
     if kept and not unmatched and not config.records and not any(matches(p) for p in kept):
         unmatched.append("the default globs of pages and data files (" + ", ".join(kept) + ")")
     return unmatched
+
+
+def glob_notices(config: Config, files: list[str] | None) -> list[TrackerError]:
+    """A warning for each glob of tracker.yaml that matches no file (see ``unmatched_globs``)."""
+    if files is None:
+        return []
+    return [TrackerError(f"{glob} matches no file", path=config_file(config.root),
+                         hint="fix the glob, or remove it; nothing there is tracked")
+            for glob in unmatched_globs(config, files)]
