@@ -19,10 +19,10 @@ from tracker.render.charts import (
     chart_link,
     chartable,
     owned_names,
-    write_charts,
 )
 from tracker.render.series import CHARTED_PRICES, build_series
 from tracker.site import chart_name, chart_url
+from tracker.writer import write_charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 PROJECT = Path(__file__).resolve().parent.parent

@@ -18,7 +18,8 @@ import pytest
 
 from tracker.config import Config, FeedsConfig
 from tracker.model import Event
-from tracker.render.feeds import EPOCH, build_feeds, write_feeds
+from tracker.render.feeds import EPOCH, build_feeds
+from tracker.writer import write_feeds
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITE = "https://free-llm.example"

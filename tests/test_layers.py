@@ -108,3 +108,12 @@ def test_git_only_through_the_walker() -> None:
                              if name != "tracker.walk"
                              and ".repo.git" in path.read_text(encoding="utf-8"))
     assert reaching_around == []
+
+
+def test_renderers_return_text_and_the_writer_writes() -> None:
+    """Only tracker.writer (and markers.apply, which rewrites a page's block in place) writes
+    what rendering builds: no other renderer imports the atomic writer."""
+    writing = sorted(name for name, (own, _) in GRAPH.items()
+                     if name.startswith("tracker.render") and "tracker.fsutil" in own)
+    assert writing == ["tracker.render.markers"]
+    assert "tracker.fsutil" in GRAPH["tracker.writer"][0]

@@ -257,10 +257,11 @@ def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
     # with nothing new, tracker check and tracker snapshot never need.
     from tracker.render.calendar import CALENDAR_FILE, build_calendar
     from tracker.render.changelog import update_pages
-    from tracker.render.charts import build_charts, charted_services, owned_names, write_charts
-    from tracker.render.feeds import build_feeds, write_feeds
+    from tracker.render.charts import build_charts, charted_services, owned_names
+    from tracker.render.feeds import build_feeds
     from tracker.render.opml import OPML_FILE, build_opml
     from tracker.render.updates import update_blocks
+    from tracker.writer import write_charts, write_feeds
 
     events = ledger.events()
     written: list[Path] = []
@@ -318,7 +319,8 @@ def run_digest(events: list[Event], config: Config, period: Period, lang: str,
     """
     # the digest and the mail (21 ms to import) only for tracker digest
     from tracker.mail import ENV_PREFIX, SmtpSettings, build_message, send_message
-    from tracker.render.digest import build_digest, digest_title, write_digest
+    from tracker.render.digest import build_digest, digest_title
+    from tracker.writer import write_digest
 
     digest = build_digest(events, config, period, lang)
     # the site's own domain (from its base URL) unless TRACKER_SMTP_FROM says otherwise

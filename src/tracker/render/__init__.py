@@ -1,4 +1,5 @@
-"""Rendering: everything here reads events (from the ledger) and returns text; writers are apart.
+"""Rendering: everything here reads events (from the ledger) and returns text; tracker.writer
+writes it (a page's marked block is rewritten in place by ``markers.apply``).
 
 ``environment(config)`` is the one Jinja2 environment: the package's templates, overridable by a
 site's ``templates_dir``. Every address on the site (a service page's, a feed's, a chart's) is

@@ -25,11 +25,9 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tracker import i18n
-from tracker.fsutil import write_atomic
 from tracker.model import UNLIMITED, Event
 from tracker.render import environment, visible
 from tracker.render.names import site_names
@@ -346,26 +344,3 @@ def owned_names(events: list[Event], config: Config,
     ours |= {e.old for e in events if e.kind == "service_renamed" and isinstance(e.old, str)
              and (services is None or e.service in services)}
     return {chart_name(config, service, lang) for service in ours for lang in i18n.LANGS}
-
-
-def write_charts(config: Config, charts: dict[str, str], dry_run: bool = False,
-                 owned: set[str] | None = None) -> list[Path]:
-    """Write ``charts`` into ``charts.dir``; remove the ``owned`` files (ours, see
-    ``owned_names``) that ``charts`` no longer holds. Nothing else in the folder is touched.
-    Returns the paths that changed (or would, with ``dry_run``), sorted."""
-    base = Path(config.root) / config.charts.dir
-    changed: list[Path] = []
-    for name, svg in sorted(charts.items()):
-        target, data = base / name, svg.encode("utf-8")
-        if dry_run:
-            if not target.is_file() or target.read_bytes() != data:
-                changed.append(target)
-        elif write_atomic(target, data, durable=False):  # `tracker render` rebuilds it
-            changed.append(target)
-    for name in sorted((owned or set()) - set(charts)):
-        path = base / name
-        if path.is_file():
-            if not dry_run:
-                path.unlink()
-            changed.append(path)
-    return sorted(changed)

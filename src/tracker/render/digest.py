@@ -16,13 +16,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tracker import i18n
 from tracker.errors import TrackerError
-from tracker.fsutil import write_atomic
 from tracker.links import web_url
 from tracker.model import KINDS, Event, parse_moment
 from tracker.render import environment, visible
@@ -33,7 +31,6 @@ from tracker.render.series import build_series
 from tracker.site import CHART_SUFFIX, chart_name, chart_url, service_url, site_base
 
 if TYPE_CHECKING:
-    from email.message import EmailMessage
 
     from tracker.config import Config
 
@@ -360,16 +357,3 @@ def build_digest(events: list[Event], config: Config, period: Period, lang: str)
     return Digest(key=period.key, lang=lang, period=period, subject=subject, text=text, html=html,
                   counts=counts, events=tuple(chosen), site_url=site_base(config),
                   mail_html=mail_html, images=tuple(images))
-
-
-def write_digest(digest: Digest, message: EmailMessage, out_dir: Path) -> list[Path]:
-    """``<key>.html``, ``<key>.txt`` and ``<key>.eml`` in ``out_dir``, each written atomically."""
-    out_dir = Path(out_dir)
-    files = [
-        (out_dir / f"{digest.key}.html", digest.html.encode("utf-8")),
-        (out_dir / f"{digest.key}.txt", digest.text.encode("utf-8")),
-        (out_dir / f"{digest.key}.eml", message.as_bytes()),
-    ]
-    for path, data in files:
-        write_atomic(path, data)
-    return [path for path, _ in files]

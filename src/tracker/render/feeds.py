@@ -20,14 +20,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
 
 from tracker import i18n
-from tracker.fsutil import write_atomic
 from tracker.links import web_url
 from tracker.model import KINDS, Event, severity_rank
 from tracker.render import environment, visible
@@ -405,41 +403,3 @@ def feed_index(events: list[Event], config: Config) -> list[FeedMeta]:
         index.append(FeedMeta(f"services/{_file_name(service)}{suffix}", f"{title} · {name}",
                               link, GROUP_FORMAT))
     return index
-
-
-def write_feeds(config: Config, feeds: dict[str, bytes], dry_run: bool = False,
-                prune: bool = True) -> list[Path]:
-    """Write ``feeds`` under ``config.root / config.feeds.dir``; remove our stale feeds.
-
-    Only *.atom, *.rss and *.json files under providers/ and services/ are ours to remove (a
-    service or provider with no events left), and only with ``prune`` (a full build). Returns
-    the paths that changed (or would, with ``dry_run``), sorted; unchanged files are not
-    touched.
-    """
-    base = Path(config.root) / config.feeds.dir
-    changed: list[Path] = []
-    for rel in sorted(feeds):
-        parts = PurePosixPath(rel)
-        if parts.is_absolute() or ".." in parts.parts:
-            raise ValueError(f"feed path {rel!r} leaves the feeds folder")
-        target = base.joinpath(*parts.parts)
-        if dry_run:
-            try:
-                same = target.read_bytes() == feeds[rel]
-            except OSError:
-                same = False
-            if not same:
-                changed.append(target)
-        elif write_atomic(target, feeds[rel], durable=False):  # `tracker render` rebuilds it
-            changed.append(target)
-    for folder in OWNED_DIRS if prune else ():
-        directory = base / folder
-        if not directory.is_dir():
-            continue
-        for path in sorted(directory.iterdir()):
-            rel = f"{folder}/{path.name}"
-            if path.is_file() and path.suffix in OWNED_SUFFIXES and rel not in feeds:
-                if not dry_run:
-                    path.unlink()
-                changed.append(path)
-    return sorted(changed)
