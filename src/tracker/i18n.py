@@ -205,6 +205,11 @@ PHRASES: dict[str, tuple[str, str]] = {
     "opml_formats": ("其他格式（条目相同）", "Other formats (same items)"),
     "opml_providers": ("按提供者", "By provider"),
     "opml_services": ("按服务", "By service"),
+    # the step summary of a run under GitHub Actions (report.py); "{s}": English plurals
+    "step_counts": ("遍历 {commits} 个提交，新事件 {events} 项。",
+                    "{commits} commit{commits_s} walked, {events} new event{events_s}."),
+    "step_columns": ("| 日期 | 服务 | 类型 | 严重程度 | 变化 |",
+                     "| date | service | kind | severity | change |"),
     "updates_subscribe": ("订阅全部更新：[OPML]({opml})（导入阅读器）· [停用日历]({ics})",
                           "Subscribe to everything: [OPML]({opml}) (import into a reader) · "
                           "[shutdown calendar]({ics})"),
