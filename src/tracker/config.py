@@ -8,9 +8,14 @@ once by ``load_config``. Settings only: the Hugo site they point at is tracker.h
 
 from __future__ import annotations
 
+import difflib
+import json
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
+
+import yaml
 
 from tracker import yamlio
 from tracker.config_checks import CONFIG_FILE as CONFIG_FILE  # where every error points
@@ -260,8 +265,6 @@ def _build(cls: type, data: dict[str, Any], prefix: str, path: str) -> Any:
     known = {f.name for f in fields(cls) if not f.metadata.get("internal")}
     for key in data:
         if key not in known:
-            import difflib
-
             dotted = f"{prefix}.{key}" if prefix else str(key)
             near = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
             raise KeyProblem(f"unknown key '{dotted}'", dotted, path,
@@ -356,10 +359,6 @@ def _load_config(root: Path, shown: str) -> Config:
 def _key_line(text: str, key: str) -> int | None:
     """The line (1-based) of ``key`` (``a.b``, ``a[0].b``) in the YAML ``text``; None when it
     cannot be found. Read again only on this error path, with the positions libyaml keeps."""
-    import re
-
-    import yaml
-
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         node: Any = yaml.compose(text, Loader=loader)
@@ -411,8 +410,6 @@ def reference() -> list[tuple[str, str, Any]]:
 
 def reference_table() -> str:
     """The configuration reference as a Markdown table; the README holds exactly this."""
-    import json
-
     rows = ["| key | default | what it does |", "|---|---|---|"]
     for key, doc, default in reference():
         shown = json.dumps(default, ensure_ascii=False)

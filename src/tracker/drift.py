@@ -31,6 +31,7 @@ from tracker.catalogue import CatalogueState, Since, walk_catalogue
 from tracker.config import Config, DriftSource, load_config
 from tracker.errors import TrackerError
 from tracker.model import Model, Service, parse_moment
+from tracker.sources import Sources
 from tracker.walk import SKIP_TRAILER, History
 
 KINDS = ("value", "deprecated", "gone", "unlisted", "new")
@@ -88,8 +89,7 @@ class DriftReport:
 def site_pages(root: Path, config: Config) -> dict[str, Page]:
     """Every service at HEAD, by id, with its page's last change and text (one that lists no
     model still learns what its catalogue added since)."""
-    from tracker.snapshots import Snapshots
-    from tracker.sources import Sources
+    from tracker.snapshots import Snapshots  # with the parsers: only when drift runs
 
     history = History(root)
     head = history.head()

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from tracker import yamlio
 from tracker.config import RecordSource
 from tracker.errors import ParseError
 from tracker.model import PRICE_FIELDS, Model, Service
@@ -187,8 +188,6 @@ def _load(raw: bytes, path: str) -> Any:
 
 
 def _load_yaml(raw: bytes, path: str) -> Any:
-    from tracker import yamlio  # only record trees kept in YAML pay for importing yaml
-
     try:  # the same guards as data files: no key twice, no alias bomb
         return yamlio.load(raw)
     except yamlio.YamlError as error:
