@@ -1,9 +1,9 @@
 """Charts: each service's rate limits and model prices over time as one SVG of small multiples.
 
 ``build_charts`` returns the SVG text of every service (from ``render/series.py``, the ledger
-replayed), keyed by file name; ``write_charts`` writes them into ``charts.dir`` (by default
-``static/tracker/charts/``, which Hugo serves as ``/tracker/charts/``). ``chart_url`` is where a
-chart is served; the page changelog and the digest link it from there.
+replayed), keyed by file name; tracker.writer writes them into ``charts.dir`` (by default
+``static/tracker/charts/``, which Hugo serves as ``/tracker/charts/``). ``site.chart_url`` is
+where a chart is served; the page changelog and the digest link it from there.
 
 Drawn with the Jinja2 template ``chart.svg.j2`` over the tiny scale helpers below rather than a
 chart library: measured (bench/chart_libraries.py), matplotlib wrote ~70 KB and took seconds to
@@ -338,7 +338,7 @@ def charted_services(charts: dict[str, str], config: Config, services: Iterable[
 def owned_names(events: list[Event], config: Config,
                 services: set[str] | None = None) -> set[str]:
     """The chart file names any service of the ledger (or of ``services``, and the names they
-    were renamed from) could have: the ones ``write_charts`` may remove when that service has
+    were renamed from) could have: the ones ``writer.write_charts`` may remove when that service has
     no chart any more (a rename, nothing left to draw)."""
     ours = {e.service for e in events if services is None or e.service in services}
     ours |= {e.old for e in events if e.kind == "service_renamed" and isinstance(e.old, str)

@@ -1,4 +1,4 @@
-"""The weekly digest: one period's events → subject, plain text and HTML (build), files (write).
+"""The weekly digest: one period's events → subject, plain text and HTML (``build_digest``).
 
 A period is an ISO week (``2025-W46``: Monday to the next Monday, end exclusive) or an inclusive
 ``since..until`` range of days. An event belongs to the period whose days hold the calendar day of
@@ -7,7 +7,7 @@ as its author saw it, and the result never depends on the machine's time zone.
 
 Building returns text, and each chart as a PNG for the mail (render/mailcharts.py): the HTML
 file links the site's SVG charts, the mail's HTML (``mail_html``) points at the PNGs it carries
-(``cid:``). ``write_digest`` is the one function here that touches the disk.
+(``cid:``). tracker.writer's ``write_digest`` puts the files on disk.
 """
 
 from __future__ import annotations

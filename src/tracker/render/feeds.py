@@ -1,4 +1,4 @@
-"""Feeds: events → Atom, RSS 2.0 and JSON Feed bytes (``build_feeds``); writing (``write_feeds``).
+"""Feeds: events → Atom, RSS 2.0 and JSON Feed bytes (``build_feeds``); tracker.writer writes them.
 
 ``FORMATS`` and ``SITE_FEEDS`` are the one table of feeds: each format's writer, suffix, MIME type
 and OPML version, and each site-wide feed's file, format and items. ``build_feeds``, the index the
@@ -43,7 +43,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 KIND_SCHEME = "urn:tracker:kind"
 SEVERITY_SCHEME = "urn:tracker:severity"
-# Files under these folders are ours: stale ones (any format's suffix) are removed by write_feeds
+# Files under these folders are ours: stale ones (any format's suffix) are removed by the writer
 OWNED_DIRS = ("providers", "services")
 
 _UNSAFE_NAME = re.compile(r"[^\w.-]")
