@@ -3,7 +3,8 @@
 Every key has a default, so a site with no tracker.yaml works. A wrong key or type is a
 TrackerError naming the key path and what to write instead; the rules a type cannot say
 (languages, addresses, record sources, the ``hugo:`` values) are tracker.config_checks', called
-once by ``load_config``. Settings only: the Hugo site they point at is tracker.hugo's.
+once by ``load_config``. Settings only: the Hugo site they point at is read by tracker.site,
+once per loaded configuration, and kept there.
 """
 
 from __future__ import annotations
@@ -195,9 +196,6 @@ class Config:
     hugo: HugoConfig = field(default_factory=HugoConfig)
 
     root: Path = field(default=Path("."), metadata={"internal": True})
-    # filled on first use by tracker.hugo: the Hugo site (False: none), the pages per language
-    hugo_site: Any = field(default=None, metadata={"internal": True})
-    page_langs: dict[str, set[str]] | None = field(default=None, metadata={"internal": True})
 
 
 def _type_name(tp: Any) -> str:

@@ -12,6 +12,8 @@ Renderers take addresses from here and nowhere else.
 from __future__ import annotations
 
 import os
+import weakref
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote, urlsplit
 
@@ -23,12 +25,33 @@ from tracker.text import visible
 CHART_SUFFIX = ".svg"
 
 
+@dataclass
+class _Read:
+    """What the site is, read once per loaded configuration: the Hugo site (None: none), and
+    the service pages of each language (read on first need)."""
+
+    hugo: HugoSite | None
+    page_langs: dict[str, set[str]] | None = None
+
+
+# One entry per loaded configuration, dropped with it (weakref.finalize): Config holds settings
+# only, and a copy of one (dataclasses.replace) reads its own site.
+_READ: dict[int, _Read] = {}
+
+
+def _read(config: Config) -> _Read:
+    key = id(config)
+    read = _READ.get(key)
+    if read is None:
+        read = _Read(read_hugo_site(Path(config.root), config.hugo_config, config.hugo))
+        _READ[key] = read
+        weakref.finalize(config, _READ.pop, key, None)
+    return read
+
+
 def site_of(config: Config) -> HugoSite | None:
     """The Hugo site of a loaded configuration, read once."""
-    if config.hugo_site is None:
-        config.hugo_site = read_hugo_site(Path(config.root), config.hugo_config,
-                                          config.hugo) or False
-    return config.hugo_site or None
+    return _read(config).hugo
 
 
 def published_path(config: Config, relative: str) -> str | None:
@@ -56,13 +79,14 @@ def published_path(config: Config, relative: str) -> str | None:
 
 def page_exists(config: Config, service: str, lang: str) -> bool:
     """Whether ``service`` has a page in ``lang`` (read once per configuration)."""
-    if config.page_langs is None:
+    read = _read(config)
+    if read.page_langs is None:
         found: dict[str, set[str]] = {}
         for _relative, slug, page_lang in service_pages(Path(config.root), config.pages,
                                                         config.default_lang):
             found.setdefault(page_lang, set()).add(slug)
-        config.page_langs = found
-    return service in config.page_langs.get(lang, set())
+        read.page_langs = found
+    return service in read.page_langs.get(lang, set())
 
 
 def site_base(config: Config) -> str:
