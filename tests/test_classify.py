@@ -154,8 +154,10 @@ def test_values_percent_and_currencies_ride_on_the_event() -> None:
     [switched] = events(edit(**{"models__acme-chat__input_price": 0.28}), old)
     assert switched.kind == "info_changed" and switched.currencies == ("CNY", "USD")
     [added] = events(edit(**{"models__acme-chat__price_tiers": {">200K": {"input_price": 1}}}))
-    assert (added.kind, added.tier, added.field, added.currency) == (
-        "price_added", ">200K", "input_price", "USD")
+    # a price band is the event's band, never its (quota) tier
+    assert (added.kind, added.band, added.tier, added.field, added.currency) == (
+        "price_added", ">200K", None, "input_price", "USD")
+    assert tiered.band is None
 
 
 def test_one_credits_event_and_one_deprecation_per_model() -> None:

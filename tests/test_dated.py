@@ -210,7 +210,7 @@ def test_charts_step_on_the_day_a_change_takes_effect() -> None:
                         effective="2026-09-01")
     moved = ledger_event(3, "2026-07-10T10:00:00+00:00", "price_increase", old=2.0, new=3.5,
                          effective="2026-09-15")
-    tier = ledger_event(4, "2026-07-11T10:00:00+00:00", "price_added", new=9.0, tier=">200K")
+    band = ledger_event(4, "2026-07-11T10:00:00+00:00", "price_added", new=9.0, band=">200K")
     later = ledger_event(5, "2026-09-20T10:00:00+00:00", "price_decrease", field="output_price",
                          old=10.0, new=8.0)
 
@@ -221,8 +221,8 @@ def test_charts_step_on_the_day_a_change_takes_effect() -> None:
     # announced, not yet in force by the newest event: no step
     assert steps(added, rise) == [("2026-06-30", 2.0)]
     # the day came (the ledger runs past it); the moved announcement replaced the first one,
-    # and a tier's price is not the model's price
-    assert steps(added, rise, moved, tier, later) == [("2026-06-30", 2.0), ("2026-09-15", 3.5)]
+    # and a price band's price is not the model's price
+    assert steps(added, rise, moved, band, later) == [("2026-06-30", 2.0), ("2026-09-15", 3.5)]
     assert steps(added, rise, later) == [("2026-06-30", 2.0), ("2026-09-01", 3.0)]
     withdrawn = ledger_event(6, "2026-08-01T10:00:00+00:00", "info_changed", old=3.0,
                              new=None, effective="2026-09-01")

@@ -144,7 +144,7 @@ def test_the_subject_names_every_kind_of_breaking_change(config: Config) -> None
     assert len(parts) == 4
     few = [e for e in week if e.kind in ("context_changed", "tier_changed", "info_changed")]
     assert build_digest(few, config, W46, "en").subject.endswith(
-        ": 1 context cut, 1 tier downgrade, 1 × Info changed")
+        ": 1 context cut, 1 service type downgrade, 1 × Info changed")
     assert build_digest(few, config, W46, "zh").subject.endswith(
         "：1 项上下文缩短、1 项服务类型降级、1 项信息更新")
 

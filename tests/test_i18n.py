@@ -41,7 +41,7 @@ def test_the_tables_name_nothing_but_known_kinds_severities_and_types() -> None:
     assert set(i18n.KIND_LABELS) == set(KINDS)
     assert set(i18n.SUMMARY_FORMS) == set(KINDS)
     assert set(i18n.SEVERITY_LABELS) == set(SEVERITIES)
-    assert set(i18n.TIER_LABELS) == set(SERVICE_TYPES)
+    assert set(i18n.SERVICE_TYPE_LABELS) == set(SERVICE_TYPES)
     assert set(i18n.REQUIREMENT_LABELS) == set(REQUIREMENTS)
     assert set(i18n.CHART_UNITS) <= set(RATE_LIMIT_KEYS)
 
@@ -50,7 +50,7 @@ def test_every_severity_service_type_and_field_has_its_words() -> None:
     for severity in SEVERITIES:
         both(i18n.SEVERITY_LABELS, severity)
     for tier in SERVICE_TYPES:
-        both(i18n.TIER_LABELS, tier)
+        both(i18n.SERVICE_TYPE_LABELS, tier)
     for field in (*LIMIT_KEYS, *PRICE_FIELDS, "context", "tier", "endpoint", "quota_reset",
                   "trial_credits", "requirements", "deprecated", "shutdown_date"):
         zh, en = both(i18n.FIELD_LABELS, field)

@@ -520,7 +520,7 @@ def run_update(h: History) -> tuple[list[tuple[str, str | None, str | None, obje
 
     result = update(h.root)
     assert not result.warnings
-    events = sorted(result.new_events, key=lambda e: (e.kind, str(e.model), str(e.tier)))
+    events = sorted(result.new_events, key=lambda e: (e.kind, str(e.model), str(e.band)))
     return ([(e.kind, e.model, e.field, e.old, e.new) for e in events], events,
             [str(n) for n in result.notices])
 
@@ -539,13 +539,13 @@ def test_genai_prices_history(tmp_path: Path) -> None:
     h.commit({path: provider_yml(plain(price_in=0.4), tiered(above=3), conditional())})
     plain_events, [event], _notes = run_update(h)
     assert plain_events == [("price_increase", "acme-long", "input_price", 2.5, 3.0)]
-    assert event.tier == ">200K" and event.severity == "breaking"
+    assert (event.band, event.tier, event.severity) == (">200K", None, "breaking")
     assert summarize(event, "en") == "acme-long >200K Input price $2.5/M → $3/M (+20%)"
     h.commit({path: provider_yml(plain(price_in=0.4), tiered(above=3),
                                  conditional(default=False))})
-    # the undated entry gains a time window: no base price any more, a tier named by the window
+    # the undated entry gains a time window: no base price any more, a band named by the window
     _plain, events, _notes = run_update(h)
-    assert [(e.kind, e.model, e.tier, e.old, e.new) for e in events
+    assert [(e.kind, e.model, e.band, e.old, e.new) for e in events
             if e.field == "input_price"] == [
         ("price_added", "acme-night", "UTC 16:30–00:30", None, 0.135),
         ("price_removed", "acme-night", None, 0.135, None)]

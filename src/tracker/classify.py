@@ -52,11 +52,14 @@ class ServiceRef:
     path: str
 
 
-def event_id(service: str, model: str | None, field: str | None, kind: str, tier: str | None,
-             old: Any, new: Any, date: str, effective: str | None = None) -> str:
+def event_id(service: str, model: str | None, field: str | None, kind: str,
+             tier_or_band: str | None, old: Any, new: Any, date: str,
+             effective: str | None = None) -> str:
     """Derived from content and author date, never the sha: a rebase or re-walk keeps ids.
-    An announced change adds its effective day (only then: every other id stays as it was)."""
-    content = [service, model, field, kind, tier, old, new, date]
+    A quota tier and a price band share one slot (an event has at most one; a price band was
+    once written as a tier, and its ids stay as they were). An announced change adds its
+    effective day (only then: every other id stays as it was)."""
+    content = [service, model, field, kind, tier_or_band, old, new, date]
     payload = json.dumps(content + [effective] if effective else content,
                          sort_keys=True, ensure_ascii=False, default=str)
     # surrogatepass: a stray surrogate from a data file must not crash the walk
@@ -65,7 +68,7 @@ def event_id(service: str, model: str | None, field: str | None, kind: str, tier
 
 def make_event(ref: ServiceRef, commit: CommitInfo, kind: str, *, model: str | None = None,
                field: str | None = None, old: Any = None, new: Any = None,
-               tier: str | None = None, severity: str | None = None,
+               tier: str | None = None, band: str | None = None, severity: str | None = None,
                change_pct: float | None = None, currency: str | None = None,
                old_currency: str | None = None, effective: str | None = None) -> Event:
     old = None if old is MISSING else old
@@ -74,11 +77,12 @@ def make_event(ref: ServiceRef, commit: CommitInfo, kind: str, *, model: str | N
     if severity == BY_DIRECTION:
         raise ValueError(f"a {kind} event's severity is computed from its direction")
     return Event(
-        id=event_id(ref.id, model, field, kind, tier, old, new, commit.date, effective),
+        id=event_id(ref.id, model, field, kind, tier if tier is not None else band, old, new,
+                    commit.date, effective),
         date=commit.date, commit=commit.sha, path=ref.path, service=ref.id,
         service_name=ref.name, provider=ref.provider, model=model, kind=kind, field=field,
         old=old, new=new, change_pct=change_pct, severity=severity,
-        tier=tier, currency=currency,
+        tier=tier, band=band, currency=currency,
         old_currency=old_currency if old_currency != currency else None, effective=effective,
     )
 
@@ -186,7 +190,7 @@ class Classifier:
         elif field in PRICE_FIELDS:
             self.price(model, field, old, new)
         elif field == "price_tiers":
-            self.tier_prices(model, rest[2:], old, new)
+            self.band_prices(model, rest[2:], old, new)
         elif field == SCHEDULE:
             self.announce(model)
         elif field == "deprecated":
@@ -243,32 +247,33 @@ class Classifier:
             kind = "output_changed" if key == "max_output" else "context_changed"
             self.quantity(kind, key, old, new, tier=tier)
 
-    def tier_prices(self, model: str, rest: tuple[str, ...], old: Any, new: Any) -> None:
-        """A tiered price's tiers (``{">200K": {"input_price": 10}}``): each tier's price is a
-        price of its own, told with the tier's name; a tier that comes or goes, price by price."""
+    def band_prices(self, model: str, rest: tuple[str, ...], old: Any, new: Any) -> None:
+        """A model's price bands (``price_tiers: {">200K": {"input_price": 10}}``): each band's
+        price is a price of its own, told with the band's name; a band that comes or goes,
+        price by price."""
         if len(rest) >= 2:
-            self.price(model, rest[1], old, new, tier=rest[0])
+            self.price(model, rest[1], old, new, band=rest[0])
             return
         whole = new if old is MISSING else old
         for key, value in sorted(whole.items()):
-            if len(rest) == 0:  # every tier came or went
-                self.tier_prices(model, (key,), MISSING if old is MISSING else value,
+            if len(rest) == 0:  # every band came or went
+                self.band_prices(model, (key,), MISSING if old is MISSING else value,
                                  value if old is MISSING else MISSING)
             else:
                 self.price(model, key, MISSING if old is MISSING else value,
-                           value if old is MISSING else MISSING, tier=rest[0])
+                           value if old is MISSING else MISSING, band=rest[0])
 
     def price(self, model: str, field: str, old: Any, new: Any,
-              tier: str | None = None) -> None:
+              band: str | None = None) -> None:
         models_old = self.old_facts.get("models", {}).get(model, {})
         models_new = self.new_facts.get("models", {}).get(model, {})
         cur_old, cur_new = models_old.get("currency"), models_new.get("currency")
         if old is MISSING:
-            self.emit("price_added", model=model, tier=tier, field=field, new=new,
+            self.emit("price_added", model=model, band=band, field=field, new=new,
                       currency=cur_new)
             return
         if new is MISSING:
-            self.emit("price_removed", model=model, tier=tier, field=field, old=old,
+            self.emit("price_removed", model=model, band=band, field=field, old=old,
                       currency=cur_old)
             return
         direction = _direction(old, new)
@@ -277,11 +282,11 @@ class Classifier:
         # each side keeps its own currency: `¥1/M → $0.28/M`, never `1/M → 0.28/M`
         sides = {"currency": cur_new or cur_old, "old_currency": cur_old or cur_new}
         if direction is None or not comparable:
-            self.emit("info_changed", model=model, tier=tier, field=field, old=old, new=new,
+            self.emit("info_changed", model=model, band=band, field=field, old=old, new=new,
                       **sides)
         elif direction:
             self.emit("price_increase" if direction > 0 else "price_decrease", model=model,
-                      tier=tier, field=field, old=old, new=new,
+                      band=band, field=field, old=old, new=new,
                       change_pct=percent(old, new) if cur_old == cur_new else None, **sides)
 
     def announce(self, model: str) -> None:
@@ -297,26 +302,27 @@ class Classifier:
         sides = {"currency": new.get("currency") or cur_old,
                  "old_currency": cur_old or new.get("currency")}
         told, withdrawn = announcements(old, new)
-        for field, tier, day, before, after in told:
+        for field, band, day, before, after in told:
             if before is None or after is None:
                 self.emit("price_added" if before is None else "price_removed", model=model,
-                          tier=tier, field=field, old=before, new=after, effective=day,
+                          band=band, field=field, old=before, new=after, effective=day,
                           currency=sides["currency"])
                 continue
             direction = _direction(before, after)
             if direction:
                 self.emit("price_increase" if direction > 0 else "price_decrease", model=model,
-                          tier=tier, field=field, old=before, new=after, effective=day,
+                          band=band, field=field, old=before, new=after, effective=day,
                           change_pct=percent(before, after), **sides)
             else:
-                self.emit("info_changed", model=model, tier=tier, field=field, old=before,
+                self.emit("info_changed", model=model, band=band, field=field, old=before,
                           new=after, effective=day, **sides)
-        for field, tier, day, coming in withdrawn:
-            self.emit("info_changed", model=model, tier=tier, field=field, old=coming,
+        for field, band, day, coming in withdrawn:
+            self.emit("info_changed", model=model, band=band, field=field, old=coming,
                       new=None, effective=day, **sides)
 
     def service_type(self, old: Any, new: Any) -> None:
-        """Any change of 服务类型 is a tier change; only between the known tiers does it have a
+        """Any change of 服务类型 (the service type: its field and kind keep the name "tier",
+        contracts of the ledger) is a tier_changed; only between the known types does it have a
         direction ("免费额度（每日 100 万 Token）" has none, so it is info)."""
         if old is MISSING or new is MISSING:
             self.emit("info_changed", field="tier", old=old, new=new)

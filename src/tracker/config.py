@@ -142,7 +142,7 @@ class RecordSource:
     constraint_field: str = field(default="constraint", metadata={
         "doc": "Where a field holds a list of conditional values, the entry key stating the "
                "condition: the one entry without it is the value, an entry with only a "
-               "start_date a price from that day, any other condition a price tier named by "
+               "start_date a price from that day, any other condition a price band named by "
                "it; with several entries without it the list is kept as text."})
 
 

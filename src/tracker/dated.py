@@ -25,7 +25,8 @@ from tracker.model import PRICE_FIELDS, Model, Service, parse_moment
 SCHEDULE = "price_schedule"
 _PRICE_KEYS = (*PRICE_FIELDS, "price_tiers")
 
-# (field, tier) → the steps announced for it: (day, value before, value from that day)
+# (field, price band or None) → the steps announced for it: (day, value before, value from
+# that day)
 Steps = dict[tuple[str, str | None], list[tuple[str, Any, Any]]]
 
 
@@ -70,14 +71,14 @@ def service_in_force(service: Service, day: str) -> Service:
     return replace(service, models={**service.models, **changed}) if changed else service
 
 
-def _value(prices: dict[str, Any], field: str, tier: str | None) -> Any:
-    if tier is None:
+def _value(prices: dict[str, Any], field: str, band: str | None) -> Any:
+    if band is None:
         return prices.get(field)
-    return ((prices.get("price_tiers") or {}).get(tier) or {}).get(field)
+    return ((prices.get("price_tiers") or {}).get(band) or {}).get(field)
 
 
 def steps(model: dict[str, Any]) -> Steps:
-    """Every announced change of one model's facts: per price (field and tier), each scheduled
+    """Every announced change of one model's facts: per price (field and band), each scheduled
     day on which it differs from the day before (None: not stated)."""
     schedule = model.get(SCHEDULE) or {}
     if not schedule:
@@ -85,8 +86,8 @@ def steps(model: dict[str, Any]) -> Steps:
     keys: set[tuple[str, str | None]] = set()
     for prices in (model, *schedule.values()):
         keys |= {(f, None) for f in PRICE_FIELDS if prices.get(f) is not None}
-        for tier, tiered in (prices.get("price_tiers") or {}).items():
-            keys |= {(f, tier) for f in tiered if f in PRICE_FIELDS}
+        for band, banded in (prices.get("price_tiers") or {}).items():
+            keys |= {(f, band) for f in banded if f in PRICE_FIELDS}
     found: Steps = {}
     for key in sorted(keys, key=lambda k: (k[0], k[1] or "")):
         before = _value(model, *key)
@@ -102,15 +103,15 @@ def announcements(old: dict[str, Any] | None, new: dict[str, Any]
                   ) -> tuple[list[tuple[str, str | None, str, Any, Any]],
                              list[tuple[str, str | None, str, Any]]]:
     """What a commit announces for one model, its facts before (None: a new model) and after:
-    the steps newly announced (field, tier, day, value before, value from then), and the ones
-    withdrawn with nothing announced in their place (field, tier, day, the value that was to
+    the steps newly announced (field, band, day, value before, value from then), and the ones
+    withdrawn with nothing announced in their place (field, band, day, the value that was to
     come). A moved day or a changed amount is a new step, which replaces the old one."""
     was = steps(old or {})
     now = steps(new)
-    told = [(field, tier, day, a, b) for (field, tier), found in sorted(
+    told = [(field, band, day, a, b) for (field, band), found in sorted(
         now.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
-        for day, a, b in found if (day, a, b) not in was.get((field, tier), ())]
-    withdrawn = [(field, tier, day, b) for (field, tier), found in sorted(
+        for day, a, b in found if (day, a, b) not in was.get((field, band), ())]
+    withdrawn = [(field, band, day, b) for (field, band), found in sorted(
         was.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
-        if not now.get((field, tier)) for day, _a, b in found]
+        if not now.get((field, band)) for day, _a, b in found]
     return told, withdrawn

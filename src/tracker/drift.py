@@ -190,8 +190,8 @@ _QUALIFIED = re.compile(r"^(?P<base>.+?)\s*\((?P<qualifier>[^()]*)\)$")
 
 
 def _page_models(service: Service) -> list[str]:
-    """The page's model ids, less a price tier's row (``gemini-1.5-flash (>128K)``) whose model
-    has its own row: the row states a tier, not another model."""
+    """The page's model ids, less a price band's row (``gemini-1.5-flash (>128K)``) whose model
+    has its own row: the row states a band, not another model."""
     ids = list(service.models)
     return [m for m in ids if not ((q := _QUALIFIED.match(m)) and q.group("base") in ids)]
 

@@ -79,7 +79,8 @@ SEVERITY_LABELS: dict[str, tuple[str, str]] = {
     "info": ("信息", "Info"),
 }
 
-TIER_LABELS: dict[str, tuple[str, str]] = {
+# 服务类型, the value of the field "tier" (the JSON key of Service.service_type)
+SERVICE_TYPE_LABELS: dict[str, tuple[str, str]] = {
     "free": ("完全免费", "Completely free"),
     "limited-free": ("有限免费", "Limited free"),
     "trial-credits": ("试用积分", "Trial credits"),
@@ -167,7 +168,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     # a breaking change of a kind that is not always breaking: the worse direction, named
     "digest_count_context_changed_cut": ("{n} 项上下文缩短", "{n} context cut{s}"),
     "digest_count_output_changed_cut": ("{n} 项输出上限缩短", "{n} output limit cut{s}"),
-    "digest_count_tier_changed_cut": ("{n} 项服务类型降级", "{n} tier downgrade{s}"),
+    "digest_count_tier_changed_cut": ("{n} 项服务类型降级", "{n} service type downgrade{s}"),
     "digest_count_credits_changed_cut": ("{n} 项试用积分减少", "{n} trial credit cut{s}"),
     "digest_count_endpoint_changed_cut": ("{n} 项端点变更", "{n} endpoint change{s}"),
     "digest_count_kind": ("{n} 项{label}", "{n} × {label}"),
@@ -233,7 +234,7 @@ MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "
 CURRENCY_SIGNS = {"USD": "$", "CNY": "¥", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 
-# The fixed words of tier and series names on Chinese pages (`Trial 层级`, `Gemini Flash 系列`,
+# The fixed words of quota tier and series names on Chinese pages (`Trial 层级`, `Gemini Flash 系列`,
 # `免费层级`), for an English output whose page has no English twin to name them; longest first.
 NAME_WORDS: dict[str, str] = {
     "免费层级": "free tier",
@@ -340,7 +341,7 @@ def format_value(value: Any, lang: str, *, field: str | None = None,
     if isinstance(value, bool):
         return text("yes" if value else "no", lang)
     if field == "tier" and isinstance(value, str):
-        return _pick(TIER_LABELS, value, lang)
+        return _pick(SERVICE_TYPE_LABELS, value, lang)
     if field == "requirements" and isinstance(value, list):
         return ", ".join(_pick(REQUIREMENT_LABELS, v, lang) for v in value) or text("none", lang)
     if field in PRICE_FIELDS and isinstance(value, (int, float)):
@@ -402,7 +403,7 @@ def summarize(event: Event, lang: str = "zh") -> str:
         return format_value(value, lang, field=event.field, currency=event.currencies[side])
 
     label = field_label(event.field, lang)
-    scope = " ".join(s for s in (event.model, event.tier) if s)
+    scope = " ".join(s for s in (event.model, event.tier_or_band) if s)
     prefix = text("scope", lang, scope=scope) if scope else ""
     kind = event.kind
     form = SUMMARY_FORMS.get(kind, "change")  # a kind this version does not know: its values

@@ -46,7 +46,8 @@ def _load_yaml(path: Path) -> Any:
 def event_sort_key(event: Event) -> tuple[str, str, str, str, str, str]:
     # the instant in UTC: a date without offset is UTC too, not this machine's zone
     utc = event.moment.astimezone(UTC).isoformat()
-    return (utc, event.service, event.model or "", event.tier or "", event.field or "", event.id)
+    return (utc, event.service, event.model or "", event.tier_or_band or "", event.field or "",
+            event.id)
 
 
 @dataclass

@@ -108,7 +108,9 @@ class Model:
     currency: str | None = None
     deprecated: bool | None = None
     shutdown_date: str | None = None
-    # prices that apply above a token count, each tier its own facts: {">200K": {"input_price": 10}}
+    # the model's price bands: prices that apply above a token count or under a condition, each
+    # band its own facts: {">200K": {"input_price": 10}}. The key keeps its first name (ids of
+    # service_added and model_added events derive from facts that hold it)
     price_tiers: dict[str, dict[str, float | str]] | None = None
     # prices stated by date (ISO day → the whole price from that day: price fields and
     # price_tiers); in the facts of a commit only the days after its date remain (tracker.dated)
@@ -261,6 +263,9 @@ class Event:
     change_pct: float | None
     severity: str
     tier: str | None = None  # the quota tier ("Pro 模型") a limit belongs to, if any
+    # the price band (">200K", "UTC 00:30–16:30": a key of the model's price_tiers) a price
+    # belongs to, if any; never set together with ``tier``
+    band: str | None = None
     currency: str | None = None  # of a price event's new amount (and old, unless below)
     old_currency: str | None = None  # of its old amount, when that differs (¥1/M → $0.28/M)
     # an announced price change: the day it takes effect (ISO), after the commit's date
@@ -285,7 +290,8 @@ class Event:
         # services. Still a copy: containers shared between events would become YAML anchors.
         data = {name: getattr(self, name) for name in _EVENT_ORDER}
         data["old"], data["new"] = _copy(self.old), _copy(self.new)
-        for optional in ("tier", "currency", "old_currency", "effective", "note", "source"):
+        for optional in ("tier", "band", "currency", "old_currency", "effective", "note",
+                         "source"):
             if data[optional] is None:
                 del data[optional]
         return data
@@ -293,7 +299,17 @@ class Event:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Event":
         names = _EVENT_FIELDS  # not fields() per call: a cold run reads thousands of events
-        return cls(**{k: v for k, v in data.items() if k in names})
+        event = cls(**{k: v for k, v in data.items() if k in names})
+        if event.tier is not None and event.field in PRICE_FIELDS:
+            # written before price bands had their own key: a price's "tier" was its band
+            event.tier, event.band = None, event.tier
+        return event
+
+    @property
+    def tier_or_band(self) -> str | None:
+        """The quota tier or price band the event is about (one slot of its id and its order:
+        never both, so ids and orders made before ``band`` was its own field stay the same)."""
+        return self.tier if self.tier is not None else self.band
 
 
 _EVENT_ORDER = tuple(f.name for f in fields(Event))

@@ -1,4 +1,5 @@
-"""Table cells → comparable values: counts, lengths, prices, credit amounts, days, flags, tiers.
+"""Table cells → comparable values: counts, lengths, prices, credit amounts, days, flags,
+service types.
 
 Pure functions on the hot path of every page parse: no I/O, regexes compiled once at import.
 A cell that does not state a value this module can read comes back as its stripped raw text (or

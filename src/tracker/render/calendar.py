@@ -11,7 +11,7 @@ stays with ``STATUS:CANCELLED`` so subscribed calendars drop it. Every stamp com
 never the clock: the same history gives the same bytes. The only module importing icalendar.
 
 An announced price change (a price event with an ``effective`` day, see tracker.dated) is one
-all-day event on that day per model and price (field and tier): a later announcement for the same
+all-day event on that day per model and price (field and band): a later announcement for the same
 price moves or updates it (same UID, SEQUENCE up), a withdrawal (``info_changed`` to nothing with
 an effective day) or a retraction cancels it. When the day arrives the event simply stays. A
 schedule announcing several days for one price at once shows the latest on the calendar (the
@@ -176,7 +176,7 @@ def shutdowns(raw_events: Iterable[Event], overrides: Mapping[str, Override]) ->
 
 @dataclass(frozen=True)
 class PriceChange:
-    """The calendar event of one announced change of one model's price (field and tier)."""
+    """The calendar event of one announced change of one model's price (field and price band)."""
 
     uid: str
     service: str
@@ -184,7 +184,7 @@ class PriceChange:
     model: str
     kind: str  # of the announcing event: price_increase, price_decrease, …
     field: str
-    tier: str | None
+    band: str | None
     day: date
     old: Any
     new: Any
@@ -202,7 +202,7 @@ _PRICE_KINDS = ("price_increase", "price_decrease", "price_added", "price_remove
 
 
 class _PriceReplay(_Replay[PriceChange]):
-    """Announced price changes keyed by (service, model, field, tier)."""
+    """Announced price changes keyed by (service, model, field, price band)."""
 
     def apply(self, event: Event) -> None:
         if self._renamed(event):
@@ -210,7 +210,7 @@ class _PriceReplay(_Replay[PriceChange]):
         day = shutdown_day(event.effective) if event.effective else None
         if day is None or event.kind not in _PRICE_KINDS or not event.model or not event.field:
             return
-        key = (event.service, event.model, event.field, event.tier or "")
+        key = (event.service, event.model, event.field, event.band or "")
         when, name = event.moment.astimezone(UTC), event.service_name or event.service
         known = self.current.get(key)
         if event.kind == "info_changed" and event.new is None:  # withdrawn
@@ -220,7 +220,7 @@ class _PriceReplay(_Replay[PriceChange]):
             return
         old_currency, currency = event.currencies
         item = PriceChange(event.id, event.service, name, event.model, event.kind, event.field,
-                           event.tier, day, event.old, event.new, currency, old_currency,
+                           event.band, day, event.old, event.new, currency, old_currency,
                            event.change_pct, 0, False, when, when)
         if known is None:
             self.current[key] = item
@@ -236,7 +236,7 @@ def price_changes(raw_events: Iterable[Event], overrides: Mapping[str, Override]
     ordered = sorted(raw_events, key=lambda e: (e.moment.timestamp(), e.service,
                                                 e.effective or "", e.id))
     return sorted(_PriceReplay().run(ordered, overrides),
-                  key=lambda p: (p.day, p.service, p.model, p.field, p.tier or "", p.uid))
+                  key=lambda p: (p.day, p.service, p.model, p.field, p.band or "", p.uid))
 
 
 def _price_item(change: PriceChange, service_name: str, lang: str,
@@ -244,7 +244,7 @@ def _price_item(change: PriceChange, service_name: str, lang: str,
     probe = Event(id=change.uid, date="", commit="", path="", service=change.service,
                   service_name=change.service_name, provider=None, model=change.model,
                   kind=change.kind, field=change.field, old=change.old, new=change.new,
-                  change_pct=change.change_pct, severity="", tier=change.tier,
+                  change_pct=change.change_pct, severity="", band=change.band,
                   currency=change.currency, old_currency=change.old_currency,
                   effective=change.day.isoformat())
     what = visible(i18n.summarize(probe, lang))

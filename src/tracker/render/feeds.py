@@ -106,7 +106,7 @@ GROUP_FORMAT = "atom"
 def _event_key(event: Event) -> tuple[Any, ...]:
     """Most severe first, then a content order that does not depend on input order."""
     return (severity_rank(event.severity), _KIND_RANK.get(event.kind, len(KINDS)),
-            event.model or "", event.tier or "", event.field or "", event.id)
+            event.model or "", event.tier_or_band or "", event.field or "", event.id)
 
 
 def _rows(events: list[Event], lang: str) -> list[dict[str, Any]]:
@@ -117,7 +117,7 @@ def _rows(events: list[Event], lang: str) -> list[dict[str, Any]]:
         if summary_only:
             what = i18n.summarize(event, lang)
         else:
-            scope = " ".join(s for s in (event.model, event.tier) if s)
+            scope = " ".join(s for s in (event.model, event.tier_or_band) if s)
             what = i18n.text("scope", lang, scope=scope) if scope else ""
             what += i18n.field_label(event.field, lang)
             if not event.field:  # no label to show: the summary is the best description

@@ -98,7 +98,8 @@ def page_links(root: Path, relative: Path) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Names:
-    """Service id → name, (service, tier as events hold it) → tier name, provider → name."""
+    """Service id → name, (service, quota tier as events hold it) → tier name, provider → name.
+    Only quota tiers are named per language: a price band (">200K") is the catalogue's own text."""
 
     lang: str
     services: dict[str, str]

@@ -146,8 +146,8 @@ def _apply(history: ServiceSeries, event: Event, when: datetime) -> None:
         _end_all(history, when, event, model=event.model)
     elif name in RATE_LIMIT_KEYS and event.model is None and kind in _LIMIT_KINDS:
         _set(history, history.get(name, tier=event.tier), when, event.new, event, old=event.old)
-    elif name in CHARTED_PRICES and event.model and kind in _PRICE_KINDS and not event.tier:
-        # a tier's price (">200K", "UTC 00:30–16:30") is not the model's price
+    elif name in CHARTED_PRICES and event.model and kind in _PRICE_KINDS and not event.band:
+        # a price band's price (">200K", "UTC 00:30–16:30") is not the model's price
         _set(history, history.get(name, model=event.model), when, event.new, event,
              old=event.old, currency=event.currency)
 
@@ -163,7 +163,7 @@ def _taking_effect(ordered: list[Event]) -> list[tuple[datetime, Event]]:
             day = parse_moment(event.effective[:10])  # a day: its UTC midnight
         except ValueError:
             continue
-        key = (event.service, event.model, event.field, event.tier)
+        key = (event.service, event.model, event.field, event.band)
         when = event.moment
         # an earlier commit's change not yet due is replaced; one of this commit stays (a
         # schedule may announce several days for one price at once)

@@ -3,11 +3,11 @@ counts, and prices read exactly as a catalogue writes them.
 
 Shared by every record layout (sources/records.py). A price is scaled in ``Decimal`` and kept to
 12 significant digits, so ``"0.0000003"`` per token is 0.3 per million and a float written back as
-0.39999999999999997 is the 0.4 it means; a tiered price (``{base, tiers}``) is its base plus one
-price fact per tier. A list of conditional values (genai-prices' ``prices:``) is read as what it
+0.39999999999999997 is the 0.4 it means; a tiered price (``{base, tiers}``: the catalogue's word)
+is its base plus one price band per tier (``price_tiers`` in the facts). A list of conditional values (genai-prices' ``prices:``) is read as what it
 states: the entry without a condition is the price, an entry with ``start_date`` alone a price
 from that date (the price schedule, resolved at each commit's date by tracker.dated), an entry
-under any other condition (a time-of-day window, a region) a price tier named by its condition.
+under any other condition (a time-of-day window, a region) a price band named by its condition.
 With several entries without a condition the list is kept as text — never guessed.
 """
 
@@ -228,8 +228,8 @@ def is_tiered(value: Any) -> bool:
     return isinstance(value, dict) and isinstance(value.get("tiers"), list)
 
 
-def tier_label(start: Any) -> str:
-    """The name of a price tier by where it starts: 200000 → '>200K', 1000000 → '>1M'."""
+def band_label(start: Any) -> str:
+    """The name of a price band by where it starts: 200000 → '>200K', 1000000 → '>1M'."""
     if isinstance(start, int) and not isinstance(start, bool) and start > 0:
         if start % 1_000_000 == 0:
             return f">{start // 1_000_000}M"
@@ -240,54 +240,54 @@ def tier_label(start: Any) -> str:
 
 
 def read_tiered(model: Model, norm: str, value: dict[str, Any], scale: Decimal | None,
-            tiers: dict[str, dict[str, float | str]], prefix: str = "") -> None:
-    """A tiered price: the base is the price, each tier its own price fact (``prefix``: the
+            bands: dict[str, dict[str, float | str]], prefix: str = "") -> None:
+    """A tiered price: the base is the price, each tier its own price band (``prefix``: the
     condition the whole price is under, which then names the base too)."""
     base = value.get("base")
     if base is not None and base != "":
         if prefix:
-            tiers.setdefault(prefix, {})[norm] = read_price(base, scale)
+            bands.setdefault(prefix, {})[norm] = read_price(base, scale)
         else:
             setattr(model, norm, read_price(base, scale))
     for tier in value["tiers"]:
         name = f"{prefix} " if prefix else ""
         if isinstance(tier, dict) and "start" in tier and tier.get("price") is not None:
-            tiers.setdefault(name + tier_label(tier["start"]), {})[norm] = \
+            bands.setdefault(name + band_label(tier["start"]), {})[norm] = \
                 read_price(tier["price"], scale)
         else:  # a tier we cannot read is kept whole, as text
-            tiers.setdefault(name + "?", {})[norm] = text_of(value["tiers"])
+            bands.setdefault(name + "?", {})[norm] = text_of(value["tiers"])
 
 
 Schedule = dict[str, dict[str, Any]]  # ISO day → the prices from that day: fields, price_tiers
 
 
 def read_price_value(model: Model, norm: str, value: Any, scale: Decimal | None,
-                     tiers: dict[str, dict[str, float | str]], schedule: Schedule) -> None:
+                     bands: dict[str, dict[str, float | str]], schedule: Schedule) -> None:
     """One price field of a record into ``model``: a plain or tiered price, or a Conditional —
     its plain entry is the price, its dated entries go to ``schedule`` (each entry states the
     whole price from its day: a field it does not state is not stated from then), its entries
-    under other conditions are tiers named by the condition."""
+    under other conditions are price bands named by the condition."""
     if not isinstance(value, Conditional):
         if is_tiered(value):
-            read_tiered(model, norm, value, scale, tiers)
+            read_tiered(model, norm, value, scale, bands)
         else:
             setattr(model, norm, read_price(value, scale))
         return
     if value.plain is not MISSING:
-        read_price_value(model, norm, value.plain, scale, tiers, schedule)
+        read_price_value(model, norm, value.plain, scale, bands, schedule)
     for day, stated in value.dated:
         entry = schedule.setdefault(day, {})
         if stated is MISSING:
             continue
         dated = Model()
-        dated_tiers: dict[str, dict[str, float | str]] = dict(entry.get("price_tiers") or {})
-        read_price_value(dated, norm, stated, scale, dated_tiers, {})
+        dated_bands: dict[str, dict[str, float | str]] = dict(entry.get("price_tiers") or {})
+        read_price_value(dated, norm, stated, scale, dated_bands, {})
         if getattr(dated, norm) is not None:
             entry[norm] = getattr(dated, norm)
-        if dated_tiers:
-            entry["price_tiers"] = dict(sorted(dated_tiers.items()))
+        if dated_bands:
+            entry["price_tiers"] = dict(sorted(dated_bands.items()))
     for label, stated in value.other:
         if is_tiered(stated):
-            read_tiered(model, norm, stated, scale, tiers, prefix=label)
+            read_tiered(model, norm, stated, scale, bands, prefix=label)
         else:
-            tiers.setdefault(label, {})[norm] = read_price(stated, scale)
+            bands.setdefault(label, {})[norm] = read_price(stated, scale)

@@ -198,14 +198,14 @@ def _load_yaml(raw: bytes, path: str) -> Any:
 
 def _model(comp: _Compiled, record: dict[str, Any], currency: str) -> Model:
     model = Model()
-    tiers: dict[str, dict[str, float | str]] = {}
+    bands: dict[str, dict[str, float | str]] = {}
     schedule: Schedule = {}
     for norm, get in comp.getters:
         value = get(record)
         if value is _MISSING or value is None or value == "":
             continue  # absent stays absent: never a price of 0 or a context of 0
         if norm in _PRICE_FIELDS:
-            read_price_value(model, norm, value, comp.scale, tiers, schedule)
+            read_price_value(model, norm, value, comp.scale, bands, schedule)
             if not isinstance(value, Conditional) or any(v is not _MISSING for v in (
                     value.plain, *(s for _d, s in value.dated), *(s for _c, s in value.other))):
                 model.currency = currency
@@ -216,8 +216,8 @@ def _model(comp: _Compiled, record: dict[str, Any], currency: str) -> Model:
                 model.deprecated = True
         elif norm == "shutdown_date":
             model.shutdown_date = str(value)
-    if tiers:
-        model.price_tiers = dict(sorted(tiers.items()))
+    if bands:
+        model.price_tiers = dict(sorted(bands.items()))
     if schedule:  # the prices stated by date: tracker.dated resolves them at each commit
         model.price_schedule = dict(sorted(schedule.items()))
     return model

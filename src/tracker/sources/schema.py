@@ -34,7 +34,8 @@ SCHEMA: dict[str, Any] = {
         "provider": {"type": "string", "description": "Provider slug."},
         "endpoint": {"type": "string", "description": "API base URL."},
         "tier": {"type": "string",
-                 "description": "free, limited-free, trial-credits, paid "
+                 "description": "The service type (服务类型): free, limited-free, "
+                                "trial-credits, paid "
                                 "(or 完全免费 / 有限免费 / 试用积分), else free text."},
         "requirements": {"type": "array", "uniqueItems": True,
                          "items": {"enum": list(REQUIREMENTS)}},

@@ -1,4 +1,5 @@
-"""The overview block: name, provider, endpoint, tier, requirements, credit card, trial credits."""
+"""The overview block: name, provider, endpoint, service type, requirements, credit card, trial
+credits."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from tracker.sources.page.vocabulary import (
     PROVIDER_LINK,
     REQUIREMENT_WORDS,
     REQUIREMENTS,
-    TIER,
+    SERVICE_TYPE,
     TITLE_DECORATION,
     TRIAL,
 )
@@ -101,13 +102,15 @@ def read_overview(doc: Document, index: FieldIndex, service: Service, path: str)
     endpoint = any_field(index, ENDPOINT)
     if endpoint is not None:
         service.endpoint = first_url(endpoint.value)
-    tier = overview_field(index, FREE_TYPE) or overview_field(index, TIER)
-    if tier is not None and plain(tier.value) and label_key(tier.value) not in CATEGORY_TYPES:
-        service.service_type = parse_service_type(plain(tier.value))
-        service.trial_credits = credits_in_parentheses(plain(tier.value))
+    stated_type = overview_field(index, FREE_TYPE) or overview_field(index, SERVICE_TYPE)
+    if stated_type is not None and plain(stated_type.value) \
+            and label_key(stated_type.value) not in CATEGORY_TYPES:
+        service.service_type = parse_service_type(plain(stated_type.value))
+        service.trial_credits = credits_in_parentheses(plain(stated_type.value))
     requirements = overview_field(index, REQUIREMENTS)
     if requirements is not None:
-        paid_plans = PAID_PLAN.findall(plain(tier.value)) if tier is not None else []
+        paid_plans = PAID_PLAN.findall(plain(stated_type.value)) \
+            if stated_type is not None else []
         service.requirements, service.credit_card_required = read_requirements(
             plain(requirements.value), paid_plans)
     if requirements is None:

@@ -28,7 +28,7 @@ ENDPOINT = {"api端点", "端点", "apiendpoint", "endpoint", "baseurl", "apibas
              "接口地址"}
 # older pages state both `服务类型：API 服务` (a category) and `免费类型：试用积分…` (the tier)
 FREE_TYPE = {"免费类型", "freetype", "freetier"}
-# `服务类型：API 服务` on older pages is a category, not a tier: it states no tier
+# `服务类型：API 服务` on older pages is a category, not a service type: it states none
 CATEGORY_TYPES = {"api服务", "apiservice", "api"}
 # The placeholders of the site's template (service-api-template.md), without their brackets; a
 # trailing number is dropped before the lookup (`特点 2`, `model-3`). See page/placeholders.py.
@@ -47,7 +47,7 @@ TITLE_DECORATION = re.compile(r"\s+[-–—|]\s+.*$")
 # Checklists of what a user must have done: read under these headings only
 PREREQUISITE_WORDS = ("前提条件", "前置条件", "准备", "注册要求", "prerequisite", "requirement",
                       "beforeyoustart")
-TIER = {"服务类型", "servicetype"} | FREE_TYPE
+SERVICE_TYPE = {"服务类型", "servicetype"} | FREE_TYPE
 REQUIREMENTS = {"注册要求", "registrationrequirements", "requirements", "registrationrequired",
                 "registration", "registrationrequirement"}
 CREDIT_CARD = {"需要信用卡", "信用卡", "creditcardrequired", "creditcard"}
@@ -55,7 +55,7 @@ TRIAL = {"试用积分", "免费积分", "赠送金额", "赠送额度", "trialc
 RESET = {"每日配额", "dailyquota", "每日重置", "daily"}
 RESET_ROWS = {"配额重置", "重置时间", "配额重置时间", "quotareset", "quotaresettime", "resettime"}
 PRICE_UNIT = {"价格单位", "计价单位", "单位", "priceunit", "pricingunit", "unit"}
-KNOWN_LABELS = (NAME | PROVIDER | FOOTER_PROVIDER | ENDPOINT | TIER | REQUIREMENTS
+KNOWN_LABELS = (NAME | PROVIDER | FOOTER_PROVIDER | ENDPOINT | SERVICE_TYPE | REQUIREMENTS
                  | CREDIT_CARD | TRIAL | RESET | PRICE_UNIT)
 DEFAULT_TIERS = {"免费层级限制", "免费层级", "免费额度", "配额和限制", "freetierlimits",
                   "freetier", "freetierlimitations", "quotasandlimits", "quotasandlimitations"}
