@@ -214,3 +214,20 @@ def test_a_chinese_name_is_not_shown_in_english_when_the_twin_has_an_english_tit
     block = repo.read(UPDATES_EN)
     assert "Alibaba Bailian API" in block and "阿里云百炼" not in block
     assert "阿里云百炼" in (repo.root / "feeds/atom.xml").read_text(encoding="utf-8")  # zh feeds
+
+
+def test_only_a_quota_tier_is_named_per_language_never_a_price_band() -> None:
+    from tracker.model import Event
+    from tracker.render.names import Names
+
+    def event(**scope: str) -> Event:
+        return Event(id="e", date="2025-03-01T10:00:00+08:00", commit="c", path="p",
+                     service="acme", service_name="Acme", provider=None, model=None,
+                     kind="quota_cut", field="requests_per_day", old=20, new=10,
+                     change_pct=-50.0, severity="breaking", **scope)
+
+    names = Names("en", {}, {}, {})
+    [tier, band] = names.localize([event(tier="免费层级"), event(band="免费层级")])
+    assert (tier.tier, tier.band) == ("Free tier", None)
+    # a band is the catalogue's own text (">200K", a time window): kept as it is written
+    assert (band.band, band.tier) == ("免费层级", None)

@@ -557,6 +557,57 @@ def test_genai_prices_history(tmp_path: Path) -> None:
     assert [e[:2] for e in h.events()] == [("model_deprecated", "acme-chat")]
 
 
+# The ledger tracker wrote for the history below before a price's band had its own key (at
+# 3b82813): a price band was then the event's ``tier:``.
+BEFORE_BAND = Path(__file__).parent / "ledgers" / "before-band" / "events" / "2025-03.yaml"
+
+
+def test_a_ledger_written_before_bands_reads_as_bands_with_the_same_ids(tmp_path: Path) -> None:
+    from tracker.ledger import Ledger
+
+    h = History(tmp_path, "genai-prices.yaml")
+    path = "prices/providers/acme.yml"
+    for files in (provider_yml(plain(), tiered(), conditional()),
+                  provider_yml(plain(price_in=0.4), tiered(above=3), conditional()),
+                  provider_yml(plain(price_in=0.4), tiered(above=3), conditional(default=False)),
+                  provider_yml(plain(price_in=0.4), tiered(above=3), conditional(default=False),
+                               plain("acme-mini", 0.1, 0.2))):
+        h.commit({path: files})
+        h.events()
+    month = tmp_path / "history" / "events" / "2025-03.yaml"
+    walked = Ledger(load_config(tmp_path)).raw_events()
+    before = BEFORE_BAND.read_text(encoding="utf-8")
+    # the same events, ids and all: only the key of a price's band is new
+    assert "  tier: " in before and "  band: " not in before
+    assert month.read_text(encoding="utf-8") == before.replace("  tier: ", "  band: ")
+    assert sorted((e.band, e.field) for e in walked if e.band) == [
+        (">200K", "input_price"), ("UTC 16:30–00:30", "input_price"),
+        ("UTC 16:30–00:30", "output_price")]
+    assert not any(e.tier for e in walked)
+    # the old file as it is: read with bands, the very events a walk makes now
+    shutil.copy(BEFORE_BAND, month)
+    assert Ledger(load_config(tmp_path)).raw_events() == walked
+
+
+def test_an_old_event_s_tier_is_a_band_only_on_a_price() -> None:
+    from tracker.model import Event
+
+    base = {"id": "e", "date": "2025-03-01T10:00:00+08:00", "commit": "c", "path": "p",
+            "service": "acme", "service_name": None, "provider": None, "model": None,
+            "kind": "quota_cut", "field": "requests_per_minute", "old": 20, "new": 10,
+            "change_pct": -50.0, "severity": "breaking", "tier": "Pro 模型"}
+    quota = Event.from_dict(base)
+    assert (quota.tier, quota.band, quota.tier_or_band) == ("Pro 模型", None, "Pro 模型")
+    price = Event.from_dict({**base, "model": "m", "kind": "price_increase",
+                             "field": "output_price", "tier": ">200K"})
+    assert (price.tier, price.band, price.tier_or_band) == (None, ">200K", ">200K")
+    # the service type: its field is called "tier", it has neither a quota tier nor a band
+    kind = Event.from_dict({**base, "kind": "tier_changed", "field": "tier", "tier": None,
+                            "old": "free", "new": "paid"})
+    assert (kind.tier, kind.band) == (None, None)
+    assert price.to_dict()["band"] == ">200K" and "tier" not in price.to_dict()
+
+
 def test_openrouter_history_keeps_decimals_exact(tmp_path: Path) -> None:
     h = History(tmp_path, "openrouter.yaml")
     path = "openrouter/models.json"
