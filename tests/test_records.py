@@ -438,13 +438,13 @@ def test_genai_prices_provider_file(genai_prices: RecordSource) -> None:
                                         currency="USD")  # the first of the repeated id
     assert models["acme-long"] == Model(
         context=1000000, input_price=1.25, output_price=10.0, cache_read_price=0.125,
-        currency="USD", price_tiers={">200K": {"input_price": 2.5, "output_price": 15.0}})
+        currency="USD", price_bands={">200K": {"input_price": 2.5, "output_price": 15.0}})
     # one entry without a constraint: that is the price; a time window is a tier named by it
     assert models["acme-night"] == Model(
         input_price=0.135, output_price=0.55, currency="USD",
-        price_tiers={"UTC 00:30–16:30": {"input_price": 0.27, "output_price": 1.1}})
+        price_bands={"UTC 00:30–16:30": {"input_price": 0.27, "output_price": 1.1}})
     # every entry constrained: each its own tier, none taken for the base price
-    assert models["acme-peak"] == Model(currency="USD", price_tiers={
+    assert models["acme-peak"] == Model(currency="USD", price_bands={
         "UTC 00:30–16:30": {"input_price": 0.27, "output_price": 1.1},
         "UTC 16:30–00:30": {"input_price": 0.135, "output_price": 0.55}})
     assert models["acme-old"].deprecated is True

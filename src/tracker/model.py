@@ -109,9 +109,9 @@ class Model:
     deprecated: bool | None = None
     shutdown_date: str | None = None
     # the model's price bands: prices that apply above a token count or under a condition, each
-    # band its own facts: {">200K": {"input_price": 10}}. The key keeps its first name (ids of
-    # service_added and model_added events derive from facts that hold it)
-    price_tiers: dict[str, dict[str, float | str]] | None = None
+    # band its own facts: {">200K": {"input_price": 10}}. Its key in the facts is "price_tiers",
+    # kept: the ids of service_added and model_added events derive from facts that hold it
+    price_bands: dict[str, dict[str, float | str]] | None = None
     # prices stated by date (ISO day → the whole price from that day: price fields and
     # price_tiers); in the facts of a commit only the days after its date remain (tracker.dated)
     price_schedule: dict[str, dict[str, Any]] | None = None
@@ -120,19 +120,21 @@ class Model:
         # Hot: called for every model of every touched service. asdict() deep-copies and
         # _prune recurses; the fields are scalars, so one pass does the same.
         data = {}
-        for name in _MODEL_FIELDS:
+        for name, key in _MODEL_KEYS:
             value = getattr(self, name)
             if value is not None and value != "" and value is not False:
-                data[name] = value
+                data[key] = value
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Model":
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return cls(**{_MODEL_FIELDS[k]: v for k, v in data.items() if k in _MODEL_FIELDS})
 
 
-_MODEL_FIELDS = tuple(f.name for f in fields(Model))
+# (field, its key in the facts): a price band's key keeps the name ids were first made with
+_MODEL_KEYS = tuple((f.name, "price_tiers" if f.name == "price_bands" else f.name)
+                    for f in fields(Model))
+_MODEL_FIELDS = {key: name for name, key in _MODEL_KEYS}
 
 
 @dataclass

@@ -217,7 +217,7 @@ def _model(comp: _Compiled, record: dict[str, Any], currency: str) -> Model:
         elif norm == "shutdown_date":
             model.shutdown_date = str(value)
     if bands:
-        model.price_tiers = dict(sorted(bands.items()))
+        model.price_bands = dict(sorted(bands.items()))
     if schedule:  # the prices stated by date: tracker.dated resolves them at each commit
         model.price_schedule = dict(sorted(schedule.items()))
     return model
