@@ -234,8 +234,9 @@ MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "
 CURRENCY_SIGNS = {"USD": "$", "CNY": "¥", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 
-# The fixed words of quota tier and series names on Chinese pages (`Trial 层级`, `Gemini Flash 系列`,
-# `免费层级`), for an English output whose page has no English twin to name them; longest first.
+# The fixed words of quota tier and series names on Chinese pages (`Trial 层级`,
+# `Gemini Flash 系列`, `免费层级`), for an English output whose page has no English twin to name
+# them; longest first.
 NAME_WORDS: dict[str, str] = {
     "免费层级": "free tier",
     "付费层级": "paid tier",

@@ -1,14 +1,15 @@
 """What a record's values mean: dotted fields (through lists of conditional values), token
 counts, and prices read exactly as a catalogue writes them.
 
-Shared by every record layout (sources/records.py). A price is scaled in ``Decimal`` and kept to
-12 significant digits, so ``"0.0000003"`` per token is 0.3 per million and a float written back as
-0.39999999999999997 is the 0.4 it means; a tiered price (``{base, tiers}``: the catalogue's word)
-is its base plus one price band per tier (``price_tiers`` in the facts). A list of conditional values (genai-prices' ``prices:``) is read as what it
-states: the entry without a condition is the price, an entry with ``start_date`` alone a price
-from that date (the price schedule, resolved at each commit's date by tracker.dated), an entry
-under any other condition (a time-of-day window, a region) a price band named by its condition.
-With several entries without a condition the list is kept as text — never guessed.
+Shared by every record layout (sources/records.py). A price is scaled in ``Decimal`` and kept to 12
+significant digits, so ``"0.0000003"`` per token is 0.3 per million and a float written back as
+0.39999999999999997 is the 0.4 it means; a tiered price (``{base, tiers}``: the catalogue's word) is
+its base plus one price band per tier (``price_tiers`` in the facts). A list of conditional values
+(genai-prices' ``prices:``) is read as what it states: the entry without a condition is the price,
+an entry with ``start_date`` alone a price from that date (the price schedule, resolved at each
+commit's date by tracker.dated), an entry under any other condition (a time-of-day window, a region)
+a price band named by its condition. With several entries without a condition the list is kept as
+text — never guessed.
 """
 
 from __future__ import annotations

@@ -8,9 +8,10 @@ a service's display name (``providers/<p>/provider.toml``), many services at onc
 single JSON map), or one service's list of models (genai-prices ``prices/providers/<p>.yml``,
 OpenRouter's ``{"data": […]}``). The sources dispatcher merges the parts of one service.
 
-Values are read as the catalogue writes them (record_values.py: exact decimal prices, tiered
-prices, conditional lists). No record is dropped in silence: one that names no service goes to
-the fallback service, and the file's result counts it (see RecordFile.notes).
+A file's bytes are parsed in its format by formats.py (``load_record_data``: the fastest parser,
+duplicate keys refused); values are read as the catalogue writes them (record_values.py: exact
+decimal prices, price bands, conditional lists). No record is dropped in silence: one that names no
+service goes to the fallback service, and the file's result counts it (see RecordFile.notes).
 
 Nothing here knows either catalogue: the layout is described entirely by the RecordSource keys
 (see config.py and examples/configs/). Unmapped fields (``last_updated``, ``knowledge``, ``mode``,
@@ -25,12 +26,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from tracker import yamlio
 from tracker.config import RecordSource
 from tracker.errors import ParseError
 from tracker.model import PRICE_FIELDS, Model, Service
 from tracker.paths import glob_regex  # one glob dialect for every source kind
-from tracker.sources.formats import refuse_duplicate_json_keys
+from tracker.sources.formats import load_record_data
 from tracker.sources.record_values import MISSING as _MISSING
 from tracker.sources.record_values import Conditional, Schedule, read_price_value
 from tracker.sources.record_values import field_getter as _getter
@@ -39,17 +39,6 @@ from tracker.sources.record_values import read_length as _length
 # The normalized names a record field may map to are config_checks.RECORD_FIELDS (checked on load).
 _LENGTH_FIELDS = ("context", "max_output")
 _PRICE_FIELDS = PRICE_FIELDS
-_FORMATS = (".json", ".yaml", ".yml", ".toml")
-
-try:  # orjson is 2.6× faster than json on a 1 MB map (measured on LiteLLM's price file)
-    import orjson as _json
-
-    _json_loads: Callable[[bytes], Any] = _json.loads
-except ImportError:  # pragma: no cover - orjson is an optional extra
-    import json as _json  # type: ignore[no-redef]
-
-    _json_loads = _json.loads
-
 
 def name_file_regex(template: str) -> str:
     """``providers/{service}/provider.toml`` → a regex with a named group ``service``."""
@@ -160,42 +149,6 @@ def matches(source: RecordSource, path: str) -> bool:
 
 # --- reading one file --------------------------------------------------------------------------
 
-def _load(raw: bytes, path: str) -> Any:
-    """Parse with the fastest parser for the format; errors carry the line if the parser has it."""
-    suffix = path[path.rfind("."):].lower() if "." in path else ""
-    if suffix not in _FORMATS:
-        raise ParseError(f"unknown record format {suffix or '(no extension)'!r}", path=path,
-                         hint="record files must end in .json, .yaml, .yml or .toml")
-    if suffix in (".yaml", ".yml"):
-        return _load_yaml(raw, path)
-    try:
-        if suffix == ".json":
-            data = _json_loads(raw)
-            refuse_duplicate_json_keys(raw, data, path)
-            return data
-        import tomllib
-
-        return tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"not UTF-8 text: {exc.reason}", path=path) from None
-    except ValueError as exc:  # json/orjson JSONDecodeError and TOMLDecodeError are ValueErrors
-        line = getattr(exc, "lineno", None)
-        if line is None:
-            found = re.search(r"at line (\d+)", str(exc))
-            line = int(found.group(1)) if found else None
-        raise ParseError(f"not valid {suffix[1:].upper()}: {exc}", path=path, line=line,
-                         hint="fix the syntax at that line") from None
-
-
-def _load_yaml(raw: bytes, path: str) -> Any:
-    try:  # the same guards as data files: no key twice, no alias bomb
-        return yamlio.load(raw)
-    except yamlio.YamlError as error:
-        message = f"not valid YAML: {error.message}" if error.syntax else error.message
-        raise ParseError(message, path=path, line=error.line,
-                         hint=error.hint or "fix the syntax at that line") from None
-
-
 def _model(comp: _Compiled, record: dict[str, Any], currency: str) -> Model:
     model = Model()
     bands: dict[str, dict[str, float | str]] = {}
@@ -272,7 +225,7 @@ def read_record_file(source: RecordSource, raw: bytes, path: str) -> RecordFile:
         named = comp.name_file.fullmatch(path)
         if named is not None:
             return RecordFile([_name_part(source, raw, path, named.group("service"))])
-    data = _load(raw, path)
+    data = load_record_data(raw, path)
     located = comp.id_pattern.search(path) if comp.id_pattern is not None else None
     path_service = _group(located, "service")
     if source.layout == "list":
@@ -454,7 +407,7 @@ def _group(found: re.Match[str] | None, name: str) -> str | None:
 
 
 def _name_part(source: RecordSource, raw: bytes, path: str, service_id: str) -> Service:
-    data = _load(raw, path)
+    data = load_record_data(raw, path)
     name: Any = None
     if isinstance(data, dict):
         name = _getter(source.service_name_field)(data)
