@@ -342,7 +342,7 @@ def test_invalid_yaml_front_matter_names_the_line_of_the_problem() -> None:
 
 
 def test_front_matter_parses_once_per_distinct_text() -> None:
-    from tracker.sources.markdown import _parse_front_matter
+    from tracker.sources.page_text import _parse_front_matter
 
     raw = replace(page("acme.md"), "weight: 20", "weight: 21")
     parse(raw)

@@ -1,6 +1,6 @@
 """Where a Markdown page's front matter and fenced code blocks begin and end: the one rule the
-page parser (sources/markdown.py) and the marker writer (render/markers.py) both follow, so they
-always agree on which lines are front matter, code, or prose.
+page parser (sources/page_text.py, sources/markdown.py) and the marker writer (render/markers.py)
+all follow, so they always agree on which lines are front matter, code, or prose.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ from tracker.sources.markdown import (
     Field,
     first_url,
     label_key,
-    load_front_matter,
     mentions,
     plain,
 )
@@ -41,6 +40,7 @@ from tracker.sources.page.vocabulary import (
     TITLE_DECORATION,
     TRIAL,
 )
+from tracker.sources.page_text import load_front_matter
 
 # --- overview --------------------------------------------------------------------------------
 
