@@ -202,3 +202,20 @@ def test_an_announced_price_retracted_or_renamed_follows_the_shutdown_rules() ->
     assert (str(item["uid"]), str(item["status"]), item.decoded("sequence")) == (
         "tracker-price-e01", "CANCELLED", 1)
     assert "/cumulus" in str(item["url"])
+
+
+def test_a_price_band_s_announcement_is_its_own_calendar_event() -> None:
+    rise = announced(1, "2026-06-30T10:00:00+08:00")
+    band = announced(2, "2026-06-30T10:00:00+08:00", old=4.0, new=6.0)
+    band.band = ">200K"
+    later = announced(3, "2026-07-10T10:00:00+08:00", old=4.0, new=5.0, day="2026-10-01")
+    later.band = ">200K"
+    items = parse(build_calendar([rise, band, later], {}, config()))
+    # the band's later announcement moves the band's event, not the model's own price
+    assert sorted((str(i["uid"]), i.decoded("dtstart"), i.decoded("sequence"))
+                  for i in items) == [("tracker-price-e01", date(2026, 9, 1), 0),
+                                      ("tracker-price-e02", date(2026, 10, 1), 1)]
+    summaries = {str(i["uid"]): str(i["summary"]) for i in items}
+    assert summaries["tracker-price-e02"].startswith(
+        "nimbus-1 >200K 输入价格 $4/M → $5/M，2026-10-01 起")
+    assert summaries["tracker-price-e01"].startswith("nimbus-1 输入价格 $2/M → $3/M")
