@@ -65,9 +65,10 @@ def _must_match(option: str, values: tuple[str, ...], known: set[str]) -> None:
 
 def shown(path: Path | str, root: Path) -> str:
     """``path`` as the repository names it (``feeds/atom.xml``), whatever form --repo took;
-    a path outside the repository as it was given."""
+    a path outside the repository as it was given, less its ``..`` detours (init's
+    ``/work/content/../site/hugo.yaml`` is ``/work/site/hugo.yaml``)."""
     relative = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
-    return str(path) if relative.startswith("..") else Path(relative).as_posix()
+    return os.path.normpath(path) if relative.startswith("..") else Path(relative).as_posix()
 
 
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
