@@ -20,6 +20,16 @@ from tracker import init as init_module
 from tracker.init import install_spec
 
 
+def adopted(tmp_path: Path) -> tuple[GitRepo, Path]:
+    """The content repository adopted from the Hugo project beside it, as the README says."""
+    content, project = content_and_project(tmp_path)
+    result = cli_run("init", "--repo", str(content.root), "--install", INSTALL,
+                     "--hugo-config", "../site/hugo.yaml")
+    assert result.exit_code == 0, result.output
+    content.commit("tracker init", "2025-01-05T11:00:00+08:00")
+    return content, project
+
+
 def test_init_names_files_of_the_hugo_project_without_detours(tmp_path: Path) -> None:
     content, project = content_and_project(tmp_path)
     result = cli_run("init", "--repo", str(content.root), "--install", INSTALL,
@@ -27,3 +37,26 @@ def test_init_names_files_of_the_hugo_project_without_detours(tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     assert f"wrote {project / 'layouts/partials/custom/head-end.html'}\n" in result.output
     assert "/../" not in result.output  # was: wrote /…/content/../site/layouts/…
+
+
+def test_init_drift_on_an_adopted_repository_does_not_ask_for_the_stated_hugo_values(
+        tmp_path: Path) -> None:
+    content, _project = adopted(tmp_path)
+    # later, from the content repository alone (no Hugo project named): add the drift check
+    result = cli_run("init", "--repo", str(content.root), "--install", INSTALL,
+                     "--drift", "models.dev")
+    assert result.exit_code == 0, result.output
+    assert "wrote .github/workflows/tracker-drift-models-dev.yml" in result.output
+    # the hugo: block init wrote the first time is there: links do follow the site's languages
+    assert "links cannot follow" not in result.stderr, result.stderr
+    assert "fill in and uncomment" not in result.stderr
+    assert "its feed links partial was not written" in result.stderr  # still true of this run
+
+
+def test_a_content_repository_with_no_hugo_values_is_still_told_to_state_them(
+        tmp_path: Path) -> None:
+    content, _project = content_and_project(tmp_path)
+    result = cli_run("init", "--repo", str(content.root), "--install", INSTALL)
+    assert result.exit_code == 0, result.output
+    assert "no Hugo configuration here, so links cannot follow the site's languages" \
+        in result.stderr

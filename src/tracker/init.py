@@ -296,7 +296,7 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
     if site is not None:
         written += hugo_setup(root, site, notes)
     elif content_repo:
-        notes += content_only_notes(root)
+        notes += content_only_notes(root, stated=config.hugo.stated())
     return written
 
 
@@ -348,13 +348,16 @@ def is_content_only(root: Path) -> bool:
     return bool(matching_files(root, at_root))
 
 
-def content_only_notes(root: Path) -> list[TrackerError]:
-    """What init cannot do in a content-only repository: say it, and what to do instead."""
-    return [
+def content_only_notes(root: Path, stated: bool = False) -> list[TrackerError]:
+    """What init cannot do in a content-only repository: say it, and what to do instead.
+    With the 'hugo:' values already stated (init run again on an adopted repository, say for
+    --drift), links do follow the site's languages: only the partial is left to say."""
+    languages = [] if stated else [
         TrackerError("no Hugo configuration here, so links cannot follow the site's languages",
                      path=config_file(root), hint="run tracker init --hugo-config <path to the "
                      "site's hugo.yaml> from a checkout of the Hugo project beside this one to "
-                     "record them, or fill in and uncomment the 'hugo:' block"),
+                     "record them, or fill in and uncomment the 'hugo:' block")]
+    return languages + [
         TrackerError("the Hugo project is elsewhere, so its feed links partial was not written "
                      "(tracker init --hugo-config writes it, and ignoreFiles rules for the old "
                      "layout)"),
