@@ -60,3 +60,23 @@ def test_a_content_repository_with_no_hugo_values_is_still_told_to_state_them(
     assert result.exit_code == 0, result.output
     assert "no Hugo configuration here, so links cannot follow the site's languages" \
         in result.stderr
+
+
+def test_init_drift_from_a_local_checkout_names_what_the_workflows_install(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content, _project = adopted(tmp_path)
+    # this tracker installed from a local checkout, as `pip install ./tracker` records it
+    local = json.dumps({"url": "file:///home/me/tracker", "dir_info": {}})
+    monkeypatch.setattr(init_module, "default_install", lambda: install_spec(local))
+    result = cli_run("init", "--repo", str(content.root), "--drift", "models.dev")
+    assert result.exit_code == 1
+    assert "which CI cannot install from" in result.stderr
+    assert f'.github/workflows/tracker.yml installs {INSTALL}: to install the same, pass ' \
+           f'--install "{INSTALL}"' in result.stderr
+    assert not (content.root / ".github/workflows/tracker-drift-models-dev.yml").exists()
+    # a site with no workflow yet gets the general hint only
+    fresh, _ = content_and_project(tmp_path / "fresh")
+    result = cli_run("init", "--repo", str(fresh.root))
+    assert result.exit_code == 1 and "installs tracker @" not in result.stderr
+    assert '--install "tracker @ git+https://github.com/<you>/tracker@<commit>"' \
+        in result.stderr

@@ -150,6 +150,22 @@ def default_install() -> str:
     return install_spec(direct_url)
 
 
+def _default_install(root: Path) -> str:
+    """``default_install``; when it refuses on a site already set up (init run again, say for
+    --drift, by a tracker installed from a local checkout), the hint names what the site's
+    update workflow installs, so the new workflow can install the same with one option."""
+    try:
+        return default_install()
+    except TrackerError as error:
+        workflow = root / UPDATE_WORKFLOW
+        found = re.search(r'pip install "(tracker @ [^"]+)"', workflow.read_text(
+            encoding="utf-8")) if workflow.is_file() else None
+        if found:
+            error.hint = (f"{UPDATE_WORKFLOW.as_posix()} installs {found.group(1)}: to install "
+                          f'the same, pass --install "{found.group(1)}"')
+        raise
+
+
 def install_spec(direct_url: str | None) -> str:
     """What the workflows pip-install when ``--install`` is not given: the exact source this
     tracker was installed from, as PEP 610's ``direct_url.json`` records it (a VCS URL and its
@@ -232,7 +248,7 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
     root = Path(root)
     notes = notes if notes is not None else []
     told = told if told is not None else []
-    install = install or default_install()  # refuses before anything is written
+    install = install or _default_install(root)  # refuses before anything is written
     drift_file = drift_workflow(drift, install) if drift else None  # refuses an unknown one too
     site = read_hugo_site(root, hugo_config)
     content_repo = site.content_dir == "" if site is not None else is_content_only(root)
