@@ -80,3 +80,21 @@ def test_init_drift_from_a_local_checkout_names_what_the_workflows_install(
     assert result.exit_code == 1 and "installs tracker @" not in result.stderr
     assert '--install "tracker @ git+https://github.com/<you>/tracker@<commit>"' \
         in result.stderr
+
+
+def test_render_with_a_page_left_as_it_is_does_not_say_every_output_matches(
+        repo: GitRepo) -> None:
+    page = "services/api/acme/_index.md"
+    repo.write(page, (PAGES / "acme.md").read_text(encoding="utf-8"))
+    repo.commit("acme", "2025-01-05T10:00:00+08:00")
+    assert cli_run("update", "--repo", str(repo.root), "-q").exit_code == 0
+    repo.commit("outputs\n\nTracker: skip", "2025-01-05T11:00:00+08:00")
+    assert "every output already matches" in cli_run("render", "--repo", str(repo.root)).output
+    repo.replace(page, "<!-- tracker:changelog:end -->\n", "")  # a stray begin marker
+    for args in (["render"], ["render", "--dry-run"]):
+        result = cli_run(*args, "--repo", str(repo.root))
+        assert result.exit_code == 0, result.output
+        assert "every output already matches" not in result.stdout
+        assert "nothing else to change: every other output already matches the ledger" \
+            in result.stdout
+        assert f"{page}:" in result.stderr and "the page was left as it is" in result.stderr

@@ -172,8 +172,9 @@ def render(root: Path, dry_run: bool) -> None:
     written = render_all(config, ledger, dry_run=dry_run, skipped=skipped)
     for path in written:
         click.echo(("would write " if dry_run else "wrote ") + shown(path, root))
-    if not written:
-        click.echo("nothing to change: every output already matches the ledger")
+    if not written:  # a page left as it is (a stray marker) does not match: not "every output"
+        click.echo("nothing to change: every output already matches the ledger" if not skipped
+                   else "nothing else to change: every other output already matches the ledger")
     _warn_skipped(skipped)
     for notice in ledger.unmatched_overrides():
         warn(notice.message + f" ({notice.hint})", notice.path, notice.line)
