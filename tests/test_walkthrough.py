@@ -98,3 +98,24 @@ def test_render_with_a_page_left_as_it_is_does_not_say_every_output_matches(
         assert "nothing else to change: every other output already matches the ledger" \
             in result.stdout
         assert f"{page}:" in result.stderr and "the page was left as it is" in result.stderr
+
+
+def test_snapshot_names_a_service_as_every_output_does_after_an_seo_title(
+        repo: GitRepo) -> None:
+    page = "services/api/groq/_index.md"
+    text = (PAGES / "acme.md").read_text(encoding="utf-8")
+    text = text.replace("**服务名称：** Acme Inference API  \n", "")  # only the title names it
+    repo.write(page, text.replace('title: "Acme Inference API"', 'title: "Groq - API"'))
+    repo.commit("groq", "2025-01-06T10:00:00+08:00")
+    assert cli_run("update", "--repo", str(repo.root), "-q").exit_code == 0
+    repo.commit("outputs\n\nTracker: skip", "2025-01-06T11:00:00+08:00")
+    repo.replace(page, 'title: "Groq - API"', 'title: "Groq API 免费额度（2026）全网最快推理"')
+    repo.commit("SEO", "2025-01-07T10:00:00+08:00")
+    assert cli_run("update", "--repo", str(repo.root), "-q").exit_code == 0
+    names = {e["service_name"] for e in
+             json.loads(cli_run("log", "--repo", str(repo.root), "--format", "json").output)}
+    assert names == {"Groq API"}
+    for rev in ("HEAD", "HEAD~2"):
+        result = cli_run("snapshot", "--repo", str(repo.root), "--rev", rev)
+        assert result.exit_code == 0, result.output
+        assert [s["name"] for s in json.loads(result.stdout)] == ["Groq API"]

@@ -309,6 +309,9 @@ def snapshot(root: Path, rev: str = "HEAD") -> tuple[list[Service], list[ParseWa
     from tracker.snapshots import Snapshots  # with the parsers: not for a no-op run
 
     snapshots = Snapshots(history, Sources(config))
+    # a service its title names keeps the name the ledger knows it by, as in every output:
+    # an SEO edit of a title is no rename here either
+    snapshots.first_names = Ledger(config).first_names()
     warnings = snapshots.load(sha, {})
     day = commit_day(history.repo.git.log("-1", "--format=%aI", sha))  # prices in force then
     return [service_in_force(snapshots.services[sid], day)
