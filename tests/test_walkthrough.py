@@ -119,3 +119,48 @@ def test_snapshot_names_a_service_as_every_output_does_after_an_seo_title(
         result = cli_run("snapshot", "--repo", str(repo.root), "--rev", rev)
         assert result.exit_code == 0, result.output
         assert [s["name"] for s in json.loads(result.stdout)] == ["Groq API"]
+
+
+def canvas_pixel(png: bytes) -> tuple[int, ...]:
+    """The one pixel of a 1×1 screenshot (8-bit RGB or RGBA; every PNG filter leaves the first
+    pixel of the first row as it is)."""
+    chunks: dict[bytes, bytes] = {}
+    at = 8
+    while at < len(png):  # the image data may come in several IDAT chunks: one stream
+        (length,) = struct.unpack(">I", png[at:at + 4])
+        kind = png[at + 4:at + 8]
+        chunks[kind] = chunks.get(kind, b"") + png[at + 8:at + 8 + length]
+        at += 12 + length
+    width, height, depth, colour = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    assert (width, height, depth) == (1, 1, 8) and colour in (2, 6)
+    return tuple(zlib.decompress(chunks[b"IDAT"])[1:4])
+
+
+def test_the_digest_html_is_readable_in_a_dark_mail_frame(repo: GitRepo, tmp_path: Path) -> None:
+    sync_playwright: Any = chromium_or_skip()
+    page = "services/api/acme/_index.md"
+    repo.write(page, (PAGES / "acme.md").read_text(encoding="utf-8"))
+    repo.commit("acme", "2025-01-06T10:00:00+08:00")
+    repo.replace(page, "14,400 requests/day", "1,000 requests/day")
+    repo.commit("cut", "2025-01-08T10:00:00+08:00")
+    assert cli_run("update", "--repo", str(repo.root), "-q").exit_code == 0
+    out = tmp_path / "digest"
+    result = cli_run("digest", "--repo", str(repo.root), "--week", "2025-W02", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    message = message_from_bytes((out / "2025-W02.eml").read_bytes(), policy=policy.default)
+    body = message.get_body(("html",))
+    assert body is not None
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        try:
+            # a mail client's frame under a dark theme: the message sets its text dark, so it
+            # must set the light background it is written for, or it is dark on dark
+            frame = browser.new_page(color_scheme="dark", viewport={"width": 900, "height": 600})
+            frame.route("**/*", lambda route: route.abort())
+            frame.set_content(body.get_content(), wait_until="load")
+            beside = frame.screenshot(clip={"x": 4, "y": 300, "width": 1, "height": 1})
+            under = frame.evaluate("getComputedStyle(document.body).backgroundColor")
+        finally:
+            browser.close()
+    assert under == "rgb(255, 255, 255)"
+    assert canvas_pixel(beside) == (255, 255, 255)  # the whole frame, not only the column
