@@ -164,3 +164,20 @@ def test_the_digest_html_is_readable_in_a_dark_mail_frame(repo: GitRepo, tmp_pat
             browser.close()
     assert under == "rgb(255, 255, 255)"
     assert canvas_pixel(beside) == (255, 255, 255)  # the whole frame, not only the column
+
+
+def test_drift_errors_name_the_configuration_where_it_is(tmp_path: Path) -> None:
+    content, _project = adopted(tmp_path)  # .tracker/tracker.yaml, as on the real site
+    shown = ".tracker/tracker.yaml"
+    result = cli_run("drift", "--repo", str(content.root))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"tracker: {shown}: it names no catalogue to compare with")
+    config = content.root / shown
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "drift: []", "drift: [{name: models.dev, path: ../models.dev, preset: models-dev}]"),
+        encoding="utf-8")
+    for command in (["drift"], ["check", "--drift"]):
+        result = cli_run(*command, "--repo", str(content.root))
+        assert result.exit_code == 1
+        assert f"tracker: {shown}: the checkout of models.dev is not there: " \
+               f"{tmp_path / 'models.dev'} (clone the catalogue to ../models.dev" in result.stderr
