@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from conftest import PAGES, GitRepo
 from test_digest_images import CHROMIUM, chromium_or_skip
 from test_init import INSTALL, cli_run, content_and_project
 from tracker import init as init_module
+from tracker.cli import cli
 from tracker.init import install_spec
 
 
@@ -181,3 +183,31 @@ def test_drift_errors_name_the_configuration_where_it_is(tmp_path: Path) -> None
         assert result.exit_code == 1
         assert f"tracker: {shown}: the checkout of models.dev is not there: " \
                f"{tmp_path / 'models.dev'} (clone the catalogue to ../models.dev" in result.stderr
+
+
+def test_a_digest_not_sent_names_the_option_that_sends_it(repo: GitRepo) -> None:
+    from test_mail import Inbox, start
+
+    page = "services/api/acme/_index.md"
+    repo.write(page, (PAGES / "acme.md").read_text(encoding="utf-8"))
+    repo.commit("acme", "2025-01-06T10:00:00+08:00")
+    assert cli_run("update", "--repo", str(repo.root), "-q").exit_code == 0
+    inbox = Inbox()
+    controller = start(inbox)
+    try:
+        env = {"TRACKER_SMTP_HOST": "127.0.0.1", "TRACKER_SMTP_PORT": str(controller.port),
+               "TRACKER_SMTP_TO": "reader@example.com", "TRACKER_SMTP_SECURITY": "none"}
+
+        def send(week: str) -> str:
+            result = CliRunner(env=env).invoke(cli, ["digest", "--repo", str(repo.root),
+                                                     "--week", week, "--send"])
+            assert result.exit_code == 0, result.output
+            return result.stdout
+
+        assert send("2025-W02").splitlines()[-1] == "sent"
+        assert "2025-W02 was already sent (--force sends it again)" in send("2025-W02")
+        assert "no changes in 2025-W03; nothing sent (--send-empty sends it anyway)" \
+            in send("2025-W03")
+        assert len(inbox.envelopes) == 1
+    finally:
+        controller.stop()

@@ -482,10 +482,10 @@ def run_digest(events: list[Event], config: Config, period: Period, lang: str,
         return DigestOutcome(digest, paths, False, "sending was not requested")
     if digest.key in already_sent and not force:
         return DigestOutcome(digest, paths, False,
-                             f"{digest.key} was already sent (force to send it again)")
+                             f"{digest.key} was already sent (--force sends it again)")
     if digest.empty and not send_empty:
         return DigestOutcome(digest, paths, False,
                              f"no changes in {digest.key}; nothing sent "
-                             "(send_empty to send anyway)")
+                             "(--send-empty sends it anyway)")
     refused = send_message(message, settings)
     return DigestOutcome(digest, paths, True, None, tuple(sorted(refused)))
