@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from conftest import PAGES, GitRepo
 from test_digest_images import CHROMIUM, chromium_or_skip
 from test_init import INSTALL, cli_run, content_and_project
+from test_mail import Inbox, start
 from tracker import init as init_module
 from tracker.cli import cli
 from tracker.init import install_spec
@@ -186,8 +187,6 @@ def test_drift_errors_name_the_configuration_where_it_is(tmp_path: Path) -> None
 
 
 def test_a_digest_not_sent_names_the_option_that_sends_it(repo: GitRepo) -> None:
-    from test_mail import Inbox, start
-
     page = "services/api/acme/_index.md"
     repo.write(page, (PAGES / "acme.md").read_text(encoding="utf-8"))
     repo.commit("acme", "2025-01-06T10:00:00+08:00")
