@@ -28,7 +28,7 @@ from typing import Any
 
 from tracker import i18n
 from tracker.catalogue import CatalogueState, Since, walk_catalogue
-from tracker.config import Config, DriftSource, load_config
+from tracker.config import Config, DriftSource, config_file, load_config
 from tracker.errors import TrackerError
 from tracker.model import Model, Service, parse_moment
 from tracker.sources import Sources
@@ -263,7 +263,7 @@ def run_drift(root: Path, services: Sequence[str] = (), progress: Any = None) ->
     """Every finding for the site at ``root`` (only ``services``' when given), in a fixed order."""
     config = load_config(root)
     if not config.drift:
-        raise TrackerError("tracker.yaml names no catalogue to compare with", path="tracker.yaml",
+        raise TrackerError("it names no catalogue to compare with", path=config_file(root),
                            hint="add a drift: entry, e.g. drift: [{name: models.dev, path: "
                                 "../models.dev, preset: models-dev}]")
     pages = site_pages(root, config)

@@ -154,6 +154,22 @@ def default_install() -> str:
     return install_spec(direct_url)
 
 
+def _default_install(root: Path) -> str:
+    """``default_install``; when it refuses on a site already set up (init run again, say for
+    --drift, by a tracker installed from a local checkout), the hint names what the site's
+    update workflow installs, so the new workflow can install the same with one option."""
+    try:
+        return default_install()
+    except TrackerError as error:
+        workflow = root / UPDATE_WORKFLOW
+        found = re.search(r'pip install "(tracker @ [^"]+)"', workflow.read_text(
+            encoding="utf-8")) if workflow.is_file() else None
+        if found:
+            error.hint = (f"{UPDATE_WORKFLOW.as_posix()} installs {found.group(1)}: to install "
+                          f'the same, pass --install "{found.group(1)}"')
+        raise
+
+
 def install_spec(direct_url: str | None) -> str:
     """What the workflows pip-install when ``--install`` is not given: the exact source this
     tracker was installed from, as PEP 610's ``direct_url.json`` records it (a VCS URL and its
@@ -231,7 +247,7 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
     root = Path(root)
     notes = notes if notes is not None else []
     told = told if told is not None else []
-    install = install or default_install()  # refuses before anything is written
+    install = install or _default_install(root)  # refuses before anything is written
     drift_file = drift_workflow(drift, install) if drift else None  # refuses an unknown one too
     site = read_hugo_site(root, hugo_config)
     content_repo = site.content_dir == "" if site is not None else is_content_only(root)
@@ -295,7 +311,7 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
     if site is not None:
         written += hugo_setup(root, site, notes)
     elif content_repo:
-        notes += content_only_notes(root)
+        notes += content_only_notes(root, stated=config.hugo.stated())
     return written
 
 
@@ -345,13 +361,16 @@ def is_content_only(root: Path) -> bool:
     return bool(matching_files(root, at_root))
 
 
-def content_only_notes(root: Path) -> list[TrackerError]:
-    """What init cannot do in a content-only repository: say it, and what to do instead."""
-    return [
+def content_only_notes(root: Path, stated: bool = False) -> list[TrackerError]:
+    """What init cannot do in a content-only repository: say it, and what to do instead.
+    With the 'hugo:' values already stated (init run again on an adopted repository, say for
+    --drift), links do follow the site's languages: only the partial is left to say."""
+    languages = [] if stated else [
         TrackerError("no Hugo configuration here, so links cannot follow the site's languages",
                      path=config_file(root), hint="run tracker init --hugo-config <path to the "
                      "site's hugo.yaml> from a checkout of the Hugo project beside this one to "
-                     "record them, or fill in and uncomment the 'hugo:' block"),
+                     "record them, or fill in and uncomment the 'hugo:' block")]
+    return languages + [
         TrackerError("the Hugo project is elsewhere, so its feed links partial was not written "
                      "(tracker init --hugo-config writes it, and ignoreFiles rules for the old "
                      "layout)"),
