@@ -69,9 +69,10 @@ def _must_match(option: str, values: tuple[str, ...], known: set[str]) -> None:
 
 def shown(path: Path | str, root: Path) -> str:
     """``path`` as the repository names it (``feeds/atom.xml``), whatever form --repo took;
-    a path outside the repository as it was given."""
+    a path outside the repository as it was given, less its ``..`` detours (init's
+    ``/work/content/../site/hugo.yaml`` is ``/work/site/hugo.yaml``)."""
     relative = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
-    return str(path) if relative.startswith("..") else Path(relative).as_posix()
+    return os.path.normpath(path) if relative.startswith("..") else Path(relative).as_posix()
 
 
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -177,8 +178,9 @@ def render(root: Path, dry_run: bool) -> None:
     written = render_all(config, ledger, dry_run=dry_run, skipped=skipped)
     for path in written:
         click.echo(("would write " if dry_run else "wrote ") + shown(path, root))
-    if not written:
-        click.echo("nothing to change: every output already matches the ledger")
+    if not written:  # a page left as it is (a stray marker) does not match: not "every output"
+        click.echo("nothing to change: every output already matches the ledger" if not skipped
+                   else "nothing else to change: every other output already matches the ledger")
     _warn_skipped(skipped)
     for notice in ledger.unmatched_overrides():
         warn(notice.message + f" ({notice.hint})", notice.path, notice.line)
@@ -287,14 +289,16 @@ def check(root: Path, paths: tuple[Path, ...], with_drift: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True)
 @click.option("--service", multiple=True, help="Only this site service (repeatable).")
+@click.option("--catalogue", multiple=True,
+              help="Only the drift: entry of this name (repeatable; default: every one).")
 @reports_errors
-def drift(root: Path, fmt: str, service: tuple[str, ...]) -> None:
+def drift(root: Path, fmt: str, service: tuple[str, ...], catalogue: tuple[str, ...]) -> None:
     """Say what the public catalogues of tracker.yaml's drift: know that the pages do not, and
     since which catalogue commit. Exits 0 whatever it finds (check --drift fails on findings)."""
     from tracker.drift import format_report, run_drift
 
     progress = _progress if sys.stderr.isatty() else None
-    report = run_drift(root, service, progress)
+    report = run_drift(root, service, progress, catalogue)
     _drift_notes(report)
     click.echo(format_report(report, fmt), nl=False)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -33,7 +34,7 @@ from tracker.hugo import HugoSite, read_hugo_site
 from tracker.init_hugo import hugo_setup, hugo_values
 from tracker.layout import HIDDEN_LEDGER, default_ledger, move_into_private
 from tracker.paths import matching_files
-from tracker.presets import CATALOGUES
+from tracker.presets import CATALOGUES, Catalogue
 from tracker.render import environment
 from tracker.yamledit import add_missing, flow
 
@@ -154,6 +155,22 @@ def default_install() -> str:
     return install_spec(direct_url)
 
 
+def _default_install(root: Path) -> str:
+    """``default_install``; when it refuses on a site already set up (init run again, say for
+    --drift, by a tracker installed from a local checkout), the hint names what the site's
+    update workflow installs, so the new workflow can install the same with one option."""
+    try:
+        return default_install()
+    except TrackerError as error:
+        workflow = root / UPDATE_WORKFLOW
+        found = re.search(r'pip install "(tracker @ [^"]+)"', workflow.read_text(
+            encoding="utf-8")) if workflow.is_file() else None
+        if found:
+            error.hint = (f"{UPDATE_WORKFLOW.as_posix()} installs {found.group(1)}: to install "
+                          f'the same, pass --install "{found.group(1)}"')
+        raise
+
+
 def install_spec(direct_url: str | None) -> str:
     """What the workflows pip-install when ``--install`` is not given: the exact source this
     tracker was installed from, as PEP 610's ``direct_url.json`` records it (a VCS URL and its
@@ -196,16 +213,26 @@ def render_workflows(branch: str, install: str, history_dir: str | None = None
     }
 
 
-def drift_workflow(name: str, install: str) -> tuple[Path, str]:
-    """The daily drift workflow for the catalogue ``name`` (see presets.CATALOGUES)."""
+DRIFT_WORKFLOW = WORKFLOWS_DIR / "tracker-drift.yml"
+
+
+def known_catalogue(name: str) -> Catalogue:
+    """The catalogue ``--drift NAME`` names; refused (before anything is written) if unknown."""
     catalogue = CATALOGUES.get(name)
     if catalogue is None:
         raise TrackerError(f"--drift {name!r} is no catalogue the tracker knows",
                            hint="known: " + ", ".join(sorted(CATALOGUES)))
-    path = WORKFLOWS_DIR / f"tracker-drift-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.yml"
+    return catalogue
+
+
+def drift_workflow(names: Iterable[str], install: str) -> str:
+    """The one daily drift workflow: every catalogue of ``names`` checked out beside the site
+    and compared, and one issue kept up to date with all their findings (two workflows would
+    each take the other's catalogue for missing, and fight over the issue)."""
+    catalogues = [known_catalogue(name) for name in sorted(set(names))]
     text = environment(None).get_template("init/tracker-drift.yml.j2").render(
-        catalogue=catalogue, install=install, pin=pin, title=TITLE)
-    return path, text if text.endswith("\n") else text + "\n"
+        catalogues=catalogues, install=install, pin=pin, title=TITLE)
+    return text if text.endswith("\n") else text + "\n"
 
 
 def drift_entry(name: str) -> dict[str, str]:
@@ -231,8 +258,9 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
     root = Path(root)
     notes = notes if notes is not None else []
     told = told if told is not None else []
-    install = install or default_install()  # refuses before anything is written
-    drift_file = drift_workflow(drift, install) if drift else None  # refuses an unknown one too
+    install = install or _default_install(root)  # refuses before anything is written
+    if drift:
+        known_catalogue(drift)  # an unknown one is refused before anything is written
     site = read_hugo_site(root, hugo_config)
     content_repo = site.content_dir == "" if site is not None else is_content_only(root)
     values = hugo_values(site)
@@ -272,8 +300,12 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
         files[config_rel] = render_config(values, content_repo and site is None, stated)
     ledger = HIDDEN_LEDGER if content_repo else Config().history_dir
     workflows = render_workflows(branch or current_branch(root), install, ledger)
-    if drift_file:
-        workflows[drift_file[0]] = drift_file[1]
+    if drift:  # asked for: written again with every catalogue the site compares with
+        text = drift_workflow(
+            [drift, *(entry.name for entry in existing.drift if entry.name in CATALOGUES)],
+            install)
+        if not _holds(root / DRIFT_WORKFLOW, text):
+            files[DRIFT_WORKFLOW] = text
     for rel, content in workflows.items():
         if (root / rel).exists() and not force:
             told.append(f"kept {rel.as_posix()} (it exists; --force writes it again)")
@@ -295,8 +327,15 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
     if site is not None:
         written += hugo_setup(root, site, notes)
     elif content_repo:
-        notes += content_only_notes(root)
+        notes += content_only_notes(root, stated=config.hugo.stated())
     return written
+
+
+def _holds(path: Path, text: str) -> bool:
+    try:
+        return path.read_bytes() == text.encode("utf-8")
+    except OSError:
+        return False
 
 
 def _stale_ledger_path(path: Path, rel: Path, ledger: str) -> list[TrackerError]:
@@ -345,13 +384,16 @@ def is_content_only(root: Path) -> bool:
     return bool(matching_files(root, at_root))
 
 
-def content_only_notes(root: Path) -> list[TrackerError]:
-    """What init cannot do in a content-only repository: say it, and what to do instead."""
-    return [
+def content_only_notes(root: Path, stated: bool = False) -> list[TrackerError]:
+    """What init cannot do in a content-only repository: say it, and what to do instead.
+    With the 'hugo:' values already stated (init run again on an adopted repository, say for
+    --drift), links do follow the site's languages: only the partial is left to say."""
+    languages = [] if stated else [
         TrackerError("no Hugo configuration here, so links cannot follow the site's languages",
                      path=config_file(root), hint="run tracker init --hugo-config <path to the "
                      "site's hugo.yaml> from a checkout of the Hugo project beside this one to "
-                     "record them, or fill in and uncomment the 'hugo:' block"),
+                     "record them, or fill in and uncomment the 'hugo:' block")]
+    return languages + [
         TrackerError("the Hugo project is elsewhere, so its feed links partial was not written "
                      "(tracker init --hugo-config writes it, and ignoreFiles rules for the old "
                      "layout)"),

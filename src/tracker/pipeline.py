@@ -288,6 +288,9 @@ def snapshot(root: Path, rev: str = "HEAD") -> tuple[list[Service], list[ParseWa
     from tracker.snapshots import Snapshots  # with the parsers: not for a no-op run
 
     snapshots = Snapshots(history, Sources(config))
+    # a service its title names keeps the name the ledger knows it by, as in every output:
+    # an SEO edit of a title is no rename here either
+    snapshots.first_names = Ledger(config).first_names()
     warnings = snapshots.load(sha, {})
     day = commit_day(history.author_date(sha))  # prices in force then
     return [service_in_force(snapshots.services[sid], day)
@@ -344,10 +347,10 @@ def run_digest(events: list[Event], config: Config, period: Period, lang: str,
         return DigestOutcome(digest, paths, False, "sending was not requested")
     if digest.key in already_sent and not force:
         return DigestOutcome(digest, paths, False,
-                             f"{digest.key} was already sent (force to send it again)")
+                             f"{digest.key} was already sent (--force sends it again)")
     if digest.empty and not send_empty:
         return DigestOutcome(digest, paths, False,
                              f"no changes in {digest.key}; nothing sent "
-                             "(send_empty to send anyway)")
+                             "(--send-empty sends it anyway)")
     refused = send_message(message, settings)
     return DigestOutcome(digest, paths, True, None, tuple(sorted(refused)))
