@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import feedparser
 import pytest
 
 from tracker.config import RecordSource, load_config
@@ -564,6 +565,7 @@ BEFORE_BAND = Path(__file__).parent / "ledgers" / "before-band" / "events" / "20
 
 def test_a_ledger_written_before_bands_reads_as_bands_with_the_same_ids(tmp_path: Path) -> None:
     from tracker.ledger import Ledger
+    from tracker.pipeline import render_all
 
     h = History(tmp_path, "genai-prices.yaml")
     path = "prices/providers/acme.yml"
@@ -584,9 +586,23 @@ def test_a_ledger_written_before_bands_reads_as_bands_with_the_same_ids(tmp_path
         (">200K", "input_price"), ("UTC 16:30–00:30", "input_price"),
         ("UTC 16:30–00:30", "output_price")]
     assert not any(e.tier for e in walked)
-    # the old file as it is: read with bands, the very events a walk makes now
+    # the old file as it is: read with bands, the very events a walk makes now, and the same
+    # feeds rendered from it (a band named in its item: "acme-long >200K 输入价格 …")
+    def outputs() -> dict[str, bytes]:
+        return {str(p.relative_to(tmp_path)): p.read_bytes()
+                for folder in ("feeds", "static") for p in (tmp_path / folder).rglob("*")
+                if p.is_file()}
+
+    before_outputs = outputs()
+    assert ">200K" in feedparser.parse(before_outputs["feeds/atom.xml"]).entries[2].summary
     shutil.copy(BEFORE_BAND, month)
-    assert Ledger(load_config(tmp_path)).raw_events() == walked
+    shutil.rmtree(tmp_path / "feeds")
+    shutil.rmtree(tmp_path / "static")
+    config = load_config(tmp_path)
+    old_ledger = Ledger(config)
+    assert old_ledger.raw_events() == walked
+    render_all(config, old_ledger)
+    assert outputs() == before_outputs
 
 
 def test_an_old_event_s_tier_is_a_band_only_on_a_price() -> None:

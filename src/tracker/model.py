@@ -159,7 +159,8 @@ class Service:
     name: str | None = None
     provider: str | None = None
     endpoint: str | None = None
-    service_type: str | None = None  # 服务类型; its JSON key is "tier"
+    # 服务类型: its JSON key and an event's field are "tier", its kind tier_changed (contracts)
+    service_type: str | None = None
     requirements: list[str] = field(default_factory=list)
     credit_card_required: bool | None = None
     trial_credits: TrialCredits | None = None
