@@ -238,7 +238,7 @@ def update_pages(config: Config, events: list[Event], dry_run: bool = False,
         if services is not None and service not in services:
             continue
         if lang not in by_lang:
-            # each language's own names of services and tiers (render/names.py)
+            # each language's own names of services and quota tiers (render/names.py)
             by_lang[lang] = defaultdict(list)
             for event in site_names(events, config, lang).localize(events):
                 by_lang[lang][event.service].append(event)

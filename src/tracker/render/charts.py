@@ -309,7 +309,7 @@ def build_charts(events: list[Event], config: Config,
         return {}
     charts: dict[str, str] = {}
     for lang in i18n.LANGS:
-        # each language's names of services and tiers (render/names.py)
+        # each language's names of services and quota tiers (render/names.py)
         named = site_names(events, config, lang).localize(events)
         for service, history in sorted(build_series(named).items()):
             if services is not None and service not in services:

@@ -296,7 +296,7 @@ def _charts(chosen: list[Event], events: list[Event], config: Config, period: Pe
 
 def build_digest(events: list[Event], config: Config, period: Period, lang: str) -> Digest:
     """The digest of the events falling in ``period``, from digest.txt.j2 and digest.html.j2;
-    services and tiers named as every output in ``lang`` names them."""
+    services and quota tiers named as every output in ``lang`` names them."""
     events = site_names(events, config, lang).localize(events)
     chosen = sorted((e for e in events if period.contains(e.date)), key=_order)
     by_kind = Counter(e.kind for e in chosen)

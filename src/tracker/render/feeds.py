@@ -333,7 +333,7 @@ def build_feeds(events: list[Event], config: Config,
     services/<service>.atom one per provider and service that has events. With ``services``,
     the per-provider and per-service feeds are built only for those services (and their
     providers): the others cannot have changed.
-    Services, tiers and providers are named as every output in the feeds' language names them.
+    Services, quota tiers and providers are named as every output in the feeds' language names them.
     """
     names = site_names(events, config, config.feeds.lang)
     groups = _groups(names.localize(events))

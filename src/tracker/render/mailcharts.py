@@ -113,7 +113,7 @@ def mail_chart(history: ServiceSeries, lang: str) -> MailChart | None:
 
 def _alt(panels: list[dict[str, Any]], lang: str) -> str:
     """'Chart of limits and prices over time: requests per day, tokens per minute; prices of 9
-    models': tracker's own words only. Page text (names, tiers, model ids) stays out of HTML
+    models': tracker's own words only. Page text (names, quota tiers, model ids) stays out of HTML
     attributes; the caption and the numbered list beside the image name them."""
     limits = dict.fromkeys(i18n.field_label(p["lines"][0]["side"], lang) for p in panels
                            if not p.get("model"))

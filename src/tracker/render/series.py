@@ -82,7 +82,7 @@ class ServiceSeries:
         return self.series[key]
 
     def limits(self) -> list[Series]:
-        """Rate-limit series, service-wide before tiers, in the order of RATE_LIMIT_KEYS."""
+        """Rate-limit series, service-wide before quota tiers, in the order of RATE_LIMIT_KEYS."""
         found = [s for s in self.series.values() if s.model is None]
         return sorted(found, key=lambda s: (s.tier or "", RATE_LIMIT_KEYS.index(s.field)))
 
