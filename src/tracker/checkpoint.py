@@ -7,7 +7,9 @@ are valid for — the commit, a digest of tracker.yaml, a digest of the tracker 
 them (``tracker.cache.code_digest``: facts read by another release are never diffed against
 this one's) — and holds a digest of the lines that follow. Each further line, sorted by path,
 is one file: the blob in force, the last good blob when the newest version does not wholly
-parse and since which commit it is stale, its source kind, notes and the services it states.
+parse and since which commit it is stale, its source kind, notes, a page's digest without the
+tracker's generated blocks (so the commit of the tracker's own outputs is not parsed again) and
+the services it states.
 A file written for another key, or one that does not read back, is ignored and the tree is
 parsed as before: the file only ever saves time.
 """
@@ -25,7 +27,7 @@ from tracker.sources import Parsed
 from tracker.symlinks import LinkTable
 
 FILE = "facts.jsonl"
-FORMAT = 1
+FORMAT = 2  # 2: a page's digest without the tracker's blocks (Parsed.own)
 _SERVICE_FIELDS = tuple((f.name, f.default, f.default_factory) for f in fields(Service))
 
 
@@ -33,7 +35,7 @@ class NotJson(Exception):
     """A fact that JSON would not give back as it is (a tuple, a date, a non-string key)."""
 
 
-def _plain(value: Any) -> Any:
+def plain_json(value: Any) -> Any:
     """``value`` itself when JSON gives it back equal and of the same types; else NotJson."""
     kind = type(value)
     if kind is str or kind is int or kind is bool or value is None:
@@ -43,17 +45,17 @@ def _plain(value: Any) -> Any:
             return value
         raise NotJson
     if kind is list:
-        return [_plain(v) for v in value]
+        return [plain_json(v) for v in value]
     if kind is dict:
         if not all(type(k) is str for k in value):
             raise NotJson
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain_json(v) for k, v in value.items()}
     raise NotJson
 
 
 def _stated(record: Any, names: tuple[str, ...]) -> dict[str, Any]:
     """The fields of a Model / TrialCredits that are not None (their default)."""
-    return {n: _plain(v) for n in names if (v := getattr(record, n)) is not None}
+    return {n: plain_json(v) for n in names if (v := getattr(record, n)) is not None}
 
 
 _MODEL_NAMES = tuple(f.name for f in fields(Model))
@@ -81,7 +83,7 @@ def _service(service: Service) -> dict[str, Any]:
                 raise NotJson
             out[name] = [_stated(p, _PROBLEM_NAMES) for p in value]
         elif value != (factory() if callable(factory) else default):
-            out[name] = _plain(value)
+            out[name] = plain_json(value)
     if not out["models"]:
         del out["models"]
     return out
@@ -118,6 +120,8 @@ def encode(key: tuple[str, ...], files: Files, blobs: Shas, broken: Shas, stale:
             line["broken"] = broken[path]
         if path in stale:
             line["stale"] = stale[path]
+        if parsed.own is not None:
+            line["own"] = parsed.own
         if parsed.notes:
             if type(parsed.notes) is not tuple or not all(type(n) is str for n in parsed.notes):
                 raise NotJson
@@ -170,7 +174,7 @@ def decode(data: bytes, key: tuple[str, ...]
             path = line["path"]
             files[path] = Parsed(line["kind"],
                                  tuple(_read_service(s) for s in line["services"]),
-                                 tuple(line.get("notes", ())))
+                                 tuple(line.get("notes", ())), line.get("own"))
             blobs[path] = line["blob"]
             if "broken" in line:
                 broken[path] = line["broken"]

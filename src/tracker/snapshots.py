@@ -41,6 +41,8 @@ class Snapshots:
         self.read: Callable[[str], bytes] = history.read  # a BlobStream's, while in run()
         self.visited: set[str] = set()  # every service whose files a walked commit changed
         self.links = LinkTable()  # a symlinked file reads as its target: see _load_link
+        self.parses = 0  # versions parsed, and versions that needed no parse (_same_facts)
+        self.unparsed = 0
 
     # -- files ------------------------------------------------------------------------------
 
@@ -50,6 +52,7 @@ class Snapshots:
             self._cache.move_to_end(key)
             return self._cache[key]
         parsed = self.sources.parse(path, raw)
+        self.parses += 1
         self._cache[key] = parsed
         if len(self._cache) > self.CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -306,7 +309,7 @@ class Snapshots:
         # the last version whose every section read: kept while the newest is not wholly read
         good = self.broken.get(path) or self.blobs.get(path) or None
         try:
-            parsed = self._parse(path, blob, raw)
+            parsed = self._same_facts(path, raw) or self._parse(path, blob, raw)
         except ParseError as error:
             warnings.append(ParseWarning(path=path, line=error.line, reason=error.message,
                                          commit=commit.sha, date=commit.date))
@@ -326,6 +329,24 @@ class Snapshots:
                 self.broken[path] = good
             self.stale[path] = since
         return {s.id for s in parsed.services}
+
+    def _same_facts(self, path: str, raw: bytes) -> Parsed | None:
+        """The version in force when ``raw`` differs from it only inside the tracker's generated
+        blocks, which the page parser skips (the commit of the tracker's own outputs): the same
+        facts by construction, not parsed again. Only when the version in force read wholly: a
+        section problem carries a line number, which a longer block would move."""
+        current = self.files.get(path)
+        if current is None or current.own is None or not self.blobs.get(path) \
+                or path in self.broken or path in self.stale or _problems(current):
+            return None
+        try:
+            own = self.sources.digest(path, raw)
+        except ParseError:
+            return None  # parsed, to tell why
+        if own != current.own:
+            return None
+        self.unparsed += 1
+        return current
 
     def _load_link(self, commit: Commit, link: str, blob_at: Callable[[str], str | None],
                    warnings: list[ParseWarning], touched: set[str]) -> set[str]:

@@ -28,6 +28,7 @@ class Parsed:
     services: tuple[Service, ...]
     notes: tuple[str, ...] = ()  # records placed by fallback or not tracked, one line a kind
     # (tracker update reports them once per run, naming the file)
+    own: str | None = None  # a page's digest without the tracker's blocks (Sources.digest)
 
 
 class Sources:
@@ -59,9 +60,10 @@ class Sources:
         """Parse one blob; raises ParseError when it does not parse."""
         kind = self.kind_of(path)
         if kind == PAGE:
-            from tracker.sources.page import parse_page
+            from tracker.sources.page import read_page
 
-            return Parsed(kind, (parse_page(raw, path, self.default_lang),))
+            service, digest = read_page(raw, path, self.default_lang)
+            return Parsed(kind, (service,), own=digest)
         if kind == DATA:
             from tracker.sources.data import parse_data_file
 
@@ -73,6 +75,16 @@ class Sources:
             read = read_record_file(source, raw, path)
             return Parsed(kind, tuple(read.services), read.notes(source))
         raise ValueError(f"no source for {path}")
+
+    def digest(self, path: str, raw: bytes) -> str | None:
+        """What ``Parsed.own`` of ``raw`` would be, without parsing it: the digest of a page
+        without the tracker's generated blocks, which the page parser never reads; None for the
+        other kinds of file. Raises ParseError for a page that cannot be read."""
+        if self.kind_of(path) != PAGE:
+            return None
+        from tracker.sources.markdown import page_digest
+
+        return page_digest(raw, path)
 
     def assemble(self, parts: list[tuple[str, Service]]) -> Service:
         """One service from what its files state; ``parts`` is (kind, service) in path order."""

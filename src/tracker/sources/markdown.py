@@ -9,6 +9,7 @@ Markdown parser costs ~30× more per page and the walk parses every version of e
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,9 +23,8 @@ from tracker.errors import ParseError
 from tracker.sources.fences import (
     FRONT_MATTER_END,
     FRONT_MATTER_FORMATS,
-    closes_code_fence,
-    code_fence_opener,
     front_matter_fence,
+    prose,
 )
 
 MAX_PAGE_BYTES = 2 * 1024 * 1024
@@ -99,6 +99,7 @@ class Document:
     heading: str | None = None  # the page's own `# ` heading, if it has one
     checklist: list[Field] = field(default_factory=list)  # `- ✅ 已完成实名认证` items
     items: list[Field] = field(default_factory=list)  # plain `- 输入：¥1 / 百万 tokens` items
+    digest: str = ""  # what page_digest gives for this page
 
 
 def decode_page(raw: bytes, path: str) -> str:
@@ -276,41 +277,6 @@ def cell_id(cell: str) -> tuple[str, bool]:
     return plain(cell), struck
 
 
-def _fence_candidates(text: str, pos: int) -> list[tuple[int, int, str]]:
-    """(line start, line end, stripped line) of every line from pos that opens with ``` or ~~~.
-
-    Found with str.find, so the bodies of code examples, most of a long page, cost no Python
-    loop; each occurrence is looked at once.
-    """
-    found: dict[int, tuple[int, str]] = {}
-    for marker in ("```", "~~~"):
-        at = text.find(marker, pos)
-        while at >= 0:
-            line_start = text.rfind("\n", 0, at) + 1
-            line_end = text.find("\n", at)
-            line_end = len(text) if line_end < 0 else line_end
-            if not text[line_start:at].strip(" \t"):
-                found[line_start] = (line_end, text[at:line_end].rstrip())
-            at = text.find(marker, line_end)
-    return sorted((start, end, line) for start, (end, line) in found.items())
-
-
-def _code_free_spans(text: str, pos: int) -> list[tuple[int, int]]:
-    """The [start, end) spans of text outside fenced code blocks."""
-    spans: list[tuple[int, int]] = []
-    opened: tuple[str, int] | None = None  # the open fence's character and length
-    for start, end, line in _fence_candidates(text, pos):
-        if opened is None:
-            opened = code_fence_opener(line)
-            if opened is not None:
-                spans.append((pos, start))
-        elif closes_code_fence(line, opened):
-            opened, pos = None, end + 1
-    if opened is None:  # an unclosed fence runs to the end of the page, as Hugo renders it
-        spans.append((pos, len(text)))
-    return spans
-
-
 class _Scanner:
     """Walks the lines outside fenced code, collecting fields and tables with their headings.
 
@@ -434,18 +400,42 @@ def _every_section(heading: str) -> bool:
 
 def scan_page(raw: bytes, path: str,
               wanted: Callable[[str], bool] = _every_section) -> Document:
-    """Decode a page and collect its front matter, bold fields and tables (code fences skipped).
+    """Decode a page and collect its front matter, bold fields and tables (code fences and the
+    tracker's own generated blocks skipped).
 
     ``wanted(heading)`` says which `##` sections to read in full; the others give only their
-    plain `**Label：**` lines.
+    plain `**Label：**` lines. ``Document.digest`` is ``page_digest`` of the page.
     """
     text = decode_page(raw, path)
     front_matter, body, front_matter_format = split_front_matter(text, path)
+    # what the tracker writes between its markers is never read as the page's facts: so a
+    # commit of the tracker's own blocks states the same facts by construction (page_digest)
+    read, spans = prose(text, body)
     scanner = _Scanner(wanted)
     line_no, counted = 1, 0
-    for start, end in _code_free_spans(text, body):
-        line_no += text.count("\n", counted, start)  # counted on from the last span
+    for start, end in spans:
+        line_no += read.count("\n", counted, start)  # counted on from the last span
         counted = start
-        scanner.span(text[start:end].split("\n"), line_no)
+        scanner.span(read[start:end].split("\n"), line_no)
     return Document(front_matter, scanner.fields, scanner.tables, front_matter_format,
-                    scanner.heading, scanner.checklist, scanner.items)
+                    scanner.heading, scanner.checklist, scanner.items,
+                    _digest(read, body))
+
+
+# A run of blank lines (spaces allowed) after a line's end: to the scanner, one blank line.
+_BLANK_RUN = re.compile(r"\n(?:[^\S\n]*\n)+")
+
+
+def _digest(read: str, body: int) -> str:
+    return hashlib.sha1((read[:body] + _BLANK_RUN.sub("\n\n", "\n" + read[body:]))
+                        .encode("utf-8")).hexdigest()
+
+
+def page_digest(raw: bytes, path: str) -> str:
+    """A digest of what ``scan_page`` reads of a page: its front matter, and its body without
+    the tracker's generated blocks and with each run of blank lines as one (which the scanner
+    cannot tell apart). Two versions with the same digest state the same facts, at lines that
+    may differ. Raises ParseError as ``scan_page`` does for a page that cannot be read."""
+    text = decode_page(raw, path)
+    body = split_front_matter(text, path)[1]
+    return _digest(prose(text, body)[0], body)
