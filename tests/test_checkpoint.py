@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import GitRepo
-from tracker import cache, checkpoint
+from tracker import cache, checkpoint, ledgercache
 from tracker.config import load_config
 from tracker.pipeline import update
 from tracker.snapshots import Snapshots
@@ -173,6 +173,9 @@ def test_facts_for_another_key_are_not_used(repo: GitRepo, page_text: str, tmp_p
     ours, theirs = tree_bytes(clone.root), tree_bytes(reference.root)
     if spoil in ("config", "code"):  # keyed to the other one: the only difference
         assert ours.pop(f"history/{checkpoint.FILE}") != theirs.pop(f"history/{checkpoint.FILE}")
+    if spoil == "code":  # so is the ledger's cache
+        cached = f"history/{ledgercache.FILE}"
+        assert ours.pop(cached) != theirs.pop(cached)
     assert ours == theirs
 
 

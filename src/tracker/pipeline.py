@@ -211,6 +211,8 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
             services = snapshots.visited | {e.service for e in events}
             written += render_all(config, ledger, services=services, skipped=skipped)
             notices += ledger.unmatched_overrides()
+        if ledger.write_cache():
+            written.append(ledger.cache_file)
         facts = snapshots.export_facts(_snapshots_key(config, head))
         if facts is None:
             facts_file.unlink(missing_ok=True)  # stale: keyed to an older commit, never used
