@@ -61,22 +61,17 @@ def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 # A string then a colon; the string's loop unrolled (runs of plain characters, then one escape),
 # which the regex engine runs 2-3x faster than one alternation per character: the same matches.
 _JSON_KEY = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"\s*:', re.DOTALL)
-# What could make a ``":`` something else than a key's end: an escaped quote, a string opening
-# with a colon, or a key's end with a space before its colon.
-_NOT_ONLY_KEYS = re.compile(rb'\\":|[:,\[{][ \t\r\n]*":|"[ \t\r\n]+:')
+_SPACED_COLON = re.compile(rb'"[ \t\r\n]+:')
 # The last version of each JSON file: its records and how many keys each holds (see below).
 _COUNTED: OrderedDict[str, tuple[dict[str, Any], dict[str, int]]] = OrderedDict()
 _COUNTED_FILES = 8
 
 
-def _keys_written(raw: bytes) -> int:
-    """How many keys the JSON text writes. A key is a string followed by a colon, and a quote
-    followed by a colon is a key's end, an escaped quote, or the start of a string opening with
-    a colon: where neither of the last two occurs and no space stands before a key's colon,
-    counting ``":`` in C is exact. Else the regex reads every string."""
-    if _NOT_ONLY_KEYS.search(raw) is None and not raw.lstrip().startswith(b'":'):
-        return raw.count(b'":')
-    return len(_JSON_KEY.findall(raw))
+def _keys_at_most(raw: bytes) -> int:
+    """At least as many as the keys the JSON text writes, counted in C (1.5 ms on 730 KB, the
+    regex 7 ms): every key ends with a quote and its colon, spaces between or not. A ``":`` may
+    also be an escaped quote or a string opening with a colon: counted too, never fewer."""
+    return raw.count(b'":') + len(_SPACED_COLON.findall(raw))
 
 
 def _keys_parsed(value: Any) -> int:
@@ -93,8 +88,9 @@ def _keys_parsed(value: Any) -> int:
 
 def refuse_duplicate_json_keys(raw: bytes, data: Any, path: str) -> None:
     """Refuse JSON parsed by a loader that silently keeps the last of two equal keys (orjson).
-    Cheap when no key is repeated: the keys written are counted in C and compared with the
-    keys parsed; only when the counts differ is the text walked to name the key. The keys
+    Cheap when no key is repeated: the keys written are bounded in C and compared with the
+    keys parsed (then counted by a regex if they differ); only when the counts differ is the
+    text walked to name the key. The keys
     parsed are counted again only in records that changed since the file's last version (a
     map of 1,200 records changes a few a commit; comparing a record is C, counting is not)."""
     if isinstance(data, dict):
@@ -108,7 +104,8 @@ def refuse_duplicate_json_keys(raw: bytes, data: Any, path: str) -> None:
         parsed = len(data) + sum(counts.values())
     else:
         parsed = _keys_parsed(data)
-    if _keys_written(raw) != parsed:
+    # parsed ≤ written ≤ at most: equal ends give no repeated key; else count exactly
+    if _keys_at_most(raw) != parsed and len(_JSON_KEY.findall(raw)) != parsed:
         _COUNTED.pop(path, None)
         json_key_lines(raw.decode("utf-8", "replace"), path)  # raises at a repeated key
 
