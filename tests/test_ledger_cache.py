@@ -142,3 +142,23 @@ def test_a_value_json_would_change_keeps_its_month_in_yaml(
     events = Ledger(load_config(repo.root)).raw_events()
     assert month_reads(texts) == 1
     assert [str(e.new) for e in events if e.date.startswith("2025-02")] == ["2025-02-02"]
+
+
+def test_a_cache_with_a_good_digest_but_no_events_is_not_trusted(
+        repo: GitRepo, page_text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines that are not this tracker's events (a field it does not know), under a head whose
+    digest was made to match: that month is read from YAML, then written again."""
+    site(repo, page_text)
+    shutil.rmtree(repo.root / ".git" / cache.CACHE_DIR)
+    cached = repo.root / "history" / ledgercache.FILE
+    data = cached.read_bytes()
+    head, _, body = data.partition(b"\n")
+    month_at = body.index(b'{"month": "2025-03"')
+    event_at = body.index(b'"kind"', month_at)
+    crafted = body[:event_at] + b'"kinds"' + body[event_at + len(b'"kind"'):]
+    cached.write_bytes(ledgercache._head((cache.code_digest(),), crafted) + crafted)
+    texts = yaml_reads(monkeypatch)
+    ledger = Ledger(load_config(repo.root))
+    assert [e.to_dict() for e in ledger.raw_events()] == yaml_events(repo.root)
+    assert month_reads(texts) == 1
+    assert ledger.write_cache() and cached.read_bytes() == data

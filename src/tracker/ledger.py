@@ -39,12 +39,12 @@ def _load_yaml(path: Path, data: bytes | None = None) -> Any:
                            hint="fix the syntax on that line") from None
 
 
-def _events(cached: list[dict[str, Any]]) -> list[Event] | None:
-    """Events from the cache, which holds exactly their fields (it is keyed to this code);
-    None when it does not (then the month is read from YAML)."""
+def _events(lines: list[str]) -> list[Event] | None:
+    """Events from the cache's lines, which hold exactly their fields (it is keyed to this
+    code); None when they do not (then the month is read from YAML)."""
     try:
-        return [Event(**event) for event in cached]
-    except TypeError:
+        return [Event(**event) for event in ledgercache.events(lines)]
+    except (TypeError, ValueError):
         return None
 
 
@@ -145,6 +145,8 @@ class Ledger:
                     cached = self._cache().get(path.stem)
                     if cached is not None and cached[0] == digest:
                         events = _events(cached[1])
+                        if events is None:  # not events after all: never kept again
+                            del self._cache()[path.stem]
                     if events is None:
                         events = [Event.from_dict(e) for e in (_load_yaml(path, data) or [])]
                         self._stale_cache = True
@@ -175,21 +177,31 @@ class Ledger:
     def write_cache(self) -> bool:
         """Write history/events.cache.jsonl again when it does not hold every month as its
         YAML file reads now (a month read from YAML in this run, or written); True when the
-        file changed. Only saves time: written without fsync."""
+        file changed. A month whose YAML is still the one cached keeps its lines as they are;
+        only saves time: written without fsync."""
         months = sorted(self.events_dir.glob("*.yaml")) if self.events_dir.is_dir() else []
-        for path in months:
-            self._month(path)
-        if not self._stale_cache and set(self._cache()) == {p.stem for p in months}:
+        if not self._stale_cache and set(self._cache()) == {p.stem for p in months} \
+                and all(self._digest(p) == self._cache()[p.stem][0] for p in months):
             return False
         keep: ledgercache.Months = {}
         for path in months:
-            keep[path.stem] = (self._digests[path], [e.to_dict() for e in self._months[path]])
+            cached = self._cache().get(path.stem)
+            lines = cached[1] if cached is not None and cached[0] == self._digest(path) else None
+            if lines is None:  # read from YAML, or written, in this run
+                lines = ledgercache.lines_of([e.to_dict() for e in self._month(path)])
+            if lines is not None:  # else read from YAML each time
+                keep[path.stem] = (self._digest(path), lines)
         encoded = ledgercache.encode((cache.code_digest(),), keep)
         if encoded is None:
             self.cache_file.unlink(missing_ok=True)
             return False
         self._cached_months, self._stale_cache = keep, False
         return write_atomic(self.cache_file, encoded, durable=False)
+
+    def _digest(self, path: Path) -> str:
+        if path not in self._digests:
+            self._digests[path] = ledgercache.digest(path.read_bytes())
+        return self._digests[path]
 
     def events(self) -> list[Event]:
         """What outputs show: overrides applied, retracted events gone, oldest first."""

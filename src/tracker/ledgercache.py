@@ -21,7 +21,8 @@ from tracker.checkpoint import NotJson, plain_json
 FILE = "events.cache.jsonl"
 FORMAT = 1
 
-Months = dict[str, tuple[str, list[dict[str, Any]]]]  # month → (YAML digest, its events)
+Month = tuple[str, list[str]]  # (its YAML file's digest, a JSON line per event)
+Months = dict[str, Month]
 
 
 def digest(data: bytes) -> str:
@@ -29,17 +30,21 @@ def digest(data: bytes) -> str:
     return hashlib.sha1(data).hexdigest()
 
 
+def lines_of(events: list[dict[str, Any]]) -> list[str] | None:
+    """A month's events as cache lines; None when some value would not read back from JSON as
+    it is (a date or an integer key from a hand-edited month: that month stays YAML only)."""
+    try:
+        return [json.dumps(plain_json(event), ensure_ascii=False, allow_nan=False)
+                for event in events]
+    except NotJson:
+        return None
+
+
 def encode(key: tuple[str, ...], months: Months) -> bytes | None:
-    """The cache of ``months`` for ``key``; None when some value would not read back from JSON
-    as it is (a date or an integer key from a hand-edited month: that month stays YAML only)."""
+    """The cache of ``months`` for ``key``; None when a lone surrogate would not encode."""
     lines = []
     for month in sorted(months):
-        yaml_digest, events = months[month]
-        try:
-            body = [json.dumps(plain_json(event), ensure_ascii=False, allow_nan=False)
-                    for event in events]
-        except NotJson:
-            continue  # read from its YAML each time
+        yaml_digest, body = months[month]
         lines.append(json.dumps({"month": month, "sha1": yaml_digest}) + "\n")
         lines += [line + "\n" for line in body]
     try:
@@ -55,33 +60,30 @@ def _head(key: tuple[str, ...], body: bytes) -> bytes:
 
 
 def decode(data: bytes, key: tuple[str, ...]) -> Months | None:
-    """The months ``encode`` wrote for ``key``; None when the file was written for another key,
-    was cut or edited, or does not read back."""
+    """The months ``encode`` wrote for ``key``, their lines not yet parsed (``events``); None
+    when the file was written for another key, was cut or edited, or does not read back."""
     head, _, body = data.partition(b"\n")
     if head + b"\n" != _head(key, body):
         return None
     months: Months = {}
     lines: list[str] = []
-    month: tuple[str, str] | None = None
     try:
         for text in body.decode("utf-8").split("\n"):
             if text.startswith('{"month": '):
-                if month is not None:
-                    months[month[0]] = (month[1], _events(lines))
                 line = json.loads(text)
-                month, lines = (line["month"], line["sha1"]), []
+                lines = []
+                months[line["month"]] = (line["sha1"], lines)
             elif text:
                 lines.append(text)
-        if month is not None:
-            months[month[0]] = (month[1], _events(lines))
     except (ValueError, TypeError, KeyError):
         return None
     return months
 
 
-def _events(lines: list[str]) -> list[dict[str, Any]]:
-    """A month's event lines as one JSON array: one parse a month, not one a line."""
-    events = json.loads("[" + ",".join(lines) + "]")
-    if not all(isinstance(event, dict) for event in events):
+def events(lines: list[str]) -> list[dict[str, Any]]:
+    """A month's event lines as one JSON array: one parse a month, not one a line. Raises
+    ValueError when they are not events."""
+    found = json.loads("[" + ",".join(lines) + "]")
+    if not all(isinstance(event, dict) for event in found):
         raise ValueError("not an event")
-    return events  # type: ignore[no-any-return]
+    return found  # type: ignore[no-any-return]
