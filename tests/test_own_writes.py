@@ -63,11 +63,11 @@ def test_the_commit_of_the_tracker_outputs_is_not_parsed(
     assert asked == [] and result.new_events == [] and result.commits_walked == 1
 
 
-def test_a_fresh_clone_keeps_the_digest_in_its_facts(
+def test_a_fresh_clone_walking_the_outputs_commit_parses_nothing(
         repo: GitRepo, page_text: str, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """The facts file carries each page's digest: a fresh clone (no cache in .git) walking
-    the outputs commit parses nothing either."""
+    """A fresh clone (facts from history/facts.jsonl, no cache in .git) reads the version in
+    force to compare it without its blocks: still no parse."""
     walked_site(repo, page_text)
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(repo.root), str(clone)], check=True)
@@ -87,6 +87,19 @@ def test_a_fact_changed_beside_the_block_is_parsed(
     result = update(repo.root)
     assert asked == [ACME]
     assert [(e.kind, e.old, e.new) for e in result.new_events] == [("quota_cut", 4, 3)]
+
+
+def test_only_a_commit_of_the_tracker_outputs_is_compared_first(
+        repo: GitRepo, page_text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A commit that does not touch the ledger is no commit of the tracker's: its pages are
+    parsed without first being compared (the walk of a long history pays no digest)."""
+    walked_site(repo, page_text)
+    update(repo.root)
+    repo.commit("tracker state", "2025-01-03T12:00:00+08:00")
+    repo.replace(ACME, END, "- by hand\n" + END)
+    repo.commit("a hand edit inside the block", "2025-01-04T10:00:00+08:00")
+    asked = counting_parses(monkeypatch)
+    assert update(repo.root).new_events == [] and asked == [ACME]
 
 
 def test_a_page_with_a_stale_section_is_parsed_again(

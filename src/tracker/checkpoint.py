@@ -7,9 +7,7 @@ are valid for — the commit, a digest of tracker.yaml, a digest of the tracker 
 them (``tracker.cache.code_digest``: facts read by another release are never diffed against
 this one's) — and holds a digest of the lines that follow. Each further line, sorted by path,
 is one file: the blob in force, the last good blob when the newest version does not wholly
-parse and since which commit it is stale, its source kind, notes, a page's digest without the
-tracker's generated blocks (so the commit of the tracker's own outputs is not parsed again) and
-the services it states.
+parse and since which commit it is stale, its source kind, notes and the services it states.
 A file written for another key, or one that does not read back, is ignored and the tree is
 parsed as before: the file only ever saves time.
 """
@@ -27,7 +25,7 @@ from tracker.sources import Parsed
 from tracker.symlinks import LinkTable
 
 FILE = "facts.jsonl"
-FORMAT = 2  # 2: a page's digest without the tracker's blocks (Parsed.own)
+FORMAT = 1
 _SERVICE_FIELDS = tuple((f.name, f.default, f.default_factory) for f in fields(Service))
 
 
@@ -120,8 +118,6 @@ def encode(key: tuple[str, ...], files: Files, blobs: Shas, broken: Shas, stale:
             line["broken"] = broken[path]
         if path in stale:
             line["stale"] = stale[path]
-        if parsed.own is not None:
-            line["own"] = parsed.own
         if parsed.notes:
             if type(parsed.notes) is not tuple or not all(type(n) is str for n in parsed.notes):
                 raise NotJson
@@ -174,7 +170,7 @@ def decode(data: bytes, key: tuple[str, ...]
             path = line["path"]
             files[path] = Parsed(line["kind"],
                                  tuple(_read_service(s) for s in line["services"]),
-                                 tuple(line.get("notes", ())), line.get("own"))
+                                 tuple(line.get("notes", ())))
             blobs[path] = line["blob"]
             if "broken" in line:
                 broken[path] = line["broken"]

@@ -152,6 +152,7 @@ def walk_new_commits(config: Config, history: History, state: State, head: str,
     from tracker.snapshots import Snapshots  # with the parsers: not for a no-op run
 
     snapshots = Snapshots(history, Sources(config))
+    snapshots.outputs = Path(config.history_dir).as_posix().strip("/") + "/"
     if since and not (since == state.last_commit
                       and (saved and snapshots.restore(saved, _snapshots_key(config, since))
                            or facts_file and _import_facts(snapshots, facts_file,

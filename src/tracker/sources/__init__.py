@@ -28,7 +28,6 @@ class Parsed:
     services: tuple[Service, ...]
     notes: tuple[str, ...] = ()  # records placed by fallback or not tracked, one line a kind
     # (tracker update reports them once per run, naming the file)
-    own: str | None = None  # a page's digest without the tracker's blocks (Sources.digest)
 
 
 class Sources:
@@ -60,10 +59,9 @@ class Sources:
         """Parse one blob; raises ParseError when it does not parse."""
         kind = self.kind_of(path)
         if kind == PAGE:
-            from tracker.sources.page import read_page
+            from tracker.sources.page import parse_page
 
-            service, digest = read_page(raw, path, self.default_lang)
-            return Parsed(kind, (service,), own=digest)
+            return Parsed(kind, (parse_page(raw, path, self.default_lang),))
         if kind == DATA:
             from tracker.sources.data import parse_data_file
 
@@ -77,9 +75,10 @@ class Sources:
         raise ValueError(f"no source for {path}")
 
     def digest(self, path: str, raw: bytes) -> str | None:
-        """What ``Parsed.own`` of ``raw`` would be, without parsing it: the digest of a page
-        without the tracker's generated blocks, which the page parser never reads; None for the
-        other kinds of file. Raises ParseError for a page that cannot be read."""
+        """The digest of a page without the tracker's generated blocks, which the page parser
+        never reads (two versions with the same digest state the same facts), without parsing
+        it; None for the other kinds of file. Raises ParseError for a page that cannot be
+        read."""
         if self.kind_of(path) != PAGE:
             return None
         from tracker.sources.markdown import page_digest

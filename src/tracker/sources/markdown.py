@@ -99,7 +99,6 @@ class Document:
     heading: str | None = None  # the page's own `# ` heading, if it has one
     checklist: list[Field] = field(default_factory=list)  # `- ✅ 已完成实名认证` items
     items: list[Field] = field(default_factory=list)  # plain `- 输入：¥1 / 百万 tokens` items
-    digest: str = ""  # what page_digest gives for this page
 
 
 def decode_page(raw: bytes, path: str) -> str:
@@ -404,7 +403,7 @@ def scan_page(raw: bytes, path: str,
     tracker's own generated blocks skipped).
 
     ``wanted(heading)`` says which `##` sections to read in full; the others give only their
-    plain `**Label：**` lines. ``Document.digest`` is ``page_digest`` of the page.
+    plain `**Label：**` lines.
     """
     text = decode_page(raw, path)
     front_matter, body, front_matter_format = split_front_matter(text, path)
@@ -418,17 +417,11 @@ def scan_page(raw: bytes, path: str,
         counted = start
         scanner.span(read[start:end].split("\n"), line_no)
     return Document(front_matter, scanner.fields, scanner.tables, front_matter_format,
-                    scanner.heading, scanner.checklist, scanner.items,
-                    _digest(read, body))
+                    scanner.heading, scanner.checklist, scanner.items)
 
 
 # A run of blank lines (spaces allowed) after a line's end: to the scanner, one blank line.
 _BLANK_RUN = re.compile(r"\n(?:[^\S\n]*\n)+")
-
-
-def _digest(read: str, body: int) -> str:
-    return hashlib.sha1((read[:body] + _BLANK_RUN.sub("\n\n", "\n" + read[body:]))
-                        .encode("utf-8")).hexdigest()
 
 
 def page_digest(raw: bytes, path: str) -> str:
@@ -438,4 +431,6 @@ def page_digest(raw: bytes, path: str) -> str:
     may differ. Raises ParseError as ``scan_page`` does for a page that cannot be read."""
     text = decode_page(raw, path)
     body = split_front_matter(text, path)[1]
-    return _digest(prose(text, body)[0], body)
+    read = prose(text, body)[0]
+    return hashlib.sha1((read[:body] + _BLANK_RUN.sub("\n\n", "\n" + read[body:]))
+                        .encode("utf-8")).hexdigest()

@@ -20,7 +20,7 @@ from tracker.sources.page.overview import index_fields, read_overview
 from tracker.sources.page.prices import model_named
 from tracker.sources.page.vocabulary import FACT_WORDS, ID_WORDS
 
-__all__ = ["page_identity", "parse_page", "read_page"]
+__all__ = ["page_identity", "parse_page"]
 
 
 def _holds_facts(heading: str) -> bool:
@@ -32,11 +32,6 @@ def parse_page(raw: bytes, path: str, default_lang: str = "zh") -> Service:
     """Parse one version of a service page. Raises ParseError (with the line) and nothing else
     when the page as a whole cannot be read; a section that cannot be read is left empty and
     named in ``Service.problems``."""
-    return read_page(raw, path, default_lang)[0]
-
-
-def read_page(raw: bytes, path: str, default_lang: str = "zh") -> tuple[Service, str]:
-    """``parse_page``, and the page's digest without the tracker's blocks (``page_digest``)."""
     service_id, lang = page_identity(path, default_lang)
     doc = scan_page(raw, path, _holds_facts)
     service = Service(id=service_id, path=path, lang=lang)
@@ -55,7 +50,7 @@ def read_page(raw: bytes, path: str, default_lang: str = "zh") -> tuple[Service,
                                                    error.hint))
     read_model_rate_lines(doc, service)
     _join_model_limits(service)
-    return service, doc.digest
+    return service
 
 
 def _join_model_limits(service: Service) -> None:
