@@ -12,6 +12,7 @@ old, new, old, new… and CPU time (the child's, with its git processes) is prin
   update (cache warm); update again (nothing new).
 
 Usage: python bench/ab.py {full,outputs,ci} REPO OLD_SRC NEW_SRC [--rounds N] [--work DIR]
+                          [--config tracker.yaml]
 (REPO: e.g. bench/out/site-3000, from bench/generate.py.)
 """
 
@@ -81,6 +82,8 @@ def main() -> None:
     parser.add_argument("new", help="the new code's src/ folder")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path("bench/out/ab"))
+    parser.add_argument("--config", type=Path, help="a tracker.yaml put untracked in each clone "
+                        "(examples/configs/models-dev.yaml for a models.dev clone)")
     args = parser.parse_args()
     sides = {"old": args.old, "new": args.new}
     print(f"load {os.getloadavg()}", flush=True)
@@ -88,6 +91,8 @@ def main() -> None:
         for n in range(args.rounds):
             for name, src in sides.items():
                 scratch = clone(args.repo, args.work / name)
+                if args.config:
+                    shutil.copy(args.config, scratch / "tracker.yaml")
                 print(f"{name} full update, round {n}: {update(src, scratch)}", flush=True)
         return
     for name, src in sides.items():  # each side's outputs (facts and caches keyed to it)
