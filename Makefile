@@ -1,13 +1,20 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+BASE   := $(VENV)/.installed-base
 STAMP  := $(VENV)/.installed
 
 .PHONY: demo test lint check bench install clean
 
-$(STAMP): pyproject.toml
+# The package alone: all the demo needs.
+$(BASE): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(BASE)
+
+# With the test and benchmark extras (pytest, feedparser, aiosmtpd…; orjson).
+$(STAMP): $(BASE)
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
@@ -25,7 +32,7 @@ lint: $(STAMP)
 # Every check at once, as CI runs them.
 check: lint test
 
-demo: $(STAMP)
+demo: $(BASE)
 	$(BIN)/python examples/demo.py
 
 bench: $(STAMP)

@@ -56,6 +56,11 @@ class GitRepo:
         return self.git("rev-parse", "HEAD")
 
 
+# What `tracker init` leaves in a repository that is a Hugo site's content, every key at its
+# default: with it a run does not warn that init was never run there.
+ADOPTED = (".tracker/tracker.yaml", "# written by tracker init: every key at its default\n")
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> GitRepo:
     return GitRepo(tmp_path / "site")

@@ -155,3 +155,50 @@ def test_uids_and_bytes_survive_a_rebase(repo: GitRepo) -> None:
     repo.git("gc", "-q", "--prune=now")
     update(repo.root)
     assert ics.read_bytes() == before
+
+
+def announced(n: int, date_: str, *, old: float | None = 2.0, new: float | None = 3.0,
+              day: str = "2026-09-01", kind: str = "price_increase",
+              service: str = "nimbus") -> Event:
+    found = event(n, date_, kind, field="input_price", old=old, new=new, service=service)
+    found.effective, found.currency = day, "USD"
+    found.change_pct = 50.0 if (old, new) == (2.0, 3.0) else None
+    return found
+
+
+def test_an_announced_price_change_is_an_event_on_its_day_in_the_feeds_language() -> None:
+    rise = announced(1, "2026-06-30T10:00:00+08:00")
+    (item,) = parse(build_calendar([ANNOUNCE, rise], {}, config()))[1:]
+    assert str(item["uid"]) == "tracker-price-e01"
+    assert item.decoded("dtstart") == date(2026, 9, 1)
+    assert item.decoded("dtend") == date(2026, 9, 2)
+    assert str(item["summary"]) == "nimbus-1 输入价格 $2/M → $3/M，2026-09-01 起（+50%）（Nimbus API）"
+    english = Config(root=Path("."), site_url="https://free-llm.example",
+                     feeds=FeedsConfig(lang="en"))
+    (item,) = parse(build_calendar([rise], {}, english))
+    assert str(item["summary"]) == \
+        "nimbus-1 Input price $2/M → $3/M from 2026-09-01 (+50%) (Nimbus API)"
+    assert "https://free-llm.example/" in str(item["url"])
+    # an event that is no announcement (no effective day) is not on the calendar
+    plain = event(3, "2026-07-01T10:00:00+08:00", "price_increase", field="input_price",
+                  old=2.0, new=3.0)
+    assert parse(build_calendar([plain], {}, config())) == []
+
+
+def test_an_announced_price_retracted_or_renamed_follows_the_shutdown_rules() -> None:
+    rise = announced(1, "2026-06-30T10:00:00+08:00")
+    (item,) = parse(build_calendar([rise], {"e01": Override(retract=True)}, config()))
+    assert str(item["status"]) == "CANCELLED" and item.decoded("sequence") == 1
+    moved = announced(2, "2026-07-10T10:00:00+08:00", day="2026-10-01")
+    (item,) = parse(build_calendar([rise, moved], {"e02": Override(retract=True)}, config()))
+    # the retracted move goes back to the first day, as a newer version of the same event
+    assert (str(item["uid"]), item.decoded("dtstart"), item.decoded("sequence")) == (
+        "tracker-price-e01", date(2026, 9, 1), 2)
+    renamed = event(3, "2026-07-20T10:00:00+08:00", "service_renamed", model=None, field="id",
+                    old="nimbus", new="cumulus", service="cumulus")
+    withdrawn = announced(4, "2026-08-01T10:00:00+08:00", old=3.0, new=None, kind="info_changed",
+                          service="cumulus")
+    (item,) = parse(build_calendar([rise, renamed, withdrawn], {}, config()))
+    assert (str(item["uid"]), str(item["status"]), item.decoded("sequence")) == (
+        "tracker-price-e01", "CANCELLED", 1)
+    assert "/cumulus" in str(item["url"])

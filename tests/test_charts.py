@@ -67,6 +67,8 @@ EVENTS = [
           field="id", old="nimbus", new="cumulus"),
     event(11, "2025-10-01T10:00:00+08:00", "quota_raised", service="cumulus",
           field="requests_per_minute", old="unlimited", new=600),
+    event(12, "2025-06-15T10:00:00+08:00", "price_decrease", model=HOSTILE,
+          field="input_price", old=2, new=1, currency="USD"),
 ]
 
 
@@ -99,7 +101,8 @@ def test_one_step_per_event_of_each_quantity(tmp_path: Path) -> None:
         "每日请求数": ["e01", "e02", "e04"],
         "每日 Token 数": ["e01", "e03"],
         "Pro · 每日请求数": ["e01", "e08"],
-        f"{HOSTILE} 价格": ["e06", "e06"],  # input and output, each stated by the model_added
+        # input (stated by the model_added, then cut) and output (stated, never changed)
+        f"{HOSTILE} 价格": ["e06", "e12", "e06"],
         "nimbus-fast 价格": ["e01", "e05", "e07", "e01", "e07"],
     }
     assert "上下文" not in charts["cumulus.svg"]  # lengths are not rate limits: not charted
@@ -123,27 +126,37 @@ def test_steps_match_the_demo_ledger() -> None:
             title = f"{e.model} 价格"
         else:
             continue
-        markers = steps(charts[f"{service}.svg"])
+        markers = steps(charts.get(f"{service}.svg", f"<svg xmlns='{SVG[1:-1]}'/>"))
+        if e.kind.endswith(("_added", "_removed")) and title not in markers:
+            continue  # newly stated or no longer stated, and never changed: not a panel
         assert markers[title].count(e.id) == 1, (service, title, e.id)
         checked += 1
     assert checked > 30
-    # and the initial values: one step per limit and price a new service states
+    # and the initial values: at most one step per limit and price a new service states (a
+    # quantity that never changed is no panel); a service whose limit or price moved has a chart
+    moved = {renamed.get(e.service, e.service) for e in events
+             if e.kind in ("quota_cut", "quota_raised", "price_increase", "price_decrease")}
     for e in events:
         if e.kind == "service_added":
+            service = renamed.get(e.service, e.service)
             stated = sum(k in RATE_LIMIT_KEYS for k in e.new.get("limits", {}))
             stated += sum(k in RATE_LIMIT_KEYS for tier in e.new.get("tiers", {}).values()
                           for k in tier)
             stated += sum(side in m for m in e.new.get("models", {}).values()
                           for side in CHARTED_PRICES)
-            svg = charts.get(f"{renamed.get(e.service, e.service)}.svg", "")
-            assert sum(m.count(e.id) for m in steps(svg).values()) == stated if svg else \
-                stated == 0
+            svg = charts.get(f"{service}.svg", "")
+            assert svg or service not in moved, service
+            if svg:
+                assert sum(m.count(e.id) for m in steps(svg).values()) <= stated
+                # every panel begins at this event or at a later one that first stated it
+                assert all(markers for markers in steps(svg).values())
 
 
-def test_the_committed_example_charts_are_what_the_code_draws() -> None:
+def test_the_committed_example_charts_are_what_the_code_draws(example_updated: Path) -> None:
     events = [Event.from_dict(e) for path in sorted((PROJECT / "history/events").glob("*.yaml"))
               for e in yaml.safe_load(path.read_text(encoding="utf-8"))]
-    charts = build_charts(events, Config(root=PROJECT))
+    # drawn beside the example's pages: English charts name services and tiers as they do
+    charts = build_charts(events, Config(root=example_updated))
     committed = {p.name: p.read_bytes() for p in (PROJECT / "charts").glob("*.svg")}
     assert committed == {name: svg.encode("utf-8") for name, svg in charts.items()}
     # "a few KB" per service and language
@@ -243,6 +256,29 @@ def test_a_service_with_nothing_to_draw_has_no_chart(tmp_path: Path) -> None:
     assert build_series(only_text)["nimbus"].series  # the text is known, just not drawable
 
 
+def test_what_never_changed_is_said_once_not_drawn(tmp_path: Path) -> None:
+    steady = event(1, "2025-12-25T10:00:00+08:00", "service_added", service="aistudio",
+                   new={"limits": {"requests_per_day": 1500, "requests_per_minute": 15},
+                        "tiers": {"Pro": {"requests_per_day": 50}},
+                        "models": {"gemini": {"input_price": 0.1, "output_price": 0.4,
+                                              "currency": "USD"}}})
+    assert build_charts([steady], config(tmp_path)) == {}  # nothing ever changed: no chart
+    assert chartable([steady], config(tmp_path)) == set()
+    cut = event(2, "2026-01-10T10:00:00+08:00", "quota_cut", service="aistudio",
+                field="requests_per_day", old=1500, new=500)
+    charts = build_charts([steady, cut], config(tmp_path))
+    assert list(steps(charts["aistudio.svg"])) == ["每日请求数"]  # one panel: the one that moved
+    desc = ET.fromstring(charts["aistudio.svg"]).find(f"{SVG}desc")
+    assert desc is not None and desc.text is not None
+    assert desc.text.count("未变化") == 1
+    assert "未变化：每分钟请求数 15" in desc.text and "Pro 每日请求数 50" in desc.text
+    assert "gemini 输入价格" in desc.text
+    en = ET.fromstring(charts["aistudio.en.svg"]).find(f"{SVG}desc")
+    assert en is not None and "Unchanged: Requests per minute 15" in (en.text or "")
+    # one panel tall, not one per stated quantity
+    assert int(ET.fromstring(charts["aistudio.svg"]).get("height", "0")) < 200
+
+
 @pytest.mark.parametrize("values", [[0.0], [0.0, 0.5], [1.0, 1.0e9], [3.0]])
 def test_scale_never_divides_by_zero(values: list[float]) -> None:
     from tracker.render.charts import BOTTOM, TOP, YScale
@@ -253,10 +289,12 @@ def test_scale_never_divides_by_zero(values: list[float]) -> None:
 
 
 def test_only_the_given_services_are_redrawn(tmp_path: Path) -> None:
-    other = event(20, "2025-02-01T10:00:00+08:00", "service_added", service="acme",
-                  new={"limits": {"requests_per_day": 10}})
-    everything = build_charts([*EVENTS, other], config(tmp_path))
-    some = build_charts([*EVENTS, other], config(tmp_path), services={"acme"})
+    other = [event(20, "2025-02-01T10:00:00+08:00", "service_added", service="acme",
+                   new={"limits": {"requests_per_day": 10}}),
+             event(21, "2025-03-01T10:00:00+08:00", "quota_raised", service="acme",
+                   field="requests_per_day", old=10, new=20)]
+    everything = build_charts([*EVENTS, *other], config(tmp_path))
+    some = build_charts([*EVENTS, *other], config(tmp_path), services={"acme"})
     assert sorted(some) == ["acme.en.svg", "acme.svg"]
     assert all(everything[name] == svg for name, svg in some.items())
 
@@ -271,7 +309,7 @@ def test_update_draws_and_redraws_the_chart(tmp_path: Path) -> None:
     repo.commit("add nimbus", "2025-01-01T10:00:00+08:00")
     update(repo.root)
     chart = repo.root / "static/tracker/charts/nimbus.svg"
-    assert len(steps(chart.read_text(encoding="utf-8"))["每日请求数"]) == 1
+    assert not chart.exists()  # nothing has changed yet: nothing to draw
     repo.replace(data, "14400", "1000")
     repo.commit("cut", "2025-02-01T10:00:00+08:00")
     result = update(repo.root)
@@ -308,3 +346,23 @@ def test_a_service_id_with_a_dot_gets_its_chart_linked_on_its_page(tmp_path: Pat
     charts = repo.root / "static/tracker/charts"
     assert sorted(p.name for p in charts.iterdir()) == ["z_2Eai.en.svg", "z_2Eai.svg"]
     assert "/tracker/charts/z_2Eai.svg" in repo.read(page)
+
+
+def test_a_page_gets_an_image_line_only_once_something_changed(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from conftest import PAGES, GitRepo
+    from tracker.cli import cli
+
+    repo = GitRepo(tmp_path / "site")
+    page = "services/api/acme/_index.md"
+    repo.write(page, (PAGES / "acme.md").read_text(encoding="utf-8"))
+    repo.commit("add acme", "2025-12-25T10:00:00+08:00")
+    assert CliRunner().invoke(cli, ["update", "--repo", str(repo.root), "-q"]).exit_code == 0
+    charts = repo.root / "static/tracker/charts"
+    assert "![" not in repo.read(page) and not list(charts.glob("*.svg"))
+    repo.replace(page, "14,400 requests/day", "1,000 requests/day")
+    repo.commit("cut", "2026-01-05T10:00:00+08:00")
+    assert CliRunner().invoke(cli, ["update", "--repo", str(repo.root), "-q"]).exit_code == 0
+    assert "](/tracker/charts/acme.svg)" in repo.read(page)
+    assert list(steps((charts / "acme.svg").read_text(encoding="utf-8"))) == ["每日请求数"]

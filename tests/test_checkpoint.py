@@ -1,4 +1,4 @@
-"""history/facts.jsonl: a fresh clone starts walking from the committed facts instead of parsing
+""".tracker/history/facts.jsonl: a fresh clone starts walking from the committed facts instead of parsing
 the tree at the last walked commit — with exactly the results of parsing it."""
 
 from __future__ import annotations
@@ -84,14 +84,14 @@ def one_more_commit(clone: GitRepo) -> None:
 def test_a_fresh_clone_parses_only_what_the_new_commit_changed(
         repo: GitRepo, page_text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site_with_outputs(repo, page_text)
-    assert (repo.root / "history" / checkpoint.FILE).exists()
-    assert "facts.jsonl" in repo.git("ls-files", "history")
+    assert (repo.root / ".tracker/history" / checkpoint.FILE).exists()
+    assert "facts.jsonl" in repo.git("ls-files", ".tracker/history")
 
     with_facts = fresh_clone(repo, tmp_path / "with-facts")
     without = fresh_clone(repo, tmp_path / "without-facts")
     for clone in (with_facts, without):
         one_more_commit(clone)
-    (without.root / "history" / checkpoint.FILE).unlink()  # as before this file existed
+    (without.root / ".tracker/history" / checkpoint.FILE).unlink()  # as before this file existed
 
     asked = counting_parses(monkeypatch)
     result = update(with_facts.root)
@@ -155,9 +155,9 @@ def test_facts_for_another_key_are_not_used(repo: GitRepo, page_text: str, tmp_p
 
     clone = fresh_clone(repo, tmp_path / "clone")
     one_more_commit(clone)
-    facts = clone.root / "history" / checkpoint.FILE  # spoilt in the work tree only
+    facts = clone.root / ".tracker/history" / checkpoint.FILE  # spoilt in the work tree only
     if spoil == "config":
-        (clone.root / "tracker.yaml").write_text("default_lang: zh\n")  # same meaning
+        (clone.root / ".tracker/tracker.yaml").write_text("default_lang: zh\n")  # same meaning
     elif spoil == "code":
         monkeypatch.setattr(cache, "code_digest", lambda: "another release")
     elif spoil == "garbage":
@@ -169,12 +169,13 @@ def test_facts_for_another_key_are_not_used(repo: GitRepo, page_text: str, tmp_p
     result = update(clone.root)
     assert {ACME, DATA} <= set(asked)  # the tree was parsed
     assert [e.kind for e in result.new_events] == ["quota_cut"]
-    (clone.root / "tracker.yaml").unlink(missing_ok=True)
+    (clone.root / ".tracker/tracker.yaml").unlink(missing_ok=True)
     ours, theirs = tree_bytes(clone.root), tree_bytes(reference.root)
     if spoil in ("config", "code"):  # keyed to the other one: the only difference
-        assert ours.pop(f"history/{checkpoint.FILE}") != theirs.pop(f"history/{checkpoint.FILE}")
+        facts_path = f".tracker/history/{checkpoint.FILE}"
+        assert ours.pop(facts_path) != theirs.pop(facts_path)
     if spoil == "code":  # so is the ledger's cache
-        cached = f"history/{ledgercache.FILE}"
+        cached = f".tracker/history/{ledgercache.FILE}"
         assert ours.pop(cached) != theirs.pop(cached)
     assert ours == theirs
 

@@ -112,11 +112,41 @@ def test_counts_and_subject_in_both_languages(config: Config) -> None:
     assert zh.counts == {"service_added": 1, "model_added": 2, "quota_cut": 2,
                          "price_decrease": 1, "info_changed": 1}
     assert zh.total == 7 and zh.key == en.key == "2025-W46"
-    assert zh.subject == "免费 LLM API 周报 2025-W46：2 项配额削减、1 个新服务、2 个新模型"
-    assert en.subject == "Free LLM API weekly 2025-W46: 2 quota cuts, 1 new service, 2 new models"
+    assert zh.subject == "免费 LLM API 周报 2025-W46：2 项配额削减、1 个新服务、2 个新模型、1 项降价"
+    assert en.subject == ("Free LLM API weekly 2025-W46: 2 quota cuts, 1 new service, "
+                          "2 new models, 1 price cut")
     assert "本期共 7 项变化，涉及 3 个服务，其中 2 项重大变化。" in zh.text
     assert "7 changes across 3 services, 2 breaking." in en.text
     assert "2025 年第 46 周" in zh.html and "Week 46, 2025" in en.html
+
+
+def test_the_subject_names_every_kind_of_breaking_change(config: Config) -> None:
+    week = [
+        event(1, "quota_cut", "breaking", field="requests_per_day", old=100, new=10),
+        event(2, "price_increase", "breaking", model="a", field="input_price", old=1, new=2),
+        event(3, "price_increase", "breaking", model="b", field="input_price", old=1, new=3),
+        *[event(10 + n, "model_added", "notable", model=f"m{n}") for n in range(5)],
+    ]
+    zh = build_digest(week, config, W46, "zh")
+    en = build_digest(week, config, W46, "en")
+    assert zh.subject.endswith("：1 项配额削减、2 项涨价、5 个新模型")
+    assert en.subject.endswith(": 1 quota cut, 2 price increases, 5 new models")
+    # a kind that is breaking only one way is named by that way; breaking kinds come first
+    week += [event(20, "context_changed", "breaking", model="a", field="context", old=8, new=4),
+             event(21, "context_changed", "notable", model="b", field="context", old=4, new=8),
+             event(22, "tier_changed", "breaking", field="tier", old="free", new="paid"),
+             event(23, "info_changed", "breaking", field="quota_reset", old="a", new="b")]
+    en = build_digest(week, config, W46, "en")
+    # too many parts: the last one counts the rest, so no kind goes unsaid
+    assert en.subject.endswith(": 1 quota cut, 2 price increases, 1 context cut, "
+                               "8 more changes")
+    parts = en.subject.split(": ", 1)[1].split(", ")
+    assert len(parts) == 4
+    few = [e for e in week if e.kind in ("context_changed", "tier_changed", "info_changed")]
+    assert build_digest(few, config, W46, "en").subject.endswith(
+        ": 1 context cut, 1 tier downgrade, 1 × Info changed")
+    assert build_digest(few, config, W46, "zh").subject.endswith(
+        "：1 项上下文缩短、1 项服务类型降级、1 项信息更新")
 
 
 def test_empty_week(config: Config) -> None:

@@ -23,7 +23,7 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from conftest import PAGES, GitRepo
+from conftest import ADOPTED, PAGES, GitRepo
 from tracker.cli import cli
 from tracker.config import load_config
 from tracker.ledger import Ledger
@@ -76,6 +76,7 @@ def template_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo.write(HUB, HUB_TEXT)
     repo.write(BETA, BETA_YAML)
     repo.write(GAMMA, GAMMA_JSON)
+    repo.write(*ADOPTED)
     repo.commit("add the site", "2025-02-03T10:00:00+08:00")
     result = run("update", "--repo", str(repo.root), "-q")
     assert result.exit_code == 0, result.output
@@ -223,7 +224,7 @@ def check_broken_input(site: GitRepo, path: str, broken: bytes, line: int | None
     # on stderr, with file and line (None: some line, where the parser stopped)
     where = re.escape(f"{path}:{line}:" if line else path) + ("" if line else r":\d+:")
     assert re.search("^warning: " + where, result.stderr, re.MULTILINE), result.stderr
-    assert "1 warnings" in result.stdout
+    assert ", 1 warning, " in result.stdout  # one warning printed, counted once
     # in the ledger, with file, line, reason and the commit that broke it
     (warning,) = ledger(site.root).warnings()
     broke = site.git("rev-parse", "HEAD~2")
@@ -453,6 +454,7 @@ def hostile_site(repo: GitRepo) -> tuple[GitRepo, dict[str, str]]:
     for path, text in originals.items():
         repo.write(path, text)
     repo.write(EVIL_DATA, evil_yaml({"evil-1": "8K", HOSTILE[0]: "8K"}, 1000))
+    repo.write(*ADOPTED)
     repo.commit("add", "2025-11-03T10:00:00+08:00")
     # every hostile string becomes a model id of the data file, and (where the page's own
     # Markdown lets it through) of the acme page; the quota cut gets a hostile note below
@@ -470,7 +472,7 @@ def hostile_site(repo: GitRepo) -> tuple[GitRepo, dict[str, str]]:
     assert {e.service for e in cuts} == {"acme", "evil"}
     source = 'https://evil.example/"><script>alert(1)</script>?' + CHANGELOG_END
     repo.write(
-        "history/overrides.yaml",
+        ".tracker/history/overrides.yaml",
         yaml.safe_dump(
             {e.id: {"note": HOSTILE_TEXT, "source": source} for e in cuts}, allow_unicode=True
         ),
@@ -586,7 +588,8 @@ def test_rendering_again_changes_nothing(hostile_site: tuple[GitRepo, dict[str, 
         p: p.read_bytes() for p in repo.root.rglob("*") if p.is_file() and ".git" not in p.parts
     }
     result = run("render", "--repo", str(repo.root))
-    assert result.exit_code == 0 and result.stdout == "", result.output
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "nothing to change: every output already matches the ledger\n"
     # and a walk that sees only the tracker's own commit writes no page, block or feed
     repo.git("add", "-A")
     repo.commit("tracker outputs\n\nTracker: skip", "2025-11-12T10:00:00+08:00")
@@ -658,7 +661,7 @@ def test_override_source_that_is_not_http_is_refused(
     hostile_site: tuple[GitRepo, dict[str, str]], source: str
 ) -> None:
     repo, _ = hostile_site
-    overrides = repo.root / "history" / "overrides.yaml"
+    overrides = repo.root / ".tracker/history" / "overrides.yaml"
     data = yaml.safe_load(overrides.read_text(encoding="utf-8"))
     first = next(iter(data))
     data[first]["source"] = source
@@ -730,7 +733,7 @@ def test_a_forged_marker_line_leaves_the_page_alone_with_a_warning(
 def test_configuration_mistake_exits_1_with_key_and_hint(
     site: GitRepo, config: str, says: list[str], command: str
 ) -> None:
-    (site.root / "tracker.yaml").write_text(config, encoding="utf-8")
+    (site.root / ".tracker/tracker.yaml").write_text(config, encoding="utf-8")
     before = sorted(p.relative_to(site.root) for p in site.root.rglob("*") if ".git" not in p.parts)
     result = run(command, "--repo", str(site.root))
     no_traceback(result)
@@ -767,7 +770,8 @@ def test_broken_site_template_exits_1_with_file_line_and_hint(
     """A site's own template is configuration too: its mistakes are named, not a traceback."""
     (site.root / "site-templates").mkdir()
     (site.root / "site-templates" / name).write_text(body, encoding="utf-8")
-    (site.root / "tracker.yaml").write_text("templates_dir: site-templates\n", encoding="utf-8")
+    (site.root / ".tracker/tracker.yaml").write_text("templates_dir: site-templates\n",
+                                                   encoding="utf-8")
     site.replace(ACME, "| **并发请求** | 5 | |", "| **并发请求** | 2 | |")
     site.commit("cut", "2025-03-04T10:00:00+08:00")
     page = site.read(ACME)
@@ -812,7 +816,7 @@ def _assert_failed_send(site: GitRepo, out: Path, result: Result, password: str)
     assert sorted(p.name for p in out.iterdir()) == ["2025-W06.eml", "2025-W06.html",
                                                      "2025-W06.txt"]
     assert password not in "".join(p.read_text(encoding="utf-8") for p in out.iterdir())
-    assert not (site.root / "history" / "digests.yaml").exists()
+    assert not (site.root / ".tracker/history" / "digests.yaml").exists()
     assert ledger(site.root).sent_digests() == set()
 
 
@@ -862,6 +866,7 @@ def test_control_characters_and_bidi_overrides_never_reach_a_page_or_feed(repo: 
     """JSON may state them as escapes; the page blocks and feeds drop them, the ledger keeps
     them faithfully, and every feed stays valid XML."""
     repo.write(HUB, HUB_TEXT)
+    repo.write(*ADOPTED)
     repo.write("services/api/ctl/_index.md", "---\ntitle: ctl\n---\n\n## 更新日志\n\n"
                f"{CHANGELOG_BEGIN}\n{CHANGELOG_END}\n")
     name = "Ctl\u0001\u001b[31m \u202eevil\u2066 x\u0085y\u007f"

@@ -7,14 +7,27 @@ The site follows the real one: Chinese is the default language served under /zh-
 link the tracker wrote (pages, updates blocks, feeds, digest, the feed-discovery partial) must
 resolve to a built file; the ledger and tracker.yaml must not be published; each feed must be
 served at its own self URL.
+
+Then a reader's view: the built site served from loopback and opened in headless Chromium
+(Debian's, driven by Playwright; no browser is downloaded), in the light and the dark colour
+scheme. The theme is a minimal one written here, in our words, doing what Hextra does that
+matters to the tracker's outputs: the feed partial in every <head>, Markdown images loaded
+lazily, a colour scheme that follows the reader's.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import feedparser
@@ -23,7 +36,6 @@ from click.testing import CliRunner
 
 from conftest import PAGES, GitRepo
 from tracker.cli import cli
-from tracker.init import feed_partial
 
 pytestmark = pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo is not on PATH")
 
@@ -38,16 +50,24 @@ languages:
   en:
     weight: 2
 """
+STYLE = ("<style>body { background: #ffffff; color: #111111 }\n"
+         "@media (prefers-color-scheme: dark) { body { background: #111111; color: #eeeeee } }"
+         "</style>")
 LAYOUTS = {
-    "_default/baseof.html": "<html><head>{{ partial \"custom/head-end.html\" . }}</head>"
-                            "<body>{{ block \"main\" . }}{{ end }}</body></html>\n",
+    # a theme states the charset (a loopback server does not): else a browser reads Latin-1
+    "_default/baseof.html": "<html><head><meta charset=\"utf-8\">"
+                            "{{ partial \"custom/head-end.html\" . }}" + STYLE
+                            + "</head><body><main>{{ block \"main\" . }}{{ end }}</main>"
+                            "</body></html>\n",
+    # Hextra loads a page's images lazily: a chart below the fold loads only when scrolled to
+    "_default/_markup/render-image.html": "<img src=\"{{ .Destination | safeURL }}\" "
+                                          "alt=\"{{ .Text }}\" loading=\"lazy\">",
     "_default/single.html": "{{ define \"main\" }}{{ .Content }}{{ end }}\n",
     "_default/list.html": "{{ define \"main\" }}{{ .Content }}{{ end }}\n",
     "index.html": "{{ define \"main\" }}home{{ end }}\n",
     "shortcodes/callout.html": "<div>{{ .Inner }}</div>\n",  # Hextra's, as far as we need it
 }
-MOUNT = """ignoreFiles: ['(^|/)history/', '(^|/)tracker\\.yaml$']
-module:
+MOUNT = """module:
   mounts:
     - source: ../site
       target: content
@@ -74,7 +94,8 @@ def build_site(tmp_path: Path, layout: str) -> tuple[GitRepo, Path, Path]:
         (project / "hugo.yaml").write_text(HUGO_CONFIG + "contentDir: ../site\n",
                                            encoding="utf-8")
     else:  # "mounted": as the real site, a separate Hugo project mounts the content repository,
-        # and CI checks out the content alone: tracker.yaml states the Hugo values itself
+        # and CI checks out the content alone: tracker.yaml states the Hugo values itself, and
+        # the Hugo project has no ignoreFiles rule (the maintainer forgot it)
         project, content, prefix = tmp_path / "project", repo.root, ""
         project.mkdir()
         (project / "hugo.yaml").write_text(HUGO_CONFIG + MOUNT, encoding="utf-8")
@@ -91,31 +112,17 @@ def build_site(tmp_path: Path, layout: str) -> tuple[GitRepo, Path, Path]:
                (PAGES / "acme.en.md").read_text(encoding="utf-8"))
     repo.write(prefix + "services/api/zhonly/_index.md", acme.replace("Acme", "Zhonly"))
     repo.commit("the site", "2025-01-05T10:00:00+08:00")
-    options = ["--hugo-config", "../project/hugo.yaml"] if layout == "content-root" else []
+    options = [] if layout == "content-folder" else ["--hugo-config", "../project/hugo.yaml"]
     run("init", "--repo", str(repo.root), "--install", INSTALL, *options)
     if layout == "mounted":
-        fill_hugo_block(repo.root / "tracker.yaml")
-        # what init asked the maintainer to add to the Hugo project, done by hand there
-        head = project / "layouts/partials/custom/head-end.html"
-        head.parent.mkdir(parents=True, exist_ok=True)
-        head.write_text(feed_partial(repo.root), encoding="utf-8")
+        assert "ignoreFiles" in (project / "hugo.yaml").read_text(encoding="utf-8")
+        (project / "hugo.yaml").write_text(HUGO_CONFIG + MOUNT, encoding="utf-8")
     repo.commit("tracker init", "2025-01-05T11:00:00+08:00")
     for path in (prefix + "services/api/acme/_index.md", prefix + "services/api/zhonly/_index.md"):
         repo.replace(path, "14,400 requests/day", "1,000 requests/day")
     repo.commit("cut", "2025-03-05T10:00:00+08:00")
     run("update", "--repo", str(repo.root), "-q")
     return repo, project, content
-
-
-def fill_hugo_block(path: Path) -> None:
-    """Uncomment the 'hugo:' block init wrote for a content-only repository, with the site's
-    address: what its maintainer does."""
-    head, block = path.read_text(encoding="utf-8").split("# hugo:\n")
-    rows = [line.removeprefix("#   ") for line in block.splitlines()
-            if not line.startswith("#   #")]
-    assert rows and all(":" in row for row in rows), block
-    filled = "\n".join(["hugo:"] + ["  " + row for row in rows]) + "\n"
-    path.write_text(head + filled.replace("https://your.site/", BASE + "/"), encoding="utf-8")
 
 
 def hugo(project: Path, content: Path) -> Path:
@@ -181,7 +188,11 @@ def test_every_link_resolves_on_the_built_site(tmp_path: Path, layout: str) -> N
         served(public, link)
     published = {p.name for p in public.rglob("*")}
     assert "state.yaml" not in published and "tracker.yaml" not in published
-    assert not any(p.suffix == ".yaml" for p in public.rglob("*"))
+    assert not any(p.suffix in (".yaml", ".jsonl") for p in public.rglob("*"))
+    if layout != "content-folder":  # the repository is the content: its ledger is hidden
+        assert (repo.root / ".tracker/history/state.yaml").is_file()
+        assert (repo.root / ".tracker/tracker.yaml").is_file()
+        assert not (repo.root / "history").exists() and not (repo.root / "tracker.yaml").exists()
 
 
 def test_no_hugo_config_keeps_todays_links(repo: GitRepo) -> None:
@@ -201,3 +212,90 @@ def test_site_url_stays_an_override(tmp_path: Path) -> None:
     atom = (repo.root / "static/feeds/atom.xml").read_text(encoding="utf-8")
     assert 'href="https://mirror.example.net/feeds/atom.xml"' in atom
     assert "https://mirror.example.net/zh-cn/services/api/acme/" in atom
+
+
+# -- what a reader sees, in a real browser ---------------------------------------------------
+
+def chromium() -> str | None:
+    """Debian's chromium (or TRACKER_CHROMIUM); None when this machine has none."""
+    for candidate in (os.environ.get("TRACKER_CHROMIUM"), shutil.which("chromium"),
+                      "/usr/bin/chromium"):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base's name)
+        pass
+
+
+@contextmanager
+def serve(public: Path) -> Iterator[str]:
+    """The built site over HTTP on a loopback port chosen by the system; yields its origin."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(public)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+LATEST = {"/zh-cn/services/api/acme/": "2025年3月： 每日请求数 14,400 → 1,000（-93%）",
+          "/en/services/api/acme/": "March 2025: Requests per day 14,400 → 1,000 (-93%)"}
+BACKGROUND = {"light": "rgb(255, 255, 255)", "dark": "rgb(17, 17, 17)"}
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_reader_sees_the_changes_the_chart_and_working_links(tmp_path: Path,
+                                                               scheme: str) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed "
+                                   "(it comes with the test extra: pip install -e '.[test]')")
+    executable = chromium()
+    if executable is None and os.environ.get("CI"):  # .ci/run installs it: never skip there
+        pytest.fail("no chromium, though CI installs it (.ci/run)")
+    if executable is None:
+        pytest.skip("no chromium on this machine (apt-get install chromium, or set "
+                    "TRACKER_CHROMIUM to its path)")
+    _repo, project, content = build_site(tmp_path, "mounted")
+    public = hugo(project, content)
+    with serve(public) as origin, sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable)
+        context = browser.new_context(color_scheme=scheme)
+        request = context.request
+
+        def status(url: str) -> int:
+            """What the site answers for one of its own addresses, asked of the loopback
+            server that stands in for it."""
+            assert url.startswith(BASE + "/"), url
+            return request.get(origin + url.removeprefix(BASE)).status
+
+        # the site's address is answered from loopback: nothing leaves the machine
+        context.route(BASE + "/**", lambda route: route.fulfill(
+            response=request.get(origin + route.request.url.removeprefix(BASE))))
+        page = context.new_page()
+        for path, latest in LATEST.items():
+            assert page.goto(BASE + path).status == 200
+            assert page.evaluate("getComputedStyle(document.body).backgroundColor") == \
+                BACKGROUND[scheme]
+            chart = page.locator("main img[src*='/charts/']")
+            assert chart.count() == 1
+            # the changelog block's latest change: the first entry under its chart
+            entry = page.locator(
+                "xpath=//main//img[contains(@src, '/charts/')]/following::li[1]")
+            assert entry.is_visible() and entry.inner_text() == latest
+            chart.scroll_into_view_if_needed()
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                                   arg=chart.element_handle(), timeout=15_000)
+            assert chart.evaluate("img => img.naturalWidth") > 0
+            feeds = page.eval_on_selector_all("head link[rel=alternate]",
+                                              "links => links.map(link => link.href)")
+            assert len(feeds) == 3 and all(status(href) == 200 for href in feeds), feeds
+        assert page.goto(BASE + "/zh-cn/services/api/").status == 200
+        links = page.eval_on_selector_all("main a[href]", "links => links.map(a => a.href)")
+        assert len(links) >= 6, links  # four service lines, the OPML and the calendar
+        assert {href: status(href) for href in links} == {href: 200 for href in links}
+        browser.close()

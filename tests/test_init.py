@@ -11,7 +11,10 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner, Result
 
+from conftest import PAGES, GitRepo
+from tracker.cli import cli
 from tracker.config import Config, load_config, reference
 from tracker.errors import TrackerError
 from tracker.init import (
@@ -22,6 +25,7 @@ from tracker.init import (
     init_site,
     pin,
     render_config,
+    render_workflows,
 )
 
 INSTALL = "tracker @ git+https://example.org/tracker.git@0123456789abcdef0123456789abcdef01234567"
@@ -147,27 +151,29 @@ def test_load_config_accepts_the_written_file(tmp_path: Path) -> None:
            {k: v for k, v in asdict(defaults).items() if k != "root"}
 
 
-def test_no_overwrite_without_force(tmp_path: Path) -> None:
-    (tmp_path / "tracker.yaml").write_text("site_url: https://mine.example\n", encoding="utf-8")
-    with pytest.raises(TrackerError) as info:
-        init_site(tmp_path, install=INSTALL)
-    assert "tracker.yaml already exists" in str(info.value)
-    assert "--force" in str(info.value)
-    # nothing at all was written: the refusal comes before any file
-    assert (tmp_path / "tracker.yaml").read_text(encoding="utf-8") == \
-           "site_url: https://mine.example\n"
-    assert not (tmp_path / ".github").exists()
+def test_init_again_keeps_every_file_without_force(tmp_path: Path) -> None:
+    mine = "# mine\nsite_url: https://mine.example\n"
+    (tmp_path / "tracker.yaml").write_text(mine, encoding="utf-8")
+    (tmp_path / DIGEST_WORKFLOW).parent.mkdir(parents=True)
+    (tmp_path / DIGEST_WORKFLOW).write_text("name: mine\n", encoding="utf-8")
+    told: list[str] = []
+    written = init_site(tmp_path, install=INSTALL, told=told)
+    assert written == [tmp_path / UPDATE_WORKFLOW]  # the one file that was missing
+    assert (tmp_path / "tracker.yaml").read_text(encoding="utf-8") == mine
+    assert (tmp_path / DIGEST_WORKFLOW).read_text(encoding="utf-8") == "name: mine\n"
+    assert told == [f"kept {DIGEST_WORKFLOW.as_posix()} (it exists; --force writes it again)"]
 
     init_site(tmp_path, force=True, install=INSTALL)
     assert load(tmp_path / "tracker.yaml")["site_url"] == "https://example.org"
+    assert load(tmp_path / DIGEST_WORKFLOW)["name"] != "mine"
 
 
-def test_existing_workflow_is_named(tmp_path: Path) -> None:
-    (tmp_path / DIGEST_WORKFLOW).parent.mkdir(parents=True)
-    (tmp_path / DIGEST_WORKFLOW).write_text("name: mine\n", encoding="utf-8")
-    with pytest.raises(TrackerError, match=r"\.github/workflows/tracker-digest\.yml"):
+def test_a_broken_tracker_yaml_is_named_before_anything_is_written(tmp_path: Path) -> None:
+    (tmp_path / "tracker.yaml").write_text("feeds: [\n", encoding="utf-8")
+    with pytest.raises(TrackerError, match="not valid YAML") as info:
         init_site(tmp_path, install=INSTALL)
-    assert not (tmp_path / "tracker.yaml").exists()
+    assert info.value.path == "tracker.yaml"
+    assert not (tmp_path / ".github").exists()
 
 
 def test_output_is_deterministic(tmp_path: Path) -> None:
@@ -253,11 +259,11 @@ def test_cli_init_names_repository_paths_once(tmp_path: Path,
     assert again.exit_code == 0, again.output
     assert [line for line in again.output.splitlines() if line.startswith("wrote ")] == \
         ["wrote " + path for path in wrote[:3]]  # the partial is unchanged
-    refused = CliRunner().invoke(cli, ["init", "--repo", "..", "--install", INSTALL])
-    assert refused.exit_code == 1
-    assert f"tracker: tracker.yaml, {UPDATE_WORKFLOW}, {DIGEST_WORKFLOW} already exist " \
-           "(move it aside" in refused.output, refused.output
-    assert refused.output.count("tracker.yaml") == 1
+    kept = CliRunner().invoke(cli, ["init", "--repo", "..", "--install", INSTALL])
+    assert kept.exit_code == 0, kept.output
+    assert kept.output.splitlines() == [
+        f"kept {UPDATE_WORKFLOW} (it exists; --force writes it again)",
+        f"kept {DIGEST_WORKFLOW} (it exists; --force writes it again)"]
 
 
 # -- the workflows, as GitHub reads them ------------------------------------------------------
@@ -408,7 +414,9 @@ def test_update_workflow_caches_the_tracker_cache(tmp_path: Path) -> None:
     assert steps(workflow).index(cache) < update  # restored before the run, saved after it
     assert cache["with"]["path"] == ".git/tracker-cache"
     key = cache["with"]["key"]
-    assert "steps.tracker.outputs.version" in key and "hashFiles('tracker.yaml')" in key
+    # either layout's tracker.yaml (a content repository keeps it in .tracker/)
+    assert "steps.tracker.outputs.version" in key
+    assert "hashFiles('tracker.yaml', '.tracker/tracker.yaml')" in key
     assert cache["with"]["restore-keys"].strip() in key
 
 
@@ -424,15 +432,16 @@ def test_content_only_repository_gets_a_hugo_block_to_fill(tmp_path: Path) -> No
     (site / "services/api/acme/_index.md").write_text("---\ntitle: Acme\n---\n", "utf-8")
     notes: list[TrackerError] = []
     init_site(site, install=INSTALL, notes=notes)
-    text = (site / "tracker.yaml").read_text(encoding="utf-8")
+    assert not (site / "tracker.yaml").exists()  # Hugo would publish it from the content
+    text = (site / ".tracker/tracker.yaml").read_text(encoding="utf-8")
     assert "looks like the content of a Hugo site" in text
     assert "#   defaultContentLanguage: zh-cn" in text
     assert "#   languages: [zh-cn, en]" in text
     assert load_config(site).hugo.stated() is False  # commented: nothing stated yet
-    assert load(site / "tracker.yaml")["charts"]["dir"] == "charts"  # kept in the content
+    assert load(site / ".tracker/tracker.yaml")["charts"]["dir"] == "charts"  # kept in the content
     said = " ".join(str(note) for note in notes)
     assert "uncomment the 'hugo:' block" in said and "ignoreFiles" in said
-    (site / "tracker.yaml").write_text(uncomment_hugo_block(text), encoding="utf-8")
+    (site / ".tracker/tracker.yaml").write_text(uncomment_hugo_block(text), encoding="utf-8")
     hugo = load_config(site).hugo
     assert (hugo.baseURL, hugo.defaultContentLanguage, hugo.defaultContentLanguageInSubdir,
             hugo.languages, hugo.contentDir) == ("https://your.site/", "zh-cn", True,
@@ -449,3 +458,133 @@ def test_a_site_with_its_hugo_config_gets_no_suggestion(tmp_path: Path) -> None:
     text = (site / "tracker.yaml").read_text(encoding="utf-8")
     assert "looks like the content" not in text and "#   baseURL: null" in text
     assert not any("hugo:" in str(note) for note in notes)
+
+
+# -- adopting the real site's layout: the content here, its Hugo project beside it -------------
+
+PROJECT_CONFIG = """baseURL: https://getfree.example/
+defaultContentLanguage: zh-cn
+defaultContentLanguageInSubdir: true
+languages:
+  zh-cn:
+    weight: 1
+  en:
+    weight: 2
+module:
+  mounts:
+    - source: ../content
+      target: content
+"""
+
+
+def content_and_project(tmp_path: Path) -> tuple[GitRepo, Path]:
+    """A content repository (pages at its root) and, beside it, the Hugo project mounting it."""
+    content = GitRepo(tmp_path / "content")
+    content.write("services/api/acme/_index.md", (PAGES / "acme.md").read_text(encoding="utf-8"))
+    content.write("services/api/acme/_index.en.md",
+                  (PAGES / "acme.en.md").read_text(encoding="utf-8"))
+    content.commit("acme", "2025-01-05T10:00:00+08:00")
+    project = tmp_path / "site"
+    project.mkdir()
+    (project / "hugo.yaml").write_text(PROJECT_CONFIG, encoding="utf-8")
+    return content, project
+
+
+def cli_run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_adopting_beside_the_hugo_project_records_values_and_ci_runs_alone(
+        tmp_path: Path) -> None:
+    content, project = content_and_project(tmp_path)
+    result = cli_run("init", "--repo", str(content.root), "--install", INSTALL,
+                     "--hugo-config", "../site/hugo.yaml")
+    assert result.exit_code == 0, result.output
+    assert "wrote .tracker/tracker.yaml" in result.output
+    assert not (content.root / "tracker.yaml").exists()
+    written = (content.root / ".tracker/tracker.yaml").read_text(encoding="utf-8")
+    assert "../site" not in written  # never a path CI does not have
+    config = load_config(content.root)
+    assert config.hugo_config is None
+    hugo = config.hugo
+    assert (hugo.baseURL, hugo.defaultContentLanguage, hugo.defaultContentLanguageInSubdir,
+            hugo.languages, hugo.contentDir) == ("https://getfree.example/", "zh-cn", True,
+                                                 ["zh-cn", "en"], ".")
+    # still written into the Hugo project beside it: the feed links and the ignoreFiles rules
+    partial = (project / "layouts/partials/custom/head-end.html").read_text(encoding="utf-8")
+    assert 'href="https://getfree.example/zh-cn/feeds/atom.xml"' in partial
+    assert "ignoreFiles:" in (project / "hugo.yaml").read_text(encoding="utf-8")
+    digest = (content.root / DIGEST_WORKFLOW).read_text(encoding="utf-8")
+    assert "git add .tracker/history\n" in digest  # the sent weeks, where the ledger is
+    update = (content.root / UPDATE_WORKFLOW).read_text(encoding="utf-8")
+    assert "hashFiles('tracker.yaml', '.tracker/tracker.yaml')" in update
+    content.commit("tracker init", "2025-01-05T11:00:00+08:00")
+    content.replace("services/api/acme/_index.md", "14,400 requests/day", "1,000 requests/day")
+    content.commit("cut", "2025-03-05T10:00:00+08:00")
+
+    # CI: a fresh clone of the content repository alone
+    ci = tmp_path / "ci"
+    subprocess.run(["git", "clone", "-q", str(content.root), str(ci)], check=True)
+    result = cli_run("update", "--repo", str(ci))
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.stderr, result.stderr
+    atom = (ci / "feeds/atom.xml").read_text(encoding="utf-8")
+    assert "https://getfree.example/zh-cn/services/api/acme/" in atom
+    assert 'href="https://getfree.example/zh-cn/feeds/atom.xml" rel="self"' in atom
+    assert (ci / ".tracker/history/state.yaml").is_file() and not (ci / "history").exists()
+
+
+def test_init_again_keeps_what_the_maintainer_set_and_says_what_it_added(
+        tmp_path: Path) -> None:
+    content, project = content_and_project(tmp_path)
+    mine = ("# ours: the CDN address, not Hugo's\n"
+            "hugo_config: ../site/hugo.yaml\n"
+            "hugo:\n"
+            "  baseURL: https://cdn.getfree.example/   # served from here\n"
+            "\n"
+            "charts:\n"
+            "  enabled: false\n")
+    content.write(".tracker/tracker.yaml", mine)
+    result = cli_run("init", "--repo", str(content.root), "--install", INSTALL,
+                     "--hugo-config", "../site/hugo.yaml")  # no --force
+    assert result.exit_code == 0, result.output
+    text = (content.root / ".tracker/tracker.yaml").read_text(encoding="utf-8")
+    lines = iter(text.splitlines())
+    assert all(line in lines for line in mine.splitlines())  # every line kept, in order
+    assert "added to .tracker/tracker.yaml: charts.dir, hugo.defaultContentLanguage, " \
+           "hugo.defaultContentLanguageInSubdir, hugo.languages, hugo.contentDir" \
+           in result.output
+    assert "kept hugo.baseURL: https://cdn.getfree.example/ in .tracker/tracker.yaml (the Hugo " \
+           "configuration says https://getfree.example/)" in result.output
+    assert "'hugo_config' names '../site/hugo.yaml', outside the repository" in result.stderr
+    assert "remove hugo_config" in result.stderr
+    config = load_config(content.root)
+    assert config.hugo.baseURL == "https://cdn.getfree.example/"
+    assert config.hugo.languages == ["zh-cn", "en"] and config.charts.enabled is False
+    assert config.charts.dir == "charts"
+    again = cli_run("init", "--repo", str(content.root), "--install", INSTALL,
+                    "--hugo-config", "../site/hugo.yaml")
+    assert again.exit_code == 0 and "added" not in again.output, again.output
+    assert "ignoreFiles" not in again.stderr  # the rules the first run wrote are there
+    assert (content.root / ".tracker/tracker.yaml").read_text(encoding="utf-8") == text
+
+
+def test_init_moves_the_old_layout_and_fills_its_commented_block(tmp_path: Path) -> None:
+    content, _project = content_and_project(tmp_path)
+    old = render_config({"charts.dir": "charts"}, content_only=True)  # an older init's file
+    content.write("tracker.yaml", old)
+    content.write("history/state.yaml", "schema_version: 1\nlast_commit: null\n")
+    for rel, text in render_workflows("main", INSTALL).items():  # the older init's
+        content.write(rel.as_posix(), text)
+    result = cli_run("init", "--repo", str(content.root), "--install", INSTALL,
+                     "--hugo-config", "../site/hugo.yaml")
+    assert result.exit_code == 0, result.output
+    assert "moved history/ → .tracker/history/ and tracker.yaml → .tracker/tracker.yaml, where " \
+           "Hugo never publishes them" in result.stderr
+    assert not (content.root / "tracker.yaml").exists()
+    assert (content.root / ".tracker/history/state.yaml").is_file()
+    assert "it commits the ledger as 'git add history', which is now .tracker/history/" \
+           in result.stderr  # the older init's digest workflow, kept
+    text = (content.root / ".tracker/tracker.yaml").read_text(encoding="utf-8")
+    assert "# hugo:" not in text and "\nhugo:\n  baseURL: https://getfree.example/\n" in text
+    assert text.startswith(old.split("# hugo:")[0])  # the rest as it was

@@ -66,20 +66,25 @@ def test_the_workflow_validates_and_asks_only_for_what_it_needs(tmp_path: Path) 
     assert "secrets." not in text and "tracker drift --repo site" in text
 
 
-def test_an_existing_site_gets_only_the_workflow_and_a_note(tmp_path: Path) -> None:
+def test_an_existing_site_gets_the_workflow_and_a_note(tmp_path: Path) -> None:
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     (tmp_path / "tracker.yaml").write_text("default_lang: zh\n", encoding="utf-8")
     runner = CliRunner()
     done = runner.invoke(cli, ["init", "--repo", str(tmp_path), "--install", INSTALL,
                                "--drift", "models.dev"])
     assert done.exit_code == 0, done.output
-    assert done.stdout.splitlines()[0] == f"wrote {WORKFLOW.as_posix()}"
+    assert f"wrote {WORKFLOW.as_posix()}" in done.stdout.splitlines()
+    # tracker.yaml is the maintainer's: init says what to add, it does not rewrite the list
     assert (tmp_path / "tracker.yaml").read_text(encoding="utf-8") == "default_lang: zh\n"
     assert "names no drift: catalogue 'models.dev'" in done.stderr
     assert "drift: [{name: models.dev, path: ../models.dev, preset: models-dev}]" in done.stderr
+    written = (tmp_path / WORKFLOW).read_bytes()
+    # run again (after an upgrade, say): the workflow there is kept, and said so
     again = runner.invoke(cli, ["init", "--repo", str(tmp_path), "--install", INSTALL,
                                 "--drift", "models.dev"])
-    assert again.exit_code == 1 and "already exists" in again.stderr
+    assert again.exit_code == 0, again.output
+    assert f"kept {WORKFLOW.as_posix()} (it exists; --force writes it again)" in again.stdout
+    assert (tmp_path / WORKFLOW).read_bytes() == written
 
 
 def test_an_unknown_catalogue_is_refused(tmp_path: Path) -> None:

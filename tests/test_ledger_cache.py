@@ -31,6 +31,11 @@ def site(repo: GitRepo, page_text: str) -> None:
     repo.commit("tracker outputs", "2025-05-01T10:00:00+08:00")
 
 
+def ledger_at(root: Path) -> Path:
+    """Where the ledger lives in ``root`` (.tracker/history in a content repository)."""
+    return Ledger(load_config(root)).dir
+
+
 def clone_of(repo: GitRepo, dest: Path) -> Path:
     subprocess.run(["git", "clone", "-q", str(repo.root), str(dest)], check=True)
     return dest
@@ -55,14 +60,15 @@ def month_reads(texts: list[str]) -> int:
 
 def yaml_events(root: Path) -> list[dict[str, object]]:
     """The ledger as its YAML files say, read without the cache."""
-    return [event for path in sorted((root / "history" / "events").glob("*.yaml"))
+    return [event for path in sorted((ledger_at(root) / "events").glob("*.yaml"))
             for event in LOAD(path.read_text(encoding="utf-8"))]
 
 
 def test_a_fresh_clone_reads_no_month_of_yaml(repo: GitRepo, page_text: str, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     site(repo, page_text)
-    assert f"history/{ledgercache.FILE}" in repo.git("ls-files", "history")
+    cached = (ledger_at(repo.root) / ledgercache.FILE).relative_to(repo.root).as_posix()
+    assert cached in repo.git("ls-files")
     clone = clone_of(repo, tmp_path / "clone")
     texts = yaml_reads(monkeypatch)
     events = Ledger(load_config(clone)).raw_events()
@@ -74,18 +80,18 @@ def test_the_cache_is_the_same_bytes_for_the_same_ledger(repo: GitRepo, page_tex
                                                           tmp_path: Path) -> None:
     site(repo, page_text)
     clone = clone_of(repo, tmp_path / "clone")
-    (clone / "history" / ledgercache.FILE).unlink()
+    (ledger_at(clone) / ledgercache.FILE).unlink()
     ledger = Ledger(load_config(clone))
     assert ledger.write_cache()
-    assert (clone / "history" / ledgercache.FILE).read_bytes() == \
-        (repo.root / "history" / ledgercache.FILE).read_bytes()
+    assert (ledger_at(clone) / ledgercache.FILE).read_bytes() == \
+        (ledger_at(repo.root) / ledgercache.FILE).read_bytes()
     assert not Ledger(load_config(clone)).write_cache()  # up to date: not written again
 
 
 def test_a_hand_edited_month_is_read_from_yaml_and_the_cache_rebuilt(
         repo: GitRepo, page_text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     site(repo, page_text)
-    month = repo.root / "history" / "events" / "2025-03.yaml"
+    month = ledger_at(repo.root) / "events" / "2025-03.yaml"
     month.write_text(month.read_text().replace("severity: breaking", "severity: info"))
     texts = yaml_reads(monkeypatch)
     ledger = Ledger(load_config(repo.root))
@@ -104,7 +110,7 @@ def test_a_hand_edited_month_is_read_from_yaml_and_the_cache_rebuilt(
 def test_a_cache_that_is_not_this_ledgers_is_never_trusted(
         repo: GitRepo, page_text: str, monkeypatch: pytest.MonkeyPatch, spoil: str) -> None:
     site(repo, page_text)
-    cached = repo.root / "history" / ledgercache.FILE
+    cached = ledger_at(repo.root) / ledgercache.FILE
     data = cached.read_bytes()
     if spoil == "code":
         monkeypatch.setattr(cache, "code_digest", lambda: "another release")
@@ -130,12 +136,12 @@ def test_a_value_json_would_change_keeps_its_month_in_yaml(
     """A hand-written date (YAML gives a datetime.date) is not JSON: that month is not cached,
     and is read from YAML each time, with the same value."""
     site(repo, page_text)
-    month = repo.root / "history" / "events" / "2025-02.yaml"
+    month = ledger_at(repo.root) / "events" / "2025-02.yaml"
     month.write_text(month.read_text().replace("new: 4", "new: 2025-02-02"))
     ledger = Ledger(load_config(repo.root))
     ledger.write_cache()
     shutil.rmtree(repo.root / ".git" / cache.CACHE_DIR)  # as in a fresh clone
-    months = ledgercache.decode((repo.root / "history" / ledgercache.FILE).read_bytes(),
+    months = ledgercache.decode((ledger_at(repo.root) / ledgercache.FILE).read_bytes(),
                                 (cache.code_digest(),))
     assert months is not None and sorted(months) == ["2025-01", "2025-03", "2025-04"]
     texts = yaml_reads(monkeypatch)
@@ -150,7 +156,7 @@ def test_a_cache_with_a_good_digest_but_no_events_is_not_trusted(
     digest was made to match: that month is read from YAML, then written again."""
     site(repo, page_text)
     shutil.rmtree(repo.root / ".git" / cache.CACHE_DIR)
-    cached = repo.root / "history" / ledgercache.FILE
+    cached = ledger_at(repo.root) / ledgercache.FILE
     data = cached.read_bytes()
     head, _, body = data.partition(b"\n")
     month_at = body.index(b'{"month": "2025-03"')

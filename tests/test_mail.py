@@ -281,3 +281,19 @@ def test_implicit_tls_against_a_plain_server(inbox: tuple[Inbox, int], config: C
     with pytest.raises(TrackerError, match=f"TLS with 127.0.0.1:{port} failed"):
         run_digest(events(), config, W46, "en", None, send=True, already_sent=set(),
                    environ=env(port, SECURITY="ssl", USER="digest", PASSWORD=PASSWORD))
+
+
+def test_without_a_from_address_the_digest_comes_from_the_sites_domain(
+        inbox: tuple[Inbox, int], tmp_path: Path) -> None:
+    handler, port = inbox
+    config = Config(site_url="https://getfreeai.example/zh-cn")
+    config.root = tmp_path
+    settings = env(port)
+    del settings["TRACKER_SMTP_FROM"]
+    outcome = run_digest(events(), config, W46, "en", None, send=True, already_sent=set(),
+                         environ=settings)
+    assert outcome.sent
+    (envelope,) = handler.envelopes
+    assert envelope.mail_from == "digest@getfreeai.example"
+    (received,) = handler.messages()
+    assert received["From"] == "Free LLM API weekly <digest@getfreeai.example>"

@@ -1,6 +1,12 @@
 """Layouts the real site uses beyond the template, one short fixture each (in our own words):
 per-model blocks, prices by context band, bullet and cache prices, recurring credits,
-checklist and prose requirements, shared limits in prose, per-model limit tables, names."""
+checklist and prose requirements, shared limits in prose, per-model limit tables, names,
+models named only in prose, a credit card stated inside a quota cell.
+
+REAL_CONSTRUCTS below is the map: each construct seen on a real page, where it was seen, and the
+test (with its fixture) that covers it. A new layout a maintainer invents goes there with its
+test; test_every_real_construct_names_a_test_and_every_layout_test_is_mapped keeps the two in
+step."""
 
 from __future__ import annotations
 
@@ -14,6 +20,86 @@ from tracker.ledger import Ledger
 from tracker.model import Event
 from tracker.pipeline import update
 from tracker.sources.page import parse_page
+
+# (the construct as a real page writes it, the page it was seen on, the test covering it).
+# Pages are exdovic/getfreeai-content's services/api/<slug>/_index(.en).md; "site" where the
+# construct was seen on the real site but the page was not recorded.
+REAL_CONSTRUCTS: tuple[tuple[str, str, str], ...] = (
+    ("`**Model ID:** `id`` then a `| 特性 | 详情 |` table per model", "vertex-ai",
+     "test_per_model_blocks_give_one_model_each"),
+    ("`| 上下文 | 输入 | 输出 |` rows `≤ 200K` / `> 200K` under a bold model name", "vertex-ai",
+     "test_prices_by_context_band_are_one_fact_per_band_of_the_model"),
+    ("a band price changed between two commits", "vertex-ai",
+     "test_a_band_price_change_is_a_price_event_naming_its_band"),
+    ("name from `# heading`, `**服务名称：**`, or a decorated title (`X API - 超低价 …`)",
+     "deepseek", "test_service_name_from_heading_else_from_the_title_without_its_decoration"),
+    ("`**服务类型：** API 服务` (a category) beside `**免费类型：**`", "cohere",
+     "test_a_category_in_service_type_states_no_tier"),
+    ("`- ✅ …` / `- ❌ 无需信用卡` prerequisites grouped by tier", "cohere",
+     "test_requirements_from_a_prerequisites_checklist_of_the_entry_tier"),
+    ("`需要注册账户并绑定支付方式` in prose", "site",
+     "test_a_payment_method_in_prose_is_a_card_requirement"),
+    ("`| 限制项 | 详情 |`, `每次最大输入 Token`, `每月免费额度`, a shared daily total in prose",
+     "github-models, google-ai-studio",
+     "test_quota_layouts_details_column_input_limit_blanks_credits_and_shared_limits"),
+    ("monthly credits cut between two commits", "site",
+     "test_monthly_credits_cut_is_a_breaking_credits_change"),
+    ("a context `无` later stated", "site",
+     "test_a_context_newly_stated_after_none_is_not_a_text_change"),
+    ("a front-matter-only edit (SEO title, keywords)", "site",
+     "test_a_front_matter_only_edit_tells_nothing_and_renames_nothing"),
+    ("prices switched from ¥ to $", "site", "test_a_currency_switch_shows_each_sides_currency"),
+    ("`**a & b：**` then `- 输入（缓存命中）：$… / 百万 tokens` bullets", "site",
+     "test_prices_in_a_list_under_the_models_named_and_max_output_in_a_note"),
+    ("changelog dates written `2024 年 12 月`", "mistral",
+     "test_generated_dates_follow_the_pages_own_style"),
+    ("`**Free Tier:** Trial Credits (¥8, 10-day validity)`", "deepseek (en)",
+     "test_english_free_tier_line_states_tier_and_credits"),
+    ("`| **Requests/Minute** | 20 requests |`", "groq (en), google-ai-studio (en)",
+     "test_english_rate_rows_written_with_a_slash"),
+    ("`20,000-1,000,000` in a quota cell", "groq",
+     "test_a_range_keeps_both_bounds_and_a_display_change_is_none"),
+    ("a range narrowed, then widened", "groq", "test_ranges_are_compared_bound_by_bound"),
+    ("`#### Model（推荐）` then `- **速率限制：** 10 RPM，50 RPD`", "groq, openrouter",
+     "test_rate_limits_under_a_models_own_heading_are_that_models"),
+    ("a limits column headed `GPT-4o` for the id `gpt-4o`", "site",
+     "test_a_limits_column_spelled_like_a_model_id_is_that_models_limits"),
+    ("`**月度配额** | Free 约 $0.25/月`, `免费增值`", "site",
+     "test_a_monthly_allowance_named_after_the_free_plan_is_credits_each_month"),
+    ("`预付费（最低充值 $5）`, `Freemium`, `免费增值`, `免费托管试用 + 自托管下载`", "site",
+     "test_the_words_real_pages_use_for_a_service_type"),
+    ("`需要注册账户并购买使用额度`, `无需预付费`, `实名认证（API 充值必需）`", "site",
+     "test_buying_credits_up_front_asks_for_a_way_to_pay"),
+    ("`Experiment 计划仅需手机验证，Scale 计划需绑定支付方式`", "mistral",
+     "test_what_a_paid_plan_asks_for_is_not_the_entry_plans_requirement"),
+    ("`**Registration Required:** … credit purchase required`", "site (en)",
+     "test_english_registration_labels_and_a_credit_purchase"),
+    ("`| **Max Input Tokens** | 8,000 | Single request input limit |`", "github-models (en)",
+     "test_max_input_tokens_in_a_quota_table_limit_one_request"),
+    ("`Email only, no credit card required`; `pay-as-you-go` plan", "site (en)",
+     "test_email_only_is_a_registration_and_pay_as_you_go_names_a_paid_plan"),
+    ("`| **每日神经元数** | 10,000 neurons/day |`", "cloudflare-workers-ai",
+     "test_a_daily_allowance_of_neurons_is_a_limit_and_a_cut_is_told"),
+    ("`- ✅ Created application and obtained API Key`", "site (en)",
+     "test_an_app_created_in_the_console_is_no_waitlist"),
+    ("`**所有模型（V2）：**` price list; `- id：… 默认输出 4K（最大 8K）` notes", "site",
+     "test_a_price_list_for_all_models_and_output_notes_per_model"),
+    ("`**Registration Requirement:**`, `| **Monthly Free Credits** | $5 |`",
+     "nvidia-nim (en), vercel-ai-gateway (en)",
+     "test_english_monthly_free_credits_and_a_singular_requirement_label"),
+    ("`**Command R+ 模型：**` then `- 128K 上下文窗口`, id only in `model=\"command-r-plus\"`",
+     "cohere", "test_a_model_named_only_in_prose_takes_its_id_from_the_code_samples"),
+    ("`**Command R+ Model:**` then `- 128K context window`", "cohere (en)",
+     "test_a_model_named_only_in_prose_takes_its_id_from_the_code_samples"),
+    ("`| 月度调用 | 1,000 calls | 无需信用卡 |` in a tier's quota table", "cohere",
+     "test_no_credit_card_stated_inside_a_quota_cell"),
+    ("`| **试用方式** | Experiment 计划，免费试用（仅需手机验证，无需信用卡）|`", "mistral",
+     "test_no_credit_card_stated_inside_a_quota_cell"),
+    ("`| Monthly Calls | 1,000 calls | No credit card required |`", "cohere (en)",
+     "test_no_credit_card_stated_inside_a_quota_cell"),
+    ("a prose model's context cut between two commits; a name no code sample spells",
+     "cohere", "test_a_prose_model_is_followed_and_never_invented"),
+)
 
 PATH = "services/api/orbit/_index.md"
 
@@ -481,3 +567,103 @@ def test_english_monthly_free_credits_and_a_singular_requirement_label() -> None
     got = facts(page, "services/api/orbit/_index.en.md")
     assert got["requirements"] == ["registration"]
     assert got["trial_credits"] == {"amount": 5.0, "currency": "USD", "period": "month"}
+
+
+# --- facts a page states only in prose ----------------------------------------------------------
+
+PROSE_MODEL = """\
+## 🤖 核心模型和功能
+
+### 1. 对话
+
+**Orbit Max+ 模型：**
+- 200K 上下文窗口
+- 检索优化
+- 多语言
+
+**基础使用：**
+```python {filename="Python"}
+reply = client.chat(message="你好", model="orbit-max-plus")
+```
+
+**Orbit Lite 模型：**
+- 轻量
+- 便宜
+"""
+
+
+def test_a_model_named_only_in_prose_takes_its_id_from_the_code_samples() -> None:
+    models = facts(PROSE_MODEL)["models"]
+    # the id is the one the code passes, never made up from the name; a name with no
+    # context stated is no model fact
+    assert models == {"orbit-max-plus": {"context": 204800}}
+    english = PROSE_MODEL.replace("核心模型和功能", "Core Models and Features").replace(
+        "**Orbit Max+ 模型：**", "**Orbit Max+ Model:**").replace(
+        "- 200K 上下文窗口", "- 200K context window")
+    assert facts(english, "services/api/orbit/_index.en.md")["models"] == models
+    # a table that states the model wins: the prose only fills a context it does not state
+    table = ("## 🤖 可用模型\n\n| 模型 ID | 上下文 |\n|---|---|\n| `orbit-max-plus` | 128K |\n\n")
+    assert facts(table + PROSE_MODEL)["models"]["orbit-max-plus"] == {"context": 131072}
+
+
+def test_a_prose_model_is_followed_and_never_invented(tmp_path: Path) -> None:
+    # no code sample spells the name: no model
+    unnamed = PROSE_MODEL.replace('model="orbit-max-plus"', 'model="orbit-other"')
+    assert "models" not in facts(unnamed)
+    # outside a models section, a bold name with a context bullet is not a model either
+    elsewhere = PROSE_MODEL.replace("## 🤖 核心模型和功能", "## 💡 最佳实践")
+    assert "models" not in facts(elsewhere)
+    cut = PROSE_MODEL.replace("- 200K 上下文窗口", "- 128K 上下文窗口")
+    events = _walk(tmp_path, [PROSE_MODEL, cut])
+    assert [e.kind for e in events] == ["service_added", "context_changed"]
+    assert (events[1].model, events[1].old, events[1].new, events[1].severity) == (
+        "orbit-max-plus", 204800, 131072, "breaking")
+
+
+NO_CARD_IN_CELL = """\
+## 🔢 配额和定价
+
+### 入门层级（免费）
+
+| 项目 | 配额 | 说明 |
+|------|------|------|
+| 月度调用 | 500 calls | 无需信用卡 |
+| 速率限制 | 5 req/min | 开发测试 |
+
+### 专业层级（免费）
+
+| 项目 | 配额 | 说明 |
+|------|------|------|
+| 月度调用 | 5,000 calls | 需验证信用卡 |
+| 速率限制 | 500 req/min | 生产级 |
+"""
+
+
+def test_no_credit_card_stated_inside_a_quota_cell() -> None:
+    got = facts(NO_CARD_IN_CELL)
+    # the entry tier needs no card; the upper tier's card is that tier's, not the entry's
+    assert got["credit_card_required"] is False
+    assert "credit_card" not in got.get("requirements", [])
+    details = ("## 🔢 配额和限制\n\n### 免费试用\n\n| 项目 | 详情 |\n|------|------|\n"
+               "| **试用方式** | 免费试用（仅需手机验证，无需信用卡）|\n")
+    assert facts(details)["credit_card_required"] is False
+    english = ("## 🔢 Quotas and Pricing\n\n### Starter Tier (Free)\n\n"
+               "| Item | Quota | Description |\n|---|---|---|\n"
+               "| Monthly Calls | 500 calls | No credit card required |\n")
+    assert facts(english, "services/api/orbit/_index.en.md")["credit_card_required"] is False
+    # only a cell asking for a card: nothing said about the entry, nothing stated
+    upper_only = NO_CARD_IN_CELL.replace("无需信用卡", "开发测试")
+    assert "credit_card_required" not in facts(upper_only)
+    # what the overview says wins over a cell
+    overview = "## 📋 服务信息\n\n**注册要求：** 需要注册并绑定信用卡\n\n"
+    assert facts(overview + NO_CARD_IN_CELL)["credit_card_required"] is True
+
+
+def test_every_real_construct_names_a_test_and_every_layout_test_is_mapped() -> None:
+    tests = {name for name, value in globals().items()
+             if name.startswith("test_") and callable(value)}
+    named = {test for _construct, _page, test in REAL_CONSTRUCTS}
+    assert named - tests == set(), "REAL_CONSTRUCTS names tests that do not exist"
+    unmapped = tests - named - {"test_every_real_construct_names_a_test_and_every_layout_test_is_mapped"}
+    assert unmapped == set(), "add these layout tests to REAL_CONSTRUCTS with the page they read"
+    assert all(construct and page for construct, page, _test in REAL_CONSTRUCTS)

@@ -186,7 +186,7 @@ def test_english_only_service_comes_from_its_english_page(repo: GitRepo) -> None
 
 
 def test_second_update_with_nothing_new_writes_nothing(site: GitRepo) -> None:
-    history = site.root / "history"
+    history = site.root / ".tracker/history"
     before = {p: p.stat().st_mtime_ns for p in history.rglob("*")}
     result = update(site.root)
     assert (result.commits_walked, result.written) == (0, [])
@@ -201,12 +201,12 @@ def test_incremental_equals_from_scratch(site: GitRepo, tmp_path: Path) -> None:
         site.commit(f"edit {n}", f"2025-03-0{n + 1}T10:00:00+08:00")
         update(site.root, render=False)
     incremental = {p.relative_to(site.root): p.read_bytes()
-                   for p in (site.root / "history").rglob("*.yaml")}
-    for path in (site.root / "history").rglob("*.yaml"):
+                   for p in (site.root / ".tracker/history").rglob("*.yaml")}
+    for path in (site.root / ".tracker/history").rglob("*.yaml"):
         path.unlink()
     update(site.root, render=False)
     scratch = {p.relative_to(site.root): p.read_bytes()
-               for p in (site.root / "history").rglob("*.yaml")}
+               for p in (site.root / ".tracker/history").rglob("*.yaml")}
     assert incremental == scratch
 
 
@@ -219,8 +219,10 @@ def test_cli_log_json_and_snapshot(site: GitRepo) -> None:
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, ["log", "--repo", str(site.root), "--format", "json",
                                  "--kind", "quota_cut"], catch_exceptions=False)
-    (line,) = result.output.splitlines()
-    event = json.loads(line)
+    (event,) = json.loads(result.output)  # one JSON document: an array
+    stream = runner.invoke(cli, ["log", "--repo", str(site.root), "--format", "jsonl",
+                                 "--kind", "quota_cut"], catch_exceptions=False)
+    assert [json.loads(line) for line in stream.output.splitlines()] == [event]
     assert event["summary"] == "每日请求数 14,400 → 1,000（-93.1%）" or \
         event["summary"].startswith("每日请求数 14,400 → 1,000（-93")
     assert {k for k in event} >= {"id", "date", "commit", "path", "service", "service_name",
@@ -228,7 +230,10 @@ def test_cli_log_json_and_snapshot(site: GitRepo) -> None:
                                   "change_pct", "severity", "summary"}
     result = runner.invoke(cli, ["snapshot", "--repo", str(site.root), "--rev", "HEAD~1"],
                            catch_exceptions=False)
-    snap = json.loads(result.output)
+    (snap,) = json.loads(result.output)  # one array of services
+    lines = runner.invoke(cli, ["snapshot", "--repo", str(site.root), "--rev", "HEAD~1",
+                                "--format", "jsonl"], catch_exceptions=False).output
+    assert [json.loads(line) for line in lines.splitlines()] == [snap]
     assert snap["limits"]["requests_per_day"] == 14400
     assert snap["endpoint"] == "https://api.acme.example/v1"
     assert snap["provider"] == "acme"
@@ -272,9 +277,9 @@ def test_log_filters_and_formats(site: GitRepo) -> None:
         assert result.exit_code == 0
         return result.output
 
-    assert len(log("--format", "json").splitlines()) == 2
-    assert len(log("--format", "json", "--since", "2025-11-01").splitlines()) == 1
-    assert len(log("--format", "json", "--until", "2025-10-31").splitlines()) == 1
+    assert len(json.loads(log("--format", "json"))) == 2
+    assert len(log("--format", "jsonl", "--since", "2025-11-01").splitlines()) == 1
+    assert len(json.loads(log("--format", "json", "--until", "2025-10-31"))) == 1
     unknown = runner.invoke(cli, ["log", "--repo", str(site.root), "--service", "acmee"])
     assert unknown.exit_code == 1  # a service matching nothing is said, not an empty list
     assert "matches no event" in unknown.output and "did you mean acme?" in unknown.output
@@ -298,7 +303,7 @@ def test_snapshot_says_which_files_it_left_out(site: GitRepo) -> None:
     result = CliRunner().invoke(cli, ["snapshot", "--repo", str(site.root)],
                                 catch_exceptions=False)
     assert result.exit_code == 0
-    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["acme"]
+    assert [service["id"] for service in json.loads(result.stdout)] == ["acme"]
     assert "warning: services/api/broken/_index.md:1:" in result.stderr
 
 

@@ -442,12 +442,14 @@ def test_genai_prices_provider_file(genai_prices: RecordSource) -> None:
     assert models["acme-long"] == Model(
         context=1000000, input_price=1.25, output_price=10.0, cache_read_price=0.125,
         currency="USD", price_tiers={">200K": {"input_price": 2.5, "output_price": 15.0}})
-    # one entry without a constraint: that is the price
-    assert (models["acme-night"].input_price, models["acme-night"].output_price) == (0.135, 0.55)
-    # every entry constrained: kept as text, never guessed
-    assert models["acme-peak"].input_price == (
-        "0.135 if end_time=00:30:00Z, start_time=16:30:00Z; "
-        "0.27 if end_time=16:30:00Z, start_time=00:30:00Z")
+    # one entry without a constraint: that is the price; a time window is a tier named by it
+    assert models["acme-night"] == Model(
+        input_price=0.135, output_price=0.55, currency="USD",
+        price_tiers={"UTC 00:30–16:30": {"input_price": 0.27, "output_price": 1.1}})
+    # every entry constrained: each its own tier, none taken for the base price
+    assert models["acme-peak"] == Model(currency="USD", price_tiers={
+        "UTC 00:30–16:30": {"input_price": 0.27, "output_price": 1.1},
+        "UTC 16:30–00:30": {"input_price": 0.135, "output_price": 0.55}})
     assert models["acme-old"].deprecated is True
     assert (read.without_id, read.duplicates, read.fell_back) == (1, 1, 0)
     assert read.notes(genai_prices) == (
@@ -544,8 +546,12 @@ def test_genai_prices_history(tmp_path: Path) -> None:
     assert summarize(event, "en") == "acme-long >200K Input price $2.5/M → $3/M (+20%)"
     h.commit({path: provider_yml(plain(price_in=0.4), tiered(above=3),
                                  conditional(default=False))})
-    [(kind, model, field, old, new)] = [e for e in h.events() if e[2] == "input_price"]
-    assert (kind, model, old) == ("info_changed", "acme-night", 0.135) and isinstance(new, str)
+    # the undated entry gains a time window: no base price any more, a tier named by the window
+    _plain, events, _notes = run_update(h)
+    assert [(e.kind, e.model, e.tier, e.old, e.new) for e in events
+            if e.field == "input_price"] == [
+        ("price_added", "acme-night", "UTC 16:30–00:30", None, 0.135),
+        ("price_removed", "acme-night", None, 0.135, None)]
     h.commit({path: provider_yml(plain(price_in=0.4), tiered(above=3),
                                  conditional(default=False), plain("acme-mini", 0.1, 0.2))})
     assert [e[:2] for e in h.events()] == [("model_added", "acme-mini")]
@@ -592,7 +598,7 @@ def test_records_without_service_fall_back_and_are_reported_once(tmp_path: Path)
     assert notes == [f"warning: {path}: 1 record(s) state no litellm_provider; they are tracked "
                      "under the fallback service 'LiteLLM' (service_default)"]  # once a run
     log = CliRunner().invoke(cli, ["log", "--repo", str(tmp_path), "--format", "json"])
-    events = [json.loads(line) for line in log.output.splitlines()]
+    events = json.loads(log.output)
     cut = [(e["service"], e["model"], e["old"], e["new"]) for e in events
            if e["kind"] == "price_decrease"]
     assert cut == [("LiteLLM", "ft:gpt-3.5-turbo", 12.0, 3.0)]  # the cut is not missed

@@ -87,7 +87,7 @@ def test_shallow_clone_is_refused_with_what_to_do(repo: GitRepo, page_text: str,
     result = CliRunner().invoke(cli, ["update", "--repo", str(clone)])
     assert result.exit_code == 1
     assert "shallow clone" in result.output and "fetch-depth: 0" in result.output
-    assert not (clone / "history").exists()
+    assert not (clone / ".tracker/history").exists()
 
 
 def test_shallow_clone_holding_the_state_commit_is_walked(repo: GitRepo, page_text: str,
@@ -124,7 +124,7 @@ def test_detached_head(repo: GitRepo, page_text: str) -> None:
 def test_ledger_from_a_newer_schema_is_refused_and_left_alone(repo: GitRepo,
                                                               page_text: str) -> None:
     build_history(repo, page_text, 1)
-    state = repo.root / "history" / "state.yaml"
+    state = repo.root / ".tracker/history" / "state.yaml"
     state.parent.mkdir(parents=True)
     state.write_text("schema_version: 99\nlast_commit: null\n")
     result = CliRunner().invoke(cli, ["update", "--repo", str(repo.root)])
@@ -141,7 +141,7 @@ def test_second_run_waits_for_the_first_or_says_why_not(repo: GitRepo, page_text
         monkeypatch.setenv("TRACKER_LOCK_TIMEOUT", "0.2")
         result = CliRunner().invoke(cli, ["update", "--repo", str(repo.root)])
         assert result.exit_code == 1 and "another tracker run" in result.output
-        assert not (repo.root / "history").exists()
+        assert not (repo.root / ".tracker/history").exists()
     monkeypatch.setenv("TRACKER_LOCK_TIMEOUT", "600")
     lock.acquire()
     try:
@@ -153,13 +153,13 @@ def test_second_run_waits_for_the_first_or_says_why_not(repo: GitRepo, page_text
         # while the test holds the lock, it has written nothing and is still running.
         assert "waiting for another tracker run" in waiting.stderr.readline()
         assert waiting.poll() is None
-        assert not (repo.root / "history").exists()
+        assert not (repo.root / ".tracker/history").exists()
     finally:
         lock.release()
     out, err = waiting.communicate(timeout=120)
     assert waiting.returncode == 0, err
     assert "2 commits walked" in out
-    assert (repo.root / "history" / "state.yaml").exists()
+    assert (repo.root / ".tracker/history" / "state.yaml").exists()
 
 
 def count_writes(root: Path) -> int:
@@ -252,4 +252,4 @@ def test_a_lock_timeout_that_is_not_a_number_is_a_clear_error(
     assert result.exit_code == 1, result.output
     assert f"TRACKER_LOCK_TIMEOUT is {given!r}, not a number of seconds" in result.output
     assert not isinstance(result.exception, ValueError)
-    assert not (repo.root / "history").exists()
+    assert not (repo.root / ".tracker/history").exists()

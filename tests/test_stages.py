@@ -204,7 +204,7 @@ def test_cli_exit_statuses(repo: GitRepo, page_text: str) -> None:
     repo.write("services/api/acme/_index.md", page_text)
     repo.commit("add acme", "2025-01-01T10:00:00+08:00")
     result = runner.invoke(cli, ["update", "--repo", str(repo.root)])
-    assert result.exit_code == 0 and "1 new events" in result.output
+    assert result.exit_code == 0 and "1 new event," in result.output
     result = runner.invoke(cli, ["snapshot", "--repo", str(repo.root), "--rev", "nope"])
     assert result.exit_code == 1 and "no such revision" in result.output
     assert "Traceback" not in result.output

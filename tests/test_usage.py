@@ -47,7 +47,7 @@ def test_any_subfolder_finds_the_repository(site: GitRepo, monkeypatch: pytest.M
                                             ) -> None:
     inside = site.root / "services" / "api" / "acme"
     by_option = run("log", "--repo", str(inside), "--format", "json")
-    assert by_option.exit_code == 0 and len(by_option.output.splitlines()) == 2
+    assert by_option.exit_code == 0 and len(json.loads(by_option.output)) == 2
     by_file = run("log", "--repo", str(inside / "_index.md"), "--format", "json")
     assert by_file.output == by_option.output
     monkeypatch.chdir(inside)
@@ -56,7 +56,7 @@ def test_any_subfolder_finds_the_repository(site: GitRepo, monkeypatch: pytest.M
     assert run("update").exit_code == 0
     assert run("render").exit_code == 0
     assert tree(site.root) == before  # rendered in place, not into the subfolder
-    assert not (inside / "feeds").exists() and not (inside / "history").exists()
+    assert not (inside / "feeds").exists() and not (inside / ".tracker/history").exists()
 
 
 @pytest.mark.parametrize("command", [
@@ -109,18 +109,19 @@ def test_check_with_nothing_to_check_does_not_claim_success(repo: GitRepo) -> No
 
 def test_a_glob_typo_warns_on_every_run_and_fails_check(site: GitRepo) -> None:
     # the other layout's built-in glob, kept beside the typo, is not reported
-    site.write("tracker.yaml", "pages: ['services/apii/*/_index*.md', "
-                               "'content/services/api/*/_index*.md']\n")
+    site.write(".tracker/tracker.yaml", "pages: ['services/apii/*/_index*.md', "
+                                        "'content/services/api/*/_index*.md']\n")
     site.commit("typo", "2025-03-06T10:00:00+08:00")
     for _ in range(2):
         result = run("update", "--repo", str(site.root), "-q")
         assert result.exit_code == 0
-        assert "warning: tracker.yaml: pages: 'services/apii/*/_index*.md' matches no file" \
-            in result.stderr
+        assert "warning: .tracker/tracker.yaml: pages: 'services/apii/*/_index*.md' matches " \
+               "no file" in result.stderr
     assert "content/services" not in result.stderr
     checked = run("check", "--repo", str(site.root))
     assert checked.exit_code == 1
-    assert "tracker.yaml: pages: 'services/apii/*/_index*.md' matches no file" in checked.stderr
+    assert ".tracker/tracker.yaml: pages: 'services/apii/*/_index*.md' matches no file" \
+        in checked.stderr
 
 
 # -- nothing destructive ----------------------------------------------------------------------
@@ -130,9 +131,9 @@ def test_render_without_a_ledger_exits_1_and_changes_nothing(site: GitRepo, dama
     import shutil
 
     if damage == "delete":
-        shutil.rmtree(site.root / "history")
+        shutil.rmtree(site.root / ".tracker/history")
     else:
-        for month in (site.root / "history" / "events").iterdir():
+        for month in (site.root / ".tracker/history" / "events").iterdir():
             month.unlink()
     before = tree(site.root)
     result = run("render", "--repo", str(site.root))
@@ -142,11 +143,10 @@ def test_render_without_a_ledger_exits_1_and_changes_nothing(site: GitRepo, dama
 
 
 def test_retracting_every_event_of_a_service_empties_its_block(site: GitRepo) -> None:
-    events = [json.loads(line) for line in
-              run("log", "--repo", str(site.root), "--format", "json").output.splitlines()]
+    events = json.loads(run("log", "--repo", str(site.root), "--format", "json").output)
     page = site.read(ACME)
     assert page.index(END) - page.index(BEGIN) > len(BEGIN) + 5  # the block shows them now
-    site.write("history/overrides.yaml",
+    site.write(".tracker/history/overrides.yaml",
                "".join(f"{e['id']}:\n  retract: true\n" for e in events))
     assert run("render", "--repo", str(site.root)).exit_code == 0
     page = site.read(ACME)
@@ -157,11 +157,11 @@ def test_retracting_every_event_of_a_service_empties_its_block(site: GitRepo) ->
 
 
 def test_an_override_naming_no_event_is_a_warning(site: GitRepo) -> None:
-    site.write("history/overrides.yaml", "# mine\n0123456789abcdef:\n  retract: true\n")
+    site.write(".tracker/history/overrides.yaml", "# mine\n0123456789abcdef:\n  retract: true\n")
     result = run("render", "--repo", str(site.root))
     assert result.exit_code == 0
-    assert ("warning: history/overrides.yaml:2: override '0123456789abcdef' matches no event"
-            in result.stderr.replace(str(site.root) + "/", ""))
+    assert (".tracker/history/overrides.yaml:2: override '0123456789abcdef' matches no event"
+            in result.stderr)  # the path as the repository names it
 
 
 def test_a_run_of_only_skip_commits_writes_nothing(site: GitRepo) -> None:
@@ -236,7 +236,7 @@ def test_under_actions_warnings_are_annotations_and_update_writes_a_summary(
     assert "::warning file=services/api/broken/_index.md,line=1::" in result.stderr
     text = summary.read_text(encoding="utf-8")
     assert text.startswith("earlier step\n")  # appended, never overwritten
-    assert "2 commits walked, 1 new events." in text  # the outputs commit and this one
+    assert "2 commits walked, 1 new event." in text  # the outputs commit and this one
     assert "| 2025-04-01 | acme | quota_raised | notable |" in text
     plain = run("update", "--repo", str(site.root), "-q")
     assert "::warning" not in plain.stderr
@@ -253,7 +253,7 @@ def test_a_step_summary_in_a_missing_folder_is_a_warning_after_a_good_run(
     assert f"::warning::cannot write the step summary to GITHUB_STEP_SUMMARY={summary}: " \
         in result.stderr
     assert "Traceback" not in result.output and not summary.parent.exists()
-    assert (site.root / "history" / "state.yaml").is_file()
+    assert (site.root / ".tracker/history" / "state.yaml").is_file()
 
 
 def test_annotation_escapes_its_properties_and_message() -> None:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from tracker.dated import SCHEDULE, announcements
 from tracker.diff import MISSING, FieldChange, diff_facts
 from tracker.model import PRICE_FIELDS, RATE_LIMIT_KEYS, SERVICE_TYPES, UNLIMITED, Event, Service
 
@@ -46,9 +47,11 @@ class ServiceRef:
 
 
 def event_id(service: str, model: str | None, field: str | None, kind: str, tier: str | None,
-             old: Any, new: Any, date: str) -> str:
-    """Derived from content and author date, never the sha: a rebase or re-walk keeps ids."""
-    payload = json.dumps([service, model, field, kind, tier, old, new, date],
+             old: Any, new: Any, date: str, effective: str | None = None) -> str:
+    """Derived from content and author date, never the sha: a rebase or re-walk keeps ids.
+    An announced change adds its effective day (only then: every other id stays as it was)."""
+    content = [service, model, field, kind, tier, old, new, date]
+    payload = json.dumps(content + [effective] if effective else content,
                          sort_keys=True, ensure_ascii=False, default=str)
     # surrogatepass: a stray surrogate from a data file must not crash the walk
     return hashlib.sha1(payload.encode("utf-8", "surrogatepass")).hexdigest()[:16]
@@ -58,16 +61,16 @@ def make_event(ref: ServiceRef, commit: CommitInfo, kind: str, *, model: str | N
                field: str | None = None, old: Any = None, new: Any = None,
                tier: str | None = None, severity: str | None = None,
                change_pct: float | None = None, currency: str | None = None,
-               old_currency: str | None = None) -> Event:
+               old_currency: str | None = None, effective: str | None = None) -> Event:
     old = None if old is MISSING else old
     new = None if new is MISSING else new
     return Event(
-        id=event_id(ref.id, model, field, kind, tier, old, new, commit.date),
+        id=event_id(ref.id, model, field, kind, tier, old, new, commit.date, effective),
         date=commit.date, commit=commit.sha, path=ref.path, service=ref.id,
         service_name=ref.name, provider=ref.provider, model=model, kind=kind, field=field,
         old=old, new=new, change_pct=change_pct, severity=severity or SEVERITY[kind],
         tier=tier, currency=currency,
-        old_currency=old_currency if old_currency != currency else None,
+        old_currency=old_currency if old_currency != currency else None, effective=effective,
     )
 
 
@@ -121,6 +124,7 @@ class Classifier:
         self.old_facts, self.new_facts = old_facts, new_facts
         self.events: list[Event] = []
         self.repriced: set[str] = set()
+        self.announced: set[str] = set()  # models whose price schedule was compared
 
     def emit(self, kind: str, **kwargs: Any) -> None:
         self.events.append(make_event(self.ref, self.commit, kind, **kwargs))
@@ -162,6 +166,7 @@ class Classifier:
         if len(rest) == 1:
             if old is MISSING:
                 self.emit("model_added", model=model, new=new or None)
+                self.announce(model)  # a new model's announced prices are told too
             elif new is MISSING:
                 self.emit("model_removed", model=model, old=old or None)
             return
@@ -173,6 +178,8 @@ class Classifier:
             self.price(model, field, old, new)
         elif field == "price_tiers":
             self.tier_prices(model, rest[2:], old, new)
+        elif field == SCHEDULE:
+            self.announce(model)
         elif field == "deprecated":
             if new is True:
                 self.emit("model_deprecated", model=model, field="deprecated", old=old, new=True)
@@ -268,6 +275,37 @@ class Classifier:
                       tier=tier, field=field, old=old, new=new,
                       change_pct=percent(old, new) if cur_old == cur_new else None, **sides)
 
+    def announce(self, model: str) -> None:
+        """The price changes a model's schedule newly announces (each with its effective day,
+        directed from the price before that day), and those withdrawn with nothing in their
+        place (info_changed: the price that was to come, to nothing)."""
+        if model in self.announced:
+            return
+        self.announced.add(model)
+        old = self.old_facts.get("models", {}).get(model)
+        new = self.new_facts.get("models", {}).get(model) or {}
+        cur_old = (old or {}).get("currency")
+        sides = {"currency": new.get("currency") or cur_old,
+                 "old_currency": cur_old or new.get("currency")}
+        told, withdrawn = announcements(old, new)
+        for field, tier, day, before, after in told:
+            if before is None or after is None:
+                self.emit("price_added" if before is None else "price_removed", model=model,
+                          tier=tier, field=field, old=before, new=after, effective=day,
+                          currency=sides["currency"])
+                continue
+            direction = _direction(before, after)
+            if direction:
+                self.emit("price_increase" if direction > 0 else "price_decrease", model=model,
+                          tier=tier, field=field, old=before, new=after, effective=day,
+                          change_pct=percent(before, after), **sides)
+            else:
+                self.emit("info_changed", model=model, tier=tier, field=field, old=before,
+                          new=after, effective=day, **sides)
+        for field, tier, day, coming in withdrawn:
+            self.emit("info_changed", model=model, tier=tier, field=field, old=coming,
+                      new=None, effective=day, **sides)
+
     def service_type(self, old: Any, new: Any) -> None:
         """Any change of 服务类型 is a tier change; only between the known tiers does it have a
         direction ("免费额度（每日 100 万 Token）" has none, so it is info)."""
@@ -344,6 +382,12 @@ def commit_events(info: CommitInfo, before: dict[str, dict[str, Any] | None],
         old_facts, service = before[sid], services.get(sid)
         if old_facts is None and service is not None:
             events.append(make_event(_ref(service), info, "service_added", new=facts[sid]))
+            # its models' announced price changes are told too (as a new model's are)
+            scheduled = Classifier(_ref(service), info, {}, facts[sid])
+            for model_id, model in sorted((facts[sid].get("models") or {}).items()):
+                if isinstance(model, dict) and model.get(SCHEDULE):
+                    scheduled.announce(model_id)
+            events += scheduled.events
         elif old_facts is not None and service is None:
             ref = ServiceRef(sid, old_facts.get("name"), old_facts.get("provider"), "")
             events.append(make_event(ref, info, "service_removed", old=old_facts))

@@ -19,7 +19,7 @@ import click
 
 from tracker.errors import TrackerError
 from tracker.model import KINDS, SEVERITIES
-from tracker.report import summary_markdown, warn, write_step_summary
+from tracker.report import WarningPrinter, counted, summary_markdown, warn, write_step_summary
 
 repo_option = click.option("--repo", "root", type=click.Path(path_type=Path), default=".",
                            show_default=True,
@@ -63,6 +63,13 @@ def _must_match(option: str, values: tuple[str, ...], known: set[str]) -> None:
                                hint=_closest(value, known, 3) if known else "the ledger is empty")
 
 
+def shown(path: Path | str, root: Path) -> str:
+    """``path`` as the repository names it (``feeds/atom.xml``), whatever form --repo took;
+    a path outside the repository as it was given."""
+    relative = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+    return str(path) if relative.startswith("..") else Path(relative).as_posix()
+
+
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """The one place a TrackerError becomes a message and exit status 1. It also finds the
     repository the way git does, so ``--repo`` (default: here) may be any folder inside it."""
@@ -71,11 +78,14 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> Any:
         from tracker.walk import find_repository
 
+        root: Path | None = None
         try:
             if "root" in kwargs:
-                kwargs["root"] = find_repository(kwargs["root"])
+                root = kwargs["root"] = find_repository(kwargs["root"])
             return command(*args, **kwargs)
         except TrackerError as error:
+            if root is not None and error.path and os.path.isabs(error.path):
+                error.path = shown(error.path, root)  # as the repository names it
             click.echo(f"tracker: {error}", err=True)
             sys.exit(1)
 
@@ -99,29 +109,34 @@ def update(root: Path, no_render: bool, quiet: bool) -> None:
 
     progress = None if quiet or not sys.stderr.isatty() else _progress
     result = run_update(root, progress=progress, render=not no_render,
-                        on_wait=None if quiet else _waiting)
+                        on_wait=None if quiet else lambda lock: _waiting(shown(lock, root)))
+    say = WarningPrinter()
     for warning in result.warnings:
-        warn(f"{warning.reason} (at {warning.commit[:10] if warning.commit else '?'})",
-             warning.path, warning.line)
-    _warn_skipped(result.skipped)
+        say(f"{warning.reason} (at {warning.commit[:10] if warning.commit else '?'})",
+            warning.path, warning.line)
+    _warn_skipped(result.skipped, say)
     for notice in result.notices:
-        warn(notice.message + (f" ({notice.hint})" if notice.hint else ""), notice.path,
-             notice.line)
+        say(notice.message + (f" ({notice.hint})" if notice.hint else ""), notice.path,
+            notice.line)
     for page in result.stale:  # named on every run, annotated under GitHub Actions
-        warn(page.message, page.path, page.line)
-    write_step_summary(summary_markdown(result.new_events, result.commits_walked))
+        say(page.message, page.path, page.line)
+    write_step_summary(summary_markdown(result.new_events, result.commits_walked), say)
     if not quiet:
-        click.echo(f"{result.commits_walked} commits walked, {len(result.new_events)} new events, "
-                   f"{len(result.warnings)} warnings, {len(result.written)} files written")
+        # the count is of the warnings printed above, whatever printed them
+        click.echo(f"{counted(result.commits_walked, 'commit')} walked, "
+                   f"{counted(len(result.new_events), 'new event')}, "
+                   f"{counted(say.count, 'warning')}, "
+                   f"{counted(len(result.written), 'file')} written")
 
 
-def _warn_skipped(skipped: list[TrackerError]) -> None:
+def _warn_skipped(skipped: list[TrackerError],
+                  say: Callable[..., None] = warn) -> None:
     for problem in skipped:
-        warn(f"{problem.message}; the page was left as it is"
+        say(f"{problem.message}; the page was left as it is"
              + (f" ({problem.hint})" if problem.hint else ""), problem.path, problem.line)
 
 
-def _waiting(lock: Path) -> None:
+def _waiting(lock: str) -> None:
     click.echo(f"waiting for another tracker run to finish (it holds {lock})", err=True)
 
 
@@ -137,12 +152,15 @@ def _progress(done: int, total: int) -> None:
 def render(root: Path, dry_run: bool) -> None:
     """Render pages, updates blocks and feeds from history/ (no walk)."""
     from tracker.config import load_config
+    from tracker.layout import private_notices
     from tracker.ledger import Ledger
     from tracker.pipeline import files_at, glob_notices, render_all
 
     config = load_config(root)
-    for notice in glob_notices(config, files_at(root, "HEAD")):
-        warn(notice.message + f" ({notice.hint})", notice.path, notice.line)
+    notices = [] if dry_run else private_notices(config)  # a dry run moves nothing
+    for notice in notices + glob_notices(config, files_at(root, "HEAD")):
+        warn(notice.message + (f" ({notice.hint})" if notice.hint else ""), notice.path,
+             notice.line)
     ledger = Ledger(config)
     if not ledger.raw_events():
         raise TrackerError("the ledger holds no events, so rendering would empty every "
@@ -150,8 +168,11 @@ def render(root: Path, dry_run: bool) -> None:
                            hint="run tracker update first to walk the history; render only "
                                 "redraws the outputs from the ledger")
     skipped: list[TrackerError] = []
-    for path in render_all(config, ledger, dry_run=dry_run, skipped=skipped):
-        click.echo(("would write " if dry_run else "wrote ") + str(path))
+    written = render_all(config, ledger, dry_run=dry_run, skipped=skipped)
+    for path in written:
+        click.echo(("would write " if dry_run else "wrote ") + shown(path, root))
+    if not written:
+        click.echo("nothing to change: every output already matches the ledger")
     _warn_skipped(skipped)
     for notice in ledger.unmatched_overrides():
         warn(notice.message + f" ({notice.hint})", notice.path, notice.line)
@@ -167,8 +188,9 @@ def render(root: Path, dry_run: bool) -> None:
               help="Only this kind of event (repeatable).")
 @click.option("--severity", multiple=True, callback=_known("severity", SEVERITIES),
               help="Only this severity: breaking, notable or info (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl", "markdown"]),
+              default="text", show_default=True,
+              help="json: one array; jsonl: one object per line, for streams.")
 @lang_option
 @reports_errors
 def log(root: Path, since: Any, until: Any, service: tuple[str, ...], provider: tuple[str, ...],
@@ -190,8 +212,8 @@ def log(root: Path, since: Any, until: Any, service: tuple[str, ...], provider: 
 @cli.command()
 @repo_option
 @click.option("--rev", default="HEAD", show_default=True, help="The revision to read.")
-@click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default="json",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "yaml"]), default="json",
+              show_default=True, help="json: one array; jsonl: one object per line.")
 @reports_errors
 def snapshot(root: Path, rev: str, fmt: str) -> None:
     """Print the services as the parser sees them at a revision."""
@@ -205,9 +227,11 @@ def snapshot(root: Path, rev: str, fmt: str) -> None:
         from tracker.ledger import dump_yaml
 
         click.echo(dump_yaml(services).decode("utf-8"), nl=False)
-    else:
+    elif fmt == "jsonl":
         for service in services:
             click.echo(json.dumps(service, ensure_ascii=False))
+    else:
+        click.echo(json.dumps(services, ensure_ascii=False, indent=2))
 
 
 @cli.command()
@@ -284,7 +308,8 @@ def _drift_notes(report: Any) -> None:
 @click.option("--since", help="First day of a custom period (YYYY-MM-DD).")
 @click.option("--until", help="Last day of a custom period (YYYY-MM-DD; default yesterday).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write <period>.html, .txt and .eml into this folder.")
+              help="Write <period>.html, .txt and .eml into this folder (without it, and "
+                   "without --send, the text is printed).")
 @click.option("--send", is_flag=True, help="Send over SMTP (TRACKER_SMTP_* variables).")
 @click.option("--force", is_flag=True, help="Send even if this period was already sent.")
 @click.option("--send-empty", is_flag=True, help="Send even when nothing changed.")
@@ -309,16 +334,22 @@ def digest(root: Path, week: str | None, since: str | None, until: str | None,
                          ledger.sent_digests(), force=force, send_empty=send_empty)
     if outcome.sent:
         ledger.mark_digest_sent(outcome.digest.key)
+    if out_dir is None and not send:
+        # a preview: what subscribers will read, subject first as their mail client shows it
+        click.echo(f"Subject: {outcome.digest.subject}\n")
+        click.echo(outcome.digest.text, nl=not outcome.digest.text.endswith("\n"))
+        return
     click.echo(outcome.digest.subject)
     for path in outcome.paths:
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {shown(path, root)}")
     if send:
         click.echo("sent" if outcome.sent else f"not sent: {outcome.skipped_reason}")
 
 
 @cli.command()
 @repo_option
-@click.option("--force", is_flag=True, help="Overwrite files that exist.")
+@click.option("--force", is_flag=True, help="Write every file again, replacing what is there "
+              "(without it, files that exist are kept; tracker.yaml gets the keys it lacks).")
 @click.option("--install", help="What the workflows pip-install (default: the git URL and "
                                 "commit this tracker was installed from).")
 @click.option("--hugo-config", help="The Hugo configuration, when it is not at the repository "
@@ -334,11 +365,13 @@ def init(root: Path, force: bool, install: str | None, hugo_config: str | None,
     from tracker.init import init_site, updates_offer
 
     notes: list[TrackerError] = []
+    told: list[str] = []
     for path in init_site(root, force=force, install=install, notes=notes,
-                          hugo_config=hugo_config, drift=drift_with):
+                          hugo_config=hugo_config, drift=drift_with, told=told):
         # as the repository names it, whatever form --repo took (".", "site/../site", absolute)
-        shown = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
-        click.echo(f"wrote {Path(shown).as_posix()}")
+        click.echo(f"wrote {shown(path, root)}")
+    for line in told:
+        click.echo(line)
     for note in notes:
         warn(note.message + (f" ({note.hint})" if note.hint else ""), note.path, note.line)
     for page in updates_offer(root):

@@ -15,6 +15,9 @@ from tracker.hugo import check_stated
 from tracker.links import web_url
 
 CONFIG_FILE = "tracker.yaml"
+# Where a repository that is a Hugo site's content keeps tracker.yaml and the ledger: Hugo never
+# publishes a dot-named folder of its content (see tracker.layout).
+PRIVATE_DIR = ".tracker"
 DEFAULT_SITE_URL = "https://example.org"
 
 
@@ -128,8 +131,9 @@ class RecordSource:
         "doc": "Dotted field → allowed values; other records are ignored."})
     constraint_field: str = field(default="constraint", metadata={
         "doc": "Where a field holds a list of conditional values, the entry key stating the "
-               "condition: the one entry without it is the value; else the list is kept as "
-               "text."})
+               "condition: the one entry without it is the value, an entry with only a "
+               "start_date a price from that day, any other condition a price tier named by "
+               "it; with several entries without it the list is kept as text."})
 
 
 @dataclass
@@ -220,7 +224,9 @@ class Config:
     updates_files: list[str] = field(default_factory=lambda: ["services/api/_index*.md",
                                                               "content/services/api/_index*.md"],
                                      metadata={"doc": "Files that may hold an updates block."})
-    history_dir: str = field(default="history", metadata={"doc": "Where the ledger lives."})
+    history_dir: str = field(default="history", metadata={
+        "doc": "Where the ledger lives. In a repository that is a Hugo site's content, the "
+               "default means .tracker/history, which Hugo never publishes."})
     templates_dir: str | None = field(default=None, metadata={
         "doc": "Folder of templates overriding the built-in ones."})
     hugo_config: str | None = field(default=None, metadata={
@@ -283,9 +289,18 @@ def _convert(value: Any, tp: Any, key: str, path: str) -> Any:
     return value
 
 
+class KeyProblem(TrackerError):
+    """A problem with one key of tracker.yaml; ``key`` is its path (``digest.title``,
+    ``records[0].files``), so load_config can name the line it is on."""
+
+    def __init__(self, message: str, key: str, path: str, hint: str) -> None:
+        super().__init__(message, path=path, hint=hint)
+        self.key = key
+
+
 def _wrong(key: str, tp: Any, value: Any, path: str) -> TrackerError:
-    return TrackerError(f"'{key}' must be {_type_name(tp)}, not {value!r}", path=path,
-                        hint=f"write {key}: <{_type_name(tp)}>, or remove it for the default")
+    return KeyProblem(f"'{key}' must be {_type_name(tp)}, not {value!r}", key, path,
+                     hint=f"write {key}: <{_type_name(tp)}>, or remove it for the default")
 
 
 def _build(cls: type, data: dict[str, Any], prefix: str, path: str) -> Any:
@@ -293,9 +308,13 @@ def _build(cls: type, data: dict[str, Any], prefix: str, path: str) -> Any:
     known = {f.name for f in fields(cls) if not f.metadata.get("internal")}
     for key in data:
         if key not in known:
+            import difflib
+
             dotted = f"{prefix}.{key}" if prefix else str(key)
-            raise TrackerError(f"unknown key '{dotted}'", path=path,
-                               hint="known keys here: " + ", ".join(sorted(known)))
+            near = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
+            raise KeyProblem(f"unknown key '{dotted}'", dotted, path,
+                            hint=f"did you mean {near[0]}?" if near
+                            else "known keys here: " + ", ".join(sorted(known)))
     values = {k: _convert(v, hints[k], f"{prefix}.{k}" if prefix else k, path)
               for k, v in data.items()}
     return cls(**values)
@@ -344,14 +363,31 @@ def _with_preset(key: str, entry: Any) -> Any:
     return {**keys, **entry}
 
 
+def config_file(root: Path) -> str:
+    """Where tracker.yaml is, relative to ``root``: ``.tracker/tracker.yaml`` (the layout of a
+    repository that is a Hugo site's content) when it is there, else ``tracker.yaml``."""
+    hidden = f"{PRIVATE_DIR}/{CONFIG_FILE}"
+    return hidden if (Path(root) / hidden).is_file() else CONFIG_FILE
+
+
 def load_config(root: Path) -> Config:
-    """Read ``root/tracker.yaml`` if there is one; defaults otherwise."""
+    """Read tracker.yaml (see ``config_file``) if there is one; defaults otherwise."""
+    shown = config_file(root)
+    try:
+        return _load_config(root, shown)
+    except TrackerError as error:
+        if error.path == CONFIG_FILE:  # every check names the file by its usual name
+            error.path = shown
+        raise
+
+
+def _load_config(root: Path, shown: str) -> Config:
     from tracker import yamlio
 
-    path = root / CONFIG_FILE
+    path = root / shown
     data: Any = {}
+    text = ""
     if path.exists():
-        text = ""
         try:
             text = path.read_text(encoding="utf-8")
             data = yamlio.load(text) or {}
@@ -372,7 +408,12 @@ def load_config(root: Path) -> Config:
         if isinstance(data.get(key), list):
             data[key] = [_with_preset(f"{key}[{i}]", entry)
                          for i, entry in enumerate(data[key])]
-    config: Config = _build(Config, data, "", CONFIG_FILE)
+    try:
+        config: Config = _build(Config, data, "", CONFIG_FILE)
+    except KeyProblem as error:
+        error.line = _key_line(text, error.key)
+        raise
+
     if web_url(config.site_url) is None:
         raise TrackerError(f"'site_url' must start with https:// or http://, not "
                            f"{config.site_url!r}", path=CONFIG_FILE,
@@ -392,6 +433,37 @@ def load_config(root: Path) -> Config:
                            "folder", path=CONFIG_FILE, hint="create it or remove the key")
     config.root = root
     return config
+
+
+def _key_line(text: str, key: str) -> int | None:
+    """The line (1-based) of ``key`` (``a.b``, ``a[0].b``) in the YAML ``text``; None when it
+    cannot be found. Read again only on this error path, with the positions libyaml keeps."""
+    import re
+
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        node: Any = yaml.compose(text, Loader=loader)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", key):
+        if part.startswith("[") and isinstance(node, yaml.SequenceNode):
+            index = int(part[1:-1])
+            if index >= len(node.value):
+                return line
+            node = node.value[index]
+            line = node.start_mark.line + 1
+        elif isinstance(node, yaml.MappingNode):
+            found = [(k, v) for k, v in node.value if str(k.value) == part]
+            if not found:
+                return line
+            key_node, node = found[0]
+            line = key_node.start_mark.line + 1
+        else:
+            return line
+    return line
 
 
 def reference() -> list[tuple[str, str, Any]]:

@@ -103,15 +103,19 @@ def _find(root: Path, named: str | None, stated: bool = False
         target = root / named
         if target.is_file():
             return target, _read_file(target, root)
+        if not target.is_dir():
+            from tracker.config import config_file  # config imports this module
+
+            shown = config_file(root)
         if not target.is_dir() and stated:
             from tracker.report import warn
 
             warn(f"'hugo_config' names {named!r}, which does not exist: using the values under "
-                 "'hugo:' alone", path="tracker.yaml")
+                 "'hugo:' alone", path=shown)
             return None
         if not target.is_dir():
             raise TrackerError(f"'hugo_config' names {named!r}, which does not exist",
-                               path="tracker.yaml", hint="name hugo.yaml, or config/_default")
+                               path=shown, hint="name hugo.yaml, or config/_default")
         folder = target
     else:
         for name in CONFIG_NAMES:

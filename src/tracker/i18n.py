@@ -6,6 +6,7 @@ Renderers (page changelog, feeds, digest) take their words from here, so a label
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -110,6 +111,10 @@ PHRASES: dict[str, tuple[str, str]] = {
     "requirement_added": ("新增要求：{what}", "now requires {what}"),
     "requirement_removed": ("不再要求：{what}", "no longer requires {what}"),
     "change": ("{label} {old} → {new}", "{label} {old} → {new}"),
+    # an announced price change (an event with an effective day)
+    "from_day": ("{line}，{date} 起", "{line} from {date}"),
+    "withdrawn": ("{label}原定 {date} 起调整为 {old}，已撤回",
+                  "{label} change to {old} from {date} withdrawn"),
     "pct": ("（{pct}）", " ({pct})"),
     "none": ("无", "none"),
     "unlimited": ("无限制", "unlimited"),
@@ -160,6 +165,14 @@ PHRASES: dict[str, tuple[str, str]] = {
     "digest_count_model_added": ("{n} 个新模型", "{n} new model{s}"),
     "digest_count_price_decrease": ("{n} 项降价", "{n} price cut{s}"),
     "digest_count_quota_raised": ("{n} 项配额提升", "{n} quota raise{s}"),
+    # a breaking change of a kind that is not always breaking: the worse direction, named
+    "digest_count_context_changed_cut": ("{n} 项上下文缩短", "{n} context cut{s}"),
+    "digest_count_output_changed_cut": ("{n} 项输出上限缩短", "{n} output limit cut{s}"),
+    "digest_count_tier_changed_cut": ("{n} 项服务类型降级", "{n} tier downgrade{s}"),
+    "digest_count_credits_changed_cut": ("{n} 项试用积分减少", "{n} trial credit cut{s}"),
+    "digest_count_endpoint_changed_cut": ("{n} 项端点变更", "{n} endpoint change{s}"),
+    "digest_count_kind": ("{n} 项{label}", "{n} × {label}"),
+    "digest_count_more": ("另 {n} 项更新", "{n} more change{s}"),
     "digest_chart": ("{name} 限额与价格走势图", "{name}: limits and prices over time"),
     "digest_chart_alt": ("限额与价格走势图", "Chart of limits and prices over time"),
     "chart_mail_models": ("{n} 个模型的价格", "Prices of {n} model{s}"),
@@ -179,11 +192,15 @@ PHRASES: dict[str, tuple[str, str]] = {
     "chart_not_stated": ("未标明", "not stated"),
     "chart_line": ("{label}：{values}", "{label}: {values}"),
     "chart_unchanged": ("限额与价格均未变化", "no limit or price changed"),
+    "chart_steady": ("未变化：{items}", "Unchanged: {items}"),
+    "chart_steady_more": ("等 {n} 项", "and {n} more"),
     "chart_alt": ("{name} 限额与价格变化图", "Chart of {name} limits and prices over time"),
     # calendar (render/calendar.py) and subscriptions (render/opml.py)
     "shutdown_summary": ("{model} 停用（{name}）", "{model} shuts down ({name})"),
     "shutdown_description": ("{name} 的模型 {model} 将于 {date} 停用。",
                              "Model {model} of {name} shuts down on {date}."),
+    "price_summary": ("{what}（{name}）", "{what} ({name})"),
+    "price_description": ("{name}：{what}。", "{name}: {what}."),
     "calendar_name": ("{title} · 模型停用日历", "{title} · model shutdowns"),
     "opml_all": ("{title}", "{title}"),
     "opml_formats": ("其他格式（条目相同）", "Other formats (same items)"),
@@ -210,6 +227,49 @@ MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "
                "September", "October", "November", "December")
 
 CURRENCY_SIGNS = {"USD": "$", "CNY": "¥", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+
+# The fixed words of tier and series names on Chinese pages (`Trial 层级`, `Gemini Flash 系列`,
+# `免费层级`), for an English output whose page has no English twin to name them; longest first.
+NAME_WORDS: dict[str, str] = {
+    "免费层级": "free tier",
+    "付费层级": "paid tier",
+    "免费额度": "free quota",
+    "免费": "free",
+    "付费": "paid",
+    "试用": "trial",
+    "层级": "tier",
+    "等级": "tier",
+    "系列": "series",
+    "模型": "models",
+    "计划": "plan",
+    "套餐": "plan",
+    "版本": "edition",
+    "企业版": "enterprise",
+    "专业版": "pro",
+    "标准版": "standard",
+    "基础版": "basic",
+    "个人版": "personal",
+}
+_NAME_WORD = re.compile("|".join(sorted(map(re.escape, NAME_WORDS), key=len, reverse=True)))
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def has_han(text: str) -> bool:
+    """Whether ``text`` holds Chinese characters."""
+    return bool(_HAN.search(text))
+
+
+def translate_name(name: str, lang: str) -> str:
+    """A tier or series name in ``lang``: `Trial 层级` → `Trial tier`, `免费层级` → `Free tier`.
+    A name that is not wholly fixed words and Latin text stays as it is (never half-translated)."""
+    if lang != "en" or not _HAN.search(name):
+        return name
+    words = _NAME_WORD.sub(lambda m: f" {NAME_WORDS[m.group(0)]} ", name)
+    if _HAN.search(words):
+        return name
+    english = " ".join(words.split())
+    return english[:1].upper() + english[1:] if _HAN.match(name) else english
 
 
 def text(key: str, lang: str, **values: Any) -> str:
@@ -305,6 +365,9 @@ def format_pct(pct: float | None, lang: str) -> str:
     return text("pct", lang, pct=f"{pct:+.0f}%")
 
 
+PLAIN_KINDS = ("quota_added", "price_added", "quota_removed", "price_removed")
+
+
 def summarize(event: Event, lang: str = "zh") -> str:
     """The one line a subscriber reads: '每日请求数 14,400 → 1,000（-93%）'."""
     def fmt(value: Any, side: int = 1) -> str:
@@ -328,9 +391,17 @@ def summarize(event: Event, lang: str = "zh") -> str:
         what = _pick(REQUIREMENT_LABELS, str(event.new if kind.endswith("added") else event.old),
                      lang)
         return text(kind, lang, what=what)
+    if event.effective and kind == "info_changed" and event.new is None:
+        return prefix + text("withdrawn", lang, label=label, old=fmt(event.old, 0),
+                             date=event.effective)
     if kind in ("quota_added", "price_added"):
-        return prefix + text(kind, lang, label=label, new=fmt(event.new))
-    if kind in ("quota_removed", "price_removed"):
-        return prefix + text(kind, lang, label=label, old=fmt(event.old, 0))
-    line = text("change", lang, label=label, old=fmt(event.old, 0), new=fmt(event.new))
-    return prefix + line.strip() + format_pct(event.change_pct, lang)
+        line = text(kind, lang, label=label, new=fmt(event.new))
+    elif kind in ("quota_removed", "price_removed"):
+        line = text(kind, lang, label=label, old=fmt(event.old, 0))
+    else:
+        line = text("change", lang, label=label, old=fmt(event.old, 0), new=fmt(event.new))
+        line = line.strip()
+    if event.effective:  # announced: it takes effect on that day, not at the commit
+        line = text("from_day", lang, line=line, date=event.effective)
+    pct = format_pct(event.change_pct, lang) if kind not in PLAIN_KINDS else ""
+    return prefix + line + pct

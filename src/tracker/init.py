@@ -6,6 +6,12 @@ on every push and ``tracker digest --send`` weekly, each committing its outputs 
 ``Tracker: skip`` trailer so the walk never sees the tracker's own commits. Every action they use
 is pinned by commit from ``ACTION_PINS``; only their push step (``templates/init/push.sh``: rebase
 and retry when someone pushed meanwhile) is given the job's token.
+
+A Hugo project read from outside the repository (``--hugo-config ../site/hugo.yaml``, the real
+site's layout) is recorded as values under ``hugo:``, never as a path CI would not have; the
+feed links partial and ignoreFiles rules go into that project. In a repository that is a Hugo
+site's content, tracker.yaml goes to ``.tracker/`` (see tracker.layout). Run again, init keeps
+every file there is and adds only the keys tracker.yaml lacks (tracker.yamledit).
 """
 
 from __future__ import annotations
@@ -19,11 +25,13 @@ from typing import Any
 
 import yaml
 
-from tracker.config import CONFIG_FILE, Config, load_config, reference
+from tracker.config import CONFIG_FILE, PRIVATE_DIR, Config, config_file, load_config, reference
 from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
 from tracker.hugo import HugoSite, read_hugo_site
+from tracker.layout import HIDDEN_LEDGER, default_ledger, move_into_private
 from tracker.render import environment
+from tracker.yamledit import add_missing, flow
 
 WORKFLOWS_DIR = Path(".github") / "workflows"
 UPDATE_WORKFLOW = WORKFLOWS_DIR / "tracker.yml"
@@ -81,11 +89,13 @@ HUGO_SUGGESTION = {"hugo.baseURL": "https://your.site/", "hugo.defaultContentLan
                    "hugo.contentDir": "."}
 
 
-def render_config(values: dict[str, Any] | None = None, content_only: bool = False) -> str:
+def render_config(values: dict[str, Any] | None = None, content_only: bool = False,
+                  stated: bool = False) -> str:
     """The commented tracker.yaml: every key of ``reference()`` with its doc and default (or the
     value ``values`` gives for it, by dotted key). The ``hugo:`` section is written commented
     out: it is needed only where no Hugo configuration can be read; ``content_only`` (pages at
-    the root, no Hugo configuration) fills it with values to check and uncomment."""
+    the root, no Hugo configuration) fills it with values to check and uncomment; ``stated``
+    (values read from a Hugo project beside the repository) writes it in force."""
     entries: list[dict[str, Any]] = []
     sections: dict[str, dict[str, Any]] = {}
     record_rows: list[_Row] = []
@@ -116,7 +126,7 @@ def render_config(values: dict[str, Any] | None = None, content_only: bool = Fal
             entries.append({"name": key, "doc": doc, "yaml": row.yaml})
     template = environment(None).get_template("init/tracker.yaml.j2")
     text = template.render(entries=entries, record_rows=record_rows, drift_rows=drift_rows,
-                           hugo_rows=hugo_rows, content_only=content_only)
+                           hugo_rows=hugo_rows, content_only=content_only, stated=stated)
     return text if text.endswith("\n") else text + "\n"
 
 
@@ -170,11 +180,12 @@ def install_spec(direct_url: str | None) -> str:
     return spec + (f"#subdirectory={subdirectory}" if subdirectory else "")
 
 
-def render_workflows(branch: str, install: str) -> dict[Path, str]:
+def render_workflows(branch: str, install: str, history_dir: str | None = None
+                     ) -> dict[Path, str]:
     """The two workflow files, by their path inside the site repository."""
     env = environment(None)
-    context = {"branch": branch, "install": install, "history_dir": Config().history_dir,
-               "pin": pin}
+    context = {"branch": branch, "install": install,
+               "history_dir": history_dir or Config().history_dir, "pin": pin}
     return {
         UPDATE_WORKFLOW: env.get_template("init/tracker.yml.j2").render(context),
         DIGEST_WORKFLOW: env.get_template("init/tracker-digest.yml.j2").render(context),
@@ -205,62 +216,127 @@ def drift_entry(name: str) -> dict[str, str]:
 
 def init_site(root: Path, force: bool = False, *, branch: str | None = None,
               install: str | None = None, notes: list[TrackerError] | None = None,
-              hugo_config: str | None = None, drift: str | None = None) -> list[Path]:
+              hugo_config: str | None = None, drift: str | None = None,
+              told: list[str] | None = None) -> list[Path]:
     """Write tracker.yaml and the workflows into ``root``; returns the paths written.
 
-    On a Hugo site it also writes the feed links partial and keeps the ledger out of the site;
-    what it cannot do itself is added to ``notes``. Nothing is written when any of the files
-    exists, unless ``force``: a half-initialised site
-    would be harder to reason about than a refusal naming what is in the way.
+    ``hugo_config`` names the site's Hugo configuration when it is not at the root; one outside
+    the repository (a Hugo project checked out beside it, which CI does not have) is never
+    recorded as a path: what init read from it is recorded under ``hugo:`` as values. On a Hugo
+    site it also writes the feed links partial and the ignoreFiles rules into the Hugo project.
+
+    A file that exists is kept unless ``force``: tracker.yaml gets only the keys it lacks (every
+    value the maintainer set stays, and a differing one is said), a workflow is left as it is.
+    What was added or kept is appended to ``told``; what init cannot do itself to ``notes``.
     """
     root = Path(root)
+    notes = notes if notes is not None else []
+    told = told if told is not None else []
     install = install or default_install()  # refuses before anything is written
-    if drift and (root / CONFIG_FILE).exists():
-        return _add_drift(root, drift, install, force, notes)
+    drift_file = drift_workflow(drift, install) if drift else None  # refuses an unknown one too
     site = read_hugo_site(root, hugo_config)
+    content_repo = site.content_dir == "" if site is not None else is_content_only(root)
     values = hugo_values(site)
-    if hugo_config:
-        values["hugo_config"] = hugo_config
-    content_only = site is None and is_content_only(root)
-    if content_only:
+    if hugo_config and site is not None and not _outside(root, site):
+        values["hugo_config"] = hugo_config  # inside the repository: CI has it too
+    elif site is not None and site.site_dir is not None and _outside(root, site):
+        values.update(stated_values(site))
+    # an existing tracker.yaml that does not load is said before anything is written
+    existing = load_config(root)
+    if content_repo:
         values["charts.dir"] = "charts"  # kept in the content, served by Hugo as the feeds are
-    files: dict[Path, str] = {Path(CONFIG_FILE): render_config(values, content_only)}
-    files.update(render_workflows(branch or current_branch(root), install))
-    if drift:
-        workflow, text = drift_workflow(drift, install)
-        files[workflow] = text
-        files[Path(CONFIG_FILE)] = render_config({**values, "drift": [drift_entry(drift)]},
-                                                 content_only)
-    existing = [rel for rel in files if (root / rel).exists()]
-    if existing and not force:
-        names = ", ".join(rel.as_posix() for rel in existing)
-        raise TrackerError(f"{names} already exist{'s' if len(existing) == 1 else ''}",
-                           hint="move it aside, or use --force to overwrite")
+        notes += move_into_private(root, default_ledger(existing))
+    config_rel = Path(PRIVATE_DIR, CONFIG_FILE) if content_repo else Path(CONFIG_FILE)
+    existing_config = root / config_file(root)
+    files: dict[Path, str] = {}
+    if existing_config.is_file() and not force:
+        merged = add_missing(existing_config.read_text(encoding="utf-8"), values)
+        shown = existing_config.relative_to(root).as_posix()
+        if merged.added:
+            files[existing_config.relative_to(root)] = merged.text
+            told.append(f"added to {shown}: " + ", ".join(merged.added))
+        for key, theirs, ours in merged.kept:
+            source = "the Hugo configuration says" if key.startswith("hugo.") else \
+                "init would write"
+            told.append(f"kept {key}: {flow(theirs)} in {shown} ({source} {flow(ours)})")
+        for row in merged.not_added:
+            notes.append(TrackerError(f"could not add {row} by itself", path=shown,
+                                      hint="add it by hand"))
+        if drift and not any(entry.name == drift for entry in existing.drift):
+            entry = ", ".join(f"{key}: {value}" for key, value in drift_entry(drift).items())
+            notes.append(TrackerError(f"it names no drift: catalogue '{drift}'", path=shown,
+                                      hint=f"add  drift: [{{{entry}}}]"))
+    else:
+        stated = any(key.startswith("hugo.") for key in values)
+        if drift:
+            values["drift"] = [drift_entry(drift)]
+        files[config_rel] = render_config(values, content_repo and site is None, stated)
+    ledger = HIDDEN_LEDGER if content_repo else Config().history_dir
+    workflows = render_workflows(branch or current_branch(root), install, ledger)
+    if drift_file:
+        workflows[drift_file[0]] = drift_file[1]
+    for rel, content in workflows.items():
+        if (root / rel).exists() and not force:
+            told.append(f"kept {rel.as_posix()} (it exists; --force writes it again)")
+            notes += _stale_ledger_path(root / rel, rel, ledger)
+        else:
+            files[rel] = content
     written = []
     for rel, content in files.items():
         write_atomic(root / rel, content.encode("utf-8"))
         written.append(root / rel)
+    config = load_config(root)
+    if config.hugo_config and _leaves(root, config.hugo_config):
+        notes.append(TrackerError(
+            f"'hugo_config' names {config.hugo_config!r}, outside the repository: CI checks "
+            "out the repository alone and will not find it", path=config_file(root),
+            hint="remove hugo_config: the values are under 'hugo:'"
+            if config.hugo.stated() else "state the values under 'hugo:' instead (run tracker "
+                                         "init --hugo-config with that path)"))
     if site is not None:
-        written += hugo_setup(root, site, notes if notes is not None else [])
-    if content_only and notes is not None:
+        written += hugo_setup(root, site, notes)
+    elif content_repo:
         notes += content_only_notes(root)
     return written
 
 
-def _add_drift(root: Path, name: str, install: str, force: bool,
-               notes: list[TrackerError] | None) -> list[Path]:
-    """On a site already set up: only the drift workflow, and a note when tracker.yaml has no
-    drift: entry by that name (tracker.yaml is the maintainer's: init does not rewrite it)."""
-    workflow, text = drift_workflow(name, install)
-    if (root / workflow).exists() and not force:
-        raise TrackerError(f"{workflow.as_posix()} already exists",
-                           hint="move it aside, or use --force to overwrite")
-    write_atomic(root / workflow, text.encode("utf-8"))
-    if notes is not None and not any(d.name == name for d in load_config(root).drift):
-        flow = ", ".join(f"{key}: {value}" for key, value in drift_entry(name).items())
-        notes.append(TrackerError(f"tracker.yaml names no drift: catalogue '{name}'",
-                                  path=CONFIG_FILE, hint=f"add  drift: [{{{flow}}}]"))
-    return [root / workflow]
+def _stale_ledger_path(path: Path, rel: Path, ledger: str) -> list[TrackerError]:
+    """A kept workflow an older init wrote that commits the ledger where it no longer is:
+    ``git add history`` fails once the ledger is in .tracker/history."""
+    old = Config().history_dir
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if ledger == old or f"git add {old}\n" not in text:
+        return []
+    return [TrackerError(f"it commits the ledger as 'git add {old}', which is now {ledger}/: "
+                         "that step would fail", path=rel.as_posix(),
+                         hint=f"write it again with --force, or change it to 'git add {ledger}'")]
+
+
+def _outside(root: Path, site: HugoSite) -> bool:
+    """Whether the Hugo project (its configuration) lies outside the repository."""
+    return site.site_dir is not None and _leaves(root, str(site.site_dir))
+
+
+def _leaves(root: Path, path: str) -> bool:
+    try:
+        (root / path).resolve().relative_to(root.resolve())
+    except ValueError:
+        return True
+    return False
+
+
+def stated_values(site: HugoSite) -> dict[str, Any]:
+    """What tracker.yaml's ``hugo:`` block records of a Hugo configuration read beside the
+    repository, so CI (which has the repository alone) links as the site does."""
+    values: dict[str, Any] = {}
+    if site.base_url:
+        values["hugo.baseURL"] = site.base_url + "/"
+    values["hugo.defaultContentLanguage"] = site.default_language
+    values["hugo.defaultContentLanguageInSubdir"] = site.in_subdir
+    values["hugo.languages"] = list(site.languages)
+    if site.content_dir is not None:
+        values["hugo.contentDir"] = site.content_dir or "."
+    return values
 
 
 def is_content_only(root: Path) -> bool:
@@ -274,15 +350,14 @@ def is_content_only(root: Path) -> bool:
 
 def content_only_notes(root: Path) -> list[TrackerError]:
     """What init cannot do in a content-only repository: say it, and what to do instead."""
-    rules = ", ".join("'" + r + "'" for r in ignore_rules(Config()))
     return [
         TrackerError("no Hugo configuration here, so links cannot follow the site's languages",
-                     path=CONFIG_FILE, hint="fill in and uncomment the 'hugo:' block of "
-                                            "tracker.yaml (baseURL, languages)"),
-        TrackerError("the Hugo project is elsewhere: add to its configuration "
-                     f"ignoreFiles: [{rules}], and the feed links partial (run tracker init "
-                     "--hugo-config <path to its hugo.yaml> from a checkout beside it to write "
-                     "both)"),
+                     path=config_file(root), hint="run tracker init --hugo-config <path to the "
+                     "site's hugo.yaml> from a checkout of the Hugo project beside this one to "
+                     "record them, or fill in and uncomment the 'hugo:' block"),
+        TrackerError("the Hugo project is elsewhere, so its feed links partial was not written "
+                     "(tracker init --hugo-config writes it, and ignoreFiles rules for the old "
+                     "layout)"),
     ]
 
 
@@ -361,8 +436,13 @@ def ignore_ledger(root: Path, site: HugoSite, notes: list[TrackerError]) -> Path
     quoted = ", ".join("'" + r + "'" for r in rules)
     hint = f"add  ignoreFiles: [{quoted}]  to {site.config_path}"
     text = path.read_text(encoding="utf-8") if path.is_file() else None
+    if text is not None and all(rule in text for rule in rules):
+        return None  # there already (an earlier init wrote them)
     if text is None or "ignorefiles" in text.lower():
-        notes.append(TrackerError("the ledger would be published with the site", hint=hint))
+        # .tracker/ is never published; the rules keep an old layout's files out as well
+        notes.append(TrackerError("could not add ignoreFiles rules for an old layout's "
+                                  "history/ and tracker.yaml to the Hugo configuration",
+                                  hint=hint))
         return None
     eol = "" if text.endswith("\n") or not text else "\n"
     if path.suffix in (".yaml", ".yml") and not text.lstrip().startswith(("{", "---\n{")):
@@ -377,7 +457,9 @@ def ignore_ledger(root: Path, site: HugoSite, notes: list[TrackerError]) -> Path
         new = "".join(lines[:first_table]) + (eol if first_table == len(lines) else "") + line \
             + "".join(lines[first_table:])
     else:
-        notes.append(TrackerError("the ledger would be published with the site", hint=hint))
+        notes.append(TrackerError("could not add ignoreFiles rules for an old layout's "
+                                  "history/ and tracker.yaml to the Hugo configuration",
+                                  hint=hint))
         return None
     write_atomic(path, new.encode("utf-8"))
     return path

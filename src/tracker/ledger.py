@@ -1,4 +1,5 @@
-"""history/: the ledger every output is rendered from.
+"""history/ (.tracker/history/ in a Hugo site's content: see tracker.layout): the ledger every
+output is rendered from.
 
 ``events/YYYY-MM.yaml`` holds the events of each month (the month of the author date),
 ``state.yaml`` the last walked commit, ``warnings.yaml`` the files that did not parse,
@@ -8,8 +9,9 @@ already sent. All plain YAML in a fixed order, so the same history always gives 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from tracker import cache, ledgercache, yamlio
 from tracker.config import Config
 from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
+from tracker.layout import ledger_dir
 from tracker.links import web_url
 from tracker.model import KINDS, SEVERITIES, Event, ParseWarning
 
@@ -49,8 +52,6 @@ def _events(lines: list[str]) -> list[Event] | None:
 
 
 def event_sort_key(event: Event) -> tuple[str, str, str, str, str, str]:
-    from datetime import datetime
-
     utc = datetime.fromisoformat(event.date).astimezone(UTC).isoformat()
     return (utc, event.service, event.model or "", event.tier or "", event.field or "", event.id)
 
@@ -85,7 +86,8 @@ class Ledger:
     """Read and write the ledger of one site."""
 
     def __init__(self, config: Config) -> None:
-        self.dir = Path(config.root) / config.history_dir
+        self.root = Path(config.root)
+        self.dir = self.root / ledger_dir(config)
         self.events_dir = self.dir / "events"
         self._months: dict[Path, list[Event]] = {}  # read or written in this run: not reread
         # The months as JSON beside the facts (tracker.ledgercache), each used only when its
@@ -215,6 +217,15 @@ class Ledger:
                 shown.append(override.apply(event))
         return shown
 
+    def first_names(self) -> dict[str, str]:
+        """Service id → the name of its earliest event: the name a service keeps while only
+        its front matter's title names it (see Snapshots.first_names)."""
+        names: dict[str, str] = {}
+        for event in sorted(self.raw_events(), key=event_sort_key):
+            if event.service_name:
+                names.setdefault(event.service, event.service_name)
+        return names
+
     def add_events(self, new: list[Event]) -> list[Path]:
         """Merge events into their month files by id; returns the files that changed."""
         by_month: dict[str, dict[str, Event]] = {}
@@ -291,8 +302,9 @@ class Ledger:
         """Overrides whose id names no event: a typo there silently changes nothing."""
         path = self.dir / "overrides.yaml"
         known = {event.id for event in self.raw_events()}
+        shown = Path(os.path.relpath(path, self.root)).as_posix()  # as the repository names it
         return [TrackerError(f"override '{event_id}' matches no event, so it changes nothing",
-                             path=str(path), line=self._override_line(path, event_id),
+                             path=shown, line=self._override_line(path, event_id),
                              hint="copy the id from tracker log --format json")
                 for event_id in self.overrides() if event_id not in known]
 

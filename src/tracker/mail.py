@@ -39,13 +39,16 @@ class SmtpSettings:
     timeout: float = DEFAULT_TIMEOUT
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> SmtpSettings:
-        """TRACKER_SMTP_HOST, _PORT, _USER, _PASSWORD, _FROM, _TO (comma-separated), _SECURITY."""
+    def from_env(cls, environ: Mapping[str, str],
+                 default_sender: str | None = None) -> SmtpSettings:
+        """TRACKER_SMTP_HOST, _PORT, _USER, _PASSWORD, _FROM, _TO (comma-separated), _SECURITY.
+        Without _FROM the digest comes from ``default_sender`` (an address at the site's own
+        domain), when one is given."""
         def get(name: str) -> str:
             return (environ.get(ENV_PREFIX + name) or "").strip()
 
         for name in ("HOST", "FROM", "TO"):
-            if not get(name):
+            if not get(name) and not (name == "FROM" and default_sender):
                 raise TrackerError(f"{ENV_PREFIX}{name} is not set",
                                    hint=f"set {ENV_PREFIX}{name} to send the digest (in CI: "
                                         "from a repository secret)")
@@ -65,7 +68,8 @@ class SmtpSettings:
         if not recipients:
             raise TrackerError(f"{ENV_PREFIX}TO names no address",
                                hint="a comma-separated list of addresses")
-        return cls(host=get("HOST"), sender=get("FROM"), recipients=recipients, port=port,
+        return cls(host=get("HOST"), sender=get("FROM") or default_sender or "",
+                   recipients=recipients, port=port,
                    user=get("USER") or None,
                    # a password may legitimately have surrounding spaces: not stripped
                    password=environ.get(ENV_PREFIX + "PASSWORD") or None,

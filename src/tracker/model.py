@@ -96,6 +96,9 @@ class Model:
     shutdown_date: str | None = None
     # prices that apply above a token count, each tier its own facts: {">200K": {"input_price": 10}}
     price_tiers: dict[str, dict[str, float | str]] | None = None
+    # prices stated by date (ISO day → the whole price from that day: price fields and
+    # price_tiers); in the facts of a commit only the days after its date remain (tracker.dated)
+    price_schedule: dict[str, dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # Hot: called for every model of every touched service. asdict() deep-copies and
@@ -149,6 +152,9 @@ class Service:
     models: dict[str, Model] = field(default_factory=dict)
     # the sections that did not read at this version (not a fact: never compared or stored)
     problems: list["SectionProblem"] = field(default_factory=list, compare=False, repr=False)
+    # the name is the front matter's title (no 服务名称 line, no heading): SEO text that may
+    # change any day, so the walk keeps the name the service first had (see tracker.snapshots)
+    name_from_title: bool = field(default=False, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -243,6 +249,8 @@ class Event:
     tier: str | None = None  # the quota tier ("Pro 模型") a limit belongs to, if any
     currency: str | None = None  # of a price event's new amount (and old, unless below)
     old_currency: str | None = None  # of its old amount, when that differs (¥1/M → $0.28/M)
+    # an announced price change: the day it takes effect (ISO), after the commit's date
+    effective: str | None = None
     note: str | None = None  # from overrides.yaml
     source: str | None = None  # from overrides.yaml: a link backing the change
 
@@ -256,7 +264,7 @@ class Event:
         # services. Still a copy: containers shared between events would become YAML anchors.
         data = {name: getattr(self, name) for name in _EVENT_ORDER}
         data["old"], data["new"] = _copy(self.old), _copy(self.new)
-        for optional in ("tier", "currency", "old_currency", "note", "source"):
+        for optional in ("tier", "currency", "old_currency", "effective", "note", "source"):
             if data[optional] is None:
                 del data[optional]
         return data

@@ -13,13 +13,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tracker import checkpoint
-from tracker.config import CONFIG_FILE, Config, load_config
+from tracker.config import Config, config_file, load_config
+from tracker.dated import commit_day, service_in_force
 from tracker.errors import ParseError, TrackerError
 from tracker.fsutil import remove_stale_temporaries, write_atomic
+from tracker.layout import ledger_dir, private_notices
 from tracker.ledger import Ledger, State
 from tracker.model import Event, ParseWarning, Service
 from tracker.paths import glob_matcher
-from tracker.sources import Sources, unmatched_globs
+from tracker.sources import PAGE, Sources, unmatched_globs
 from tracker.symlinks import LinkTable, is_outside, target_of
 from tracker.walk import Commit, History, head_of
 
@@ -126,7 +128,7 @@ def _snapshots_key(config: Config, commit: str) -> tuple[str, ...]:
     """What the facts at ``commit`` depend on: the commit and the configuration (the code that
     parsed them is added by tracker.cache)."""
     try:
-        settings = (Path(config.root) / CONFIG_FILE).read_bytes()
+        settings = (Path(config.root) / config_file(config.root)).read_bytes()
     except OSError:
         settings = b""
     return (commit, hashlib.sha1(settings).hexdigest())
@@ -135,10 +137,13 @@ def _snapshots_key(config: Config, commit: str) -> tuple[str, ...]:
 def walk_new_commits(config: Config, history: History, state: State, head: str,
                      progress: Progress | None = None, saved: Path | None = None,
                      facts_file: Path | None = None,
+                     first_names: Callable[[], dict[str, str]] | None = None,
                      ) -> tuple[list[Commit], list[Event], list[ParseWarning], Snapshots]:
     """Walk the commits after the state's last commit (or all of them) up to ``head``;
     ``saved`` (a cache in .git) and ``facts_file`` (history/facts.jsonl, committed: what a
-    fresh clone has) are where a previous walk may have kept the facts at its last commit."""
+    fresh clone has) are where a previous walk may have kept the facts at its last commit.
+    ``first_names`` gives the name each service first had, for a walk that must start by
+    parsing the tree again (asked only then: it reads the whole ledger)."""
     since = state.last_commit
     last_good = dict(state.last_good)
     if since and not history.exists(since):
@@ -152,23 +157,27 @@ def walk_new_commits(config: Config, history: History, state: State, head: str,
     from tracker.snapshots import Snapshots  # with the parsers: not for a no-op run
 
     snapshots = Snapshots(history, Sources(config))
-    snapshots.outputs = Path(config.history_dir).as_posix().strip("/") + "/"
+    snapshots.outputs = Path(ledger_dir(config)).as_posix().strip("/") + "/"
     if since and not (since == state.last_commit
                       and (saved and snapshots.restore(saved, _snapshots_key(config, since))
                            or facts_file and _import_facts(snapshots, facts_file,
-                                                           _snapshots_key(config, since)))):
+                                                           _snapshots_key(config, since),
+                                                           first_names))):
+        if first_names is not None:
+            snapshots.first_names = first_names()
         snapshots.load(since, last_good, state.stale)
     commits = list(history.commits(since, head))
     events, warnings = snapshots.run(commits, progress)
     return commits, events, warnings, snapshots
 
 
-def _import_facts(snapshots: Snapshots, facts_file: Path, key: tuple[str, ...]) -> bool:
+def _import_facts(snapshots: Snapshots, facts_file: Path, key: tuple[str, ...],
+                  first_names: Callable[[], dict[str, str]] | None) -> bool:
     try:
         data = facts_file.read_bytes()
     except OSError:
         return False
-    return snapshots.import_facts(data, key)
+    return snapshots.import_facts(data, key, first_names)
 
 
 def update(root: Path, *, progress: Progress | None = None, render: bool = True,
@@ -176,8 +185,9 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
     """Walk what is new since the last run into the ledger, then render every output.
     ``on_wait`` is told when another run holds the lock and this one waits for it."""
     config = load_config(root)
+    notices = private_notices(config)
     ledger = Ledger(config)
-    notices = glob_notices(config, files_at(root, "HEAD"))
+    notices += glob_notices(config, files_at(root, "HEAD"))
     state = ledger.state()
     if state.last_commit is not None and head_of(root) == state.last_commit \
             and not state.stale:
@@ -198,8 +208,9 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
         skipped: list[TrackerError] = []
         saved = ledger.cache_dir / "walker.pickle" if ledger.cache_dir else None
         facts_file = ledger.dir / checkpoint.FILE
-        commits, events, warnings, snapshots = walk_new_commits(config, history, state, head,
-                                                             progress, saved, facts_file)
+        commits, events, warnings, snapshots = walk_new_commits(
+            config, history, state, head, progress, saved, facts_file,
+            ledger.first_names)
         if commits and all(c.skip for c in commits) and snapshots.broken == state.last_good:
             # Only the tracker's own commits (or others marked skip): writing state.yaml would
             # make CI commit again after every push. The next run walks them again, cheaply.
@@ -284,7 +295,7 @@ def glob_notices(config: Config, files: list[str] | None) -> list[TrackerError]:
     """A warning for each glob of tracker.yaml that matches no file (see ``unmatched_globs``)."""
     if files is None:
         return []
-    return [TrackerError(f"{glob} matches no file", path=CONFIG_FILE,
+    return [TrackerError(f"{glob} matches no file", path=config_file(config.root),
                          hint="fix the glob, or remove it; nothing there is tracked")
             for glob in unmatched_globs(config, files)]
 
@@ -302,7 +313,9 @@ def snapshot(root: Path, rev: str = "HEAD") -> tuple[list[Service], list[ParseWa
 
     snapshots = Snapshots(history, Sources(config))
     warnings = snapshots.load(sha, {})
-    return [snapshots.services[sid] for sid in sorted(snapshots.services)], warnings
+    day = commit_day(history.repo.git.log("-1", "--format=%aI", sha))  # prices in force then
+    return [service_in_force(snapshots.services[sid], day)
+            for sid in sorted(snapshots.services)], warnings
 
 
 @dataclass
@@ -344,6 +357,7 @@ def check(root: Path, paths: Iterable[Path] | None = None) -> CheckResult:
     the repository) and look at the tracker's markers in pages and updates files; the problems
     found, each naming its file and line. A glob of tracker.yaml matching nothing is one too."""
     from tracker.render.markers import Page, find_markers
+    from tracker.sources.page.placeholders import placeholder_errors
 
     config = load_config(root)
     sources = Sources(config)
@@ -406,6 +420,8 @@ def check(root: Path, paths: Iterable[Path] | None = None) -> CheckResult:
                            "keeps its last good facts)", path=path, line=problem.line,
                            hint=problem.hint)
                 for service in parsed.services for problem in service.problems]
+            if kind == PAGE:
+                result.errors += placeholder_errors(raw, path)
         for name in ("changelog", "updates"):
             try:
                 find_markers(Page(raw.decode("utf-8", "replace")), name)
@@ -441,20 +457,23 @@ def run_digest(events: list[Event], config: Config, period: Period, lang: str,
     from urllib.parse import urlsplit
 
     from tracker.mail import ENV_PREFIX, SmtpSettings, build_message, send_message
+    from tracker.render import site_base
     from tracker.render.digest import build_digest, digest_title, write_digest
 
     digest = build_digest(events, config, period, lang)
+    # the site's own domain (from its base URL) unless TRACKER_SMTP_FROM says otherwise
+    host = urlsplit(site_base(config)).hostname or "localhost"
+    default_sender = f"{digest_title(config, lang)} <digest@{host}>"
     settings: SmtpSettings | None = None
     if send:
-        settings = SmtpSettings.from_env(environ)
+        settings = SmtpSettings.from_env(environ, default_sender)
     elif environ.get(ENV_PREFIX + "HOST"):
         # not sending, but the .eml should show the real addresses when they are configured
         try:
-            settings = SmtpSettings.from_env(environ)
+            settings = SmtpSettings.from_env(environ, default_sender)
         except TrackerError:
             settings = None
-    host = urlsplit(config.site_url).hostname or "localhost"
-    sender = settings.sender if settings else f"{digest_title(config, lang)} <digest@{host}>"
+    sender = settings.sender if settings else default_sender
     recipients = settings.recipients if settings else ()
     message = build_message(digest, sender, recipients, config.digest.unsubscribe)
 

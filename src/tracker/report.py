@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -48,11 +48,30 @@ def warn(message: str, path: str | None = None, line: int | None = None,
     out.flush()
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 commit``, ``2 commits``: the run summaries' English counts."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+class WarningPrinter:
+    """``warn`` that counts what it printed, so a run's summary says as many warnings as the
+    user saw (setup notices, skipped pages and stale pages included)."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.count = 0
+        self.stream = stream
+
+    def __call__(self, message: str, path: str | None = None, line: int | None = None) -> None:
+        self.count += 1
+        warn(message, path, line, self.stream)
+
+
 def summary_markdown(events: Iterable[Event], commits_walked: int, lang: str = "en") -> str:
     """The Markdown a run appends to ``$GITHUB_STEP_SUMMARY``: a count, then one row per event."""
     shown = list(events)
     lines = ["### tracker update", "",
-             f"{commits_walked} commits walked, {len(shown)} new events.", ""]
+             f"{counted(commits_walked, 'commit')} walked, "
+             f"{counted(len(shown), 'new event')}.", ""]
     if shown:
         lines += ["| date | service | kind | severity | change |", "|---|---|---|---|---|"]
         for event in shown:
@@ -64,8 +83,10 @@ def summary_markdown(events: Iterable[Event], commits_walked: int, lang: str = "
     return "\n".join(lines) + "\n"
 
 
-def write_step_summary(markdown: str) -> Path | None:
-    """Append ``markdown`` to the file GitHub Actions names in GITHUB_STEP_SUMMARY, if any."""
+def write_step_summary(markdown: str,
+                       say: Callable[[str], None] = warn) -> Path | None:
+    """Append ``markdown`` to the file GitHub Actions names in GITHUB_STEP_SUMMARY, if any;
+    a file it cannot write is told to ``say``."""
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if not under_actions() or not target:
         return None
@@ -73,7 +94,7 @@ def write_step_summary(markdown: str) -> Path | None:
         with open(target, "a", encoding="utf-8") as summary:
             summary.write(markdown)
     except OSError as error:  # the run itself succeeded: a summary it cannot write is a warning
-        warn(f"cannot write the step summary to GITHUB_STEP_SUMMARY={target}: "
+        say(f"cannot write the step summary to GITHUB_STEP_SUMMARY={target}: "
              f"{error.strerror or error}")
         return None
     return Path(target)

@@ -14,6 +14,7 @@ from typing import Any
 
 from tracker import cache, checkpoint
 from tracker.classify import CommitInfo, commit_events
+from tracker.dated import commit_day, in_force
 from tracker.errors import ParseError
 from tracker.model import SECTION_FIELDS, Event, ParseWarning, SectionProblem, Service
 from tracker.sources import Parsed, Sources
@@ -48,6 +49,11 @@ class Snapshots:
         self.outputs: str | None = None
         self._own_commit = False
         self._digests: dict[str, tuple[str, str]] = {}  # path → (blob, its Sources.digest)
+        # service id → the name it first had when that name came from the front matter's title
+        # (seeded from the ledger by a walk that starts cold): a title-only edit never renames
+        self.first_names: dict[str, str] = {}
+        # the UTC day of the commit being stepped: facts hold the prices in force on it
+        self.day: str | None = None
 
     # -- files ------------------------------------------------------------------------------
 
@@ -103,8 +109,26 @@ class Snapshots:
             self.services.pop(service_id, None)
             self.facts.pop(service_id, None)
             return None, None
-        self.services[service_id], self.facts[service_id] = service, service.facts()
+        if service.name_from_title:
+            service = self._kept_name(service)
+        facts = service.facts()
+        self.services[service_id] = service
+        self.facts[service_id] = in_force(facts, self.day) if self.day else facts
         return service, self.facts[service_id]
+
+    def _kept_name(self, service: Service) -> Service:
+        """A service named by its title keeps the name it first had (else the one in force):
+        real titles are SEO text (`Groq API 免费额度（2026）全网最快推理`), edited for search
+        engines, and such an edit is no rename. A 服务名称 line or a heading does rename."""
+        before = self.facts.get(service.id)
+        kept = self.first_names.get(service.id) or (before or {}).get("name") or service.name
+        assert kept is not None  # name_from_title is set only with a name
+        self.first_names.setdefault(service.id, kept)
+        if kept == service.name:
+            return service
+        service = copy.copy(service)  # the parse cache's object stays as it was read
+        service.name = kept
+        return service
 
     # -- loading and stepping ---------------------------------------------------------------
 
@@ -134,17 +158,23 @@ class Snapshots:
         except checkpoint.NotJson:
             return None
 
-    def import_facts(self, data: bytes, key: tuple[str, ...]) -> bool:
+    def import_facts(self, data: bytes, key: tuple[str, ...],
+                     first_names: Callable[[], dict[str, str]] | None = None) -> bool:
         """Take the facts ``export_facts`` wrote for ``key`` by this very code; False when
-        ``data`` holds none for it. Services are assembled again from the files."""
+        ``data`` holds none for it. Services are assembled again from the files, so a service
+        its title names takes the name it first had from ``first_names`` (asked only then)."""
         state = checkpoint.decode(data, (cache.code_digest(), *key))
         if state is None:
             return False
         self.files, self.blobs, self.broken, self.stale, self.links = state
         self.paths_of, self.services, self.facts = {}, {}, {}
+        titled = False
         for path, parsed in self.files.items():
             for service in parsed.services:
                 self.paths_of.setdefault(service.id, set()).add(path)
+                titled = titled or service.name_from_title
+        if titled and first_names is not None:
+            self.first_names = first_names()
         for service_id in sorted(self.paths_of):
             self._refresh(service_id)
         return True
@@ -244,6 +274,7 @@ class Snapshots:
     def step(self, commit: Commit) -> tuple[list[Event], list[ParseWarning]]:
         self._own_commit = self.outputs is not None and any(
             change.path.startswith(self.outputs) for change in commit.changes)
+        self.day = commit_day(commit.date)
         touched: set[str] = set()
         renamed: dict[str, str] = {}
         warnings: list[ParseWarning] = []
@@ -385,7 +416,12 @@ class Snapshots:
 
     def _events(self, commit: Commit, touched: set[str],
                 renamed: dict[str, str]) -> list[Event]:
-        before = {sid: self.facts.get(sid) for sid in touched | set(renamed.values())}
+        # the facts before, moved to this commit's day: a price that takes effect as it was
+        # announced is no change (see tracker.dated)
+        day = self.day or commit_day(commit.date)
+        before = {sid: in_force(facts, day) if facts is not None else None
+                  for sid in touched | set(renamed.values())
+                  for facts in (self.facts.get(sid),)}
         for sid in sorted(before):
             self._refresh(sid)
         return commit_events(CommitInfo(commit.sha, commit.date), before, self.services,

@@ -1,4 +1,5 @@
-"""The shutdown calendar: announced model shutdowns → ``feeds/shutdowns.ics`` (RFC 5545).
+"""The calendar: announced model shutdowns and announced price changes → ``feeds/shutdowns.ics``
+(RFC 5545; the file keeps its name, so existing subscriptions get the price changes too).
 
 One all-day event per model with a known shutdown date: from ``model_deprecated`` events that
 carry a date, and from the ``shutdown_date`` in the facts of a new service or model (records map
@@ -8,6 +9,13 @@ SEQUENCE goes up; when the shutdown is withdrawn (the date or the deprecation is
 is added again without a date) or a maintainer retracts the announcing event in overrides.yaml, it
 stays with ``STATUS:CANCELLED`` so subscribed calendars drop it. Every stamp comes from the ledger,
 never the clock: the same history gives the same bytes. The only module importing icalendar.
+
+An announced price change (a price event with an ``effective`` day, see tracker.dated) is one
+all-day event on that day per model and price (field and tier): a later announcement for the same
+price moves or updates it (same UID, SEQUENCE up), a withdrawal (``info_changed`` to nothing with
+an effective day) or a retraction cancels it. When the day arrives the event simply stays. A
+schedule announcing several days for one price at once shows the latest on the calendar (the
+ledger and feeds tell each).
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote
 
 import icalendar
@@ -23,6 +31,7 @@ import icalendar
 from tracker import i18n
 from tracker.model import Event
 from tracker.render import service_url, visible
+from tracker.render.names import site_names
 from tracker.render.series import moment
 
 if TYPE_CHECKING:
@@ -75,14 +84,56 @@ def _announced(event: Event) -> list[tuple[str, Any]]:
     return []
 
 
-class _Replay:
-    """Shutdowns keyed by (service, model), moved along by each event of the ledger."""
+Item = TypeVar("Item", "Shutdown", "PriceChange")
+
+
+class _Replay(Generic[Item]):
+    """Calendar events keyed by (service, what they are about…), moved along by each event of
+    the ledger in order; a subclass says how one event moves them (``apply``)."""
 
     def __init__(self) -> None:
-        self.current: dict[tuple[str, str], Shutdown] = {}
+        self.current: dict[tuple[str, ...], Item] = {}
 
-    def state(self) -> dict[tuple[str, str], Shutdown]:
-        return dict(self.current)
+    def apply(self, event: Event) -> None:
+        raise NotImplementedError
+
+    def run(self, ordered: Iterable[Event], overrides: Mapping[str, Override]) -> list[Item]:
+        """Every calendar event the ledger ever announced, cancelled ones included."""
+        for event in ordered:
+            override = overrides.get(event.id)
+            before = dict(self.current)
+            self.apply(event if override is None else override.apply(event))
+            if override is not None and override.retract:
+                self._undo(before, event)
+        return list(self.current.values())
+
+    def _renamed(self, event: Event) -> bool:
+        """A renamed service takes its calendar events along (same UIDs)."""
+        if event.kind != "service_renamed" or not isinstance(event.old, str):
+            return False
+        key: tuple[str, ...]
+        for key in sorted(self.current):
+            if key[0] == event.old:
+                known = self.current.pop(key)
+                self.current[(event.service, *key[1:])] = replace(known, service=event.service)
+        return True
+
+    def _undo(self, before: dict[tuple[str, ...], Item], event: Event) -> None:
+        """A retracted event: what it changed goes back, as a newer version of each event."""
+        when = moment(event).astimezone(UTC)
+        for key, after in list(self.current.items()):
+            old = before.get(key)
+            if old == after:
+                continue
+            if old is None:
+                self.current[key] = replace(after, cancelled=True, sequence=after.sequence + 1,
+                                            stamp=when)
+            else:
+                self.current[key] = replace(old, sequence=after.sequence + 1, stamp=when)
+
+
+class _ShutdownReplay(_Replay[Shutdown]):
+    """Shutdowns keyed by (service, model)."""
 
     def _set(self, event: Event, model: str, day: date | None, *, withdraw: bool = False) -> None:
         key, when = (event.service, model), moment(event).astimezone(UTC)
@@ -102,11 +153,7 @@ class _Replay:
                                         sequence=known.sequence + 1, stamp=when)
 
     def apply(self, event: Event) -> None:
-        if event.kind == "service_renamed" and isinstance(event.old, str):
-            for (service, model), known in sorted(self.current.items()):
-                if service == event.old:
-                    del self.current[(service, model)]
-                    self.current[(event.service, model)] = replace(known, service=event.service)
+        if self._renamed(event):
             return
         for model, stated in _announced(event):
             day = shutdown_day(stated)
@@ -120,31 +167,103 @@ class _Replay:
             elif event.field == "deprecated" and not event.new:
                 self._set(event, event.model, None, withdraw=True)
 
-    def undo(self, before: dict[tuple[str, str], Shutdown], event: Event) -> None:
-        """A retracted event: what it changed goes back, as a newer version of each event."""
-        when = moment(event).astimezone(UTC)
-        for key, after in list(self.current.items()):
-            old = before.get(key)
-            if old == after:
-                continue
-            if old is None:
-                self.current[key] = replace(after, cancelled=True, sequence=after.sequence + 1,
-                                            stamp=when)
-            else:
-                self.current[key] = replace(old, sequence=after.sequence + 1, stamp=when)
-
-
 def shutdowns(raw_events: Iterable[Event], overrides: Mapping[str, Override]) -> list[Shutdown]:
     """Every shutdown the ledger ever announced, cancelled ones included, by date then model."""
-    replay = _Replay()
     ordered = sorted(raw_events, key=lambda e: (moment(e).timestamp(), e.service, e.id))
-    for event in ordered:
-        override = overrides.get(event.id)
-        before = replay.state()
-        replay.apply(event if override is None else override.apply(event))
-        if override is not None and override.retract:
-            replay.undo(before, event)
-    return sorted(replay.current.values(), key=lambda s: (s.day, s.service, s.model, s.uid))
+    return sorted(_ShutdownReplay().run(ordered, overrides),
+                  key=lambda s: (s.day, s.service, s.model, s.uid))
+
+
+@dataclass(frozen=True)
+class PriceChange:
+    """The calendar event of one announced change of one model's price (field and tier)."""
+
+    uid: str
+    service: str
+    service_name: str
+    model: str
+    kind: str  # of the announcing event: price_increase, price_decrease, …
+    field: str
+    tier: str | None
+    day: date
+    old: Any
+    new: Any
+    currency: str | None
+    old_currency: str | None
+    change_pct: float | None
+    sequence: int
+    cancelled: bool
+    created: datetime
+    stamp: datetime
+
+
+_PRICE_KINDS = ("price_increase", "price_decrease", "price_added", "price_removed",
+                "info_changed")
+
+
+class _PriceReplay(_Replay[PriceChange]):
+    """Announced price changes keyed by (service, model, field, tier)."""
+
+    def apply(self, event: Event) -> None:
+        if self._renamed(event):
+            return
+        day = shutdown_day(event.effective) if event.effective else None
+        if day is None or event.kind not in _PRICE_KINDS or not event.model or not event.field:
+            return
+        key = (event.service, event.model, event.field, event.tier or "")
+        when, name = moment(event).astimezone(UTC), event.service_name or event.service
+        known = self.current.get(key)
+        if event.kind == "info_changed" and event.new is None:  # withdrawn
+            if known is not None and not known.cancelled:
+                self.current[key] = replace(known, cancelled=True,
+                                            sequence=known.sequence + 1, stamp=when)
+            return
+        old_currency, currency = event.currencies
+        item = PriceChange(event.id, event.service, name, event.model, event.kind, event.field,
+                           event.tier, day, event.old, event.new, currency, old_currency,
+                           event.change_pct, 0, False, when, when)
+        if known is None:
+            self.current[key] = item
+        elif (known.day, known.old, known.new, known.cancelled) != (day, event.old, event.new,
+                                                                     False):
+            self.current[key] = replace(item, uid=known.uid, created=known.created,
+                                        sequence=known.sequence + 1)
+
+def price_changes(raw_events: Iterable[Event], overrides: Mapping[str, Override]
+                  ) -> list[PriceChange]:
+    """Every price change the ledger ever announced, cancelled ones included, by day."""
+    # one event per price: of several days one commit announces for it, the latest is shown
+    ordered = sorted(raw_events, key=lambda e: (moment(e).timestamp(), e.service,
+                                                e.effective or "", e.id))
+    return sorted(_PriceReplay().run(ordered, overrides),
+                  key=lambda p: (p.day, p.service, p.model, p.field, p.tier or "", p.uid))
+
+
+def _price_item(change: PriceChange, service_name: str, lang: str,
+                link: str) -> icalendar.Event:
+    probe = Event(id=change.uid, date="", commit="", path="", service=change.service,
+                  service_name=change.service_name, provider=None, model=change.model,
+                  kind=change.kind, field=change.field, old=change.old, new=change.new,
+                  change_pct=change.change_pct, severity="", tier=change.tier,
+                  currency=change.currency, old_currency=change.old_currency,
+                  effective=change.day.isoformat())
+    what = visible(i18n.summarize(probe, lang))
+    name = visible(service_name)
+    item = icalendar.Event()
+    item.add("uid", f"tracker-price-{change.uid}")
+    item.add("dtstamp", change.stamp)
+    item.add("created", change.created)
+    item.add("last-modified", change.stamp)
+    item.add("sequence", change.sequence)
+    item.add("status", "CANCELLED" if change.cancelled else "CONFIRMED")
+    item.add("summary", i18n.text("price_summary", lang, what=what, name=name))
+    item.add("description", i18n.text("price_description", lang, what=what, name=name)
+             + "\n" + link)
+    item.add("url", link)
+    item.add("dtstart", change.day)
+    item.add("dtend", change.day + timedelta(days=1))
+    item.add("transp", "TRANSPARENT")
+    return item
 
 
 def build_calendar(raw_events: Iterable[Event], overrides: Mapping[str, Override],
@@ -160,8 +279,11 @@ def build_calendar(raw_events: Iterable[Event], overrides: Mapping[str, Override
     name = visible(i18n.text("calendar_name", lang, title=title))
     cal.add("name", name)
     cal.add("x-wr-calname", name)
-    for shutdown in shutdowns(raw_events, overrides):
-        model, service_name = visible(shutdown.model), visible(shutdown.service_name)
+    events = list(raw_events)  # read twice: shutdowns, then price changes
+    names = site_names(events, config, lang)  # the one name of each service in ``lang``
+    for shutdown in shutdowns(events, overrides):
+        model = visible(shutdown.model)
+        service_name = visible(names.service(shutdown.service, shutdown.service_name))
         link = service_url(config, quote(visible(shutdown.service), safe=""), lang)
         item = icalendar.Event()
         item.add("uid", f"tracker-shutdown-{shutdown.uid}")
@@ -179,4 +301,8 @@ def build_calendar(raw_events: Iterable[Event], overrides: Mapping[str, Override
         item.add("dtend", shutdown.day + timedelta(days=1))
         item.add("transp", "TRANSPARENT")
         cal.add_component(item)
+    for change in price_changes(events, overrides):
+        link = service_url(config, quote(visible(change.service), safe=""), lang)
+        service_name = names.service(change.service, change.service_name)
+        cal.add_component(_price_item(change, service_name, lang, link))
     return bytes(cal.to_ical())

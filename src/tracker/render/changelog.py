@@ -34,6 +34,7 @@ from tracker.render.markers import (
     page_lang,
     rewrite_marked,
 )
+from tracker.render.names import site_names
 
 if TYPE_CHECKING:
     import jinja2
@@ -146,6 +147,14 @@ def _insert(page: Page, eol: str, lang: str) -> str:
     block = marked(MARKER, "", eol)
     for i in prose:
         if _heading_title(page.content(i)) in HEADING_TITLES:
+            examples = _template_entries(page, i)
+            if examples:
+                # the template's example lines (`- **[年月]：** …`) are no entries: the block
+                # takes their place, once, as it is first placed
+                return _insert(Page("".join(text[page.start(j):page.start(j + 1)]
+                                            if j + 1 < len(lines) else text[page.start(j):]
+                                            for j in range(len(lines)) if j not in examples)),
+                               eol, lang)
             if lines[i].stop == lines[i].end:  # the heading is the last line, with no ending
                 return text + eol + eol + block
             at = i + 1
@@ -191,6 +200,23 @@ def _insert(page: Page, eol: str, lang: str) -> str:
     return text + chunk + section
 
 
+def _template_entries(page: Page, heading: int) -> set[int]:
+    """The lines of the template's example changelog entries under the changelog heading at
+    ``heading`` (up to the next heading or rule)."""
+    # here, not at the top: it loads the page parsers (+40 ms measured with -X importtime),
+    # and only a block placed for the first time needs it
+    from tracker.sources.page.placeholders import TEMPLATE_ENTRY
+
+    found: set[int] = set()
+    for j in range(heading + 1, len(page.lines)):
+        content = page.content(j)
+        if content.startswith("#") or _RULE.match(content):
+            break
+        if TEMPLATE_ENTRY.match(content):
+            found.add(j)
+    return found
+
+
 def rewrite_changelog(text: str, block: str, lang: str) -> str:
     """``text`` with ``block`` between the changelog markers (see the module docstring).
 
@@ -224,14 +250,17 @@ def update_pages(config: Config, events: list[Event], dry_run: bool = False,
     markers is left alone when none of its events belongs on a page. A service in ``charted``
     gets its chart above the entries. ``dry_run`` writes nothing and returns the same changes.
     """
-    by_service: dict[str, list[Event]] = defaultdict(list)
-    for event in events:
-        by_service[event.service].append(event)
+    by_lang: dict[str, dict[str, list[Event]]] = {}
     changes = []
     for relative, service, lang in service_pages(config):
         if services is not None and service not in services:
             continue
-        own = by_service.get(service, [])
+        if lang not in by_lang:
+            # each language's own names of services and tiers (render/names.py)
+            by_lang[lang] = defaultdict(list)
+            for event in site_names(events, config, lang).localize(events):
+                by_lang[lang][event.service].append(event)
+        own = by_lang[lang].get(service, [])
         chart = None
         if charted and service in charted and own:
             chart = chart_image(config, service, own[-1].service_name or service, lang)

@@ -11,8 +11,10 @@ import, pygal's output was not deterministic and carried a script, leather had n
 titles. Here a service is a few KB, byte-identical for the same ledger, no script, no external
 resource, and colours follow ``currentColor`` and ``prefers-color-scheme`` (light and dark).
 
-One panel per rate limit (per quota tier) and one per priced model (input solid, output dashed),
-time on x shared by all panels, a step and a marker at each event. A quantity spanning two orders
+One panel per rate limit (per quota tier) and one per priced model (input solid, output dashed)
+that changed at least once; what never changed is said once in the description, and a service
+none of whose quantities ever changed gets no chart. Time on x is shared by all panels, a step
+and a marker at each event. A quantity spanning two orders
 of magnitude or more gets a log scale; ``unlimited`` is drawn as a line at the top of its panel;
 a value stated only as text, or not stated, is a gap.
 """
@@ -31,6 +33,7 @@ from tracker import i18n
 from tracker.fsutil import write_atomic
 from tracker.model import UNLIMITED, Event
 from tracker.render import environment, site_base, site_path, visible
+from tracker.render.names import site_names
 from tracker.render.series import Series, ServiceSeries, Step, build_series
 
 if TYPE_CHECKING:
@@ -178,19 +181,36 @@ def _value_text(step: Step, series: Series, lang: str) -> str:
     return i18n.format_value(step.value, lang, field=series.field, currency=step.currency)
 
 
+def changed(series: Series) -> bool:
+    """Whether the quantity ever took another value (a price in another currency included):
+    one that never did is no panel of its own, only a line of the description."""
+    return len({(repr(step.value), step.currency) for step in series.steps}) > 1
+
+
+STEADY_SHOWN = 12  # unchanged quantities named in a description; the rest are counted
+
+
 def _describe(history: ServiceSeries, lang: str) -> str:
-    """What changed, for the chart's <desc>: '每日请求数：14,400（2024-11-05）→ 1,000（…）'."""
-    lines = []
+    """What changed, for the chart's <desc>: '每日请求数：14,400（2024-11-05）→ 1,000（…）', then
+    once, what never changed: '未变化：每分钟请求数 30、…'."""
+    lines, steady = [], []
     for series in history.series.values():
-        if len(series.steps) < 2:
-            continue
         label = i18n.field_label(series.field, lang)
         scope = series.model or series.tier
         if scope:
             label = i18n.text("scope", lang, scope=scope) + label
+        if not changed(series):
+            steady.append(f"{label} {_value_text(series.steps[-1], series, lang)}")
+            continue
         values = " → ".join(i18n.text("chart_value_at", lang, value=_value_text(s, series, lang),
                                       date=s.when.date().isoformat()) for s in series.steps)
         lines.append(i18n.text("chart_line", lang, label=label, values=values))
+    if steady:
+        shown = steady[:STEADY_SHOWN]
+        if len(steady) > STEADY_SHOWN:
+            shown.append(i18n.text("chart_steady_more", lang, n=len(steady) - STEADY_SHOWN))
+        lines.append(i18n.text("chart_steady", lang,
+                               items=i18n.text("digest_sep", lang).join(shown)))
     return i18n.text("join", lang).join(lines) or i18n.text("chart_unchanged", lang)
 
 
@@ -217,8 +237,12 @@ def _panel(index: int, title: str, unit: str, series: list[Series], x: XScale, l
 
 
 def _panels(history: ServiceSeries, x: XScale, lang: str) -> list[dict[str, Any]]:
+    """One panel per rate limit that changed, one per model whose price changed (both sides
+    drawn); none at all for a service whose charted quantities never changed."""
     panels: list[dict[str, Any]] = []
     for series in history.limits():
+        if not changed(series):
+            continue
         label = i18n.field_label(series.field, lang)
         if series.tier:
             label = i18n.text("chart_tier", lang, tier=series.tier, label=label)
@@ -227,6 +251,8 @@ def _panels(history: ServiceSeries, x: XScale, lang: str) -> list[dict[str, Any]
             panels.append(_panel(len(panels), label, unit, [series], x, lang))
     for model in history.models():
         prices = history.prices(model)
+        if not any(changed(side) for side in prices):
+            continue
         # the currency the model is priced in last; amounts in another one are gaps
         currency = next((s.currency for p in prices for s in reversed(p.steps) if s.currency),
                         None)
@@ -335,14 +361,16 @@ def build_charts(events: list[Event], config: Config,
     if not config.charts.enabled:
         return {}
     charts: dict[str, str] = {}
-    for service, history in sorted(build_series(events).items()):
-        if services is not None and service not in services:
-            continue
-        for lang in i18n.LANGS:
+    for lang in i18n.LANGS:
+        # each language's names of services and tiers (render/names.py)
+        named = site_names(events, config, lang).localize(events)
+        for service, history in sorted(build_series(named).items()):
+            if services is not None and service not in services:
+                continue
             svg = render_chart(history, lang, config)
             if svg is not None:
                 charts[chart_name(config, service, lang)] = svg
-    return charts
+    return dict(sorted(charts.items()))
 
 
 def chartable(events: list[Event], config: Config) -> set[str]:

@@ -26,6 +26,7 @@ from tracker.fsutil import write_atomic
 from tracker.links import web_url
 from tracker.model import KINDS, Event
 from tracker.render import environment, service_url, site_base, visible
+from tracker.render.names import site_names
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -34,8 +35,10 @@ if TYPE_CHECKING:
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
-# The kinds a subscriber most wants in the subject line, most telling first; at most
-# SUBJECT_KINDS_MAX of them are named so the subject stays readable in a mail client.
+# The kinds a subscriber most wants in the subject line, most telling first. Every kind of
+# breaking change the period holds is named (breaking ones first, whatever their kind); at most
+# SUBJECT_PARTS_MAX parts are shown, and when more are due the last part counts the rest, so no
+# kind is dropped in silence.
 SUBJECT_KINDS = (
     "service_removed",
     "quota_cut",
@@ -48,7 +51,7 @@ SUBJECT_KINDS = (
     "price_decrease",
     "quota_raised",
 )
-SUBJECT_KINDS_MAX = 3
+SUBJECT_PARTS_MAX = 4
 
 SECTION_NEW = ("service_added", "model_added")
 SECTION_PRICES = ("price_increase", "price_decrease", "price_added", "price_removed")
@@ -172,17 +175,43 @@ def _plural(n: int) -> str:
     return "" if n == 1 else "s"
 
 
-def subject_summary(counts: dict[str, int], lang: str) -> str:
-    """'3 项配额削减、5 个新模型' / '3 quota cuts, 5 new models'; 'no changes' when empty."""
+def subject_summary(counts: dict[str, int], lang: str,
+                    breaking: dict[str, int] | None = None) -> str:
+    """'1 项配额削减、2 项涨价' / '1 quota cut, 2 price increases'; 'no changes' when empty.
+
+    ``breaking`` counts the breaking events by kind: each of those kinds is named first (a
+    shorter context is a 'context cut'), then the other SUBJECT_KINDS. Past SUBJECT_PARTS_MAX
+    parts the last one says how many changes the subject did not name."""
     total = sum(counts.values())
     if not total:
         return i18n.text("digest_none", lang)
-    parts = [i18n.text(f"digest_count_{kind}", lang, n=counts[kind], s=_plural(counts[kind]))
-             for kind in SUBJECT_KINDS if counts.get(kind)][:SUBJECT_KINDS_MAX]
-    if not parts:
+    breaking = breaking or {}
+    order = sorted(breaking, key=lambda k: (SUBJECT_KINDS.index(k) if k in SUBJECT_KINDS
+                                            else len(SUBJECT_KINDS),
+                                            KINDS.index(k) if k in KINDS else len(KINDS), k))
+    due = [(f"digest_count_{kind}" if kind in SUBJECT_KINDS else f"digest_count_{kind}_cut",
+            breaking[kind]) for kind in order]
+    due += [(f"digest_count_{kind}", counts[kind] - breaking.get(kind, 0))
+            for kind in SUBJECT_KINDS
+            if kind not in breaking and counts.get(kind)]
+    if not due:
         # only quieter kinds (info changes, limits added…): say how many, not which
         return i18n.text("digest_total", lang, n=total, s=_plural(total))
+    shown = due if len(due) <= SUBJECT_PARTS_MAX else due[:SUBJECT_PARTS_MAX - 1]
+    parts = [_count(key, n, lang) for key, n in shown]
+    if len(shown) < len(due):
+        rest = total - sum(n for _, n in shown)
+        parts.append(i18n.text("digest_count_more", lang, n=rest, s=_plural(rest)))
     return i18n.text("digest_sep", lang).join(parts)
+
+
+def _count(key: str, n: int, lang: str) -> str:
+    """One part of the subject; a kind made breaking by an override, which has no phrase of
+    its own, is named by its label (`2 × Info changed`)."""
+    if key in i18n.PHRASES:
+        return i18n.text(key, lang, n=n, s=_plural(n))
+    kind = key.removeprefix("digest_count_").removesuffix("_cut")
+    return i18n.text("digest_count_kind", lang, n=n, label=i18n.kind_label(kind, lang))
 
 
 def _section(event: Event) -> str:
@@ -268,7 +297,9 @@ def _charts(chosen: list[Event], events: list[Event], config: Config, period: Pe
 
 
 def build_digest(events: list[Event], config: Config, period: Period, lang: str) -> Digest:
-    """The digest of the events falling in ``period``, from digest.txt.j2 and digest.html.j2."""
+    """The digest of the events falling in ``period``, from digest.txt.j2 and digest.html.j2;
+    services and tiers named as every output in ``lang`` names them."""
+    events = site_names(events, config, lang).localize(events)
     chosen = sorted((e for e in events if period.contains(e.date)), key=_order)
     by_kind = Counter(e.kind for e in chosen)
     counts = {kind: by_kind[kind] for kind in KINDS if by_kind[kind]}
@@ -276,7 +307,8 @@ def build_digest(events: list[Event], config: Config, period: Period, lang: str)
 
     title = digest_title(config, lang)
     subject = i18n.text("digest_subject", lang, title=title, period=period.key,
-                        summary=subject_summary(counts, lang))
+                        summary=subject_summary(counts, lang, dict(Counter(
+                            e.kind for e in chosen if e.severity == "breaking"))))
     services = len({e.service for e in chosen})
     breaking = sum(1 for e in chosen if e.severity == "breaking")
     if chosen:

@@ -25,6 +25,7 @@ from tracker.fsutil import write_atomic
 from tracker.links import web_url
 from tracker.model import KINDS, Event, severity_rank
 from tracker.render import environment, home_url, service_url, site_base, visible
+from tracker.render.names import site_names
 
 if TYPE_CHECKING:
     import jinja2
@@ -316,8 +317,10 @@ def build_feeds(events: list[Event], config: Config,
     a breaking event; providers/<provider>.atom and services/<service>.atom one per provider and
     service that has events. With ``services``, the per-provider and per-service feeds are
     built only for those services (and their providers): the others cannot have changed.
+    Services, tiers and providers are named as every output in the feeds' language names them.
     """
-    groups = _groups(events)
+    names = site_names(events, config, config.feeds.lang)
+    groups = _groups(names.localize(events))
     render = _Renderer(config)
     cap = max(config.feeds.max_items, 0)
     title = clean(_feed_title(config))
@@ -346,7 +349,8 @@ def build_feeds(events: list[Event], config: Config,
             by_service.setdefault(group.service, []).append(group)
     for provider, members in sorted(by_provider.items()):
         path = f"providers/{_file_name(provider)}.atom"
-        out[path] = _atom(FeedMeta(path, f"{title} · {provider}", home), config,
+        out[path] = _atom(FeedMeta(path, f"{title} · {clean(names.provider(provider))}", home),
+                          config,
                           render(members[:cap]))
     for service, members in sorted(by_service.items()):
         items = render(members[:cap])
@@ -359,15 +363,16 @@ def build_feeds(events: list[Event], config: Config,
 def feed_index(events: list[Event], config: Config) -> list[FeedMeta]:
     """Every feed file ``build_feeds`` writes for ``events`` (all services), with its title and
     page, in the order a reader would list them: everything, breaking, providers, services."""
-    groups = _groups(events)
+    names = site_names(events, config, config.feeds.lang)
+    groups = _groups(names.localize(events))
     title = clean(_feed_title(config))
     home = _home(config)
     breaking_title = f"{title} · {i18n.severity_label('breaking', config.feeds.lang)}"
     index = [FeedMeta(path, title, home) for path in ("atom.xml", "rss.xml", "feed.json")]
     index += [FeedMeta(path, breaking_title, home) for path in ("breaking.atom", "breaking.rss")]
     providers = sorted({p for g in groups for p in g.providers})
-    index += [FeedMeta(f"providers/{_file_name(p)}.atom", f"{title} · {p}", home)
-              for p in providers]
+    index += [FeedMeta(f"providers/{_file_name(p)}.atom",
+                       f"{title} · {clean(names.provider(p))}", home) for p in providers]
     newest: dict[str, _Group] = {}
     for group in groups:  # newest first: the first group of a service names its feed
         newest.setdefault(group.service, group)

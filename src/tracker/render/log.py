@@ -1,4 +1,5 @@
-"""Events as `tracker log` prints them: filtered, then as text, JSON lines or Markdown."""
+"""Events as `tracker log` prints them: filtered, then as text, one JSON array, JSON lines or
+Markdown."""
 
 from __future__ import annotations
 
@@ -30,10 +31,14 @@ class EventFilter:
 
 
 def format_events(events: list[Event], fmt: str, lang: str) -> str:
-    """``fmt``: "json" (one object per line), "markdown" (a table) or "text"."""
-    if fmt == "json":
-        return "".join(json.dumps({**event.to_dict(), "summary": i18n.summarize(event, lang)},
-                                  ensure_ascii=False) + "\n" for event in events)
+    """``fmt``: "json" (one array), "jsonl" (one object per line, for streams), "markdown" (a
+    table) or "text"."""
+    if fmt in ("json", "jsonl"):
+        records = [{**event.to_dict(), "summary": i18n.summarize(event, lang)}
+                   for event in events]
+        if fmt == "json":
+            return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+        return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
     if fmt == "markdown":
         rows = ["| date | service | kind | severity | change |", "|---|---|---|---|---|"]
         for event in events:

@@ -6,6 +6,10 @@ event of a quantity is one step of its series (``quota_cut`` 14,400 → 1,000 is
 ``quota_removed`` or ``model_removed`` a step to "not stated"). A rename carries the history over
 to the new id. When the ledger starts after a service appeared, a series begins with the first
 event's old value at the service's first date, so no known value is lost.
+
+An announced price change (an event with an ``effective`` day) is no step when it is announced:
+it is a step on its day, if that day has come by the ledger's newest event and no later
+announcement of the same price, made before the day, replaced or withdrew it.
 """
 
 from __future__ import annotations
@@ -98,8 +102,9 @@ class ServiceSeries:
 
 def _set(history: ServiceSeries, series: Series, when: datetime, value: Any, event: Event,
          old: Any = None, currency: str | None = None) -> None:
-    if not series.steps and old is not None and when > history.start:
-        # the ledger began after this value was stated: it held from the first known date
+    if not series.steps and old is not None and when >= history.start:
+        # the ledger began after this value was stated: it held from the first known date (at
+        # that very instant when this change is the service's first event: still a change)
         series.add(Step(history.start, old, "", currency))
     series.add(Step(when, value, event.id, currency))
 
@@ -147,9 +152,34 @@ def _apply(history: ServiceSeries, event: Event, when: datetime) -> None:
         _end_all(history, when, event, model=event.model)
     elif name in RATE_LIMIT_KEYS and event.model is None and kind in _LIMIT_KINDS:
         _set(history, history.get(name, tier=event.tier), when, event.new, event, old=event.old)
-    elif name in CHARTED_PRICES and event.model and kind in _PRICE_KINDS:
+    elif name in CHARTED_PRICES and event.model and kind in _PRICE_KINDS and not event.tier:
+        # a tier's price (">200K", "UTC 00:30–16:30") is not the model's price
         _set(history, history.get(name, model=event.model), when, event.new, event,
              old=event.old, currency=event.currency)
+
+
+def _taking_effect(ordered: list[Event]) -> list[tuple[datetime, Event]]:
+    """The announced changes that took effect by the newest event: (their day, the event)."""
+    pending: dict[tuple[str, str | None, str | None, str | None], list[tuple[datetime, Event]]]
+    pending = {}
+    for event in ordered:
+        if not event.effective:
+            continue
+        try:
+            day = datetime.fromisoformat(event.effective[:10]).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        key = (event.service, event.model, event.field, event.tier)
+        when = moment(event)
+        # an earlier commit's change not yet due is replaced; one of this commit stays (a
+        # schedule may announce several days for one price at once)
+        kept = [(d, e) for d, e in pending.get(key, []) if d <= when or moment(e) == when]
+        if not (event.kind == "info_changed" and event.new is None):  # a withdrawal adds none
+            kept.append((day, event))
+        pending[key] = kept
+    last = moment(ordered[-1]) if ordered else None
+    return [(day, e) for found in pending.values() for day, e in found
+            if last is not None and day <= last]
 
 
 def build_series(events: Iterable[Event]) -> dict[str, ServiceSeries]:
@@ -159,9 +189,13 @@ def build_series(events: Iterable[Event]) -> dict[str, ServiceSeries]:
     first, ties broken by id, so the result never depends on the order given.
     """
     ordered = sorted(events, key=lambda e: (moment(e).timestamp(), e.service, e.id))
+    # (when, event, whether it sets a value then): an announcement marks its service's span
+    # when it is made and sets the price on its day
+    timeline = [(moment(e), e, not e.effective) for e in ordered]
+    timeline += [(day, e, True) for day, e in _taking_effect(ordered)]
+    timeline.sort(key=lambda t: (t[0].timestamp(), t[1].service, t[1].id, t[2]))
     histories: dict[str, ServiceSeries] = {}
-    for event in ordered:
-        when = moment(event)
+    for when, event, sets in timeline:
         if event.kind == "service_renamed" and isinstance(event.old, str):
             moved = histories.pop(event.old, None)
             if moved is not None and event.service not in histories:
@@ -174,7 +208,8 @@ def build_series(events: Iterable[Event]) -> dict[str, ServiceSeries]:
             histories[event.service] = history
         history.name = event.service_name or history.name
         history.end = max(history.end, when)
-        _apply(history, event, when)
+        if sets:
+            _apply(history, event, when)
     for history in histories.values():
         history.series = {key: s for key, s in history.series.items() if s.steps}
     return histories

@@ -10,7 +10,6 @@ without markers is left alone: the maintainers choose where the block goes.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +22,7 @@ from tracker.paths import matching_files
 from tracker.render import service_url, site_base, site_path
 from tracker.render.changelog import markdown_environment, on_page, when
 from tracker.render.markers import PageChange, apply, page_lang, rewrite_marked
+from tracker.render.names import site_names
 
 if TYPE_CHECKING:
     from tracker.config import Config
@@ -56,36 +56,13 @@ def _weeks(events: list[Event], lang: str) -> list[dict[str, object]]:
             for year, week in sorted(groups, reverse=True)]
 
 
-def page_titles(config: Config, lang: str) -> dict[str, str]:
-    """Service id → the title its page in ``lang`` gives (front matter ``title``), for the pages
-    in a language other than the default: events carry the default-language name."""
-    from tracker.render.changelog import service_pages
-    from tracker.render.markers import Page
-
-    titles: dict[str, str] = {}
-    if lang == config.default_lang:
-        return titles
-    for relative, service, page_lang_ in service_pages(config):
-        if page_lang_ != lang:
-            continue
-        try:
-            text = (Path(config.root) / relative).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-        title = Page(text).front_matter().get("title")
-        if isinstance(title, str) and title.strip():
-            titles[service] = title.strip()
-    return titles
-
-
 def render_updates(events: list[Event], lang: str, config: Config) -> str:
     """The lines between the updates markers; empty when there is nothing to show."""
     chosen = latest(events, config.updates.max_items)
     if not chosen:
         return ""
-    titles = page_titles(config, lang)
-    if titles:
-        chosen = [replace(e, service_name=titles.get(e.service, e.service_name)) for e in chosen]
+    # named as every other output of this language names them (render/names.py)
+    chosen = site_names(events, config, lang).localize(chosen)
     env = markdown_environment(config)
     env.globals["service_link"] = lambda service: service_link(config, service, lang)
     return env.get_template(TEMPLATE).render(weeks=_weeks(chosen, lang), lang=lang,

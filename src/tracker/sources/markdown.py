@@ -99,6 +99,9 @@ class Document:
     heading: str | None = None  # the page's own `# ` heading, if it has one
     checklist: list[Field] = field(default_factory=list)  # `- ✅ 已完成实名认证` items
     items: list[Field] = field(default_factory=list)  # plain `- 输入：¥1 / 百万 tokens` items
+    # `- 128K 上下文窗口` under a bold-only line (its ``group``): prose bullets, no label
+    bullets: list[Field] = field(default_factory=list)
+    code: list[str] = field(default_factory=list)  # the text of each fenced code block
 
 
 def decode_page(raw: bytes, path: str) -> str:
@@ -296,6 +299,7 @@ class _Scanner:
         self.group = ""  # the last bold-only line under the heading: a checklist's group
         self.checklist: list[Field] = []
         self.items: list[Field] = []
+        self.bullets: list[Field] = []
 
     def span(self, lines: list[str], first_line: int) -> None:
         table_lines = self.table_lines
@@ -329,6 +333,9 @@ class _Scanner:
             else:
                 if first in "-*+" and self.group and _ITEM.match(stripped):
                     self._item(stripped, first_line + offset)
+                elif first in "-*+" and self.group and stripped[1:2].isspace():
+                    self.bullets.append(Field(first_line + offset, "", stripped[1:].strip(),
+                                              True, self.section, self.sub, self.group))
                 self.intro = None
         self.flush_table()  # a fence or the page end closes a table
 
@@ -411,13 +418,19 @@ def scan_page(raw: bytes, path: str,
     # commit of the tracker's own blocks states the same facts by construction (page_digest)
     read, spans = prose(text, body)
     scanner = _Scanner(wanted)
-    line_no, counted = 1, 0
+    line_no, counted, code = 1, 0, []
     for start, end in spans:
+        if start > counted > 0:  # what lies between two spans is a fenced block
+            code.append(read[counted:start])
         line_no += read.count("\n", counted, start)  # counted on from the last span
         counted = start
         scanner.span(read[start:end].split("\n"), line_no)
+        counted = end
+        line_no += read.count("\n", start, end)
+    if 0 < counted < len(read):
+        code.append(read[counted:])  # an unclosed fence runs to the end of the page
     return Document(front_matter, scanner.fields, scanner.tables, front_matter_format,
-                    scanner.heading, scanner.checklist, scanner.items)
+                    scanner.heading, scanner.checklist, scanner.items, scanner.bullets, code)
 
 
 # A run of blank lines (spaces allowed) after a line's end: to the scanner, one blank line.

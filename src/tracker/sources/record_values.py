@@ -4,8 +4,11 @@ counts, and prices read exactly as a catalogue writes them.
 Shared by every record layout (sources/records.py). A price is scaled in ``Decimal`` and kept to
 12 significant digits, so ``"0.0000003"`` per token is 0.3 per million and a float written back as
 0.39999999999999997 is the 0.4 it means; a tiered price (``{base, tiers}``) is its base plus one
-price fact per tier; a list of conditional values is read only when exactly one entry has no
-condition, otherwise kept as text — never guessed.
+price fact per tier. A list of conditional values (genai-prices' ``prices:``) is read as what it
+states: the entry without a condition is the price, an entry with ``start_date`` alone a price
+from that date (the price schedule, resolved at each commit's date by tracker.dated), an entry
+under any other condition (a time-of-day window, a region) a price tier named by its condition.
+With several entries without a condition the list is kept as text — never guessed.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
@@ -21,11 +26,26 @@ from tracker.model import Model
 MISSING: Any = object()  # a field the record does not have
 
 
-def field_getter(dotted: str, constraint: str = "constraint") -> Callable[[Any], Any]:
+@dataclass(frozen=True)
+class Conditional:
+    """A value stated in a list of conditional entries (see field_getter): the entry without a
+    condition (MISSING when there is none), the entries that start on a date, as (ISO day,
+    value) oldest first (MISSING: that entry does not state the field), and the entries under
+    any other condition, as (its label, value)."""
+
+    plain: Any
+    dated: tuple[tuple[str, Any], ...]
+    other: tuple[tuple[str, Any], ...]
+
+
+def field_getter(dotted: str, constraint: str = "constraint", *,
+                 conditional: bool = False) -> Callable[[Any], Any]:
     """Read a dotted field. Where a step meets a list of conditional values (genai-prices:
     ``prices: [{prices: {…}}, {constraint: {start_date: …}, prices: {…}}]``), the one entry
     without a condition holds the value under the same key; with none or several, the values
-    are joined as text with their conditions, so a change is told as text and never guessed."""
+    are joined as text with their conditions, so a change is told as text and never guessed.
+    With ``conditional`` (a price field), a list with at most one entry without a condition
+    reads as a Conditional: every entry, each with what it depends on."""
     parts = tuple(dotted.split("."))
     if len(parts) == 1:
         key = parts[0]
@@ -46,7 +66,10 @@ def field_getter(dotted: str, constraint: str = "constraint") -> Callable[[Any],
             if rec is MISSING:
                 return MISSING
             if isinstance(rec, list) and i + 1 < len(parts):
-                return _conditional(rec, part, parts[i + 1:], constraint)
+                # only a price field reads a list of conditional entries as a Conditional
+                found = _entries(rec, part, parts[i + 1:], constraint) if conditional else None
+                return found if found is not None else \
+                    _conditional(rec, part, parts[i + 1:], constraint)
         return rec
 
     return get
@@ -78,6 +101,72 @@ def _conditional(entries: list[Any], key: str, rest: tuple[str, ...], constraint
             condition = ", ".join(f"{k}={v}" for k, v in sorted(condition.items()))
         said.append(f"{text_of(value)} if {condition}" if constraint in entry else text_of(value))
     return "; ".join(said) if said else MISSING
+
+
+def _entries(entries: list[Any], key: str, rest: tuple[str, ...],
+             constraint: str) -> Conditional | None:
+    """A list of conditional entries as a Conditional; None when it is not one (a plain list,
+    or several entries without a condition: then the list is read as field_getter reads it)."""
+    if not entries or not all(isinstance(e, dict) for e in entries) \
+            or not any(constraint in e for e in entries):
+        return None
+    plain = [e for e in entries if constraint not in e]
+    if len(plain) > 1:
+        return None
+    dated: dict[str, Any] = {}
+    other: list[tuple[str, Any]] = []
+    for entry in entries:
+        if constraint not in entry:
+            continue
+        value = _walk(entry.get(key, MISSING), rest)
+        condition = entry[constraint]
+        day = start_day(condition.get("start_date")) \
+            if isinstance(condition, dict) and set(condition) == {"start_date"} else None
+        if day is not None and day not in dated:
+            dated[day] = value if value is not None else MISSING
+        elif value is not MISSING and value is not None:
+            other.append((condition_label(condition), value))
+    found = _walk(plain[0].get(key, MISSING), rest) if plain else MISSING
+    return Conditional(MISSING if found is None else found, tuple(sorted(dated.items())),
+                       tuple(other))
+
+
+def start_day(value: Any) -> str | None:
+    """A ``start_date`` as an ISO day ('2026-09-01'), or None when it names no day."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip()[:10]).isoformat()
+        except ValueError:
+            return None
+    return None
+
+
+def condition_label(condition: Any) -> str:
+    """The name of a price under a condition that is not a start date: a time-of-day window
+    ``{start_time: 00:30:00Z, end_time: 16:30:00Z}`` is 'UTC 00:30–16:30'; any other condition
+    is its keys and values, so that it is never taken for the base price."""
+    if isinstance(condition, dict) and set(condition) == {"start_time", "end_time"}:
+        start, end = (_clock(condition["start_time"]), _clock(condition["end_time"]))
+        if start and end and start[1] == end[1]:
+            return f"{start[1]} {start[0]}–{end[0]}".strip()
+    if isinstance(condition, dict):
+        return ", ".join(f"{k}={text_of(v)}" for k, v in sorted(condition.items()))
+    return text_of(condition)
+
+
+def _clock(value: Any) -> tuple[str, str] | None:
+    """'00:30:00Z' → ('00:30', 'UTC'); a time without a zone → (its hh:mm, '')."""
+    text = str(value).strip()
+    zone = "UTC" if text.endswith(("Z", "+00:00")) else ""
+    text = text.removesuffix("Z").removesuffix("+00:00")
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not all(p.isdigit() and len(p) == 2 for p in parts):
+        return None
+    return f"{parts[0]}:{parts[1]}", zone
 
 
 def text_of(value: Any) -> str:
@@ -152,13 +241,54 @@ def tier_label(start: Any) -> str:
 
 
 def read_tiered(model: Model, norm: str, value: dict[str, Any], scale: Decimal | None,
-            tiers: dict[str, dict[str, float | str]]) -> None:
-    """A tiered price: the base is the price, each tier its own price fact."""
+            tiers: dict[str, dict[str, float | str]], prefix: str = "") -> None:
+    """A tiered price: the base is the price, each tier its own price fact (``prefix``: the
+    condition the whole price is under, which then names the base too)."""
     base = value.get("base")
     if base is not None and base != "":
-        setattr(model, norm, read_price(base, scale))
+        if prefix:
+            tiers.setdefault(prefix, {})[norm] = read_price(base, scale)
+        else:
+            setattr(model, norm, read_price(base, scale))
     for tier in value["tiers"]:
+        name = f"{prefix} " if prefix else ""
         if isinstance(tier, dict) and "start" in tier and tier.get("price") is not None:
-            tiers.setdefault(tier_label(tier["start"]), {})[norm] = read_price(tier["price"], scale)
+            tiers.setdefault(name + tier_label(tier["start"]), {})[norm] = \
+                read_price(tier["price"], scale)
         else:  # a tier we cannot read is kept whole, as text
-            tiers.setdefault("?", {})[norm] = text_of(value["tiers"])
+            tiers.setdefault(name + "?", {})[norm] = text_of(value["tiers"])
+
+
+Schedule = dict[str, dict[str, Any]]  # ISO day → the prices from that day: fields, price_tiers
+
+
+def read_price_value(model: Model, norm: str, value: Any, scale: Decimal | None,
+                     tiers: dict[str, dict[str, float | str]], schedule: Schedule) -> None:
+    """One price field of a record into ``model``: a plain or tiered price, or a Conditional —
+    its plain entry is the price, its dated entries go to ``schedule`` (each entry states the
+    whole price from its day: a field it does not state is not stated from then), its entries
+    under other conditions are tiers named by the condition."""
+    if not isinstance(value, Conditional):
+        if is_tiered(value):
+            read_tiered(model, norm, value, scale, tiers)
+        else:
+            setattr(model, norm, read_price(value, scale))
+        return
+    if value.plain is not MISSING:
+        read_price_value(model, norm, value.plain, scale, tiers, schedule)
+    for day, stated in value.dated:
+        entry = schedule.setdefault(day, {})
+        if stated is MISSING:
+            continue
+        dated = Model()
+        dated_tiers: dict[str, dict[str, float | str]] = dict(entry.get("price_tiers") or {})
+        read_price_value(dated, norm, stated, scale, dated_tiers, {})
+        if getattr(dated, norm) is not None:
+            entry[norm] = getattr(dated, norm)
+        if dated_tiers:
+            entry["price_tiers"] = dict(sorted(dated_tiers.items()))
+    for label, stated in value.other:
+        if is_tiered(stated):
+            read_tiered(model, norm, stated, scale, tiers, prefix=label)
+        else:
+            tiers.setdefault(label, {})[norm] = read_price(stated, scale)

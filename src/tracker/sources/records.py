@@ -31,11 +31,9 @@ from tracker.model import PRICE_FIELDS, Model, Service
 from tracker.paths import glob_regex  # one glob dialect for every source kind
 from tracker.sources.formats import refuse_duplicate_json_keys
 from tracker.sources.record_values import MISSING as _MISSING
+from tracker.sources.record_values import Conditional, Schedule, read_price_value
 from tracker.sources.record_values import field_getter as _getter
-from tracker.sources.record_values import is_tiered as _is_tiered
 from tracker.sources.record_values import read_length as _length
-from tracker.sources.record_values import read_price as _price
-from tracker.sources.record_values import read_tiered as _tiered
 
 # The normalized names a record field may map to are config.RECORD_FIELDS (checked on load).
 _LENGTH_FIELDS = ("context", "max_output")
@@ -111,7 +109,8 @@ def _compiled(source: RecordSource) -> _Compiled:
         default_service=source.service_default or source.name or "records",
         expects_service=bool(source.service_field or source.file_service_field
                              or "service" in groups),
-        getters=tuple((norm, _getter(f, cond)) for norm, f in source.fields.items()),
+        getters=tuple((norm, _getter(f, cond, conditional=norm in _PRICE_FIELDS))
+                      for norm, f in source.fields.items()),
         filters=tuple((_getter(f, cond), frozenset(map(str, allowed)))
                       for f, allowed in source.filter.items()),
         skip=frozenset(source.skip_keys),
@@ -141,8 +140,10 @@ def _flat_names(source: RecordSource) -> tuple[str, ...] | None:
 
 
 def _reader(source: RecordSource) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
-    """A function reading every field the result for a record depends on, as one tuple."""
-    getters = tuple(_getter(name, source.constraint_field) for name in _read_names(source))
+    """A function reading every field the result for a record depends on, as one tuple (each
+    conditional list whole, dated and other entries too: they are part of the result)."""
+    getters = tuple(_getter(name, source.constraint_field, conditional=True)
+                    for name in _read_names(source))
     return lambda record: tuple(get(record) for get in getters)
 
 
@@ -199,16 +200,16 @@ def _load_yaml(raw: bytes, path: str) -> Any:
 def _model(comp: _Compiled, record: dict[str, Any], currency: str) -> Model:
     model = Model()
     tiers: dict[str, dict[str, float | str]] = {}
+    schedule: Schedule = {}
     for norm, get in comp.getters:
         value = get(record)
         if value is _MISSING or value is None or value == "":
             continue  # absent stays absent: never a price of 0 or a context of 0
         if norm in _PRICE_FIELDS:
-            if _is_tiered(value):
-                _tiered(model, norm, value, comp.scale, tiers)
-            else:
-                setattr(model, norm, _price(value, comp.scale))
-            model.currency = currency
+            read_price_value(model, norm, value, comp.scale, tiers, schedule)
+            if not isinstance(value, Conditional) or any(v is not _MISSING for v in (
+                    value.plain, *(s for _d, s in value.dated), *(s for _c, s in value.other))):
+                model.currency = currency
         elif norm in _LENGTH_FIELDS:
             setattr(model, norm, _length(value))
         elif norm == "deprecated":
@@ -218,6 +219,8 @@ def _model(comp: _Compiled, record: dict[str, Any], currency: str) -> Model:
             model.shutdown_date = str(value)
     if tiers:
         model.price_tiers = dict(sorted(tiers.items()))
+    if schedule:  # the prices stated by date: tracker.dated resolves them at each commit
+        model.price_schedule = dict(sorted(schedule.items()))
     return model
 
 

@@ -17,6 +17,7 @@ from tracker.sources.markdown import mentions, scan_page
 from tracker.sources.page.limits import read_model_rate_lines, read_quotas
 from tracker.sources.page.models import read_models
 from tracker.sources.page.overview import index_fields, read_overview
+from tracker.sources.page.placeholders import blank_in
 from tracker.sources.page.prices import model_named
 from tracker.sources.page.vocabulary import FACT_WORDS, ID_WORDS
 
@@ -34,6 +35,8 @@ def parse_page(raw: bytes, path: str, default_lang: str = "zh") -> Service:
     named in ``Service.problems``."""
     service_id, lang = page_identity(path, default_lang)
     doc = scan_page(raw, path, _holds_facts)
+    if b"[" in raw or "❌".encode() in raw:
+        blank_in(doc)  # a copy of the template not filled in: its placeholders state nothing
     service = Service(id=service_id, path=path, lang=lang)
     index = index_fields(doc)
     read_overview(doc, index, service, path)  # fails only with the front matter: page-wide

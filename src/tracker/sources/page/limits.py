@@ -6,7 +6,7 @@ from tracker.model import LIMIT_KEYS, Quantity, Service
 from tracker.quantities import parse_count, parse_flag, parse_length
 from tracker.sources.markdown import Document, Table, label_key, mentions, plain
 from tracker.sources.page.credits import recurring_credits, trial_credits
-from tracker.sources.page.overview import FieldIndex, fields
+from tracker.sources.page.overview import FieldIndex, fields, read_requirements
 from tracker.sources.page.tables import check_table, column, heading_name, is_blank, is_foreign
 from tracker.sources.page.vocabulary import (
     CREDIT_CARD,
@@ -140,6 +140,11 @@ def _read_quota_column(table: Table, value_col: int, tier: str | None, own: bool
     for _, cells in table.rows:
         label, value = label_key(cells[0]), plain(cells[value_col])
         notes = " ".join(c for i, c in enumerate(cells) if i not in (0, value_col))
+        if service.credit_card_required is None and label not in CREDIT_CARD \
+                and read_requirements(plain(" ".join(cells[1:])))[1] is False:
+            # `| 月度调用 | 1,000 calls | 无需信用卡 |`: a tier open without a card says the
+            # service needs none to start; a cell asking for one is that tier's, not the entry's
+            service.credit_card_required = False
         if is_blank(value):
             continue
         key = _limit_key(label, value)

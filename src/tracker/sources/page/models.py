@@ -16,6 +16,7 @@ from tracker.sources.page.prices import (
     read_bullet_prices,
     single_price,
 )
+from tracker.sources.page.prose import read_prose_models
 from tracker.sources.page.tables import check_table, column, is_blank, is_foreign
 from tracker.sources.page.vocabulary import (
     CONTEXT_HEADERS,
@@ -62,6 +63,7 @@ def read_models(doc: Document, index: FieldIndex, service: Service, path: str) -
                                                                    struck))
     _read_model_blocks(doc, models, path)
     _fold_display_names(models)
+    read_prose_models(doc, models)
     read_band_prices(doc, index, models, path)
     read_bullet_prices(doc, index, models)
     _read_output_notes(doc, models)

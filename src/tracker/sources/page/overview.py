@@ -16,6 +16,7 @@ from tracker.sources.markdown import (
     plain,
 )
 from tracker.sources.page.credits import credits_in_parentheses, trial_credits
+from tracker.sources.page.placeholders import holds_placeholder
 from tracker.sources.page.vocabulary import (
     CATEGORY_TYPES,
     CLAUSE,
@@ -95,6 +96,7 @@ def read_overview(doc: Document, index: FieldIndex, service: Service, path: str)
         service.name = plain(doc.heading)
     else:
         service.name = title_name(front_matter.get("title"))
+        service.name_from_title = service.name is not None
     service.provider = _provider(index)
     endpoint = any_field(index, ENDPOINT)
     if endpoint is not None:
@@ -167,8 +169,8 @@ def _negated(clause: str, start: int, end: int, following: int) -> bool:
 def title_name(title: object) -> str | None:
     """The service's name from a front-matter title, its SEO decoration dropped:
     `DeepSeek API - 中文优化超低价 AI API 服务` → `DeepSeek API`; `Cohere - API` → `Cohere API`."""
-    if title in (None, ""):
-        return None
+    if title in (None, "") or holds_placeholder(str(title)):
+        return None  # the template's `[服务名称] API`: not filled in, no name
     text = " ".join(str(title).split())
     head = TITLE_DECORATION.sub("", text)
     tail = text[len(head):].strip(" -–—|")

@@ -30,6 +30,18 @@ ENDPOINT = {"api端点", "端点", "apiendpoint", "endpoint", "baseurl", "apibas
 FREE_TYPE = {"免费类型", "freetype", "freetier"}
 # `服务类型：API 服务` on older pages is a category, not a tier: it states no tier
 CATEGORY_TYPES = {"api服务", "apiservice", "api"}
+# The placeholders of the site's template (service-api-template.md), without their brackets; a
+# trailing number is dropped before the lookup (`特点 2`, `model-3`). See page/placeholders.py.
+PLACEHOLDER_WORDS = frozenset({
+    "API 服务名称", "服务名称", "服务简称", "Provider 名称", "提供者名称", "provider-slug",
+    "完全免费/有限免费/试用积分", "是否需要注册/信用卡/实名认证",
+    "服务形式描述，比如：开发者 API 接口、RESTful API 服务等",
+    "数量", "长度", "价格", "金额", "有效期", "年月", "具体数值", "API 更新、新模型、配额变化",
+    "重置时间，如 UTC 0:00", "重置规则", "有效期和过期规则", "金额和有效期",
+    "可选步骤，如充值或绑定信用卡", "说明", "详细说明", "详细操作", "数据", "数据支持", "回答",
+    "描述", "代码示例", "应用场景名称", "GitHub 链接", "状态页面链接", "本服务",
+    "model", "模型", "特点", "场景", "建议", "限制", "优势", "竞品", "注意事项", "问题",
+})
 # Front-matter titles carry SEO decoration after a dash or bar: `DeepSeek API - 中文优化…`
 TITLE_DECORATION = re.compile(r"\s+[-–—|]\s+.*$")
 # Checklists of what a user must have done: read under these headings only
