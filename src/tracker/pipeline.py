@@ -262,21 +262,24 @@ def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
     from tracker.render.changelog import update_pages
     from tracker.render.charts import build_charts, charted_services, owned_names, write_charts
     from tracker.render.feeds import build_feeds, write_feeds
+    from tracker.render.names import one_render
     from tracker.render.opml import OPML_FILE, build_opml
     from tracker.render.updates import update_blocks
 
-    events = ledger.events()
-    written: list[Path] = []
-    charts = build_charts(events, config, services)
-    written += write_charts(config, charts, dry_run, owned=owned_names(events, config, services))
-    charted = charted_services(charts, config, {e.service for e in events})
-    written += [change.path for change in update_pages(config, events, dry_run, skipped,
-                                                       services, charted)]
-    written += [change.path for change in update_blocks(config, events, dry_run, skipped)]
-    feeds = build_feeds(events, config, services)
-    feeds[CALENDAR_FILE] = build_calendar(ledger.raw_events(), ledger.overrides(), config)
-    feeds[OPML_FILE] = build_opml(events, config)
-    written += write_feeds(config, feeds, dry_run=dry_run, prune=services is None)
+    with one_render():  # every output asks for the same names: worked out once
+        events = ledger.events()
+        written: list[Path] = []
+        charts = build_charts(events, config, services)
+        written += write_charts(config, charts, dry_run,
+                                owned=owned_names(events, config, services))
+        charted = charted_services(charts, config, {e.service for e in events})
+        written += [change.path for change in update_pages(config, events, dry_run, skipped,
+                                                           services, charted)]
+        written += [change.path for change in update_blocks(config, events, dry_run, skipped)]
+        feeds = build_feeds(events, config, services)
+        feeds[CALENDAR_FILE] = build_calendar(ledger.raw_events(), ledger.overrides(), config)
+        feeds[OPML_FILE] = build_opml(events, config)
+        written += write_feeds(config, feeds, dry_run=dry_run, prune=services is None)
     return written
 
 

@@ -15,12 +15,17 @@ outputs of one language never name a service two ways.
   default-language page's link, else its slug.
 
 Pages are read at render time from the working tree, each version once (cached by size and
-modification time), as the updates block always read its titles.
+modification time), as the updates block always read its titles. Within one render
+(``one_render``) the names of one list of events in one language are worked out once, for every
+output that asks: rendering changes pages only inside the tracker's blocks, where no name is
+read.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -157,8 +162,35 @@ def provider_title(root: Path, slug: str, lang: str, default_lang: str) -> str |
     return None
 
 
+# (events list, config, language) → the Names worked out for them, while one_render() lasts;
+# the list and config are kept beside their ids, so an id is never another object's
+_MEMO: dict[tuple[int, int, str], tuple[list[Event], Config, Names]] | None = None
+
+
+@contextmanager
+def one_render() -> Iterator[None]:
+    """While this lasts, ``site_names`` works each (events, config, language) out once: six
+    outputs ask for the same names in one render (34 ms each on a 200-page site)."""
+    global _MEMO
+    outer, _MEMO = _MEMO, {} if _MEMO is None else _MEMO
+    try:
+        yield
+    finally:
+        _MEMO = outer
+
+
 def site_names(events: list[Event], config: Config, lang: str) -> Names:
     """The names every output in ``lang`` uses, from the events and the pages at hand."""
+    key = (id(events), id(config), lang)
+    if _MEMO is not None and key in _MEMO:
+        return _MEMO[key][2]
+    names = _site_names(events, config, lang)
+    if _MEMO is not None:
+        _MEMO[key] = (events, config, names)
+    return names
+
+
+def _site_names(events: list[Event], config: Config, lang: str) -> Names:
     from tracker.render.changelog import service_pages
 
     services: dict[str, str] = {}
