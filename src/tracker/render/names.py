@@ -24,12 +24,12 @@ read.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tracker import i18n
 from tracker.errors import TrackerError
@@ -38,6 +38,8 @@ from tracker.render.series import moment
 
 if TYPE_CHECKING:
     from tracker.config import Config
+
+T = TypeVar("T")
 
 # `[Groq](/providers/groq)`, `[Groq](/en/providers/groq/)`: a provider named by a link to it
 PROVIDER_LINK = re.compile(r"\[([^\[\]\n]+)\]\((?:/[A-Za-z-]+)?/providers/([^/)#?\s]+)/?\)")
@@ -162,15 +164,16 @@ def provider_title(root: Path, slug: str, lang: str, default_lang: str) -> str |
     return None
 
 
-# (events list, config, language) → the Names worked out for them, while one_render() lasts;
-# the list and config are kept beside their ids, so an id is never another object's
-_MEMO: dict[tuple[int, int, str], tuple[list[Event], Config, Names]] | None = None
+# What one render works out once (see ``once``), while one_render() lasts: key → (the objects
+# the key names by id, kept so that an id is never another object's, the value)
+_MEMO: dict[tuple[Any, ...], tuple[tuple[object, ...], Any]] | None = None
 
 
 @contextmanager
 def one_render() -> Iterator[None]:
-    """While this lasts, ``site_names`` works each (events, config, language) out once: six
-    outputs ask for the same names in one render (34 ms each on a 200-page site)."""
+    """While this lasts, what every output asks for is worked out once (``once``): the names
+    of each (events, config, language) — six outputs ask in one render, 34 ms each on a
+    200-page site — and the feeds' item groups, which the feeds and the OPML both need."""
     global _MEMO
     outer, _MEMO = _MEMO, {} if _MEMO is None else _MEMO
     try:
@@ -179,15 +182,21 @@ def one_render() -> Iterator[None]:
         _MEMO = outer
 
 
+def once(what: str, objects: tuple[object, ...], compute: Callable[[], T]) -> T:
+    """``compute()``, or within one_render() what it gave before for ``what`` of these very
+    objects (compared by identity: a list of events is not read again to compare it)."""
+    if _MEMO is None:
+        return compute()
+    key = (what, *(id(o) for o in objects))
+    if key not in _MEMO:
+        _MEMO[key] = (objects, compute())
+    value: T = _MEMO[key][1]
+    return value
+
+
 def site_names(events: list[Event], config: Config, lang: str) -> Names:
     """The names every output in ``lang`` uses, from the events and the pages at hand."""
-    key = (id(events), id(config), lang)
-    if _MEMO is not None and key in _MEMO:
-        return _MEMO[key][2]
-    names = _site_names(events, config, lang)
-    if _MEMO is not None:
-        _MEMO[key] = (events, config, names)
-    return names
+    return once(f"names {lang}", (events, config), lambda: _site_names(events, config, lang))
 
 
 def _site_names(events: list[Event], config: Config, lang: str) -> Names:
