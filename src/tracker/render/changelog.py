@@ -34,7 +34,7 @@ from tracker.render.markers import (
     page_lang,
     rewrite_marked,
 )
-from tracker.render.names import site_names
+from tracker.render.names import once, site_names
 
 if TYPE_CHECKING:
     import jinja2
@@ -230,7 +230,12 @@ def rewrite_changelog(text: str, block: str, lang: str) -> str:
 
 
 def service_pages(config: Config) -> list[tuple[Path, str, str]]:
-    """(relative path, service id, language) of every service page the config's globs find."""
+    """(relative path, service id, language) of every service page the config's globs find;
+    looked for once per render (names.once): rendering rewrites pages, never adds one."""
+    return once("service pages", (config,), lambda: _service_pages(config))
+
+
+def _service_pages(config: Config) -> list[tuple[Path, str, str]]:
     pages = []
     for relative in matching_files(Path(config.root), config.pages):
         if is_service_page(relative):
