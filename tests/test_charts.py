@@ -17,13 +17,12 @@ from tracker.model import RATE_LIMIT_KEYS, Event
 from tracker.render.charts import (
     build_charts,
     chart_link,
-    chart_name,
-    chart_url,
     chartable,
     owned_names,
-    write_charts,
 )
 from tracker.render.series import CHARTED_PRICES, build_series
+from tracker.site import chart_name, chart_url
+from tracker.writer import write_charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 PROJECT = Path(__file__).resolve().parent.parent

@@ -20,8 +20,8 @@ from tracker.render.digest import (
     default_week,
     parse_week,
     period_from_options,
-    write_digest,
 )
+from tracker.writer import write_digest
 
 W46 = Period.iso_week("2025-W46")
 

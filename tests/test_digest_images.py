@@ -27,9 +27,10 @@ from tracker.ledger import Ledger
 from tracker.mail import build_message
 from tracker.model import Event
 from tracker.render import mailcharts
-from tracker.render.charts import chart_name, render_chart
+from tracker.render.charts import render_chart
 from tracker.render.digest import Digest, DigestImage, Period, build_digest
 from tracker.render.series import build_series
+from tracker.site import chart_name
 
 CHROMIUM = Path("/usr/bin/chromium")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

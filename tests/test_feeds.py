@@ -18,7 +18,8 @@ import pytest
 
 from tracker.config import Config, FeedsConfig
 from tracker.model import Event
-from tracker.render.feeds import EPOCH, build_feeds, write_feeds
+from tracker.render.feeds import EPOCH, build_feeds
+from tracker.writer import write_feeds
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITE = "https://free-llm.example"
@@ -388,3 +389,34 @@ def test_row_without_a_field_label_falls_back_to_the_summary() -> None:
                       config())
     html = ET.fromstring(out["atom.xml"]).find(f"{ATOM}entry").findtext(f"{ATOM}content")
     assert "<td>信息更新</td><td>beta → GA</td><td>beta → GA</td>" in html
+
+
+def test_one_table_of_feeds_gives_the_files_their_formats_and_links(
+        feeds: dict[str, bytes]) -> None:
+    """Each SITE_FEEDS file is written in its format (feedparser names the version), carries
+    everything or only breaking items as the table says; feed_index lists the same files with
+    the same formats; feed_links names one feed of everything per format."""
+    from tracker.render.feeds import FORMATS, OWNED_SUFFIXES, SITE_FEEDS, feed_index, feed_links
+
+    versions = {"atom": "atom10", "rss": "rss20", "json": None}
+    everything = parse(feeds["atom.xml"]).entries
+    for feed in SITE_FEEDS:
+        data = feeds[feed.path]
+        if versions[feed.format] is None:
+            items = json.loads(data)["items"]
+        else:
+            parsed = parse(data)
+            assert parsed.version == versions[feed.format], feed.path
+            items = parsed.entries
+        expected = [e for e in everything if any(t.term == "breaking" for t in e.tags)] \
+            if feed.breaking else everything
+        assert len(items) == len(expected), feed.path
+    index = feed_index(history(), config())
+    assert [(m.path, m.format) for m in index[:len(SITE_FEEDS)]] == [
+        (f.path, f.format) for f in SITE_FEEDS]
+    assert {m.path for m in index} == set(feeds)
+    assert all(m.path.endswith(FORMATS[m.format].suffix) for m in index[len(SITE_FEEDS):])
+    assert feed_links() == [("application/atom+xml", "atom.xml"),
+                            ("application/rss+xml", "rss.xml"),
+                            ("application/feed+json", "feed.json")]
+    assert set(OWNED_SUFFIXES) == {f.suffix for f in FORMATS.values()}

@@ -193,7 +193,8 @@ def test_hugo_renders_generated_changelog(tmp_path: Path, unsafe: bool) -> None:
 
 def test_hugo_serves_the_chart_the_changelog_shows(tmp_path: Path) -> None:
     """The site root is the repository: pages under content/, charts under static/."""
-    from tracker.render.charts import build_charts, charted_services, owned_names, write_charts
+    from tracker.render.charts import build_charts, charted_services, owned_names
+    from tracker.writer import write_charts
 
     site = tmp_path / "site"
     site.mkdir()

@@ -6,6 +6,7 @@ configuration key by key."""
 from __future__ import annotations
 
 import re
+from dataclasses import fields, replace
 from pathlib import Path
 
 import feedparser
@@ -14,9 +15,10 @@ from click.testing import CliRunner
 
 from conftest import PAGES, GitRepo
 from tracker.cli import cli
-from tracker.config import HugoConfig, load_config
+from tracker.config import Config, HugoConfig, load_config
 from tracker.errors import TrackerError
-from tracker.hugo import read_hugo_site, site_of
+from tracker.hugo import read_hugo_site
+from tracker.site import site_of
 
 BASE = "https://free.example.org"
 STATED = f"""hugo:
@@ -134,6 +136,24 @@ def test_stated_values_override_the_read_ones_key_by_key(tmp_path: Path) -> None
     assert site.in_subdir is False  # stated
     assert site.default_language == "zh-cn" and site.languages == ("zh-cn", "en")  # read
     assert site.config_path == "hugo.yaml" and site.content_dir == "content"
+
+
+def test_the_site_is_read_once_per_configuration_and_not_kept_in_it(tmp_path: Path) -> None:
+    """tracker.site reads the Hugo site once for a loaded configuration; the configuration
+    itself holds settings only, so a copy for another folder reads that folder's site."""
+    hugo_project(tmp_path, READ)
+    config = load_config(tmp_path)
+    first = site_of(config)
+    assert first is not None and site_of(config) is first  # read once
+    (tmp_path / "hugo.yaml").write_text("baseURL: https://changed.example.org/\n",
+                                        encoding="utf-8")
+    assert site_of(config) is first  # not read again within the run
+    assert [f.name for f in fields(Config) if f.metadata.get("internal")] == ["root"]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert site_of(replace(config, root=elsewhere)) is None  # no Hugo site there
+    reloaded = site_of(load_config(tmp_path))  # the next run reads it afresh
+    assert reloaded is not None and reloaded.base_url == "https://changed.example.org"
 
 
 def test_a_missing_hugo_config_with_the_block_warns_and_uses_the_block(repo: GitRepo) -> None:

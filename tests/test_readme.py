@@ -56,3 +56,20 @@ def test_excerpts_are_what_the_demo_produces(demo_output: Path) -> None:
     for where, text in excerpts:
         source = demo_output / ("site/" + where if where.startswith("feeds/") else where)
         assert text in source.read_text(encoding="utf-8"), f"README excerpt of {where} is stale"
+
+
+def test_the_files_a_new_kind_or_feed_format_touches_exist() -> None:
+    section = README.split("### Adding an event kind or a feed format", 1)[1].split("\n## ")[0]
+    section = section.split("\n### ", 1)[0]
+    named = re.findall(r"`((?:src|tests)/[\w/.]+\.py|README\.md)`", section)
+    named += [f"tests/{name}" for name in re.findall(r"`(test_\w+\.py)`", section)]
+    assert len(named) >= 7
+    assert [path for path in named if not (PROJECT / path).is_file()] == []
+    # and each name the section says a file holds is in that file
+    for path, names in (("src/tracker/model.py", ["KINDS"]),
+                        ("src/tracker/classify.py", ["SEVERITY", "BY_DIRECTION"]),
+                        ("src/tracker/i18n.py", ["KIND_LABELS", "SUMMARY_FORMS", "PHRASES"]),
+                        ("src/tracker/render/feeds.py", ["FORMATS", "SITE_FEEDS", "def feed_index",
+                                                         "def feed_links", "OWNED_SUFFIXES"])):
+        text = (PROJECT / path).read_text(encoding="utf-8")
+        assert [n for n in names if n not in text] == [], path

@@ -12,13 +12,14 @@ catalogue moved on walks only the new commits.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tracker import cache
-from tracker.config import Config, DriftSource
+from tracker.config import Config, DriftSource, config_file
 from tracker.errors import TrackerError
 from tracker.model import Model
 from tracker.sources import Sources
@@ -75,8 +76,9 @@ def checkout_of(root: Path, source: DriftSource) -> Path:
     where = Path(source.path).expanduser()
     where = where if where.is_absolute() else Path(root) / where
     if not where.is_dir():
-        raise TrackerError(f"the checkout of {source.name or source.path} is not there: {where}",
-                           path="tracker.yaml", hint=f"clone the catalogue to {source.path}, "
+        raise TrackerError(f"the checkout of {source.name or source.path} is not there: "
+                           f"{os.path.normpath(where)}",  # no ../ detour from the repository
+                           path=config_file(root), hint=f"clone the catalogue to {source.path}, "
                                                      "or fix drift[].path")
     return where
 

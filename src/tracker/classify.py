@@ -18,13 +18,19 @@ from tracker.dated import SCHEDULE, announcements
 from tracker.diff import MISSING, FieldChange, diff_facts
 from tracker.model import PRICE_FIELDS, RATE_LIMIT_KEYS, SERVICE_TYPES, UNLIMITED, Event, Service
 
+# Severity depends on direction for these: the classifier computes it from old and new.
+BY_DIRECTION = "by direction"
+
+# The one table of every kind's severity (tests/test_classify.py checks it names every kind).
 SEVERITY = {
     "service_added": "notable", "service_removed": "breaking", "service_renamed": "info",
     "model_added": "notable", "model_removed": "breaking", "model_deprecated": "breaking",
+    "context_changed": BY_DIRECTION, "output_changed": BY_DIRECTION,
     "quota_cut": "breaking", "quota_raised": "notable",
     "quota_added": "notable", "quota_removed": "notable",
     "price_increase": "breaking", "price_decrease": "notable",
     "price_added": "info", "price_removed": "info",
+    "tier_changed": BY_DIRECTION, "credits_changed": BY_DIRECTION,
     "requirement_added": "breaking", "requirement_removed": "notable",
     "endpoint_changed": "breaking", "reset_changed": "info", "info_changed": "info",
 }
@@ -64,11 +70,14 @@ def make_event(ref: ServiceRef, commit: CommitInfo, kind: str, *, model: str | N
                old_currency: str | None = None, effective: str | None = None) -> Event:
     old = None if old is MISSING else old
     new = None if new is MISSING else new
+    severity = severity or SEVERITY[kind]
+    if severity == BY_DIRECTION:
+        raise ValueError(f"a {kind} event's severity is computed from its direction")
     return Event(
         id=event_id(ref.id, model, field, kind, tier, old, new, commit.date, effective),
         date=commit.date, commit=commit.sha, path=ref.path, service=ref.id,
         service_name=ref.name, provider=ref.provider, model=model, kind=kind, field=field,
-        old=old, new=new, change_pct=change_pct, severity=severity or SEVERITY[kind],
+        old=old, new=new, change_pct=change_pct, severity=severity,
         tier=tier, currency=currency,
         old_currency=old_currency if old_currency != currency else None, effective=effective,
     )

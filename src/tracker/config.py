@@ -1,20 +1,30 @@
 """tracker.yaml → Config: one typed configuration, validated in one place.
 
 Every key has a default, so a site with no tracker.yaml works. A wrong key or type is a
-TrackerError naming the key path and what to write instead.
+TrackerError naming the key path and what to write instead; the rules a type cannot say
+(languages, addresses, record sources, the ``hugo:`` values) are tracker.config_checks', called
+once by ``load_config``. Settings only: the Hugo site they point at is read by tracker.site,
+once per loaded configuration, and kept there.
 """
 
 from __future__ import annotations
 
+import difflib
+import json
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
-from tracker.errors import TrackerError
-from tracker.hugo import check_stated
-from tracker.links import web_url
+import yaml
 
-CONFIG_FILE = "tracker.yaml"
+from tracker import yamlio
+from tracker.config_checks import CONFIG_FILE as CONFIG_FILE  # where every error points
+from tracker.config_checks import check_record_source, check_stated, check_values
+from tracker.errors import TrackerError
+from tracker.links import web_url
+from tracker.presets import PRESETS, preset
+
 # Where a repository that is a Hugo site's content keeps tracker.yaml and the ledger: Hugo never
 # publishes a dot-named folder of its content (see tracker.layout).
 PRIVATE_DIR = ".tracker"
@@ -152,58 +162,6 @@ class DriftSource(RecordSource):
                "'*:free')."})
 
 
-RECORD_FIELDS = ("context", "max_output", "input_price", "output_price", "cache_read_price",
-                 "cache_write_price", "deprecated", "shutdown_date")
-
-
-def _check_record_source(key: str, source: RecordSource) -> None:
-    """Reject a record source that could not say which service and model a record is."""
-    import re
-
-    def bad(message: str, hint: str) -> TrackerError:
-        return TrackerError(f"'{key}.{message}", path=CONFIG_FILE, hint=hint)
-
-    if source.layout not in ("file", "map", "list"):
-        raise bad("layout' must be 'file', 'map' or 'list'", "file: one record per file")
-    if source.price_scale not in ("per_million", "per_token"):
-        raise bad("price_scale' must be 'per_million' or 'per_token'", "per_token for LiteLLM")
-    if not source.files:
-        raise bad("files' is empty", "list the globs of the record files")
-    groups: dict[str, int] = {}
-    if source.id_pattern is not None:
-        try:
-            groups = re.compile(source.id_pattern).groupindex  # type: ignore[assignment]
-        except re.error as exc:
-            raise bad(f"id_pattern' is not a valid regex: {exc}", "see Python's re syntax") \
-                from None
-    if source.id_from == "key" and source.layout == "file":
-        raise bad("id_from' is 'key' but the layout is 'file'", "use layout: map")
-    if source.layout == "map" and source.id_from == "path":
-        raise bad("id_from' is 'path' but one file holds many records", "use id_from: key")
-    if source.layout == "list" and source.id_from in ("path", "key"):
-        raise bad(f"id_from' is '{source.id_from}' but the records are in a list",
-                  "name the record field holding the id, e.g. id_from: id")
-    if source.layout != "list" and (source.list_field or source.file_service_field
-                                    or source.file_name_field):
-        raise bad("list_field', 'file_service_field' and 'file_name_field' need layout: list",
-                  "use layout: list, or remove them")
-    if source.id_from == "path" and "id" not in groups:
-        raise bad("id_from' is 'path' but id_pattern has no (?P<id>…) group",
-                  "e.g. id_pattern: '^providers/(?P<service>[^/]+)/models/(?P<id>.+)\\.toml$'")
-    if not (source.service_field or source.file_service_field or source.service_default
-            or "service" in groups):
-        raise bad("service' cannot be found", "set service_field (or file_service_field), give "
-                  "id_pattern a (?P<service>…) group, or set service_default to put every "
-                  "record in one service")
-    if source.service_name_file and "{service}" not in source.service_name_file:
-        raise bad("service_name_file' has no {service} placeholder",
-                  "e.g. providers/{service}/provider.toml")
-    unknown = sorted(set(source.fields) - set(RECORD_FIELDS))
-    if unknown:
-        raise bad(f"fields' maps unknown names: {', '.join(unknown)}",
-                  "known: " + ", ".join(RECORD_FIELDS))
-
-
 @dataclass
 class Config:
     site_url: str = field(default=DEFAULT_SITE_URL, metadata={
@@ -238,9 +196,6 @@ class Config:
     hugo: HugoConfig = field(default_factory=HugoConfig)
 
     root: Path = field(default=Path("."), metadata={"internal": True})
-    # filled on first use by tracker.hugo: the Hugo site (False: none), the pages per language
-    hugo_site: Any = field(default=None, metadata={"internal": True})
-    page_langs: dict[str, set[str]] | None = field(default=None, metadata={"internal": True})
 
 
 def _type_name(tp: Any) -> str:
@@ -308,8 +263,6 @@ def _build(cls: type, data: dict[str, Any], prefix: str, path: str) -> Any:
     known = {f.name for f in fields(cls) if not f.metadata.get("internal")}
     for key in data:
         if key not in known:
-            import difflib
-
             dotted = f"{prefix}.{key}" if prefix else str(key)
             near = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
             raise KeyProblem(f"unknown key '{dotted}'", dotted, path,
@@ -320,42 +273,10 @@ def _build(cls: type, data: dict[str, Any], prefix: str, path: str) -> Any:
     return cls(**values)
 
 
-LANGS = ("zh", "en")
-
-
-def _check_values(config: Config) -> None:
-    """What a type cannot say is wrong: the languages, updates files, unsubscribe link."""
-    for key, value in (("default_lang", config.default_lang), ("feeds.lang", config.feeds.lang)):
-        if value not in LANGS:
-            raise TrackerError(f"'{key}' must be zh or en, not {value!r}", path=CONFIG_FILE,
-                               hint=f"write {key}: zh (or en)")
-    for i, pattern in enumerate(config.updates_files):
-        if not pattern.strip() or pattern.startswith("/") or ".." in pattern.split("/"):
-            raise TrackerError(f"'updates_files[{i}]' must be a glob inside the repository, not "
-                               f"{pattern!r}", path=CONFIG_FILE,
-                               hint="e.g. services/api/_index*.md")
-        if not pattern.endswith(".md"):
-            raise TrackerError(f"'updates_files[{i}]' must name Markdown files (.md), not "
-                               f"{pattern!r}", path=CONFIG_FILE,
-                               hint="the updates block lives in a Markdown page")
-    url = config.feeds.url
-    if url is not None and not url.startswith(("/", "https://", "http://")):
-        raise TrackerError(f"'feeds.url' must be a site path (/feeds) or an http(s) address, not "
-                           f"{url!r}", path=CONFIG_FILE, hint="e.g. feeds.url: /feeds")
-    link = config.digest.unsubscribe
-    if link is not None and not (link.startswith("mailto:") and "@" in link
-                                 or link.startswith("https://") and len(link) > 8):
-        raise TrackerError(f"'digest.unsubscribe' must be a mailto: or https: address, not "
-                           f"{link!r}", path=CONFIG_FILE,
-                           hint="e.g. mailto:unsubscribe@your.site or https://your.site/unsub")
-
-
 def _with_preset(key: str, entry: Any) -> Any:
     """A records:/drift: entry with its preset's keys filled in under the keys it states."""
     if not isinstance(entry, dict) or entry.get("preset") is None:
         return entry
-    from tracker.presets import PRESETS, preset
-
     keys = preset(str(entry["preset"]))
     if keys is None:
         raise TrackerError(f"'{key}.preset' names no preset: {entry['preset']!r}",
@@ -382,8 +303,6 @@ def load_config(root: Path) -> Config:
 
 
 def _load_config(root: Path, shown: str) -> Config:
-    from tracker import yamlio
-
     path = root / shown
     data: Any = {}
     text = ""
@@ -419,15 +338,15 @@ def _load_config(root: Path, shown: str) -> Config:
                            f"{config.site_url!r}", path=CONFIG_FILE,
                            hint="write site_url: https://your.site")
     config.site_url = config.site_url.rstrip("/")
-    _check_values(config)
+    check_values(config)
     check_stated(config.hugo)
     for i, source in enumerate(config.records):
-        _check_record_source(f"records[{i}]", source)
+        check_record_source(f"records[{i}]", source)
     for i, drift in enumerate(config.drift):
         if not drift.path.strip():
             raise TrackerError(f"'drift[{i}].path' is empty", path=CONFIG_FILE,
                                hint="name a git checkout of the catalogue, e.g. ../models.dev")
-        _check_record_source(f"drift[{i}]", drift)
+        check_record_source(f"drift[{i}]", drift)
     if config.templates_dir and not (root / config.templates_dir).is_dir():
         raise TrackerError(f"'templates_dir' names {config.templates_dir!r}, which is not a "
                            "folder", path=CONFIG_FILE, hint="create it or remove the key")
@@ -438,10 +357,6 @@ def _load_config(root: Path, shown: str) -> Config:
 def _key_line(text: str, key: str) -> int | None:
     """The line (1-based) of ``key`` (``a.b``, ``a[0].b``) in the YAML ``text``; None when it
     cannot be found. Read again only on this error path, with the positions libyaml keeps."""
-    import re
-
-    import yaml
-
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         node: Any = yaml.compose(text, Loader=loader)
@@ -493,8 +408,6 @@ def reference() -> list[tuple[str, str, Any]]:
 
 def reference_table() -> str:
     """The configuration reference as a Markdown table; the README holds exactly this."""
-    import json
-
     rows = ["| key | default | what it does |", "|---|---|---|"]
     for key, doc, default in reference():
         shown = json.dumps(default, ensure_ascii=False)

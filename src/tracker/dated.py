@@ -17,10 +17,10 @@ A day is the commit's UTC date: catalogues state start dates in UTC.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
-from tracker.model import PRICE_FIELDS, Model, Service
+from tracker.model import PRICE_FIELDS, Model, Service, parse_moment
 
 SCHEDULE = "price_schedule"
 _PRICE_KEYS = (*PRICE_FIELDS, "price_tiers")
@@ -31,8 +31,7 @@ Steps = dict[tuple[str, str | None], list[tuple[str, Any, Any]]]
 
 def commit_day(iso: str) -> str:
     """The UTC day of a commit's ISO 8601 date ('2026-06-30T21:22:46-05:00' → '2026-07-01')."""
-    when = datetime.fromisoformat(iso)
-    return (when.astimezone(UTC) if when.tzinfo else when).date().isoformat()
+    return parse_moment(iso).astimezone(UTC).date().isoformat()
 
 
 def in_force(facts: dict[str, Any], day: str) -> dict[str, Any]:

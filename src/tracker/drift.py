@@ -23,15 +23,15 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from tracker import i18n
 from tracker.catalogue import CatalogueState, Since, walk_catalogue
-from tracker.config import Config, DriftSource, load_config
+from tracker.config import Config, DriftSource, config_file, load_config
 from tracker.errors import TrackerError
-from tracker.model import Model, Service
+from tracker.model import Model, Service, parse_moment
+from tracker.sources import Sources
 from tracker.walk import SKIP_TRAILER, History
 
 KINDS = ("value", "deprecated", "gone", "unlisted", "new")
@@ -89,8 +89,7 @@ class DriftReport:
 def site_pages(root: Path, config: Config) -> dict[str, Page]:
     """Every service at HEAD, by id, with its page's last change and text (one that lists no
     model still learns what its catalogue added since)."""
-    from tracker.snapshots import Snapshots
-    from tracker.sources import Sources
+    from tracker.snapshots import Snapshots  # with the parsers: only when drift runs
 
     history = History(root)
     head = history.head()
@@ -114,9 +113,7 @@ def _last_change(history: History, head: str, paths: list[str]) -> str | None:
     (``Tracker: skip``): the tracker rewriting a changelog is no edit of the facts."""
     if not paths:
         return None
-    out: str = history.repo.git.log("-z", "--format=%aI%x00%B", head, "--", *paths)
-    tokens = out.split("\0")
-    for date, body in zip(tokens[0::2], tokens[1::2], strict=False):
+    for date, body in history.edits(head, paths):
         moment = date.strip()
         if moment and not SKIP_TRAILER.search(body):
             return moment
@@ -243,7 +240,7 @@ def compare(page: Page, state: CatalogueState, source: DriftSource) -> list[Find
                                  state.values.get((csid, cid, "deprecated"))))
     if page.changed is None:
         return found  # no edit of the page to date news by (only the tracker's own commits)
-    written = datetime.fromisoformat(page.changed)
+    written = parse_moment(page.changed)
     pattern = source.only.get(csid)
     for cid, known in sorted(listed.items()):
         since = state.listed.get((csid, cid))
@@ -251,7 +248,7 @@ def compare(page: Page, state: CatalogueState, source: DriftSource) -> list[Find
             continue  # a model that comes deprecated is no news to add to a page
         if pattern and not fnmatch.fnmatchcase(cid, pattern):
             continue
-        if datetime.fromisoformat(since.date) > written:
+        if parse_moment(since.date) > written:
             found.append(Finding("new", sid, cid, None, None, None, state.name, since.date,
                                  since.commit, None, None, csid))
     return found
@@ -266,7 +263,7 @@ def run_drift(root: Path, services: Sequence[str] = (), progress: Any = None) ->
     """Every finding for the site at ``root`` (only ``services``' when given), in a fixed order."""
     config = load_config(root)
     if not config.drift:
-        raise TrackerError("tracker.yaml names no catalogue to compare with", path="tracker.yaml",
+        raise TrackerError("it names no catalogue to compare with", path=config_file(root),
                            hint="add a drift: entry, e.g. drift: [{name: models.dev, path: "
                                 "../models.dev, preset: models-dev}]")
     pages = site_pages(root, config)

@@ -1,5 +1,6 @@
-"""The Hugo site around the repository: its configuration, and the addresses Hugo gives pages
-and files, so every link the tracker writes resolves on the built site.
+"""The Hugo site around the repository: its configuration (``HugoSite``: base URL, languages and
+their prefixes, content folder), from which tracker.site makes every address, so every link the
+tracker writes resolves on the built site.
 
 Read once per loaded configuration from ``hugo.{yaml,yml,toml,json}``, ``config.{…}`` or
 ``config/_default/`` at the repository root (or where ``hugo_config`` in tracker.yaml points):
@@ -19,12 +20,11 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from tracker.config import HugoConfig, config_file
 from tracker.errors import TrackerError
-
-if TYPE_CHECKING:
-    from tracker.config import Config, HugoConfig
+from tracker.report import warn
 
 CONFIG_NAMES = ("hugo", "config")
 CONFIG_SUFFIXES = (".yaml", ".yml", ".toml", ".json")
@@ -104,12 +104,8 @@ def _find(root: Path, named: str | None, stated: bool = False
         if target.is_file():
             return target, _read_file(target, root)
         if not target.is_dir():
-            from tracker.config import config_file  # config imports this module
-
             shown = config_file(root)
         if not target.is_dir() and stated:
-            from tracker.report import warn
-
             warn(f"'hugo_config' names {named!r}, which does not exist: using the values under "
                  "'hugo:' alone", path=shown)
             return None
@@ -217,103 +213,3 @@ def _clean_dir(folder: str) -> str:
     """A folder of the repository as HugoSite keeps it: '' for the root, no './' or '/'."""
     parts = [p for p in PurePosixPath(folder.strip()).parts if p not in (".", "")]
     return "/".join(parts)
-
-
-def check_stated(stated: HugoConfig) -> None:
-    """Reject ``hugo:`` values of tracker.yaml Hugo would not accept or that would give wrong
-    links, naming the key."""
-    from tracker.links import web_url
-
-    def bad(key: str, message: str, hint: str) -> TrackerError:
-        return TrackerError(f"'hugo.{key}' {message}", path="tracker.yaml", hint=hint)
-
-    if stated.baseURL is not None and web_url(stated.baseURL) is None:
-        raise bad("baseURL", f"must be an http(s) address, not {stated.baseURL!r}",
-                  "e.g. baseURL: https://your.site/")
-    keys: list[str] = []
-    languages = stated.languages
-    if isinstance(languages, list):
-        for i, key in enumerate(languages):
-            if not isinstance(key, str) or not _language_key(key):
-                raise bad(f"languages[{i}]", f"must be a language key, not {key!r}",
-                          "e.g. languages: [zh-cn, en]")
-            keys.append(key)
-    elif isinstance(languages, dict):
-        for key, settings in languages.items():
-            if not isinstance(key, str) or not _language_key(key):
-                raise bad("languages", f"has {key!r}, which is not a language key",
-                          "e.g. languages: {zh-cn: {weight: 1}, en: {weight: 2}}")
-            if settings is not None and not isinstance(settings, dict):
-                raise bad(f"languages.{key}", f"must be Hugo's language settings (a mapping), "
-                          f"not {settings!r}", "e.g. {weight: 1}, or list the keys alone")
-            if any(str(name).lower() == "contentdir" for name in settings or {}):
-                raise bad(f"languages.{key}.contentDir", "is not supported: the tracker tells a "
-                          "page's language by its file name (_index.en.md)",
-                          "keep every language in one content folder")
-            keys.append(key)
-    elif languages is not None:
-        raise bad("languages", f"must be a list of language keys or a mapping, not "
-                  f"{languages!r}", "e.g. languages: [zh-cn, en]")
-    if languages is not None and not keys:
-        raise bad("languages", "is empty", "e.g. languages: [zh-cn, en], or remove it")
-    lowered = [k.lower() for k in keys]
-    if len(set(lowered)) != len(lowered):
-        raise bad("languages", "names a language twice", "keep one of each")
-    default = stated.defaultContentLanguage
-    if default is not None and not _language_key(default):
-        raise bad("defaultContentLanguage", f"must be a language key, not {default!r}",
-                  "e.g. defaultContentLanguage: zh-cn")
-    if default is not None and keys and default.lower() not in lowered:
-        raise bad("defaultContentLanguage", f"is {default!r}, which 'hugo.languages' does not "
-                  "list", "add it to languages, or name one of " + ", ".join(keys))
-    folder = stated.contentDir
-    if folder is not None and (folder.strip().startswith("/") or ".." in folder.split("/")):
-        raise bad("contentDir", f"must be a folder inside the repository, not {folder!r}",
-                  "'.' when the repository is the content")
-
-
-def _language_key(key: str) -> bool:
-    return bool(key) and all(c.isalnum() or c in "-_" for c in key)
-
-
-def site_of(config: Config) -> HugoSite | None:
-    """The Hugo site of a loaded configuration, read once."""
-    if config.hugo_site is None:
-        config.hugo_site = read_hugo_site(Path(config.root), config.hugo_config,
-                                          config.hugo) or False
-    return config.hugo_site or None
-
-
-def published_path(config: Config, relative: str) -> str | None:
-    """The site path a repository file is served at, or None when Hugo does not publish it:
-    ``static/x`` → ``/x``; ``<content>/x`` → ``<default-language prefix>/x``."""
-    site = site_of(config)
-    if site is None:
-        return None
-    path = PurePosixPath(relative)
-    if site.site_dir is not None:  # only stated: no Hugo project here, so no static/ of it
-        static = Path(os.path.relpath(site.site_dir / "static", config.root)).as_posix()
-        try:
-            return "/" + path.relative_to(PurePosixPath(static)).as_posix()
-        except ValueError:
-            pass
-    if site.content_dir is not None:
-        content = PurePosixPath(site.content_dir) if site.content_dir else PurePosixPath()
-        try:
-            inside = path.relative_to(content)
-        except ValueError:
-            return None
-        return site.prefix(site.default_language) + "/" + inside.as_posix()
-    return None
-
-
-def page_exists(config: Config, service: str, lang: str) -> bool:
-    """Whether ``service`` has a page in ``lang`` (read once per configuration)."""
-    if config.page_langs is None:
-        from tracker.render.changelog import service_pages
-
-        found: dict[str, set[str]] = {}
-        for _relative, slug, page_lang in service_pages(config):
-            found.setdefault(page_lang, set()).add(slug)
-        config.page_langs = found
-    return service in config.page_langs.get(lang, set())

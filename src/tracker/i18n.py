@@ -10,9 +10,8 @@ import re
 from datetime import datetime
 from typing import Any
 
-from tracker.model import LENGTH_KEYS, PRICE_FIELDS, UNLIMITED, Event
-
-LANGS = ("zh", "en")
+from tracker.model import LANGS as LANGS  # the words' languages, for renderers and templates
+from tracker.model import LENGTH_KEYS, PRICE_FIELDS, UNLIMITED, Event, parse_moment
 
 FIELD_LABELS: dict[str, tuple[str, str]] = {
     "requests_per_minute": ("每分钟请求数", "Requests per minute"),
@@ -206,6 +205,11 @@ PHRASES: dict[str, tuple[str, str]] = {
     "opml_formats": ("其他格式（条目相同）", "Other formats (same items)"),
     "opml_providers": ("按提供者", "By provider"),
     "opml_services": ("按服务", "By service"),
+    # the step summary of a run under GitHub Actions (report.py); "{s}": English plurals
+    "step_counts": ("遍历 {commits} 个提交，新事件 {events} 项。",
+                    "{commits} commit{commits_s} walked, {events} new event{events_s}."),
+    "step_columns": ("| 日期 | 服务 | 类型 | 严重程度 | 变化 |",
+                     "| date | service | kind | severity | change |"),
     "updates_subscribe": ("订阅全部更新：[OPML]({opml})（导入阅读器）· [停用日历]({ics})",
                           "Subscribe to everything: [OPML]({opml}) (import into a reader) · "
                           "[shutdown calendar]({ics})"),
@@ -303,7 +307,7 @@ def chart_unit(name: str, lang: str) -> str:
 
 def month_label(date: str | datetime, lang: str, spaced: bool = False) -> str:
     """'2025年11月' ('2025 年 11 月' when ``spaced``) / 'November 2025' for an ISO date."""
-    when = datetime.fromisoformat(date) if isinstance(date, str) else date
+    when = parse_moment(date) if isinstance(date, str) else date
     return text("month_spaced" if spaced else "month", lang, year=when.year, month=when.month,
                 month_name=MONTH_NAMES[when.month - 1])
 
@@ -365,7 +369,31 @@ def format_pct(pct: float | None, lang: str) -> str:
     return text("pct", lang, pct=f"{pct:+.0f}%")
 
 
-PLAIN_KINDS = ("quota_added", "price_added", "quota_removed", "price_removed")
+# How each kind's one-line summary is made: the one place a new kind says it (a test checks every
+# kind is here). "name": the service's name; "rename": old → new id; "model": the model id;
+# "deprecation": the model, with its shutdown date when it has one; "requirement": what is (no
+# longer) required; "added" / "removed": the label and the new / old value; "change": the label,
+# old → new and the percent. The forms other than "change" take the kind's own PHRASES entry.
+SUMMARY_FORMS: dict[str, str] = {
+    "service_added": "name", "service_removed": "name", "service_renamed": "rename",
+    "model_added": "model", "model_removed": "model", "model_deprecated": "deprecation",
+    "context_changed": "change", "output_changed": "change",
+    "quota_cut": "change", "quota_raised": "change",
+    "quota_added": "added", "quota_removed": "removed",
+    "price_increase": "change", "price_decrease": "change",
+    "price_added": "added", "price_removed": "removed",
+    "tier_changed": "change", "credits_changed": "change",
+    "requirement_added": "requirement", "requirement_removed": "requirement",
+    "endpoint_changed": "change", "reset_changed": "change", "info_changed": "change",
+}
+
+# The forms whose line says all there is: no field, no old → new (a feed item shows no columns).
+_WHOLE_FORMS = frozenset({"name", "rename", "model", "deprecation", "requirement"})
+
+
+def summary_says_all(kind: str) -> bool:
+    """Whether a ``kind`` event's summary is all there is to show of it (no values columns)."""
+    return SUMMARY_FORMS.get(kind, "change") in _WHOLE_FORMS
 
 
 def summarize(event: Event, lang: str = "zh") -> str:
@@ -377,31 +405,33 @@ def summarize(event: Event, lang: str = "zh") -> str:
     scope = " ".join(s for s in (event.model, event.tier) if s)
     prefix = text("scope", lang, scope=scope) if scope else ""
     kind = event.kind
-    if kind in ("service_added", "service_removed"):
+    form = SUMMARY_FORMS.get(kind, "change")  # a kind this version does not know: its values
+    if form == "name":
         return text(kind, lang, name=event.service_name or event.service)
-    if kind == "service_renamed":
+    if form == "rename":
         return text(kind, lang, old=event.old, new=event.new)
-    if kind in ("model_added", "model_removed"):
+    if form == "model":
         return text(kind, lang, model=event.model)
-    if kind == "model_deprecated":
+    if form == "deprecation":
         if event.field == "shutdown_date" and event.new:
             return text("model_shutdown", lang, model=event.model, date=event.new)
         return text(kind, lang, model=event.model)
-    if kind in ("requirement_added", "requirement_removed"):
+    if form == "requirement":
         what = _pick(REQUIREMENT_LABELS, str(event.new if kind.endswith("added") else event.old),
                      lang)
         return text(kind, lang, what=what)
     if event.effective and kind == "info_changed" and event.new is None:
         return prefix + text("withdrawn", lang, label=label, old=fmt(event.old, 0),
                              date=event.effective)
-    if kind in ("quota_added", "price_added"):
+    if form == "added":
         line = text(kind, lang, label=label, new=fmt(event.new))
-    elif kind in ("quota_removed", "price_removed"):
+    elif form == "removed":
         line = text(kind, lang, label=label, old=fmt(event.old, 0))
     else:
         line = text("change", lang, label=label, old=fmt(event.old, 0), new=fmt(event.new))
         line = line.strip()
     if event.effective:  # announced: it takes effect on that day, not at the commit
         line = text("from_day", lang, line=line, date=event.effective)
-    pct = format_pct(event.change_pct, lang) if kind not in PLAIN_KINDS else ""
+    # a value newly stated or no longer stated has no percent
+    pct = format_pct(event.change_pct, lang) if form == "change" else ""
     return prefix + line + pct

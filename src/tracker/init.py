@@ -26,10 +26,14 @@ from typing import Any
 import yaml
 
 from tracker.config import CONFIG_FILE, PRIVATE_DIR, Config, config_file, load_config, reference
+from tracker.drift import TITLE
 from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
 from tracker.hugo import HugoSite, read_hugo_site
+from tracker.init_hugo import hugo_setup, hugo_values
 from tracker.layout import HIDDEN_LEDGER, default_ledger, move_into_private
+from tracker.paths import matching_files
+from tracker.presets import CATALOGUES
 from tracker.render import environment
 from tracker.yamledit import add_missing, flow
 
@@ -150,6 +154,22 @@ def default_install() -> str:
     return install_spec(direct_url)
 
 
+def _default_install(root: Path) -> str:
+    """``default_install``; when it refuses on a site already set up (init run again, say for
+    --drift, by a tracker installed from a local checkout), the hint names what the site's
+    update workflow installs, so the new workflow can install the same with one option."""
+    try:
+        return default_install()
+    except TrackerError as error:
+        workflow = root / UPDATE_WORKFLOW
+        found = re.search(r'pip install "(tracker @ [^"]+)"', workflow.read_text(
+            encoding="utf-8")) if workflow.is_file() else None
+        if found:
+            error.hint = (f"{UPDATE_WORKFLOW.as_posix()} installs {found.group(1)}: to install "
+                          f'the same, pass --install "{found.group(1)}"')
+        raise
+
+
 def install_spec(direct_url: str | None) -> str:
     """What the workflows pip-install when ``--install`` is not given: the exact source this
     tracker was installed from, as PEP 610's ``direct_url.json`` records it (a VCS URL and its
@@ -194,9 +214,6 @@ def render_workflows(branch: str, install: str, history_dir: str | None = None
 
 def drift_workflow(name: str, install: str) -> tuple[Path, str]:
     """The daily drift workflow for the catalogue ``name`` (see presets.CATALOGUES)."""
-    from tracker.drift import TITLE
-    from tracker.presets import CATALOGUES
-
     catalogue = CATALOGUES.get(name)
     if catalogue is None:
         raise TrackerError(f"--drift {name!r} is no catalogue the tracker knows",
@@ -209,8 +226,6 @@ def drift_workflow(name: str, install: str) -> tuple[Path, str]:
 
 def drift_entry(name: str) -> dict[str, str]:
     """The drift: entry naming the catalogue checked out beside the site."""
-    from tracker.presets import CATALOGUES
-
     return {"name": name, "path": f"../{name}", "preset": CATALOGUES[name].preset}
 
 
@@ -232,7 +247,7 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
     root = Path(root)
     notes = notes if notes is not None else []
     told = told if told is not None else []
-    install = install or default_install()  # refuses before anything is written
+    install = install or _default_install(root)  # refuses before anything is written
     drift_file = drift_workflow(drift, install) if drift else None  # refuses an unknown one too
     site = read_hugo_site(root, hugo_config)
     content_repo = site.content_dir == "" if site is not None else is_content_only(root)
@@ -296,7 +311,7 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
     if site is not None:
         written += hugo_setup(root, site, notes)
     elif content_repo:
-        notes += content_only_notes(root)
+        notes += content_only_notes(root, stated=config.hugo.stated())
     return written
 
 
@@ -342,133 +357,28 @@ def stated_values(site: HugoSite) -> dict[str, Any]:
 def is_content_only(root: Path) -> bool:
     """Service pages at the repository's root (not under content/) and no Hugo configuration
     here: the content of a site whose Hugo project lives in another repository."""
-    from tracker.paths import matching_files
-
     at_root = [p for p in Config().pages if not p.startswith("content/")]
     return bool(matching_files(root, at_root))
 
 
-def content_only_notes(root: Path) -> list[TrackerError]:
-    """What init cannot do in a content-only repository: say it, and what to do instead."""
-    return [
+def content_only_notes(root: Path, stated: bool = False) -> list[TrackerError]:
+    """What init cannot do in a content-only repository: say it, and what to do instead.
+    With the 'hugo:' values already stated (init run again on an adopted repository, say for
+    --drift), links do follow the site's languages: only the partial is left to say."""
+    languages = [] if stated else [
         TrackerError("no Hugo configuration here, so links cannot follow the site's languages",
                      path=config_file(root), hint="run tracker init --hugo-config <path to the "
                      "site's hugo.yaml> from a checkout of the Hugo project beside this one to "
-                     "record them, or fill in and uncomment the 'hugo:' block"),
+                     "record them, or fill in and uncomment the 'hugo:' block")]
+    return languages + [
         TrackerError("the Hugo project is elsewhere, so its feed links partial was not written "
                      "(tracker init --hugo-config writes it, and ignoreFiles rules for the old "
                      "layout)"),
     ]
 
 
-# -- on a Hugo site ----------------------------------------------------------------------------
-
-FEEDS_PARTIAL = Path("layouts") / "partials" / "custom" / "head-end.html"  # Hextra's head hook
-PARTIAL_BEGIN = "{{- /* tracker:feeds:begin (written by tracker init) */ -}}"
-PARTIAL_END = "{{- /* tracker:feeds:end */ -}}"
-FEED_LINKS = (("application/atom+xml", "atom.xml"), ("application/rss+xml", "rss.xml"),
-              ("application/feed+json", "feed.json"))
-
-
-def hugo_values(site: HugoSite | None) -> dict[str, Any]:
-    """tracker.yaml values a Hugo site needs: with a content/ folder, feeds go to static/ (served
-    at /feeds/); with the repository as the content, they stay in feeds/ and Hugo serves them
-    from there."""
-    if site is None:
-        return {}
-    if not site.content_dir:
-        # the charts too stay in the repository, where Hugo serves its files (as the feeds)
-        return {"charts.dir": "charts"}
-    return {"feeds.dir": "static/feeds"}
-
-
-def feed_partial(root: Path) -> str:
-    """The feed-discovery <link rel="alternate"> tags, between markers init can find again."""
-    from html import escape
-
-    from tracker.render.feeds import feed_url
-
-    config = load_config(root)
-    lines = [PARTIAL_BEGIN]
-    for kind, name in FEED_LINKS:
-        lines.append(f'<link rel="alternate" type="{kind}" title="{escape(config.feeds.title)}" '
-                     f'href="{escape(feed_url(config, name))}">')
-    lines.append(PARTIAL_END)
-    return "\n".join(lines) + "\n"
-
-
-def hugo_setup(root: Path, site: HugoSite, notes: list[TrackerError]) -> list[Path]:
-    """On a Hugo site: the feed links in the theme's head partial (only our marked lines are
-    rewritten; the rest of the file stays), and the ledger kept out of the published site."""
-    written: list[Path] = []
-    if site.site_dir is None:  # only stated in tracker.yaml: the Hugo project is elsewhere
-        return written
-    partial = site.site_dir / FEEDS_PARTIAL
-    block = feed_partial(root)
-    old = partial.read_text(encoding="utf-8") if partial.exists() else ""
-    if PARTIAL_BEGIN in old and PARTIAL_END in old:
-        start = old.index(PARTIAL_BEGIN)
-        end = old.index(PARTIAL_END) + len(PARTIAL_END)
-        new = old[:start] + block.rstrip("\n") + old[end:]
-    else:
-        new = old + ("\n" if old and not old.endswith("\n") else "") + block
-    if write_atomic(partial, new.encode("utf-8")):
-        written.append(partial)
-    if site.content_dir == "":
-        changed = ignore_ledger(root, site, notes)
-        if changed:
-            written.append(changed)
-    return written
-
-
-def ignore_rules(config: Config) -> list[str]:
-    """Hugo ignoreFiles rules keeping the ledger and tracker.yaml out of the published site."""
-    import re
-
-    return [f"(^|/){re.escape(config.history_dir.strip('/'))}/", r"(^|/)tracker\.yaml$"]
-
-
-def ignore_ledger(root: Path, site: HugoSite, notes: list[TrackerError]) -> Path | None:
-    """Add the ``ignoreFiles`` rules to a YAML or TOML Hugo configuration that has none, where a
-    top-level key can be added without touching anything else; otherwise say what to add."""
-    rules = ignore_rules(load_config(root))
-    path = root / site.config_path
-    quoted = ", ".join("'" + r + "'" for r in rules)
-    hint = f"add  ignoreFiles: [{quoted}]  to {site.config_path}"
-    text = path.read_text(encoding="utf-8") if path.is_file() else None
-    if text is not None and all(rule in text for rule in rules):
-        return None  # there already (an earlier init wrote them)
-    if text is None or "ignorefiles" in text.lower():
-        # .tracker/ is never published; the rules keep an old layout's files out as well
-        notes.append(TrackerError("could not add ignoreFiles rules for an old layout's "
-                                  "history/ and tracker.yaml to the Hugo configuration",
-                                  hint=hint))
-        return None
-    eol = "" if text.endswith("\n") or not text else "\n"
-    if path.suffix in (".yaml", ".yml") and not text.lstrip().startswith(("{", "---\n{")):
-        new = text + eol + "# written by tracker init: keep the ledger out of the site\n" \
-            f"ignoreFiles: [{quoted}]\n"
-    elif path.suffix == ".toml":
-        toml_rules = ", ".join("'" + r + "'" for r in rules)  # literal strings: no escapes
-        line = f"ignoreFiles = [{toml_rules}]  # written by tracker init\n"
-        lines = text.splitlines(keepends=True)
-        first_table = next((i for i, ln in enumerate(lines) if ln.lstrip().startswith("[")),
-                           len(lines))
-        new = "".join(lines[:first_table]) + (eol if first_table == len(lines) else "") + line \
-            + "".join(lines[first_table:])
-    else:
-        notes.append(TrackerError("could not add ignoreFiles rules for an old layout's "
-                                  "history/ and tracker.yaml to the Hugo configuration",
-                                  hint=hint))
-        return None
-    write_atomic(path, new.encode("utf-8"))
-    return path
-
-
 def updates_offer(root: Path) -> list[str]:
     """The updates files (of tracker.yaml's updates_files) that have no updates markers yet."""
-    from tracker.paths import matching_files
-
     config = load_config(root)
     return [relative.as_posix() for relative in matching_files(root, config.updates_files)
             if "<!-- tracker:updates:begin -->" not in

@@ -28,8 +28,8 @@ from pathlib import Path
 
 from tracker.config import CONFIG_FILE, PRIVATE_DIR, Config, config_file
 from tracker.errors import TrackerError
-from tracker.hugo import site_of
 from tracker.paths import matching_files
+from tracker.site import site_of
 
 OLD_LEDGER = "history"  # the default of history_dir, and where the old layout kept the ledger
 HIDDEN_LEDGER = f"{PRIVATE_DIR}/history"

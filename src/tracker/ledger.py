@@ -10,8 +10,8 @@ already sent. All plain YAML in a fixed order, so the same history always gives 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,8 @@ def _events(lines: list[str]) -> list[Event] | None:
 
 
 def event_sort_key(event: Event) -> tuple[str, str, str, str, str, str]:
-    utc = datetime.fromisoformat(event.date).astimezone(UTC).isoformat()
+    # the instant in UTC: a date without offset is UTC too, not this machine's zone
+    utc = event.moment.astimezone(UTC).isoformat()
     return (utc, event.service, event.model or "", event.tier or "", event.field or "", event.id)
 
 
@@ -75,8 +76,6 @@ class Override:
     source: str | None = None
 
     def apply(self, event: Event) -> Event:
-        from dataclasses import replace
-
         return replace(event, kind=self.kind or event.kind,
                        severity=self.severity or event.severity,
                        note=self.note or event.note, source=self.source or event.source)
@@ -230,7 +229,7 @@ class Ledger:
         """Merge events into their month files by id; returns the files that changed."""
         by_month: dict[str, dict[str, Event]] = {}
         for event in new:
-            by_month.setdefault(event.date[:7], {})[event.id] = event
+            by_month.setdefault(event.moment.strftime("%Y-%m"), {})[event.id] = event
         written = []
         for month, fresh in sorted(by_month.items()):
             path = self.events_dir / f"{month}.yaml"

@@ -8,10 +8,16 @@ ever added); keys the page does not state are absent.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
 from typing import Any
 
 UNLIMITED = "unlimited"
+
+# The languages the tracker reads pages in and writes: the one list (config, the CLI, the data
+# file schema and i18n take it from here); i18n's word pairs are in this order.
+LANGS = ("zh", "en")
 
 Quantity = int | float | str
 
@@ -69,6 +75,14 @@ KINDS = (
     "reset_changed",
     "info_changed",
 )
+
+
+def parse_moment(date: str) -> datetime:
+    """The instant an ISO 8601 date names, in the offset it was written with. A date without an
+    offset (hand-edited) is UTC, never the machine's zone: the same ledger sorts and renders
+    alike on every machine. Raises ValueError for text that is no ISO 8601 date."""
+    when = datetime.fromisoformat(date)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _prune(value: Any) -> Any:
@@ -255,6 +269,13 @@ class Event:
     source: str | None = None  # from overrides.yaml: a link backing the change
 
     @property
+    def moment(self) -> datetime:
+        """When the event happened: the only way its time is read. In the author's offset, so
+        ``.date()`` is the day the author saw (a changelog's month, a digest's week), while
+        comparisons and ``.timestamp()`` order instants."""
+        return parse_moment(self.date)
+
+    @property
     def currencies(self) -> tuple[str | None, str | None]:
         """The currency of the old amount and of the new one."""
         return (self.old_currency or self.currency, self.currency)
@@ -289,8 +310,6 @@ def _copy(value: Any) -> Any:
         return [_copy(v) for v in value]
     if kind is str or kind is int or kind is float or kind is bool or value is None:
         return value
-    import copy
-
     return asdict(value) if hasattr(value, "__dataclass_fields__") \
         and not isinstance(value, type) else copy.deepcopy(value)
 

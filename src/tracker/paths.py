@@ -1,6 +1,7 @@
 """What a path in the site is: the one glob dialect every configured pattern is read in (walking,
 rendering, ``check``, updates files), and which files are service pages, with their service id
-and language.
+and language (``page_lang``: the one its name states; ``written_lang``: the one the tracker
+writes into it).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from tracker.errors import ParseError
+from tracker.model import LANGS
 
 # _index.md, _index.en.md, index.md (a leaf bundle); the suffix is the page's language
 _INDEX_NAME = re.compile(r"^_?index(?:\.([A-Za-z][A-Za-z_-]*))?\.md$", re.IGNORECASE)
@@ -108,3 +110,22 @@ def page_identity(path: str, default_lang: str = "zh") -> tuple[str, str]:
         raise ParseError("cannot tell the service id from the path", path=path,
                          hint="pages live at services/api/<slug>/_index.md")
     return slug, page_lang(pure, default_lang)
+
+
+def written_lang(path: str | PurePosixPath | Path, default: str) -> str:
+    """The language the tracker writes into a page or updates file: the one its name states
+    (``page_lang``) when the tracker has words in it (``model.LANGS``), else the site's default."""
+    lang = page_lang(path, default)
+    return lang if lang in LANGS else default
+
+
+def service_pages(root: Path, patterns: list[str], default_lang: str
+                  ) -> list[tuple[Path, str, str]]:
+    """(relative path, service id, written language) of every service page under ``root`` the
+    ``patterns`` (tracker.yaml's ``pages``) find."""
+    pages = []
+    for relative in matching_files(Path(root), patterns):
+        if is_service_page(relative):
+            service, _ = page_identity(relative.as_posix(), default_lang)
+            pages.append((relative, service, written_lang(relative, default_lang)))
+    return pages

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from tracker import checkpoint
 from tracker.config import Config, config_file, load_config
@@ -20,10 +21,9 @@ from tracker.fsutil import remove_stale_temporaries, write_atomic
 from tracker.layout import ledger_dir, private_notices
 from tracker.ledger import Ledger, State
 from tracker.model import Event, ParseWarning, Service
-from tracker.paths import glob_matcher
-from tracker.sources import PAGE, Sources, unmatched_globs
-from tracker.symlinks import LinkTable, is_outside, target_of
-from tracker.walk import Commit, History, head_of
+from tracker.site import site_base
+from tracker.sources import Sources, glob_notices
+from tracker.walk import Commit, History, files_at, head_of
 
 if TYPE_CHECKING:
     from tracker.render.digest import Digest, Period
@@ -60,10 +60,8 @@ def stale_pages(history: History, stale: dict[str, str], head: str,
     found = []
     tree = history.tree(head) if stale and sources is not None else {}
     for path, since in sorted(stale.items()):
-        try:
-            count = int(history.repo.git.rev_list("--count", f"{since}..{head}")) + 1
-        except Exception:  # a commit rewritten away: still stale, count unknown
-            count = 0
+        walked = history.count(since, head)  # None: a commit rewritten away, count unknown
+        count = 0 if walked is None else walked + 1
         line = _failed_line(sources, path, history.read(tree[path])) \
             if sources is not None and path in tree else None
         found.append(StalePage(path, since, count, line))
@@ -99,7 +97,7 @@ def _lock(history: History, on_wait: Callable[[Path], None] | None = None) -> It
     lock's path, that it does), then gives up with a message."""
     from filelock import FileLock, Timeout
 
-    path = Path(history.repo.git_dir) / "tracker.lock"
+    path = history.git_dir / "tracker.lock"
     given = os.environ.get("TRACKER_LOCK_TIMEOUT", str(LOCK_TIMEOUT))
     try:
         timeout = float(given)
@@ -258,13 +256,16 @@ def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
     the others cannot have changed), updates blocks, feeds, the shutdown calendar and the OPML
     list of feeds. A page that cannot be rewritten safely is noted in ``skipped`` and left as it
     is (without ``skipped``, it raises)."""
+    # The renderers here, not at the top: 51 ms to import (perf_counter, best of 5) that a run
+    # with nothing new, tracker check and tracker snapshot never need.
     from tracker.render.calendar import CALENDAR_FILE, build_calendar
     from tracker.render.changelog import update_pages
-    from tracker.render.charts import build_charts, charted_services, owned_names, write_charts
-    from tracker.render.feeds import build_feeds, write_feeds
+    from tracker.render.charts import build_charts, charted_services, owned_names
+    from tracker.render.feeds import build_feeds
     from tracker.render.names import one_render
     from tracker.render.opml import OPML_FILE, build_opml
     from tracker.render.updates import update_blocks
+    from tracker.writer import write_charts, write_feeds
 
     with one_render():  # every output asks for the same names: worked out once
         events = ledger.events()
@@ -283,155 +284,23 @@ def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
     return written
 
 
-def files_at(root: Path, rev: str) -> list[str] | None:
-    """Every file path in ``rev``'s tree (None when there is no such commit yet)."""
-    import subprocess
-
-    done = subprocess.run(["git", "ls-tree", "-r", "-z", "--name-only", rev], cwd=root,
-                          capture_output=True, check=False)
-    if done.returncode != 0:
-        return None
-    return [p.decode("utf-8", "surrogateescape") for p in done.stdout.split(b"\0") if p]
-
-
-def glob_notices(config: Config, files: list[str] | None) -> list[TrackerError]:
-    """A warning for each glob of tracker.yaml that matches no file (see ``unmatched_globs``)."""
-    if files is None:
-        return []
-    return [TrackerError(f"{glob} matches no file", path=config_file(config.root),
-                         hint="fix the glob, or remove it; nothing there is tracked")
-            for glob in unmatched_globs(config, files)]
-
-
 def snapshot(root: Path, rev: str = "HEAD") -> tuple[list[Service], list[ParseWarning]]:
     """The services as the parser sees them at ``rev``, and the files that did not parse."""
     config = load_config(root)
     history = History(root)
-    try:
-        sha = history.repo.git.rev_parse("--verify", f"{rev}^{{commit}}")
-    except Exception:
-        raise TrackerError(f"no such revision: {rev}", hint="name a commit, branch or tag") \
-            from None
+    sha = history.resolve(rev)
+    if sha is None:
+        raise TrackerError(f"no such revision: {rev}", hint="name a commit, branch or tag")
     from tracker.snapshots import Snapshots  # with the parsers: not for a no-op run
 
     snapshots = Snapshots(history, Sources(config))
+    # a service its title names keeps the name the ledger knows it by, as in every output:
+    # an SEO edit of a title is no rename here either
+    snapshots.first_names = Ledger(config).first_names()
     warnings = snapshots.load(sha, {})
-    day = commit_day(history.repo.git.log("-1", "--format=%aI", sha))  # prices in force then
+    day = commit_day(history.author_date(sha))  # prices in force then
     return [service_in_force(snapshots.services[sid], day)
             for sid in sorted(snapshots.services)], warnings
-
-
-@dataclass
-class CheckResult:
-    errors: list[TrackerError] = field(default_factory=list)
-    checked: int = 0  # source and updates files read
-
-
-def _tree_files(folder: Path, root: Path) -> list[str]:
-    found = []
-    for current, subfolders, files in os.walk(folder):
-        subfolders[:] = sorted(d for d in subfolders if d != ".git")
-        found += [(Path(current) / name).relative_to(root).as_posix() for name in files]
-    return sorted(found)
-
-
-def _read_following_links(root: Path, path: str) -> bytes:
-    """The bytes of ``path`` in the working tree; a symlink reads as its target under the
-    walker's rules (relative to the link's folder, inside the repository, chains up to
-    MAX_LINKS), and a ParseError says why when it reads as nothing — as ``tracker update``
-    warns."""
-    if not (root / path).is_symlink():
-        return (root / path).read_bytes()
-
-    def read(link: str) -> bytes:  # a link's "blob" here is its own path
-        return os.readlink(os.fsencode(root / link))
-
-    links = LinkTable()
-    step = path
-    while step not in links and not is_outside(step) and (root / step).is_symlink():
-        links.add(step, step, None)  # every link of the chain, read as resolve needs it
-        step = target_of(step, read(step))
-    resolved = links.resolve(path, lambda p: p if (root / p).is_file() else None, read)
-    return (root / resolved).read_bytes()
-
-
-def check(root: Path, paths: Iterable[Path] | None = None) -> CheckResult:
-    """Parse every source file in the working tree (or under ``paths``: files or folders, inside
-    the repository) and look at the tracker's markers in pages and updates files; the problems
-    found, each naming its file and line. A glob of tracker.yaml matching nothing is one too."""
-    from tracker.render.markers import Page, find_markers
-    from tracker.sources.page.placeholders import placeholder_errors
-
-    config = load_config(root)
-    sources = Sources(config)
-    updates = glob_matcher(tuple(config.updates_files))
-
-    def covered(path: str) -> bool:
-        return bool(sources.kind_of(path)) or bool(updates.match(path))
-
-    result = CheckResult()
-    everything = _tree_files(root, root)
-    if paths is None:
-        candidates = everything
-        result.errors += glob_notices(config, everything)
-    else:
-        candidates = []
-        for given in paths:
-            target = Path(os.path.abspath(given))
-            if not target.exists():
-                raise TrackerError(f"{given} does not exist", hint="name a file or folder of "
-                                   "the site, or run tracker check with no path for all of it")
-            try:
-                relative = target.relative_to(root.resolve()).as_posix()
-            except ValueError:
-                raise TrackerError(f"{given} is outside the repository {root}",
-                                   hint="name a file or folder inside it") from None
-            if target.is_dir():
-                inside = [p for p in _tree_files(target, root.resolve()) if covered(p)]
-                if not inside:
-                    result.errors.append(TrackerError(
-                        "no source file under this folder", path=relative or ".",
-                        hint="the globs of tracker.yaml (pages, data, records, updates_files) "
-                             "cover none of its files"))
-                candidates += inside
-            elif not covered(relative):
-                result.errors.append(TrackerError(
-                    "no glob of tracker.yaml covers this file, so it is not tracked",
-                    path=relative, hint="add it to pages, data, records or updates_files"))
-            else:
-                candidates.append(relative)
-    for path in sorted(set(candidates)):
-        kind = sources.kind_of(path)
-        if not kind and not updates.match(path):
-            continue
-        result.checked += 1
-        try:
-            raw = _read_following_links(root, path)
-        except ParseError as error:
-            error.path = path
-            result.errors.append(error)
-            continue
-        if kind:
-            try:
-                parsed = sources.parse(path, raw)
-            except ParseError as error:
-                error.path = error.path or path
-                result.errors.append(error)
-                continue
-            result.errors += [
-                ParseError(f"{problem.reason} (a stale {problem.section} section: the tracker "
-                           "keeps its last good facts)", path=path, line=problem.line,
-                           hint=problem.hint)
-                for service in parsed.services for problem in service.problems]
-            if kind == PAGE:
-                result.errors += placeholder_errors(raw, path)
-        for name in ("changelog", "updates"):
-            try:
-                find_markers(Page(raw.decode("utf-8", "replace")), name)
-            except TrackerError as error:
-                result.errors.append(TrackerError(error.message, path=path, line=error.line,
-                                                  hint=error.hint))
-    return result
 
 
 @dataclass(frozen=True)
@@ -457,11 +326,10 @@ def run_digest(events: list[Event], config: Config, period: Period, lang: str,
     cleanly; a failure while sending propagates after the files are written. The caller records
     ``digest.key`` as sent only when ``sent`` is True.
     """
-    from urllib.parse import urlsplit
-
+    # the digest and the mail (21 ms to import) only for tracker digest
     from tracker.mail import ENV_PREFIX, SmtpSettings, build_message, send_message
-    from tracker.render import site_base
-    from tracker.render.digest import build_digest, digest_title, write_digest
+    from tracker.render.digest import build_digest, digest_title
+    from tracker.writer import write_digest
 
     digest = build_digest(events, config, period, lang)
     # the site's own domain (from its base URL) unless TRACKER_SMTP_FROM says otherwise
@@ -485,10 +353,10 @@ def run_digest(events: list[Event], config: Config, period: Period, lang: str,
         return DigestOutcome(digest, paths, False, "sending was not requested")
     if digest.key in already_sent and not force:
         return DigestOutcome(digest, paths, False,
-                             f"{digest.key} was already sent (force to send it again)")
+                             f"{digest.key} was already sent (--force sends it again)")
     if digest.empty and not send_empty:
         return DigestOutcome(digest, paths, False,
                              f"no changes in {digest.key}; nothing sent "
-                             "(send_empty to send anyway)")
+                             "(--send-empty sends it anyway)")
     refused = send_message(message, settings)
     return DigestOutcome(digest, paths, True, None, tuple(sorted(refused)))

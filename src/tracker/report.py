@@ -69,13 +69,14 @@ class WarningPrinter:
 def summary_markdown(events: Iterable[Event], commits_walked: int, lang: str = "en") -> str:
     """The Markdown a run appends to ``$GITHUB_STEP_SUMMARY``: a count, then one row per event."""
     shown = list(events)
-    lines = ["### tracker update", "",
-             f"{counted(commits_walked, 'commit')} walked, "
-             f"{counted(len(shown), 'new event')}.", ""]
+    counts = i18n.text("step_counts", lang, commits=commits_walked,
+                       commits_s="" if commits_walked == 1 else "s", events=len(shown),
+                       events_s="" if len(shown) == 1 else "s")
+    lines = ["### tracker update", "", counts, ""]
     if shown:
-        lines += ["| date | service | kind | severity | change |", "|---|---|---|---|---|"]
+        lines += [i18n.text("step_columns", lang), "|---|---|---|---|---|"]
         for event in shown:
-            cells = [event.date[:10], event.service, event.kind, event.severity,
+            cells = [event.moment.date().isoformat(), event.service, event.kind, event.severity,
                      i18n.summarize(event, lang)]
             lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ")
                                            for c in cells) + " |")

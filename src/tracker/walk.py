@@ -8,6 +8,7 @@ renames detected), and blobs come through one persistent ``git cat-file`` proces
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,8 +43,6 @@ class Commit:
 
 def head_of(root: Path) -> str | None:
     """HEAD's sha without loading GitPython: the no-op check must stay well under a second."""
-    import subprocess
-
     try:
         done = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD^{commit}"], cwd=root,
                               capture_output=True, text=True, check=False)
@@ -55,8 +54,6 @@ def head_of(root: Path) -> str | None:
 def find_repository(path: Path) -> Path:
     """The top folder of the git repository holding ``path`` (any folder inside it), found the
     way git finds it; a TrackerError when ``path`` is missing or in no repository."""
-    import subprocess
-
     path = Path(path)
     if not path.exists():
         raise TrackerError(f"{path} does not exist", hint="pass --repo a folder of the site")
@@ -72,6 +69,16 @@ def find_repository(path: Path) -> Path:
         raise TrackerError(f"{path.resolve()} is not inside a git repository",
                            hint="run tracker inside a clone of the site, or pass --repo")
     return Path(top)
+
+
+def files_at(root: Path, rev: str) -> list[str] | None:
+    """Every file path in ``rev``'s tree (None when there is no such commit yet), without
+    loading GitPython: a run with nothing new to walk still checks the globs against it."""
+    done = subprocess.run(["git", "ls-tree", "-r", "-z", "--name-only", rev], cwd=root,
+                          capture_output=True, check=False)
+    if done.returncode != 0:
+        return None
+    return [p.decode("utf-8", "surrogateescape") for p in done.stdout.split(b"\0") if p]
 
 
 class History:
@@ -118,6 +125,38 @@ class History:
 
     def is_shallow(self) -> bool:
         return Path(self.repo.git_dir, "shallow").exists()
+
+    @property
+    def git_dir(self) -> Path:
+        """The repository's .git folder (where the lock and the caches live)."""
+        return Path(self.repo.git_dir)
+
+    def resolve(self, rev: str) -> str | None:
+        """The sha of the commit ``rev`` names, or None when it names none."""
+        try:
+            sha: str = self.repo.git.rev_parse("--verify", f"{rev}^{{commit}}")
+            return sha
+        except self._git.GitCommandError:
+            return None
+
+    def author_date(self, sha: str) -> str:
+        """The author date of a commit, ISO 8601 with the author's offset."""
+        date: str = self.repo.git.log("-1", "--format=%aI", sha)
+        return date
+
+    def count(self, since: str, until: str) -> int | None:
+        """How many commits ``until`` has that ``since`` has not; None when either is gone."""
+        try:
+            return int(self.repo.git.rev_list("--count", f"{since}..{until}"))
+        except self._git.GitCommandError:
+            return None
+
+    def edits(self, head: str, paths: list[str]) -> Iterator[tuple[str, str]]:
+        """(author date, message) of each commit up to ``head`` touching ``paths``, newest
+        first."""
+        out: str = self.repo.git.log("-z", "--format=%aI%x00%B", head, "--", *paths)
+        tokens = out.split("\0")
+        yield from zip(tokens[0::2], tokens[1::2], strict=False)
 
     def commits(self, since: str | None, until: str) -> Iterator[Commit]:
         """Commits after ``since`` up to ``until`` along the first-parent line, oldest first."""
@@ -174,7 +213,6 @@ class BlobStream:
     offers to read many objects; bench/floor.py reads them so)."""
 
     def __init__(self, git_dir: str, blobs: list[str]) -> None:
-        import subprocess
         import threading
 
         self._expected = iter(blobs)

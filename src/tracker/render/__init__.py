@@ -1,35 +1,25 @@
-"""Rendering: everything here reads events (from the ledger) and returns text; writers are apart.
+"""Rendering: everything here reads events (from the ledger) and returns text; tracker.writer
+writes it (a page's marked block is rewritten in place by ``markers.apply``).
 
 ``environment(config)`` is the one Jinja2 environment: the package's templates, overridable by a
-site's ``templates_dir``. ``service_url`` is the one place a service page's address is made.
+site's ``templates_dir``. Every address on the site (a service page's, a feed's, a chart's) is
+tracker.site's; ``visible`` (tracker.text) is what every output keeps of a value.
 """
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tracker import i18n
 from tracker.errors import TrackerError
+from tracker.text import visible as visible  # the one rule, under the renderers' name
 
 if TYPE_CHECKING:
     import jinja2
 
     from tracker.config import Config
-
-
-# Control characters (terminal escapes, NUL) and the bidi overrides/isolates that reorder what a
-# reader sees ("Trojan Source"): never meaningful in a catalogue's names, so every output drops
-# them, as it drops what XML cannot hold (lone surrogates, U+FFFE/U+FFFF).
-INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
-                       "\ud800-\udfff\ufffe\uffff]")
-
-
-def visible(value: Any) -> str:
-    """``value`` as text without invisible or unencodable characters."""
-    return INVISIBLE.sub("", str(value))
 
 
 def environment(config: "Config | None" = None) -> "jinja2.Environment":
@@ -114,51 +104,3 @@ def _site_environment_class() -> type[jinja2.Environment]:
                 raise error from None
 
     return SiteEnvironment
-
-
-def site_base(config: "Config") -> str:
-    """The site's address: ``site_url`` when tracker.yaml sets it, else the Hugo baseURL."""
-    from tracker.config import DEFAULT_SITE_URL
-    from tracker.hugo import site_of
-
-    site = site_of(config)
-    if config.site_url != DEFAULT_SITE_URL or site is None or not site.base_url:
-        return config.site_url
-    return site.base_url
-
-
-def home_url(config: "Config", lang: str) -> str:
-    """The home page of ``lang``, ending in a slash."""
-    from tracker.hugo import site_of
-
-    site = site_of(config)
-    if site is None:
-        return site_base(config) + ("/" if lang == config.default_lang else f"/{lang}/")
-    return site_base(config) + site.prefix(site.language_key(lang, config.default_lang)) + "/"
-
-
-def site_path(url: str) -> str:
-    """An absolute http(s) address as a link within its site (path onwards), for Markdown pages
-    the site serves itself; anything else as it is."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return url
-    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-
-
-def service_url(config: "Config", service: str, lang: str) -> str:
-    """The absolute address of a service page. Without a Hugo site, other languages than the
-    default live under /<lang>/ (Hugo's default); with one, its languages, prefixes and base
-    decide, and a page missing in ``lang`` is linked in the default language instead."""
-    from tracker.hugo import page_exists, site_of
-
-    site = site_of(config)
-    if site is None:
-        prefix = "" if lang == config.default_lang else f"/{lang}"
-        return f"{config.site_url}{prefix}/services/api/{service}/"
-    if lang != config.default_lang and not page_exists(config, service, lang):
-        lang = config.default_lang
-    prefix = site.prefix(site.language_key(lang, config.default_lang))
-    return f"{site_base(config)}{prefix}/services/api/{service}/"

@@ -30,9 +30,9 @@ import icalendar
 
 from tracker import i18n
 from tracker.model import Event
-from tracker.render import service_url, visible
+from tracker.render import visible
 from tracker.render.names import site_names
-from tracker.render.series import moment
+from tracker.site import service_url
 
 if TYPE_CHECKING:
     from tracker.config import Config
@@ -120,7 +120,7 @@ class _Replay(Generic[Item]):
 
     def _undo(self, before: dict[tuple[str, ...], Item], event: Event) -> None:
         """A retracted event: what it changed goes back, as a newer version of each event."""
-        when = moment(event).astimezone(UTC)
+        when = event.moment.astimezone(UTC)
         for key, after in list(self.current.items()):
             old = before.get(key)
             if old == after:
@@ -136,7 +136,7 @@ class _ShutdownReplay(_Replay[Shutdown]):
     """Shutdowns keyed by (service, model)."""
 
     def _set(self, event: Event, model: str, day: date | None, *, withdraw: bool = False) -> None:
-        key, when = (event.service, model), moment(event).astimezone(UTC)
+        key, when = (event.service, model), event.moment.astimezone(UTC)
         name = event.service_name or event.service
         known = self.current.get(key)
         if known is None:
@@ -169,7 +169,7 @@ class _ShutdownReplay(_Replay[Shutdown]):
 
 def shutdowns(raw_events: Iterable[Event], overrides: Mapping[str, Override]) -> list[Shutdown]:
     """Every shutdown the ledger ever announced, cancelled ones included, by date then model."""
-    ordered = sorted(raw_events, key=lambda e: (moment(e).timestamp(), e.service, e.id))
+    ordered = sorted(raw_events, key=lambda e: (e.moment.timestamp(), e.service, e.id))
     return sorted(_ShutdownReplay().run(ordered, overrides),
                   key=lambda s: (s.day, s.service, s.model, s.uid))
 
@@ -211,7 +211,7 @@ class _PriceReplay(_Replay[PriceChange]):
         if day is None or event.kind not in _PRICE_KINDS or not event.model or not event.field:
             return
         key = (event.service, event.model, event.field, event.tier or "")
-        when, name = moment(event).astimezone(UTC), event.service_name or event.service
+        when, name = event.moment.astimezone(UTC), event.service_name or event.service
         known = self.current.get(key)
         if event.kind == "info_changed" and event.new is None:  # withdrawn
             if known is not None and not known.cancelled:
@@ -233,7 +233,7 @@ def price_changes(raw_events: Iterable[Event], overrides: Mapping[str, Override]
                   ) -> list[PriceChange]:
     """Every price change the ledger ever announced, cancelled ones included, by day."""
     # one event per price: of several days one commit announces for it, the latest is shown
-    ordered = sorted(raw_events, key=lambda e: (moment(e).timestamp(), e.service,
+    ordered = sorted(raw_events, key=lambda e: (e.moment.timestamp(), e.service,
                                                 e.effective or "", e.id))
     return sorted(_PriceReplay().run(ordered, overrides),
                   key=lambda p: (p.day, p.service, p.model, p.field, p.tier or "", p.uid))

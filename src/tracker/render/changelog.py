@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -22,8 +21,8 @@ from tracker import i18n
 from tracker.errors import TrackerError
 from tracker.links import web_url
 from tracker.model import Event, severity_rank
-from tracker.paths import is_service_page, matching_files, page_identity
 from tracker.render import environment
+from tracker.render.charts import chart_link
 from tracker.render.markers import (
     Page,
     PageChange,
@@ -31,10 +30,9 @@ from tracker.render.markers import (
     find_markers,
     marked,
     md_escape,
-    page_lang,
     rewrite_marked,
 )
-from tracker.render.names import once, site_names
+from tracker.render.names import pages_of, site_names
 
 if TYPE_CHECKING:
     import jinja2
@@ -55,12 +53,6 @@ def on_page(event: Event) -> bool:
     """Whether an event belongs in a page's changelog (see the module docstring)."""
     reworded = isinstance(event.old, str) and isinstance(event.new, str)
     return event.kind != "info_changed" or not reworded or bool(event.note)
-
-
-def when(event: Event) -> datetime:
-    """The event's date; a date without offset is taken as UTC so sorting never fails."""
-    moment = datetime.fromisoformat(event.date)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def safe_url(url: str | None) -> str | None:
@@ -100,13 +92,13 @@ def _months(events: list[Event], lang: str, spaced: bool = False) -> list[dict[s
     newest first (as in the feeds), then breaking, notable, info within one commit."""
     groups: dict[tuple[int, int], list[Event]] = defaultdict(list)
     for event in events:
-        local = datetime.fromisoformat(event.date)
+        local = event.moment  # the month of the author's date, as the ledger files it
         groups[(local.year, local.month)].append(event)
     months: list[dict[str, object]] = []
     for key in sorted(groups, reverse=True):
-        ordered = sorted(groups[key], key=lambda e: (-when(e).timestamp(),
+        ordered = sorted(groups[key], key=lambda e: (-e.moment.timestamp(),
                                                      severity_rank(e.severity), e.id))
-        months.append({"label": i18n.month_label(ordered[0].date, lang, spaced),
+        months.append({"label": i18n.month_label(ordered[0].moment, lang, spaced),
                        "events": ordered})
     return months
 
@@ -125,8 +117,6 @@ def render_changelog(events: list[Event], lang: str, config: Config,
 
 def chart_image(config: Config, service: str, name: str, lang: str) -> dict[str, str]:
     """What the changelog template needs to show a service's chart above the entries."""
-    from tracker.render.charts import chart_link
-
     return {"link": chart_link(config, service, lang),
             "alt": i18n.text("chart_alt", lang, name=name)}
 
@@ -229,21 +219,6 @@ def rewrite_changelog(text: str, block: str, lang: str) -> str:
     return rewrite_marked(text, MARKER, block, insert)
 
 
-def service_pages(config: Config) -> list[tuple[Path, str, str]]:
-    """(relative path, service id, language) of every service page the config's globs find;
-    looked for once per render (names.once): rendering rewrites pages, never adds one."""
-    return once("service pages", (config,), lambda: _service_pages(config))
-
-
-def _service_pages(config: Config) -> list[tuple[Path, str, str]]:
-    pages = []
-    for relative in matching_files(Path(config.root), config.pages):
-        if is_service_page(relative):
-            service, _ = page_identity(relative.as_posix(), config.default_lang)
-            pages.append((relative, service, page_lang(relative, config.default_lang)))
-    return pages
-
-
 def update_pages(config: Config, events: list[Event], dry_run: bool = False,
                  skipped: list[TrackerError] | None = None,
                  services: set[str] | None = None,
@@ -257,7 +232,7 @@ def update_pages(config: Config, events: list[Event], dry_run: bool = False,
     """
     by_lang: dict[str, dict[str, list[Event]]] = {}
     changes = []
-    for relative, service, lang in service_pages(config):
+    for relative, service, lang in pages_of(config):
         if services is not None and service not in services:
             continue
         if lang not in by_lang:

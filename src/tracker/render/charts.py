@@ -1,9 +1,9 @@
 """Charts: each service's rate limits and model prices over time as one SVG of small multiples.
 
 ``build_charts`` returns the SVG text of every service (from ``render/series.py``, the ledger
-replayed), keyed by file name; ``write_charts`` writes them into ``charts.dir`` (by default
-``static/tracker/charts/``, which Hugo serves as ``/tracker/charts/``). ``chart_url`` is where a
-chart is served; the page changelog and the digest link it from there.
+replayed), keyed by file name; tracker.writer writes them into ``charts.dir`` (by default
+``static/tracker/charts/``, which Hugo serves as ``/tracker/charts/``). ``site.chart_url`` is
+where a chart is served; the page changelog and the digest link it from there.
 
 Drawn with the Jinja2 template ``chart.svg.j2`` over the tiny scale helpers below rather than a
 chart library: measured (bench/chart_libraries.py), matplotlib wrote ~70 KB and took seconds to
@@ -25,22 +25,19 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from tracker import i18n
-from tracker.fsutil import write_atomic
 from tracker.model import UNLIMITED, Event
-from tracker.render import environment, site_base, site_path, visible
+from tracker.render import environment, visible
 from tracker.render.names import site_names
 from tracker.render.series import Series, ServiceSeries, Step, build_series
+from tracker.site import chart_name, chart_url, site_path
 
 if TYPE_CHECKING:
     from tracker.config import Config
 
 TEMPLATE = "chart.svg.j2"
-SUFFIX = ".svg"
 
 WIDTH, COLUMNS, HEADER = 640, 2, 40
 PANEL_W, PANEL_H = WIDTH // COLUMNS, 104
@@ -298,56 +295,6 @@ def chart_context(history: ServiceSeries, lang: str) -> dict[str, Any] | None:
         plain=False)
 
 
-def chart_name(config: Config, service: str, lang: str) -> str:
-    """``groq.svg`` in the site's default language, ``groq.en.svg`` in the other. No two
-    services share a name: the slug holds no dot (``z.ai`` → ``z_2Eai``), so the language's dot
-    is the only one, and ``_`` starts every escape (``a_b`` → ``a_5Fb``)."""
-    slug = quote(visible(service), safe="").replace("_", "_5F").replace("%", "_") \
-        .replace(".", "_2E") or "_"
-    return f"{slug}{SUFFIX}" if lang == config.default_lang else f"{slug}.{lang}{SUFFIX}"
-
-
-def charts_url(config: Config) -> str:
-    """Where the site serves the charts folder: ``charts.url``, else where Hugo publishes
-    ``charts.dir`` (``static/tracker/charts`` → ``/tracker/charts``), else the dir less a
-    leading ``static/``; a path is made absolute with the site's address (as feeds' are)."""
-    from tracker.hugo import published_path
-
-    folder = config.charts.url or published_path(config, config.charts.dir.strip("/"))
-    if folder is None:
-        parts = PurePosixPath(config.charts.dir.strip("/")).parts
-        folder = "/".join(parts[1:] if parts[:1] == ("static",) else parts)
-    if not folder.startswith(("http://", "https://")):
-        folder = site_base(config).rstrip("/") + "/" + quote(folder.strip("/"))
-    return folder.rstrip("/")
-
-
-def chart_url(config: Config, service: str, lang: str) -> str:
-    """The absolute address of a service's chart. Charts kept inside Hugo's content (a
-    repository that is the site's content) are served the way Hugo serves such files:
-    ``groq.en.svg`` under the English prefix."""
-    name = chart_name(config, service, lang)
-    moved = _content_language_url(config, service, lang)
-    return moved or f"{charts_url(config)}/{quote(name)}"
-
-
-def _content_language_url(config: Config, service: str, lang: str) -> str | None:
-    from tracker.hugo import site_of
-
-    site = site_of(config)
-    if config.charts.url or site is None or site.content_dir is None \
-            or lang == config.default_lang:
-        return None
-    folder = PurePosixPath(config.charts.dir.strip("/"))
-    try:
-        inside = folder.relative_to(PurePosixPath(site.content_dir or "."))
-    except ValueError:
-        return None  # under static/ or elsewhere: served as it is named
-    prefix = site.prefix(site.language_key(lang, config.default_lang))
-    path = "/".join(quote(p) for p in (*inside.parts, chart_name(config, service, lang)))
-    return site_base(config).rstrip("/") + prefix + "/" + path
-
-
 def chart_link(config: Config, service: str, lang: str) -> str:
     """The chart's address within the site (no scheme and host), for Markdown pages."""
     return site_path(chart_url(config, service, lang))
@@ -391,32 +338,9 @@ def charted_services(charts: dict[str, str], config: Config, services: Iterable[
 def owned_names(events: list[Event], config: Config,
                 services: set[str] | None = None) -> set[str]:
     """The chart file names any service of the ledger (or of ``services``, and the names they
-    were renamed from) could have: the ones ``write_charts`` may remove when that service has
+    were renamed from) could have: the ones ``writer.write_charts`` may remove when that service has
     no chart any more (a rename, nothing left to draw)."""
     ours = {e.service for e in events if services is None or e.service in services}
     ours |= {e.old for e in events if e.kind == "service_renamed" and isinstance(e.old, str)
              and (services is None or e.service in services)}
     return {chart_name(config, service, lang) for service in ours for lang in i18n.LANGS}
-
-
-def write_charts(config: Config, charts: dict[str, str], dry_run: bool = False,
-                 owned: set[str] | None = None) -> list[Path]:
-    """Write ``charts`` into ``charts.dir``; remove the ``owned`` files (ours, see
-    ``owned_names``) that ``charts`` no longer holds. Nothing else in the folder is touched.
-    Returns the paths that changed (or would, with ``dry_run``), sorted."""
-    base = Path(config.root) / config.charts.dir
-    changed: list[Path] = []
-    for name, svg in sorted(charts.items()):
-        target, data = base / name, svg.encode("utf-8")
-        if dry_run:
-            if not target.is_file() or target.read_bytes() != data:
-                changed.append(target)
-        elif write_atomic(target, data, durable=False):  # `tracker render` rebuilds it
-            changed.append(target)
-    for name in sorted((owned or set()) - set(charts)):
-        path = base / name
-        if path.is_file():
-            if not dry_run:
-                path.unlink()
-            changed.append(path)
-    return sorted(changed)

@@ -1,4 +1,4 @@
-"""The weekly digest: one period's events → subject, plain text and HTML (build), files (write).
+"""The weekly digest: one period's events → subject, plain text and HTML (``build_digest``).
 
 A period is an ISO week (``2025-W46``: Monday to the next Monday, end exclusive) or an inclusive
 ``since..until`` range of days. An event belongs to the period whose days hold the calendar day of
@@ -7,7 +7,7 @@ as its author saw it, and the result never depends on the machine's time zone.
 
 Building returns text, and each chart as a PNG for the mail (render/mailcharts.py): the HTML
 file links the site's SVG charts, the mail's HTML (``mail_html``) points at the PNGs it carries
-(``cid:``). ``write_digest`` is the one function here that touches the disk.
+(``cid:``). tracker.writer's ``write_digest`` puts the files on disk.
 """
 
 from __future__ import annotations
@@ -15,21 +15,22 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tracker import i18n
 from tracker.errors import TrackerError
-from tracker.fsutil import write_atomic
 from tracker.links import web_url
-from tracker.model import KINDS, Event
-from tracker.render import environment, service_url, site_base, visible
+from tracker.model import KINDS, Event, parse_moment
+from tracker.render import environment, visible
+from tracker.render.charts import chartable
+from tracker.render.mailcharts import mail_chart
 from tracker.render.names import site_names
+from tracker.render.series import build_series
+from tracker.site import CHART_SUFFIX, chart_name, chart_url, service_url, site_base
 
 if TYPE_CHECKING:
-    from email.message import EmailMessage
 
     from tracker.config import Config
 
@@ -67,8 +68,9 @@ class Period:
     week: tuple[int, int] | None = None  # (ISO year, ISO week) when the period is a week
 
     def contains(self, when: str) -> bool:
-        """Whether an event date (ISO 8601 with offset) falls on one of the period's days."""
-        return self.start <= datetime.fromisoformat(when).date() < self.end
+        """Whether an event date (ISO 8601) falls on one of the period's days: the day its
+        author saw (see ``Event.moment``)."""
+        return self.start <= parse_moment(when).date() < self.end
 
     @classmethod
     def iso_week(cls, label: str) -> Period:
@@ -228,7 +230,7 @@ def _order(event: Event) -> tuple[Any, ...]:
     # Grouped by service so one provider's changes read together, then oldest first; the id
     # breaks the last ties so the output never depends on the order the ledger returned.
     name = event.service_name or event.service
-    return (name.casefold(), event.service, datetime.fromisoformat(event.date),
+    return (name.casefold(), event.service, event.moment,
             event.model or "", KINDS.index(event.kind) if event.kind in KINDS else len(KINDS),
             event.id)
 
@@ -262,10 +264,6 @@ def _charts(chosen: list[Event], events: list[Event], config: Config, period: Pe
     ledger), in the order the digest names the services: as the HTML file shows them (the
     site's SVG), as the mail shows them (a PNG it carries, its panels named beside it), and
     those PNGs."""
-    from tracker.render.charts import SUFFIX, chart_name, chart_url, chartable
-    from tracker.render.mailcharts import mail_chart
-    from tracker.render.series import build_series
-
     breaking = list(dict.fromkeys(e.service for e in chosen if e.severity == "breaking"))
     drawn = chartable(events, config) if breaking else set()
     histories = build_series(events) if drawn else {}
@@ -283,8 +281,8 @@ def _charts(chosen: list[Event], events: list[Event], config: Config, period: Pe
                   "page": service_url(config, service, lang),
                   "alt": i18n.text("digest_chart", lang, name=name), "description": chart.alt}
         web.append(dict(common, src=common["url"], key=[], notes=[]))
-        stem = chart_name(config, service, lang).removesuffix(SUFFIX)
-        slug = chart_name(config, service, config.default_lang).removesuffix(SUFFIX)
+        stem = chart_name(config, service, lang).removesuffix(CHART_SUFFIX)
+        slug = chart_name(config, service, config.default_lang).removesuffix(CHART_SUFFIX)
         image = DigestImage(_content_id(slug, period, lang, config), f"{stem}.png", chart.png())
         images.append(image)
         key = [i18n.text("chart_panel", lang, label=k.title, unit=k.unit) if k.unit else k.title
@@ -359,16 +357,3 @@ def build_digest(events: list[Event], config: Config, period: Period, lang: str)
     return Digest(key=period.key, lang=lang, period=period, subject=subject, text=text, html=html,
                   counts=counts, events=tuple(chosen), site_url=site_base(config),
                   mail_html=mail_html, images=tuple(images))
-
-
-def write_digest(digest: Digest, message: EmailMessage, out_dir: Path) -> list[Path]:
-    """``<key>.html``, ``<key>.txt`` and ``<key>.eml`` in ``out_dir``, each written atomically."""
-    out_dir = Path(out_dir)
-    files = [
-        (out_dir / f"{digest.key}.html", digest.html.encode("utf-8")),
-        (out_dir / f"{digest.key}.txt", digest.text.encode("utf-8")),
-        (out_dir / f"{digest.key}.eml", message.as_bytes()),
-    ]
-    for path, data in files:
-        write_atomic(path, data)
-    return [path for path, _ in files]

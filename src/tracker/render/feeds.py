@@ -1,4 +1,9 @@
-"""Feeds: events → Atom, RSS 2.0 and JSON Feed bytes (``build_feeds``); writing (``write_feeds``).
+"""Feeds: events → Atom, RSS 2.0 and JSON Feed bytes (``build_feeds``); tracker.writer writes them.
+
+``FORMATS`` and ``SITE_FEEDS`` are the one table of feeds: each format's writer, suffix, MIME type
+and OPML version, and each site-wide feed's file, format and items. ``build_feeds``, the index the
+OPML is made from (``feed_index``) and the feed links ``tracker init`` writes (``feed_links``) all
+take them from there.
 
 One item per (commit, service) group of events, newest first. Every byte depends only on the
 events and the configuration: ids come from event ids, dates from commits, the feed's own
@@ -11,21 +16,21 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
 
 from tracker import i18n
-from tracker.fsutil import write_atomic
 from tracker.links import web_url
 from tracker.model import KINDS, Event, severity_rank
-from tracker.render import environment, home_url, service_url, site_base, visible
+from tracker.render import environment, visible
 from tracker.render.names import once, site_names
+from tracker.site import feed_url, home_url, service_url, site_base
 
 if TYPE_CHECKING:
     import jinja2
@@ -38,17 +43,12 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 KIND_SCHEME = "urn:tracker:kind"
 SEVERITY_SCHEME = "urn:tracker:severity"
-# Files under these folders are ours: stale ones are removed by write_feeds.
+# Files under these folders are ours: stale ones (any format's suffix) are removed by the writer
 OWNED_DIRS = ("providers", "services")
-OWNED_SUFFIXES = (".atom", ".rss", ".json")
 
 _UNSAFE_NAME = re.compile(r"[^\w.-]")
 _KIND_RANK = {kind: i for i, kind in enumerate(KINDS)}
 _LANG_TAGS = {"zh": "zh-CN", "en": "en"}
-# Kinds whose summary says everything; the others get field label, old → new and change columns.
-_SUMMARY_KINDS = frozenset({
-    "service_added", "service_removed", "service_renamed", "model_added", "model_removed",
-    "model_deprecated", "requirement_added", "requirement_removed"})
 
 
 def clean(value: Any) -> str:
@@ -83,6 +83,24 @@ class FeedMeta:
     path: str  # relative to the feeds folder, '/'-separated
     title: str
     alternate: str
+    format: str  # a key of FORMATS
+
+
+@dataclass(frozen=True)
+class SiteFeed:
+    """A site-wide feed: its file under the feeds folder, its format (a key of FORMATS), and
+    whether it carries only the items with a breaking event."""
+
+    path: str
+    format: str
+    breaking: bool
+
+
+SITE_FEEDS = (SiteFeed("atom.xml", "atom", False), SiteFeed("rss.xml", "rss", False),
+              SiteFeed("feed.json", "json", False), SiteFeed("breaking.atom", "atom", True),
+              SiteFeed("breaking.rss", "rss", True))
+# providers/<provider>.atom and services/<service>.atom: one format for the per-group feeds
+GROUP_FORMAT = "atom"
 
 
 def _event_key(event: Event) -> tuple[Any, ...]:
@@ -91,17 +109,11 @@ def _event_key(event: Event) -> tuple[Any, ...]:
             event.model or "", event.tier or "", event.field or "", event.id)
 
 
-def _parse_date(value: str) -> datetime:
-    when = datetime.fromisoformat(value)
-    # The ledger stores offsets; a hand-edited naive date is read as UTC rather than crashing
-    # feedgen, which refuses naive datetimes.
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-
-
 def _rows(events: list[Event], lang: str) -> list[dict[str, Any]]:
     rows = []
     for event in events:
-        summary_only = event.kind in _SUMMARY_KINDS
+        # the summary says everything, or the row gets label, old → new and change columns
+        summary_only = i18n.summary_says_all(event.kind)
         if summary_only:
             what = i18n.summarize(event, lang)
         else:
@@ -155,7 +167,7 @@ def _groups(events: Iterable[Event]) -> list[_Group]:
         ordered = tuple(sorted(members, key=_event_key))
         ids = "\n".join(sorted(e.id for e in ordered))
         groups.append(_Group(
-            date=max((_parse_date(e.date) for e in ordered), key=lambda d: d.timestamp()),
+            date=max((e.moment for e in ordered), key=lambda d: d.timestamp()),
             service=ordered[0].service,
             guid="urn:tracker:" + hashlib.sha1(ids.encode("utf-8")).hexdigest(),
             breaking=any(e.severity == "breaking" for e in ordered),
@@ -244,34 +256,27 @@ def _new_feed(meta: FeedMeta, config: Config, items: list[Item]) -> FeedGenerato
     return fg
 
 
-def _atom(meta: FeedMeta, config: Config, items: list[Item]) -> bytes:
+def _feedgen(meta: FeedMeta, config: Config, items: list[Item], *, rss: bool) -> bytes:
+    """Atom or RSS 2.0: one entry loop, each format's own elements where they differ."""
     fg = _new_feed(meta, config, items)
     for item in items:
         entry = fg.add_entry(order="append")  # feedgen prepends by default
-        entry.id(item.guid)
         entry.title(item.title)
         entry.link(href=item.link, rel="alternate")
-        entry.published(item.date)
-        entry.updated(item.date)
-        # Escaped HTML, never type='CDATA' (invalid Atom that feedparser does not flag).
-        entry.content(item.html, type="html")
-        entry.summary(item.summary)
         entry.category([{"term": t, "scheme": s, "label": lb} for t, s, lb in item.categories])
-    return bytes(fg.atom_str(pretty=True))
-
-
-def _rss(meta: FeedMeta, config: Config, items: list[Item]) -> bytes:
-    fg = _new_feed(meta, config, items)
-    for item in items:
-        entry = fg.add_entry(order="append")
-        entry.guid(item.guid, permalink=False)
-        entry.title(item.title)
-        entry.link(href=item.link, rel="alternate")
-        entry.pubDate(item.date)
-        # Only description, so the table is not written twice (description + content:encoded).
-        entry.description(item.html)
-        entry.category([{"term": t, "scheme": s, "label": lb} for t, s, lb in item.categories])
-    return bytes(fg.rss_str(pretty=True))
+        if rss:
+            entry.guid(item.guid, permalink=False)
+            entry.pubDate(item.date)
+            # Only description, so the table is not written twice (+ content:encoded).
+            entry.description(item.html)
+        else:
+            entry.id(item.guid)
+            entry.published(item.date)
+            entry.updated(item.date)
+            # Escaped HTML, never type='CDATA' (invalid Atom that feedparser does not flag).
+            entry.content(item.html, type="html")
+            entry.summary(item.summary)
+    return bytes(fg.rss_str(pretty=True) if rss else fg.atom_str(pretty=True))
 
 
 def _json(meta: FeedMeta, config: Config, items: list[Item]) -> bytes:
@@ -294,23 +299,33 @@ def _json(meta: FeedMeta, config: Config, items: list[Item]) -> bytes:
     return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
+@dataclass(frozen=True)
+class FeedFormat:
+    """A feed format: its writer, the suffix of its files, the MIME type a page's
+    ``<link rel="alternate">`` names it by, and its OPML outline ``version``."""
+
+    write: Callable[[FeedMeta, Config, list[Item]], bytes]
+    suffix: str
+    mime: str
+    opml_version: str
+
+
+FORMATS = {
+    "atom": FeedFormat(partial(_feedgen, rss=False), ".atom", "application/atom+xml", "ATOM"),
+    "rss": FeedFormat(partial(_feedgen, rss=True), ".rss", "application/rss+xml", "RSS2"),
+    "json": FeedFormat(_json, ".json", "application/feed+json", "JSONFEED"),
+}
+OWNED_SUFFIXES = tuple(f.suffix for f in FORMATS.values())
+
+
+def feed_links() -> list[tuple[str, str]]:
+    """(MIME type, file) of each feed a site's pages link for discovery: the site-wide feeds of
+    every item, one per format."""
+    return [(FORMATS[f.format].mime, f.path) for f in SITE_FEEDS if not f.breaking]
+
+
 def _feed_title(config: Config) -> str:
     return config.feeds.title_en if config.feeds.lang == "en" else config.feeds.title
-
-
-def feed_url(config: Config, path: str) -> str:
-    """Where a feed file is served: feeds.url, else where Hugo publishes feeds.dir
-    (``static/feeds`` → ``/feeds``), else ``site_url/<feeds.dir>``."""
-    from tracker.hugo import published_path
-
-    folder = config.feeds.url or published_path(config, config.feeds.dir.strip("/"))
-    if folder is None:
-        folder = "/" + quote(config.feeds.dir.strip("/"))
-    elif not folder.startswith(("http://", "https://")):
-        folder = "/" + quote(folder.strip("/"))
-    if folder.startswith("/"):
-        folder = site_base(config).rstrip("/") + folder
-    return folder.rstrip("/") + "/" + quote(path)
 
 
 def _home(config: Config) -> str:
@@ -321,10 +336,11 @@ def build_feeds(events: list[Event], config: Config,
                 services: set[str] | None = None) -> dict[str, bytes]:
     """Every feed file, keyed by its path under ``config.feeds.dir``.
 
-    atom.xml, rss.xml and feed.json hold everything; breaking.atom / breaking.rss the items with
-    a breaking event; providers/<provider>.atom and services/<service>.atom one per provider and
-    service that has events. With ``services``, the per-provider and per-service feeds are
-    built only for those services (and their providers): the others cannot have changed.
+    The SITE_FEEDS: atom.xml, rss.xml and feed.json hold everything, breaking.atom and
+    breaking.rss the items with a breaking event; providers/<provider>.atom and
+    services/<service>.atom one per provider and service that has events. With ``services``,
+    the per-provider and per-service feeds are built only for those services (and their
+    providers): the others cannot have changed.
     Services, tiers and providers are named as every output in the feeds' language names them.
     """
     names = site_names(events, config, config.feeds.lang)
@@ -332,18 +348,14 @@ def build_feeds(events: list[Event], config: Config,
     render = _Renderer(config)
     cap = max(config.feeds.max_items, 0)
     title = clean(_feed_title(config))
-    lang = config.feeds.lang
     home = _home(config)
     out: dict[str, bytes] = {}
 
     everything = render(groups[:cap])
-    for path, write in (("atom.xml", _atom), ("rss.xml", _rss), ("feed.json", _json)):
-        out[path] = write(FeedMeta(path, title, home), config, everything)
-
     breaking = render([g for g in groups if g.breaking][:cap])
-    breaking_title = f"{title} · {i18n.severity_label('breaking', lang)}"
-    for path, write in (("breaking.atom", _atom), ("breaking.rss", _rss)):
-        out[path] = write(FeedMeta(path, breaking_title, home), config, breaking)
+    for meta, feed in zip(_site_feeds(config), SITE_FEEDS, strict=True):
+        out[meta.path] = FORMATS[feed.format].write(meta, config,
+                                                    breaking if feed.breaking else everything)
 
     wanted_providers = None if services is None else {
         p for g in groups if g.service in services for p in g.providers}
@@ -355,17 +367,25 @@ def build_feeds(events: list[Event], config: Config,
                 by_provider.setdefault(provider, []).append(group)
         if services is None or group.service in services:
             by_service.setdefault(group.service, []).append(group)
+    group_format = FORMATS[GROUP_FORMAT]
     for provider, members in sorted(by_provider.items()):
-        path = f"providers/{_file_name(provider)}.atom"
-        out[path] = _atom(FeedMeta(path, f"{title} · {clean(names.provider(provider))}", home),
-                          config,
-                          render(members[:cap]))
+        path = f"providers/{_file_name(provider)}{group_format.suffix}"
+        meta = FeedMeta(path, f"{title} · {clean(names.provider(provider))}", home, GROUP_FORMAT)
+        out[path] = group_format.write(meta, config, render(members[:cap]))
     for service, members in sorted(by_service.items()):
         items = render(members[:cap])
-        path = f"services/{_file_name(service)}.atom"
-        meta = FeedMeta(path, f"{title} · {items[0].service_name}", items[0].link)
-        out[path] = _atom(meta, config, items)
+        path = f"services/{_file_name(service)}{group_format.suffix}"
+        meta = FeedMeta(path, f"{title} · {items[0].service_name}", items[0].link, GROUP_FORMAT)
+        out[path] = group_format.write(meta, config, items)
     return out
+
+
+def _site_feeds(config: Config) -> list[FeedMeta]:
+    """The site-wide feeds (SITE_FEEDS) with their titles and page."""
+    title = clean(_feed_title(config))
+    breaking_title = f"{title} · {i18n.severity_label('breaking', config.feeds.lang)}"
+    return [FeedMeta(f.path, breaking_title if f.breaking else title, _home(config), f.format)
+            for f in SITE_FEEDS]
 
 
 def feed_index(events: list[Event], config: Config) -> list[FeedMeta]:
@@ -375,12 +395,12 @@ def feed_index(events: list[Event], config: Config) -> list[FeedMeta]:
     groups = _named_groups(events, config)
     title = clean(_feed_title(config))
     home = _home(config)
-    breaking_title = f"{title} · {i18n.severity_label('breaking', config.feeds.lang)}"
-    index = [FeedMeta(path, title, home) for path in ("atom.xml", "rss.xml", "feed.json")]
-    index += [FeedMeta(path, breaking_title, home) for path in ("breaking.atom", "breaking.rss")]
+    suffix = FORMATS[GROUP_FORMAT].suffix
+    index = _site_feeds(config)
     providers = sorted({p for g in groups for p in g.providers})
-    index += [FeedMeta(f"providers/{_file_name(p)}.atom",
-                       f"{title} · {clean(names.provider(p))}", home) for p in providers]
+    index += [FeedMeta(f"providers/{_file_name(p)}{suffix}",
+                       f"{title} · {clean(names.provider(p))}", home, GROUP_FORMAT)
+              for p in providers]
     newest: dict[str, _Group] = {}
     for group in groups:  # newest first: the first group of a service names its feed
         newest.setdefault(group.service, group)
@@ -388,43 +408,6 @@ def feed_index(events: list[Event], config: Config) -> list[FeedMeta]:
         top = group.events[0]
         name = clean(top.service_name or top.service)
         link = clean(service_url(config, quote(clean(top.service), safe=""), config.feeds.lang))
-        index.append(FeedMeta(f"services/{_file_name(service)}.atom", f"{title} · {name}", link))
+        index.append(FeedMeta(f"services/{_file_name(service)}{suffix}", f"{title} · {name}",
+                              link, GROUP_FORMAT))
     return index
-
-
-def write_feeds(config: Config, feeds: dict[str, bytes], dry_run: bool = False,
-                prune: bool = True) -> list[Path]:
-    """Write ``feeds`` under ``config.root / config.feeds.dir``; remove our stale feeds.
-
-    Only *.atom, *.rss and *.json files under providers/ and services/ are ours to remove (a
-    service or provider with no events left), and only with ``prune`` (a full build). Returns
-    the paths that changed (or would, with ``dry_run``), sorted; unchanged files are not
-    touched.
-    """
-    base = Path(config.root) / config.feeds.dir
-    changed: list[Path] = []
-    for rel in sorted(feeds):
-        parts = PurePosixPath(rel)
-        if parts.is_absolute() or ".." in parts.parts:
-            raise ValueError(f"feed path {rel!r} leaves the feeds folder")
-        target = base.joinpath(*parts.parts)
-        if dry_run:
-            try:
-                same = target.read_bytes() == feeds[rel]
-            except OSError:
-                same = False
-            if not same:
-                changed.append(target)
-        elif write_atomic(target, feeds[rel], durable=False):  # `tracker render` rebuilds it
-            changed.append(target)
-    for folder in OWNED_DIRS if prune else ():
-        directory = base / folder
-        if not directory.is_dir():
-            continue
-        for path in sorted(directory.iterdir()):
-            rel = f"{folder}/{path.name}"
-            if path.is_file() and path.suffix in OWNED_SUFFIXES and rel not in feeds:
-                if not dry_run:
-                    path.unlink()
-                changed.append(path)
-    return sorted(changed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from tracker import i18n
 from tracker.model import Event
@@ -21,7 +21,7 @@ class EventFilter:
     severities: tuple[str, ...] = ()
 
     def __call__(self, event: Event) -> bool:
-        day = datetime.fromisoformat(event.date).date()
+        day = event.moment.date()
         return ((self.since is None or day >= self.since)
                 and (self.until is None or day <= self.until)
                 and (not self.services or event.service in self.services)
@@ -43,8 +43,8 @@ def format_events(events: list[Event], fmt: str, lang: str) -> str:
         rows = ["| date | service | kind | severity | change |", "|---|---|---|---|---|"]
         for event in events:
             summary = i18n.summarize(event, lang).replace("|", "\\|")
-            rows.append(f"| {event.date[:10]} | {event.service} | {event.kind} | "
+            rows.append(f"| {event.moment.date().isoformat()} | {event.service} | {event.kind} | "
                         f"{event.severity} | {summary} |")
         return "\n".join(rows) + "\n"
-    return "".join(f"{event.date[:10]}  {event.severity:<8}  {event.service:<20}  "
+    return "".join(f"{event.moment.date().isoformat()}  {event.severity:<8}  {event.service:<20}  "
                    f"{event.kind:<18}  {i18n.summarize(event, lang)}\n" for event in events)

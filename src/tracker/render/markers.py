@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tracker import i18n, paths
+import yaml
+
 from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
 from tracker.render import visible
@@ -28,6 +29,7 @@ from tracker.sources.fences import (
     code_fence_opener,
     front_matter_fence,
 )
+from tracker.yamlio import LOADER
 
 BOM = "\ufeff"
 
@@ -124,10 +126,6 @@ class Page:
             if fence == "+++":
                 data: Any = tomllib.loads(raw)
             else:
-                import yaml
-
-                from tracker.yamlio import LOADER
-
                 data = yaml.load(raw, Loader=LOADER)
         except Exception:  # noqa: BLE001 - Hugo reports bad front matter; we just don't opt out
             return {}
@@ -253,13 +251,6 @@ def rewrite_marked(text: str, name: str, block: str, insert: Inserter | None = N
     eol = page.eol(begin)
     return (text[:page.lines[begin].stop] + _with_eol(block, eol)
             + text[page.lines[end].start:])
-
-
-def page_lang(path: Path, default: str) -> str:
-    """The language to write into a page or updates file: its own (tracker.paths.page_lang)
-    when tracker has text in it, else the site's default."""
-    lang = paths.page_lang(path, default)
-    return lang if lang in i18n.LANGS else default
 
 
 @dataclass(frozen=True)

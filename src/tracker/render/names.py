@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from tracker import i18n
 from tracker.errors import TrackerError
 from tracker.model import Event
-from tracker.render.series import moment
+from tracker.paths import service_pages
+from tracker.render.markers import Page
 
 if TYPE_CHECKING:
     from tracker.config import Config
@@ -66,6 +67,8 @@ def _stat_key(root: Path, relative: Path) -> tuple[str, int, int] | None:
 
 @lru_cache(maxsize=1024)
 def _parsed(path: str, size: int, mtime_ns: int, default_lang: str) -> PageNames | None:
+    # here, not at the top: the page parsers cost 27 ms to import (-X importtime), and only a
+    # page whose names the events do not give is read
     from tracker.sources.page import parse_page
 
     try:
@@ -148,8 +151,7 @@ class Names:
 def provider_title(root: Path, slug: str, lang: str, default_lang: str) -> str | None:
     """The title of the provider's own page (``providers/<slug>/_index.md``, or its twin in
     ``lang``), decoration removed: for providers no service page links (data files, records)."""
-    from tracker.render.markers import Page
-    from tracker.sources.page.overview import title_name
+    from tracker.sources.page.overview import title_name  # the page parsers, as in _parsed
 
     names = [f"_index.{lang}.md"] if lang != default_lang else []
     for folder in ("", "content/"):
@@ -199,18 +201,23 @@ def site_names(events: list[Event], config: Config, lang: str) -> Names:
     return once(f"names {lang}", (events, config), lambda: _site_names(events, config, lang))
 
 
-def _site_names(events: list[Event], config: Config, lang: str) -> Names:
-    from tracker.render.changelog import service_pages
+def pages_of(config: Config) -> list[tuple[Path, str, str]]:
+    """``paths.service_pages`` of the configuration, looked for once per render (``once``):
+    rendering rewrites pages, never adds one."""
+    return once("service pages", (config,),
+                lambda: service_pages(Path(config.root), config.pages, config.default_lang))
 
+
+def _site_names(events: list[Event], config: Config, lang: str) -> Names:
     services: dict[str, str] = {}
     # oldest first, whatever order they came in: the newest event's name stands
-    for event in sorted(events, key=lambda e: (moment(e).timestamp(), e.id)):
+    for event in sorted(events, key=lambda e: (e.moment.timestamp(), e.id)):
         if event.service_name:
             services[event.service] = event.service_name
     root = Path(config.root)
     own: dict[str, Path] = {}
     default: dict[str, Path] = {}
-    for relative, service, page_lang in service_pages(config):
+    for relative, service, page_lang in pages_of(config):
         if page_lang == lang:
             own.setdefault(service, relative)
         if page_lang == config.default_lang:

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from tracker import i18n
 from tracker.model import Event
 from tracker.render import environment
-from tracker.render.feeds import EPOCH, FeedMeta, feed_index, feed_url
-from tracker.render.series import moment
+from tracker.render.feeds import EPOCH, FORMATS, FeedMeta, feed_index
+from tracker.site import feed_url
 
 if TYPE_CHECKING:
     from tracker.config import Config
@@ -24,14 +24,11 @@ if TYPE_CHECKING:
 OPML_FILE = "feeds.opml"
 TEMPLATE = "feeds.opml.j2"
 PRIMARY = ("atom.xml", "breaking.atom")
-_VERSIONS = {".xml": "ATOM", ".atom": "ATOM", ".rss": "RSS2", ".json": "JSONFEED"}
 
 
 def _entry(meta: FeedMeta, config: Config) -> dict[str, Any]:
-    suffix = "." + meta.path.rsplit(".", 1)[-1]
-    version = "RSS2" if meta.path == "rss.xml" else _VERSIONS.get(suffix, "")
     return {"title": meta.title, "url": feed_url(config, meta.path), "page": meta.alternate,
-            "version": version}
+            "version": FORMATS[meta.format].opml_version}
 
 
 def build_opml(events: list[Event], config: Config) -> bytes:
@@ -47,7 +44,7 @@ def build_opml(events: list[Event], config: Config) -> bytes:
         (i18n.text("opml_formats", lang), [m for m in index if "/" not in m.path
                                            and m.path not in PRIMARY]),
     ]
-    newest = max((moment(e) for e in events), default=EPOCH, key=lambda d: d.timestamp())
+    newest = max((e.moment for e in events), default=EPOCH, key=lambda d: d.timestamp())
     text = environment(config).get_template(TEMPLATE).render(
         title=title, modified=format_datetime(newest),
         groups=[{"title": name, "feeds": [_entry(m, config) for m in feeds]}

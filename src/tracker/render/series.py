@@ -17,10 +17,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from tracker.model import RATE_LIMIT_KEYS, Event
+from tracker.model import RATE_LIMIT_KEYS, Event, parse_moment
 
 CHARTED_PRICES = ("input_price", "output_price")
 # Kinds whose field names a rate limit or a price; others (context, tier, …) are not charted.
@@ -28,12 +28,6 @@ _LIMIT_KINDS = frozenset({"quota_cut", "quota_raised", "quota_added", "quota_rem
                           "info_changed"})
 _PRICE_KINDS = frozenset({"price_increase", "price_decrease", "price_added", "price_removed",
                           "info_changed"})
-
-
-def moment(event: Event) -> datetime:
-    """The event's instant; a hand-edited date without offset is read as UTC."""
-    when = datetime.fromisoformat(event.date)
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -166,18 +160,18 @@ def _taking_effect(ordered: list[Event]) -> list[tuple[datetime, Event]]:
         if not event.effective:
             continue
         try:
-            day = datetime.fromisoformat(event.effective[:10]).replace(tzinfo=UTC)
+            day = parse_moment(event.effective[:10])  # a day: its UTC midnight
         except ValueError:
             continue
         key = (event.service, event.model, event.field, event.tier)
-        when = moment(event)
+        when = event.moment
         # an earlier commit's change not yet due is replaced; one of this commit stays (a
         # schedule may announce several days for one price at once)
-        kept = [(d, e) for d, e in pending.get(key, []) if d <= when or moment(e) == when]
+        kept = [(d, e) for d, e in pending.get(key, []) if d <= when or e.moment == when]
         if not (event.kind == "info_changed" and event.new is None):  # a withdrawal adds none
             kept.append((day, event))
         pending[key] = kept
-    last = moment(ordered[-1]) if ordered else None
+    last = ordered[-1].moment if ordered else None
     return [(day, e) for found in pending.values() for day, e in found
             if last is not None and day <= last]
 
@@ -188,10 +182,10 @@ def build_series(events: Iterable[Event]) -> dict[str, ServiceSeries]:
     ``events`` are the ledger's events after overrides, in any order; they are replayed oldest
     first, ties broken by id, so the result never depends on the order given.
     """
-    ordered = sorted(events, key=lambda e: (moment(e).timestamp(), e.service, e.id))
+    ordered = sorted(events, key=lambda e: (e.moment.timestamp(), e.service, e.id))
     # (when, event, whether it sets a value then): an announcement marks its service's span
     # when it is made and sets the price on its day
-    timeline = [(moment(e), e, not e.effective) for e in ordered]
+    timeline = [(e.moment, e, not e.effective) for e in ordered]
     timeline += [(day, e, True) for day, e in _taking_effect(ordered)]
     timeline.sort(key=lambda t: (t[0].timestamp(), t[1].service, t[1].id, t[2]))
     histories: dict[str, ServiceSeries] = {}

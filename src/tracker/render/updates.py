@@ -10,7 +10,6 @@ without markers is left alone: the maintainers choose where the block goes.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -18,11 +17,13 @@ from urllib.parse import quote
 from tracker import i18n
 from tracker.errors import TrackerError
 from tracker.model import Event, severity_rank
-from tracker.paths import matching_files
-from tracker.render import service_url, site_base, site_path
-from tracker.render.changelog import markdown_environment, on_page, when
-from tracker.render.markers import PageChange, apply, page_lang, rewrite_marked
+from tracker.paths import matching_files, written_lang
+from tracker.render.calendar import CALENDAR_FILE
+from tracker.render.changelog import markdown_environment, on_page
+from tracker.render.markers import PageChange, apply, rewrite_marked
 from tracker.render.names import site_names
+from tracker.render.opml import OPML_FILE
+from tracker.site import feed_url, service_url, site_base, site_path
 
 if TYPE_CHECKING:
     from tracker.config import Config
@@ -41,7 +42,7 @@ def service_link(config: Config, service: str, lang: str) -> str:
 def latest(events: list[Event], limit: int) -> list[Event]:
     """The newest ``limit`` events a reader should see; ties broken by severity, then id."""
     shown = [e for e in events if on_page(e)]
-    shown.sort(key=lambda e: (-when(e).timestamp(), severity_rank(e.severity), e.id))
+    shown.sort(key=lambda e: (-e.moment.timestamp(), severity_rank(e.severity), e.id))
     return shown[:max(limit, 0)]
 
 
@@ -50,7 +51,7 @@ def _weeks(events: list[Event], lang: str) -> list[dict[str, object]]:
     groups: dict[tuple[int, int], list[Event]] = defaultdict(list)
     for event in events:
         # the local date, as the commit's author saw it, like the page changelog's months
-        year, week, _ = datetime.fromisoformat(event.date).date().isocalendar()
+        year, week, _ = event.moment.date().isocalendar()
         groups[(year, week)].append(event)
     return [{"label": i18n.text("week", lang, year=year, week=week), "events": groups[(year, week)]}
             for year, week in sorted(groups, reverse=True)]
@@ -71,10 +72,6 @@ def render_updates(events: list[Event], lang: str, config: Config) -> str:
 
 def subscribe_line(config: Config, lang: str) -> str:
     """Where to subscribe to everything at once: the OPML list of feeds, the shutdown calendar."""
-    from tracker.render.calendar import CALENDAR_FILE
-    from tracker.render.feeds import feed_url
-    from tracker.render.opml import OPML_FILE
-
     return i18n.text("updates_subscribe", lang, opml=site_path(feed_url(config, OPML_FILE)),
                      ics=site_path(feed_url(config, CALENDAR_FILE)))
 
@@ -95,7 +92,7 @@ def update_blocks(config: Config, events: list[Event], dry_run: bool = False,
     blocks: dict[str, str] = {}
     changes = []
     for relative in matching_files(root, config.updates_files):
-        lang = page_lang(relative, config.default_lang)
+        lang = written_lang(relative, config.default_lang)
         if lang not in blocks:
             blocks[lang] = render_updates(events, lang, config)
         block = blocks[lang]

@@ -16,6 +16,7 @@ from typing import Any
 from tracker import quantities
 from tracker.errors import ParseError
 from tracker.model import (
+    LANGS,
     LIMIT_KEYS,
     PRICE_FIELDS,
     REQUIREMENTS,
@@ -37,7 +38,7 @@ from tracker.sources.formats import (
     refuse_surrogates,
     toml_key_line,
 )
-from tracker.sources.schema import CURRENCY_PATTERN, LANG_VALUES, SCHEMA
+from tracker.sources.schema import CURRENCY_PATTERN, SCHEMA
 
 __all__ = ["SCHEMA", "parse_data_file"]
 
@@ -211,9 +212,9 @@ def _service(data: Any, service_id: str, path: str) -> Service:
     service = Service(id=service_id, path=path)
     if "lang" in top:
         service.lang = _text(top["lang"], ("lang",))
-        if service.lang not in LANG_VALUES:
+        if service.lang not in LANGS:
             raise Invalid(("lang",), f"unknown language {service.lang!r}",
-                           hint="write zh or en")
+                           hint="write " + " or ".join(LANGS))
     for key in TEXT_KEYS:
         if key in top:
             setattr(service, key, _text(top[key], (key,)))

@@ -11,6 +11,7 @@ import tomllib
 from collections import OrderedDict
 from typing import Any
 
+from tracker import yamlio
 from tracker.errors import ParseError
 
 KeyPath = tuple[str, ...]
@@ -37,8 +38,6 @@ def dotted(key_path: KeyPath) -> str:
 def load_yaml(text: str, path: str) -> tuple[Any, dict[KeyPath, int]]:
     """Parse YAML (guarded: see tracker.yamlio); return the data and the line of every key
     path."""
-    from tracker import yamlio  # record trees kept in JSON never pay for importing yaml
-
     try:
         return yamlio.load_with_lines(text)
     except yamlio.YamlError as error:

@@ -22,6 +22,7 @@ from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 from tracker.model import Model
+from tracker.quantities import parse_length
 
 MISSING: Any = object()  # a field the record does not have
 
@@ -188,8 +189,6 @@ def read_length(value: Any) -> Any:
         return int(value) if value.is_integer() else value
     if isinstance(value, str):
         # rare in records ("128K", "unlimited"): read them the way a page cell is read
-        from tracker.quantities import parse_length
-
         return parse_length(value)
     return str(value)
 

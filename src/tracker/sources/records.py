@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from tracker import yamlio
 from tracker.config import RecordSource
 from tracker.errors import ParseError
 from tracker.model import PRICE_FIELDS, Model, Service
@@ -35,7 +36,7 @@ from tracker.sources.record_values import Conditional, Schedule, read_price_valu
 from tracker.sources.record_values import field_getter as _getter
 from tracker.sources.record_values import read_length as _length
 
-# The normalized names a record field may map to are config.RECORD_FIELDS (checked on load).
+# The normalized names a record field may map to are config_checks.RECORD_FIELDS (checked on load).
 _LENGTH_FIELDS = ("context", "max_output")
 _PRICE_FIELDS = PRICE_FIELDS
 _FORMATS = (".json", ".yaml", ".yml", ".toml")
@@ -187,8 +188,6 @@ def _load(raw: bytes, path: str) -> Any:
 
 
 def _load_yaml(raw: bytes, path: str) -> Any:
-    from tracker import yamlio  # only record trees kept in YAML pay for importing yaml
-
     try:  # the same guards as data files: no key twice, no alias bomb
         return yamlio.load(raw)
     except yamlio.YamlError as error:

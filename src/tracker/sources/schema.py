@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracker.model import LIMIT_KEYS, REQUIREMENTS
+from tracker.model import LANGS, LIMIT_KEYS, REQUIREMENTS
 
-LANG_VALUES = ("zh", "en")
 CURRENCY_PATTERN = "^([A-Z]{3}|credits)$"
 
 _QUANTITY = {"oneOf": [{"type": "integer", "minimum": 0},
@@ -30,7 +29,7 @@ SCHEMA: dict[str, Any] = {
         "$schema": {"type": "string", "description": "Ignored: lets editors find this schema."},
         "id": {"type": "string", "description": "Optional; must equal the file stem."},
         "path": {"type": "string", "description": "Ignored: the file's own path is used."},
-        "lang": {"enum": list(LANG_VALUES), "default": "zh"},
+        "lang": {"enum": list(LANGS), "default": "zh"},
         "name": {"type": "string"},
         "provider": {"type": "string", "description": "Provider slug."},
         "endpoint": {"type": "string", "description": "API base URL."},

@@ -7,6 +7,7 @@ from tracker.quantities import parse_count, parse_flag, parse_length
 from tracker.sources.markdown import Document, Table, label_key, mentions, plain
 from tracker.sources.page.credits import recurring_credits, trial_credits
 from tracker.sources.page.overview import FieldIndex, fields, read_requirements
+from tracker.sources.page.prices import model_named
 from tracker.sources.page.tables import check_table, column, heading_name, is_blank, is_foreign
 from tracker.sources.page.vocabulary import (
     CREDIT_CARD,
@@ -223,8 +224,6 @@ def _read_shared_limits(doc: Document, service: Service) -> None:
 def read_model_rate_lines(doc: Document, service: Service) -> None:
     """`#### GPT-4o（推荐）` then `- **速率限制：** 10 RPM，50 RPD` in the models section: the
     limits of the model the heading names (keyed by its id, as per-model limit tables are)."""
-    from tracker.sources.page.prices import model_named
-
     ids = [key for key in service.models if " " not in key]
     for item in doc.fields:
         if not item.sub or not mentions(item.section, MODEL_WORDS) \

@@ -8,6 +8,7 @@ from tracker.model import Model
 from tracker.quantities import Money, parse_price, parse_price_pair
 from tracker.sources.markdown import Document, label_key, mentions, plain
 from tracker.sources.page.overview import FieldIndex, fields
+from tracker.sources.page.tables import check_table, column, is_blank, is_foreign
 from tracker.sources.page.vocabulary import (
     ALL_MODELS,
     CACHE_HIT,
@@ -82,8 +83,6 @@ def read_band_prices(doc: Document, index: FieldIndex, models: dict[str, Model],
                      path: str) -> None:
     """Prices by context band: a bold model label, then `| 上下文 | 输入 | 输出 |` with rows
     `≤ 128K`, `> 128K`. Each band is its own price fact, keyed `<model id> (<band>)`."""
-    from tracker.sources.page.tables import check_table, column, is_blank, is_foreign
-
     for table in doc.tables:
         header = table.header
         name = table.intro or table.sub

@@ -1,0 +1,31 @@
+"""walk: what the rest of the tracker asks git, through History (and files_at, without GitPython),
+on a real repository with pinned dates."""
+
+from __future__ import annotations
+
+from conftest import GitRepo
+from tracker.walk import History, files_at, head_of
+
+
+def test_history_answers_what_the_pipeline_and_drift_ask(repo: GitRepo) -> None:
+    assert files_at(repo.root, "HEAD") is None and head_of(repo.root) is None  # no commit yet
+    repo.write("services/api/acme/_index.md", "one\n")
+    first = repo.commit("add acme", "2025-01-01T10:00:00+08:00")
+    repo.write("notes.txt", "x\n")
+    repo.commit("notes", "2025-01-02T10:00:00-05:00")
+    repo.write("services/api/acme/_index.md", "two\n")
+    third = repo.commit("acme again\n\nTracker: skip", "2025-01-03T10:00:00+00:00")
+
+    history = History(repo.root)
+    assert history.resolve("HEAD") == third == head_of(repo.root)
+    assert history.resolve("HEAD~2") == first and history.resolve("no-such-rev") is None
+    assert history.count(first, third) == 2 and history.count("f" * 40, third) is None
+    assert history.author_date(first) == "2025-01-01T10:00:00+08:00"
+    # the commits touching a page, newest first, with their messages (notes.txt's is not one)
+    assert list(history.edits(third, ["services/api/acme/_index.md"])) == [
+        ("2025-01-03T10:00:00+00:00", "acme again\n\nTracker: skip\n"),
+        ("2025-01-01T10:00:00+08:00", "add acme\n"),
+    ]
+    assert history.git_dir == repo.root / ".git"
+    assert files_at(repo.root, "HEAD") == ["notes.txt", "services/api/acme/_index.md"]
+    assert files_at(repo.root, first) == ["services/api/acme/_index.md"]
