@@ -277,6 +277,26 @@ def test_formats_and_the_exit_status(setup) -> None:  # type: ignore[no-untyped-
     assert wrong.exit_code == 1 and "did you mean lumen-cloud?" in wrong.stderr
 
 
+def test_catalogue_picks_the_entries_compared(setup) -> None:  # type: ignore[no-untyped-def]
+    """What the daily workflow runs: only the catalogues it checked out, by name."""
+    site, _cat, _shas = setup
+    # a second entry whose checkout is not there: comparing with it is an error ...
+    site.write("tracker.yaml", CONFIG + "- name: litellm\n  path: ../nowhere\n"
+                                        "  preset: litellm\n")
+    runner = CliRunner()
+    every = runner.invoke(cli, ["drift", "--repo", str(site.root), "--format", "json"])
+    assert every.exit_code == 1 and "litellm" in every.stderr
+    # ... and naming the one checked out compares with it alone
+    one = runner.invoke(cli, ["drift", "--repo", str(site.root), "--format", "json",
+                              "--catalogue", "models.dev"])
+    assert one.exit_code == 0, one.output
+    assert {f["catalogue"] for f in json.loads(one.stdout)["findings"]} == {"models.dev"}
+    typo = runner.invoke(cli, ["drift", "--repo", str(site.root), "--catalogue", "modelsdev"])
+    assert typo.exit_code == 1
+    assert "--catalogue 'modelsdev' names no drift: entry" in typo.stderr
+    assert "did you mean models.dev?" in typo.stderr and "Traceback" not in typo.output
+
+
 def test_check_drift_fails_and_annotates_the_page_lines(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     site, _cat, _shas = setup
     summary = tmp_path / "summary.md"

@@ -312,7 +312,7 @@ def test_zizmor_finds_nothing_in_the_workflows(tmp_path: Path) -> None:
     init_site(tmp_path, install=INSTALL, drift="models.dev")
     workflows = tmp_path / WORKFLOWS_DIR
     assert sorted(p.name for p in workflows.iterdir()) == [
-        "tracker-digest.yml", "tracker-drift-models-dev.yml", "tracker.yml"]
+        "tracker-digest.yml", "tracker-drift.yml", "tracker.yml"]
     findings = zizmor(workflows)
     assert [(f["ident"], f["locations"][0]["symbolic"]["key"]) for f in findings] == []
 
@@ -356,7 +356,7 @@ def test_readme_lists_the_pins_and_how_to_move_them() -> None:
 
 def test_drift_workflow_uses_only_pinned_actions(tmp_path: Path) -> None:
     init_site(tmp_path, install=INSTALL, drift="models.dev")
-    text = (tmp_path / WORKFLOWS_DIR / "tracker-drift-models-dev.yml").read_text(encoding="utf-8")
+    text = (tmp_path / WORKFLOWS_DIR / "tracker-drift.yml").read_text(encoding="utf-8")
     written = USES.findall(text)
     assert len(written) == text.count("uses:") == 4  # two checkouts, setup-python, cache
     for action, sha, tag in written:

@@ -22,7 +22,7 @@ from tracker.errors import TrackerError
 from tracker.init import init_site
 
 INSTALL = "tracker @ git+https://example.org/tracker.git@0123456789abcdef0123456789abcdef01234567"
-WORKFLOW = Path(".github/workflows/tracker-drift-models-dev.yml")
+WORKFLOW = Path(".github/workflows/tracker-drift.yml")
 
 
 def load(path: Path) -> dict[Any, Any]:
@@ -79,12 +79,35 @@ def test_an_existing_site_gets_the_workflow_and_a_note(tmp_path: Path) -> None:
     assert "names no drift: catalogue 'models.dev'" in done.stderr
     assert "drift: [{name: models.dev, path: ../models.dev, preset: models-dev}]" in done.stderr
     written = (tmp_path / WORKFLOW).read_bytes()
-    # run again (after an upgrade, say): the workflow there is kept, and said so
+    # run again (after an upgrade, say): the same workflow, so nothing is written
     again = runner.invoke(cli, ["init", "--repo", str(tmp_path), "--install", INSTALL,
                                 "--drift", "models.dev"])
     assert again.exit_code == 0, again.output
-    assert f"kept {WORKFLOW.as_posix()} (it exists; --force writes it again)" in again.stdout
+    assert "tracker-drift" not in again.stdout
     assert (tmp_path / WORKFLOW).read_bytes() == written
+
+
+def test_a_second_catalogue_joins_the_one_workflow(tmp_path: Path) -> None:
+    """Two workflows would each find the other's checkout missing and fight over the issue."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    init_site(tmp_path, install=INSTALL, drift="models.dev")
+    config = tmp_path / "tracker.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "drift:\n", "drift:\n- {name: litellm, path: ../litellm, preset: litellm}\n", 1),
+        encoding="utf-8")
+    assert [e.name for e in load_config(tmp_path).drift] == ["litellm", "models.dev"]
+    init_site(tmp_path, install=INSTALL, drift="litellm")
+    assert sorted(p.name for p in (tmp_path / WORKFLOW.parent).glob("tracker-drift*")) == [
+        WORKFLOW.name]
+    workflow = load(tmp_path / WORKFLOW)
+    steps = job(workflow)["steps"]
+    checkouts = [s["with"].get("repository") for s in steps
+                 if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkouts == [None, "BerriAI/litellm", "anomalyco/models.dev"]
+    compare = next(s["run"] for s in steps if "tracker drift" in s.get("run", ""))
+    for line in compare.splitlines()[:2]:
+        assert "--catalogue litellm --catalogue models.dev" in line
+    assert sum("gh issue" in s.get("run", "") for s in steps) == 1  # one issue for both
 
 
 def test_an_unknown_catalogue_is_refused(tmp_path: Path) -> None:

@@ -49,7 +49,7 @@ def test_init_drift_on_an_adopted_repository_does_not_ask_for_the_stated_hugo_va
     result = cli_run("init", "--repo", str(content.root), "--install", INSTALL,
                      "--drift", "models.dev")
     assert result.exit_code == 0, result.output
-    assert "wrote .github/workflows/tracker-drift-models-dev.yml" in result.output
+    assert "wrote .github/workflows/tracker-drift.yml" in result.output
     # the hugo: block init wrote the first time is there: links do follow the site's languages
     assert "links cannot follow" not in result.stderr, result.stderr
     assert "fill in and uncomment" not in result.stderr
@@ -76,7 +76,7 @@ def test_init_drift_from_a_local_checkout_names_what_the_workflows_install(
     assert "which CI cannot install from" in result.stderr
     assert f'.github/workflows/tracker.yml installs {INSTALL}: to install the same, pass ' \
            f'--install "{INSTALL}"' in result.stderr
-    assert not (content.root / ".github/workflows/tracker-drift-models-dev.yml").exists()
+    assert not (content.root / ".github/workflows/tracker-drift.yml").exists()
     # a site with no workflow yet gets the general hint only
     fresh, _ = content_and_project(tmp_path / "fresh")
     result = cli_run("init", "--repo", str(fresh.root))

@@ -289,14 +289,16 @@ def check(root: Path, paths: tuple[Path, ...], with_drift: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True)
 @click.option("--service", multiple=True, help="Only this site service (repeatable).")
+@click.option("--catalogue", multiple=True,
+              help="Only the drift: entry of this name (repeatable; default: every one).")
 @reports_errors
-def drift(root: Path, fmt: str, service: tuple[str, ...]) -> None:
+def drift(root: Path, fmt: str, service: tuple[str, ...], catalogue: tuple[str, ...]) -> None:
     """Say what the public catalogues of tracker.yaml's drift: know that the pages do not, and
     since which catalogue commit. Exits 0 whatever it finds (check --drift fails on findings)."""
     from tracker.drift import format_report, run_drift
 
     progress = _progress if sys.stderr.isatty() else None
-    report = run_drift(root, service, progress)
+    report = run_drift(root, service, progress, catalogue)
     _drift_notes(report)
     click.echo(format_report(report, fmt), nl=False)
 

@@ -18,6 +18,7 @@ dated (tracker.catalogue), and gives one ``Finding`` per difference:
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import json
 import re
@@ -259,27 +260,34 @@ def _order(finding: Finding) -> tuple[Any, ...]:
             finding.field or "")
 
 
-def run_drift(root: Path, services: Sequence[str] = (), progress: Any = None) -> DriftReport:
-    """Every finding for the site at ``root`` (only ``services``' when given), in a fixed order."""
+def run_drift(root: Path, services: Sequence[str] = (), progress: Any = None,
+              catalogues: Sequence[str] = ()) -> DriftReport:
+    """Every finding for the site at ``root`` (only ``services``' when given, against only the
+    drift: entries named ``catalogues`` when given), in a fixed order."""
     config = load_config(root)
     if not config.drift:
         raise TrackerError("it names no catalogue to compare with", path=config_file(root),
                            hint="add a drift: entry, e.g. drift: [{name: models.dev, path: "
                                 "../models.dev, preset: models-dev}]")
+    named = [entry.name for entry in config.drift]
+    for wanted in catalogues:
+        if wanted not in named:
+            entry = f"drift: [{{name: {wanted}, path: ../{wanted}, preset: …}}]"
+            raise TrackerError(f"--catalogue {wanted!r} names no drift: entry",
+                               path=config_file(root),
+                               hint=f"{_near(wanted, named)}; or add  {entry}")
     pages = site_pages(root, config)
     for wanted in services:
         if wanted not in pages:
-            import difflib
-
-            near = difflib.get_close_matches(wanted, sorted(pages), n=3, cutoff=0.5)
             raise TrackerError(f"--service {wanted!r} names no service page",
-                               hint=("did you mean " + " or ".join(near) + "?") if near
-                               else "known: " + ", ".join(sorted(pages)))
+                               hint=_near(wanted, pages))
     chosen = {sid: page for sid, page in pages.items() if not services or sid in services}
     findings: list[Finding] = []
     unmatched: list[tuple[str, str]] = []
     unreadable: list[tuple[str, str]] = []
     for source in config.drift:
+        if catalogues and source.name not in catalogues:
+            continue
         state = walk_catalogue(root, source, progress)
         unreadable += [(state.name, path) for path in state.unreadable]
         for sid, page in chosen.items():
@@ -288,6 +296,13 @@ def run_drift(root: Path, services: Sequence[str] = (), progress: Any = None) ->
                 continue
             findings += compare(page, state, source)
     return DriftReport(sorted(findings, key=_order), unmatched, unreadable)
+
+
+def _near(wanted: str, known: Iterable[str]) -> str:
+    """The closest names to a mistyped one, else every name there is."""
+    near = difflib.get_close_matches(wanted, sorted(known), n=3, cutoff=0.5)
+    return ("did you mean " + " or ".join(near) + "?") if near else \
+        "known: " + ", ".join(sorted(known))
 
 
 # -- output --------------------------------------------------------------------------------------

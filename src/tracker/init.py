@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -33,7 +34,7 @@ from tracker.hugo import HugoSite, read_hugo_site
 from tracker.init_hugo import hugo_setup, hugo_values
 from tracker.layout import HIDDEN_LEDGER, default_ledger, move_into_private
 from tracker.paths import matching_files
-from tracker.presets import CATALOGUES
+from tracker.presets import CATALOGUES, Catalogue
 from tracker.render import environment
 from tracker.yamledit import add_missing, flow
 
@@ -212,16 +213,26 @@ def render_workflows(branch: str, install: str, history_dir: str | None = None
     }
 
 
-def drift_workflow(name: str, install: str) -> tuple[Path, str]:
-    """The daily drift workflow for the catalogue ``name`` (see presets.CATALOGUES)."""
+DRIFT_WORKFLOW = WORKFLOWS_DIR / "tracker-drift.yml"
+
+
+def known_catalogue(name: str) -> Catalogue:
+    """The catalogue ``--drift NAME`` names; refused (before anything is written) if unknown."""
     catalogue = CATALOGUES.get(name)
     if catalogue is None:
         raise TrackerError(f"--drift {name!r} is no catalogue the tracker knows",
                            hint="known: " + ", ".join(sorted(CATALOGUES)))
-    path = WORKFLOWS_DIR / f"tracker-drift-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.yml"
+    return catalogue
+
+
+def drift_workflow(names: Iterable[str], install: str) -> str:
+    """The one daily drift workflow: every catalogue of ``names`` checked out beside the site
+    and compared, and one issue kept up to date with all their findings (two workflows would
+    each take the other's catalogue for missing, and fight over the issue)."""
+    catalogues = [known_catalogue(name) for name in sorted(set(names))]
     text = environment(None).get_template("init/tracker-drift.yml.j2").render(
-        catalogue=catalogue, install=install, pin=pin, title=TITLE)
-    return path, text if text.endswith("\n") else text + "\n"
+        catalogues=catalogues, install=install, pin=pin, title=TITLE)
+    return text if text.endswith("\n") else text + "\n"
 
 
 def drift_entry(name: str) -> dict[str, str]:
@@ -248,7 +259,8 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
     notes = notes if notes is not None else []
     told = told if told is not None else []
     install = install or _default_install(root)  # refuses before anything is written
-    drift_file = drift_workflow(drift, install) if drift else None  # refuses an unknown one too
+    if drift:
+        known_catalogue(drift)  # an unknown one is refused before anything is written
     site = read_hugo_site(root, hugo_config)
     content_repo = site.content_dir == "" if site is not None else is_content_only(root)
     values = hugo_values(site)
@@ -288,8 +300,12 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
         files[config_rel] = render_config(values, content_repo and site is None, stated)
     ledger = HIDDEN_LEDGER if content_repo else Config().history_dir
     workflows = render_workflows(branch or current_branch(root), install, ledger)
-    if drift_file:
-        workflows[drift_file[0]] = drift_file[1]
+    if drift:  # asked for: written again with every catalogue the site compares with
+        text = drift_workflow(
+            [drift, *(entry.name for entry in existing.drift if entry.name in CATALOGUES)],
+            install)
+        if not _holds(root / DRIFT_WORKFLOW, text):
+            files[DRIFT_WORKFLOW] = text
     for rel, content in workflows.items():
         if (root / rel).exists() and not force:
             told.append(f"kept {rel.as_posix()} (it exists; --force writes it again)")
@@ -313,6 +329,13 @@ def init_site(root: Path, force: bool = False, *, branch: str | None = None,
     elif content_repo:
         notes += content_only_notes(root, stated=config.hugo.stated())
     return written
+
+
+def _holds(path: Path, text: str) -> bool:
+    try:
+        return path.read_bytes() == text.encode("utf-8")
+    except OSError:
+        return False
 
 
 def _stale_ledger_path(path: Path, rel: Path, ledger: str) -> list[TrackerError]:
