@@ -42,8 +42,6 @@ class Snapshots:
         self.read: Callable[[str], bytes] = history.read  # a BlobStream's, while in run()
         self.visited: set[str] = set()  # every service whose files a walked commit changed
         self.links = LinkTable()  # a symlinked file reads as its target: see _load_link
-        self.parses = 0  # versions parsed, and versions that needed no parse (_same_facts)
-        self.unparsed = 0
         # Where the tracker writes its ledger ("history/"): a commit touching it is the commit
         # of the tracker's own outputs, whose pages are first compared without their blocks.
         self.outputs: str | None = None
@@ -63,7 +61,6 @@ class Snapshots:
             self._cache.move_to_end(key)
             return self._cache[key]
         parsed = self.sources.parse(path, raw)
-        self.parses += 1
         self._cache[key] = parsed
         if len(self._cache) > self.CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -386,7 +383,6 @@ class Snapshots:
         except ParseError:
             return None  # parsed, to tell why
         self._digests[path] = (blob, new)
-        self.unparsed += 1
         return current
 
     def _digest(self, path: str, blob: str) -> str | None:
