@@ -4,6 +4,7 @@ Two workloads (deterministic for a seed, fixed dates six hours apart from 2023-0
 
 - ``site``: 200 service pages (services/api/<slug>/_index.md, template and variants, 10–15 KB)
   and 100 YAML data files (data/services/<slug>.yaml); each commit edits one to four of them.
+  ``--services N``: N pages and N/2 data files (the scale row: 400).
 - ``records``: a LiteLLM-like ``model_prices_and_context_window.json`` (2,000 records, ~1 MB)
   changed in a third of the commits, beside a models.dev-like tree of 2,000 TOML model files
   under providers/<p>/models/ (a fifth of the ids nested, ``vendor/model``) and a tracker.yaml
@@ -264,13 +265,15 @@ def map_history(repo: Path, commits: int, seed: int) -> None:
 
 # --- site workload ------------------------------------------------------------------------------
 
-def site_history(repo: Path, commits: int, seed: int) -> None:
+def site_history(repo: Path, commits: int, seed: int, services: int = 200) -> None:
+    """``services`` pages and half as many YAML files; each commit edits 1–4 of them, so a
+    bigger site has as many changes, spread wider."""
     rng = random.Random(seed)
     fi = FastImport(repo)
     pages = {f"services/api/{slug}/_index.md": sitegen.new_page_state(rng, slug, i)
-             for i, slug in enumerate(f"{PROVIDERS[i % 40]}-svc{i}" for i in range(200))}
+             for i, slug in enumerate(f"{PROVIDERS[i % 40]}-svc{i}" for i in range(services))}
     data = {f"data/services/{slug}.yaml": sitegen.new_data_state(rng, slug)
-            for slug in (f"{PROVIDERS[i % 40]}-data{i}" for i in range(100))}
+            for slug in (f"{PROVIDERS[i % 40]}-data{i}" for i in range(services // 2))}
     files: dict[str, bytes | None] = {p: sitegen.render_page(s).encode() for p, s in pages.items()}
     files.update({p: sitegen.render_data(s).encode() for p, s in data.items()})
     fi.commit("initial site", files)
@@ -291,18 +294,21 @@ def site_history(repo: Path, commits: int, seed: int) -> None:
     fi.close()
 
 
-def generate(workload: str, commits: int, out: Path, seed: int = 5) -> Path:
-    """Build (or reuse) the repository; returns its path."""
+def generate(workload: str, commits: int, out: Path, seed: int = 5,
+             services: int = 200) -> Path:
+    """Build (or reuse) the repository; returns its path. ``services``: the site's pages."""
     stamp = out / ".git" / "bench-stamp"
-    want = f"{VERSION} {workload} {commits} {seed}"
+    want = f"{VERSION} {workload} {commits} {seed}" + (f" {services}" if services != 200 else "")
     if stamp.exists() and stamp.read_text() == want:
         return out
     if out.exists():
         subprocess.run(["rm", "-rf", str(out)], check=True)
     out.mkdir(parents=True)
     subprocess.run(["git", "init", "-q", "-b", "main", str(out)], check=True)
-    builders = {"records": records_history, "map": map_history, "site": site_history}
-    builders[workload](out, commits, seed)
+    if workload == "site":
+        site_history(out, commits, seed, services)
+    else:
+        {"records": records_history, "map": map_history}[workload](out, commits, seed)
     subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=out, check=True)
     stamp.write_text(want)
     return out
@@ -313,10 +319,13 @@ def main() -> None:
     parser.add_argument("--workload", choices=["site", "records", "map"], required=True)
     parser.add_argument("--commits", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--services", type=int, default=200, help="pages of the site workload")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    out = args.out or Path(__file__).parent / "out" / f"{args.workload}-{args.commits}"
-    print(generate(args.workload, args.commits, out, args.seed))
+    name = f"{args.workload}-{args.commits}" + (f"-{args.services}" if args.services != 200
+                                                 else "")
+    out = args.out or Path(__file__).parent / "out" / name
+    print(generate(args.workload, args.commits, out, args.seed, args.services))
 
 
 if __name__ == "__main__":

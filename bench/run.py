@@ -5,6 +5,9 @@ Workloads (each floor is measured in the same run as the tracker it divides):
 - **site**: 200 Markdown pages (+100 YAML files), N = 3,000 commits (300 with --quick); floor =
   git I/O + splitting every table row. Rows: full update, nothing new, the cold CI run, and the
   full update of the 2N-commit history (doubling).
+- **scale**: the cold CI run on the site against the same on a site of 400 services (same
+  commits), alternating, best of 3 each; target ≤1.2×: a push must not cost more because the site
+  is bigger.
 - **map**: one LiteLLM-like JSON map of ~730 KB that each of N/2 = 1,500 commits changes; floor =
   git I/O + one orjson parse per version.
 - **models.dev**: the real repository's history (its first-parent commits touching providers/);
@@ -15,7 +18,8 @@ The **cold CI** row is measured as a site's workflow runs: the bench repository 
 outputs (history/, feeds/, pages) is `git clone`d — so there is no .git/tracker-cache — one new
 commit is made, and `tracker update` runs. Peak memory is the largest peak RSS of any tracker child.
 
-Usage: python bench/run.py [--quick] [--commits N] [--workload site|map|models.dev|records]
+Usage: python bench/run.py [--quick] [--commits N]
+                           [--workload site|scale|map|models.dev|records]
                            [--models-dev PATH] [--profile DIR]
 """
 
@@ -40,7 +44,8 @@ from generate import generate  # noqa: E402
 OUT = HERE / "out"
 ROOT = HERE.parent
 FULL_RATIO = {"site": 4.0, "map": 2.0, "models.dev": 2.5, "records": 1.5}
-NOOP_MAX, COLD_MAX, ONE_MAX, RSS_MAX, DOUBLING_MAX = 0.2, 0.8, 1.0, 200.0, 2.05
+NOOP_MAX, COLD_MAX, ONE_MAX, RSS_MAX, DOUBLING_MAX = 0.15, 0.8, 0.5, 200.0, 2.05
+SCALE_MAX, SCALE_SERVICES, SCALE_ROUNDS = 1.2, 400, 3
 MODELS_DEV_ENV = "BENCH_MODELS_DEV"
 # Children run as an installed tracker does: its modules compiled once (pip compiles on
 # install), not again in every run because the calling shell set PYTHONDONTWRITEBYTECODE.
@@ -161,15 +166,8 @@ def measure_site(bench: Bench | None, commits: int) -> list[Row]:
     noop = bench.update(scratch, "no-op update")
     rows.append(Row("site", "tracker update, nothing new", noop.seconds, None, noop.rss_mb,
                     f"≤{NOOP_MAX} s", noop.seconds <= NOOP_MAX))
-    # The CI loop's steady state: the outputs are committed, the next run walks that commit
-    # (pages changed only inside the tracker's blocks: no event) and commits its new state.
-    if commit_outputs(scratch):
-        bench.update(scratch, "walking the outputs commit")
-        commit_outputs(scratch)
-    ci = fresh_clone(scratch, f"site-{commits}-ci")
-    assert not (ci / ".git" / "tracker-cache").exists()
-    one_more_commit(ci, "site")
-    cold = bench.update(ci, "cold CI update", f"site-{commits}-cold-ci")
+    steady_state(bench, scratch)
+    cold, ci = cold_ci(bench, scratch, f"site-{commits}-ci", f"site-{commits}-cold-ci")
     rows.append(Row("site", "cold CI: fresh clone, one new commit", cold.seconds, None,
                     cold.rss_mb, f"≤{COLD_MAX} s", cold.seconds <= COLD_MAX))
     one_more_commit(ci, "site")
@@ -186,6 +184,48 @@ def measure_site(bench: Bench | None, commits: int) -> list[Row]:
                     double.rss_mb, f"≤{DOUBLING_MAX}× the {commits}-commit run",
                     doubling <= DOUBLING_MAX))
     return rows
+
+
+def steady_state(bench: Bench, scratch: Path) -> None:
+    """The CI loop's steady state: the outputs are committed, the next run walks that commit
+    (pages changed only inside the tracker's blocks: no event) and commits its new state."""
+    if commit_outputs(scratch):
+        bench.update(scratch, "walking the outputs commit")
+        commit_outputs(scratch)
+
+
+def cold_ci(bench: Bench, steady: Path, name: str, profile: str | None = None,
+            ) -> tuple[Run, Path]:
+    """A fresh clone of ``steady`` (no .git/tracker-cache), one new commit, tracker update."""
+    ci = fresh_clone(steady, name)
+    assert not (ci / ".git" / "tracker-cache").exists()
+    one_more_commit(ci, "site")
+    return bench.update(ci, "cold CI update", profile), ci
+
+
+def measure_scale(bench: Bench | None, commits: int) -> list[Row]:
+    """The cold CI run on the site against the same on a site with twice the services (and
+    the same number of commits): a push must not cost more because the site is bigger. Each
+    site's steady state is built once; then their cold runs alternate, best of SCALE_ROUNDS."""
+    sites = {n: generate("site", commits, OUT / (f"site-{commits}" if n == 200
+                                                  else f"site-{commits}-{n}"), services=n)
+             for n in (200, SCALE_SERVICES)}
+    if bench is None:
+        return []
+    steady = {}
+    for n, repo in sites.items():
+        steady[n] = fresh_clone(repo, f"scale-{n}")
+        bench.update(steady[n], f"full update, {n} services")
+        steady_state(bench, steady[n])
+    best = {n: float("inf") for n in sites}
+    for _ in range(SCALE_ROUNDS):  # alternating: the load moves between rows
+        for n in sites:
+            best[n] = min(best[n], cold_ci(bench, steady[n], f"scale-{n}-ci")[0].seconds)
+    ratio = best[SCALE_SERVICES] / best[200]
+    return [Row("scale", f"cold CI, {n} services (best of {SCALE_ROUNDS})", best[n], None)
+            for n in sites] + [
+        Row("scale", f"cold CI, {SCALE_SERVICES} against 200 services", None, ratio, None,
+            f"≤{SCALE_MAX}×", ratio <= SCALE_MAX)]
 
 
 def measure_full(bench: Bench | None, workload: str, commits: int) -> list[Row]:
@@ -241,8 +281,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="300 site commits (150 map commits) instead of 3,000 (1,500)")
     parser.add_argument("--commits", type=int, help="site commits (the map gets half)")
-    parser.add_argument("--workload", choices=["site", "map", "models.dev", "records"],
-                        action="append", help="run only these (default: site, map, models.dev)")
+    parser.add_argument("--workload", choices=["site", "scale", "map", "models.dev", "records"],
+                        action="append",
+                        help="run only these (default: site, scale, map, models.dev)")
     parser.add_argument("--models-dev", type=Path,
                         default=os.environ.get(MODELS_DEV_ENV) or None,
                         help=f"a local clone of models.dev (default: ${MODELS_DEV_ENV})")
@@ -258,10 +299,12 @@ def main() -> None:
 
         compileall.compile_dir(str(ROOT / "src" / "tracker"), quiet=1)
     rows: list[Row] = []
-    for workload in args.workload or ["site", "map", "models.dev"]:
+    for workload in args.workload or ["site", "scale", "map", "models.dev"]:
         print(f"[bench] {workload} …", file=sys.stderr)
         if workload == "site":
             rows += measure_site(bench, commits)
+        elif workload == "scale":
+            rows += measure_scale(bench, commits)
         elif workload == "map":
             rows += measure_full(bench, "map", commits // 2)
         elif workload == "records":

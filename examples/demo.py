@@ -26,7 +26,7 @@ sys.path.insert(0, str(EXAMPLES))  # build_example is a script beside the catalo
 
 import build_example
 
-from tracker import checkpoint
+from tracker import checkpoint, ledgercache
 from tracker.config import load_config
 from tracker.ledger import Ledger
 from tracker.model import SEVERITIES, Event
@@ -91,12 +91,14 @@ def render_digest(week: str) -> list[Path]:
 
 def replace_folder(source: Path, target: Path) -> None:
     """Make ``target`` an exact copy of ``source``: copied beside it, then renamed into place.
-    Not the facts file: it is keyed to a digest of the tracker code that wrote it, so the
-    committed demo output would change with every change to the code, not only to outputs."""
+    Not the facts file nor the ledger's cache: they are keyed to a digest of the tracker code
+    that wrote them, so the committed demo output would change with every change to the code,
+    not only to outputs."""
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     fresh = staging / target.name
     if source.exists():
-        shutil.copytree(source, fresh, ignore=shutil.ignore_patterns(checkpoint.FILE))
+        shutil.copytree(source, fresh, ignore=shutil.ignore_patterns(checkpoint.FILE,
+                                                                 ledgercache.FILE))
     else:
         fresh.mkdir()
     retired = staging / "retired"

@@ -162,6 +162,22 @@ def test_the_committed_example_charts_are_what_the_code_draws(example_updated: P
     assert max(len(data) for data in committed.values()) < 16_000
 
 
+def test_a_chart_drawn_alone_is_the_one_drawn_with_all(example_updated: Path) -> None:
+    """One service's chart is drawn from its own events and those of the services renamed into
+    it (not the whole ledger): the same bytes as when every chart is drawn."""
+    events = [Event.from_dict(e) for path in sorted((PROJECT / "history/events").glob("*.yaml"))
+              for e in yaml.safe_load(path.read_text(encoding="utf-8"))]
+    cfg = Config(root=example_updated)
+    everything = build_charts(events, cfg)
+    renamed = {e.service for e in events if e.kind == "service_renamed"}
+    assert renamed & {e.service for e in events if e.kind != "service_renamed"}
+    for service in sorted({e.service for e in events}):
+        alone = build_charts(events, cfg, {service})
+        assert alone == {name: svg for name, svg in everything.items()
+                         if name in {chart_name(cfg, service, lang) for lang in i18n.LANGS}}, \
+            service
+
+
 def test_scales_unlimited_and_text_gaps(tmp_path: Path) -> None:
     svg = build_charts(EVENTS, config(tmp_path))["cumulus.svg"]
     root = ET.fromstring(svg)

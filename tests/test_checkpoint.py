@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import GitRepo
-from tracker import cache, checkpoint
+from tracker import cache, checkpoint, ledgercache
 from tracker.config import load_config
 from tracker.pipeline import update
 from tracker.snapshots import Snapshots
@@ -174,6 +174,9 @@ def test_facts_for_another_key_are_not_used(repo: GitRepo, page_text: str, tmp_p
     if spoil in ("config", "code"):  # keyed to the other one: the only difference
         facts_path = f".tracker/history/{checkpoint.FILE}"
         assert ours.pop(facts_path) != theirs.pop(facts_path)
+    if spoil == "code":  # so is the ledger's cache
+        cached = f".tracker/history/{ledgercache.FILE}"
+        assert ours.pop(cached) != theirs.pop(cached)
     assert ours == theirs
 
 

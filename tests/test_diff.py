@@ -1,8 +1,9 @@
 """diff: two snapshots' facts → the fields that changed, display-only differences left out.
 
-``diff_facts`` takes one of two paths: flat changes (scalars, mappings of scalars: most commits)
-are compared directly, anything nested goes through DeepDiff. Both must name the same paths;
-the property test below feeds both the same random facts.
+``diff_facts`` takes one of two paths: plain changes (scalars, mappings of scalars at any depth:
+most commits, a changed model's fields included) are compared directly, anything holding a list
+goes through DeepDiff. Both must name the same paths; the property test below feeds both the same
+random facts.
 """
 
 from __future__ import annotations
@@ -96,16 +97,16 @@ def test_comparable_and_lookup_read_the_same_facts() -> None:
 
 _KEYS = st.sampled_from(["a", "b", "c"])
 _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from(["x", "y"]))
-_FLAT = st.dictionaries(_KEYS, st.one_of(_SCALARS, st.dictionaries(_KEYS, _SCALARS,
-                                                                   max_size=3)), max_size=3)
+_FLAT = st.dictionaries(_KEYS, st.one_of(_SCALARS, st.dictionaries(_KEYS, st.one_of(
+    _SCALARS, st.dictionaries(_KEYS, _SCALARS, max_size=3)), max_size=3)), max_size=3)
 
 
 @settings(max_examples=300, deadline=None)
 @given(_FLAT, _FLAT)
 def test_the_flat_path_names_what_deepdiff_names(old: dict[str, Any],
                                                  new: dict[str, Any]) -> None:
-    assert diff._shallow(old) and diff._shallow(new)
-    assert diff._shallow_paths(old, new) == diff._deep_paths(old, new)
+    assert diff._plain(old) and diff._plain(new)
+    assert diff._plain_paths(old, new) == diff._deep_paths(old, new)
 
 
 @settings(max_examples=200, deadline=None)

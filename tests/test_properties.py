@@ -342,29 +342,31 @@ def test_render_is_deterministic_whatever_the_order(ledger: list[Event], rng: An
     assert render_everything(list(reversed(ledger)), config) == first
 
 
-# --- diff: the shallow path finds what DeepDiff finds ------------------------------------------
+# --- diff: the plain path finds what DeepDiff finds --------------------------------------------
 
 _scalar = st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.sampled_from([1.0, 2.5, -0.0]),
                     st.sampled_from(["", "1", "a", "无限制"]))
-_keys = st.sampled_from(["limits", "tier", "tiers", "x"])
-_shallow_facts = st.dictionaries(_keys, st.one_of(_scalar, st.dictionaries(
-    st.sampled_from(["requests_per_day", "concurrency", "credit_card"]), _scalar, max_size=3)),
-    max_size=4)
+_keys = st.sampled_from(["limits", "tier", "tiers", "models", "x"])
+_inner = st.sampled_from(["requests_per_day", "concurrency", "m-1", "m-2"])
+_plain_facts = st.dictionaries(_keys, st.one_of(_scalar, st.dictionaries(
+    _inner, st.one_of(_scalar, st.dictionaries(
+        st.sampled_from(["context", "input_price", "currency"]), _scalar, max_size=3)),
+    max_size=3)), max_size=4)
 
 
 @FAST
-@given(_shallow_facts, _shallow_facts)
-def test_shallow_diff_finds_what_deepdiff_finds(old: dict[str, Any], new: dict[str, Any]) -> None:
-    """Mappings of scalars or of mappings of scalars skip DeepDiff; the changes that survive
-    (old and new unequal at the path) are the same as DeepDiff's."""
-    from tracker.diff import _deep_paths, _shallow, _shallow_paths, lookup
+@given(_plain_facts, _plain_facts)
+def test_plain_diff_finds_what_deepdiff_finds(old: dict[str, Any], new: dict[str, Any]) -> None:
+    """Mappings of scalars, at any depth (a model's fields in models), skip DeepDiff; the
+    changes that survive (old and new unequal at the path) are the same as DeepDiff's."""
+    from tracker.diff import _deep_paths, _plain, _plain_paths, lookup
 
-    assert _shallow(old) and _shallow(new)
+    assert _plain(old) and _plain(new)
 
     def changed(paths: set[tuple[str, ...]]) -> set[tuple[str, ...]]:
         return {p for p in paths if lookup(old, p) != lookup(new, p)}
 
-    assert changed(_shallow_paths(old, new)) == changed(_deep_paths(old, new))
+    assert changed(_plain_paths(old, new)) == changed(_deep_paths(old, new))
 
 
 @FAST

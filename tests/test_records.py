@@ -8,10 +8,13 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tracker.config import RecordSource, load_config
 from tracker.errors import ParseError, TrackerError
 from tracker.model import Model
+from tracker.sources.formats import _JSON_KEY, _keys_at_most
 from tracker.sources.records import matches, parse_records, read_record_file
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "configs"
@@ -696,3 +699,64 @@ def test_float_drift_written_back_is_the_price_meant(models_dev: RecordSource) -
     fixed = GPT_OSS.replace(b"input = 0.15", b"input = 0.4")
     assert parse_records(models_dev, drift, path) == parse_records(models_dev, fixed, path)
     assert repr(parse_records(models_dev, drift, path)[0].models["acme/chat"].input_price) == "0.4"
+
+
+def _map(records: dict[str, str]) -> bytes:
+    """A LiteLLM-like map written by hand: each record's text as given."""
+    return ("{\n" + ",\n".join(f'  "{key}": {text}' for key, text in records.items())
+            + "\n}\n").encode()
+
+
+def test_a_repeated_key_in_a_later_version_is_refused() -> None:
+    """The guard counts again only the records that changed since the file's last version;
+    a key repeated anywhere, in a changed record or one whose value reads as before, or at
+    the top, is still refused with its line."""
+    source = RecordSource(files=["prices.*"], layout="map", id_from="key",
+                          service_field="provider")
+    records = {f"m{n}": f'{{"provider": "p", "max_tokens": {n}}}' for n in range(50)}
+    path = "prices.json"
+    assert len(parse_records(source, _map(records), path)[0].models) == 50
+    later = {
+        # the record's value reads as before: the repeated key's last value is the old one
+        "same value": {**records, "m7": '{"provider": "p", "max_tokens": 0, "max_tokens": 7}'},
+        "changed record": {**records, "m7": '{"provider": "p", "max_tokens": 8, "x": {"a": 1, "a": 2}}'},
+    }
+    for name, version in later.items():
+        with pytest.raises(ParseError, match="duplicate key") as caught:
+            parse_records(source, _map(version), path)
+        assert caught.value.line == 9, name
+        parse_records(source, _map(records), path)  # the good version again
+    top = _map(records).replace(b'\n}\n', b',\n  "m3": {"provider": "q"}\n}\n')
+    with pytest.raises(ParseError, match="duplicate key 'm3'") as caught:
+        parse_records(source, top, path)
+    assert caught.value.line == 52
+
+
+_KEY_TEXT = st.text(st.sampled_from(['a', '"', ':', '\\', ' ', 'é', '\n']), max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.recursive(st.one_of(st.integers(), _KEY_TEXT, st.none()),
+                    lambda inner: st.dictionaries(_KEY_TEXT, inner, max_size=4)
+                    | st.lists(inner, max_size=3), max_leaves=12),
+       st.sampled_from([None, 1, "\t"]), st.sampled_from([": ", " : ", ":"]))
+def test_the_c_count_of_keys_is_never_fewer(data: object, indent: int | str | None,
+                                            colon: str) -> None:
+    """The C bound of the keys written is never below what the regex that reads every string
+    counts, on any JSON text, and equal when no string holds a quote or a colon."""
+    raw = json.dumps(data, indent=indent, separators=(",", colon)).encode()
+    exact = len(_JSON_KEY.findall(raw))
+    assert _keys_at_most(raw) >= exact
+    if not any('"' in text or ":" in text for text in _strings(data)):
+        assert _keys_at_most(raw) == exact
+
+
+def _strings(value: object) -> list[str]:
+    """Every key and string value at any depth."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in [k, *_strings(v)]]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []

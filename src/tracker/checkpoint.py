@@ -33,7 +33,7 @@ class NotJson(Exception):
     """A fact that JSON would not give back as it is (a tuple, a date, a non-string key)."""
 
 
-def _plain(value: Any) -> Any:
+def plain_json(value: Any) -> Any:
     """``value`` itself when JSON gives it back equal and of the same types; else NotJson."""
     kind = type(value)
     if kind is str or kind is int or kind is bool or value is None:
@@ -43,17 +43,17 @@ def _plain(value: Any) -> Any:
             return value
         raise NotJson
     if kind is list:
-        return [_plain(v) for v in value]
+        return [plain_json(v) for v in value]
     if kind is dict:
         if not all(type(k) is str for k in value):
             raise NotJson
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain_json(v) for k, v in value.items()}
     raise NotJson
 
 
 def _stated(record: Any, names: tuple[str, ...]) -> dict[str, Any]:
     """The fields of a Model / TrialCredits that are not None (their default)."""
-    return {n: _plain(v) for n in names if (v := getattr(record, n)) is not None}
+    return {n: plain_json(v) for n in names if (v := getattr(record, n)) is not None}
 
 
 _MODEL_NAMES = tuple(f.name for f in fields(Model))
@@ -81,7 +81,7 @@ def _service(service: Service) -> dict[str, Any]:
                 raise NotJson
             out[name] = [_stated(p, _PROBLEM_NAMES) for p in value]
         elif value != (factory() if callable(factory) else default):
-            out[name] = _plain(value)
+            out[name] = plain_json(value)
     if not out["models"]:
         del out["models"]
     return out

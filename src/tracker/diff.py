@@ -116,8 +116,8 @@ def diff_facts(old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
     if old_cmp == new_cmp:
         return []
     pruned_old, pruned_new = _prune(old_cmp, new_cmp)
-    if _shallow(pruned_old) and _shallow(pruned_new):
-        paths = _shallow_paths(pruned_old, pruned_new)
+    if _plain(pruned_old) and _plain(pruned_new):
+        paths = _plain_paths(pruned_old, pruned_new)
     else:
         paths = _deep_paths(pruned_old, pruned_new)
     changes = [FieldChange(p, lookup(old, p), lookup(new, p)) for p in sorted(paths)]
@@ -140,22 +140,26 @@ def _deep_paths(old: dict[str, Any], new: dict[str, Any]) -> set[tuple[str, ...]
 _SCALARS = (str, int, float, bool, type(None))
 
 
-def _shallow(pruned: dict[str, Any]) -> bool:
-    """Scalars, or mappings of scalars (a quota, a requirement): what most commits change."""
-    return all(isinstance(value, _SCALARS) or isinstance(value, dict) and all(
-        isinstance(v, _SCALARS) for v in value.values()) for value in pruned.values())
+def _plain(value: Any) -> bool:
+    """Scalars, or mappings (at any depth) of scalars: a quota, a requirement, a tier's limits,
+    a model's fields — what nearly every commit changes. A list is left to DeepDiff."""
+    if isinstance(value, _SCALARS):
+        return True
+    return type(value) is dict and all(_plain(v) for v in value.values())
 
 
-def _shallow_paths(old: dict[str, Any], new: dict[str, Any]) -> set[tuple[str, ...]]:
-    """What ``_deep_paths`` gives for two ``_shallow`` mappings, without DeepDiff's fixed cost
-    (milliseconds a call, most of a walk that changes a quota per commit): a key on one side
-    only, or unequal values, at the first level where both sides are not both mappings."""
+def _plain_paths(old: dict[str, Any], new: dict[str, Any],
+                 prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    """What ``_deep_paths`` gives for two ``_plain`` mappings, without DeepDiff's fixed cost
+    (about a millisecond a call: most of a walk whose commits change a model or a quota): a key
+    on one side only, or unequal values, at the first level where both sides are not both
+    mappings. Only what ``_prune`` left is walked: changed models, not the hundreds beside."""
     paths: set[tuple[str, ...]] = set()
     for key in old.keys() | new.keys():
         a, b = old.get(key, MISSING), new.get(key, MISSING)
         if type(a) is dict and type(b) is dict:
-            paths.update((str(key), str(k)) for k in a.keys() | b.keys()
-                         if a.get(k, MISSING) != b.get(k, MISSING))
+            if a != b:
+                paths |= _plain_paths(a, b, (*prefix, str(key)))
         elif a is MISSING or b is MISSING or a != b:
-            paths.add((str(key),))
+            paths.add((*prefix, str(key)))
     return paths

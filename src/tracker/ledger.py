@@ -9,14 +9,13 @@ already sent. All plain YAML in a fixed order, so the same history always gives 
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field, replace
 from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-from tracker import cache, yamlio
+from tracker import cache, ledgercache, yamlio
 from tracker.config import Config
 from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
@@ -30,10 +29,10 @@ OVERRIDE_KEYS = {"retract", "kind", "severity", "note", "source"}
 dump_yaml = yamlio.dump
 
 
-def _load_yaml(path: Path) -> Any:
-    """``path``'s YAML (None when missing)."""
+def _load_yaml(path: Path, data: bytes | None = None) -> Any:
+    """``path``'s YAML (None when missing); ``data``: its bytes, when already read."""
     try:
-        return yamlio.load(path.read_text(encoding="utf-8"))
+        return yamlio.load((path.read_bytes() if data is None else data).decode("utf-8"))
     except FileNotFoundError:
         return None
     except (yamlio.YamlError, UnicodeDecodeError) as exc:
@@ -41,6 +40,15 @@ def _load_yaml(path: Path) -> Any:
         raise TrackerError(f"not valid YAML: {reason}", path=str(path),
                            line=exc.line if isinstance(exc, yamlio.YamlError) else None,
                            hint="fix the syntax on that line") from None
+
+
+def _events(lines: list[str]) -> list[Event] | None:
+    """Events from the cache's lines, which hold exactly their fields (it is keyed to this
+    code); None when they do not (then the month is read from YAML)."""
+    try:
+        return [Event(**event) for event in ledgercache.events(lines)]
+    except (TypeError, ValueError):
+        return None
 
 
 def event_sort_key(event: Event) -> tuple[str, str, str, str, str, str]:
@@ -82,8 +90,12 @@ class Ledger:
         self.dir = self.root / ledger_dir(config)
         self.events_dir = self.dir / "events"
         self._months: dict[Path, list[Event]] = {}  # read or written in this run: not reread
-        # Parsed month files are kept in .git (never committed, never checked out), keyed by
-        # the file's bytes: reading YAML is most of a small incremental run.
+        # The months as JSON beside the facts (tracker.ledgercache), each used only when its
+        # YAML file's bytes are the ones it was made from: reading YAML was most of a CI run.
+        self.cache_file = self.dir / ledgercache.FILE
+        self._cached_months: ledgercache.Months | None = None  # read once, when first needed
+        self._stale_cache = False  # a month was read from YAML, or written: keep it again
+        self._digests: dict[Path, str] = {}  # of each month file's bytes as read or written
         self.cache_dir = cache.cache_dir(Path(config.root))
 
     # -- state ------------------------------------------------------------------------------
@@ -121,32 +133,77 @@ class Ledger:
 
     def _month(self, path: Path) -> list[Event]:
         if path not in self._months:
-            events = self._cached(path)
-            if events is None:
-                events = [Event.from_dict(e) for e in (_load_yaml(path) or [])]
-                self._cache(path, events)
-            self._months[path] = events
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                data = None
+            events: list[Event] | None = None
+            if data is not None:
+                digest = self._digests[path] = ledgercache.digest(data)
+                # Fastest first: this clone's pickle in .git, then the committed JSON cache;
+                # each keyed by the month file's bytes (a checkout changes mtimes, not bytes).
+                events = self._pickled(path, digest)
+                if events is None:
+                    cached = self._cache().get(path.stem)
+                    if cached is not None and cached[0] == digest:
+                        events = _events(cached[1])
+                        if events is None:  # not events after all: never kept again
+                            del self._cache()[path.stem]
+                    if events is None:
+                        events = [Event.from_dict(e) for e in (_load_yaml(path, data) or [])]
+                        self._stale_cache = True
+                    self._pickle(path, digest, events)
+            self._months[path] = events or []
         return self._months[path]
 
-    def _stamp(self, path: Path) -> tuple[str] | None:
-        """What a cached month is valid for: its bytes (a checkout changes mtimes, not bytes)."""
-        try:
-            content = path.read_bytes()
-        except FileNotFoundError:
+    def _pickled(self, path: Path, digest: str) -> list[Event] | None:
+        if self.cache_dir is None:
             return None
-        return (hashlib.sha1(content).hexdigest(),)
-
-    def _cached(self, path: Path) -> list[Event] | None:
-        stamp = self._stamp(path)
-        if self.cache_dir is None or stamp is None:
-            return None
-        events: list[Event] | None = cache.load(self.cache_dir / f"{path.stem}.pickle", stamp)
+        events: list[Event] | None = cache.load(self.cache_dir / f"{path.stem}.pickle", (digest,))
         return events
 
-    def _cache(self, path: Path, events: list[Event]) -> None:
-        stamp = self._stamp(path)
-        if self.cache_dir is not None and stamp is not None:
-            cache.save(self.cache_dir / f"{path.stem}.pickle", stamp, events)
+    def _pickle(self, path: Path, digest: str, events: list[Event]) -> None:
+        if self.cache_dir is not None:
+            cache.save(self.cache_dir / f"{path.stem}.pickle", (digest,), events)
+
+    def _cache(self) -> ledgercache.Months:
+        if self._cached_months is None:
+            try:
+                data = self.cache_file.read_bytes()
+            except OSError:
+                data = b""
+            found = ledgercache.decode(data, (cache.code_digest(),)) if data else None
+            self._cached_months = found or {}
+        return self._cached_months
+
+    def write_cache(self) -> bool:
+        """Write history/events.cache.jsonl again when it does not hold every month as its
+        YAML file reads now (a month read from YAML in this run, or written); True when the
+        file changed. A month whose YAML is still the one cached keeps its lines as they are;
+        only saves time: written without fsync."""
+        months = sorted(self.events_dir.glob("*.yaml")) if self.events_dir.is_dir() else []
+        if not self._stale_cache and set(self._cache()) == {p.stem for p in months} \
+                and all(self._digest(p) == self._cache()[p.stem][0] for p in months):
+            return False
+        keep: ledgercache.Months = {}
+        for path in months:
+            cached = self._cache().get(path.stem)
+            lines = cached[1] if cached is not None and cached[0] == self._digest(path) else None
+            if lines is None:  # read from YAML, or written, in this run
+                lines = ledgercache.lines_of([e.to_dict() for e in self._month(path)])
+            if lines is not None:  # else read from YAML each time
+                keep[path.stem] = (self._digest(path), lines)
+        encoded = ledgercache.encode((cache.code_digest(),), keep)
+        if encoded is None:
+            self.cache_file.unlink(missing_ok=True)
+            return False
+        self._cached_months, self._stale_cache = keep, False
+        return write_atomic(self.cache_file, encoded, durable=False)
+
+    def _digest(self, path: Path) -> str:
+        if path not in self._digests:
+            self._digests[path] = ledgercache.digest(path.read_bytes())
+        return self._digests[path]
 
     def events(self) -> list[Event]:
         """What outputs show: overrides applied, retracted events gone, oldest first."""
@@ -184,9 +241,12 @@ class Ledger:
                 merged.setdefault(event_id, event)
             ordered = sorted(merged.values(), key=event_sort_key)
             self._months[path] = ordered
-            if write_atomic(path, dump_yaml([e.to_dict() for e in ordered])):
+            self._stale_cache = True
+            dumped = dump_yaml([e.to_dict() for e in ordered])
+            digest = self._digests[path] = ledgercache.digest(dumped)
+            if write_atomic(path, dumped):
                 written.append(path)
-                self._cache(path, ordered)
+                self._pickle(path, digest, ordered)
         return written
 
     # -- warnings ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from tracker.config import Config, config_file, load_config
 from tracker.dated import commit_day, service_in_force
 from tracker.errors import ParseError, TrackerError
 from tracker.fsutil import remove_stale_temporaries, write_atomic
-from tracker.layout import private_notices
+from tracker.layout import ledger_dir, private_notices
 from tracker.ledger import Ledger, State
 from tracker.model import Event, ParseWarning, Service
 from tracker.site import site_base
@@ -155,6 +155,7 @@ def walk_new_commits(config: Config, history: History, state: State, head: str,
     from tracker.snapshots import Snapshots  # with the parsers: not for a no-op run
 
     snapshots = Snapshots(history, Sources(config))
+    snapshots.outputs = Path(ledger_dir(config)).as_posix().strip("/") + "/"
     if since and not (since == state.last_commit
                       and (saved and snapshots.restore(saved, _snapshots_key(config, since))
                            or facts_file and _import_facts(snapshots, facts_file,
@@ -220,6 +221,8 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
             services = snapshots.visited | {e.service for e in events}
             written += render_all(config, ledger, services=services, skipped=skipped)
             notices += ledger.unmatched_overrides()
+        if ledger.write_cache():
+            written.append(ledger.cache_file)
         facts = snapshots.export_facts(_snapshots_key(config, head))
         if facts is None:
             facts_file.unlink(missing_ok=True)  # stale: keyed to an older commit, never used
@@ -259,22 +262,25 @@ def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
     from tracker.render.changelog import update_pages
     from tracker.render.charts import build_charts, charted_services, owned_names
     from tracker.render.feeds import build_feeds
+    from tracker.render.names import one_render
     from tracker.render.opml import OPML_FILE, build_opml
     from tracker.render.updates import update_blocks
     from tracker.writer import write_charts, write_feeds
 
-    events = ledger.events()
-    written: list[Path] = []
-    charts = build_charts(events, config, services)
-    written += write_charts(config, charts, dry_run, owned=owned_names(events, config, services))
-    charted = charted_services(charts, config, {e.service for e in events})
-    written += [change.path for change in update_pages(config, events, dry_run, skipped,
-                                                       services, charted)]
-    written += [change.path for change in update_blocks(config, events, dry_run, skipped)]
-    feeds = build_feeds(events, config, services)
-    feeds[CALENDAR_FILE] = build_calendar(ledger.raw_events(), ledger.overrides(), config)
-    feeds[OPML_FILE] = build_opml(events, config)
-    written += write_feeds(config, feeds, dry_run=dry_run, prune=services is None)
+    with one_render():  # every output asks for the same names: worked out once
+        events = ledger.events()
+        written: list[Path] = []
+        charts = build_charts(events, config, services)
+        written += write_charts(config, charts, dry_run,
+                                owned=owned_names(events, config, services))
+        charted = charted_services(charts, config, {e.service for e in events})
+        written += [change.path for change in update_pages(config, events, dry_run, skipped,
+                                                           services, charted)]
+        written += [change.path for change in update_blocks(config, events, dry_run, skipped)]
+        feeds = build_feeds(events, config, services)
+        feeds[CALENDAR_FILE] = build_calendar(ledger.raw_events(), ledger.overrides(), config)
+        feeds[OPML_FILE] = build_opml(events, config)
+        written += write_feeds(config, feeds, dry_run=dry_run, prune=services is None)
     return written
 
 

@@ -42,6 +42,11 @@ class Snapshots:
         self.read: Callable[[str], bytes] = history.read  # a BlobStream's, while in run()
         self.visited: set[str] = set()  # every service whose files a walked commit changed
         self.links = LinkTable()  # a symlinked file reads as its target: see _load_link
+        # Where the tracker writes its ledger ("history/"): a commit touching it is the commit
+        # of the tracker's own outputs, whose pages are first compared without their blocks.
+        self.outputs: str | None = None
+        self._own_commit = False
+        self._digests: dict[str, tuple[str, str]] = {}  # path → (blob, its Sources.digest)
         # service id → the name it first had when that name came from the front matter's title
         # (seeded from the ledger by a walk that starts cold): a title-only edit never renames
         self.first_names: dict[str, str] = {}
@@ -264,6 +269,8 @@ class Snapshots:
         return events, warnings
 
     def step(self, commit: Commit) -> tuple[list[Event], list[ParseWarning]]:
+        self._own_commit = self.outputs is not None and any(
+            change.path.startswith(self.outputs) for change in commit.changes)
         self.day = commit_day(commit.date)
         touched: set[str] = set()
         renamed: dict[str, str] = {}
@@ -337,7 +344,7 @@ class Snapshots:
         # the last version whose every section read: kept while the newest is not wholly read
         good = self.broken.get(path) or self.blobs.get(path) or None
         try:
-            parsed = self._parse(path, blob, raw)
+            parsed = self._same_facts(path, blob, raw) or self._parse(path, blob, raw)
         except ParseError as error:
             warnings.append(ParseWarning(path=path, line=error.line, reason=error.message,
                                          commit=commit.sha, date=commit.date))
@@ -357,6 +364,33 @@ class Snapshots:
                 self.broken[path] = good
             self.stale[path] = since
         return {s.id for s in parsed.services}
+
+    def _same_facts(self, path: str, blob: str, raw: bytes) -> Parsed | None:
+        """In the commit of the tracker's own outputs, the version in force when ``raw`` differs
+        from it only inside the tracker's generated blocks, which the page parser skips: the
+        same facts by construction, not parsed again. Only when the version in force read wholly
+        (a section problem carries a line number, which a longer block would move) and is this
+        path's own version (not one renamed here, whose services are named after the old path).
+        Digests are taken only here, in such commits: the walk of other commits pays nothing."""
+        current = self.files.get(path)
+        if not self._own_commit or current is None or not self.blobs.get(path) \
+                or path in self.broken or path in self.stale or _problems(current):
+            return None
+        try:
+            new = self.sources.digest(path, raw)
+            if new is None or new != self._digest(path, self.blobs[path]):
+                return None
+        except ParseError:
+            return None  # parsed, to tell why
+        self._digests[path] = (blob, new)
+        return current
+
+    def _digest(self, path: str, blob: str) -> str | None:
+        kept = self._digests.get(path)
+        if kept is None or kept[0] != blob:
+            kept = (blob, self.sources.digest(path, self.history.read(blob)) or "")
+            self._digests[path] = kept
+        return kept[1] or None
 
     def _load_link(self, commit: Commit, link: str, blob_at: Callable[[str], str | None],
                    warnings: list[ParseWarning], touched: set[str]) -> set[str]:

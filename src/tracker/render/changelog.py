@@ -21,7 +21,6 @@ from tracker import i18n
 from tracker.errors import TrackerError
 from tracker.links import web_url
 from tracker.model import Event, severity_rank
-from tracker.paths import service_pages
 from tracker.render import environment
 from tracker.render.charts import chart_link
 from tracker.render.markers import (
@@ -33,7 +32,7 @@ from tracker.render.markers import (
     md_escape,
     rewrite_marked,
 )
-from tracker.render.names import site_names
+from tracker.render.names import pages_of, site_names
 
 if TYPE_CHECKING:
     import jinja2
@@ -233,8 +232,7 @@ def update_pages(config: Config, events: list[Event], dry_run: bool = False,
     """
     by_lang: dict[str, dict[str, list[Event]]] = {}
     changes = []
-    for relative, service, lang in service_pages(Path(config.root), config.pages,
-                                                 config.default_lang):
+    for relative, service, lang in pages_of(config):
         if services is not None and service not in services:
             continue
         if lang not in by_lang:

@@ -308,9 +308,10 @@ def build_charts(events: list[Event], config: Config,
     if not config.charts.enabled:
         return {}
     charts: dict[str, str] = {}
+    drawn = events if services is None else _events_of(events, services)
     for lang in i18n.LANGS:
         # each language's names of services and quota tiers (render/names.py)
-        named = site_names(events, config, lang).localize(events)
+        named = site_names(events, config, lang).localize(drawn)
         for service, history in sorted(build_series(named).items()):
             if services is not None and service not in services:
                 continue
@@ -318,6 +319,22 @@ def build_charts(events: list[Event], config: Config,
             if svg is not None:
                 charts[chart_name(config, service, lang)] = svg
     return dict(sorted(charts.items()))
+
+
+def _events_of(events: list[Event], services: set[str]) -> list[Event]:
+    """The events a chart of ``services`` is drawn from, so that the series are not built for
+    the whole ledger to draw one service: theirs, those of every service renamed into one of
+    them (its history moves with the name, see build_series), and the renames out of one of
+    them (which take its history away)."""
+    wanted = set(services)
+    while True:
+        renamed = {e.old for e in events if e.kind == "service_renamed"
+                   and e.service in wanted and isinstance(e.old, str)} - wanted
+        if not renamed:
+            break
+        wanted |= renamed
+    return [e for e in events if e.service in wanted
+            or e.kind == "service_renamed" and isinstance(e.old, str) and e.old in wanted]
 
 
 def chartable(events: list[Event], config: Config) -> set[str]:

@@ -29,7 +29,7 @@ from tracker import i18n
 from tracker.links import web_url
 from tracker.model import KINDS, Event, severity_rank
 from tracker.render import environment, visible
-from tracker.render.names import site_names
+from tracker.render.names import once, site_names
 from tracker.site import feed_url, home_url, service_url, site_base
 
 if TYPE_CHECKING:
@@ -147,6 +147,14 @@ class _Group:
     breaking: bool
     providers: tuple[str, ...]
     events: tuple[Event, ...]
+
+
+def _named_groups(events: list[Event], config: Config) -> list[_Group]:
+    """The groups of ``events`` with the feeds' language's names: the feeds and the OPML index
+    both need them, worked out once per render (names.once)."""
+    names = site_names(events, config, config.feeds.lang)
+    return once("feed groups", (events, config),
+                lambda: _groups(names.localize(events)))
 
 
 def _groups(events: Iterable[Event]) -> list[_Group]:
@@ -336,7 +344,7 @@ def build_feeds(events: list[Event], config: Config,
     Services, quota tiers and providers are named as every output in the feeds' language names them.
     """
     names = site_names(events, config, config.feeds.lang)
-    groups = _groups(names.localize(events))
+    groups = _named_groups(events, config)
     render = _Renderer(config)
     cap = max(config.feeds.max_items, 0)
     title = clean(_feed_title(config))
@@ -384,7 +392,7 @@ def feed_index(events: list[Event], config: Config) -> list[FeedMeta]:
     """Every feed file ``build_feeds`` writes for ``events`` (all services), with its title and
     page, in the order a reader would list them: everything, breaking, providers, services."""
     names = site_names(events, config, config.feeds.lang)
-    groups = _groups(names.localize(events))
+    groups = _named_groups(events, config)
     title = clean(_feed_title(config))
     home = _home(config)
     suffix = FORMATS[GROUP_FORMAT].suffix

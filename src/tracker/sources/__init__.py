@@ -76,6 +76,17 @@ class Sources:
             return Parsed(kind, tuple(read.services), read.notes(source))
         raise ValueError(f"no source for {path}")
 
+    def digest(self, path: str, raw: bytes) -> str | None:
+        """The digest of a page without the tracker's generated blocks, which the page parser
+        never reads (two versions with the same digest state the same facts), without parsing
+        it; None for the other kinds of file. Raises ParseError for a page that cannot be
+        read."""
+        if self.kind_of(path) != PAGE:
+            return None
+        from tracker.sources.markdown import page_digest
+
+        return page_digest(raw, path)
+
     def assemble(self, parts: list[tuple[str, Service]]) -> Service:
         """One service from what its files state; ``parts`` is (kind, service) in path order."""
         whole = [s for kind, s in parts if not kind.startswith("records:")]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -72,21 +73,52 @@ def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 # A string then a colon; the string's loop unrolled (runs of plain characters, then one escape),
 # which the regex engine runs 2-3x faster than one alternation per character: the same matches.
 _JSON_KEY = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"\s*:', re.DOTALL)
+_SPACED_COLON = re.compile(rb'"[ \t\r\n]+:')
+# The last version of each JSON file: its records and how many keys each holds (see below).
+_COUNTED: OrderedDict[str, tuple[dict[str, Any], dict[str, int]]] = OrderedDict()
+_COUNTED_FILES = 8
+
+
+def _keys_at_most(raw: bytes) -> int:
+    """At least as many as the keys the JSON text writes, counted in C (1.5 ms on 730 KB, the
+    regex 7 ms): every key ends with a quote and its colon, spaces between or not. A ``":`` may
+    also be an escaped quote or a string opening with a colon: counted too, never fewer."""
+    return raw.count(b'":') + len(_SPACED_COLON.findall(raw))
+
+
+def _keys_parsed(value: Any) -> int:
+    count, stack = 0, [value]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            count += len(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return count
 
 
 def refuse_duplicate_json_keys(raw: bytes, data: Any, path: str) -> None:
     """Refuse JSON parsed by a loader that silently keeps the last of two equal keys (orjson).
-    Cheap when no key is repeated: the keys written are counted by one C regex and compared
-    with the keys parsed; only when the counts differ is the text walked to name the key."""
-    parsed, stack = 0, [data]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            parsed += len(value)
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-    if len(_JSON_KEY.findall(raw)) != parsed:
+    Cheap when no key is repeated: the keys written are bounded in C and compared with the
+    keys parsed (then counted by a regex if they differ); only when the counts differ is the
+    text walked to name the key. The keys
+    parsed are counted again only in records that changed since the file's last version (a
+    map of 1,200 records changes a few a commit; comparing a record is C, counting is not)."""
+    if isinstance(data, dict):
+        before = _COUNTED.pop(path, None)
+        old, old_counts = before if before is not None else ({}, {})
+        counts = {key: old_counts[key] if key in old_counts and old[key] == record
+                  else _keys_parsed(record) for key, record in data.items()}
+        _COUNTED[path] = (data, counts)
+        if len(_COUNTED) > _COUNTED_FILES:
+            _COUNTED.popitem(last=False)
+        parsed = len(data) + sum(counts.values())
+    else:
+        parsed = _keys_parsed(data)
+    # parsed ≤ written ≤ at most: equal ends give no repeated key; else count exactly
+    if _keys_at_most(raw) != parsed and len(_JSON_KEY.findall(raw)) != parsed:
+        _COUNTED.pop(path, None)
         json_key_lines(raw.decode("utf-8", "replace"), path)  # raises at a repeated key
 
 

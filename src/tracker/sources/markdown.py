@@ -1,21 +1,23 @@
 """Line-oriented Markdown scanner for service pages: bytes → front matter, bold fields, tables.
 
-Owns the page's body: skipping fenced code, the headings each line sits under, bold fields and
-list items, and cutting table rows into cells, each with its 1-based line number; and the inline
-text rules the page readers share (``plain``, ``label_key``, ``cell_id``). The page as text and its
-front matter are page_text.py's (``scan_page`` calls it first). It knows nothing about services:
-``page/`` decides what the blocks mean. A full Markdown parser costs ~30× more per page and the
-walk parses every version of every page.
+Owns the page's body: skipping fenced code and the tracker's own generated blocks (fences.py
+says where they are), the headings each line sits under, bold fields and list items, and cutting
+table rows into cells, each with its 1-based line number; the digest of what it reads
+(``page_digest``); and the inline text rules the page readers share (``plain``, ``label_key``,
+``cell_id``). The page as text and its front matter are page_text.py's (``scan_page`` calls it
+first). It knows nothing about services: ``page/`` decides what the blocks mean. A full Markdown
+parser costs ~30× more per page and the walk parses every version of every page.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
-from tracker.sources.fences import closes_code_fence, code_fence_opener
+from tracker.sources.fences import prose
 from tracker.sources.page_text import decode_page, split_front_matter
 
 # `**Label：** value`, optionally as a list item; the label may carry the colon or the value may.
@@ -149,41 +151,6 @@ def cell_id(cell: str) -> tuple[str, bool]:
     return plain(cell), struck
 
 
-def _fence_candidates(text: str, pos: int) -> list[tuple[int, int, str]]:
-    """(line start, line end, stripped line) of every line from pos that opens with ``` or ~~~.
-
-    Found with str.find, so the bodies of code examples, most of a long page, cost no Python
-    loop; each occurrence is looked at once.
-    """
-    found: dict[int, tuple[int, str]] = {}
-    for marker in ("```", "~~~"):
-        at = text.find(marker, pos)
-        while at >= 0:
-            line_start = text.rfind("\n", 0, at) + 1
-            line_end = text.find("\n", at)
-            line_end = len(text) if line_end < 0 else line_end
-            if not text[line_start:at].strip(" \t"):
-                found[line_start] = (line_end, text[at:line_end].rstrip())
-            at = text.find(marker, line_end)
-    return sorted((start, end, line) for start, (end, line) in found.items())
-
-
-def _code_free_spans(text: str, pos: int) -> list[tuple[int, int]]:
-    """The [start, end) spans of text outside fenced code blocks."""
-    spans: list[tuple[int, int]] = []
-    opened: tuple[str, int] | None = None  # the open fence's character and length
-    for start, end, line in _fence_candidates(text, pos):
-        if opened is None:
-            opened = code_fence_opener(line)
-            if opened is not None:
-                spans.append((pos, start))
-        elif closes_code_fence(line, opened):
-            opened, pos = None, end + 1
-    if opened is None:  # an unclosed fence runs to the end of the page, as Hugo renders it
-        spans.append((pos, len(text)))
-    return spans
-
-
 class _Scanner:
     """Walks the lines outside fenced code, collecting fields and tables with their headings.
 
@@ -311,24 +278,44 @@ def _every_section(heading: str) -> bool:
 
 def scan_page(raw: bytes, path: str,
               wanted: Callable[[str], bool] = _every_section) -> Document:
-    """Decode a page and collect its front matter, bold fields and tables (code fences skipped).
+    """Decode a page and collect its front matter, bold fields and tables (code fences and the
+    tracker's own generated blocks skipped).
 
     ``wanted(heading)`` says which `##` sections to read in full; the others give only their
     plain `**Label：**` lines.
     """
     text = decode_page(raw, path)
     front_matter, body, front_matter_format = split_front_matter(text, path)
+    # what the tracker writes between its markers is never read as the page's facts: so a
+    # commit of the tracker's own blocks states the same facts by construction (page_digest)
+    read, spans = prose(text, body)
     scanner = _Scanner(wanted)
     line_no, counted, code = 1, 0, []
-    for start, end in _code_free_spans(text, body):
+    for start, end in spans:
         if start > counted > 0:  # what lies between two spans is a fenced block
-            code.append(text[counted:start])
-        line_no += text.count("\n", counted, start)  # counted on from the last span
+            code.append(read[counted:start])
+        line_no += read.count("\n", counted, start)  # counted on from the last span
         counted = start
-        scanner.span(text[start:end].split("\n"), line_no)
+        scanner.span(read[start:end].split("\n"), line_no)
         counted = end
-        line_no += text.count("\n", start, end)
-    if 0 < counted < len(text):
-        code.append(text[counted:])  # an unclosed fence runs to the end of the page
+        line_no += read.count("\n", start, end)
+    if 0 < counted < len(read):
+        code.append(read[counted:])  # an unclosed fence runs to the end of the page
     return Document(front_matter, scanner.fields, scanner.tables, front_matter_format,
                     scanner.heading, scanner.checklist, scanner.items, scanner.bullets, code)
+
+
+# A run of blank lines (spaces allowed) after a line's end: to the scanner, one blank line.
+_BLANK_RUN = re.compile(r"\n(?:[^\S\n]*\n)+")
+
+
+def page_digest(raw: bytes, path: str) -> str:
+    """A digest of what ``scan_page`` reads of a page: its front matter, and its body without
+    the tracker's generated blocks and with each run of blank lines as one (which the scanner
+    cannot tell apart). Two versions with the same digest state the same facts, at lines that
+    may differ. Raises ParseError as ``scan_page`` does for a page that cannot be read."""
+    text = decode_page(raw, path)
+    body = split_front_matter(text, path)[1]
+    read = prose(text, body)[0]
+    return hashlib.sha1((read[:body] + _BLANK_RUN.sub("\n\n", "\n" + read[body:]))
+                        .encode("utf-8")).hexdigest()

@@ -1,0 +1,108 @@
+"""The incremental contract as a property: on random histories, the bytes ``tracker update``
+leaves after every commit are the bytes a full ``tracker render`` gives from the same ledger —
+whatever the walk skipped (the commit of the tracker's own outputs, pages it did not visit).
+
+The histories are a site's under its workflow: a maintainer commits (edits a page as it is, its
+tracker block included; removes one; edits inside a block by hand), the workflow runs
+``tracker update`` and commits what it wrote, which the next run walks beside the next edit.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import PAGES, GitRepo
+from tracker.config import load_config
+from tracker.ledger import Ledger
+from tracker.pipeline import render_all, update
+
+PAGE = (PAGES / "acme.md").read_text(encoding="utf-8")
+SLUGS = ("acme", "beta", "gamma")
+BEGIN, END = "<!-- tracker:changelog:begin -->", "<!-- tracker:changelog:end -->"
+
+
+def page(slug: str, quota: int, concurrency: int, fast: bool, price: int) -> str:
+    """The fixture page as service ``slug``, with its numbers set."""
+    text = PAGE.replace("| **每日请求数** | 14,400 requests/day |",
+                        f"| **每日请求数** | {quota:,} requests/day |")
+    text = text.replace("| **并发请求** | 5 |", f"| **并发请求** | {concurrency} |")
+    text = text.replace("$0.28/M tokens", f"$0.{price:02d}/M tokens")
+    if not fast:
+        text = text.replace("| **acme-fast** | 32,768 | 4K | 低延迟 | 实时应用 |\n", "")
+        text = text.replace("| **acme-fast** | $0.10/M tokens | $0.20/M tokens | |\n", "")
+    return text.replace("Acme", slug.title()).replace("acme", slug)
+
+
+_edit = st.tuples(st.sampled_from(SLUGS), st.integers(1, 4) .map(lambda n: n * 1000),
+                  st.integers(1, 6), st.booleans(), st.integers(10, 40))
+_step = st.one_of(
+    st.tuples(st.just("edit"), _edit),
+    st.tuples(st.just("remove"), st.sampled_from(SLUGS)),
+    st.tuples(st.just("hand"), st.sampled_from(SLUGS)),  # a hand edit inside the block
+)
+
+
+def carry_block(before: str, after: str) -> str:
+    """``after`` with the tracker's block that ``before`` holds, where the tracker put it."""
+    if BEGIN not in before:
+        return after
+    block = before[before.index(BEGIN):before.index(END) + len(END)]
+    heading = "## 📝 更新日志\n\n"
+    return after.replace(heading, heading + block + "\n\n", 1)
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every output and page: the work tree but .git and the ledger's own bookkeeping."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and ".git" not in p.relative_to(root).parts}
+
+
+def rendered_in_full(root: Path, scratch: Path) -> dict[str, bytes]:
+    """The tree after a full ``tracker render`` of a copy of ``root``."""
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    shutil.copytree(root, scratch, symlinks=True)
+    config = load_config(scratch)
+    render_all(config, Ledger(config))
+    return tree(scratch)
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(_step, min_size=1, max_size=7))
+def test_incremental_updates_leave_what_a_full_render_gives(steps: list[tuple]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        repo = GitRepo(Path(folder) / "site")
+        for slug in SLUGS[:2]:
+            repo.write(f"services/api/{slug}/_index.md", page(slug, 1000, 5, True, 28))
+        repo.commit("two services", "2025-01-01T10:00:00+08:00")
+        update(repo.root)
+        repo.commit("tracker: outputs", "2025-01-01T10:00:00+08:00")
+        for n, (kind, arg) in enumerate(steps, 1):
+            date = f"2025-{1 + n // 28:02d}-{1 + n % 28:02d}T10:00:00+08:00"
+            if kind == "edit":  # a maintainer's edit of the page as it is, block and all
+                slug, quota, concurrency, fast, price = arg
+                path = f"services/api/{slug}/_index.md"
+                before = repo.read(path) if (repo.root / path).exists() else ""
+                repo.write(path, carry_block(before, page(slug, quota, concurrency, fast, price)))
+                repo.git("add", "-A", "services", date=date)
+            elif kind == "remove":
+                target = repo.root / "services" / "api" / arg / "_index.md"
+                if target.exists():
+                    target.unlink()
+                repo.git("add", "-A", "services", date=date)
+            elif kind == "hand":
+                target = repo.root / "services" / "api" / arg / "_index.md"
+                if target.exists() and END in target.read_text(encoding="utf-8"):
+                    repo.replace(f"services/api/{arg}/_index.md", END, "- by hand\n" + END)
+                repo.git("add", "-A", date=date)
+            repo.git("commit", "-q", "--allow-empty", "-m", f"{kind} {n}", date=date)
+            update(repo.root)
+            assert tree(repo.root) == rendered_in_full(repo.root, Path(folder) / "full"), \
+                (n, kind, arg)
+            repo.commit("tracker: outputs", date)  # as the workflow does
