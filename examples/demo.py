@@ -26,11 +26,12 @@ sys.path.insert(0, str(EXAMPLES))  # build_example is a script beside the catalo
 
 import build_example
 
-from tracker import checkpoint, ledgercache
+from tracker import ledgercache
 from tracker.config import load_config
 from tracker.ledger import Ledger
 from tracker.model import SEVERITIES, Event
 from tracker.pipeline import update
+from tracker.walk import checkpoint
 
 SITE = build_example.DEFAULT_DEST
 DIGEST_DIR = build_example.BUILD / "digest"

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from conftest import GitRepo
-from tracker import cache, checkpoint, ledgercache
+from tracker import cache, ledgercache
 from tracker.config import load_config
 from tracker.pipeline import update
-from tracker.snapshots import Snapshots
 from tracker.sources import Parsed, Sources
-from tracker.walk import History
+from tracker.walk import checkpoint
+from tracker.walk.git import History
+from tracker.walk.snapshots import Snapshots
 
 ACME = "services/api/acme/_index.md"
 DATA = "data/services/beta.yaml"

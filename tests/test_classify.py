@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tracker.classify import (
+from tracker.model import KINDS, SEVERITIES, Event, Service
+from tracker.walk.classify import (
     BY_DIRECTION,
     SEVERITY,
     CommitInfo,
@@ -17,8 +18,7 @@ from tracker.classify import (
     commit_events,
     percent,
 )
-from tracker.diff import diff_facts
-from tracker.model import KINDS, SEVERITIES, Event, Service
+from tracker.walk.diff import diff_facts
 
 REF = ServiceRef("acme", "Acme", "acme", "services/api/acme/_index.md")
 COMMIT = CommitInfo("a" * 40, "2025-03-01T10:00:00+08:00")

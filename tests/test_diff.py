@@ -14,8 +14,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker import diff
-from tracker.diff import MISSING, FieldChange, comparable, diff_facts, lookup
+from tracker.walk import diff
+from tracker.walk.diff import MISSING, FieldChange, comparable, diff_facts, lookup
 
 FACTS: dict[str, Any] = {
     "name": "Acme", "endpoint": "https://api.acme.example/v1", "tier": "free",

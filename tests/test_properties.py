@@ -359,7 +359,7 @@ _plain_facts = st.dictionaries(_keys, st.one_of(_scalar, st.dictionaries(
 def test_plain_diff_finds_what_deepdiff_finds(old: dict[str, Any], new: dict[str, Any]) -> None:
     """Mappings of scalars, at any depth (a model's fields in models), skip DeepDiff; the
     changes that survive (old and new unequal at the path) are the same as DeepDiff's."""
-    from tracker.diff import _deep_paths, _plain, _plain_paths, lookup
+    from tracker.walk.diff import _deep_paths, _plain, _plain_paths, lookup
 
     assert _plain(old) and _plain(new)
 

@@ -67,7 +67,7 @@ def test_the_files_a_new_kind_or_feed_format_touches_exist() -> None:
     assert [path for path in named if not (PROJECT / path).is_file()] == []
     # and each name the section says a file holds is in that file
     for path, names in (("src/tracker/model.py", ["KINDS"]),
-                        ("src/tracker/classify.py", ["SEVERITY", "BY_DIRECTION"]),
+                        ("src/tracker/walk/classify.py", ["SEVERITY", "BY_DIRECTION"]),
                         ("src/tracker/i18n.py", ["KIND_LABELS", "SUMMARY_FORMS", "PHRASES"]),
                         ("src/tracker/render/feeds.py", ["FORMATS", "SITE_FEEDS", "def feed_index",
                                                          "def feed_links", "OWNED_SUFFIXES"])):

@@ -11,15 +11,15 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import GitRepo
-from tracker.classify import CommitInfo, ServiceRef, classify
 from tracker.cli import cli
 from tracker.config import load_config
-from tracker.diff import MISSING, FieldChange, diff_facts
 from tracker.errors import TrackerError
 from tracker.ledger import Ledger
 from tracker.model import Event, severity_rank
 from tracker.paths import glob_matcher, matching_files, page_identity, page_lang
 from tracker.render.markers import Page, find_markers, rewrite_marked
+from tracker.walk.classify import CommitInfo, ServiceRef, classify
+from tracker.walk.diff import MISSING, FieldChange, diff_facts
 
 FACTS: dict[str, Any] = {
     "name": "Acme", "provider": "acme", "endpoint": "https://api.acme.example/v1",

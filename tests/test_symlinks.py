@@ -16,10 +16,10 @@ from tracker.config import load_config
 from tracker.ledger import Ledger
 from tracker.model import Event
 from tracker.pipeline import snapshot, update
-from tracker.snapshots import Snapshots
 from tracker.sources import Sources
-from tracker.symlinks import MAX_LINKS, is_outside, target_of
-from tracker.walk import History
+from tracker.walk.git import History
+from tracker.walk.snapshots import Snapshots
+from tracker.walk.symlinks import MAX_LINKS, is_outside, target_of
 
 DATES = [f"2025-03-{day:02d}T10:00:00+00:00" for day in range(1, 20)]
 

@@ -4,7 +4,7 @@ on a real repository with pinned dates."""
 from __future__ import annotations
 
 from conftest import GitRepo
-from tracker.walk import History, files_at, head_of
+from tracker.walk.git import History, files_at, head_of
 
 
 def test_history_answers_what_the_pipeline_and_drift_ask(repo: GitRepo) -> None:

@@ -2,7 +2,7 @@
 at its HEAD, and since which commit: the input ``tracker drift`` dates its findings with.
 
 This module owns walking a catalogue for drift: the same record walker ``tracker update`` uses
-(tracker.snapshots over tracker.sources.records), stepped commit by commit, noting after each
+(tracker.walk.snapshots over tracker.sources.records), stepped commit by commit, noting after each
 commit which models of which services appeared, went, or changed a fact. The walk is kept in the
 *site's* cache (``.git/tracker-cache/drift-<name>.pickle``, keyed by the record settings and the
 tracker's code): a second run at the same catalogue HEAD reads it back, and a run after the
@@ -23,10 +23,10 @@ from tracker.config import Config, DriftSource, config_file
 from tracker.errors import TrackerError
 from tracker.model import Model
 from tracker.sources import Sources
-from tracker.walk import Commit, History
+from tracker.walk.git import Commit, History
 
 if TYPE_CHECKING:
-    from tracker.snapshots import Snapshots
+    from tracker.walk.snapshots import Snapshots
 
 # The facts of a model whose changes are dated: what a page can state, and the deprecation.
 DATED_FIELDS = ("context", "max_output", "input_price", "output_price", "cache_read_price",
@@ -127,7 +127,7 @@ def walk_catalogue(root: Path, source: DriftSource,
     """The catalogue ``source`` names at its checkout's HEAD, every fact dated by its history.
 
     ``root`` is the site's repository: its ``.git/tracker-cache`` keeps the walk."""
-    from tracker.snapshots import Snapshots  # with the parsers: only when drift runs
+    from tracker.walk.snapshots import Snapshots  # with the parsers: only when drift runs
 
     checkout = checkout_of(root, source)
     history = History(checkout)

@@ -16,7 +16,7 @@ from tracker.paths import glob_matcher
 from tracker.render.markers import Page, find_markers
 from tracker.sources import PAGE, Sources, glob_notices
 from tracker.sources.page.placeholders import placeholder_errors
-from tracker.symlinks import LinkTable, is_outside, target_of
+from tracker.walk.symlinks import LinkTable, is_outside, target_of
 
 
 @dataclass

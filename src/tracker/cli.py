@@ -81,7 +81,7 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
-        from tracker.walk import find_repository
+        from tracker.walk.git import find_repository
 
         root: Path | None = None
         try:
@@ -161,7 +161,7 @@ def render(root: Path, dry_run: bool) -> None:
     from tracker.ledger import Ledger
     from tracker.pipeline import render_all
     from tracker.sources import glob_notices
-    from tracker.walk import files_at
+    from tracker.walk.git import files_at
 
     config = load_config(root)
     notices = [] if dry_run else private_notices(config)  # a dry run moves nothing

@@ -5,7 +5,7 @@ a condition, and entries with ``constraint: {start_date: …}``); the reader kee
 as the model's ``price_schedule`` (sources/record_values.py). This module owns what that schedule
 means at a date: the price in force is the entry with the latest start date not after the
 commit's day (the undated entry before any), and the entries starting after it are *announced*
-changes (``announcements``) that tracker.classify tells at the commit that makes them known.
+changes (``announcements``) that tracker.walk.classify tells at the commit that makes them known.
 
 The walk sees commits, not days: a scheduled price takes effect in the facts at the first commit
 on or after its day that touches the record. The facts in force before a commit are moved to the

@@ -33,7 +33,7 @@ from tracker.config import Config, DriftSource, config_file, load_config
 from tracker.errors import TrackerError
 from tracker.model import Model, Service, parse_moment
 from tracker.sources import Sources
-from tracker.walk import SKIP_TRAILER, History
+from tracker.walk.git import SKIP_TRAILER, History
 
 KINDS = ("value", "deprecated", "gone", "unlisted", "new")
 LENGTHS = ("context", "max_output")
@@ -90,7 +90,7 @@ class DriftReport:
 def site_pages(root: Path, config: Config) -> dict[str, Page]:
     """Every service at HEAD, by id, with its page's last change and text (one that lists no
     model still learns what its catalogue added since)."""
-    from tracker.snapshots import Snapshots  # with the parsers: only when drift runs
+    from tracker.walk.snapshots import Snapshots  # with the parsers: only when drift runs
 
     history = History(root)
     head = history.head()

@@ -16,7 +16,7 @@ import hashlib
 import json
 from typing import Any
 
-from tracker.checkpoint import NotJson, plain_json
+from tracker.plainjson import NotJson, plain_json
 
 FILE = "events.cache.jsonl"
 FORMAT = 1

@@ -172,7 +172,7 @@ class Service:
     # the sections that did not read at this version (not a fact: never compared or stored)
     problems: list["SectionProblem"] = field(default_factory=list, compare=False, repr=False)
     # the name is the front matter's title (no 服务名称 line, no heading): SEO text that may
-    # change any day, so the walk keeps the name the service first had (see tracker.snapshots)
+    # change any day, so the walk keeps the name the service first had (see tracker.walk.snapshots)
     name_from_title: bool = field(default=False, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:

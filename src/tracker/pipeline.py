@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from tracker import checkpoint
 from tracker.config import Config, config_file, load_config
 from tracker.dated import commit_day, service_in_force
 from tracker.errors import ParseError, TrackerError
@@ -23,11 +22,12 @@ from tracker.ledger import Ledger, State
 from tracker.model import Event, ParseWarning, Service
 from tracker.site import site_base
 from tracker.sources import Sources, glob_notices
-from tracker.walk import Commit, History, files_at, head_of
+from tracker.walk import checkpoint
+from tracker.walk.git import Commit, History, files_at, head_of
 
 if TYPE_CHECKING:
     from tracker.render.digest import Digest, Period
-    from tracker.snapshots import Snapshots
+    from tracker.walk.snapshots import Snapshots
 
 Progress = Callable[[int, int], None]
 LOCK_TIMEOUT = 120  # seconds a second run waits for the first before giving up
@@ -152,7 +152,7 @@ def walk_new_commits(config: Config, history: History, state: State, head: str,
         raise TrackerError("this is a shallow clone, so its history cannot be walked",
                            hint="fetch the full history: git fetch --unshallow, or in GitHub "
                                 "Actions actions/checkout with fetch-depth: 0")
-    from tracker.snapshots import Snapshots  # with the parsers: not for a no-op run
+    from tracker.walk.snapshots import Snapshots  # with the parsers: not for a no-op run
 
     snapshots = Snapshots(history, Sources(config))
     snapshots.outputs = Path(ledger_dir(config)).as_posix().strip("/") + "/"
@@ -291,7 +291,7 @@ def snapshot(root: Path, rev: str = "HEAD") -> tuple[list[Service], list[ParseWa
     sha = history.resolve(rev)
     if sha is None:
         raise TrackerError(f"no such revision: {rev}", hint="name a commit, branch or tag")
-    from tracker.snapshots import Snapshots  # with the parsers: not for a no-op run
+    from tracker.walk.snapshots import Snapshots  # with the parsers: not for a no-op run
 
     snapshots = Snapshots(history, Sources(config))
     # a service its title names keeps the name the ledger knows it by, as in every output:

@@ -1,7 +1,7 @@
 """Where a Markdown page's front matter, fenced code blocks and the tracker's own generated blocks
 begin and end: the one rule the page parser (sources/page_text.py, sources/markdown.py) and the
 marker writer (render/markers.py) all follow, so they always agree on which lines are front
-matter, code, or prose — and the walk (snapshots.py) knows which bytes of a page can never be
+matter, code, or prose — and the walk (walk/snapshots.py) knows which bytes of a page can never be
 facts.
 """
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tracker.dated import SCHEDULE, announcements
-from tracker.diff import MISSING, FieldChange, diff_facts
 from tracker.model import PRICE_FIELDS, RATE_LIMIT_KEYS, SERVICE_TYPES, UNLIMITED, Event, Service
+from tracker.walk.diff import MISSING, FieldChange, diff_facts
 
 # Severity depends on direction for these: the classifier computes it from old and new.
 BY_DIRECTION = "by direction"

@@ -1,7 +1,7 @@
 """``Snapshots``: the facts in force while walking — the last good parse of every file,
 assembled per service — stepped commit by commit, each commit's blobs read through one stream
-it owns; the events of a commit come from tracker.classify.commit_events. The walk's state
-machine. (tracker.walk reads git; pipeline.walk_new_commits is the stage that uses both.)
+it owns; the events of a commit come from tracker.walk.classify.commit_events. The walk's state
+machine. (tracker.walk.git reads git; pipeline.walk_new_commits is the stage that uses both.)
 """
 
 from __future__ import annotations
@@ -12,14 +12,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tracker import cache, checkpoint
-from tracker.classify import CommitInfo, commit_events
+from tracker import cache
 from tracker.dated import commit_day, in_force
 from tracker.errors import ParseError
 from tracker.model import SECTION_FIELDS, Event, ParseWarning, SectionProblem, Service
+from tracker.plainjson import NotJson
 from tracker.sources import Parsed, Sources
-from tracker.symlinks import LinkTable
-from tracker.walk import Commit, FileChange, History
+from tracker.walk import checkpoint
+from tracker.walk.classify import CommitInfo, commit_events
+from tracker.walk.git import Commit, FileChange, History
+from tracker.walk.symlinks import LinkTable
 
 
 class Snapshots:
@@ -147,12 +149,12 @@ class Snapshots:
         return True
 
     def export_facts(self, key: tuple[str, ...]) -> bytes | None:
-        """The facts in force as ``history/facts.jsonl`` for ``key`` (see tracker.checkpoint);
+        """The facts in force as ``history/facts.jsonl`` for ``key`` (see tracker.walk.checkpoint);
         None when some fact would not read back as it is."""
         try:
             return checkpoint.encode((cache.code_digest(), *key), self.files, self.blobs,
                                      self.broken, self.stale, self.links)
-        except checkpoint.NotJson:
+        except NotJson:
             return None
 
     def import_facts(self, data: bytes, key: tuple[str, ...],

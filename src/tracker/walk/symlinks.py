@@ -5,8 +5,8 @@ link's folder. A symlinked page or record reads as the file it points to at that
 catalogue keeps a provider's model as a link to another provider's file), following a link to a
 link as the operating system does, up to MAX_LINKS links in a row. This module owns the path
 arithmetic and the map target → links, walked back link by link, that lets a change of a target
-or of any link on the way re-read every link whose chain passes through it; tracker.snapshots does
-the reading.
+or of any link on the way re-read every link whose chain passes through it; the snapshots do the
+reading.
 """
 
 from __future__ import annotations

@@ -16,39 +16,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import fields
 from typing import Any
 
 from tracker.model import Model, SectionProblem, Service, TrialCredits
+from tracker.plainjson import NotJson, plain_json
 from tracker.sources import Parsed
-from tracker.symlinks import LinkTable
+from tracker.walk.symlinks import LinkTable
 
 FILE = "facts.jsonl"
 FORMAT = 1
 _SERVICE_FIELDS = tuple((f.name, f.default, f.default_factory) for f in fields(Service))
-
-
-class NotJson(Exception):
-    """A fact that JSON would not give back as it is (a tuple, a date, a non-string key)."""
-
-
-def plain_json(value: Any) -> Any:
-    """``value`` itself when JSON gives it back equal and of the same types; else NotJson."""
-    kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
-        return value
-    if kind is float:
-        if math.isfinite(value):
-            return value
-        raise NotJson
-    if kind is list:
-        return [plain_json(v) for v in value]
-    if kind is dict:
-        if not all(type(k) is str for k in value):
-            raise NotJson
-        return {k: plain_json(v) for k, v in value.items()}
-    raise NotJson
 
 
 def _stated(record: Any, names: tuple[str, ...]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from tracker.errors import TrackerError
 SKIP_TRAILER = re.compile(r"^tracker:\s*skip\s*$", re.IGNORECASE | re.MULTILINE)
 NULL_SHA = "0" * 40
 _BLOB_MODES = ("100644", "100755")
-LINK_MODE = "120000"  # a symlink: its blob holds the target path (see tracker.symlinks)
+LINK_MODE = "120000"  # a symlink: its blob holds the target path (see tracker.walk.symlinks)
 
 
 @dataclass(frozen=True)
