@@ -249,19 +249,26 @@ def _price_item(change: PriceChange, service_name: str, lang: str,
                   effective=change.day.isoformat())
     what = visible(i18n.summarize(probe, lang))
     name = visible(service_name)
+    return _all_day(f"tracker-price-{change.uid}", change,
+                    i18n.text("price_summary", lang, what=what, name=name),
+                    i18n.text("price_description", lang, what=what, name=name), link)
+
+
+def _all_day(uid: str, version: Shutdown | PriceChange, summary: str, description: str,
+             link: str) -> icalendar.Event:
+    """One all-day calendar event on ``version.day``, stamped from the ledger, never the clock."""
     item = icalendar.Event()
-    item.add("uid", f"tracker-price-{change.uid}")
-    item.add("dtstamp", change.stamp)
-    item.add("created", change.created)
-    item.add("last-modified", change.stamp)
-    item.add("sequence", change.sequence)
-    item.add("status", "CANCELLED" if change.cancelled else "CONFIRMED")
-    item.add("summary", i18n.text("price_summary", lang, what=what, name=name))
-    item.add("description", i18n.text("price_description", lang, what=what, name=name)
-             + "\n" + link)
+    item.add("uid", uid)
+    item.add("dtstamp", version.stamp)
+    item.add("created", version.created)
+    item.add("last-modified", version.stamp)
+    item.add("sequence", version.sequence)
+    item.add("status", "CANCELLED" if version.cancelled else "CONFIRMED")
+    item.add("summary", summary)
+    item.add("description", description + "\n" + link)
     item.add("url", link)
-    item.add("dtstart", change.day)
-    item.add("dtend", change.day + timedelta(days=1))
+    item.add("dtstart", version.day)
+    item.add("dtend", version.day + timedelta(days=1))
     item.add("transp", "TRANSPARENT")
     return item
 
@@ -285,22 +292,11 @@ def build_calendar(raw_events: Iterable[Event], overrides: Mapping[str, Override
         model = visible(shutdown.model)
         service_name = visible(names.service(shutdown.service, shutdown.service_name))
         link = service_url(config, quote(visible(shutdown.service), safe=""), lang)
-        item = icalendar.Event()
-        item.add("uid", f"tracker-shutdown-{shutdown.uid}")
-        item.add("dtstamp", shutdown.stamp)
-        item.add("created", shutdown.created)
-        item.add("last-modified", shutdown.stamp)
-        item.add("sequence", shutdown.sequence)
-        item.add("status", "CANCELLED" if shutdown.cancelled else "CONFIRMED")
-        item.add("summary", i18n.text("shutdown_summary", lang, model=model, name=service_name))
-        item.add("description", i18n.text("shutdown_description", lang, model=model,
-                                           name=service_name, date=shutdown.day.isoformat())
-                 + "\n" + link)
-        item.add("url", link)
-        item.add("dtstart", shutdown.day)
-        item.add("dtend", shutdown.day + timedelta(days=1))
-        item.add("transp", "TRANSPARENT")
-        cal.add_component(item)
+        cal.add_component(_all_day(
+            f"tracker-shutdown-{shutdown.uid}", shutdown,
+            i18n.text("shutdown_summary", lang, model=model, name=service_name),
+            i18n.text("shutdown_description", lang, model=model, name=service_name,
+                      date=shutdown.day.isoformat()), link))
     for change in price_changes(events, overrides):
         link = service_url(config, quote(visible(change.service), safe=""), lang)
         service_name = names.service(change.service, change.service_name)
