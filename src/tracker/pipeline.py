@@ -157,11 +157,13 @@ def walk_new_commits(config: Config, history: History, state: State, head: str,
 
     snapshots = Snapshots(history, Sources(config))
     snapshots.outputs = Path(ledger_dir(config)).as_posix().strip("/") + "/"
-    if since and not (since == state.last_commit
-                      and (saved and snapshots.restore(saved, _snapshots_key(config, since))
-                           or facts_file and _import_facts(snapshots, facts_file,
-                                                           _snapshots_key(config, since),
-                                                           first_names))):
+    snapshots.restored = bool(since and since == state.last_commit
+                              and (saved and snapshots.restore(saved,
+                                                               _snapshots_key(config, since))
+                                   or facts_file and _import_facts(snapshots, facts_file,
+                                                                   _snapshots_key(config, since),
+                                                                   first_names)))
+    if since and not snapshots.restored:
         if first_names is not None:
             snapshots.first_names = first_names()
         snapshots.load(since, last_good, state.stale)
@@ -218,9 +220,7 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
         if ledger.add_warnings(warnings):
             written.append(ledger.dir / "warnings.yaml")
         if render:
-            continued = state.last_commit is not None and history.exists(state.last_commit) \
-                and history.is_ancestor(state.last_commit, head)
-            walked = Walked(continued, snapshots.visited, snapshots.reread,
+            walked = Walked(snapshots.restored, snapshots.visited, snapshots.reread,
                             snapshots.sources.kind_of)
             written += render_all(config, ledger, skipped=skipped,
                                   plan=plan(config, history, head, commits, events, walked))

@@ -5,8 +5,9 @@ everything and never asks.
 The contract is byte-identity with a full render of the same ledger (tests/test_incremental.py):
 where an output cannot be proven unchanged cheaply, it is rendered.
 
-- Everything, when the inputs of every output may have moved: the first walk (or a walk started
-  again after rewritten history), the configuration, the site's templates or the ledger's
+- Everything, when the inputs of every output may have moved: the first walk, one started again
+  (rewritten history; facts kept by another release of tracker or another tracker.yaml), the
+  configuration, the site's templates or the ledger's
   overrides changed (committed, or in the work tree against HEAD), a Markdown file no source
   reads changed (a twin page, a provider's page, an updates page: they name things in every
   output), or a service was renamed or removed (its old outputs are pruned only by a full build).
@@ -56,7 +57,9 @@ EVERYTHING = Plan()
 class Walked:
     """What the walk tells the plan besides its commits and events."""
 
-    continued: bool  # it went on from the last run's commit (not a first or restarted walk)
+    # it went on from the facts the last run kept, by this code with this configuration (not
+    # a first walk, one after rewritten history, an upgrade of tracker or an edited tracker.yaml)
+    continued: bool
     visited: set[str]  # services whose files the walked commits changed
     reread: set[str]  # source paths they changed other than inside the tracker's blocks
     wants: Callable[[str], object]  # whether a source reads a path (truthy: yes)

@@ -49,6 +49,9 @@ class Snapshots:
         # every wanted path a walked commit changed other than inside the tracker's blocks:
         # what rendering cannot prove unchanged (a provider's link text, a name), see plan.py
         self.reread: set[str] = set()
+        # the walk went on from the facts the last run kept, read by this code with this
+        # configuration (tracker.pipeline.walk_new_commits): else every output is rendered
+        self.restored = False
         self._digests: dict[str, tuple[str, str]] = {}  # path → (blob, its Sources.digest)
         # service id → the name it first had when that name came from the front matter's title
         # (seeded from the ledger by a walk that starts cold): a title-only edit never renames
