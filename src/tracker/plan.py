@@ -7,17 +7,17 @@ where an output cannot be proven unchanged cheaply, it is rendered.
 
 - Everything, when the inputs of every output may have moved: the first walk, one started again
   (rewritten history; facts kept by another release of tracker or another tracker.yaml), the
-  configuration, the site's templates or the ledger's
-  overrides changed (committed, or in the work tree against HEAD), a Markdown file no source
-  reads changed (a twin page, a provider's page, an updates page: they name things in every
-  output), or a service was renamed or removed (its old outputs are pruned only by a full build).
+  configuration, the site's templates or the ledger's overrides changed (committed, or in the
+  work tree against HEAD), a Markdown file no source reads changed (a provider's page, an
+  updates page: they name things in every output), or a service was renamed or removed (its
+  old outputs are pruned only by a full build).
 - A service's page block: when a walked commit changed its files (a hand edit inside the block
   is put back) or it has a new event.
-- A service's chart and its own and its providers' feeds: when it has a new event, or when a
-  walked commit changed its files other than inside the tracker's blocks (its names, its
-  provider's link text may have changed).
+- A service's chart and its own and its providers' feeds: when it has a new event; and those of
+  every service whose files changed, when any source file changed other than inside the
+  tracker's blocks (a provider's link text names it in other services' feeds too).
 - The site-wide outputs (main feeds, updates blocks, calendar, OPML): when there is any new
-  event, or any page changed other than inside the tracker's blocks (names again). The
+  event, or any source file changed other than inside the tracker's blocks (names again). The
   workflow's commit of the tracker's own outputs changes pages only there: it renders nothing
   but the blocks of those pages.
 """
