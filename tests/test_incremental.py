@@ -4,9 +4,10 @@ whatever the walk skipped (the commit of the tracker's own outputs, pages it did
 
 The histories are a site's under its workflow: a maintainer commits (edits a page as it is, its
 tracker block included; removes one; edits inside a block by hand; renames the provider in its
-link, which no event tells; retracts or annotates an event in the ledger's overrides, committed
-or only in the work tree), the workflow runs ``tracker update`` and commits what it wrote, which
-the next run walks beside the next edit.
+link, which no event tells, or names another service's provider in its prose; retracts or
+annotates an event in the ledger's overrides, committed or only in the work tree), the workflow
+runs ``tracker update`` and commits what it wrote, which the next run walks beside the next
+edit.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ _step = st.one_of(
     # the provider's link text: a name every feed shows, and no event
     st.tuples(st.just("provider"), st.tuples(st.sampled_from(SLUGS),
                                              st.sampled_from(("Labs", "Cloud")))),
+    # another service's provider named in a page's prose, with a link of its own text
+    st.tuples(st.just("mention"), st.tuples(st.sampled_from(SLUGS), st.sampled_from(SLUGS),
+                                            st.sampled_from(("Labs", "Cloud")))),
     # the ledger's overrides: an event retracted or annotated, or every override dropped
     st.tuples(st.just("override"), st.tuples(st.integers(0, 30),
                                              st.sampled_from(("retract", "note", "none")),
@@ -134,6 +138,13 @@ def test_incremental_updates_leave_what_a_full_render_gives(steps: list[tuple]) 
                                   f"[{slug.title()} {word}](/providers/",
                                   target.read_text(encoding="utf-8"))
                     target.write_text(text, encoding="utf-8")
+                repo.git("add", "-A", "services", date=date)
+            elif kind == "mention":
+                slug, other, word = arg
+                target = repo.root / "services" / "api" / slug / "_index.md"
+                if target.exists():
+                    with target.open("a", encoding="utf-8") as text:
+                        text.write(f"\n参见 [{other.title()} {word}](/providers/{other})\n")
                 repo.git("add", "-A", "services", date=date)
             elif kind == "override":
                 index, how, committed = arg

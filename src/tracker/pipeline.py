@@ -288,7 +288,8 @@ def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
         if plan.site:
             written += [change.path for change in update_blocks(config, events, dry_run,
                                                                 skipped)]
-        feeds = build_feeds(events, config, plan.drawn, site=plan.site) \
+        feeds = build_feeds(events, config, plan.drawn, site=plan.site,
+                            providers=plan.providers) \
             if plan.site or plan.drawn is None or plan.drawn else {}
         if plan.site:
             feeds[CALENDAR_FILE] = build_calendar(ledger.raw_events(), ledger.overrides(), config)

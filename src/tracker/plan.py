@@ -15,7 +15,8 @@ where an output cannot be proven unchanged cheaply, it is rendered.
   is put back) or it has a new event.
 - A service's chart and its own and its providers' feeds: when it has a new event; and those of
   every service whose files changed, when any source file changed other than inside the
-  tracker's blocks (a provider's link text names it in other services' feeds too).
+  tracker's blocks (a page's link text names the provider it links to); then every provider's
+  feed too (the link may be to another service's provider).
 - The site-wide outputs (main feeds, updates blocks, calendar, OPML): when there is any new
   event, or any source file changed other than inside the tracker's blocks (names again). The
   workflow's commit of the tracker's own outputs changes pages only there: it renders nothing
@@ -44,6 +45,7 @@ class Plan:
     pages: set[str] | None = None  # services whose page blocks are rendered
     drawn: set[str] | None = None  # services whose charts and own/provider feeds are rendered
     site: bool = True  # main feeds, updates blocks, calendar, OPML
+    providers: bool = True  # every provider's feed (any page's link text can name a provider)
 
     @property
     def full(self) -> bool:
@@ -83,7 +85,8 @@ def plan(config: Config, history: History, head: str, commits: list[Commit],
         return EVERYTHING
     touched = {e.service for e in events}
     drawn = touched | visited if reread else touched
-    return Plan(pages=visited | touched, drawn=drawn, site=bool(events) or bool(reread))
+    return Plan(pages=visited | touched, drawn=drawn, site=bool(events) or bool(reread),
+                providers=bool(reread))
 
 
 def _render_inputs(config: Config) -> tuple[str, ...]:
