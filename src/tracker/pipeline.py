@@ -221,7 +221,7 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
             written.append(ledger.dir / "warnings.yaml")
         if render:
             walked = Walked(snapshots.restored, snapshots.visited, snapshots.reread,
-                            snapshots.sources.kind_of)
+                            snapshots.sources.kind_of, state.last_commit)
             written += render_all(config, ledger, skipped=skipped,
                                   plan=plan(config, history, head, commits, events, walked))
             notices += ledger.unmatched_overrides()

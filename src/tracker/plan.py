@@ -15,8 +15,8 @@ where an output cannot be proven unchanged cheaply, it is rendered.
   is put back) or it has a new event.
 - A service's chart and its own and its providers' feeds: when it has a new event; and those of
   every service whose files changed, when any source file changed other than inside the
-  tracker's blocks (a page's link text names the provider it links to); then every provider's
-  feed too (the link may be to another service's provider).
+  tracker's blocks (a page's link text names the provider it links to); then the feeds of the
+  providers those files link to, before or now (maybe another service's provider).
 - The site-wide outputs (main feeds, updates blocks, calendar, OPML): when there is any new
   event, or any source file changed other than inside the tracker's blocks (names again). The
   workflow's commit of the tracker's own outputs changes pages only there: it renders nothing
@@ -45,7 +45,8 @@ class Plan:
     pages: set[str] | None = None  # services whose page blocks are rendered
     drawn: set[str] | None = None  # services whose charts and own/provider feeds are rendered
     site: bool = True  # main feeds, updates blocks, calendar, OPML
-    providers: bool = True  # every provider's feed (any page's link text can name a provider)
+    # more providers whose feeds are rendered (a page's link text names the provider it links to)
+    providers: frozenset[str] = frozenset()
 
     @property
     def full(self) -> bool:
@@ -65,6 +66,7 @@ class Walked:
     visited: set[str]  # services whose files the walked commits changed
     reread: set[str]  # source paths they changed other than inside the tracker's blocks
     wants: Callable[[str], object]  # whether a source reads a path (truthy: yes)
+    since: str | None = None  # the last run's commit
 
 
 def plan(config: Config, history: History, head: str, commits: list[Commit],
@@ -86,7 +88,29 @@ def plan(config: Config, history: History, head: str, commits: list[Commit],
     touched = {e.service for e in events}
     drawn = touched | visited if reread else touched
     return Plan(pages=visited | touched, drawn=drawn, site=bool(events) or bool(reread),
-                providers=bool(reread))
+                providers=_linked_providers(config, history, walked.since, reread))
+
+
+def _linked_providers(config: Config, history: History, since: str | None,
+                      paths: set[str]) -> frozenset[str]:
+    """The providers a link in one of ``paths`` names, as the last run saw it (at ``since``) or
+    as it is now (the work tree): the only providers whose names these pages can have moved."""
+    from tracker.render.names import PROVIDER_LINK  # with the renderers: not for a no-op run
+
+    slugs: set[str] = set()
+    for path in sorted(paths):
+        texts = []
+        try:
+            texts.append((Path(config.root) / path).read_bytes())
+        except OSError:
+            pass  # removed: its old version still named its providers
+        blob = history.blob_at(since, path) if since else None
+        if blob:
+            texts.append(history.read(blob))
+        for raw in texts:
+            slugs |= {slug for _label, slug in PROVIDER_LINK.findall(raw.decode("utf-8",
+                                                                                "replace"))}
+    return frozenset(slugs)
 
 
 def _render_inputs(config: Config) -> tuple[str, ...]:

@@ -285,7 +285,7 @@ class Snapshots:
         for change in commit.changes:
             wanted = self.sources.kind_of(change.path)
             if change.link or change.blob is None or change.old_path:
-                self.reread.add(change.path)
+                self.reread.update(p for p in (change.path, change.old_path) if p)
             # read now, in the order run() announced: the stream serves blobs in that order
             blob = self._blob_to_read(change)
             raw = self.read(blob) if blob else b""

@@ -334,15 +334,15 @@ def _home(config: Config) -> str:
 
 def build_feeds(events: list[Event], config: Config,
                 services: set[str] | None = None, site: bool = True,
-                providers: bool = False) -> dict[str, bytes]:
+                providers: Iterable[str] = ()) -> dict[str, bytes]:
     """Every feed file, keyed by its path under ``config.feeds.dir``.
 
     The SITE_FEEDS: atom.xml, rss.xml and feed.json hold everything, breaking.atom and
     breaking.rss the items with a breaking event; providers/<provider>.atom and
     services/<service>.atom one per provider and service that has events. With ``services``,
     the per-provider and per-service feeds are built only for those services (and their
-    providers; every provider's with ``providers``): the others cannot have changed. Without
-    ``site``, the SITE_FEEDS are left out.
+    providers, and ``providers``): the others cannot have changed. Without ``site``, the
+    SITE_FEEDS are left out.
     Services, tiers and providers are named as every output in the feeds' language names them.
     """
     names = site_names(events, config, config.feeds.lang)
@@ -359,8 +359,8 @@ def build_feeds(events: list[Event], config: Config,
         out[meta.path] = FORMATS[feed.format].write(meta, config,
                                                     breaking if feed.breaking else everything)
 
-    wanted_providers = None if services is None or providers else {
-        p for g in groups if g.service in services for p in g.providers}
+    wanted_providers = None if services is None else {
+        p for g in groups if g.service in services for p in g.providers} | set(providers)
     by_provider: dict[str, list[_Group]] = {}
     by_service: dict[str, list[_Group]] = {}
     for group in groups:  # newest first, so each list stays sorted
