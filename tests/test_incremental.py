@@ -3,12 +3,16 @@ leaves after every commit are the bytes a full ``tracker render`` gives from the
 whatever the walk skipped (the commit of the tracker's own outputs, pages it did not visit).
 
 The histories are a site's under its workflow: a maintainer commits (edits a page as it is, its
-tracker block included; removes one; edits inside a block by hand), the workflow runs
-``tracker update`` and commits what it wrote, which the next run walks beside the next edit.
+tracker block included; removes one; edits inside a block by hand; renames the provider in its
+link, which no event tells, or names another service's provider in its prose; retracts or
+annotates an event in the ledger's overrides, committed or only in the work tree), the workflow
+runs ``tracker update`` and commits what it wrote, which the next run walks beside the next
+edit.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -44,7 +48,32 @@ _step = st.one_of(
     st.tuples(st.just("edit"), _edit),
     st.tuples(st.just("remove"), st.sampled_from(SLUGS)),
     st.tuples(st.just("hand"), st.sampled_from(SLUGS)),  # a hand edit inside the block
+    # the provider's link text: a name every feed shows, and no event
+    st.tuples(st.just("provider"), st.tuples(st.sampled_from(SLUGS),
+                                             st.sampled_from(("Labs", "Cloud")))),
+    # another service's provider named in a page's prose, with a link of its own text
+    st.tuples(st.just("mention"), st.tuples(st.sampled_from(SLUGS), st.sampled_from(SLUGS),
+                                            st.sampled_from(("Labs", "Cloud")))),
+    # the ledger's overrides: an event retracted or annotated, or every override dropped
+    st.tuples(st.just("override"), st.tuples(st.integers(0, 30),
+                                             st.sampled_from(("retract", "note", "none")),
+                                             st.booleans())),
 )
+
+
+def override(root: Path, index: int, how: str) -> str:
+    """Write the ledger's overrides.yaml: event ``index`` (of the ledger's, oldest first)
+    retracted or noted, or nothing overridden; returns its path relative to ``root``."""
+    ledger = Ledger(load_config(root))
+    events = ledger.raw_events()
+    path = ledger.dir / "overrides.yaml"
+    if how == "none" or not events:
+        path.write_text("{}\n", encoding="utf-8")
+    else:
+        event = events[index % len(events)]
+        spec = "{retract: true}" if how == "retract" else "{note: checked by hand}"
+        path.write_text(f"{event.id}: {spec}\n", encoding="utf-8")
+    return path.relative_to(root).as_posix()
 
 
 def carry_block(before: str, after: str) -> str:
@@ -72,9 +101,9 @@ def rendered_in_full(root: Path, scratch: Path) -> dict[str, bytes]:
     return tree(scratch)
 
 
-@settings(max_examples=12, deadline=None,
+@settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(st.lists(_step, min_size=1, max_size=7))
+@given(st.lists(_step, min_size=1, max_size=10))
 def test_incremental_updates_leave_what_a_full_render_gives(steps: list[tuple]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         repo = GitRepo(Path(folder) / "site")
@@ -101,6 +130,27 @@ def test_incremental_updates_leave_what_a_full_render_gives(steps: list[tuple]) 
                 if target.exists() and END in target.read_text(encoding="utf-8"):
                     repo.replace(f"services/api/{arg}/_index.md", END, "- by hand\n" + END)
                 repo.git("add", "-A", date=date)
+            elif kind == "provider":
+                slug, word = arg
+                target = repo.root / "services" / "api" / slug / "_index.md"
+                if target.exists():
+                    text = re.sub(r"\[[^\]]*\]\(/providers/",
+                                  f"[{slug.title()} {word}](/providers/",
+                                  target.read_text(encoding="utf-8"))
+                    target.write_text(text, encoding="utf-8")
+                repo.git("add", "-A", "services", date=date)
+            elif kind == "mention":
+                slug, other, word = arg
+                target = repo.root / "services" / "api" / slug / "_index.md"
+                if target.exists():
+                    with target.open("a", encoding="utf-8") as text:
+                        text.write(f"\n参见 [{other.title()} {word}](/providers/{other})\n")
+                repo.git("add", "-A", "services", date=date)
+            elif kind == "override":
+                index, how, committed = arg
+                written = override(repo.root, index, how)
+                if committed:  # else the workflow's commit of its outputs takes it
+                    repo.git("add", written, date=date)
             repo.git("commit", "-q", "--allow-empty", "-m", f"{kind} {n}", date=date)
             update(repo.root)
             assert tree(repo.root) == rendered_in_full(repo.root, Path(folder) / "full"), \

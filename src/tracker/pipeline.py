@@ -20,6 +20,7 @@ from tracker.fsutil import remove_stale_temporaries, write_atomic
 from tracker.layout import ledger_dir, private_notices
 from tracker.ledger import Ledger, State
 from tracker.model import Event, ParseWarning, Service
+from tracker.plan import EVERYTHING, Plan, Walked, plan
 from tracker.site import site_base
 from tracker.sources import Sources, glob_notices
 from tracker.walk import checkpoint
@@ -156,11 +157,13 @@ def walk_new_commits(config: Config, history: History, state: State, head: str,
 
     snapshots = Snapshots(history, Sources(config))
     snapshots.outputs = Path(ledger_dir(config)).as_posix().strip("/") + "/"
-    if since and not (since == state.last_commit
-                      and (saved and snapshots.restore(saved, _snapshots_key(config, since))
-                           or facts_file and _import_facts(snapshots, facts_file,
-                                                           _snapshots_key(config, since),
-                                                           first_names))):
+    snapshots.restored = bool(since and since == state.last_commit
+                              and (saved and snapshots.restore(saved,
+                                                               _snapshots_key(config, since))
+                                   or facts_file and _import_facts(snapshots, facts_file,
+                                                                   _snapshots_key(config, since),
+                                                                   first_names)))
+    if since and not snapshots.restored:
         if first_names is not None:
             snapshots.first_names = first_names()
         snapshots.load(since, last_good, state.stale)
@@ -217,9 +220,10 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
         if ledger.add_warnings(warnings):
             written.append(ledger.dir / "warnings.yaml")
         if render:
-            # pages of services no walked commit touched cannot need a new block
-            services = snapshots.visited | {e.service for e in events}
-            written += render_all(config, ledger, services=services, skipped=skipped)
+            walked = Walked(snapshots.restored, snapshots.visited, snapshots.reread,
+                            snapshots.sources.kind_of, state.last_commit)
+            written += render_all(config, ledger, skipped=skipped,
+                                  plan=plan(config, history, head, commits, events, walked))
             notices += ledger.unmatched_overrides()
         if ledger.write_cache():
             written.append(ledger.cache_file)
@@ -250,17 +254,17 @@ def record_notes(snapshots: Snapshots, commits: list[Commit]) -> list[TrackerErr
 
 
 def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
-               services: set[str] | None = None,
-               skipped: list[TrackerError] | None = None) -> list[Path]:
-    """Every output from the ledger: charts, page changelogs (of ``services`` only, when given:
-    the others cannot have changed), updates blocks, feeds, the shutdown calendar and the OPML
-    list of feeds. A page that cannot be rewritten safely is noted in ``skipped`` and left as it
-    is (without ``skipped``, it raises)."""
+               skipped: list[TrackerError] | None = None,
+               plan: Plan = EVERYTHING) -> list[Path]:
+    """Every output from the ledger: charts, page changelogs, updates blocks, feeds, the
+    shutdown calendar and the OPML list of feeds — or only those ``plan`` names (tracker.plan:
+    the others cannot have changed). A page that cannot be rewritten safely is noted in
+    ``skipped`` and left as it is (without ``skipped``, it raises)."""
     # The renderers here, not at the top: 51 ms to import (perf_counter, best of 5) that a run
     # with nothing new, tracker check and tracker snapshot never need.
     from tracker.render.calendar import CALENDAR_FILE, build_calendar
     from tracker.render.changelog import update_pages
-    from tracker.render.charts import build_charts, charted_services, owned_names
+    from tracker.render.charts import build_charts, charted_services, on_disk, owned_names
     from tracker.render.feeds import build_feeds
     from tracker.render.names import one_render
     from tracker.render.opml import OPML_FILE, build_opml
@@ -270,17 +274,27 @@ def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
     with one_render():  # every output asks for the same names: worked out once
         events = ledger.events()
         written: list[Path] = []
-        charts = build_charts(events, config, services)
+        charts = build_charts(events, config, plan.drawn)
         written += write_charts(config, charts, dry_run,
-                                owned=owned_names(events, config, services))
+                                owned=owned_names(events, config, plan.drawn))
         charted = charted_services(charts, config, {e.service for e in events})
-        written += [change.path for change in update_pages(config, events, dry_run, skipped,
-                                                           services, charted)]
-        written += [change.path for change in update_blocks(config, events, dry_run, skipped)]
-        feeds = build_feeds(events, config, services)
-        feeds[CALENDAR_FILE] = build_calendar(ledger.raw_events(), ledger.overrides(), config)
-        feeds[OPML_FILE] = build_opml(events, config)
-        written += write_feeds(config, feeds, dry_run=dry_run, prune=services is None)
+        if plan.pages and plan.drawn is not None:
+            # a page links its chart when it has one: not drawn here, the one on disk is the
+            # last render's, unchanged since (its inputs are)
+            charted |= on_disk(config, plan.pages - plan.drawn)
+        if plan.pages is None or plan.pages:
+            written += [change.path for change in update_pages(config, events, dry_run, skipped,
+                                                               plan.pages, charted)]
+        if plan.site:
+            written += [change.path for change in update_blocks(config, events, dry_run,
+                                                                skipped)]
+        feeds = build_feeds(events, config, plan.drawn, site=plan.site,
+                            providers=plan.providers) \
+            if plan.site or plan.drawn is None or plan.drawn else {}
+        if plan.site:
+            feeds[CALENDAR_FILE] = build_calendar(ledger.raw_events(), ledger.overrides(), config)
+            feeds[OPML_FILE] = build_opml(events, config)
+        written += write_feeds(config, feeds, dry_run=dry_run, prune=plan.full)
     return written
 
 

@@ -25,6 +25,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tracker import i18n
@@ -350,6 +351,15 @@ def charted_services(charts: dict[str, str], config: Config, services: Iterable[
     """The ids among ``services`` that ``charts`` holds a default-language chart for."""
     return {service for service in services
             if chart_name(config, service, config.default_lang) in charts}
+
+
+def on_disk(config: Config, services: Iterable[str]) -> set[str]:
+    """The ids among ``services`` whose default-language chart is on disk (a last render's)."""
+    if not config.charts.enabled:
+        return set()
+    base = Path(config.root) / config.charts.dir
+    return {service for service in services
+            if (base / chart_name(config, service, config.default_lang)).is_file()}
 
 
 def owned_names(events: list[Event], config: Config,

@@ -333,14 +333,16 @@ def _home(config: Config) -> str:
 
 
 def build_feeds(events: list[Event], config: Config,
-                services: set[str] | None = None) -> dict[str, bytes]:
+                services: set[str] | None = None, site: bool = True,
+                providers: Iterable[str] = ()) -> dict[str, bytes]:
     """Every feed file, keyed by its path under ``config.feeds.dir``.
 
     The SITE_FEEDS: atom.xml, rss.xml and feed.json hold everything, breaking.atom and
     breaking.rss the items with a breaking event; providers/<provider>.atom and
     services/<service>.atom one per provider and service that has events. With ``services``,
     the per-provider and per-service feeds are built only for those services (and their
-    providers): the others cannot have changed.
+    providers, and ``providers``): the others cannot have changed. Without ``site``, the
+    SITE_FEEDS are left out.
     Services, quota tiers and providers are named as every output in the feeds' language names them.
     """
     names = site_names(events, config, config.feeds.lang)
@@ -351,14 +353,14 @@ def build_feeds(events: list[Event], config: Config,
     home = _home(config)
     out: dict[str, bytes] = {}
 
-    everything = render(groups[:cap])
-    breaking = render([g for g in groups if g.breaking][:cap])
-    for meta, feed in zip(_site_feeds(config), SITE_FEEDS, strict=True):
+    everything = render(groups[:cap]) if site else []
+    breaking = render([g for g in groups if g.breaking][:cap]) if site else []
+    for meta, feed in zip(_site_feeds(config), SITE_FEEDS, strict=True) if site else ():
         out[meta.path] = FORMATS[feed.format].write(meta, config,
                                                     breaking if feed.breaking else everything)
 
     wanted_providers = None if services is None else {
-        p for g in groups if g.service in services for p in g.providers}
+        p for g in groups if g.service in services for p in g.providers} | set(providers)
     by_provider: dict[str, list[_Group]] = {}
     by_service: dict[str, list[_Group]] = {}
     for group in groups:  # newest first, so each list stays sorted

@@ -48,6 +48,12 @@ class Snapshots:
         # of the tracker's own outputs, whose pages are first compared without their blocks.
         self.outputs: str | None = None
         self._own_commit = False
+        # every wanted path a walked commit changed other than inside the tracker's blocks:
+        # what rendering cannot prove unchanged (a provider's link text, a name), see plan.py
+        self.reread: set[str] = set()
+        # the walk went on from the facts the last run kept, read by this code with this
+        # configuration (tracker.pipeline.walk_new_commits): else every output is rendered
+        self.restored = False
         self._digests: dict[str, tuple[str, str]] = {}  # path → (blob, its Sources.digest)
         # service id → the name it first had when that name came from the front matter's title
         # (seeded from the ledger by a walk that starts cold): a title-only edit never renames
@@ -280,6 +286,8 @@ class Snapshots:
         relink: set[str] = set()  # symlinks to read again once the commit's tree is complete
         for change in commit.changes:
             wanted = self.sources.kind_of(change.path)
+            if change.link or change.blob is None or change.old_path:
+                self.reread.update(p for p in (change.path, change.old_path) if p)
             # read now, in the order run() announced: the stream serves blobs in that order
             blob = self._blob_to_read(change)
             raw = self.read(blob) if blob else b""
@@ -346,7 +354,10 @@ class Snapshots:
         # the last version whose every section read: kept while the newest is not wholly read
         good = self.broken.get(path) or self.blobs.get(path) or None
         try:
-            parsed = self._same_facts(path, blob, raw) or self._parse(path, blob, raw)
+            parsed = self._same_facts(path, blob, raw)
+            if parsed is None:
+                self.reread.add(path)
+                parsed = self._parse(path, blob, raw)
         except ParseError as error:
             warnings.append(ParseWarning(path=path, line=error.line, reason=error.message,
                                          commit=commit.sha, date=commit.date))
