@@ -94,3 +94,18 @@ def example_updated(example_catalogue: tuple[Path, list[Any]],
     shutil.copytree(example_catalogue[0], site, symlinks=True)
     update(site)
     return site
+
+
+def counting_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths Sources.parse is asked for (it still parses them)."""
+    from tracker.sources import Parsed, Sources
+
+    asked: list[str] = []
+    real = Sources.parse
+
+    def parse(self: Sources, path: str, raw: bytes) -> Parsed:
+        asked.append(path)
+        return real(self, path, raw)
+
+    monkeypatch.setattr(Sources, "parse", parse)
+    return asked

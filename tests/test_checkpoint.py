@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GitRepo
+from conftest import GitRepo, counting_parses
 from tracker import cache, ledgercache
 from tracker.config import load_config
 from tracker.pipeline import update
-from tracker.sources import Parsed, Sources
+from tracker.sources import Sources
 from tracker.walk import checkpoint
 from tracker.walk.git import History
 from tracker.walk.snapshots import Snapshots
@@ -57,19 +57,6 @@ def fresh_clone(repo: GitRepo, dest: Path) -> GitRepo:
     clone = GitRepo(dest)
     assert not (dest / ".git" / cache.CACHE_DIR).exists()
     return clone
-
-
-def counting_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The paths Sources.parse is asked for (it still parses them)."""
-    asked: list[str] = []
-    real = Sources.parse
-
-    def parse(self: Sources, path: str, raw: bytes) -> Parsed:
-        asked.append(path)
-        return real(self, path, raw)
-
-    monkeypatch.setattr(Sources, "parse", parse)
-    return asked
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:

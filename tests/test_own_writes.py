@@ -11,10 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import PAGES, GitRepo
+from conftest import PAGES, GitRepo, counting_parses
 from tracker import cache
 from tracker.pipeline import update
-from tracker.sources import Parsed, Sources
 from tracker.sources.fences import blank_generated, generated_blocks
 from tracker.sources.markdown import page_digest
 from tracker.sources.page import parse_page
@@ -22,19 +21,6 @@ from tracker.sources.page import parse_page
 ACME = "services/api/acme/_index.md"
 BEGIN, END = "<!-- tracker:changelog:begin -->", "<!-- tracker:changelog:end -->"
 FACTS = "## 🤖 模型\n\n| 模型名称 | 上下文长度 |\n|---|---|\n| **evil-1** | 8K |\n"
-
-
-def counting_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The paths Sources.parse is asked for (it still parses them)."""
-    asked: list[str] = []
-    real = Sources.parse
-
-    def parse(self: Sources, path: str, raw: bytes) -> Parsed:
-        asked.append(path)
-        return real(self, path, raw)
-
-    monkeypatch.setattr(Sources, "parse", parse)
-    return asked
 
 
 def with_block(page: str, body: str) -> str:

@@ -3,8 +3,11 @@ on a real repository with pinned dates."""
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 from conftest import GitRepo
-from tracker.walk.git import History, files_at, head_of
+from tracker.walk.git import History, blob_id, files_at, head_of
 
 
 def test_history_answers_what_the_pipeline_and_drift_ask(repo: GitRepo) -> None:
@@ -29,3 +32,12 @@ def test_history_answers_what_the_pipeline_and_drift_ask(repo: GitRepo) -> None:
     assert history.git_dir == repo.root / ".git"
     assert files_at(repo.root, "HEAD") == ["notes.txt", "services/api/acme/_index.md"]
     assert files_at(repo.root, first) == ["services/api/acme/_index.md"]
+
+
+def test_blob_id_is_the_id_git_gives_the_same_bytes(tmp_path: Path) -> None:
+    for data in (b"", b"overrides: {}\n", "价格 ¥1/M\r\n".encode()):
+        path = tmp_path / "f"
+        path.write_bytes(data)
+        done = subprocess.run(["git", "hash-object", str(path)], capture_output=True, text=True,
+                              check=True)
+        assert blob_id(data) == done.stdout.strip()

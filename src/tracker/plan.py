@@ -25,14 +25,14 @@ where an output cannot be proven unchanged cheaply, it is rendered.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from tracker.config import Config, config_file
+from tracker.layout import ledger_dir
 from tracker.model import Event
-from tracker.walk.git import Commit, History
+from tracker.walk.git import Commit, History, blob_id
 
 # events after which only a full build leaves the right set of files (it prunes the old ones)
 _PRUNING_KINDS = frozenset({"service_renamed", "service_removed"})
@@ -115,8 +115,6 @@ def _linked_providers(config: Config, history: History, since: str | None,
 
 def _render_inputs(config: Config) -> tuple[str, ...]:
     """Files and folders (ending in /) every output depends on, relative to the root."""
-    from tracker.layout import ledger_dir
-
     ledger = Path(ledger_dir(config)).as_posix().strip("/")
     inputs = [config_file(config.root), f"{ledger}/overrides.yaml"]
     if config.templates_dir:
@@ -143,7 +141,6 @@ def _worktree_differs(config: Config, history: History, head: str,
             if committed is not None:
                 return True
             continue
-        # git's blob id of the bytes: compared with HEAD's without running git
-        if committed != hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest():
+        if committed != blob_id(data):
             return True
     return False

@@ -20,6 +20,7 @@ ledger and feeds tell each).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -87,15 +88,16 @@ def _announced(event: Event) -> list[tuple[str, Any]]:
 Item = TypeVar("Item", "Shutdown", "PriceChange")
 
 
-class _Replay(Generic[Item]):
+class _Replay(ABC, Generic[Item]):
     """Calendar events keyed by (service, what they are about…), moved along by each event of
     the ledger in order; a subclass says how one event moves them (``apply``)."""
 
     def __init__(self) -> None:
         self.current: dict[tuple[str, ...], Item] = {}
 
+    @abstractmethod
     def apply(self, event: Event) -> None:
-        raise NotImplementedError
+        """Move the calendar events along by one event of the ledger."""
 
     def run(self, ordered: Iterable[Event], overrides: Mapping[str, Override]) -> list[Item]:
         """Every calendar event the ledger ever announced, cancelled ones included."""

@@ -7,6 +7,7 @@ renames detected), and blobs come through one persistent ``git cat-file`` proces
 
 from __future__ import annotations
 
+import hashlib
 import re
 import subprocess
 from collections.abc import Iterator
@@ -19,6 +20,12 @@ SKIP_TRAILER = re.compile(r"^tracker:\s*skip\s*$", re.IGNORECASE | re.MULTILINE)
 NULL_SHA = "0" * 40
 _BLOB_MODES = ("100644", "100755")
 LINK_MODE = "120000"  # a symlink: its blob holds the target path (see tracker.walk.symlinks)
+
+
+def blob_id(data: bytes) -> str:
+    """git's id of a blob holding ``data`` (what ``git hash-object`` prints), without git: a
+    file of the work tree is compared with a commit's version by id alone."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 @dataclass(frozen=True)
