@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from tracker.errors import TrackerError
+from tracker.errors import TrackerError, closest
 from tracker.model import KINDS, LANGS, SEVERITIES
 from tracker.report import WarningPrinter, counted, summary_markdown, warn, write_step_summary
 
@@ -37,13 +37,6 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _closest(value: str, known: Any, n: int = 1) -> str:
-    import difflib
-
-    near = difflib.get_close_matches(value, sorted(known), n=n, cutoff=0.5)
-    return f"did you mean {' or '.join(near)}?" if near else "known: " + ", ".join(sorted(known))
-
-
 def _known(name: str, allowed: Any) -> Callable[..., tuple[str, ...]]:
     """A click callback: every value must be one of ``allowed``, else a usage error (exit 2)
     naming the closest valid value."""
@@ -53,7 +46,7 @@ def _known(name: str, allowed: Any) -> Callable[..., tuple[str, ...]]:
         for value in values:
             if value not in allowed:
                 raise click.BadParameter(f"{value!r} is not a {name}; "
-                                         + _closest(value, allowed), ctx, param)
+                                         + closest(value, allowed), ctx, param)
         return values
 
     return validate
@@ -64,7 +57,7 @@ def _must_match(option: str, values: tuple[str, ...], known: set[str]) -> None:
     for value in values:
         if value not in known:
             raise TrackerError(f"{option} {value!r} matches no event in the ledger",
-                               hint=_closest(value, known, 3) if known else "the ledger is empty")
+                               hint=closest(value, known, 3) if known else "the ledger is empty")
 
 
 def shown(path: Path | str, root: Path) -> str:

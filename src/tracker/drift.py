@@ -18,7 +18,6 @@ dated (tracker.catalogue), and gives one ``Finding`` per difference:
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import json
 import re
@@ -30,7 +29,7 @@ from typing import Any
 from tracker import i18n
 from tracker.catalogue import CatalogueState, Since, walk_catalogue
 from tracker.config import Config, DriftSource, config_file, load_config
-from tracker.errors import TrackerError
+from tracker.errors import TrackerError, closest
 from tracker.model import Model, Service, parse_moment
 from tracker.sources import Sources
 from tracker.walk.git import SKIP_TRAILER, History
@@ -275,12 +274,12 @@ def run_drift(root: Path, services: Sequence[str] = (), progress: Any = None,
             entry = f"drift: [{{name: {wanted}, path: ../{wanted}, preset: …}}]"
             raise TrackerError(f"--catalogue {wanted!r} names no drift: entry",
                                path=config_file(root),
-                               hint=f"{_near(wanted, named)}; or add  {entry}")
+                               hint=f"{closest(wanted, named, 3)}; or add  {entry}")
     pages = site_pages(root, config)
     for wanted in services:
         if wanted not in pages:
             raise TrackerError(f"--service {wanted!r} names no service page",
-                               hint=_near(wanted, pages))
+                               hint=closest(wanted, pages, 3))
     chosen = {sid: page for sid, page in pages.items() if not services or sid in services}
     findings: list[Finding] = []
     unmatched: list[tuple[str, str]] = []
@@ -296,13 +295,6 @@ def run_drift(root: Path, services: Sequence[str] = (), progress: Any = None,
                 continue
             findings += compare(page, state, source)
     return DriftReport(sorted(findings, key=_order), unmatched, unreadable)
-
-
-def _near(wanted: str, known: Iterable[str]) -> str:
-    """The closest names to a mistyped one, else every name there is."""
-    near = difflib.get_close_matches(wanted, sorted(known), n=3, cutoff=0.5)
-    return ("did you mean " + " or ".join(near) + "?") if near else \
-        "known: " + ", ".join(sorted(known))
 
 
 # -- output --------------------------------------------------------------------------------------

@@ -5,6 +5,9 @@ The CLI turns a TrackerError into exit status 1 and one clear message; anything 
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class TrackerError(Exception):
     """Bad data or configuration. ``str()`` gives ``path:line: message (hint)``."""
@@ -27,3 +30,10 @@ class TrackerError(Exception):
 
 class ParseError(TrackerError):
     """A source file that does not parse at some commit. The walk warns and goes on."""
+
+
+def closest(value: str, known: Iterable[str], n: int = 1) -> str:
+    """A hint for a mistyped name: the ``n`` closest known ones, else every one there is."""
+    names = sorted(known)
+    near = difflib.get_close_matches(value, names, n=n, cutoff=0.5)
+    return f"did you mean {' or '.join(near)}?" if near else "known: " + ", ".join(names)
