@@ -28,6 +28,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from markupsafe import Markup, escape
+
 from tracker import i18n
 from tracker.model import UNLIMITED, Event
 from tracker.render import environment, visible
@@ -36,6 +38,8 @@ from tracker.render.series import Series, ServiceSeries, Step, build_series
 from tracker.site import chart_name, chart_url, site_path
 
 if TYPE_CHECKING:
+    import jinja2
+
     from tracker.config import Config
 
 TEMPLATE = "chart.svg.j2"
@@ -121,6 +125,10 @@ class XScale:
               ) -> list[tuple[float, str]]:
         """Month starts, every 1/2/3/6/12 months so that at most four are labelled; ``label``
         words each one (by default ``month_tick``)."""
+        return [(at, (label or month_tick)(first, lang)) for at, first in self.months()]
+
+    def months(self) -> list[tuple[float, datetime]]:
+        """Where the ticks are (the grid's vertical lines), with their month's first day."""
         months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month
         every = next((n for n in (1, 2, 3, 6, 12, 24) if months // n <= 3), 48)
         ticks = []
@@ -131,7 +139,7 @@ class XScale:
             if first > self.end:
                 break
             if (year * 12 + month - 1) % every == 0:
-                ticks.append((self(first), (label or month_tick)(first, lang)))
+                ticks.append((self(first), first))
             month += 1
         return ticks
 
@@ -212,31 +220,64 @@ def _describe(history: ServiceSeries, lang: str) -> str:
     return i18n.text("join", lang).join(lines) or i18n.text("chart_unchanged", lang)
 
 
-def _panel(index: int, title: str, unit: str, series: list[Series], x: XScale, lang: str,
-           currency: str | None = None) -> dict[str, Any]:
+# The panel's plot: everything drawn from numbers alone, the same in every language (and in the
+# digest's PNG). Keyed by what it is drawn from (see ``_plot_key``); one dict per build.
+Plots = dict[tuple[Any, ...], dict[str, Any]]
+
+
+def _plot_key(series: list[Series], x: XScale, currency: str | None) -> tuple[Any, ...] | None:
+    """What a panel's plot is a function of: the steps of its series (every field of each
+    step, so two series that draw alike are equal), the time span and the currency drawn.
+    None when a step holds an unhashable value (no memo then)."""
+    key = (x.start, x.end, currency, tuple((s.field, tuple(s.steps)) for s in series))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _plot(series: list[Series], x: XScale, grid_x: list[float], currency: str | None
+          ) -> dict[str, Any]:
+    """The numbers of one panel: its y ticks, grid, unlimited line and step lines (with the
+    markup of the ticks and lines pre-drawn, see ``_draw_panel``)."""
     numbers = [n for s in series for step in s.steps if _drawable(step, currency)
                for n in [_number(step.value)] if n is not None]
     has_unlimited = any(step.value == UNLIMITED for s in series for step in s.steps)
     y = YScale(numbers, has_unlimited)
     y_ticks = [y(t) for t in y.ticks] if numbers else []
     grid = "".join(f"M{LEFT} {_n(at)}H{RIGHT}" for at in y_ticks[1:] if at < BOTTOM)
-    grid += "".join(f"M{_n(at)} {TOP}V{BOTTOM}" for at, _ in x.ticks(lang))
+    grid += "".join(f"M{_n(at)} {TOP}V{BOTTOM}" for at in grid_x)
+    ticks = [{"y": _n(at), "label": compact(t)} for at, t in zip(y_ticks, y.ticks, strict=False)]
+    lines = [dict(_line(s, x, y, currency, TOP), side=s.field) for s in series]
+    return {"y_ticks": ticks, "grid": grid, "unlimited": _n(TOP) if has_unlimited else None,
+            "lines": lines, "ticks_svg": _draw_ticks(ticks), "lines_svg": _draw_lines(lines)}
+
+
+def _panel(index: int, title: str, unit: str, series: list[Series], x: XScale,
+           grid_x: list[float], plots: Plots, currency: str | None = None) -> dict[str, Any]:
+    key = _plot_key(series, x, currency)
+    plot = plots.get(key) if key is not None else None
+    if plot is None:
+        plot = _plot(series, x, grid_x, currency)
+        if key is not None:
+            plots[key] = plot
     column, row = index % COLUMNS, index // COLUMNS
     shown = title if len(title) <= MAX_TITLE else title[:MAX_TITLE - 1] + "…"
     return {
         "x": column * PANEL_W, "y": HEADER + row * PANEL_H,
         "title": visible(shown), "full_title": visible(title), "unit": unit,
-        "y_ticks": [{"y": _n(at), "label": compact(t)} for at, t in zip(y_ticks, y.ticks,
-                                                                          strict=False)],
-        "grid": grid,
-        "unlimited": _n(TOP) if has_unlimited else None,
-        "lines": [dict(_line(s, x, y, currency, TOP), side=s.field) for s in series],
+        "y_ticks": plot["y_ticks"], "grid": plot["grid"], "unlimited": plot["unlimited"],
+        "lines": plot["lines"], "plot": plot,
     }
 
 
-def _panels(history: ServiceSeries, x: XScale, lang: str) -> list[dict[str, Any]]:
+def _panels(history: ServiceSeries, x: XScale, lang: str, plots: Plots | None = None
+            ) -> list[dict[str, Any]]:
     """One panel per rate limit that changed, one per model whose price changed (both sides
     drawn); none at all for a service whose charted quantities never changed."""
+    plots = {} if plots is None else plots
+    grid_x = [at for at, _ in x.months()]
     panels: list[dict[str, Any]] = []
     for series in history.limits():
         if not changed(series):
@@ -246,7 +287,7 @@ def _panels(history: ServiceSeries, x: XScale, lang: str) -> list[dict[str, Any]
             label = i18n.text("chart_tier", lang, tier=series.tier, label=label)
         unit = i18n.chart_unit(series.field, lang)
         if _plottable([series], None):
-            panels.append(_panel(len(panels), label, unit, [series], x, lang))
+            panels.append(_panel(len(panels), label, unit, [series], x, grid_x, plots))
     for model in history.models():
         prices = history.prices(model)
         if not any(changed(side) for side in prices):
@@ -257,7 +298,7 @@ def _panels(history: ServiceSeries, x: XScale, lang: str) -> list[dict[str, Any]
         if _plottable(prices, currency):
             unit = i18n.text("chart_price_unit", lang, currency=currency or "")
             panels.append(dict(_panel(len(panels), i18n.text("chart_prices", lang, model=model),
-                                      unit, prices, x, lang, currency), model=model))
+                                      unit, prices, x, grid_x, plots, currency), model=model))
     return panels
 
 
@@ -265,18 +306,29 @@ def _plottable(series: list[Series], currency: str | None) -> bool:
     return any(_drawable(step, currency) for s in series for step in s.steps)
 
 
-def render_chart(history: ServiceSeries, lang: str, config: Config) -> str | None:
-    """The SVG of one service in ``lang``, or None when it states no limit or price to draw."""
-    context = chart_context(history, lang)
-    return None if context is None else \
-        environment(config).get_template(TEMPLATE).render(context)
+def render_chart(history: ServiceSeries, lang: str, config: Config,
+                 plots: Plots | None = None) -> str | None:
+    """The SVG of one service in ``lang``, or None when it states no limit or price to draw.
+    ``plots`` (one per build) keeps the plots already drawn: the other language's are the
+    same."""
+    context = chart_context(history, lang, plots)
+    return None if context is None else render_context(context, environment(config))
 
 
-def chart_context(history: ServiceSeries, lang: str) -> dict[str, Any] | None:
+def render_context(context: dict[str, Any], env: jinja2.Environment) -> str:
+    """``chart.svg.j2`` of ``context``, its panels drawn (``_draw_panel``) as the context says
+    now (the digest's PNG words them otherwise)."""
+    context["panels_svg"] = Markup("".join(_draw_panel(i, p, context)
+                                           for i, p in enumerate(context["panels"])))
+    return env.get_template(TEMPLATE).render(context)
+
+
+def chart_context(history: ServiceSeries, lang: str, plots: Plots | None = None
+                  ) -> dict[str, Any] | None:
     """What ``chart.svg.j2`` draws for one service (None when nothing): the numbers and the
     words. render/mailcharts.py draws the same context with the words left out."""
     x = XScale(history.start, history.end)
-    panels = _panels(history, x, lang)
+    panels = _panels(history, x, lang, plots)
     if not panels:
         return None
     rows = (len(panels) + COLUMNS - 1) // COLUMNS
@@ -296,6 +348,53 @@ def chart_context(history: ServiceSeries, lang: str) -> dict[str, Any] | None:
         plain=False)
 
 
+# The markup of a panel, drawn here with string joins rather than in chart.svg.j2: a site's
+# chart has hundreds of panels and thousands of event markers, which Jinja drew at 15 µs a
+# marker (two thirds of the chart's time). Text goes through markupsafe's escape, as the
+# template's autoescape would. tests/test_charts.py holds the drawing as a template
+# (tests/templates/chart.svg.j2, the template before this) and checks these bytes against it.
+def _esc(value: Any) -> str:
+    return str(escape(value))
+
+
+def _draw_ticks(ticks: list[dict[str, str]]) -> str:
+    return "".join(f'<text class="m e" x="{LEFT - 4}" y="{_esc(t["y"])}" dy="3">'
+                   f'{_esc(t["label"])}</text>' for t in ticks)
+
+
+def _draw_lines(lines: list[dict[str, Any]]) -> str:
+    out = []
+    for line in lines:
+        out.append(f'<path class="l {_esc(line["side"])}" d="{_esc(line["d"])}"/>')
+        out += [f'<circle{_GAP if m["gap"] else ""} cx="{m["x"]}" cy="{m["y"]}" r="2.2" '
+                f'data-event="{_esc(m["event"])}"/>' for m in line["markers"]]
+        out.append("\n")
+    return "".join(out)
+
+
+_GAP = ' class="o"'  # a marker where the value is text or not stated
+
+
+def _draw_panel(index: int, panel: dict[str, Any], context: dict[str, Any]) -> str:
+    plot = panel["plot"]
+    out = [f'<g transform="translate({panel["x"]} {panel["y"]})"><title>'
+           f'{_esc(panel["full_title"])}</title>\n'
+           f'<text class="t" x="0" y="12">{_esc(panel["title"])}</text>'
+           f'<text class="m" x="0" y="24">{_esc(panel["unit"])}</text>\n'
+           f'<path class="g" d="{_esc(plot["grid"])}"/>'
+           f'<path class="a" d="M{LEFT} {BOTTOM}H{RIGHT}"/>\n', plot["ticks_svg"]]
+    if plot["unlimited"]:
+        out.append(f'<path class="u" d="M{LEFT} {plot["unlimited"]}H{RIGHT}"/>'
+                   f'<text class="m e ut" x="{LEFT - 4}" y="{plot["unlimited"]}" dy="3">'
+                   f'{_esc(context["unlimited_label"])}</text>')
+    out.append(plot["lines_svg"])
+    if index in context["labelled"]:
+        out += [f'<text class="m c" x="{_esc(at)}" y="{BOTTOM + 12}">{_esc(label)}</text>'
+                for at, label in context["x_ticks"]]
+    out.append("</g>\n")
+    return "".join(out)
+
+
 def chart_link(config: Config, service: str, lang: str) -> str:
     """The chart's address within the site (no scheme and host), for Markdown pages."""
     return site_path(chart_url(config, service, lang))
@@ -310,13 +409,19 @@ def build_charts(events: list[Event], config: Config,
         return {}
     charts: dict[str, str] = {}
     drawn = events if services is None else _events_of(events, services)
+    plots: Plots = {}  # a panel's plot is the same in both languages: drawn once
+    named: list[Event] | None = None
+    histories: dict[str, ServiceSeries] = {}
     for lang in i18n.LANGS:
-        # each language's names of services and quota tiers (render/names.py)
-        named = site_names(events, config, lang).localize(drawn)
-        for service, history in sorted(build_series(named).items()):
+        # each language's names of services and quota tiers (render/names.py); the series
+        # are built again only when they differ (a tier named otherwise in this language)
+        localized = site_names(events, config, lang).localize(drawn)
+        if localized != named:
+            named, histories = localized, build_series(localized)
+        for service, history in sorted(histories.items()):
             if services is not None and service not in services:
                 continue
-            svg = render_chart(history, lang, config)
+            svg = render_chart(history, lang, config, plots)
             if svg is not None:
                 charts[chart_name(config, service, lang)] = svg
     return dict(sorted(charts.items()))
