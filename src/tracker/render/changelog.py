@@ -74,12 +74,15 @@ def markdown_environment(config: Config) -> jinja2.Environment:
 _HAND_DATE = re.compile(r"^\s*[-*+]\s+\*\*\d{4}( ?)年\s*\d{1,2}\s*月")
 
 
-def spaced_dates(text: str) -> bool:
+def spaced_dates(text: str, page: Page | None = None) -> bool:
     """Whether the page's own (hand-written) changelog entries write `2025 年 1 月`, which the
-    generated ones then follow; the entries inside our block do not count."""
-    block = find_block(text)
+    generated ones then follow; the entries inside our block do not count. ``page``: the
+    text's Page, when the caller has it."""
+    block = find_markers(Page(text) if page is None else page, MARKER)
+    if "年" not in text:  # every date the pattern matches has it
+        return False
     for index, line in enumerate(text.splitlines()):
-        if block is not None and block[0] <= index <= block[1]:
+        if "年" not in line or block is not None and block[0] <= index <= block[1]:
             continue
         match = _HAND_DATE.match(line)
         if match is not None:
@@ -207,8 +210,9 @@ def _template_entries(page: Page, heading: int) -> set[int]:
     return found
 
 
-def rewrite_changelog(text: str, block: str, lang: str) -> str:
-    """``text`` with ``block`` between the changelog markers (see the module docstring).
+def rewrite_changelog(text: str, block: str, lang: str, page: Page | None = None) -> str:
+    """``text`` with ``block`` between the changelog markers (see the module docstring);
+    ``page``: the text's Page, when the caller has it.
 
     Raises TrackerError (without a path; the caller adds it) for unbalanced or doubled markers.
     """
@@ -216,7 +220,7 @@ def rewrite_changelog(text: str, block: str, lang: str) -> str:
         # place an empty marked block, then fill it through the one marker rewrite
         return rewrite_marked(_insert(page, eol, lang), MARKER, block)
 
-    return rewrite_marked(text, MARKER, block, insert)
+    return rewrite_marked(text, MARKER, block, insert, page)
 
 
 def update_pages(config: Config, events: list[Event], dry_run: bool = False,
@@ -244,20 +248,38 @@ def update_pages(config: Config, events: list[Event], dry_run: bool = False,
         chart = None
         if charted and service in charted and own:
             chart = chart_image(config, service, own[-1].service_name or service, lang)
-        block = render_changelog(own, lang, config, chart)
 
-        def rewrite(text: str, block: str = block, lang: str = lang, events: list[Event] = own,
+        def rewrite(text: str, lang: str = lang, events: list[Event] = own,
                     chart: dict[str, str] | None = chart) -> str:
-            if not block and find_block(text) is None:
+            # the page read once (Page) and its block rendered once, in the page's own date
+            # style; a block is empty exactly when no event belongs on a page
+            page = Page(text)
+            shown = any(on_page(e) for e in events)
+            if not shown and find_markers(page, MARKER) is None:
                 return text
-            if lang == "zh" and block and spaced_dates(text):  # the page's own date style
-                block = render_changelog(events, lang, config, chart, spaced=True)
-            return rewrite_changelog(text, block, lang)
+            spaced = lang == "zh" and shown and spaced_dates(text, page)
+            try:
+                block = render_changelog(events, lang, config, chart, spaced=spaced)
+            except TrackerError as exc:  # a site template's error stops the render, as it is
+                raise _TemplateError(exc) from None  # not one page's problem
+            return rewrite_changelog(text, block, lang, page)
 
-        change = apply(Path(config.root), relative, rewrite, dry_run, skipped)
+        try:
+            change = apply(Path(config.root), relative, rewrite, dry_run, skipped)
+        except _TemplateError as failed:
+            raise failed.error from None
         if change is not None:
             changes.append(change)
     return changes
+
+
+class _TemplateError(Exception):
+    """A site template that does not render, carried through ``apply`` (which would note a
+    TrackerError as the page's own and go on)."""
+
+    def __init__(self, error: TrackerError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 def find_block(text: str) -> tuple[int, int] | None:
