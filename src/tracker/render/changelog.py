@@ -31,6 +31,7 @@ from tracker.render.markers import (
     marked,
     md_escape,
     rewrite_marked,
+    write_changes,
 )
 from tracker.render.names import pages_of, site_names
 
@@ -265,11 +266,14 @@ def update_pages(config: Config, events: list[Event], dry_run: bool = False,
             return rewrite_changelog(text, block, lang, page)
 
         try:
-            change = apply(Path(config.root), relative, rewrite, dry_run, skipped)
+            # written below, all pages together
+            change = apply(Path(config.root), relative, rewrite, True, skipped)
         except _TemplateError as failed:
             raise failed.error from None
         if change is not None:
             changes.append(change)
+    if not dry_run:
+        write_changes(Path(config.root), changes)
     return changes
 
 

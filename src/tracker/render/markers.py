@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from tracker.errors import TrackerError
-from tracker.fsutil import write_atomic
+from tracker.fsutil import write_all_atomic, write_atomic
 from tracker.render import visible
 from tracker.sources.fences import (
     closes_code_fence,
@@ -357,3 +357,10 @@ def apply(root: Path, relative: Path, rewrite: Callable[[str], str], dry_run: bo
     if not dry_run:
         write_atomic(root / relative, new.encode("utf-8"))
     return PageChange(relative, old, new)
+
+
+def write_changes(root: Path, changes: list[PageChange]) -> None:
+    """Write the pages ``apply`` changed with ``dry_run`` (so that they are written together,
+    see ``fsutil.write_all_atomic``): each atomically and durably."""
+    write_all_atomic([(root / change.path, change.new_text.encode("utf-8"))
+                      for change in changes])
