@@ -216,7 +216,7 @@ def random_history(rng: random.Random) -> list[Event]:
         else:
             events.append(event(n, date, rng.choice(["price_increase", "price_decrease",
                                                      "price_added", "price_removed"]),
-                                service=service, model=rng.choice(["m1", "m2", HOSTILE]),
+                                service=service, model=rng.choice(["m1", "m2", HOSTILE, "q'\"x"]),
                                 field=rng.choice(CHARTED_PRICES), old=rng.choice(values),
                                 new=rng.choice(values), currency=rng.choice(["USD", "CNY"])))
     return events

@@ -33,7 +33,7 @@ from tracker.render.markers import (
     rewrite_marked,
     write_changes,
 )
-from tracker.render.names import pages_of, site_names
+from tracker.render.names import localized, pages_of
 
 if TYPE_CHECKING:
     import jinja2
@@ -243,7 +243,7 @@ def update_pages(config: Config, events: list[Event], dry_run: bool = False,
         if lang not in by_lang:
             # each language's own names of services and quota tiers (render/names.py)
             by_lang[lang] = defaultdict(list)
-            for event in site_names(events, config, lang).localize(events):
+            for event in localized(events, config, lang):
                 by_lang[lang][event.service].append(event)
         own = by_lang[lang].get(service, [])
         chart = None

@@ -33,7 +33,7 @@ from markupsafe import Markup, escape
 from tracker import i18n
 from tracker.model import UNLIMITED, Event
 from tracker.render import environment, visible
-from tracker.render.names import site_names
+from tracker.render.names import localized, site_names
 from tracker.render.series import Series, ServiceSeries, Step, build_series
 from tracker.site import chart_name, chart_url, site_path
 
@@ -190,7 +190,10 @@ def _value_text(step: Step, series: Series, lang: str) -> str:
 def changed(series: Series) -> bool:
     """Whether the quantity ever took another value (a price in another currency included):
     one that never did is no panel of its own, only a line of the description."""
-    return len({(repr(step.value), step.currency) for step in series.steps}) > 1
+    if not series.steps:
+        return False
+    first = (repr(series.steps[0].value), series.steps[0].currency)
+    return any((repr(step.value), step.currency) != first for step in series.steps)
 
 
 STEADY_SHOWN = 12  # unchanged quantities named in a description; the rest are counted
@@ -354,7 +357,12 @@ def chart_context(history: ServiceSeries, lang: str, plots: Plots | None = None
 # template's autoescape would. tests/test_charts.py holds the drawing as a template
 # (tests/templates/chart.svg.j2, the template before this) and checks these bytes against it.
 def _esc(value: Any) -> str:
-    return str(escape(value))
+    if hasattr(value, "__html__"):
+        return str(escape(value))
+    return str(value).translate(_ESCAPES)  # markupsafe's five entities, at str.translate speed
+
+
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
 
 
 def _draw_ticks(ticks: list[dict[str, str]]) -> str:
@@ -415,9 +423,10 @@ def build_charts(events: list[Event], config: Config,
     for lang in i18n.LANGS:
         # each language's names of services and quota tiers (render/names.py); the series
         # are built again only when they differ (a tier named otherwise in this language)
-        localized = site_names(events, config, lang).localize(drawn)
-        if localized != named:
-            named, histories = localized, build_series(localized)
+        named_now = localized(events, config, lang) if drawn is events \
+            else site_names(events, config, lang).localize(drawn)
+        if named_now != named:
+            named, histories = named_now, build_series(named_now)
         for service, history in sorted(histories.items()):
             if services is not None and service not in services:
                 continue

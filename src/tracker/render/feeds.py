@@ -30,7 +30,7 @@ from tracker import i18n
 from tracker.links import web_url
 from tracker.model import KINDS, Event, severity_rank
 from tracker.render import environment, visible
-from tracker.render.names import once, site_names
+from tracker.render.names import localized, once, site_names
 from tracker.site import feed_url, home_url, service_url, site_base
 
 if TYPE_CHECKING:
@@ -174,9 +174,8 @@ class _Group:
 def _named_groups(events: list[Event], config: Config) -> list[_Group]:
     """The groups of ``events`` with the feeds' language's names: the feeds and the OPML index
     both need them, worked out once per render (names.once)."""
-    names = site_names(events, config, config.feeds.lang)
     return once("feed groups", (events, config),
-                lambda: _groups(names.localize(events)))
+                lambda: _groups(localized(events, config, config.feeds.lang)))
 
 
 def _groups(events: Iterable[Event]) -> list[_Group]:

@@ -202,6 +202,13 @@ def site_names(events: list[Event], config: Config, lang: str) -> Names:
     return once(f"names {lang}", (events, config), lambda: _site_names(events, config, lang))
 
 
+def localized(events: list[Event], config: Config, lang: str) -> list[Event]:
+    """``events`` named as every output in ``lang`` names them (``Names.localize``), worked
+    out once per render for the charts, the page changelogs and the feeds alike."""
+    return once(f"localized {lang}", (events, config),
+                lambda: site_names(events, config, lang).localize(events))
+
+
 def pages_of(config: Config) -> list[tuple[Path, str, str]]:
     """``paths.service_pages`` of the configuration, looked for once per render (``once``):
     rendering rewrites pages, never adds one."""
