@@ -137,9 +137,10 @@ def _insert(page: Page, eol: str, lang: str) -> str:
     """Place a marked block: at the top of an existing changelog section, else in a new section
     before the footer (and the rule above it), else at the end. One contiguous insertion."""
     text, lines = page.text, page.lines
-    prose = page.prose()
     block = marked(MARKER, "", eol)
-    for i in prose:
+    # the prose lines that can be headings (`##`) or the footer (`**`): found by str.find,
+    # not by reading every line
+    for i in page.lines_with("##"):
         if _heading_title(page.content(i)) in HEADING_TITLES:
             examples = _template_entries(page, i)
             if examples:
@@ -163,14 +164,14 @@ def _insert(page: Page, eol: str, lang: str) -> str:
             return text[:offset] + chunk + text[offset:]
 
     section = i18n.text("changelog_heading", lang) + eol + eol + block
-    footers = [i for i in prose if _FOOTER.match(page.content(i))]
+    footers = [i for i in page.lines_with("**") if _FOOTER.match(page.content(i))]
     if footers:
         at = footers[-1]
         above = at - 1
         while above >= page.body and page.blank(above):
             above -= 1
         chunk = section + eol
-        if above >= page.body and above in prose and _RULE.match(page.content(above)):
+        if above >= page.body and above not in page.code and _RULE.match(page.content(above)):
             at = above
             if at > 0:
                 # the page separates sections with rules: keep one above and one below ours

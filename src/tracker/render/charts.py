@@ -25,6 +25,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -127,8 +128,16 @@ class XScale:
         words each one (by default ``month_tick``)."""
         return [(at, (label or month_tick)(first, lang)) for at, first in self.months()]
 
+    @cached_property
+    def _months(self) -> list[tuple[float, datetime]]:
+        return self._tick_months()
+
     def months(self) -> list[tuple[float, datetime]]:
-        """Where the ticks are (the grid's vertical lines), with their month's first day."""
+        """Where the ticks are (the grid's vertical lines), with their month's first day
+        (worked out once per scale: the grid and the labels both ask)."""
+        return self._months
+
+    def _tick_months(self) -> list[tuple[float, datetime]]:
         months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month
         every = next((n for n in (1, 2, 3, 6, 12, 24) if months // n <= 3), 48)
         ticks = []
