@@ -22,6 +22,7 @@ a value stated only as text, or not stated, is a gap.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -199,10 +200,9 @@ def _value_text(step: Step, series: Series, lang: str) -> str:
 def changed(series: Series) -> bool:
     """Whether the quantity ever took another value (a price in another currency included):
     one that never did is no panel of its own, only a line of the description."""
-    if not series.steps:
-        return False
-    first = (repr(series.steps[0].value), series.steps[0].currency)
-    return any((repr(step.value), step.currency) != first for step in series.steps)
+    if series.changed is None:  # asked by the panels and the description, in each language
+        series.changed = len({(repr(step.value), step.currency) for step in series.steps}) > 1
+    return series.changed
 
 
 STEADY_SHOWN = 12  # unchanged quantities named in a description; the rest are counted
@@ -371,6 +371,7 @@ def _esc(value: Any) -> str:
     return str(value).translate(_ESCAPES)  # markupsafe's five entities, at str.translate speed
 
 
+_UNSAFE = re.compile("[&<>'\"]")
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
 
 
@@ -383,8 +384,12 @@ def _draw_lines(lines: list[dict[str, Any]]) -> str:
     out = []
     for line in lines:
         out.append(f'<path class="l {_esc(line["side"])}" d="{_esc(line["d"])}"/>')
+        ids = [m["event"] for m in line["markers"]]
+        if _UNSAFE.search("".join(ids)):  # event ids are hex digests, unless hand-written
+            ids = [_esc(event) for event in ids]
         out += [f'<circle{_GAP if m["gap"] else ""} cx="{m["x"]}" cy="{m["y"]}" r="2.2" '
-                f'data-event="{_esc(m["event"])}"/>' for m in line["markers"]]
+                f'data-event="{event}"/>' for m, event in zip(line["markers"], ids,
+                                                              strict=True)]
         out.append("\n")
     return "".join(out)
 

@@ -51,8 +51,11 @@ class Series:
     tier: str | None = None
     model: str | None = None
     steps: list[Step] = dataclasses.field(default_factory=list)
+    # whether it ever took another value: charts.changed's answer, kept until a step is added
+    changed: bool | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def add(self, step: Step) -> None:
+        self.changed = None
         # one step per event: a second change of the same quantity in one event replaces it
         if self.steps and self.steps[-1].event == step.event:
             self.steps[-1] = step
