@@ -5,8 +5,8 @@ replayed), keyed by file name; tracker.writer writes them into ``charts.dir`` (b
 ``static/tracker/charts/``, which Hugo serves as ``/tracker/charts/``). ``site.chart_url`` is
 where a chart is served; the page changelog and the digest link it from there.
 
-Drawn with the Jinja2 template ``chart.svg.j2`` over the tiny scale helpers below rather than a
-chart library: measured (bench/chart_libraries.py), matplotlib wrote ~70 KB and took seconds to
+Drawn with the Jinja2 template ``chart.svg.j2`` (the frame) and the panels' markup joined here
+(``_draw_panel``), over the tiny scale helpers below, rather than a chart library: measured (bench/chart_libraries.py), matplotlib wrote ~70 KB and took seconds to
 import, pygal's output was not deterministic and carried a script, leather had no log scale nor
 titles. Here a service is a few KB, byte-identical for the same ledger, no script, no external
 resource, and colours follow ``currentColor`` and ``prefers-color-scheme`` (light and dark).
@@ -17,6 +17,10 @@ none of whose quantities ever changed gets no chart. Time on x is shared by all 
 and a marker at each event. A quantity spanning two orders
 of magnitude or more gets a log scale; ``unlimited`` is drawn as a line at the top of its panel;
 a value stated only as text, or not stated, is a gap.
+
+Work done once per build: the step series when both languages name alike, and each panel's
+plot (its numbers and markup, the same in every language: ``Plots``, keyed by what it is drawn
+from).
 """
 
 from __future__ import annotations
