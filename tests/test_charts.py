@@ -178,7 +178,7 @@ def test_a_chart_drawn_alone_is_the_one_drawn_with_all(example_updated: Path) ->
             service
 
 
-# The template that drew every panel in Jinja before charts._draw_panel drew them with string
+# The template that drew every panel in Jinja before render/svgmarkup.py drew them with string
 # joins: the reference those bytes are checked against (as a site's own chart.svg.j2).
 REFERENCE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -224,7 +224,7 @@ def random_history(rng: random.Random) -> list[Event]:
 
 def test_panels_drawn_by_joins_are_the_templates_bytes(tmp_path: Path,
                                                         example_updated: Path) -> None:
-    """charts._draw_panel draws what the whole-template drawing drew, byte for byte: random
+    """svgmarkup draws what the whole-template drawing drew, byte for byte: random
     histories (every kind of value, markup in names) and the example's ledger, both languages."""
     reference = config(tmp_path, enabled=True)
     reference.templates_dir = str(REFERENCE_TEMPLATES)

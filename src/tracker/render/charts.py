@@ -5,11 +5,12 @@ replayed), keyed by file name; tracker.writer writes them into ``charts.dir`` (b
 ``static/tracker/charts/``, which Hugo serves as ``/tracker/charts/``). ``site.chart_url`` is
 where a chart is served; the page changelog and the digest link it from there.
 
-Drawn with the Jinja2 template ``chart.svg.j2`` (the frame) and the panels' markup joined here
-(``_draw_panel``), over the tiny scale helpers below, rather than a chart library: measured (bench/chart_libraries.py), matplotlib wrote ~70 KB and took seconds to
-import, pygal's output was not deterministic and carried a script, leather had no log scale nor
-titles. Here a service is a few KB, byte-identical for the same ledger, no script, no external
-resource, and colours follow ``currentColor`` and ``prefers-color-scheme`` (light and dark).
+Drawn with the Jinja2 template ``chart.svg.j2`` (the frame) and the panels' markup joined by
+render/svgmarkup.py, over the tiny scale helpers below, rather than a chart library: measured
+(bench/chart_libraries.py), matplotlib wrote ~70 KB and took seconds to import, pygal's output
+was not deterministic and carried a script, leather had no log scale nor titles. Here a
+service is a few KB, byte-identical for the same ledger, no script, no external resource,
+and colours follow ``currentColor`` and ``prefers-color-scheme`` (light and dark).
 
 One panel per rate limit (per quota tier) and one per priced model (input solid, output dashed)
 that changed at least once; what never changed is said once in the description, and a service
@@ -26,7 +27,6 @@ from).
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,13 +34,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from tracker import i18n
 from tracker.model import UNLIMITED, Event
 from tracker.render import environment, visible
 from tracker.render.names import localized, site_names
 from tracker.render.series import Series, ServiceSeries, Step, build_series
+from tracker.render.svgmarkup import draw_lines, draw_panel, draw_ticks
 from tracker.site import chart_name, chart_url, site_path
 
 if TYPE_CHECKING:
@@ -256,7 +257,7 @@ def _plot_key(series: list[Series], x: XScale, currency: str | None) -> tuple[An
 def _plot(series: list[Series], x: XScale, grid_x: list[float], currency: str | None
           ) -> dict[str, Any]:
     """The numbers of one panel: its y ticks, grid, unlimited line and step lines (with the
-    markup of the ticks and lines pre-drawn, see ``_draw_panel``)."""
+    markup of the ticks and lines pre-drawn, see render/svgmarkup.py)."""
     numbers = [n for s in series for step in s.steps if _drawable(step, currency)
                for n in [_number(step.value)] if n is not None]
     has_unlimited = any(step.value == UNLIMITED for s in series for step in s.steps)
@@ -267,7 +268,7 @@ def _plot(series: list[Series], x: XScale, grid_x: list[float], currency: str | 
     ticks = [{"y": _n(at), "label": compact(t)} for at, t in zip(y_ticks, y.ticks, strict=False)]
     lines = [dict(_line(s, x, y, currency, TOP), side=s.field) for s in series]
     return {"y_ticks": ticks, "grid": grid, "unlimited": _n(TOP) if has_unlimited else None,
-            "lines": lines, "ticks_svg": _draw_ticks(ticks), "lines_svg": _draw_lines(lines)}
+            "lines": lines, "ticks_svg": draw_ticks(ticks, LEFT), "lines_svg": draw_lines(lines)}
 
 
 def _panel(index: int, title: str, unit: str, series: list[Series], x: XScale,
@@ -332,9 +333,9 @@ def render_chart(history: ServiceSeries, lang: str, config: Config,
 
 
 def render_context(context: dict[str, Any], env: jinja2.Environment) -> str:
-    """``chart.svg.j2`` of ``context``, its panels drawn (``_draw_panel``) as the context says
+    """``chart.svg.j2`` of ``context``, its panels drawn (``svgmarkup``) as the context says
     now (the digest's PNG words them otherwise)."""
-    context["panels_svg"] = Markup("".join(_draw_panel(i, p, context)
+    context["panels_svg"] = Markup("".join(draw_panel(i, p, context)
                                            for i, p in enumerate(context["panels"])))
     return env.get_template(TEMPLATE).render(context)
 
@@ -362,63 +363,6 @@ def chart_context(history: ServiceSeries, lang: str, plots: Plots | None = None
         unlimited_label=i18n.text("unlimited", lang),
         input_label=i18n.text("chart_input", lang), output_label=i18n.text("chart_output", lang),
         plain=False)
-
-
-# The markup of a panel, drawn here with string joins rather than in chart.svg.j2: a site's
-# chart has hundreds of panels and thousands of event markers, which Jinja drew at 15 µs a
-# marker (two thirds of the chart's time). Text goes through markupsafe's escape, as the
-# template's autoescape would. tests/test_charts.py holds the drawing as a template
-# (tests/templates/chart.svg.j2, the template before this) and checks these bytes against it.
-def _esc(value: Any) -> str:
-    if hasattr(value, "__html__"):
-        return str(escape(value))
-    return str(value).translate(_ESCAPES)  # markupsafe's five entities, at str.translate speed
-
-
-_UNSAFE = re.compile("[&<>'\"]")
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
-
-
-def _draw_ticks(ticks: list[dict[str, str]]) -> str:
-    return "".join(f'<text class="m e" x="{LEFT - 4}" y="{_esc(t["y"])}" dy="3">'
-                   f'{_esc(t["label"])}</text>' for t in ticks)
-
-
-def _draw_lines(lines: list[dict[str, Any]]) -> str:
-    out = []
-    for line in lines:
-        out.append(f'<path class="l {_esc(line["side"])}" d="{_esc(line["d"])}"/>')
-        ids = [m["event"] for m in line["markers"]]
-        if _UNSAFE.search("".join(ids)):  # event ids are hex digests, unless hand-written
-            ids = [_esc(event) for event in ids]
-        out += [f'<circle{_GAP if m["gap"] else ""} cx="{m["x"]}" cy="{m["y"]}" r="2.2" '
-                f'data-event="{event}"/>' for m, event in zip(line["markers"], ids,
-                                                              strict=True)]
-        out.append("\n")
-    return "".join(out)
-
-
-_GAP = ' class="o"'  # a marker where the value is text or not stated
-
-
-def _draw_panel(index: int, panel: dict[str, Any], context: dict[str, Any]) -> str:
-    plot = panel["plot"]
-    out = [f'<g transform="translate({panel["x"]} {panel["y"]})"><title>'
-           f'{_esc(panel["full_title"])}</title>\n'
-           f'<text class="t" x="0" y="12">{_esc(panel["title"])}</text>'
-           f'<text class="m" x="0" y="24">{_esc(panel["unit"])}</text>\n'
-           f'<path class="g" d="{_esc(plot["grid"])}"/>'
-           f'<path class="a" d="M{LEFT} {BOTTOM}H{RIGHT}"/>\n', plot["ticks_svg"]]
-    if plot["unlimited"]:
-        out.append(f'<path class="u" d="M{LEFT} {plot["unlimited"]}H{RIGHT}"/>'
-                   f'<text class="m e ut" x="{LEFT - 4}" y="{plot["unlimited"]}" dy="3">'
-                   f'{_esc(context["unlimited_label"])}</text>')
-    out.append(plot["lines_svg"])
-    if index in context["labelled"]:
-        out += [f'<text class="m c" x="{_esc(at)}" y="{BOTTOM + 12}">{_esc(label)}</text>'
-                for at, label in context["x_ticks"]]
-    out.append("</g>\n")
-    return "".join(out)
 
 
 def chart_link(config: Config, service: str, lang: str) -> str:
