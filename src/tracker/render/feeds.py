@@ -277,33 +277,14 @@ def _new_feed(meta: FeedMeta, config: Config, items: list[Item]) -> FeedGenerato
     return fg
 
 
-class _Entry(FeedEntry):  # type: ignore[misc]  # feedgen has no type hints
-    """An item's entry in one format, made once and added to every feed that carries the item
-    (``_entry``). Its XML element is built once too, and moved into each feed's tree as that
-    feed is serialized: ``_feedgen`` makes and serializes one feed at a time, so no two trees
-    hold it at once, and serializing leaves it as it is."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._element: Any = None
-
-    def atom_entry(self, extensions: bool = True) -> Any:
-        if self._element is None:
-            self._element = super().atom_entry(extensions)
-        return self._element
-
-    def rss_entry(self, extensions: bool = True) -> Any:
-        if self._element is None:
-            self._element = super().rss_entry(extensions)
-        return self._element
-
-
 def _entry(item: Item, rss: bool) -> FeedEntry:
-    """The item's Atom or RSS 2.0 entry: each format's own elements where they differ."""
+    """The item's Atom or RSS 2.0 entry, made once and added to every feed that carries the
+    item (feedgen builds its XML from it in each feed); each format's own elements where they
+    differ. (Keeping each entry's built XML too saved ~5% of the feeds' time for 10–20 MB.)"""
     entry = item.entries.get(rss)
     if entry is not None:
         return entry
-    entry = item.entries[rss] = _Entry()
+    entry = item.entries[rss] = FeedEntry()
     entry.title(item.title)
     entry.link(href=item.link, rel="alternate")
     entry.category([{"term": t, "scheme": s, "label": lb} for t, s, lb in item.categories])
