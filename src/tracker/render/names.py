@@ -216,12 +216,19 @@ def pages_of(config: Config) -> list[tuple[Path, str, str]]:
                 lambda: service_pages(Path(config.root), config.pages, config.default_lang))
 
 
-def _site_names(events: list[Event], config: Config, lang: str) -> Names:
+def _newest_names(events: list[Event]) -> dict[str, str]:
+    """Service id → the name its newest event gives (the same in every language)."""
     services: dict[str, str] = {}
     # oldest first, whatever order they came in: the newest event's name stands
     for event in sorted(events, key=lambda e: (e.moment.timestamp(), e.id)):
         if event.service_name:
             services[event.service] = event.service_name
+    return services
+
+
+def _site_names(events: list[Event], config: Config, lang: str) -> Names:
+    # a copy: the other language's names start from the same ones
+    services = dict(once("newest names", (events,), lambda: _newest_names(events)))
     root = Path(config.root)
     own: dict[str, Path] = {}
     default: dict[str, Path] = {}
