@@ -125,8 +125,11 @@ class XScale:
     end: datetime
 
     def __call__(self, when: datetime) -> float:
-        span = max((self.end - self.start).total_seconds(), 1.0)
-        return LEFT + (when - self.start).total_seconds() / span * (RIGHT - TAIL - LEFT)
+        return LEFT + (when - self.start).total_seconds() / self._span * (RIGHT - TAIL - LEFT)
+
+    @cached_property
+    def _span(self) -> float:
+        return max((self.end - self.start).total_seconds(), 1.0)
 
     def ticks(self, lang: str, label: Callable[[datetime, str], str] | None = None
               ) -> list[tuple[float, str]]:
