@@ -178,6 +178,71 @@ def test_a_chart_drawn_alone_is_the_one_drawn_with_all(example_updated: Path) ->
             service
 
 
+# The template that drew every panel in Jinja before render/svgmarkup.py drew them with string
+# joins: the reference those bytes are checked against (as a site's own chart.svg.j2).
+REFERENCE_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def random_history(rng: random.Random) -> list[Event]:
+    """A few services' limits and prices moving at random: numbers, unlimited, text, not
+    stated, other currencies, quota tiers, markup in model ids and tiers, renames, removals."""
+    values: list[object] = [0, 1, 7, 30, 1000, 14400, 10**6, 0.15, 2.5, "unlimited",
+                            "视模型而定", None, HOSTILE]
+    events, day = [], 0
+    for n in range(rng.randint(1, 40)):
+        day += rng.randint(0, 40)
+        date = f"2024-{1 + day // 28 % 12:02d}-{1 + day % 28:02d}T{rng.randint(0, 23):02d}" \
+               f":00:00+0{rng.randint(0, 8)}:00".replace("2024", str(2024 + day // 336))
+        service = rng.choice(["nimbus", "cumulus", "a&b"])
+        roll = rng.random()
+        if roll < 0.1:
+            events.append(event(n, date, "service_added", service=service, new={
+                "limits": {rng.choice(RATE_LIMIT_KEYS): rng.choice(values)},
+                "tiers": {rng.choice(["Pro", "<b>免费</b>"]): {"requests_per_day": 5}},
+                "models": {"m1": {"input_price": 1, "output_price": 2, "currency": "USD"}}}))
+        elif roll < 0.15:
+            events.append(event(n, date, "service_renamed", service=service, field="id",
+                                old=rng.choice(["nimbus", "cumulus"]), new=service))
+        elif roll < 0.2:
+            events.append(event(n, date, rng.choice(["model_added", "model_removed"]),
+                                service=service, model=rng.choice(["m1", HOSTILE]),
+                                new={"input_price": rng.choice(values), "currency": "CNY"}))
+        elif roll < 0.6:
+            events.append(event(n, date, rng.choice(["quota_cut", "quota_raised", "quota_added",
+                                                     "quota_removed", "info_changed"]),
+                                service=service, field=rng.choice(RATE_LIMIT_KEYS[:4]),
+                                tier=rng.choice([None, None, "Pro", "a<b"]),
+                                old=rng.choice(values), new=rng.choice(values)))
+        else:
+            events.append(event(n, date, rng.choice(["price_increase", "price_decrease",
+                                                     "price_added", "price_removed"]),
+                                service=service, model=rng.choice(["m1", "m2", HOSTILE, "q'\"x"]),
+                                field=rng.choice(CHARTED_PRICES), old=rng.choice(values),
+                                new=rng.choice(values), currency=rng.choice(["USD", "CNY"])))
+    return events
+
+
+def test_panels_drawn_by_joins_are_the_templates_bytes(tmp_path: Path,
+                                                        example_updated: Path) -> None:
+    """svgmarkup draws what the whole-template drawing drew, byte for byte: random
+    histories (every kind of value, markup in names) and the example's ledger, both languages."""
+    reference = config(tmp_path, enabled=True)
+    reference.templates_dir = str(REFERENCE_TEMPLATES)
+    rng = random.Random(18)
+    drawn = 0
+    for _ in range(150):
+        events = random_history(rng)
+        fast = build_charts(events, config(tmp_path))
+        assert fast == build_charts(events, reference)
+        drawn += len(fast)
+    assert drawn > 100  # the histories draw charts, not only empty ones
+    example = [Event.from_dict(e) for path in sorted((PROJECT / "history/events").glob("*.yaml"))
+               for e in yaml.safe_load(path.read_text(encoding="utf-8"))]
+    reference.root = example_updated
+    assert build_charts(example, Config(root=example_updated)) == \
+        build_charts(example, reference)
+
+
 def test_scales_unlimited_and_text_gaps(tmp_path: Path) -> None:
     svg = build_charts(EVENTS, config(tmp_path))["cumulus.svg"]
     root = ET.fromstring(svg)

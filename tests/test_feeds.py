@@ -420,3 +420,19 @@ def test_one_table_of_feeds_gives_the_files_their_formats_and_links(
                             ("application/rss+xml", "rss.xml"),
                             ("application/feed+json", "feed.json")]
     assert set(OWNED_SUFFIXES) == {f.suffix for f in FORMATS.values()}
+
+
+def test_feed_and_calendar_libraries_load_only_to_build_a_feed_or_the_calendar() -> None:
+    """The modules that only read the table of feeds (the writer, the updates block, the OPML,
+    tracker init) or render page blocks load neither feedgen (with lxml) nor icalendar: an
+    update that builds no feed, and tracker init, do not pay for them."""
+    import subprocess
+    import sys
+
+    script = ("import sys, tracker.writer, tracker.render.updates, tracker.render.opml, "
+              "tracker.init_hugo, tracker.render.changelog, tracker.pipeline;"
+              "print(sorted(m for m in ('feedgen', 'lxml', 'icalendar', 'tracker.render.digest')"
+              " if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True).stdout
+    assert loaded.strip() == "[]"

@@ -40,3 +40,47 @@ def test_stale_temporaries_are_removed_outside_git(tmp_path: Path) -> None:
         path.write_bytes(b"half")
     assert remove_stale_temporaries(tmp_path) == [stale]
     assert kept.exists() and not stale.exists()
+
+
+def test_many_files_written_together_each_old_or_new(tmp_path: Path) -> None:
+    """write_all_atomic: only changed files are written; when one cannot be renamed into place
+    the files before it are new, the others old, and no temporary file is left behind."""
+    from tracker.fsutil import write_all_atomic
+
+    pages = [tmp_path / f"p{n}.md" for n in range(5)]
+    for page in pages:
+        page.write_bytes(b"old")
+    assert write_all_atomic([(p, b"new" if n != 1 else b"old") for n, p in enumerate(pages)]) \
+        == [pages[0], *pages[2:]]
+    assert [p.read_bytes() for p in pages] == [b"new", b"old", b"new", b"new", b"new"]
+    blocked = tmp_path / "p2.md"
+    blocked.unlink()
+    blocked.mkdir()  # a rename onto a folder fails
+    try:
+        write_all_atomic([(p, b"newer") for p in pages])
+    except OSError:
+        pass
+    else:
+        raise AssertionError("the rename onto a folder did not fail")
+    assert [p.read_bytes() for p in pages if p != blocked] == [b"newer", b"newer", b"new", b"new"]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tracker-tmp")]
+
+
+def test_a_run_killed_among_many_writes_leaves_each_file_old_or_new(tmp_path: Path) -> None:
+    """Killed at its third file (the named fault point, before that file's rename): the two
+    before it are new, the rest old, and the next run's cleanup takes the temporaries."""
+    import subprocess
+    import sys
+
+    from tracker import fsutil
+
+    pages = [tmp_path / f"p{n}.md" for n in range(5)]
+    for page in pages:
+        page.write_bytes(b"old")
+    script = ("import sys; from pathlib import Path; from tracker.fsutil import write_all_atomic;"
+              "write_all_atomic([(Path(a), b'new') for a in sys.argv[1:]])")
+    run = subprocess.run([sys.executable, "-c", script, *map(str, pages)],
+                         env={**os.environ, fsutil.FAULT_ENV: "3"}, check=False)
+    assert run.returncode == -9
+    assert [p.read_bytes() for p in pages] == [b"new", b"new", b"old", b"old", b"old"]
+    assert len(remove_stale_temporaries(tmp_path)) == 3

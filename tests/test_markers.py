@@ -113,3 +113,51 @@ def test_apply_writes_shows_or_skips(tmp_path: Path) -> None:
     (tmp_path / relative).write_bytes(b"\xff" + page(BEGIN, END).encode())
     with pytest.raises(TrackerError, match="not UTF-8"):
         apply(tmp_path, relative, rewrite, dry_run=False)
+
+
+def _lines_scanned(text: str) -> list[tuple[int, int, int]]:
+    """A page's lines found character by character: what Page's split must agree with."""
+    lines, start = [], 0
+    while start < len(text):
+        newline = text.find("\n", start)
+        stop = len(text) if newline < 0 else newline + 1
+        lines.append((start, len(text) if newline < 0 else newline, stop))
+        start = stop
+    return lines
+
+
+def test_the_page_split_and_its_code_are_the_line_by_line_scan() -> None:
+    """Page finds lines, fenced code and marker lines with str.find; a random page of fences
+    (every length, indent, info string, unclosed), front matter, BOM, CRLF, a lone CR and
+    markers gives what reading every line gives."""
+    import random
+
+    pieces = ["```", "````", "~~~", "~~~~", "   ```py", "    ```", "\t~~~", "``` a`b", "```\r",
+              "~~~ x ~~~", "---", "+++", "title: x", "", " ", "text", "\r", "a\rb", BEGIN, END,
+              f"  {END}  ", f"x {BEGIN}", "<!-- tracker:updates:begin -->", "## 更新日志"]
+    rng = random.Random(18)
+    for _ in range(3000):
+        lines = [rng.choice(pieces) for _ in range(rng.randint(0, 14))]
+        text = rng.choice(["", "\ufeff"]) + rng.choice(["\n", "\r\n"]).join(lines) \
+            + rng.choice(["", "\n", "\r\n"])
+        found = Page(text)
+        assert [tuple(line) for line in found.lines] == _lines_scanned(text), repr(text)
+        scanned = Page(text)
+        assert found.code == scanned._code_lines_scanned(), repr(text)
+        assert found.unclosed_fence == scanned.unclosed_fence, repr(text)
+        for needle in ("<!-- tracker:", "```"):
+            assert found.lines_with(needle) == [i for i in found.prose()
+                                                if needle in found.content(i)], repr(text)
+
+
+@pytest.mark.parametrize("front", [
+    ["---", "tracker: false", "---"], ["+++", "tracker = false", "+++"],
+    ["---", '"\\x74racker": false', "---"], ["+++", '"\\u0074racker" = false', "+++"],
+    ["---", "x: {tracker: false}", "---"]])
+def test_a_page_opts_out_however_its_front_matter_spells_the_key(front: list[str]) -> None:
+    from tracker.render.markers import opted_out
+
+    text = page(*front, "", BEGIN, "old", END)
+    opts_out = front[1] != "x: {tracker: false}"
+    assert opted_out(Page(text)) is opts_out
+    assert (rewrite_marked(text, "changelog", "new\n") == text) is opts_out

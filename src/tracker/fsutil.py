@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 TEMP_PREFIX, TEMP_SUFFIX = ".", ".tracker-tmp"
@@ -34,9 +35,57 @@ def write_atomic(path: Path, data: bytes, durable: bool = True) -> bool:
     may lose (the rename still keeps them whole when a run is killed); never for the ledger or a
     page, which hold what cannot be rebuilt.
     """
+    return bool(write_all_atomic([(path, data)], durable))
+
+
+def write_all_atomic(files: Iterable[tuple[Path, bytes]], durable: bool = True) -> list[Path]:
+    """``write_atomic`` of many files at once; the paths written (those whose bytes changed).
+
+    Every temporary file is written first, then all are fsynced together, then each is
+    renamed into place. Together, because the file system commits the syncs of many files in
+    one go when they come at once (threads: fsync releases the GIL): 200 pages of 13 KB took
+    0.10–0.46 s synced one after another, 0.04–0.11 s together (measured on this ext4 disk).
+    Each file is still either old or new whenever the run dies: the fault point comes before
+    each rename, and a failure removes the temporaries not yet renamed."""
+    staged: list[tuple[str, Path]] = []
+    renamed = 0
+    try:
+        for path, data in files:
+            tmp = _stage(path, data)
+            if tmp is not None:
+                staged.append((tmp, path))
+        if durable and len(staged) > 1:
+            # here, not at the top: 10 ms to import (-X importtime), which a run with nothing
+            # new (it imports this module) would pay for nothing
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=min(SYNC_THREADS, len(staged))) as pool:
+                list(pool.map(_fsync, [tmp for tmp, _ in staged]))
+        elif durable and staged:
+            _fsync(staged[0][0])
+        for tmp, path in staged:
+            _fault_point()
+            os.replace(tmp, path)
+            renamed += 1
+    except BaseException:
+        for tmp, _ in staged[renamed:]:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+        raise
+    return [path for _, path in staged]
+
+
+SYNC_THREADS = 8  # fsyncs in flight at once (write_all_atomic)
+
+
+def _stage(path: Path, data: bytes) -> str | None:
+    """The temporary file holding ``data`` beside ``path`` (not yet synced), or None when
+    ``path`` already holds exactly these bytes."""
     try:
         if path.read_bytes() == data:
-            return False
+            return None
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -47,18 +96,21 @@ def write_atomic(path: Path, data: bytes, durable: bool = True) -> bool:
         os.fchmod(fd, _mode_for(path))
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            if durable:
-                os.fsync(handle.fileno())
-        _fault_point()
-        os.replace(tmp, path)
     except BaseException:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
         raise
-    return True
+    return tmp
+
+
+def _fsync(tmp: str) -> None:
+    fd = os.open(tmp, os.O_WRONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _mode_for(path: Path) -> int:

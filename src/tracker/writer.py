@@ -6,13 +6,17 @@ render that changes nothing touches nothing; a removal takes only what the track
 
 from __future__ import annotations
 
-from email.message import EmailMessage
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from tracker.config import Config
 from tracker.fsutil import write_atomic
-from tracker.render.digest import Digest
 from tracker.render.feeds import OWNED_DIRS, OWNED_SUFFIXES
+
+if TYPE_CHECKING:  # the digest and the mail: only tracker digest writes them
+    from email.message import EmailMessage
+
+    from tracker.render.digest import Digest
 
 
 def write_feeds(config: Config, feeds: dict[str, bytes], dry_run: bool = False,

@@ -31,8 +31,9 @@ from tracker.render.markers import (
     marked,
     md_escape,
     rewrite_marked,
+    write_changes,
 )
-from tracker.render.names import pages_of, site_names
+from tracker.render.names import localized, pages_of
 
 if TYPE_CHECKING:
     import jinja2
@@ -74,12 +75,15 @@ def markdown_environment(config: Config) -> jinja2.Environment:
 _HAND_DATE = re.compile(r"^\s*[-*+]\s+\*\*\d{4}( ?)年\s*\d{1,2}\s*月")
 
 
-def spaced_dates(text: str) -> bool:
+def spaced_dates(text: str, page: Page | None = None) -> bool:
     """Whether the page's own (hand-written) changelog entries write `2025 年 1 月`, which the
-    generated ones then follow; the entries inside our block do not count."""
-    block = find_block(text)
+    generated ones then follow; the entries inside our block do not count. ``page``: the
+    text's Page, when the caller has it."""
+    block = find_markers(Page(text) if page is None else page, MARKER)
+    if "年" not in text:  # every date the pattern matches has it
+        return False
     for index, line in enumerate(text.splitlines()):
-        if block is not None and block[0] <= index <= block[1]:
+        if "年" not in line or block is not None and block[0] <= index <= block[1]:
             continue
         match = _HAND_DATE.match(line)
         if match is not None:
@@ -133,9 +137,10 @@ def _insert(page: Page, eol: str, lang: str) -> str:
     """Place a marked block: at the top of an existing changelog section, else in a new section
     before the footer (and the rule above it), else at the end. One contiguous insertion."""
     text, lines = page.text, page.lines
-    prose = page.prose()
     block = marked(MARKER, "", eol)
-    for i in prose:
+    # the prose lines that can be headings (`##`) or the footer (`**`): found by str.find,
+    # not by reading every line
+    for i in page.lines_with("##"):
         if _heading_title(page.content(i)) in HEADING_TITLES:
             examples = _template_entries(page, i)
             if examples:
@@ -159,14 +164,14 @@ def _insert(page: Page, eol: str, lang: str) -> str:
             return text[:offset] + chunk + text[offset:]
 
     section = i18n.text("changelog_heading", lang) + eol + eol + block
-    footers = [i for i in prose if _FOOTER.match(page.content(i))]
+    footers = [i for i in page.lines_with("**") if _FOOTER.match(page.content(i))]
     if footers:
         at = footers[-1]
         above = at - 1
         while above >= page.body and page.blank(above):
             above -= 1
         chunk = section + eol
-        if above >= page.body and above in prose and _RULE.match(page.content(above)):
+        if above >= page.body and above not in page.code and _RULE.match(page.content(above)):
             at = above
             if at > 0:
                 # the page separates sections with rules: keep one above and one below ours
@@ -207,8 +212,9 @@ def _template_entries(page: Page, heading: int) -> set[int]:
     return found
 
 
-def rewrite_changelog(text: str, block: str, lang: str) -> str:
-    """``text`` with ``block`` between the changelog markers (see the module docstring).
+def rewrite_changelog(text: str, block: str, lang: str, page: Page | None = None) -> str:
+    """``text`` with ``block`` between the changelog markers (see the module docstring);
+    ``page``: the text's Page, when the caller has it.
 
     Raises TrackerError (without a path; the caller adds it) for unbalanced or doubled markers.
     """
@@ -216,7 +222,7 @@ def rewrite_changelog(text: str, block: str, lang: str) -> str:
         # place an empty marked block, then fill it through the one marker rewrite
         return rewrite_marked(_insert(page, eol, lang), MARKER, block)
 
-    return rewrite_marked(text, MARKER, block, insert)
+    return rewrite_marked(text, MARKER, block, insert, page)
 
 
 def update_pages(config: Config, events: list[Event], dry_run: bool = False,
@@ -238,26 +244,47 @@ def update_pages(config: Config, events: list[Event], dry_run: bool = False,
         if lang not in by_lang:
             # each language's own names of services and quota tiers (render/names.py)
             by_lang[lang] = defaultdict(list)
-            for event in site_names(events, config, lang).localize(events):
+            for event in localized(events, config, lang):
                 by_lang[lang][event.service].append(event)
         own = by_lang[lang].get(service, [])
         chart = None
         if charted and service in charted and own:
             chart = chart_image(config, service, own[-1].service_name or service, lang)
-        block = render_changelog(own, lang, config, chart)
 
-        def rewrite(text: str, block: str = block, lang: str = lang, events: list[Event] = own,
+        def rewrite(text: str, lang: str = lang, events: list[Event] = own,
                     chart: dict[str, str] | None = chart) -> str:
-            if not block and find_block(text) is None:
+            # the page read once (Page) and its block rendered once, in the page's own date
+            # style; a block is empty exactly when no event belongs on a page
+            page = Page(text)
+            shown = any(on_page(e) for e in events)
+            if not shown and find_markers(page, MARKER) is None:
                 return text
-            if lang == "zh" and block and spaced_dates(text):  # the page's own date style
-                block = render_changelog(events, lang, config, chart, spaced=True)
-            return rewrite_changelog(text, block, lang)
+            spaced = lang == "zh" and shown and spaced_dates(text, page)
+            try:
+                block = render_changelog(events, lang, config, chart, spaced=spaced)
+            except TrackerError as exc:  # a site template's error stops the render, as it is
+                raise _TemplateError(exc) from None  # not one page's problem
+            return rewrite_changelog(text, block, lang, page)
 
-        change = apply(Path(config.root), relative, rewrite, dry_run, skipped)
+        try:
+            # written below, all pages together
+            change = apply(Path(config.root), relative, rewrite, True, skipped)
+        except _TemplateError as failed:
+            raise failed.error from None
         if change is not None:
             changes.append(change)
+    if not dry_run:
+        write_changes(Path(config.root), changes)
     return changes
+
+
+class _TemplateError(Exception):
+    """A site template that does not render, carried through ``apply`` (which would note a
+    TrackerError as the page's own and go on)."""
+
+    def __init__(self, error: TrackerError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 def find_block(text: str) -> tuple[int, int] | None:

@@ -5,11 +5,12 @@ replayed), keyed by file name; tracker.writer writes them into ``charts.dir`` (b
 ``static/tracker/charts/``, which Hugo serves as ``/tracker/charts/``). ``site.chart_url`` is
 where a chart is served; the page changelog and the digest link it from there.
 
-Drawn with the Jinja2 template ``chart.svg.j2`` over the tiny scale helpers below rather than a
-chart library: measured (bench/chart_libraries.py), matplotlib wrote ~70 KB and took seconds to
-import, pygal's output was not deterministic and carried a script, leather had no log scale nor
-titles. Here a service is a few KB, byte-identical for the same ledger, no script, no external
-resource, and colours follow ``currentColor`` and ``prefers-color-scheme`` (light and dark).
+Drawn with the Jinja2 template ``chart.svg.j2`` (the frame) and the panels' markup joined by
+render/svgmarkup.py, over the tiny scale helpers below, rather than a chart library: measured
+(bench/chart_libraries.py), matplotlib wrote ~70 KB and took seconds to import, pygal's output
+was not deterministic and carried a script, leather had no log scale nor titles. Here a
+service is a few KB, byte-identical for the same ledger, no script, no external resource,
+and colours follow ``currentColor`` and ``prefers-color-scheme`` (light and dark).
 
 One panel per rate limit (per quota tier) and one per priced model (input solid, output dashed)
 that changed at least once; what never changed is said once in the description, and a service
@@ -17,6 +18,10 @@ none of whose quantities ever changed gets no chart. Time on x is shared by all 
 and a marker at each event. A quantity spanning two orders
 of magnitude or more gets a log scale; ``unlimited`` is drawn as a line at the top of its panel;
 a value stated only as text, or not stated, is a gap.
+
+Work done once per build: the step series when both languages name alike, and each panel's
+plot (its numbers and markup, the same in every language: ``Plots``, keyed by what it is drawn
+from).
 """
 
 from __future__ import annotations
@@ -25,17 +30,23 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup
 
 from tracker import i18n
 from tracker.model import UNLIMITED, Event
 from tracker.render import environment, visible
-from tracker.render.names import site_names
+from tracker.render.names import localized, site_names
 from tracker.render.series import Series, ServiceSeries, Step, build_series
+from tracker.render.svgmarkup import draw_lines, draw_panel, draw_ticks
 from tracker.site import chart_name, chart_url, site_path
 
 if TYPE_CHECKING:
+    import jinja2
+
     from tracker.config import Config
 
 TEMPLATE = "chart.svg.j2"
@@ -114,13 +125,28 @@ class XScale:
     end: datetime
 
     def __call__(self, when: datetime) -> float:
-        span = max((self.end - self.start).total_seconds(), 1.0)
-        return LEFT + (when - self.start).total_seconds() / span * (RIGHT - TAIL - LEFT)
+        return LEFT + (when - self.start).total_seconds() / self._span * (RIGHT - TAIL - LEFT)
+
+    @cached_property
+    def _span(self) -> float:
+        return max((self.end - self.start).total_seconds(), 1.0)
 
     def ticks(self, lang: str, label: Callable[[datetime, str], str] | None = None
               ) -> list[tuple[float, str]]:
         """Month starts, every 1/2/3/6/12 months so that at most four are labelled; ``label``
         words each one (by default ``month_tick``)."""
+        return [(at, (label or month_tick)(first, lang)) for at, first in self.months()]
+
+    @cached_property
+    def _months(self) -> list[tuple[float, datetime]]:
+        return self._tick_months()
+
+    def months(self) -> list[tuple[float, datetime]]:
+        """Where the ticks are (the grid's vertical lines), with their month's first day
+        (worked out once per scale: the grid and the labels both ask)."""
+        return self._months
+
+    def _tick_months(self) -> list[tuple[float, datetime]]:
         months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month
         every = next((n for n in (1, 2, 3, 6, 12, 24) if months // n <= 3), 48)
         ticks = []
@@ -131,7 +157,7 @@ class XScale:
             if first > self.end:
                 break
             if (year * 12 + month - 1) % every == 0:
-                ticks.append((self(first), (label or month_tick)(first, lang)))
+                ticks.append((self(first), first))
             month += 1
         return ticks
 
@@ -182,7 +208,9 @@ def _value_text(step: Step, series: Series, lang: str) -> str:
 def changed(series: Series) -> bool:
     """Whether the quantity ever took another value (a price in another currency included):
     one that never did is no panel of its own, only a line of the description."""
-    return len({(repr(step.value), step.currency) for step in series.steps}) > 1
+    if series.changed is None:  # asked by the panels and the description, in each language
+        series.changed = len({(repr(step.value), step.currency) for step in series.steps}) > 1
+    return series.changed
 
 
 STEADY_SHOWN = 12  # unchanged quantities named in a description; the rest are counted
@@ -212,31 +240,64 @@ def _describe(history: ServiceSeries, lang: str) -> str:
     return i18n.text("join", lang).join(lines) or i18n.text("chart_unchanged", lang)
 
 
-def _panel(index: int, title: str, unit: str, series: list[Series], x: XScale, lang: str,
-           currency: str | None = None) -> dict[str, Any]:
+# The panel's plot: everything drawn from numbers alone, the same in every language (and in the
+# digest's PNG). Keyed by what it is drawn from (see ``_plot_key``); one dict per build.
+Plots = dict[tuple[Any, ...], dict[str, Any]]
+
+
+def _plot_key(series: list[Series], x: XScale, currency: str | None) -> tuple[Any, ...] | None:
+    """What a panel's plot is a function of: the steps of its series (every field of each
+    step, so two series that draw alike are equal), the time span and the currency drawn.
+    None when a step holds an unhashable value (no memo then)."""
+    key = (x.start, x.end, currency, tuple((s.field, tuple(s.steps)) for s in series))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _plot(series: list[Series], x: XScale, grid_x: list[float], currency: str | None
+          ) -> dict[str, Any]:
+    """The numbers of one panel: its y ticks, grid, unlimited line and step lines (with the
+    markup of the ticks and lines pre-drawn, see render/svgmarkup.py)."""
     numbers = [n for s in series for step in s.steps if _drawable(step, currency)
                for n in [_number(step.value)] if n is not None]
     has_unlimited = any(step.value == UNLIMITED for s in series for step in s.steps)
     y = YScale(numbers, has_unlimited)
     y_ticks = [y(t) for t in y.ticks] if numbers else []
     grid = "".join(f"M{LEFT} {_n(at)}H{RIGHT}" for at in y_ticks[1:] if at < BOTTOM)
-    grid += "".join(f"M{_n(at)} {TOP}V{BOTTOM}" for at, _ in x.ticks(lang))
+    grid += "".join(f"M{_n(at)} {TOP}V{BOTTOM}" for at in grid_x)
+    ticks = [{"y": _n(at), "label": compact(t)} for at, t in zip(y_ticks, y.ticks, strict=False)]
+    lines = [dict(_line(s, x, y, currency, TOP), side=s.field) for s in series]
+    return {"y_ticks": ticks, "grid": grid, "unlimited": _n(TOP) if has_unlimited else None,
+            "lines": lines, "ticks_svg": draw_ticks(ticks, LEFT), "lines_svg": draw_lines(lines)}
+
+
+def _panel(index: int, title: str, unit: str, series: list[Series], x: XScale,
+           grid_x: list[float], plots: Plots, currency: str | None = None) -> dict[str, Any]:
+    key = _plot_key(series, x, currency)
+    plot = plots.get(key) if key is not None else None
+    if plot is None:
+        plot = _plot(series, x, grid_x, currency)
+        if key is not None:
+            plots[key] = plot
     column, row = index % COLUMNS, index // COLUMNS
     shown = title if len(title) <= MAX_TITLE else title[:MAX_TITLE - 1] + "…"
     return {
         "x": column * PANEL_W, "y": HEADER + row * PANEL_H,
         "title": visible(shown), "full_title": visible(title), "unit": unit,
-        "y_ticks": [{"y": _n(at), "label": compact(t)} for at, t in zip(y_ticks, y.ticks,
-                                                                          strict=False)],
-        "grid": grid,
-        "unlimited": _n(TOP) if has_unlimited else None,
-        "lines": [dict(_line(s, x, y, currency, TOP), side=s.field) for s in series],
+        "y_ticks": plot["y_ticks"], "grid": plot["grid"], "unlimited": plot["unlimited"],
+        "lines": plot["lines"], "plot": plot,
     }
 
 
-def _panels(history: ServiceSeries, x: XScale, lang: str) -> list[dict[str, Any]]:
+def _panels(history: ServiceSeries, x: XScale, lang: str, plots: Plots | None = None
+            ) -> list[dict[str, Any]]:
     """One panel per rate limit that changed, one per model whose price changed (both sides
     drawn); none at all for a service whose charted quantities never changed."""
+    plots = {} if plots is None else plots
+    grid_x = [at for at, _ in x.months()]
     panels: list[dict[str, Any]] = []
     for series in history.limits():
         if not changed(series):
@@ -246,7 +307,7 @@ def _panels(history: ServiceSeries, x: XScale, lang: str) -> list[dict[str, Any]
             label = i18n.text("chart_tier", lang, tier=series.tier, label=label)
         unit = i18n.chart_unit(series.field, lang)
         if _plottable([series], None):
-            panels.append(_panel(len(panels), label, unit, [series], x, lang))
+            panels.append(_panel(len(panels), label, unit, [series], x, grid_x, plots))
     for model in history.models():
         prices = history.prices(model)
         if not any(changed(side) for side in prices):
@@ -257,7 +318,7 @@ def _panels(history: ServiceSeries, x: XScale, lang: str) -> list[dict[str, Any]
         if _plottable(prices, currency):
             unit = i18n.text("chart_price_unit", lang, currency=currency or "")
             panels.append(dict(_panel(len(panels), i18n.text("chart_prices", lang, model=model),
-                                      unit, prices, x, lang, currency), model=model))
+                                      unit, prices, x, grid_x, plots, currency), model=model))
     return panels
 
 
@@ -265,18 +326,29 @@ def _plottable(series: list[Series], currency: str | None) -> bool:
     return any(_drawable(step, currency) for s in series for step in s.steps)
 
 
-def render_chart(history: ServiceSeries, lang: str, config: Config) -> str | None:
-    """The SVG of one service in ``lang``, or None when it states no limit or price to draw."""
-    context = chart_context(history, lang)
-    return None if context is None else \
-        environment(config).get_template(TEMPLATE).render(context)
+def render_chart(history: ServiceSeries, lang: str, config: Config,
+                 plots: Plots | None = None) -> str | None:
+    """The SVG of one service in ``lang``, or None when it states no limit or price to draw.
+    ``plots`` (one per build) keeps the plots already drawn: the other language's are the
+    same."""
+    context = chart_context(history, lang, plots)
+    return None if context is None else render_context(context, environment(config))
 
 
-def chart_context(history: ServiceSeries, lang: str) -> dict[str, Any] | None:
+def render_context(context: dict[str, Any], env: jinja2.Environment) -> str:
+    """``chart.svg.j2`` of ``context``, its panels drawn (``svgmarkup``) as the context says
+    now (the digest's PNG words them otherwise)."""
+    context["panels_svg"] = Markup("".join(draw_panel(i, p, context)
+                                           for i, p in enumerate(context["panels"])))
+    return env.get_template(TEMPLATE).render(context)
+
+
+def chart_context(history: ServiceSeries, lang: str, plots: Plots | None = None
+                  ) -> dict[str, Any] | None:
     """What ``chart.svg.j2`` draws for one service (None when nothing): the numbers and the
     words. render/mailcharts.py draws the same context with the words left out."""
     x = XScale(history.start, history.end)
-    panels = _panels(history, x, lang)
+    panels = _panels(history, x, lang, plots)
     if not panels:
         return None
     rows = (len(panels) + COLUMNS - 1) // COLUMNS
@@ -310,13 +382,20 @@ def build_charts(events: list[Event], config: Config,
         return {}
     charts: dict[str, str] = {}
     drawn = events if services is None else _events_of(events, services)
+    plots: Plots = {}  # a panel's plot is the same in both languages: drawn once
+    named: list[Event] | None = None
+    histories: dict[str, ServiceSeries] = {}
     for lang in i18n.LANGS:
-        # each language's names of services and quota tiers (render/names.py)
-        named = site_names(events, config, lang).localize(drawn)
-        for service, history in sorted(build_series(named).items()):
+        # each language's names of services and quota tiers (render/names.py); the series
+        # are built again only when they differ (a tier named otherwise in this language)
+        named_now = localized(events, config, lang) if drawn is events \
+            else site_names(events, config, lang).localize(drawn)
+        if named_now != named:
+            named, histories = named_now, build_series(named_now)
+        for service, history in sorted(histories.items()):
             if services is not None and service not in services:
                 continue
-            svg = render_chart(history, lang, config)
+            svg = render_chart(history, lang, config, plots)
             if svg is not None:
                 charts[chart_name(config, service, lang)] = svg
     return dict(sorted(charts.items()))

@@ -31,7 +31,7 @@ import resvg_py
 from tracker import i18n
 from tracker.errors import TrackerError
 from tracker.render import environment, visible
-from tracker.render.charts import MAX_TITLE, TEMPLATE, chart_context
+from tracker.render.charts import MAX_TITLE, chart_context, render_context
 from tracker.render.series import ServiceSeries
 
 FONT = Path(__file__).resolve().parent.parent / "fonts" / "DejaVuSans-mail.ttf"
@@ -105,7 +105,7 @@ def mail_chart(history: ServiceSeries, lang: str) -> MailChart | None:
         unlimited_label="∞",
         panels=[dict(p, title=_plain_title(n, p), unit="") for n, p in enumerate(panels, 1)],
     )
-    svg = environment(None).get_template(TEMPLATE).render(context)
+    svg = render_context(context, environment(None))
     return MailChart(service=history.service, svg=svg, key=key, alt=_alt(panels, lang),
                      prices=any(len(p["lines"]) > 1 for p in panels),
                      unlimited=any(p["unlimited"] for p in panels))

@@ -13,20 +13,23 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
 from tracker.errors import TrackerError
-from tracker.fsutil import write_atomic
+from tracker.fsutil import write_all_atomic, write_atomic
 from tracker.render import visible
 from tracker.sources.fences import (
     closes_code_fence,
     closes_front_matter,
     code_fence_opener,
+    fence_candidates,
     front_matter_fence,
 )
 from tracker.yamlio import LOADER
@@ -66,9 +69,9 @@ def end_marker(name: str) -> str:
     return f"<!-- tracker:{name}:end -->"
 
 
-@dataclass(frozen=True)
-class Line:
-    """One line of a page: ``text[start:end]`` is its content, ``text[end:stop]`` its ending."""
+class Line(NamedTuple):
+    """One line of a page: ``text[start:end]`` is its content, ``text[end:stop]`` its ending.
+    (A tuple, made at C speed: a render splits every page of the site, 300 lines each.)"""
 
     start: int
     end: int
@@ -83,10 +86,14 @@ class Page:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.lines = _split(text)
+        self.starts, self.lines = _split(text)
         self.body = self._front_matter_end()
         self.unclosed_fence: int | None = None  # the opening line of a fence never closed
         self.code = self._code_lines()
+
+    def line_at(self, offset: int) -> int:
+        """The index of the line holding the character at ``offset``."""
+        return bisect_right(self.starts, offset) - 1
 
     def content(self, index: int) -> str:
         """The text of line ``index`` without its ending (and without a BOM on the first)."""
@@ -112,6 +119,18 @@ class Page:
     def prose(self) -> list[int]:
         """Indexes of body lines outside fenced code: where markers and headings count."""
         return [i for i in range(self.body, len(self.lines)) if i not in self.code]
+
+    def lines_with(self, needle: str) -> list[int]:
+        """The prose lines (as ``prose``) whose content holds ``needle`` (no new line in it),
+        found by str.find rather than by reading every line."""
+        found: list[int] = []
+        at = self.text.find(needle)
+        while at >= 0:
+            index = self.line_at(at)
+            if index >= self.body and index not in self.code:
+                found.append(index)
+            at = self.text.find(needle, self.lines[index].stop)
+        return found
 
     def blank(self, index: int) -> bool:
         return not self.content(index).strip()
@@ -143,7 +162,33 @@ class Page:
         return 0  # an unclosed fence is not front matter; Hugo would refuse the page anyway
 
     def _code_lines(self) -> set[int]:
-        """Lines of fenced code blocks, fences included; an unclosed fence runs to the end."""
+        """Lines of fenced code blocks, fences included; an unclosed fence runs to the end.
+
+        Only the lines that could open or close a fence are looked at (fences.fence_candidates,
+        found by str.find), not every line of the page; the one case that finds misses, a
+        fence on a first line after a BOM, is scanned line by line."""
+        if self.body == 0 and self.text.startswith(BOM):
+            return self._code_lines_scanned()
+        code: set[int] = set()
+        if self.body >= len(self.lines):
+            return code
+        opened: int | None = None
+        opener: tuple[str, int] | None = None
+        for start, _end, line in fence_candidates(self.text, self.lines[self.body].start):
+            if opener is None:
+                opener = code_fence_opener(line)
+                if opener is not None:
+                    opened = self.line_at(start)
+            elif closes_code_fence(line, opener):
+                assert opened is not None
+                code.update(range(opened, self.line_at(start) + 1))
+                opener, opened = None, None
+        if opened is not None:
+            code.update(range(opened, len(self.lines)))
+        self.unclosed_fence = opened
+        return code
+
+    def _code_lines_scanned(self) -> set[int]:
         code: set[int] = set()
         opener: tuple[str, int] | None = None
         opened: int | None = None
@@ -161,21 +206,32 @@ class Page:
         return code
 
 
-def _split(text: str) -> list[Line]:
-    lines: list[Line] = []
-    start = 0
-    while start < len(text):
-        newline = text.find("\n", start)
-        if newline < 0:
-            lines.append(Line(start, len(text), len(text)))
-            break
-        lines.append(Line(start, newline, newline + 1))
-        start = newline + 1
-    return lines
+def _split(text: str) -> tuple[list[int], list[Line]]:
+    """Where each line starts, and the lines (offsets from one split and a running sum: no
+    Python loop over the characters)."""
+    if not text:
+        return [], []
+    starts = list(accumulate((len(piece) + 1 for piece in text.split("\n")), initial=0))
+    starts.pop()  # past the end: the last piece has no newline
+    if starts[-1] == len(text):  # the text ends with a newline: no last, empty line
+        starts.pop()
+    stops = starts[1:] + [len(text)]
+    ends = [stop - 1 for stop in stops]
+    if not text.endswith("\n"):
+        ends[-1] = len(text)
+    return starts, list(map(Line, starts, ends, stops))
 
 
 def opted_out(page: Page) -> bool:
-    """``tracker: false`` in the front matter: the maintainers keep this page by hand."""
+    """``tracker: false`` in the front matter: the maintainers keep this page by hand.
+
+    The front matter is parsed only when its text could say so: a key ``tracker`` is written
+    as such, or with an escape (a backslash), in YAML and TOML alike."""
+    if page.body == 0:
+        return False
+    raw = page.text[:page.lines[page.body - 1].start]
+    if "tracker" not in raw and "\\" not in raw:
+        return False
     return page.front_matter().get("tracker") is False
 
 
@@ -188,7 +244,7 @@ def find_markers(page: Page, name: str) -> tuple[int, int] | None:
     begin, end = begin_marker(name), end_marker(name)
     if "<!-- tracker:" not in page.text:
         return None
-    candidates = [i for i in page.prose() if "<!-- tracker:" in page.content(i)]
+    candidates = page.lines_with("<!-- tracker:")
     begins = [i for i in candidates if page.content(i).strip() == begin]
     ends = [i for i in candidates if page.content(i).strip() == end]
     for i in candidates:
@@ -235,13 +291,15 @@ def _with_eol(block: str, eol: str) -> str:
 Inserter = Callable[[Page, str], str]
 
 
-def rewrite_marked(text: str, name: str, block: str, insert: Inserter | None = None) -> str:
-    """``text`` with ``block`` between the ``name`` markers.
+def rewrite_marked(text: str, name: str, block: str, insert: Inserter | None = None,
+                   page: Page | None = None) -> str:
+    """``text`` with ``block`` between the ``name`` markers (``page``: the text's Page, when
+    the caller has it).
 
     Markers present: only the lines between them change. No markers: ``insert(page, eol)`` decides
     where a marked block goes and returns the new text, or, with no ``insert``, the text stays.
     """
-    page = Page(text)
+    page = Page(text) if page is None else page
     if opted_out(page):
         return text
     span = find_markers(page, name)
@@ -299,3 +357,10 @@ def apply(root: Path, relative: Path, rewrite: Callable[[str], str], dry_run: bo
     if not dry_run:
         write_atomic(root / relative, new.encode("utf-8"))
     return PageChange(relative, old, new)
+
+
+def write_changes(root: Path, changes: list[PageChange]) -> None:
+    """Write the pages ``apply`` changed with ``dry_run`` (so that they are written together,
+    see ``fsutil.write_all_atomic``): each atomically and durably."""
+    write_all_atomic([(root / change.path, change.new_text.encode("utf-8"))
+                      for change in changes])

@@ -202,6 +202,13 @@ def site_names(events: list[Event], config: Config, lang: str) -> Names:
     return once(f"names {lang}", (events, config), lambda: _site_names(events, config, lang))
 
 
+def localized(events: list[Event], config: Config, lang: str) -> list[Event]:
+    """``events`` named as every output in ``lang`` names them (``Names.localize``), worked
+    out once per render for the charts, the page changelogs and the feeds alike."""
+    return once(f"localized {lang}", (events, config),
+                lambda: site_names(events, config, lang).localize(events))
+
+
 def pages_of(config: Config) -> list[tuple[Path, str, str]]:
     """``paths.service_pages`` of the configuration, looked for once per render (``once``):
     rendering rewrites pages, never adds one."""
@@ -209,12 +216,19 @@ def pages_of(config: Config) -> list[tuple[Path, str, str]]:
                 lambda: service_pages(Path(config.root), config.pages, config.default_lang))
 
 
-def _site_names(events: list[Event], config: Config, lang: str) -> Names:
+def _newest_names(events: list[Event]) -> dict[str, str]:
+    """Service id → the name its newest event gives (the same in every language)."""
     services: dict[str, str] = {}
     # oldest first, whatever order they came in: the newest event's name stands
     for event in sorted(events, key=lambda e: (e.moment.timestamp(), e.id)):
         if event.service_name:
             services[event.service] = event.service_name
+    return services
+
+
+def _site_names(events: list[Event], config: Config, lang: str) -> Names:
+    # a copy: the other language's names start from the same ones
+    services = dict(once("newest names", (events,), lambda: _newest_names(events)))
     root = Path(config.root)
     own: dict[str, Path] = {}
     default: dict[str, Path] = {}

@@ -51,8 +51,11 @@ class Series:
     tier: str | None = None
     model: str | None = None
     steps: list[Step] = dataclasses.field(default_factory=list)
+    # whether it ever took another value: charts.changed's answer, kept until a step is added
+    changed: bool | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def add(self, step: Step) -> None:
+        self.changed = None
         # one step per event: a second change of the same quantity in one event replaces it
         if self.steps and self.steps[-1].event == step.event:
             self.steps[-1] = step
@@ -128,8 +131,13 @@ def _apply_model(history: ServiceSeries, model: str, data: dict[str, Any], when:
 def _end_all(history: ServiceSeries, when: datetime, event: Event,
              model: str | None = None) -> None:
     """Every open series (of ``model`` only, when given) stops being stated."""
-    for series in history.series.values():
-        if (model is None or series.model == model) and series.current is not None:
+    if model is not None:  # its prices, by their keys: not a scan of every series
+        found = [history.series.get((model, "", side)) for side in CHARTED_PRICES]
+        chosen = [series for series in found if series is not None]
+    else:
+        chosen = list(history.series.values())
+    for series in chosen:
+        if series.current is not None:
             series.add(Step(when, None, event.id))
 
 
