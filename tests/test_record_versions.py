@@ -8,7 +8,7 @@ a parse with no memo, on random edits, and across two repositories with the same
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -143,9 +143,9 @@ def _second_line(text: str, written: str) -> int:
     return text[:text.index(written, text.index(written) + 1)].count("\n") + 1
 
 
-def _outcome(read: Callable[[], Any]) -> tuple[Any, ...]:
+def _outcome(raw: bytes) -> tuple[Any, ...]:
     try:
-        return ("read", read())
+        return ("read", load_records(raw, PATH))
     except ParseError as error:
         return ("refused", error.message, error.line)
 
@@ -170,9 +170,9 @@ def test_the_guard_after_edits_is_the_whole_text_guard(first: dict[str, Any],
         else:
             repeat = ("top" if what == "repeat on top" else "record", n)
         raw = _text(records, style, repeat)
-        after = _outcome(lambda: load_records(raw, PATH))
+        after = _outcome(raw)
         with no_last_versions():
-            whole = _outcome(lambda: load_records(raw, PATH))
+            whole = _outcome(raw)
         assert after[0] == whole[0] and after[2:] == whole[2:]
         if after[0] == "read":
             data, changes = after[1]
