@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from itertools import chain
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -338,18 +339,19 @@ def _parse_map(comp: _Compiled, data: dict[Any, Any], path: str, path_service: s
         if changes is not None and changes.after is data and changes.before is before.data:
             # every record not in changes equals (==) its last version: so do its projection
             # and whether it is a mapping at all, which the memo already holds
-            candidates = [*changes.gone, *changes.changed]
             projections = dict(old)
-            for key in candidates:
+            for key in chain(changes.gone, changes.changed):
                 projections.pop(key, None)
             projections.update(_projections(comp, ((k, data[k]) for k in changes.changed)))
+            looked_at: Iterable[Any] = changes.changed
+            gone = [key for key in chain(changes.gone, changes.changed)
+                    if key in old and key not in projections]
         else:
-            candidates = None
             projections = _projections(comp, data.items())
-        changed = [key for key in (projections if candidates is None else changes.changed)
+            looked_at = projections
+            gone = old.keys() - projections.keys()
+        changed = [key for key in looked_at
                    if key in projections and old.get(key) != projections[key]]
-        gone = old.keys() - projections.keys() if candidates is None else \
-            [key for key in candidates if key in old and key not in projections]
         entries = dict(before.entries)
         services = dict(before.services)
         unplaced = dict(before.unplaced)
