@@ -1,6 +1,6 @@
 """A record file read version after version gives what reading each version alone gives.
 
-The JSON key guard and the map reader keep the last version of each file (formats._LAST,
+The JSON key guard and the map reader keep the last version of each file (jsonkeys._LAST,
 records' memo) and redo only what changed; these tests hold them to the whole-text guard and to
 a parse with no memo, on random edits, and across two repositories with the same file path.
 """
@@ -23,8 +23,9 @@ from conftest import EXAMPLES, GitRepo
 from tracker.config import RecordSource
 from tracker.errors import ParseError
 from tracker.pipeline import update
-from tracker.sources import formats
-from tracker.sources.formats import _changed, _keys_at_most, _widened, load_records
+from tracker.sources import jsonkeys
+from tracker.sources.formats import load_records
+from tracker.sources.jsonkeys import _changed, _keys_at_most, _widened
 from tracker.sources.records import read_record_file
 
 PATH = "prices.json"
@@ -34,13 +35,13 @@ PATH = "prices.json"
 def no_last_versions() -> Iterator[None]:
     """Read as if no version of any file had been read before (the whole-text guard); the
     versions kept before are back afterwards."""
-    kept = formats._LAST.copy()
-    formats._LAST.clear()
+    kept = jsonkeys._LAST.copy()
+    jsonkeys._LAST.clear()
     try:
         yield
     finally:
-        formats._LAST.clear()
-        formats._LAST.update(kept)
+        jsonkeys._LAST.clear()
+        jsonkeys._LAST.update(kept)
 
 
 # --- the bound of the keys written, counted again in the changed bytes only ---------------------
@@ -72,8 +73,8 @@ def _check_windows(old: bytes, new: bytes) -> None:
             rebuilt += old[at:old_start] + new[new_start:new_end]
             at = old_end
         assert rebuilt + old[at:] == new
-    last = formats._JsonVersion(old, None, _keys_at_most(old), {}, 0)
-    assert formats._bound_after_edits(last, new) == _keys_at_most(new)
+    last = jsonkeys._JsonVersion(old, None, _keys_at_most(old), {}, 0)
+    assert jsonkeys._bound_after_edits(last, new) == _keys_at_most(new)
 
 
 @settings(max_examples=300, deadline=None)
@@ -81,7 +82,7 @@ def _check_windows(old: bytes, new: bytes) -> None:
 def test_the_bound_after_edits_is_the_whole_count(first: bytes, versions: list[Any]) -> None:
     """Splitting where any 2 bytes are found again (so often in the wrong place), with slices
     of 3 bytes compared at once: every way the windows can be found keeps the count."""
-    with mock.patch.multiple(formats, _SPLIT_AT=4, _ANCHOR=2, _BLOCK=3, _MAX_SPLITS=6):
+    with mock.patch.multiple(jsonkeys, _SPLIT_AT=4, _ANCHOR=2, _BLOCK=3, _MAX_SPLITS=6):
         old = first
         for edits in versions:
             new = _edit(old, edits)
@@ -157,7 +158,7 @@ def test_the_guard_after_edits_is_the_whole_text_guard(first: dict[str, Any],
     """Version after version, the guard that counts again only what changed refuses what the
     whole-text guard refuses (a key repeated in a record that otherwise reads as before, or on
     top), with the same line, and says which records changed as comparing them all would."""
-    formats._LAST.pop(PATH, None)
+    jsonkeys._LAST.pop(PATH, None)
     records, style, last_read = dict(first), 0, None
     for what, key, record, new_style, n in steps:
         repeat = None
@@ -179,9 +180,9 @@ def test_the_guard_after_edits_is_the_whole_text_guard(first: dict[str, Any],
             assert data == whole[1][0] == records
             # what the next version is counted from is what counting this one whole gives:
             # else the guard would fall back to reading every string, and only be slow
-            kept = formats._LAST[PATH]
-            assert (kept.bound, kept.parsed) == (_keys_at_most(raw), formats._keys_parsed(data))
-            assert kept.counts == {k: formats._keys_parsed(r) for k, r in data.items()}
+            kept = jsonkeys._LAST[PATH]
+            assert (kept.bound, kept.parsed) == (_keys_at_most(raw), jsonkeys._keys_parsed(data))
+            assert kept.counts == {k: jsonkeys._keys_parsed(r) for k, r in data.items()}
             if last_read is None:
                 assert changes is None
             else:
@@ -238,7 +239,7 @@ def test_a_map_read_version_after_version_is_each_read_alone(
     """Two readers of the same file (two configurations in one process) take turns: each
     reads what it reads alone, though the JSON reader's last version is the other's."""
     readers = (replace(_SOURCE), replace(_SOURCE))  # each its own memo
-    formats._LAST.pop(PATH, None)
+    jsonkeys._LAST.pop(PATH, None)
     records = dict(first)
     for key, record, drop, other in [("a", None, False, False), *steps]:
         if drop:

@@ -31,7 +31,8 @@ from tracker.config import RecordSource
 from tracker.errors import ParseError
 from tracker.model import PRICE_FIELDS, Model, Service
 from tracker.paths import glob_regex  # one glob dialect for every source kind
-from tracker.sources.formats import RecordChanges, load_record_data, load_records
+from tracker.sources.formats import load_record_data, load_records
+from tracker.sources.jsonkeys import RecordChanges
 from tracker.sources.record_values import MISSING as _MISSING
 from tracker.sources.record_values import Conditional, Schedule, read_price_value
 from tracker.sources.record_values import field_getter as _getter
