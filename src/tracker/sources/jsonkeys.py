@@ -39,7 +39,9 @@ _ABSENT: Any = object()
 class RecordChanges:
     """Which records of a JSON mapping differ from those of the last version of the same file
     read here (``before``): the keys whose record is new or unequal (``!=``, in C), in file
-    order, and the keys ``before`` has and ``after`` lacks."""
+    order, and the keys ``before`` has and ``after`` lacks. Equal is Python's: a value written
+    1 and then 1.0 (or true) is no change, as records.py already took equal fields to read
+    the same before this was known per record."""
 
     before: dict[Any, Any]
     after: dict[Any, Any]
@@ -60,8 +62,9 @@ class _JsonVersion:
 
 
 # Keyed by path to find the version to compare with; sound for any bytes whatever their
-# repository: every count carried over is corrected by comparing the stored bytes and records
-# themselves with the new ones. A bounded LRU: a record source has a few JSON maps at most.
+# repository: every count and key place carried over is corrected by comparing the stored
+# bytes and records themselves with the new ones, never taken on the path's word. A bounded
+# LRU (a record source has a few JSON maps at most); a version refused is not kept.
 _LAST: OrderedDict[str, _JsonVersion] = OrderedDict()
 _LAST_FILES = 8
 
@@ -71,7 +74,7 @@ def _keys_at_most(raw: bytes) -> int:
     regex 7 ms): every key ends with a quote and its colon, spaces between or not. A ``":`` may
     also be an escaped quote or a string opening with a colon: counted too, never fewer.
     Each match is one quote, JSON spaces, one colon: two never overlap, and a match lies in
-    any slice that holds its bytes (see _window)."""
+    any slice that holds its bytes (see _widened)."""
     return raw.count(b'":') + len(_SPACED_COLON.findall(raw))
 
 
@@ -255,9 +258,11 @@ def refuse_duplicate_json_keys(raw: bytes, data: Any, path: str) -> RecordChange
     only when they differ are they counted by the regex that reads every string, and only
     when that differs too is the text walked to name the repeated key and its line. Against
     the file's last version both counts are redone only where it changed: the bound in the
-    bytes between the common prefix and suffix, the keys parsed in the records unequal to
-    their last version. Returns those records' keys (see RecordChanges) when ``data`` and the
-    last version are both mappings."""
+    windows of bytes that differ (_changed), the keys parsed in the records those windows
+    touch (jsonrecords.follow) that are unequal to their last version — or, when where the
+    records begin cannot be followed, in every record unequal to its last version. Returns
+    those records' keys (see RecordChanges) when ``data`` and the last version are both
+    mappings."""
     last = _LAST.pop(path, None)
     windows = None if last is None else _changed(last.raw, raw)
     bound = _keys_at_most(raw) if last is None else _bound_after_edits(last, raw, windows)
