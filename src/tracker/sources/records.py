@@ -327,7 +327,9 @@ def _parse_map(comp: _Compiled, data: dict[Any, Any], path: str, path_service: s
     changed are the same Service objects as before: ~1 µs per record instead of ~8. When the
     JSON reader says which records differ from the version the memo was made from
     (``changes``, found in C), only those are read at all."""
-    before = comp.memo.get(path)
+    # taken out while it is brought up to this version in place: if reading fails midway,
+    # no half-updated memo is left (the next version is read whole)
+    before = comp.memo.pop(path, None)
     if before is None or before.home != path_service:
         projections = _projections(comp, data.items())
         entries: dict[Any, tuple[str, str, Model]] = {}
@@ -340,22 +342,19 @@ def _parse_map(comp: _Compiled, data: dict[Any, Any], path: str, path_service: s
         if changes is not None and changes.after is data and changes.before is before.data:
             # every record not in changes equals (==) its last version: so do its projection
             # and whether it is a mapping at all, which the memo already holds
-            projections = dict(old)
-            for key in chain(changes.gone, changes.changed):
-                projections.pop(key, None)
-            projections.update(_projections(comp, ((k, data[k]) for k in changes.changed)))
-            looked_at: Iterable[Any] = changes.changed
+            fresh = _projections(comp, ((key, data[key]) for key in changes.changed))
+            changed = [key for key in fresh if old.get(key) != fresh[key]]
             gone = [key for key in chain(changes.gone, changes.changed)
-                    if key in old and key not in projections]
+                    if key in old and key not in fresh]
+            for key in gone:
+                del old[key]
+            old.update(fresh)
+            projections = old
         else:
             projections = _projections(comp, data.items())
-            looked_at = projections
+            changed = [key for key in projections if old.get(key) != projections[key]]
             gone = old.keys() - projections.keys()
-        changed = [key for key in looked_at
-                   if key in projections and old.get(key) != projections[key]]
-        entries = dict(before.entries)
-        services = dict(before.services)
-        unplaced = dict(before.unplaced)
+        entries, services, unplaced = before.entries, before.services, before.unplaced
     rebuilt: dict[str, dict[str, Model]] = {}  # service id → its new models, when touched
 
     def models_of(sid: str) -> dict[str, Model]:
