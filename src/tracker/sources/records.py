@@ -8,8 +8,9 @@ a service's display name (``providers/<p>/provider.toml``), many services at onc
 single JSON map), or one service's list of models (genai-prices ``prices/providers/<p>.yml``,
 OpenRouter's ``{"data": […]}``). The sources dispatcher merges the parts of one service.
 
-A file's bytes are parsed in its format by formats.py (``load_record_data``: the fastest parser,
-duplicate keys refused); values are read as the catalogue writes them (record_values.py: exact
+A file's bytes are parsed in its format by formats.py (``load_records``: the fastest parser,
+duplicate keys refused, and for a JSON map which records changed since its last version, so that
+only those are read again); values are read as the catalogue writes them (record_values.py: exact
 decimal prices, price bands, conditional lists). No record is dropped in silence: one that names no
 service goes to the fallback service, and the file's result counts it (see RecordFile.notes).
 
