@@ -376,7 +376,7 @@ def test_json_key_regex_matches_what_the_per_character_one_matched(text: str) ->
     exactly what the one-alternation-per-character form found, on any text."""
     import re
 
-    from tracker.sources.formats import _JSON_KEY
+    from tracker.sources.jsonkeys import _JSON_KEY
 
     per_character = re.compile(rb'"(?:[^"\\]|\\.)*"\s*:', re.DOTALL)
     raw = text.encode()

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tracker.config import RecordSource, load_config
 from tracker.errors import ParseError, TrackerError
 from tracker.model import Model
-from tracker.sources.formats import _JSON_KEY, _keys_at_most
+from tracker.sources.jsonkeys import _JSON_KEY, _keys_at_most
 from tracker.sources.records import matches, parse_records, read_record_file
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "configs"

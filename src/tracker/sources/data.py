@@ -30,7 +30,6 @@ from tracker.sources.formats import (
     KeyPath,
     decode,
     dotted,
-    json_key_lines,
     line_for,
     load_json,
     load_toml,
@@ -38,6 +37,7 @@ from tracker.sources.formats import (
     refuse_surrogates,
     toml_key_line,
 )
+from tracker.sources.jsonkeys import json_key_lines
 from tracker.sources.schema import CURRENCY_PATTERN, SCHEMA
 
 __all__ = ["SCHEMA", "parse_data_file"]

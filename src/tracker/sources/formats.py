@@ -4,7 +4,9 @@ duplicate keys, alias bombs and lone surrogates refused, each with the file and 
 
 Data files are read with their key lines (``load_yaml``, ``load_json``, ``load_toml``: a data
 file's error names the line of the key it is about); record files, which can be megabytes
-(LiteLLM's map), with the fastest parser of their format (``load_record_data``).
+(LiteLLM's map), with the fastest parser of their format (``load_record_data``); a JSON
+record file's keys are counted by jsonkeys.py, which also says which records changed since the
+file's last version (``load_records``).
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 from tracker import yamlio
 from tracker.errors import ParseError
+from tracker.sources.jsonkeys import RecordChanges, json_key_lines, refuse_duplicate_json_keys
 
 KeyPath = tuple[str, ...]
 RECORD_FORMATS = (".json", ".yaml", ".yml", ".toml")
@@ -68,108 +70,6 @@ def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(mapping) != len(pairs):
         raise _DuplicateJsonKey()
     return mapping
-
-
-# A string then a colon; the string's loop unrolled (runs of plain characters, then one escape),
-# which the regex engine runs 2-3x faster than one alternation per character: the same matches.
-_JSON_KEY = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"\s*:', re.DOTALL)
-_SPACED_COLON = re.compile(rb'"[ \t\r\n]+:')
-# The last version of each JSON file: its records and how many keys each holds (see below).
-_COUNTED: OrderedDict[str, tuple[dict[str, Any], dict[str, int]]] = OrderedDict()
-_COUNTED_FILES = 8
-
-
-def _keys_at_most(raw: bytes) -> int:
-    """At least as many as the keys the JSON text writes, counted in C (1.5 ms on 730 KB, the
-    regex 7 ms): every key ends with a quote and its colon, spaces between or not. A ``":`` may
-    also be an escaped quote or a string opening with a colon: counted too, never fewer."""
-    return raw.count(b'":') + len(_SPACED_COLON.findall(raw))
-
-
-def _keys_parsed(value: Any) -> int:
-    count, stack = 0, [value]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            count += len(value)
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-    return count
-
-
-def refuse_duplicate_json_keys(raw: bytes, data: Any, path: str) -> None:
-    """Refuse JSON parsed by a loader that silently keeps the last of two equal keys (orjson).
-    Cheap when no key is repeated: the keys written are bounded in C and compared with the
-    keys parsed (then counted by a regex if they differ); only when the counts differ is the
-    text walked to name the key. The keys
-    parsed are counted again only in records that changed since the file's last version (a
-    map of 1,200 records changes a few a commit; comparing a record is C, counting is not)."""
-    if isinstance(data, dict):
-        before = _COUNTED.pop(path, None)
-        old, old_counts = before if before is not None else ({}, {})
-        counts = {key: old_counts[key] if key in old_counts and old[key] == record
-                  else _keys_parsed(record) for key, record in data.items()}
-        _COUNTED[path] = (data, counts)
-        if len(_COUNTED) > _COUNTED_FILES:
-            _COUNTED.popitem(last=False)
-        parsed = len(data) + sum(counts.values())
-    else:
-        parsed = _keys_parsed(data)
-    # parsed ≤ written ≤ at most: equal ends give no repeated key; else count exactly
-    if _keys_at_most(raw) != parsed and len(_JSON_KEY.findall(raw)) != parsed:
-        _COUNTED.pop(path, None)
-        json_key_lines(raw.decode("utf-8", "replace"), path)  # raises at a repeated key
-
-
-_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|\n', re.DOTALL)
-
-
-def json_key_lines(text: str, path: str) -> dict[KeyPath, int]:
-    """Line of every key path in (syntactically valid) JSON; a repeated key is a ParseError.
-
-    Only run when something went wrong: the fast path is ``json.loads``.
-    """
-    lines: dict[KeyPath, int] = {}
-    line = 1
-    # one frame per open container: (key path, keys seen if an object, else None)
-    frames: list[tuple[KeyPath, set[str] | None]] = []
-    pending_key: str | None = None
-    last_string: str | None = None
-    for token in _JSON_TOKEN.finditer(text):
-        value = token.group()
-        if value == "\n":
-            line += 1
-            continue
-        line_of_token = line
-        line += value.count("\n")
-        lines.setdefault((), line_of_token)  # the document starts at its first token
-        if value.startswith('"'):
-            last_string = json.loads(value)
-        elif value == ":" and frames and last_string is not None:
-            key_path, keys = frames[-1]
-            if keys is not None:
-                child = key_path + (last_string,)
-                if last_string in keys:
-                    raise ParseError(f"duplicate key {dotted(child)!r}", path=path,
-                                     line=line_of_token, hint="keep one of the two entries")
-                keys.add(last_string)
-                lines.setdefault(child, line_of_token)
-                pending_key = last_string
-        elif value in "{[":
-            parent = frames[-1][0] if frames else ()
-            inner = parent + (pending_key,) if pending_key is not None else parent
-            frames.append((inner, set() if value == "{" else None))
-            pending_key = None
-        elif value in "}]":
-            if frames:
-                frames.pop()
-            pending_key = None
-        elif value == ",":
-            pending_key = None
-        if not value.startswith('"'):
-            last_string = None
-    return lines
 
 
 def load_json(text: str, path: str) -> tuple[Any, dict[KeyPath, int] | None]:
@@ -258,18 +158,23 @@ def decode(raw: bytes, path: str) -> str:
 def load_record_data(raw: bytes, path: str) -> Any:
     """A record file's data, parsed with the fastest parser for its format (by its suffix);
     errors carry the line if the parser has it."""
+    return load_records(raw, path)[0]
+
+
+def load_records(raw: bytes, path: str) -> tuple[Any, RecordChanges | None]:
+    """As load_record_data, with which records of a JSON mapping differ from the last version
+    of ``path`` read here (None: no such version, another format, or not a mapping)."""
     suffix = path[path.rfind("."):].lower() if "." in path else ""
     if suffix not in RECORD_FORMATS:
         raise ParseError(f"unknown record format {suffix or '(no extension)'!r}", path=path,
                          hint="record files must end in .json, .yaml, .yml or .toml")
     if suffix in (".yaml", ".yml"):
-        return _load_record_yaml(raw, path)
+        return _load_record_yaml(raw, path), None
     try:
         if suffix == ".json":
             data = _json_loads(raw)
-            refuse_duplicate_json_keys(raw, data, path)
-            return data
-        return tomllib.loads(raw.decode("utf-8"))
+            return data, refuse_duplicate_json_keys(raw, data, path)
+        return tomllib.loads(raw.decode("utf-8")), None
     except UnicodeDecodeError as exc:
         raise ParseError(f"not UTF-8 text: {exc.reason}", path=path) from None
     except ValueError as exc:  # json/orjson JSONDecodeError and TOMLDecodeError are ValueErrors
