@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 from pathlib import Path
 
@@ -12,10 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracker.config import RecordSource, load_config
+from tracker.dated import commit_day, in_force
 from tracker.errors import ParseError, TrackerError
 from tracker.model import Model
+from tracker.sources import Sources
 from tracker.sources.formats import _JSON_KEY, _keys_at_most
 from tracker.sources.records import matches, parse_records, read_record_file
+from tracker.walk.git import History as Git
+from tracker.walk.snapshots import Snapshots
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "configs"
 
@@ -764,17 +769,10 @@ def _strings(value: object) -> list[str]:
 
 @pytest.mark.parametrize("seed", range(4))
 def test_walked_facts_are_the_facts_of_the_services_in_force(tmp_path: Path, seed: int) -> None:
-    """The walk takes each unchanged model's dict again from its last facts (model.FactsMemo: the same
-    Model object); after every commit of a random models.dev history (prices, contexts, models added,
-    removed, a file rewritten with the same text) every service's facts are still the ones its
-    Service gives when asked afresh."""
-    import random
-
-    from tracker.dated import commit_day, in_force
-    from tracker.sources import Sources
-    from tracker.walk.git import History as Git
-    from tracker.walk.snapshots import Snapshots
-
+    """The walk takes each unchanged model's dict again from its last facts (model.FactsMemo:
+    the same Model object); after every commit of a random models.dev history (prices,
+    contexts, models added, removed, a file rewritten with the same text) every service's facts
+    are still the ones its Service gives when asked afresh."""
     rng = random.Random(seed)
     h = History(tmp_path, "models-dev.yaml")
     files = {f"providers/{p}/models/m{n}.toml": toml(0.1 * n, 0.2 * n)
