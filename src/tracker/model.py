@@ -85,13 +85,22 @@ def parse_moment(date: str) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
+_EMPTY = (None, {}, [], "")
+
+
 def _prune(value: Any) -> Any:
-    """Drop None, empty containers and empty strings, recursively: absent means 'not stated'."""
+    """Drop None, empty containers and empty strings, recursively: absent means 'not stated'.
+    Hot (every touched service at every commit): a call only per container, not per value."""
     if isinstance(value, dict):
-        pruned = {k: _prune(v) for k, v in value.items()}
-        return {k: v for k, v in pruned.items() if v not in (None, {}, [], "")}
+        pruned = {}
+        for key, item in value.items():
+            if isinstance(item, (dict, list)):
+                item = _prune(item)
+            if item not in _EMPTY:
+                pruned[key] = item
+        return pruned
     if isinstance(value, list):
-        return [_prune(v) for v in value]
+        return [_prune(v) if isinstance(v, (dict, list)) else v for v in value]
     return value
 
 
