@@ -85,7 +85,7 @@ def parse_moment(date: str) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
-_EMPTY = (None, {}, [], "")
+_EMPTY: tuple[Any, ...] = (None, {}, [], "")  # what _prune drops: not stated
 
 
 def _prune(value: Any) -> Any:
