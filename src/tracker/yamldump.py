@@ -73,6 +73,11 @@ def _dumped(data: Any) -> bytes:
 def _scalar_event(tag: str, value: str) -> Any:
     """The event the safe serializer makes of one scalar: implicit when the resolver would give
     the same tag back, so the emitter writes it plain or quotes it just the same."""
+    return yaml.ScalarEvent(None, tag, _implicit(tag, value), value)
+
+
+def _implicit(tag: str, value: str) -> tuple[bool, bool]:
+    """Whether the resolver gives ``tag`` back for ``value`` written plain, and quoted."""
     key = (tag, value)
     implicit = _IMPLICIT.get(key)
     if implicit is None:
@@ -80,7 +85,7 @@ def _scalar_event(tag: str, value: str) -> Any:
                     tag == _RESOLVER.resolve(yaml.ScalarNode, value, (False, True)))
         if len(_IMPLICIT) < _CACHE_SIZE:
             _IMPLICIT[key] = implicit
-    return yaml.ScalarEvent(None, tag, implicit, value)
+    return implicit
 
 
 def _float_text(value: float) -> str:
@@ -155,6 +160,7 @@ _FIRST_CHARS = frozenset(_RESOLVER.yaml_implicit_resolvers)  # where a plain tex
 _MAX_TEXT = 2000  # far inside the width (4096): libyaml folds a line only past it
 _MAX_KEY = 128  # bytes: a longer key is written as a complex key ("? ...")
 _TEXTS: dict[str, str] = {}  # a text → how libyaml writes it: a pure function of the text
+_KEYS: dict[str, str] = {}  # the same for a text as a key (a key that may be written simple)
 
 
 def _text(value: Any) -> str:
@@ -170,9 +176,9 @@ def _text(value: Any) -> str:
         if len(value) > _MAX_TEXT:
             raise _Unusual  # libyaml may fold it: laid out by the emitter
         if _plain().fullmatch(value) and (value[0] not in _FIRST_CHARS
-                                        or _scalar_event(_STR, value).implicit[0]):
+                                          or _implicit(_STR, value)[0]):
             text = value
-        elif _ASCII.fullmatch(value) and not _scalar_event(_STR, value).implicit[0]:
+        elif _ASCII.fullmatch(value) and not _implicit(_STR, value)[0]:
             # a date, a number as text: read back as something else when plain, and quoted
             # ASCII on one line is always single-quoted ('' for ')
             text = "'" + value.replace("'", "''") + "'"
@@ -191,7 +197,7 @@ def _text(value: Any) -> str:
         text, tag = _float_text(value), "float"
     else:
         raise _Unusual
-    if not _scalar_event(_TAG + tag, text).implicit[0]:
+    if not _implicit(_TAG + tag, text)[0]:
         raise _Unusual  # written with its tag: left to the emitter
     return text
 
@@ -213,10 +219,17 @@ def _asked(value: str) -> str:
 
 def _key(value: Any) -> str:
     """How libyaml writes a mapping key: as a value, when it is a simple key (not too long;
-    one line, as every text _text takes)."""
+    one line, as every text _text takes). Only texts are memoized: 1 and True are one key of
+    a dict, not one key of YAML."""
+    if type(value) is str:
+        known = _KEYS.get(value)
+        if known is not None:
+            return known
     text = _text(value)
     if len(text.encode("utf-8")) > _MAX_KEY:
         raise _Unusual
+    if type(value) is str and len(_KEYS) < _CACHE_SIZE:
+        _KEYS[value] = text
     return text
 
 
@@ -247,21 +260,24 @@ def _mapping(data: dict[Any, Any], indent: int, out: list[str], inline: bool,
     _container(data, seen, indent)
     pad = " " * indent
     for key, value in data.items():
+        # the memos looked up here, not in _key and _text: two calls less per entry
+        head = (_KEYS.get(key) if type(key) is str else None) or _key(key)
         start = "" if inline else pad
         inline = False
         kind = type(value)
         if kind is dict or kind is list:
             if not value:
                 _container(value, seen, indent)
-                out.append(f"{start}{_key(key)}: {'{}' if kind is dict else '[]'}\n")
+                out.append(f"{start}{head}: {'{}' if kind is dict else '[]'}\n")
             elif kind is dict:
-                out.append(f"{start}{_key(key)}:\n")
+                out.append(f"{start}{head}:\n")
                 _mapping(value, indent + 2, out, False, seen)
             else:  # a sequence in a mapping is not indented
-                out.append(f"{start}{_key(key)}:\n")
+                out.append(f"{start}{head}:\n")
                 _sequence(value, indent, out, False, seen)
         else:
-            out.append(f"{start}{_key(key)}: {_text(value)}\n")
+            text = _TEXTS.get(value) if kind is str else None
+            out.append(f"{start}{head}: {text or _text(value)}\n")
 
 
 def _sequence(data: list[Any], indent: int, out: list[str], inline: bool,
