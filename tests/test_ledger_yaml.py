@@ -73,6 +73,7 @@ WRITTEN = [
     [],
     {},
     None,
+    [{1: "one"}, {True: "true"}, {1.0: "float"}, {"1": "text"}],  # one dict key, four YAML keys
 ]
 
 
