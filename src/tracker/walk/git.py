@@ -160,8 +160,8 @@ class History:
 
     def counts(self, since: list[str], until: str) -> dict[str, int | None]:
         """``count(s, until)`` for each commit ``s`` of ``since``, from one ``git rev-list`` of
-        ``until``'s history rather than a process per commit (models.dev's thirty stale files,
-        named on every run, asked ten commits: 0.38 s of processes against 0.06 s): what
+        ``until``'s history rather than a process per commit (models.dev's 31 stale files of
+        10 commits, named on every run: stale_pages 0.43 s with a process each, 0.08 s): what
         ``until`` has minus what ``s`` has, walked here from the parents git listed. A commit
         not in that history (gone, or on another line) is asked alone."""
         wanted = sorted(set(since))
