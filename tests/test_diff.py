@@ -126,3 +126,71 @@ def test_diff_facts_is_the_same_whichever_path_it_takes(old: dict[str, Any],
     nested = [c for c in diff_facts(nested_old, nested_new) if c.path[0] == "limits"]
     assert flat == nested
     assert all(c.old != c.new for c in flat)
+
+
+# -- the pruning before canonical forms, against the straightforward computation ---------------
+
+def _straightforward(old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
+    """diff_facts as first written: canonical forms of the whole facts, equal parts pruned,
+    every path from DeepDiff."""
+    if old == new:
+        return []
+    old_cmp, new_cmp = comparable(old), comparable(new)
+    if old_cmp == new_cmp:
+        return []
+    paths = diff._deep_paths(*diff._prune(old_cmp, new_cmp))
+    changes = [FieldChange(p, lookup(old, p), lookup(new, p)) for p in sorted(paths)]
+    return [c for c in changes if c.old != c.new]
+
+
+# lengths written several ways (128K, 131,072: one length), unlimited, text, prices, price bands
+_LENGTH = st.sampled_from([8192, 131072, "128K", "131,072", "unlimited", "视模型而定", 0])
+_PRICE = st.sampled_from([0.28, 0.42, 1.0, 0, "免费"])
+_MODEL = st.fixed_dictionaries({}, optional={
+    "context": _LENGTH, "max_output": _LENGTH, "input_price": _PRICE, "output_price": _PRICE,
+    "currency": st.sampled_from(["USD", "CNY"]), "deprecated": st.just(True),
+    "price_tiers": st.dictionaries(st.sampled_from([">200K", "night"]),
+                                   st.fixed_dictionaries({"input_price": _PRICE}), max_size=2)})
+_LIMITS = st.dictionaries(st.sampled_from(["requests_per_day", "max_context", "tokens_per_day",
+                                           "max_output"]), _LENGTH, max_size=3)
+_SERVICE = st.fixed_dictionaries({}, optional={
+    "name": st.sampled_from(["Acme", "Acme API"]), "endpoint": st.sampled_from(["https://a", "x"]),
+    "tier": st.sampled_from(["free", "paid"]),
+    "requirements": st.lists(st.sampled_from(["registration", "phone", "credit_card"]),
+                             unique=True, max_size=3),
+    "credit_card_required": st.booleans(),
+    "trial_credits": st.fixed_dictionaries({"amount": st.sampled_from([5, 10])}),
+    "limits": _LIMITS, "tiers": st.dictionaries(st.sampled_from(["Pro", "Free"]), _LIMITS,
+                                                max_size=2),
+    "models": st.dictionaries(st.sampled_from(["m1", "m2", "m3", "m4"]), _MODEL, max_size=4)})
+
+
+@st.composite
+def _versions(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A service's facts and a later version: sometimes unrelated, mostly a few keys redrawn
+    (so most models, limits and tiers stay as they were, as in a walk)."""
+    old = draw(_SERVICE)
+    if draw(st.booleans()):
+        return old, draw(_SERVICE)
+    new = deepcopy(old)
+    other = draw(_SERVICE)
+    for key in draw(st.lists(st.sampled_from(sorted(other) or ["name"]), max_size=3)):
+        if key in ("models", "limits", "tiers") and key in new and draw(st.booleans()):
+            for inner in draw(st.lists(st.sampled_from(sorted(other.get(key) or {}) or ["m1"]),
+                                       max_size=2)):
+                if inner in other.get(key, {}):
+                    new[key][inner] = deepcopy(other[key][inner])
+                else:
+                    new[key].pop(inner, None)
+        elif key in other:
+            new[key] = deepcopy(other[key])
+    return old, new
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_versions())
+def test_diff_facts_gives_what_the_straightforward_diff_gives(
+        versions: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    old, new = versions
+    assert diff_facts(old, new) == _straightforward(old, new)
+    assert diff_facts(new, old) == _straightforward(new, old)

@@ -8,7 +8,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tracker import yamlio
+from tracker import yamldump, yamlio
 from tracker.errors import TrackerError
 from tracker.ledger import _load_yaml, dump_yaml
 from tracker.yamlio import _Unusual as _PlainDocument
@@ -73,6 +73,7 @@ WRITTEN = [
     [],
     {},
     None,
+    [{1: "one"}, {True: "true"}, {1.0: "float"}, {"1": "text"}],  # one dict key, four YAML keys
 ]
 
 
@@ -141,3 +142,68 @@ def test_a_lone_surrogate_is_refused_naming_the_text_never_a_traceback(data: obj
     message = str(refused.value)
     assert "lone surrogate" in message and ("\\udcff.toml" in message or "\\ud800" in message)
     message.encode("utf-8")  # the refusal itself can be printed
+
+
+# -- the hand-written layout: libyaml's bytes, whatever the text --------------------------------
+
+def _libyaml(data: object) -> bytes:
+    text: str = yaml.dump(data, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False,
+                          default_flow_style=False, width=4096)
+    return text.encode("utf-8")
+
+
+# texts of every sort the emitter treats apart: plain by construction, resolved as another type,
+# indicators, quotes, escapes (controls, emoji beyond the BMP, a BOM, NEL and the line
+# separators), line breaks, spaces at either end, CJK and full-width punctuation, long ones
+_texts = st.one_of(
+    st.text(max_size=16),
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=24),
+    st.text(st.sampled_from(list("aZ09_./+()- :#'\"\\\n\t,[]{}&*!|>%@`?~<=") + [
+        "\x85", "\u2028", "\u2029", "\ufeff", "\u00a0", "\u3000", "，", "（", "）", "模", "型",
+        "😀", "\x07", "→", "é"]), max_size=12),
+    st.sampled_from(["yes", "No", "on", "OFF", "~", "null", "1e3", "1.5", "0x1F", "0o7", "1_000",
+                     "12:30", "2025-01-01", "2025-11-03T10:00:00+08:00", "---", "...", "- x",
+                     "? y", ": z", "a: b", "a #b", "<<", "=", ".inf", "-.5", "+1", "0777",
+                     "x" * 3000, "a " * 1100, "a b" * 1500, "k" * 129, "模" * 50, "gpt-4o (2024-08-06)"]))
+_scalars_all = st.one_of(st.none(), st.booleans(), st.integers(),
+                         st.floats(allow_nan=True, allow_infinity=True), _texts)
+_keys = st.one_of(_texts, st.integers(), st.booleans(), st.none(), st.floats(allow_nan=False))
+_trees = st.recursive(_scalars_all, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(_keys, inner, max_size=4)), max_leaves=24)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_trees)
+def test_any_document_is_written_as_libyamls_safe_dumper_writes_it(data: object) -> None:
+    assert dump_yaml(data) == _libyaml(data)
+
+
+_event_texts = st.one_of(st.text(max_size=20), st.sampled_from(
+    ["2025-11-03T10:00:00+08:00", "每日请求数", "Pro 模型", ">200K", "UTC 00:30–16:30", "1.5",
+     "claude-3.5-sonnet", "it's", "a: b"]))
+_events = st.lists(st.fixed_dictionaries(
+    {"id": st.text("0123456789abcdef", min_size=16, max_size=16), "date": _event_texts,
+     "service": _event_texts, "service_name": st.none() | _event_texts,
+     "kind": st.sampled_from(["quota_cut", "model_added", "service_added"]),
+     "old": _trees, "new": _trees, "change_pct": st.none() | st.floats(allow_nan=False),
+     "severity": st.sampled_from(["breaking", "notable", "info"])},
+    optional={"tier": _event_texts, "band": _event_texts, "note": _event_texts}), max_size=5)
+
+
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_events)
+def test_any_ledger_month_is_written_as_libyamls_safe_dumper_writes_it(data: object) -> None:
+    assert dump_yaml(data) == _libyaml(data)
+
+
+def test_the_ledgers_kept_here_are_laid_out_by_hand_with_their_own_bytes() -> None:
+    """Every month of this repository's ledger and of the test ledgers: the hand-written layout
+    takes them (no fallback to the emitter) and gives back the bytes they were written with."""
+    root = Path(__file__).resolve().parent.parent
+    months = sorted((root / "history" / "events").glob("*.yaml")) \
+        + sorted((root / "tests" / "ledgers").rglob("events/*.yaml"))
+    assert len(months) > 10
+    for path in months:
+        written = path.read_bytes()
+        data = yaml.load(written, Loader=yaml.CSafeLoader)
+        assert yamldump._written(data).encode("utf-8") == written == _libyaml(data), path

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from conftest import PAGES
 from test_changelog import check_contiguous_insertion
+from tracker import model
 from tracker.config import Config
 from tracker.errors import ParseError, TrackerError
 from tracker.model import KINDS, LIMIT_KEYS, SEVERITIES, UNLIMITED, Event
@@ -381,3 +382,30 @@ def test_json_key_regex_matches_what_the_per_character_one_matched(text: str) ->
     per_character = re.compile(rb'"(?:[^"\\]|\\.)*"\s*:', re.DOTALL)
     raw = text.encode()
     assert _JSON_KEY.findall(raw) == per_character.findall(raw)
+
+
+# -- Service.to_dict's pruning: a call per container, the same result as a call per value ------
+
+def _prune_per_value(value: Any) -> Any:
+    """model._prune as first written: every value through a call, then filtered."""
+    if isinstance(value, dict):
+        pruned = {k: _prune_per_value(v) for k, v in value.items()}
+        return {k: v for k, v in pruned.items() if v not in (None, {}, [], "")}
+    if isinstance(value, list):
+        return [_prune_per_value(v) for v in value]
+    return value
+
+
+_PRUNABLE = st.recursive(
+    st.one_of(st.none(), st.just(""), st.text(max_size=3), st.integers(-1, 1), st.booleans(),
+              st.floats(allow_nan=False), st.just({}), st.just([])),
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.dictionaries(st.sampled_from("abcd"), inner, max_size=4)),
+    max_leaves=30)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_PRUNABLE)
+def test_pruning_per_container_prunes_what_pruning_per_value_does(value: Any) -> None:
+    got = model._prune(value)
+    assert got == _prune_per_value(value) and repr(got) == repr(_prune_per_value(value))

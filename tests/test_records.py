@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 from pathlib import Path
 
@@ -12,10 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracker.config import RecordSource, load_config
+from tracker.dated import commit_day, in_force
 from tracker.errors import ParseError, TrackerError
 from tracker.model import Model
+from tracker.sources import Sources
 from tracker.sources.jsonkeys import _JSON_KEY, _keys_at_most
 from tracker.sources.records import matches, parse_records, read_record_file
+from tracker.walk.git import History as Git
+from tracker.walk.snapshots import Snapshots
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "configs"
 
@@ -760,3 +765,40 @@ def _strings(value: object) -> list[str]:
     if isinstance(value, list):
         return [s for v in value for s in _strings(v)]
     return []
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_walked_facts_are_the_facts_of_the_services_in_force(tmp_path: Path, seed: int) -> None:
+    """The walk takes each unchanged model's dict again from its last facts (model.FactsMemo:
+    the same Model object); after every commit of a random models.dev history (prices,
+    contexts, models added, removed, a file rewritten with the same text) every service's facts
+    are still the ones its Service gives when asked afresh."""
+    rng = random.Random(seed)
+    h = History(tmp_path, "models-dev.yaml")
+    files = {f"providers/{p}/models/m{n}.toml": toml(0.1 * n, 0.2 * n)
+             for p in ("groq", "cerebras") for n in range(1, 6)}
+    h.commit({"providers/groq/provider.toml": 'name = "Groq"\n',
+              "providers/cerebras/provider.toml": 'name = "Cerebras"\n', **files})
+    for _ in range(14):
+        edits: dict[str, str | None] = {}
+        for path in rng.sample(sorted(files), min(3, len(files))):
+            what = rng.choice(["price", "context", "remove", "same"])
+            if what == "remove" and len(files) > 2:
+                edits[path] = None
+                del files[path]
+            else:
+                edits[path] = files[path] = toml(rng.choice([0.1, 0.5, 1.0]), 0.3,
+                                                 context=rng.choice([8192, 131072])) \
+                    if what != "same" else files[path] + "\n"
+        if rng.random() < 0.3:
+            added = f"providers/groq/models/new{rng.randrange(100)}.toml"
+            edits[added] = files[added] = toml(0.2, 0.4)
+        h.commit(edits)
+    snapshots = Snapshots(Git(tmp_path), Sources(load_config(tmp_path)))
+    commits = list(snapshots.history.commits(None, snapshots.history.head() or ""))
+    assert len(commits) == 15
+    for commit in commits:
+        snapshots.step(commit)
+        day = commit_day(commit.date)
+        assert snapshots.facts == {sid: in_force(service.facts(), day)
+                                   for sid, service in snapshots.services.items()}

@@ -41,3 +41,32 @@ def test_blob_id_is_the_id_git_gives_the_same_bytes(tmp_path: Path) -> None:
         done = subprocess.run(["git", "hash-object", str(path)], capture_output=True, text=True,
                               check=True)
         assert blob_id(data) == done.stdout.strip()
+
+
+def test_counts_from_one_listing_are_the_counts_asked_one_by_one(repo: GitRepo) -> None:
+    """History.counts walks one rev-list of the history (merges, a branch merged in, a commit on
+    a line not merged, one gone) and answers what count() answers for each commit."""
+    day = iter(range(1, 40))
+
+    def commit(name: str) -> str:
+        repo.write(f"{name}.txt", name)
+        return repo.commit(name, f"2025-01-{next(day):02d}T10:00:00+08:00")
+
+    line = [commit(f"main{n}") for n in range(3)]
+    repo.git("checkout", "-q", "-b", "side")
+    side = [commit(f"side{n}") for n in range(3)]
+    repo.git("checkout", "-q", "-")
+    line.append(commit("main3"))
+    repo.git("merge", "-q", "--no-ff", "-m", "merge side", "side",
+             date="2025-01-20T10:00:00+08:00")
+    line.append(repo.git("rev-parse", "HEAD").strip())
+    line.append(commit("main4"))
+    repo.git("checkout", "-q", "-b", "other", line[1])
+    elsewhere = commit("elsewhere")  # not in the history of main's head
+    repo.git("checkout", "-q", "-")
+    head = line[-1]
+    history = History(repo.root)
+    asked = line + side + [elsewhere, "f" * 40]
+    assert history.counts(asked, head) == {sha: history.count(sha, head) for sha in asked}
+    assert history.counts(asked, head)[line[0]] == len(line) + len(side) - 1
+    assert history.counts(asked, head)["f" * 40] is None

@@ -9,6 +9,7 @@ already sent. All plain YAML in a fixed order, so the same history always gives 
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field, replace
 from datetime import UTC
@@ -21,7 +22,7 @@ from tracker.errors import TrackerError
 from tracker.fsutil import write_atomic
 from tracker.layout import ledger_dir
 from tracker.links import web_url
-from tracker.model import KINDS, SEVERITIES, Event, ParseWarning
+from tracker.model import KINDS, SEVERITIES, Event, ParseWarning, parse_moment
 
 SCHEMA_VERSION = 1
 OVERRIDE_KEYS = {"retract", "kind", "severity", "note", "source"}
@@ -52,10 +53,16 @@ def _events(lines: list[str]) -> list[Event] | None:
 
 
 def event_sort_key(event: Event) -> tuple[str, str, str, str, str, str]:
-    # the instant in UTC: a date without offset is UTC too, not this machine's zone
-    utc = event.moment.astimezone(UTC).isoformat()
-    return (utc, event.service, event.model or "", event.tier_or_band or "", event.field or "",
-            event.id)
+    return (_utc(event.date), event.service, event.model or "", event.tier_or_band or "",
+            event.field or "", event.id)
+
+
+@functools.lru_cache(maxsize=8192)
+def _utc(date: str) -> str:
+    """The instant ``date`` names, in UTC (a date without offset is UTC too, not this machine's
+    zone). Memoized by the text, of which it is a pure function: a commit's events share it
+    (models.dev: 15,402 events of 2,473 dates)."""
+    return parse_moment(date).astimezone(UTC).isoformat()
 
 
 @dataclass
@@ -96,6 +103,7 @@ class Ledger:
         self._cached_months: ledgercache.Months | None = None  # read once, when first needed
         self._stale_cache = False  # a month was read from YAML, or written: keep it again
         self._digests: dict[Path, str] = {}  # of each month file's bytes as read or written
+        self._dicts: dict[Path, list[dict[str, Any]]] = {}  # the events of a month written
         self.cache_dir = cache.cache_dir(Path(config.root))
 
     # -- state ------------------------------------------------------------------------------
@@ -190,7 +198,8 @@ class Ledger:
             cached = self._cache().get(path.stem)
             lines = cached[1] if cached is not None and cached[0] == self._digest(path) else None
             if lines is None:  # read from YAML, or written, in this run
-                lines = ledgercache.lines_of([e.to_dict() for e in self._month(path)])
+                dicts = self._dicts.get(path) or [e.to_dict() for e in self._month(path)]
+                lines = ledgercache.lines_of(dicts)
             if lines is not None:  # else read from YAML each time
                 keep[path.stem] = (self._digest(path), lines)
         encoded = ledgercache.encode((cache.code_digest(),), keep)
@@ -242,7 +251,8 @@ class Ledger:
             ordered = sorted(merged.values(), key=event_sort_key)
             self._months[path] = ordered
             self._stale_cache = True
-            dumped = dump_yaml([e.to_dict() for e in ordered])
+            dicts = self._dicts[path] = [e.to_dict() for e in ordered]  # for write_cache too
+            dumped = dump_yaml(dicts)
             digest = self._digests[path] = ledgercache.digest(dumped)
             if write_atomic(path, dumped):
                 written.append(path)

@@ -85,13 +85,22 @@ def parse_moment(date: str) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
+_EMPTY: tuple[Any, ...] = (None, {}, [], "")  # what _prune drops: not stated
+
+
 def _prune(value: Any) -> Any:
-    """Drop None, empty containers and empty strings, recursively: absent means 'not stated'."""
+    """Drop None, empty containers and empty strings, recursively: absent means 'not stated'.
+    Hot (every touched service at every commit): a call only per container, not per value."""
     if isinstance(value, dict):
-        pruned = {k: _prune(v) for k, v in value.items()}
-        return {k: v for k, v in pruned.items() if v not in (None, {}, [], "")}
+        pruned = {}
+        for key, item in value.items():
+            if isinstance(item, (dict, list)):
+                item = _prune(item)
+            if item not in _EMPTY:
+                pruned[key] = item
+        return pruned
     if isinstance(value, list):
-        return [_prune(v) for v in value]
+        return [_prune(v) if isinstance(v, (dict, list)) else v for v in value]
     return value
 
 
@@ -175,7 +184,8 @@ class Service:
     # change any day, so the walk keeps the name the service first had (see tracker.walk.snapshots)
     name_from_title: bool = field(default=False, compare=False, repr=False)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, models: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+        """``models``: each model's ``Model.to_dict()``, when the caller already holds them."""
         data: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
@@ -195,12 +205,15 @@ class Service:
         if self.credit_card_required is False:
             pruned["credit_card_required"] = False
         # a model row that states nothing but its id is still a model; built once, unpruned
-        pruned["models"] = {k: m.to_dict() for k, m in self.models.items()} or None
+        if models is None:
+            models = {k: m.to_dict() for k, m in self.models.items()}
+        pruned["models"] = models or None
         return {k: v for k, v in pruned.items() if v is not None}
 
-    def facts(self) -> dict[str, Any]:
-        """What is compared between two commits: everything but where the page lives."""
-        data = self.to_dict()
+    def facts(self, models: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+        """What is compared between two commits: everything but where the page lives
+        (``models`` as for ``to_dict``)."""
+        data = self.to_dict(models)
         for key in ("id", "path", "lang"):
             data.pop(key, None)
         return data
@@ -224,6 +237,32 @@ class Service:
             quota_reset=data.get("quota_reset"),
             models={k: Model.from_dict(v or {}) for k, v in (data.get("models") or {}).items()},
         )
+
+
+class FactsMemo:
+    """``Service.facts()`` of the services a walk keeps in force, each model's dict taken again
+    from the service's last facts when its Model is the very object they were made from: a
+    record catalogue's service holds hundreds of models, a commit changes one or two, and the
+    rest are the parse's objects of files or records that did not change. Keyed by service and
+    model id, checked by identity — sound because a Model is not changed once its parse is
+    returned (the parse cache shares them too); a Model parsed again is a new object, turned
+    into a dict afresh, so at worst the memo does not help. Held by one walk, never shared."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, dict[str, tuple[Model, dict[str, Any]]]] = {}
+
+    def facts(self, service: Service) -> dict[str, Any]:
+        kept = self._kept.get(service.id, {})
+        now: dict[str, tuple[Model, dict[str, Any]]] = {}
+        for model_id, model in service.models.items():
+            known = kept.get(model_id)
+            now[model_id] = known if known is not None and known[0] is model \
+                else (model, model.to_dict())
+        self._kept[service.id] = now
+        return service.facts({model_id: known[1] for model_id, known in now.items()})
+
+    def forget(self, service_id: str) -> None:
+        self._kept.pop(service_id, None)
 
 
 # The facts each section of a page states: when a section does not read, these keep their last

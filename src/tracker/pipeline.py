@@ -60,8 +60,9 @@ def stale_pages(history: History, stale: dict[str, str], head: str,
     ``sources`` can read the page, the line of the first section that did not read."""
     found = []
     tree = history.tree(head) if stale and sources is not None else {}
+    counts = history.counts(list(stale.values()), head) if stale else {}
     for path, since in sorted(stale.items()):
-        walked = history.count(since, head)  # None: a commit rewritten away, count unknown
+        walked = counts[since]  # None: a commit rewritten away, count unknown
         count = 0 if walked is None else walked + 1
         line = _failed_line(sources, path, history.read(tree[path])) \
             if sources is not None and path in tree else None

@@ -3,25 +3,23 @@ dumper (the pure-Python ones are ~7× slower), with the guards every file a user
 a key written twice is refused, and a document may not expand through aliases ("billion
 laughs") beyond ``MAX_NODES`` nodes before it is ever constructed.
 
-Both directions have a fast path for the plain documents tracker writes itself (a ledger of
-thousands of events): PyYAML scans and emits in C but composes, resolves and represents every
-node in Python, so values are built straight from the parser's events (each distinct plain
-scalar resolved once) and written as events to the C emitter — the same values and types, the
-same bytes. A document with anchors, aliases, tags, merge or complex keys, a repeated key or a
-syntax error takes the guarded path, which alone decides what is refused and how it is told.
+Reading has a fast path for the plain documents tracker writes itself (a ledger of thousands
+of events): PyYAML scans in C but composes and resolves every node in Python, so values are
+built straight from the parser's events (each distinct plain scalar resolved once) — the same
+values and types. A document with anchors, aliases, tags, merge or complex keys, a repeated key
+or a syntax error takes the guarded path, which alone decides what is refused and how it is
+told. Writing (``dump``, the same bytes as libyaml's safe dumper) is tracker.yamldump's.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import yaml
 
-from tracker.errors import TrackerError
+from tracker.yamldump import dump as dump  # the writing side, re-exported
 
 LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 # Aliases are allowed (``<<: *defaults`` is handy across models), but the expanded document may
 # not exceed this many nodes, or the text's length in characters if that is more: every node
@@ -40,38 +38,6 @@ class YamlError(Exception):
                  syntax: bool = False) -> None:
         super().__init__(message)
         self.message, self.line, self.hint, self.syntax = message, line, hint, syntax
-
-
-def dump(data: Any) -> bytes:
-    """``data`` as block-style UTF-8 YAML, keys in the order given: the same data, the same
-    bytes (those of ``yaml.dump`` with these options, written faster). A lone surrogate (a byte
-    that was not UTF-8, carried through) cannot be written: a TrackerError names the text
-    holding it, and no bytes are returned, so no half-written file."""
-    try:
-        return _dumped(data)
-    except UnicodeEncodeError as error:
-        text = error.object if isinstance(error.object, str) else repr(error.object)
-        start = text.rfind("\n", 0, error.start) + 1
-        end = text.find("\n", error.start)
-        line = text[start:end if end >= 0 else len(text)]
-        shown = line.strip().encode("utf-8", "backslashreplace").decode("utf-8")
-        raise TrackerError(
-            f"cannot write {shown!r}: it holds a lone surrogate (U+{ord(text[error.start]):04X}),"
-            " which UTF-8 cannot encode; nothing was written",
-            hint="fix the file or name that holds bytes which are not UTF-8") from None
-
-
-def _dumped(data: Any) -> bytes:
-    events: list[Any] = [yaml.StreamStartEvent(), yaml.DocumentStartEvent(explicit=False)]
-    try:
-        _events(data, events, set())
-    except (_Unusual, RecursionError):
-        text: str = yaml.dump(data, Dumper=DUMPER, allow_unicode=True, sort_keys=False,
-                              default_flow_style=False, width=4096)
-        return text.encode("utf-8")
-    events += [yaml.DocumentEndEvent(explicit=False), yaml.StreamEndEvent()]
-    emitted: str = yaml.emit(events, Dumper=DUMPER, allow_unicode=True, width=4096)
-    return emitted.encode("utf-8")
 
 
 def load(text: str | bytes) -> Any:
@@ -169,8 +135,6 @@ _SIMPLE_TAGS = {_TAG + name for name in ("str", "int", "float", "bool", "null", 
 _MAX_DEPTH = 200  # deeper than any ledger: left to the guarded path and its RecursionError
 _CACHE_SIZE = 65536
 _VALUES: dict[str, Any] = {}  # a plain scalar's text → its value
-_IMPLICIT: dict[tuple[str, str], tuple[bool, bool]] = {}
-_RESOLVER: Any = yaml.resolver.Resolver()
 
 
 def _scalar(loader: Any, event: Any) -> Any:
@@ -261,60 +225,3 @@ def load_plain(text: str | bytes) -> Any:
                 top.key, top.has_key = value, True
     finally:
         loader.dispose()
-
-
-def _scalar_event(tag: str, value: str) -> Any:
-    """The event the safe serializer makes of one scalar: implicit when the resolver would give
-    the same tag back, so the emitter writes it plain or quotes it just the same."""
-    key = (tag, value)
-    implicit = _IMPLICIT.get(key)
-    if implicit is None:
-        implicit = (tag == _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)),
-                    tag == _RESOLVER.resolve(yaml.ScalarNode, value, (False, True)))
-        if len(_IMPLICIT) < _CACHE_SIZE:
-            _IMPLICIT[key] = implicit
-    return yaml.ScalarEvent(None, tag, implicit, value)
-
-
-def _float_text(value: float) -> str:
-    """SafeRepresenter.represent_float's text."""
-    if value != value:
-        return ".nan"
-    if value in (math.inf, -math.inf):
-        return ".inf" if value > 0 else "-.inf"
-    text = repr(value).lower()
-    if "." not in text and "e" in text:
-        text = text.replace("e", ".0e", 1)
-    return text
-
-
-def _events(data: Any, out: list[Any], seen: set[int]) -> None:
-    """The serializer's events for ``data``, as SafeRepresenter + Serializer would make them."""
-    kind = type(data)
-    if kind is str:
-        out.append(_scalar_event(_STR, data))
-    elif kind is dict or kind is list:
-        if id(data) in seen:
-            raise _Unusual  # shared: the representer writes an anchor and an alias
-        seen.add(id(data))
-        if kind is dict:
-            out.append(yaml.MappingStartEvent(None, _MAP, True, flow_style=False))
-            for key, value in data.items():
-                _events(key, out, seen)
-                _events(value, out, seen)
-            out.append(yaml.MappingEndEvent())
-        else:
-            out.append(yaml.SequenceStartEvent(None, _SEQ, True, flow_style=False))
-            for value in data:
-                _events(value, out, seen)
-            out.append(yaml.SequenceEndEvent())
-    elif data is None:
-        out.append(_scalar_event(_TAG + "null", "null"))
-    elif kind is bool:
-        out.append(_scalar_event(_TAG + "bool", "true" if data else "false"))
-    elif kind is int:
-        out.append(_scalar_event(_TAG + "int", str(data)))
-    elif kind is float:
-        out.append(_scalar_event(_TAG + "float", _float_text(data)))
-    else:
-        raise _Unusual

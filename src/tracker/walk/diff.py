@@ -95,24 +95,36 @@ def lookup(facts: dict[str, Any], path: tuple[str, ...]) -> Any:
     return node
 
 
-def _changed_models_only(old: dict[str, Any], new: dict[str, Any]
-                         ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Keep only the models that differ before anything is canonicalized: a record catalogue
-    service holds hundreds of models and one commit changes one or two. Equal raw facts are
-    equal comparable facts, so nothing that differs is lost."""
-    old_models, new_models = old.get("models") or {}, new.get("models") or {}
-    if not old_models or not new_models:
-        return old, new
-    old_changed, new_changed = _unequal(old_models, new_models)
-    return {**old, "models": old_changed}, {**new, "models": new_changed}
+def _changed_only(old: dict[str, Any], new: dict[str, Any]
+                  ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Both sides without what the other holds as it is, before anything is canonicalized: a
+    key equal on both sides goes, and so does an equal limit, tier or model (a record catalogue
+    service holds hundreds of models and one commit changes one or two). Equal raw facts are
+    equal comparable facts, so nothing that differs is lost; the requirements and the credit
+    card flag, compared as one set, stay together."""
+    old_out, new_out = {}, {}
+    for key in old.keys() | new.keys():
+        a, b = old.get(key, MISSING), new.get(key, MISSING)
+        if a == b and key not in _TOGETHER:
+            continue
+        if key in _KEYED and type(a) is dict and type(b) is dict:
+            a, b = _unequal(a, b)
+        if a is not MISSING:
+            old_out[key] = a
+        if b is not MISSING:
+            new_out[key] = b
+    return old_out, new_out
+
+
+_TOGETHER = frozenset(("requirements", "credit_card_required"))
+_KEYED = frozenset(("limits", "tiers", "models"))
 
 
 def diff_facts(old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
     """The changes from ``old`` to ``new`` facts (``Service.facts()``), in a stable order."""
     if old == new:
         return []
-    old, new = _changed_models_only(old, new)
-    old_cmp, new_cmp = comparable(old), comparable(new)
+    old_cmp, new_cmp = (comparable(facts) for facts in _changed_only(old, new))
     if old_cmp == new_cmp:
         return []
     pruned_old, pruned_new = _prune(old_cmp, new_cmp)
@@ -143,9 +155,12 @@ _SCALARS = (str, int, float, bool, type(None))
 def _plain(value: Any) -> bool:
     """Scalars, or mappings (at any depth) of scalars: a quota, a requirement, a tier's limits,
     a model's fields — what nearly every commit changes. A list is left to DeepDiff."""
-    if isinstance(value, _SCALARS):
-        return True
-    return type(value) is dict and all(_plain(v) for v in value.values())
+    if type(value) is not dict:
+        return isinstance(value, _SCALARS)
+    for item in value.values():  # a loop, not all() over a generator: called on every diff
+        if not (_plain(item) if type(item) is dict else isinstance(item, _SCALARS)):
+            return False
+    return True
 
 
 def _plain_paths(old: dict[str, Any], new: dict[str, Any],

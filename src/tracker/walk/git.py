@@ -158,6 +158,37 @@ class History:
         except self._git.GitCommandError:
             return None
 
+    def counts(self, since: list[str], until: str) -> dict[str, int | None]:
+        """``count(s, until)`` for each commit ``s`` of ``since``, from one ``git rev-list`` of
+        ``until``'s history rather than a process per commit (models.dev's 31 stale files of
+        10 commits, named on every run: stale_pages 0.43 s with a process each, 0.08 s): what
+        ``until`` has minus what ``s`` has, walked here from the parents git listed. A commit
+        not in that history (gone, or on another line) is asked alone."""
+        wanted = sorted(set(since))
+        if len(wanted) < 3:  # the one listing costs about three questions
+            return {sha: self.count(sha, until) for sha in wanted}
+        try:
+            out: str = self.repo.git.rev_list("--parents", until)
+        except self._git.GitCommandError:
+            return {sha: None for sha in wanted}
+        parents: dict[str, list[str]] = {}
+        for line in out.splitlines():
+            sha, *above = line.split()
+            parents[sha] = above
+        found: dict[str, int | None] = {}
+        for sha in wanted:
+            if sha not in parents:
+                found[sha] = self.count(sha, until)
+                continue
+            has, todo = {sha}, [sha]
+            while todo:
+                for parent in parents.get(todo.pop(), ()):
+                    if parent not in has:
+                        has.add(parent)
+                        todo.append(parent)
+            found[sha] = len(parents) - len(has)
+        return found
+
     def edits(self, head: str, paths: list[str]) -> Iterator[tuple[str, str]]:
         """(author date, message) of each commit up to ``head`` touching ``paths``, newest
         first."""

@@ -15,7 +15,7 @@ from typing import Any
 from tracker import cache
 from tracker.dated import commit_day, in_force
 from tracker.errors import ParseError
-from tracker.model import SECTION_FIELDS, Event, ParseWarning, SectionProblem, Service
+from tracker.model import SECTION_FIELDS, Event, FactsMemo, ParseWarning, SectionProblem, Service
 from tracker.plainjson import NotJson
 from tracker.sources import Parsed, Sources
 from tracker.walk import checkpoint
@@ -60,6 +60,7 @@ class Snapshots:
         self.first_names: dict[str, str] = {}
         # the UTC day of the commit being stepped: facts hold the prices in force on it
         self.day: str | None = None
+        self._facts = FactsMemo()  # each unchanged model's dict kept between commits
 
     # -- files ------------------------------------------------------------------------------
 
@@ -113,10 +114,11 @@ class Snapshots:
         if service is None:
             self.services.pop(service_id, None)
             self.facts.pop(service_id, None)
+            self._facts.forget(service_id)
             return None, None
         if service.name_from_title:
             service = self._kept_name(service)
-        facts = service.facts()
+        facts = self._facts.facts(service)
         self.services[service_id] = service
         self.facts[service_id] = in_force(facts, self.day) if self.day else facts
         return service, self.facts[service_id]
