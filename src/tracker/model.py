@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 UNLIMITED = "unlimited"
@@ -77,6 +78,7 @@ KINDS = (
 )
 
 
+@lru_cache(maxsize=8192)  # a render reads each event's time ~15 times; datetimes are immutable
 def parse_moment(date: str) -> datetime:
     """The instant an ISO 8601 date names, in the offset it was written with. A date without an
     offset (hand-edited) is UTC, never the machine's zone: the same ledger sorts and renders
