@@ -43,7 +43,8 @@ _MARKUP_CHARS = re.compile(r"[*`\[<\\~]")
 
 @dataclass(slots=True)
 class Field:
-    """A `**Label：** value` line."""
+    """A `**Label：** value` line. Shared between the versions that have its section (see
+    ``_SectionMemo``): read it, never change it (not frozen: a frozen one costs 4× to make)."""
 
     line: int
     label: str
@@ -54,9 +55,10 @@ class Field:
     group: str = ""  # the bold-only line above a list item (`**deepseek-chat：**`), if any
 
 
-@dataclass
+@dataclass(frozen=True)
 class Table:
-    """A pipe table: header cells, whether a separator line follows, body rows with line numbers."""
+    """A pipe table: header cells, whether a separator line follows, body rows with line numbers.
+    Shared between the versions that have its section (see ``_SectionMemo``)."""
 
     line: int
     header: list[str]
@@ -66,6 +68,9 @@ class Table:
     section: str
     sub: str
     intro: str | None  # a bold-only paragraph right above the table, e.g. `**High 级别模型：**`
+    # what a reader works out from this table alone and keeps with it (page/tables.py's
+    # check_table): sound as the table never changes; a copy at other lines starts empty
+    memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def rows(self) -> list[tuple[int, list[str]]]:
@@ -103,6 +108,7 @@ def is_separator(cells: list[str]) -> bool:
     return all(_SEPARATOR_CELL.match(cell.replace(" ", "")) for cell in cells)
 
 
+@lru_cache(maxsize=1 << 15)  # the readers ask for the same cells and values many times a page
 def plain(text: str) -> str:
     """Inline Markdown → plain text: links keep their text; bold, code, strike marks dropped."""
     if not _MARKUP_CHARS.search(text):
@@ -140,6 +146,7 @@ def first_url(value: str) -> str | None:
     return code.group(1).strip() if code else None
 
 
+@lru_cache(maxsize=1 << 13)
 def cell_id(cell: str) -> tuple[str, bool]:
     """The id in a cell (bold, code or link text wins over trailing notes) and whether struck."""
     struck = _STRUCK.search(cell) is not None
@@ -276,33 +283,161 @@ def _every_section(heading: str) -> bool:
     return True
 
 
+# A line that may be a `#` or `##` heading (after its spaces); _HEADING decides. From the newline
+# before it: a literal first character lets the regex engine skip to each newline.
+_MAYBE_SECTION = re.compile(r"\n[^\S\n]*#{1,2}[^\S\n]")
+
+
+@dataclass(slots=True)
+class _Section:
+    """What the scanner collects from one `##` section (or from the text before the first), its
+    objects numbered from ``first_line``. Shared by every version of every page that has the
+    same section text at the same line: nothing may change them (Field and Table are frozen)."""
+
+    first_line: int
+    fields: list[Field]
+    tables: list[Table]
+    checklist: list[Field]
+    items: list[Field]
+    bullets: list[Field]
+    heading: str | None  # the section's own heading when it is a `# ` one
+
+    def shifted(self, first_line: int) -> _Section:
+        """The same section starting at another line: copies numbered from ``first_line``."""
+        by = first_line - self.first_line
+        return _Section(first_line, [_moved(item, by) for item in self.fields],
+                        [_moved_table(table, by) for table in self.tables],
+                        [_moved(item, by) for item in self.checklist],
+                        [_moved(item, by) for item in self.items],
+                        [_moved(item, by) for item in self.bullets], self.heading)
+
+
+def _moved(item: Field, by: int) -> Field:
+    return Field(item.line + by, item.label, item.value, item.bullet, item.section, item.sub,
+                 item.group)
+
+
+def _moved_table(table: Table, by: int) -> Table:
+    moved = Table(table.line + by, table.header,
+                  None if table.separator_line is None else table.separator_line + by,
+                  table.separator_cells, [(line + by, text) for line, text in table.body],
+                  table.section, table.sub, table.intro)
+    if "rows" in table.__dict__:  # already cut into cells: the cells are shared, not cut again
+        moved.__dict__["rows"] = [(line + by, cells) for line, cells in table.rows]
+    return moved
+
+
+class _SectionMemo:
+    """The sections scanned lately, most recent last: a commit changes a line or two of a page,
+    so nearly every section of the version the walk parses next was scanned already.
+
+    Keyed by the section's text (from its `#`/`##` heading line, outside code, to the next one or
+    the page's end) and whether the reader skips it. That is all the scan depends on but the line
+    it starts at, which only numbers the lines: the scanner's state at such a heading is the
+    heading's alone (section set; sub-heading, bold group and intro cleared; any table closed),
+    and which of the section's lines are code follows from its text, as it starts outside code
+    and a fence it leaves open runs to the page's end (it is the last section). At most ``size``
+    sections are kept (a 200-page site has ~2,500 live ones)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.sections: dict[tuple[str, bool], _Section] = {}
+
+    def scan(self, read: str, start: int, end: int, spans: list[tuple[int, int]],
+             first_line: int, skipping: bool, wanted: Callable[[str], bool]) -> _Section:
+        key = (read[start:end], skipping)
+        known = self.sections.pop(key, None)
+        if known is None:
+            inside = [(max(a, start) - start, min(b, end) - start) for a, b in spans
+                      if a < end and b > start]
+            known = _scan_section(key[0], inside, first_line, wanted)
+        elif known.first_line != first_line:
+            known = known.shifted(first_line)
+        self.sections[key] = known  # now the most recent
+        if len(self.sections) > self.size:
+            del self.sections[next(iter(self.sections))]
+        return known
+
+    def clear(self) -> None:
+        self.sections.clear()
+
+
+SECTIONS = _SectionMemo(8192)
+
+
+def _scan_section(text: str, spans: list[tuple[int, int]], first_line: int,
+                  wanted: Callable[[str], bool]) -> _Section:
+    scanner = _Scanner(wanted)
+    for start, end in spans:
+        scanner.span(text[start:end].split("\n"), first_line + text.count("\n", 0, start))
+    return _Section(first_line, scanner.fields, scanner.tables, scanner.checklist,
+                    scanner.items, scanner.bullets, scanner.heading)
+
+
+def _section_starts(read: str, body: int, spans: list[tuple[int, int]],
+                    wanted: Callable[[str], bool]) -> list[tuple[int, bool]]:
+    """(offset, whether the reader skips it) of every `#`/`##` heading line outside code."""
+    starts = []
+    found = [m.start() + 1 for m in _MAYBE_SECTION.finditer(read, max(body - 1, 0))]
+    if body == 0:
+        found.insert(0, 0)  # the first line has no newline before it
+    span = iter(spans)
+    start, end = next(span, (len(read), len(read)))
+    for at in found:
+        while at >= end:
+            start, end = next(span, (len(read) + 1, len(read) + 1))
+        if at < start:
+            continue  # in code
+        line_end = read.find("\n", at)
+        heading = _HEADING.match(read[at:len(read) if line_end < 0 else line_end].strip())
+        if heading is not None and len(heading.group(1)) <= 2:
+            starts.append((at, not wanted(heading.group(2).strip())))
+    return starts
+
+
 def scan_page(raw: bytes, path: str,
               wanted: Callable[[str], bool] = _every_section) -> Document:
     """Decode a page and collect its front matter, bold fields and tables (code fences and the
     tracker's own generated blocks skipped).
 
     ``wanted(heading)`` says which `##` sections to read in full; the others give only their
-    plain `**Label：**` lines.
+    plain `**Label：**` lines. Each section is scanned once (``SECTIONS``).
     """
     text = decode_page(raw, path)
     front_matter, body, front_matter_format = split_front_matter(text, path)
     # what the tracker writes between its markers is never read as the page's facts: so a
     # commit of the tracker's own blocks states the same facts by construction (page_digest)
     read, spans = prose(text, body)
-    scanner = _Scanner(wanted)
-    line_no, counted, code = 1, 0, []
-    for start, end in spans:
-        if start > counted > 0:  # what lies between two spans is a fenced block
-            code.append(read[counted:start])
-        line_no += read.count("\n", counted, start)  # counted on from the last span
-        counted = start
-        scanner.span(read[start:end].split("\n"), line_no)
-        counted = end
+    doc = Document(front_matter, front_matter_format=front_matter_format, code=_code(read, spans))
+    spans = [(start, end) for start, end in spans if start < end]  # an empty span reads nothing
+    bounds = [(body, False), *_section_starts(read, body, spans, wanted), (len(read), False)]
+    line_no = 1 + read.count("\n", 0, body)
+    for (start, skipping), (end, _) in zip(bounds, bounds[1:], strict=False):
+        if start == end:
+            continue
+        section = SECTIONS.scan(read, start, end, spans, line_no, skipping, wanted)
+        doc.fields += section.fields
+        doc.tables += section.tables
+        doc.checklist += section.checklist
+        doc.items += section.items
+        doc.bullets += section.bullets
+        if doc.heading is None:
+            doc.heading = section.heading
         line_no += read.count("\n", start, end)
+    return doc
+
+
+def _code(read: str, spans: list[tuple[int, int]]) -> list[str]:
+    """The text of each fenced code block: what lies between two code-free spans, and after
+    the last one (an unclosed fence runs to the end of the page)."""
+    code, counted = [], 0
+    for start, end in spans:
+        if start > counted > 0:
+            code.append(read[counted:start])
+        counted = end
     if 0 < counted < len(read):
-        code.append(read[counted:])  # an unclosed fence runs to the end of the page
-    return Document(front_matter, scanner.fields, scanner.tables, front_matter_format,
-                    scanner.heading, scanner.checklist, scanner.items, scanner.bullets, code)
+        code.append(read[counted:])
+    return code
 
 
 # A run of blank lines (spaces allowed) after a line's end: to the scanner, one blank line.

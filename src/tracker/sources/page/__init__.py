@@ -9,6 +9,7 @@ what does not parse keeps its raw text. The only exception raised is ``ParseErro
 from __future__ import annotations
 
 import copy
+from functools import lru_cache
 
 from tracker.errors import ParseError
 from tracker.model import SECTION_FIELDS, Quantity, SectionProblem, Service
@@ -24,6 +25,9 @@ from tracker.sources.page.vocabulary import FACT_WORDS, ID_WORDS
 __all__ = ["page_identity", "parse_page"]
 
 
+_identity = lru_cache(maxsize=4096)(page_identity)  # pure; every version of a page asks it
+
+
 def _holds_facts(heading: str) -> bool:
     """The `##` sections read in full: overview, quotas, models and prices, resources."""
     return mentions(heading, FACT_WORDS)
@@ -33,7 +37,7 @@ def parse_page(raw: bytes, path: str, default_lang: str = "zh") -> Service:
     """Parse one version of a service page. Raises ParseError (with the line) and nothing else
     when the page as a whole cannot be read; a section that cannot be read is left empty and
     named in ``Service.problems``."""
-    service_id, lang = page_identity(path, default_lang)
+    service_id, lang = _identity(path, default_lang)
     doc = scan_page(raw, path, _holds_facts)
     if b"[" in raw or "❌".encode() in raw:
         blank_in(doc)  # a copy of the template not filled in: its placeholders state nothing

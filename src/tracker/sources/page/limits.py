@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from tracker.model import LIMIT_KEYS, Quantity, Service
 from tracker.quantities import parse_count, parse_flag, parse_length
 from tracker.sources.markdown import Document, Table, label_key, mentions, plain
@@ -192,6 +194,7 @@ def _limit_key(label: str, value: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def limit_value(key: str, value: str) -> Quantity:
     read = parse_length if key in LENGTH_KEYS else parse_count
     bounds = RANGE.match(value)
@@ -208,8 +211,10 @@ def _read_shared_limits(doc: Document, service: Service) -> None:
     """A limit every model shares, stated as a `**Label：** text` line in the quota section
     (`所有 Gemini 模型共享每日 1500 次请求的总配额`): the service's own, unless a table says it."""
     for item in doc.fields:
+        if not mentions(item.section, QUOTA_WORDS):
+            continue
         value = plain(item.value)
-        if not mentions(item.section, QUOTA_WORDS) or not SHARED.search(value):
+        if not SHARED.search(value):
             continue
         amount = PROSE_AMOUNT.search(value)
         period = next((name for name, rx in PROSE_PERIODS if rx.search(value)), None)

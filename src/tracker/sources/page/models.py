@@ -141,12 +141,19 @@ def _model_columns(header: tuple[str, ...]) -> tuple[tuple[int, str, str], ...]:
 
 
 def _model_row(header: list[str], cells: list[str], unit: str, struck: bool) -> Model:
+    """The facts of one row (shared between calls with the same row: read it, do not change
+    it; ``_merge`` copies them)."""
+    return _row_model(tuple(header), tuple(cells), unit, struck)
+
+
+@lru_cache(maxsize=4096)  # a page's rows are the same in most of its versions
+def _row_model(header: tuple[str, ...], cells: tuple[str, ...], unit: str, struck: bool) -> Model:
     model = Model()
     row_text = " ".join(cells)
     if struck or DEPRECATED.search(row_text):
         model.deprecated = True
         model.shutdown_date = _date(row_text)
-    for index, role, column_unit in _model_columns(tuple(header)):
+    for index, role, column_unit in _model_columns(header):
         cell = plain(cells[index])
         if is_blank(cell):
             continue

@@ -14,7 +14,8 @@ Code (fenced or inline) is never looked at.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from tracker.errors import ParseError
 from tracker.sources.markdown import Document, label_key, scan_page
@@ -47,6 +48,7 @@ def placeholders_in(text: str) -> list[str]:
     return [placeholder for _, placeholder in sorted(found)]
 
 
+@lru_cache(maxsize=1 << 14)  # every field and table line of every version of a page is asked
 def holds_placeholder(text: str) -> bool:
     return ("[" in text or "❌" in text) and bool(placeholders_in(text))
 
@@ -79,17 +81,18 @@ def find_placeholders(text: str, doc: Document | None = None) -> list[Placeholde
 
 
 def blank_in(doc: Document) -> None:
-    """Make every field and table cell holding a placeholder state nothing (in place)."""
+    """Make every field and table cell holding a placeholder state nothing: the document's
+    lists get blanked copies (the scanned objects are shared between versions, never changed)."""
     for items in (doc.fields, doc.checklist, doc.items):
-        for item in items:
-            if holds_placeholder(item.value) or holds_placeholder(item.label):
-                item.value = ""
-            elif label_key(item.label) in ENDPOINT and EXAMPLE_ENDPOINT.search(item.value):
-                item.value = ""
-    for table in doc.tables:
+        for n, item in enumerate(items):
+            if holds_placeholder(item.value) or holds_placeholder(item.label) or (
+                    label_key(item.label) in ENDPOINT and EXAMPLE_ENDPOINT.search(item.value)):
+                items[n] = replace(item, value="")
+    for n, table in enumerate(doc.tables):
         if any(holds_placeholder(line) for _, line in table.body):
-            table.body = [(number, _blank_cells(line)) for number, line in table.body]
-            table.__dict__.pop("rows", None)  # cut again from the blanked lines
+            # a new Table: its rows are cut again from the blanked lines
+            doc.tables[n] = replace(table, body=[(number, _blank_cells(line))
+                                                 for number, line in table.body])
 
 
 def _blank_cells(line: str) -> str:

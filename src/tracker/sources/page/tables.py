@@ -4,6 +4,7 @@ what, and which cells state nothing."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from tracker.errors import ParseError
 from tracker.sources.markdown import PARENTHETICAL, Table, label_key, mentions, plain
@@ -19,6 +20,13 @@ def check_table(table: Table, path: str) -> None:
     """A facts table must be well formed: a separator line, the header's number of cells.
 
     A header with no rows is an empty table (its rows were removed), not a broken one."""
+    if "checked" in table.memo:
+        return  # this very table was found well formed in an earlier version of the page
+    _check(table, path)
+    table.memo["checked"] = True
+
+
+def _check(table: Table, path: str) -> None:
     width = len(table.header)
     if table.separator_line is None:
         raise ParseError("table has no separator line under its header", path=path,
@@ -51,6 +59,7 @@ def is_blank(cell: str) -> bool:
     return cell in BLANK_CELLS
 
 
+@lru_cache(maxsize=4096)
 def heading_name(text: str) -> str | None:
     """A tier name from a heading, intro or header: parentheticals, colons and emoji dropped."""
     name = PARENTHETICAL.sub("", plain(text)).strip().rstrip(":：").strip()
