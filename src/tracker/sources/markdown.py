@@ -289,10 +289,10 @@ _MAYBE_SECTION = re.compile(r"\n[^\S\n]*#{1,2}[^\S\n]")
 
 
 @dataclass(slots=True)
-class _Section:
-    """What the scanner collects from one `##` section (or from the text before the first), its
-    objects numbered from ``first_line``. Shared by every version of every page that has the
-    same section text at the same line: nothing may change them (Field and Table are frozen)."""
+class Section:
+    """What the scanner collects from one `#`/`##` section (or from the text before the first),
+    its objects numbered from ``first_line``. Shared by every version of every page that has the
+    same section text at the same line: nothing may change them."""
 
     first_line: int
     fields: list[Field]
@@ -302,10 +302,10 @@ class _Section:
     bullets: list[Field]
     heading: str | None  # the section's own heading when it is a `# ` one
 
-    def shifted(self, first_line: int) -> _Section:
+    def shifted(self, first_line: int) -> Section:
         """The same section starting at another line: copies numbered from ``first_line``."""
         by = first_line - self.first_line
-        return _Section(first_line, [_moved(item, by) for item in self.fields],
+        return Section(first_line, [_moved(item, by) for item in self.fields],
                         [_moved_table(table, by) for table in self.tables],
                         [_moved(item, by) for item in self.checklist],
                         [_moved(item, by) for item in self.items],
@@ -341,16 +341,19 @@ class _SectionMemo:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.sections: dict[tuple[str, bool], _Section] = {}
+        self.sections: dict[tuple[str, bool, Rework | None], Section] = {}
 
     def scan(self, read: str, start: int, end: int, spans: list[tuple[int, int]],
-             first_line: int, skipping: bool, wanted: Callable[[str], bool]) -> _Section:
-        key = (read[start:end], skipping)
+             first_line: int, skipping: bool, wanted: Callable[[str], bool],
+             rework: Rework | None) -> Section:
+        key = (read[start:end], skipping, rework)
         known = self.sections.pop(key, None)
         if known is None:
             inside = [(max(a, start) - start, min(b, end) - start) for a, b in spans
                       if a < end and b > start]
             known = _scan_section(key[0], inside, first_line, wanted)
+            if rework is not None:
+                known = rework(known)
         elif known.first_line != first_line:
             known = known.shifted(first_line)
         self.sections[key] = known  # now the most recent
@@ -363,14 +366,18 @@ class _SectionMemo:
 
 
 SECTIONS = _SectionMemo(8192)
+# What a reader makes of a section's objects before reading them, e.g. placeholders blanked: a
+# pure function of the section (memoized with it, so it must not depend on anything else), which
+# returns new objects rather than changing the section's.
+Rework = Callable[[Section], Section]
 
 
 def _scan_section(text: str, spans: list[tuple[int, int]], first_line: int,
-                  wanted: Callable[[str], bool]) -> _Section:
+                  wanted: Callable[[str], bool]) -> Section:
     scanner = _Scanner(wanted)
     for start, end in spans:
         scanner.span(text[start:end].split("\n"), first_line + text.count("\n", 0, start))
-    return _Section(first_line, scanner.fields, scanner.tables, scanner.checklist,
+    return Section(first_line, scanner.fields, scanner.tables, scanner.checklist,
                     scanner.items, scanner.bullets, scanner.heading)
 
 
@@ -395,13 +402,14 @@ def _section_starts(read: str, body: int, spans: list[tuple[int, int]],
     return starts
 
 
-def scan_page(raw: bytes, path: str,
-              wanted: Callable[[str], bool] = _every_section) -> Document:
+def scan_page(raw: bytes, path: str, wanted: Callable[[str], bool] = _every_section,
+              rework: Rework | None = None) -> Document:
     """Decode a page and collect its front matter, bold fields and tables (code fences and the
     tracker's own generated blocks skipped).
 
     ``wanted(heading)`` says which `##` sections to read in full; the others give only their
-    plain `**Label：**` lines. Each section is scanned once (``SECTIONS``).
+    plain `**Label：**` lines. ``rework`` is applied to what each section states. Each section is
+    scanned (and reworked) once (``SECTIONS``).
     """
     text = decode_page(raw, path)
     front_matter, body, front_matter_format = split_front_matter(text, path)
@@ -415,7 +423,7 @@ def scan_page(raw: bytes, path: str,
     for (start, skipping), (end, _) in zip(bounds, bounds[1:], strict=False):
         if start == end:
             continue
-        section = SECTIONS.scan(read, start, end, spans, line_no, skipping, wanted)
+        section = SECTIONS.scan(read, start, end, spans, line_no, skipping, wanted, rework)
         doc.fields += section.fields
         doc.tables += section.tables
         doc.checklist += section.checklist

@@ -38,9 +38,9 @@ def parse_page(raw: bytes, path: str, default_lang: str = "zh") -> Service:
     when the page as a whole cannot be read; a section that cannot be read is left empty and
     named in ``Service.problems``."""
     service_id, lang = _identity(path, default_lang)
-    doc = scan_page(raw, path, _holds_facts)
-    if b"[" in raw or "❌".encode() in raw:
-        blank_in(doc)  # a copy of the template not filled in: its placeholders state nothing
+    # a copy of the template not filled in: its placeholders state nothing
+    doc = scan_page(raw, path, _holds_facts,
+                    blank_in if b"[" in raw or "❌".encode() in raw else None)
     service = Service(id=service_id, path=path, lang=lang)
     index = index_fields(doc)
     read_overview(doc, index, service, path)  # fails only with the front matter: page-wide

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from tracker.errors import ParseError
-from tracker.sources.markdown import Document, label_key, scan_page
+from tracker.sources.markdown import Document, Section, label_key, scan_page
 from tracker.sources.page.vocabulary import ENDPOINT, PLACEHOLDER_WORDS
 
 # `[数量]`, `[[提供者名称]](…)`, `[Provider 名称](/providers/provider-name)`
@@ -80,19 +80,21 @@ def find_placeholders(text: str, doc: Document | None = None) -> list[Placeholde
     return sorted(dict.fromkeys(found), key=lambda p: p.line)  # page order within a line
 
 
-def blank_in(doc: Document) -> None:
-    """Make every field and table cell holding a placeholder state nothing: the document's
-    lists get blanked copies (the scanned objects are shared between versions, never changed)."""
-    for items in (doc.fields, doc.checklist, doc.items):
-        for n, item in enumerate(items):
-            if holds_placeholder(item.value) or holds_placeholder(item.label) or (
-                    label_key(item.label) in ENDPOINT and EXAMPLE_ENDPOINT.search(item.value)):
-                items[n] = replace(item, value="")
-    for n, table in enumerate(doc.tables):
-        if any(holds_placeholder(line) for _, line in table.body):
-            # a new Table: its rows are cut again from the blanked lines
-            doc.tables[n] = replace(table, body=[(number, _blank_cells(line))
-                                                 for number, line in table.body])
+def blank_in(section: Section) -> Section:
+    """The section with every field and table cell holding a placeholder stating nothing: new
+    objects where one changed (the scanned ones are shared between versions, never changed)."""
+    lists = []
+    for items in (section.fields, section.checklist, section.items):
+        lists.append([replace(item, value="") if holds_placeholder(item.value)
+                      or holds_placeholder(item.label) or (label_key(item.label) in ENDPOINT
+                                                           and EXAMPLE_ENDPOINT.search(item.value))
+                      else item for item in items])
+    tables = [replace(table, body=[(number, _blank_cells(line)) for number, line in table.body],
+                      memo={})  # a new Table: its rows are cut again from the blanked lines
+              if any(holds_placeholder(line) for _, line in table.body) else table
+              for table in section.tables]
+    return Section(section.first_line, lists[0], tables, lists[1], lists[2], section.bullets,
+                   section.heading)
 
 
 def _blank_cells(line: str) -> str:
