@@ -14,15 +14,16 @@ from functools import lru_cache
 from tracker.errors import ParseError
 from tracker.model import SECTION_FIELDS, Quantity, SectionProblem, Service
 from tracker.paths import page_identity  # the one rule for a page's service and language
-from tracker.sources.markdown import mentions, scan_page
-from tracker.sources.page.limits import read_model_rate_lines, read_quotas
-from tracker.sources.page.models import read_models
-from tracker.sources.page.overview import index_fields, read_overview
-from tracker.sources.page.placeholders import blank_in
+from tracker.sources.markdown import SECTIONS, cell_id, label_key, mentions, plain, scan_page
+from tracker.sources.page.limits import limit_value, read_model_rate_lines, read_quotas
+from tracker.sources.page.models import _row_model, read_models
+from tracker.sources.page.overview import _requirements, index_fields, read_overview
+from tracker.sources.page.placeholders import blank_in, holds_placeholder
 from tracker.sources.page.prices import model_named
+from tracker.sources.page.tables import heading_name
 from tracker.sources.page.vocabulary import FACT_WORDS, ID_WORDS
 
-__all__ = ["page_identity", "parse_page"]
+__all__ = ["clear_memos", "page_identity", "parse_page"]
 
 
 _identity = lru_cache(maxsize=4096)(page_identity)  # pure; every version of a page asks it
@@ -58,6 +59,15 @@ def parse_page(raw: bytes, path: str, default_lang: str = "zh") -> Service:
     read_model_rate_lines(doc, service)
     _join_model_limits(service)
     return service
+
+
+def clear_memos() -> None:
+    """Forget every section scanned and every cell read (tests, benchmarks): the next parse
+    works everything out from the page alone, as the first one of a process does."""
+    SECTIONS.clear()
+    for memo in (plain, cell_id, label_key, mentions, _identity, holds_placeholder, heading_name,
+                 limit_value, _row_model, _requirements):
+        memo.cache_clear()
 
 
 def _join_model_limits(service: Service) -> None:

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import cast
 
 from tracker.errors import ParseError
 from tracker.model import Model, Service
 from tracker.quantities import parse_length
-from tracker.sources.markdown import PARENTHETICAL, Document, cell_id, label_key, mentions, plain
+from tracker.sources.markdown import (
+    PARENTHETICAL,
+    Document,
+    Table,
+    cell_id,
+    label_key,
+    mentions,
+    plain,
+)
 from tracker.sources.page.overview import FieldIndex
 from tracker.sources.page.prices import (
     cell_price,
@@ -50,17 +59,8 @@ def read_models(doc: Document, index: FieldIndex, service: Service, path: str) -
             continue
         check_table(table, path)
         unit = price_unit(index, table.section)
-        seen: set[str] = set()
-        for line, cells in table.rows:
-            model_id, struck = cell_id(cells[id_col])
-            if not model_id:
-                continue
-            if model_id in seen:
-                raise ParseError(f"model {model_id!r} is listed twice in one table", path=path,
-                                 line=line, hint="remove the duplicate row")
-            seen.add(model_id)
-            _merge(models.setdefault(model_id, Model()), _model_row(table.header, cells, unit,
-                                                                   struck))
+        for model_id, row in _table_models(table, id_col, unit, path):
+            _merge(models.setdefault(model_id, Model()), row)
     _read_model_blocks(doc, models, path)
     _fold_display_names(models)
     read_prose_models(doc, models)
@@ -68,6 +68,27 @@ def read_models(doc: Document, index: FieldIndex, service: Service, path: str) -
     read_bullet_prices(doc, index, models)
     _read_output_notes(doc, models)
     service.models = dict(sorted(models.items()))
+
+
+def _table_models(table: Table, id_col: int, unit: str, path: str) -> list[tuple[str, Model]]:
+    """(model id, its row's facts) of each row of a models table, kept with the table (by the
+    id column and unit, all they depend on but the table) for the versions that share it."""
+    key = f"models:{id_col}:{unit}"
+    if key in table.memo:
+        return cast(list[tuple[str, Model]], table.memo[key])
+    known: list[tuple[str, Model]] = []
+    seen: set[str] = set()
+    for line, cells in table.rows:
+        model_id, struck = cell_id(cells[id_col])
+        if not model_id:
+            continue
+        if model_id in seen:
+            raise ParseError(f"model {model_id!r} is listed twice in one table", path=path,
+                             line=line, hint="remove the duplicate row")
+        seen.add(model_id)
+        known.append((model_id, _model_row(table.header, cells, unit, struck)))
+    table.memo[key] = known
+    return known
 
 
 def _read_output_notes(doc: Document, models: dict[str, Model]) -> None:

@@ -4,7 +4,9 @@ what, and which cells state nothing."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
+from typing import TypeVar, cast
 
 from tracker.errors import ParseError
 from tracker.sources.markdown import PARENTHETICAL, Table, label_key, mentions, plain
@@ -14,6 +16,8 @@ from tracker.sources.page.vocabulary import (
     FOREIGN_HEADERS,
     MAX_CELL_CHARS,
 )
+
+T = TypeVar("T")
 
 
 def check_table(table: Table, path: str) -> None:
@@ -42,6 +46,14 @@ def _check(table: Table, path: str) -> None:
         if any(len(cell) > MAX_CELL_CHARS for cell in cells):
             raise ParseError(f"table cell longer than {MAX_CELL_CHARS} characters", path=path,
                              line=line, hint="a cell holds one value; move prose out of the table")
+
+
+def kept(table: Table, key: str, work_out: Callable[[Table], T]) -> T:
+    """``work_out(table)``, worked out once per table object (``Table.memo``): for what depends
+    on the table alone, never on the page around it, so the versions sharing it share it too."""
+    if key not in table.memo:
+        table.memo[key] = work_out(table)
+    return cast(T, table.memo[key])
 
 
 def is_foreign(table: Table) -> bool:

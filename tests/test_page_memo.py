@@ -1,0 +1,187 @@
+"""The page parser's memos change no answer: each `#`/`##` section scanned once and shared
+between versions (markdown.SECTIONS), the cells and rows read once (lru caches), what a reader
+works out per table kept with it (Table.memo).
+
+Every version of the example catalogue's pages and thousands of randomly edited pages are
+parsed three ways: one after the other with the memos warm (as the walk does), each with every
+memo cleared first, and, for the scan, by one scanner over the whole page (the straightforward
+way the section memo replaces). All must agree: facts, problems and line numbers.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tracker.errors import ParseError
+from tracker.sources.fences import prose
+from tracker.sources.markdown import SECTIONS, Document, _Scanner, scan_page
+from tracker.sources.page import _holds_facts, clear_memos, parse_page
+from tracker.sources.page_text import decode_page, split_front_matter
+
+PAGES = Path(__file__).parent / "pages"
+
+
+def outcome(raw: bytes, path: str) -> Any:
+    """All a parse states: the facts, the problems with their lines, or the page-wide error."""
+    try:
+        service = parse_page(raw, path)
+    except ParseError as error:
+        return ("error", error.message, error.line, error.hint)
+    return service.to_dict(), [(p.section, p.line, p.reason, p.hint) for p in service.problems]
+
+
+def whole_page_scan(raw: bytes, path: str,
+                    wanted: Callable[[str], bool] = _holds_facts) -> Document:
+    """scan_page as one scanner over every code-free span of the page, no sections, no memo."""
+    text = decode_page(raw, path)
+    front_matter, body, front_matter_format = split_front_matter(text, path)
+    read, spans = prose(text, body)
+    scanner = _Scanner(wanted)
+    line_no, counted, code = 1, 0, []
+    for start, end in spans:
+        if start > counted > 0:
+            code.append(read[counted:start])
+        line_no += read.count("\n", counted, start)
+        scanner.span(read[start:end].split("\n"), line_no)
+        counted = end
+        line_no += read.count("\n", start, end)
+    if 0 < counted < len(read):
+        code.append(read[counted:])
+    return Document(front_matter, scanner.fields, scanner.tables, front_matter_format,
+                    scanner.heading, scanner.checklist, scanner.items, scanner.bullets, code)
+
+
+def scanned(doc: Document) -> Any:
+    return (doc.front_matter, doc.front_matter_format, doc.heading, doc.fields, doc.tables,
+            [table.rows for table in doc.tables], doc.checklist, doc.items, doc.bullets,
+            doc.code)
+
+
+def check_versions(versions: list[tuple[str, bytes]]) -> int:
+    """Parse the versions in order, memos warm, and each again from nothing; compare."""
+    clear_memos()
+    warm = [outcome(raw, path) for path, raw in versions]
+    warm_scans = []
+    for path, raw in versions:
+        try:
+            warm_scans.append(scanned(scan_page(raw, path, _holds_facts)))
+        except ParseError as error:
+            warm_scans.append(error.message)
+    for (path, raw), expected, expected_scan in zip(versions, warm, warm_scans, strict=True):
+        clear_memos()
+        assert outcome(raw, path) == expected, path
+        try:
+            alone = scanned(whole_page_scan(raw, path))
+        except ParseError as error:
+            alone = error.message
+        assert alone == expected_scan, path
+    return len(versions)
+
+
+def git_versions(site: Path) -> list[tuple[str, bytes]]:
+    """Every version of every Markdown page the example's history adds or changes, in order."""
+    log = subprocess.run(["git", "log", "--reverse", "--first-parent", "--format=%H"], cwd=site,
+                         check=True, capture_output=True, text=True).stdout.split()
+    versions = []
+    for commit in log:
+        changed = subprocess.run(["git", "diff-tree", "--root", "-r", "--no-commit-id",
+                                  "--name-only", "--diff-filter=AM", commit], cwd=site,
+                                 check=True, capture_output=True, text=True).stdout.split()
+        for path in changed:
+            if path.startswith("services/") and path.endswith(".md"):
+                raw = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=site, check=True,
+                                     capture_output=True).stdout
+                versions.append((path, raw))
+    return versions
+
+
+def test_every_version_of_the_example_reads_the_same_with_and_without_memos(
+        example_catalogue: tuple[Path, list[Any]]) -> None:
+    versions = git_versions(example_catalogue[0])
+    assert len(versions) > 30
+    assert check_versions(versions) == len(versions)
+
+
+# Lines a random edit puts into a page: headings of every level and spacing, fences opened and
+# closed, the tracker's markers, table rows, fields, list items, placeholders, blank lines.
+NOISE = [
+    "", "## 🔢 配额和限制", "## 常见问题", "# 标题", "### 小节", "##没有空格", "  ## 缩进的标题",
+    "## 模型 ##", "```", "```python", "~~~", "````", "<!-- tracker:changelog:begin -->",
+    "<!-- tracker:changelog:end -->", "| 每日请求数 | 1,000 | 说明 |", "|---|---|---|",
+    "| 模型名称 | 上下文长度 | 输入价格 |", "| acme-new | 32K | $0.5/M |", "**API 端点：** `https://api.example.com/v1`",
+    "**服务类型：** 有限免费", "- **速率限制：** 10 RPM，50 RPD", "- 输入：¥1 / 百万 tokens",
+    "**deepseek-chat：**", "- ✅ 已完成实名认证", "[数量]", "| 每日请求数 | [数量] | |",
+    "- 128K 上下文窗口", 'model="acme-chat"', "**价格单位：** 元/百万 tokens", "\r",
+]
+
+
+def edited(rng: random.Random, lines: list[str]) -> list[str]:
+    lines = list(lines)
+    for _ in range(rng.randint(1, 4)):
+        roll = rng.random()
+        at = rng.randrange(len(lines) + 1)
+        if roll < 0.35:
+            lines.insert(at, rng.choice(NOISE))
+        elif roll < 0.55 and lines:
+            del lines[min(at, len(lines) - 1)]
+        elif roll < 0.75 and lines:
+            line = lines[min(at, len(lines) - 1)]  # a number changed, as most commits do
+            digits = [i for i, ch in enumerate(line) if ch.isdigit()]
+            if digits:
+                i = rng.choice(digits)
+                lines[min(at, len(lines) - 1)] = line[:i] + str(rng.randint(0, 9)) + line[i + 1:]
+        elif lines:
+            lines.insert(at, lines[rng.randrange(len(lines))])  # a line copied elsewhere
+    return lines
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in PAGES.glob("*.md")))
+def test_randomly_edited_pages_read_the_same_with_and_without_memos(name: str) -> None:
+    rng = random.Random(name)
+    text = (PAGES / name).read_text(encoding="utf-8")
+    path = "services/api/acme/_index.en.md" if ".en." in name else "services/api/acme/_index.md"
+    lines = text.split("\n")
+    versions = []
+    for _ in range(60):
+        lines = edited(rng, lines)
+        versions.append((path, "\n".join(lines).encode()))
+    check_versions(versions)
+
+
+def test_a_section_moved_down_is_read_at_its_new_lines(page_text: str) -> None:
+    """The same section text at other lines: a copy with the lines shifted, the first
+    version's objects untouched."""
+    path = "services/api/acme/_index.md"
+    clear_memos()
+    first = scan_page(page_text.encode(), path, _holds_facts)
+    kept = [(item.line, item.label, item.value) for item in first.fields]
+    moved = scan_page(("\n\n\n" + page_text).encode(), path, _holds_facts)
+    assert [item.line for item in moved.fields] == [line + 3 for line, _, _ in kept]
+    assert [table.line for table in moved.tables] == [t.line + 3 for t in first.tables]
+    assert [(item.line, item.label, item.value) for item in first.fields] == kept
+    again = scan_page(page_text.encode(), path, _holds_facts)
+    assert again.fields == first.fields and again.tables == first.tables
+
+
+def test_the_section_memo_is_bounded() -> None:
+    clear_memos()
+    for n in range(SECTIONS.size + 50):
+        scan_page(f"## 配额 {n}\n\n| 限制项 | 配额 |\n|---|---|\n| 每日请求数 | {n} |\n".encode(),
+                  "services/api/acme/_index.md", _holds_facts)
+    assert len(SECTIONS.sections) == SECTIONS.size
+    clear_memos()
+
+
+def test_a_section_read_in_full_by_one_reader_and_skipped_by_another(page_text: str) -> None:
+    """The same section text, wanted or not: each reader gets what it asked for."""
+    path = "services/api/acme/_index.md"
+    clear_memos()
+    for wanted in (_holds_facts, lambda heading: True, _holds_facts, lambda heading: False):
+        doc = scan_page(page_text.encode(), path, wanted)
+        assert scanned(doc) == scanned(whole_page_scan(page_text.encode(), path, wanted))
