@@ -283,9 +283,11 @@ def _every_section(heading: str) -> bool:
     return True
 
 
-# A line that may be a `#` or `##` heading (after its spaces); _HEADING decides. From the newline
-# before it: a literal first character lets the regex engine skip to each newline.
-_MAYBE_SECTION = re.compile(r"\n[^\S\n]*#{1,2}[^\S\n]")
+# A line that may start a section: `# ` or `## ` (_HEADING decides), found from the newline
+# before it, a literal the regex engine skips to. A heading spelled otherwise (indented, `##　`)
+# is not cut at: it stays inside the section above it, which reads the same, only less often
+# from the memo.
+_MAYBE_SECTION = re.compile(r"\n##?[ \t]")
 
 
 @dataclass(slots=True)

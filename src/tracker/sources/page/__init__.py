@@ -29,6 +29,7 @@ __all__ = ["clear_memos", "page_identity", "parse_page"]
 _identity = lru_cache(maxsize=4096)(page_identity)  # pure; every version of a page asks it
 
 
+@lru_cache(maxsize=4096)
 def _holds_facts(heading: str) -> bool:
     """The `##` sections read in full: overview, quotas, models and prices, resources."""
     return mentions(heading, FACT_WORDS)

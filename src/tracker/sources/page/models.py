@@ -198,10 +198,19 @@ def _row_model(header: tuple[str, ...], cells: tuple[str, ...], unit: str, struc
 
 def _merge(into: Model, row: Model) -> None:
     """A model in several tables (models, then pricing): a field's first statement wins."""
-    for name in ("context", "max_output", "input_price", "output_price", "currency",
-                 "shutdown_date"):
-        if getattr(into, name) is None:
-            setattr(into, name, getattr(row, name))
+    # spelled out, not a getattr loop over the names: once per row of every version of a page
+    if into.context is None:
+        into.context = row.context
+    if into.max_output is None:
+        into.max_output = row.max_output
+    if into.input_price is None:
+        into.input_price = row.input_price
+    if into.output_price is None:
+        into.output_price = row.output_price
+    if into.currency is None:
+        into.currency = row.currency
+    if into.shutdown_date is None:
+        into.shutdown_date = row.shutdown_date
     # a range such as `$2-6/M` in the models table gives way to the pricing table's figures
     if isinstance(into.input_price, str) and isinstance(row.input_price, float):
         into.input_price, into.output_price, into.currency = (

@@ -60,8 +60,10 @@ def index_fields(doc: Document) -> FieldIndex:
 
 def fields(index: FieldIndex, labels: set[str]) -> list[Field]:
     """The fields with any of the labels, in page order."""
-    found = [item for label in labels for item in index.get(label, ())]
-    found.sort(key=lambda item: item.line)
+    # the page's few known labels looked up in the set, not the set's many in the page's index
+    found = [item for label, items in index.items() if label in labels for item in items]
+    if len(found) > 1:
+        found.sort(key=lambda item: item.line)
     return found
 
 
