@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tracker.errors import ParseError
 from tracker.sources.fences import prose
 from tracker.sources.markdown import SECTIONS, Document, _Scanner, scan_page
 from tracker.sources.page import _holds_facts, clear_memos, parse_page
-from tracker.sources.page_text import decode_page, split_front_matter
+from tracker.sources.page_text import _INVISIBLE, decode_page, split_front_matter
 
 PAGES = Path(__file__).parent / "pages"
 
@@ -185,3 +187,26 @@ def test_a_section_read_in_full_by_one_reader_and_skipped_by_another(page_text: 
     for wanted in (_holds_facts, lambda heading: True, _holds_facts, lambda heading: False):
         doc = scan_page(page_text.encode(), path, wanted)
         assert scanned(doc) == scanned(whole_page_scan(page_text.encode(), path, wanted))
+
+
+# Characters on both sides of every range the check looks for, and their UTF-8 neighbours (NUL
+# has its own error, found before).
+_ALPHABET = "a\t\n\r #|\x01\x08\x09\x0b\x0c\x0d\x0e\x1f\x20\x7e\x7f\x80\u2029\u202a\u202e\u202f" \
+    "\u2065\u2066\u2069\u206a\u2014\u00e2配额"
+
+
+@given(st.text(alphabet=_ALPHABET, max_size=40))
+@settings(max_examples=400, deadline=None)
+def test_the_bytes_check_for_invisible_characters_finds_what_the_text_scan_finds(
+        text: str) -> None:
+    """decode_page looks for control and bidi characters in the bytes first: it refuses a page
+    exactly when the text holds one, and names the first one at its line."""
+    expected = _INVISIBLE.search(text)
+    try:
+        decode_page(text.encode("utf-8"), "p.md")
+    except ParseError as error:
+        assert expected is not None
+        assert f"U+{ord(expected.group()):04X}" in error.message
+        assert error.line == text.count("\n", 0, expected.start()) + 1
+    else:
+        assert expected is None
