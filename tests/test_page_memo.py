@@ -22,9 +22,10 @@ from hypothesis import strategies as st
 
 from tracker.errors import ParseError
 from tracker.sources.fences import prose
-from tracker.sources.markdown import SECTIONS, Document, _Scanner, scan_page
+from tracker.sources.markdown import Document, Scanner
 from tracker.sources.page import _holds_facts, clear_memos, parse_page
 from tracker.sources.page_text import _INVISIBLE, decode_page, split_front_matter
+from tracker.sources.sections import SECTIONS, scan_page
 
 PAGES = Path(__file__).parent / "pages"
 
@@ -44,7 +45,7 @@ def whole_page_scan(raw: bytes, path: str,
     text = decode_page(raw, path)
     front_matter, body, front_matter_format = split_front_matter(text, path)
     read, spans = prose(text, body)
-    scanner = _Scanner(wanted)
+    scanner = Scanner(wanted)
     line_no, counted, code = 1, 0, []
     for start, end in spans:
         if start > counted > 0:

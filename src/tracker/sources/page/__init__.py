@@ -14,7 +14,7 @@ from functools import lru_cache
 from tracker.errors import ParseError
 from tracker.model import SECTION_FIELDS, Quantity, SectionProblem, Service
 from tracker.paths import page_identity  # the one rule for a page's service and language
-from tracker.sources.markdown import SECTIONS, cell_id, label_key, mentions, plain, scan_page
+from tracker.sources.markdown import cell_id, label_key, mentions, plain
 from tracker.sources.page.limits import limit_value, read_model_rate_lines, read_quotas
 from tracker.sources.page.models import _row_model, read_models
 from tracker.sources.page.overview import _requirements, index_fields, read_overview
@@ -22,6 +22,7 @@ from tracker.sources.page.placeholders import blank_in, holds_placeholder
 from tracker.sources.page.prices import model_named
 from tracker.sources.page.tables import heading_name
 from tracker.sources.page.vocabulary import FACT_WORDS, ID_WORDS
+from tracker.sources.sections import SECTIONS, scan_page
 
 __all__ = ["clear_memos", "page_identity", "parse_page"]
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from tracker.errors import ParseError
-from tracker.sources.markdown import Document, Section, label_key, scan_page
+from tracker.sources.markdown import Document, label_key
 from tracker.sources.page.vocabulary import ENDPOINT, PLACEHOLDER_WORDS
+from tracker.sources.sections import Section, scan_page
 
 # `[数量]`, `[[提供者名称]](…)`, `[Provider 名称](/providers/provider-name)`
 _BRACKETED = re.compile(r"\[([^\[\]\n]{1,80})\]")

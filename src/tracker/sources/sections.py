@@ -1,0 +1,191 @@
+"""A service page's `#`/`##` sections, each scanned once: ``scan_page`` cuts the page (its text as
+page_text.py and fences.py give it) at its top headings outside code and asks ``SECTIONS``,
+which scans a section it has not seen with markdown.py's scanner and hands out what it found
+before for one it has, at the lines where it now stands.
+
+A commit edits a line or two of a page (a quota, a price, a FAQ answer, a changelog line): the
+walk parses the page again, and all but those lines' sections come from the memo, their
+objects shared between the versions (so nothing may change them: a reader's ``rework`` makes
+new ones, and per-table results live in ``Table.memo``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tracker.sources.fences import prose
+from tracker.sources.markdown import HEADING, Document, Field, Scanner, Table
+from tracker.sources.page_text import decode_page, split_front_matter
+
+
+def _every_section(heading: str) -> bool:
+    return True
+
+
+# A line that may start a section: `# ` or `## ` (HEADING decides), found from the newline
+# before it, a literal the regex engine skips to. A heading spelled otherwise (indented, `##　`)
+# is not cut at: it stays inside the section above it, which reads the same, only less often
+# from the memo.
+_MAYBE_SECTION = re.compile(r"\n##?[ \t]")
+
+
+@dataclass(slots=True)
+class Section:
+    """What the scanner collects from one `#`/`##` section (or from the text before the first),
+    its objects numbered from ``first_line``. Shared by every version of every page that has the
+    same section text at the same line: nothing may change them."""
+
+    first_line: int
+    fields: list[Field]
+    tables: list[Table]
+    checklist: list[Field]
+    items: list[Field]
+    bullets: list[Field]
+    heading: str | None  # the section's own heading when it is a `# ` one
+
+    def shifted(self, first_line: int) -> Section:
+        """The same section starting at another line: copies numbered from ``first_line``."""
+        by = first_line - self.first_line
+        return Section(first_line, [_moved(item, by) for item in self.fields],
+                       [_moved_table(table, by) for table in self.tables],
+                       [_moved(item, by) for item in self.checklist],
+                       [_moved(item, by) for item in self.items],
+                       [_moved(item, by) for item in self.bullets], self.heading)
+
+
+def _moved(item: Field, by: int) -> Field:
+    return Field(item.line + by, item.label, item.value, item.bullet, item.section, item.sub,
+                 item.group)
+
+
+def _moved_table(table: Table, by: int) -> Table:
+    moved = Table(table.line + by, table.header,
+                  None if table.separator_line is None else table.separator_line + by,
+                  table.separator_cells, [(line + by, text) for line, text in table.body],
+                  table.section, table.sub, table.intro)
+    if "rows" in table.__dict__:  # already cut into cells: the cells are shared, not cut again
+        moved.__dict__["rows"] = [(line + by, cells) for line, cells in table.rows]
+    return moved
+
+
+class _SectionMemo:
+    """The sections scanned lately, most recent last: a commit changes a line or two of a page,
+    so nearly every section of the version the walk parses next was scanned already.
+
+    Keyed by the section's text (from its `#`/`##` heading line, outside code, to the next one or
+    the page's end) and whether the reader skips it. That is all the scan depends on but the line
+    it starts at, which only numbers the lines: the scanner's state at such a heading is the
+    heading's alone (section set; sub-heading, bold group and intro cleared; any table closed),
+    and which of the section's lines are code follows from its text, as it starts outside code
+    and a fence it leaves open runs to the page's end (it is the last section). At most ``size``
+    sections are kept (a 200-page site has ~2,500 live ones)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.sections: dict[tuple[str, bool, Rework | None], Section] = {}
+
+    def scan(self, read: str, start: int, end: int, spans: list[tuple[int, int]],
+             first_line: int, skipping: bool, wanted: Callable[[str], bool],
+             rework: Rework | None) -> Section:
+        key = (read[start:end], skipping, rework)
+        known = self.sections.pop(key, None)
+        if known is None:
+            inside = [(max(a, start) - start, min(b, end) - start) for a, b in spans
+                      if a < end and b > start]
+            known = _scan_section(key[0], inside, first_line, wanted)
+            if rework is not None:
+                known = rework(known)
+        elif known.first_line != first_line:
+            known = known.shifted(first_line)
+        self.sections[key] = known  # now the most recent
+        if len(self.sections) > self.size:
+            del self.sections[next(iter(self.sections))]
+        return known
+
+    def clear(self) -> None:
+        self.sections.clear()
+
+
+SECTIONS = _SectionMemo(4096)  # ~9 KB each with its objects: ≤ 40 MB
+# What a reader makes of a section's objects before reading them, e.g. placeholders blanked: a
+# pure function of the section (memoized with it, so it must not depend on anything else), which
+# returns new objects rather than changing the section's.
+Rework = Callable[[Section], Section]
+
+
+def _scan_section(text: str, spans: list[tuple[int, int]], first_line: int,
+                  wanted: Callable[[str], bool]) -> Section:
+    scanner = Scanner(wanted)
+    for start, end in spans:
+        scanner.span(text[start:end].split("\n"), first_line + text.count("\n", 0, start))
+    return Section(first_line, scanner.fields, scanner.tables, scanner.checklist,
+                    scanner.items, scanner.bullets, scanner.heading)
+
+
+def _section_starts(read: str, body: int, spans: list[tuple[int, int]],
+                    wanted: Callable[[str], bool]) -> list[tuple[int, bool]]:
+    """(offset, whether the reader skips it) of every `#`/`##` heading line outside code."""
+    starts = []
+    found = [m.start() + 1 for m in _MAYBE_SECTION.finditer(read, max(body - 1, 0))]
+    if body == 0:
+        found.insert(0, 0)  # the first line has no newline before it
+    span = iter(spans)
+    start, end = next(span, (len(read), len(read)))
+    for at in found:
+        while at >= end:
+            start, end = next(span, (len(read) + 1, len(read) + 1))
+        if at < start:
+            continue  # in code
+        line_end = read.find("\n", at)
+        heading = HEADING.match(read[at:len(read) if line_end < 0 else line_end].strip())
+        if heading is not None and len(heading.group(1)) <= 2:
+            starts.append((at, not wanted(heading.group(2).strip())))
+    return starts
+
+
+def scan_page(raw: bytes, path: str, wanted: Callable[[str], bool] = _every_section,
+              rework: Rework | None = None) -> Document:
+    """Decode a page and collect its front matter, bold fields and tables (code fences and the
+    tracker's own generated blocks skipped).
+
+    ``wanted(heading)`` says which `##` sections to read in full; the others give only their
+    plain `**Label：**` lines. ``rework`` is applied to what each section states. Each section is
+    scanned (and reworked) once (``SECTIONS``).
+    """
+    text = decode_page(raw, path)
+    front_matter, body, front_matter_format = split_front_matter(text, path)
+    # what the tracker writes between its markers is never read as the page's facts: so a
+    # commit of the tracker's own blocks states the same facts by construction (page_digest)
+    read, spans = prose(text, body)
+    doc = Document(front_matter, front_matter_format=front_matter_format, code=_code(read, spans))
+    spans = [(start, end) for start, end in spans if start < end]  # an empty span reads nothing
+    bounds = [(body, False), *_section_starts(read, body, spans, wanted), (len(read), False)]
+    line_no = 1 + read.count("\n", 0, body)
+    for (start, skipping), (end, _) in zip(bounds, bounds[1:], strict=False):
+        if start == end:
+            continue
+        section = SECTIONS.scan(read, start, end, spans, line_no, skipping, wanted, rework)
+        doc.fields += section.fields
+        doc.tables += section.tables
+        doc.checklist += section.checklist
+        doc.items += section.items
+        doc.bullets += section.bullets
+        if doc.heading is None:
+            doc.heading = section.heading
+        line_no += read.count("\n", start, end)
+    return doc
+
+
+def _code(read: str, spans: list[tuple[int, int]]) -> list[str]:
+    """The text of each fenced code block: what lies between two code-free spans, and after
+    the last one (an unclosed fence runs to the end of the page)."""
+    code, counted = [], 0
+    for start, end in spans:
+        if start > counted > 0:
+            code.append(read[counted:start])
+        counted = end
+    if 0 < counted < len(read):
+        code.append(read[counted:])
+    return code
