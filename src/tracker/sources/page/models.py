@@ -26,7 +26,7 @@ from tracker.sources.page.prices import (
     single_price,
 )
 from tracker.sources.page.prose import read_prose_models
-from tracker.sources.page.tables import check_table, column, is_blank, is_foreign
+from tracker.sources.page.tables import check_table, column, is_blank, is_foreign, kept
 from tracker.sources.page.vocabulary import (
     CONTEXT_HEADERS,
     DATE,
@@ -50,11 +50,7 @@ from tracker.sources.page.vocabulary import (
 def read_models(doc: Document, index: FieldIndex, service: Service, path: str) -> None:
     models: dict[str, Model] = {}
     for table in doc.tables:
-        if not mentions(table.section, MODEL_WORDS) or is_foreign(table):
-            continue
-        id_col = column(table.header, STRICT_ID_HEADERS)
-        if id_col is None:
-            id_col = column(table.header, MODEL_ID_HEADERS)
+        id_col = kept(table, "model_id_column", _model_id_column)
         if id_col is None:
             continue
         check_table(table, path)
@@ -68,6 +64,14 @@ def read_models(doc: Document, index: FieldIndex, service: Service, path: str) -
     read_bullet_prices(doc, index, models)
     _read_output_notes(doc, models)
     service.models = dict(sorted(models.items()))
+
+
+def _model_id_column(table: Table) -> int | None:
+    """The column of a models table's ids; None for any other table."""
+    if not mentions(table.section, MODEL_WORDS) or is_foreign(table):
+        return None
+    id_col = column(table.header, STRICT_ID_HEADERS)
+    return id_col if id_col is not None else column(table.header, MODEL_ID_HEADERS)
 
 
 def _table_models(table: Table, id_col: int, unit: str, path: str) -> list[tuple[str, Model]]:

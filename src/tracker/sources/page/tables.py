@@ -58,6 +58,10 @@ def kept(table: Table, key: str, work_out: Callable[[Table], T]) -> T:
 
 def is_foreign(table: Table) -> bool:
     """Comparisons with competitors, other vendors' prices, requirements, tasks, gateways."""
+    return kept(table, "foreign", _is_foreign)
+
+
+def _is_foreign(table: Table) -> bool:
     if mentions(table.section, COMPARISON_WORDS) or mentions(table.sub, COMPARISON_WORDS):
         return True
     return any(mentions(cell, FOREIGN_HEADERS) for cell in table.header)
