@@ -69,8 +69,9 @@ class Table:
     section: str
     sub: str
     intro: str | None  # a bold-only paragraph right above the table, e.g. `**High 级别模型：**`
-    # what a reader works out from this table alone and keeps with it (page/tables.py's
-    # check_table): sound as the table never changes; a copy at other lines starts empty
+    # what a reader works out from this table alone and keeps with it (page/tables.py's kept()):
+    # sound as the table never changes. Never a line number (a copy of the table at other lines
+    # starts with the same memo), so a problem is raised, not kept.
     memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property

@@ -64,7 +64,7 @@ def _moved_table(table: Table, by: int) -> Table:
     moved = Table(table.line + by, table.header,
                   None if table.separator_line is None else table.separator_line + by,
                   table.separator_cells, [(line + by, text) for line, text in table.body],
-                  table.section, table.sub, table.intro)
+                  table.section, table.sub, table.intro, dict(table.memo))
     if "rows" in table.__dict__:  # already cut into cells: the cells are shared, not cut again
         moved.__dict__["rows"] = [(line + by, cells) for line, cells in table.rows]
     return moved

@@ -50,7 +50,8 @@ def _check(table: Table, path: str) -> None:
 
 def kept(table: Table, key: str, work_out: Callable[[Table], T]) -> T:
     """``work_out(table)``, worked out once per table object (``Table.memo``): for what depends
-    on the table alone, never on the page around it, so the versions sharing it share it too."""
+    on the table alone, never on the page around it nor on its line numbers, so the versions
+    sharing it, at its lines or others, share it too."""
     if key not in table.memo:
         table.memo[key] = work_out(table)
     return cast(T, table.memo[key])
