@@ -121,7 +121,7 @@ def _scan_section(text: str, spans: list[tuple[int, int]], first_line: int,
     for start, end in spans:
         scanner.span(text[start:end].split("\n"), first_line + text.count("\n", 0, start))
     return Section(first_line, scanner.fields, scanner.tables, scanner.checklist,
-                    scanner.items, scanner.bullets, scanner.heading)
+                   scanner.items, scanner.bullets, scanner.heading)
 
 
 def _section_starts(read: str, body: int, spans: list[tuple[int, int]],
