@@ -28,6 +28,7 @@ from tracker.sources.page_text import _INVISIBLE, decode_page, split_front_matte
 from tracker.sources.sections import SECTIONS, scan_page
 
 PAGES = Path(__file__).parent / "pages"
+ZH = "services/api/acme/_index.md"
 
 
 def outcome(raw: bytes, path: str) -> Any:
@@ -211,3 +212,34 @@ def test_the_bytes_check_for_invisible_characters_finds_what_the_text_scan_finds
         assert error.line == text.count("\n", 0, expected.start()) + 1
     else:
         assert expected is None
+
+
+_FRONT = "---\ntitle: Acme\n---\n"
+_A = "## 服务概览\n\n**API 端点：** `https://a.example/v1`\n\n"
+_B = "## 配额和限制\n\n| 限制项 | 配额 |\n|---|---|\n| 每日请求数 | 100 |\n\n**服务提供者：** x\n"
+
+
+@pytest.mark.parametrize(("first", "then"), [
+    # the heading after a section unchanged is gone: that section runs on over what followed
+    (_FRONT + _A + _B, _FRONT + _A + _B.replace("## 配额和限制\n", "")),
+    (_FRONT + _A + _B, _FRONT + _A + _B.replace("## 配额和限制", "##")),
+    # a section's bytes found again, but not at a line's start: no heading there
+    (_FRONT + _A + _B, _FRONT + _A + "x" + _B),
+    # the last section ends in an unclosed fence: a heading added after it is code
+    (_FRONT + _A + "```\ncode\n", _FRONT + _A + "```\ncode\n" + _B),
+    (_FRONT + _A + "```\n", _FRONT + _A + "```\n" + _B + "```\n" + _B),
+    # a fence opened above a section left as it was: that section is now code
+    (_FRONT + _A + _B, _FRONT + "```\n" + _A + _B),
+    (_FRONT + _A + _B + _A, _FRONT + _A + "```\n" + _B + "```\n" + _A),
+    # sections moved about, duplicated, removed
+    (_FRONT + _A + _B, _FRONT + _B + _A),
+    (_FRONT + _A + _B, _FRONT + _B + _A + _B),
+    (_FRONT + _A + _B + _A, _FRONT + _A),
+    (_FRONT + "# 标题\n" + _A + _B, _FRONT + _A + "# 标题\n" + _B),
+    (_FRONT + _A + _B, "---\ntitle: Other\n---\n" + _A + _B),
+])
+def test_a_new_version_reads_as_if_read_alone(first: str, then: str) -> None:
+    """What the last version of a page shares with the new one is reused only where the new
+    one's sections begin and end the same: against each of these edits, the new version warm
+    (after the first) reads as it does alone and as one scanner over the whole page reads it."""
+    check_versions([(ZH, first.encode()), (ZH, then.encode()), (ZH, first.encode())])

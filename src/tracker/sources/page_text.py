@@ -68,6 +68,18 @@ def decode_page(raw: bytes, path: str) -> str:
     return text
 
 
+def clean_text(raw: bytes) -> str | None:
+    """A part of a page, cut at line ends, as text; None where ``decode_page`` would refuse the
+    page for it (a NUL, invalid UTF-8, an invisible character): that page is read whole."""
+    if b"\0" in raw or len(raw.translate(None, _CONTROL_BYTES)) != len(raw) \
+            or _BIDI_BYTES.search(raw) is not None:
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def split_front_matter(text: str, path: str) -> tuple[str | None, int, str]:
     """The front matter (None when there is none), the offset where the body starts, and the
     front matter's format ("yaml" or "toml")."""

@@ -14,10 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
-from tracker.sources.fences import prose
+from tracker.sources.fences import code_free_spans, prose
 from tracker.sources.markdown import HEADING, Document, Field, Scanner, Table
-from tracker.sources.page_text import decode_page, split_front_matter
+from tracker.sources.page_text import MAX_PAGE_BYTES, clean_text, decode_page, split_front_matter
 
 
 def _every_section(heading: str) -> bool:
@@ -29,6 +30,7 @@ def _every_section(heading: str) -> bool:
 # is not cut at: it stays inside the section above it, which reads the same, only less often
 # from the memo.
 _MAYBE_SECTION = re.compile(r"\n##?[ \t]")
+_MAYBE_SECTION_BYTES = re.compile(rb"##?[ \t]")  # the same, matched at a line's start
 
 
 @dataclass(slots=True)
@@ -152,10 +154,44 @@ def scan_page(raw: bytes, path: str, wanted: Callable[[str], bool] = _every_sect
 
     ``wanted(heading)`` says which `##` sections to read in full; the others give only their
     plain `**Label：**` lines. ``rework`` is applied to what each section states. Each section is
-    scanned (and reworked) once (``SECTIONS``).
+    scanned (and reworked) once (``SECTIONS``); the sections of the page's last version that
+    the new one has byte for byte are not even looked up (``LAST``).
     """
-    text = decode_page(raw, path)
-    front_matter, body, front_matter_format = split_front_matter(text, path)
+    key = (path, wanted, rework)
+    last = LAST.versions.pop(key, None)
+    version = _next_version(last, raw, wanted, rework) if last is not None else None
+    if version is None:
+        text = decode_page(raw, path)
+        front_matter, body, front_matter_format = split_front_matter(text, path)
+        if body == 0 or raw.startswith(b"\xef\xbb\xbf") or b"<!-- tracker:" in raw:
+            # read as text: what the tracker wrote is blanked, and its bytes are not the text's
+            return _scan_text(text, front_matter, body, front_matter_format, wanted, rework)
+        body_bytes = len(text[:body].encode("utf-8"))
+        pieces = _pieces(text[body:], body_bytes, 1 + text.count("\n", 0, body), True, wanted,
+                         rework)
+        assert pieces is not None  # a region running to the page's end always reads
+        version = _Version(raw, front_matter, front_matter_format, body_bytes, pieces)
+    LAST.keep(key, version)
+    doc = Document(version.front_matter, front_matter_format=version.front_matter_format)
+    for piece in version.pieces:
+        _add(doc, piece.section)
+        doc.code += piece.code
+    return doc
+
+
+def _add(doc: Document, section: Section) -> None:
+    doc.fields += section.fields
+    doc.tables += section.tables
+    doc.checklist += section.checklist
+    doc.items += section.items
+    doc.bullets += section.bullets
+    if doc.heading is None:
+        doc.heading = section.heading
+
+
+def _scan_text(text: str, front_matter: str | None, body: int, front_matter_format: str,
+               wanted: Callable[[str], bool], rework: Rework | None) -> Document:
+    """The page read as text, section by section through the memo."""
     # what the tracker writes between its markers is never read as the page's facts: so a
     # commit of the tracker's own blocks states the same facts by construction (page_digest)
     read, spans = prose(text, body)
@@ -166,16 +202,148 @@ def scan_page(raw: bytes, path: str, wanted: Callable[[str], bool] = _every_sect
     for (start, skipping), (end, _) in zip(bounds, bounds[1:], strict=False):
         if start == end:
             continue
-        section = SECTIONS.scan(read, start, end, spans, line_no, skipping, wanted, rework)
-        doc.fields += section.fields
-        doc.tables += section.tables
-        doc.checklist += section.checklist
-        doc.items += section.items
-        doc.bullets += section.bullets
-        if doc.heading is None:
-            doc.heading = section.heading
+        _add(doc, SECTIONS.scan(read, start, end, spans, line_no, skipping, wanted, rework))
         line_no += read.count("\n", start, end)
     return doc
+
+
+@dataclass(slots=True)
+class _Piece:
+    """One section of a version: where its bytes lie, what it states, its fenced code."""
+
+    start: int
+    end: int
+    section: Section
+    code: list[str]
+    lines: int  # how many line ends it holds
+
+
+@dataclass(slots=True)
+class _Version:
+    """A page version read through ``_pieces``: its bytes, front matter, and sections."""
+
+    raw: bytes
+    front_matter: str | None
+    front_matter_format: str
+    body: int  # where the body starts, in bytes
+    pieces: list[_Piece]
+
+
+class _LastVersions:
+    """The last version of each page read, by path, reader and rework: the next version is
+    compared with it byte for byte, and only the sections between the first and the last byte
+    that differ are read again (the others are the same bytes, at lines shifted by the lines
+    added or removed). Keyed by path but sound for any bytes under it: what is reused is what
+    the two versions have in common, found by comparing them. At most ``size`` pages."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.versions: dict[tuple[str, Callable[[str], bool], Rework | None], _Version] = {}
+
+    def clear(self) -> None:
+        self.versions.clear()
+
+    def keep(self, key: tuple[str, Callable[[str], bool], Rework | None],
+             version: _Version) -> None:
+        self.versions[key] = version
+        if len(self.versions) > self.size:
+            del self.versions[next(iter(self.versions))]
+
+
+LAST = _LastVersions(1024)
+
+
+def _next_version(last: _Version, raw: bytes, wanted: Callable[[str], bool],
+                  rework: Rework | None) -> _Version | None:
+    """``raw`` read from what it shares with ``last``; None when it must be read whole (its
+    front matter changed, a block of the tracker's, a section left inside code, not clean).
+
+    Each section of ``last`` found byte for byte at the place the new version has reached is
+    taken as it is (at the lines it now starts at), provided a `#`/`##` heading still follows
+    it; the bytes between such sections are read as sections again."""
+    old = last.raw
+    if len(raw) > MAX_PAGE_BYTES or b"<!-- tracker:" in raw or raw[:last.body] != old[:last.body]:
+        return None
+    pieces: list[_Piece] = []
+    at, line_no, gap = last.body, last.pieces[0].section.first_line, last.body
+    for n, piece in enumerate(last.pieces):
+        size = piece.end - piece.start
+        found = at if raw[at:at + size] == old[piece.start:piece.end] else -1
+        if found < 0 and n:  # further on, after a changed or added section
+            found = raw.find(old[piece.start:piece.end], at)
+            if found > 0 and raw[found - 1:found] != b"\n":
+                found = -1
+        if found < 0 or not _ends_section(raw, found + size) or (
+                piece.end == len(old) and found + size < len(raw)):
+            continue  # (the old last section may end inside an unclosed fence)
+        if found > gap:  # the bytes since the last section taken: read again
+            read = _read_again(raw, gap, found, line_no, False, wanted, rework)
+            if read is None:
+                return None
+            pieces += read
+            line_no = read[-1].section.first_line + read[-1].lines if read else line_no
+        section = piece.section if piece.section.first_line == line_no \
+            else piece.section.shifted(line_no)
+        pieces.append(_Piece(found, found + size, section, piece.code, piece.lines))
+        at = gap = found + size
+        line_no += piece.lines
+    if gap < len(raw):
+        read = _read_again(raw, gap, len(raw), line_no, True, wanted, rework)
+        if read is None:
+            return None
+        pieces += read
+    return _Version(raw, last.front_matter, last.front_matter_format, last.body, pieces)
+
+
+def _ends_section(raw: bytes, at: int) -> bool:
+    """Whether a section may end at ``at``: the page's end, or a line `scan_page` cuts at."""
+    if at == len(raw):
+        return True
+    if at > len(raw) or raw[at - 1:at] != b"\n" or _MAYBE_SECTION_BYTES.match(raw, at) is None:
+        return False
+    end = raw.find(b"\n", at)
+    return _cuts(raw[at:len(raw) if end < 0 else end])
+
+
+@lru_cache(maxsize=4096)  # a page's few headings, asked at every version
+def _cuts(line: bytes) -> bool:
+    """Whether ``_section_starts`` cuts at this line (its `##?[ \\t]` start aside)."""
+    heading = HEADING.match(line.decode("utf-8", "replace").strip())
+    return heading is not None and len(heading.group(1)) <= 2
+
+
+def _read_again(raw: bytes, start: int, end: int, first_line: int, to_end: bool,
+                wanted: Callable[[str], bool], rework: Rework | None) -> list[_Piece] | None:
+    text = clean_text(raw[start:end])
+    return None if text is None else _pieces(text, start, first_line, to_end, wanted, rework)
+
+
+def _pieces(text: str, at: int, first_line: int, to_end: bool, wanted: Callable[[str], bool],
+            rework: Rework | None) -> list[_Piece] | None:
+    """The sections of ``text``, a run of whole sections starting ``at`` bytes into the page at
+    ``first_line``; None when it would end inside a fenced code block (unless it is the page's
+    end), as then the next section's heading is code."""
+    spans = code_free_spans(text, 0)
+    if not to_end and spans[-1][1] != len(text):
+        return None
+    gaps = [(a[1], b[0]) for a, b in zip(spans, spans[1:], strict=False)]
+    if spans[-1][1] < len(text):
+        gaps.append((spans[-1][1], len(text)))  # an unclosed fence runs to the page's end
+    spans = [(start, end) for start, end in spans if start < end]
+    bounds = [(0, False), *_section_starts(text, 0, spans, wanted), (len(text), False)]
+    pieces = []
+    line_no, offset = first_line, at
+    for (start, skipping), (end, _) in zip(bounds, bounds[1:], strict=False):
+        if start == end:
+            continue
+        size = len(text[start:end].encode("utf-8"))
+        section = SECTIONS.scan(text, start, end, spans, line_no, skipping, wanted, rework)
+        pieces.append(_Piece(offset, offset + size, section,
+                             [text[a:b] for a, b in gaps if start <= a < end],
+                             text.count("\n", start, end)))
+        line_no += text.count("\n", start, end)
+        offset += size
+    return pieces
 
 
 def _code(read: str, spans: list[tuple[int, int]]) -> list[str]:

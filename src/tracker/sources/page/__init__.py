@@ -23,7 +23,7 @@ from tracker.sources.page.placeholders import blank_in, holds_placeholder
 from tracker.sources.page.prices import model_named
 from tracker.sources.page.tables import heading_name
 from tracker.sources.page.vocabulary import FACT_WORDS, ID_WORDS
-from tracker.sources.sections import SECTIONS, scan_page
+from tracker.sources.sections import LAST, SECTIONS, scan_page
 
 __all__ = ["clear_memos", "page_identity", "parse_page"]
 
@@ -68,6 +68,7 @@ def clear_memos() -> None:
     """Forget every section scanned and every cell read (tests, benchmarks): the next parse
     works everything out from the page alone, as the first one of a process does."""
     SECTIONS.clear()
+    LAST.clear()
     for memo in (plain, cell_id, label_key, mentions, _identity, holds_placeholder, heading_name,
                  limit_value, _row_model, _requirements, _holds_facts, fences._opener,
                  fences._closes):
