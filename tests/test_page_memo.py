@@ -237,6 +237,9 @@ _B = "## 配额和限制\n\n| 限制项 | 配额 |\n|---|---|\n| 每日请求数
     (_FRONT + _A + _B + _A, _FRONT + _A),
     (_FRONT + "# 标题\n" + _A + _B, _FRONT + _A + "# 标题\n" + _B),
     (_FRONT + _A + _B, "---\ntitle: Other\n---\n" + _A + _B),
+    # no body at all, then one
+    (_FRONT, _FRONT + _A),
+    (_FRONT + "\n", _FRONT + "\n" + _B),
 ])
 def test_a_new_version_reads_as_if_read_alone(first: str, then: str) -> None:
     """What the last version of a page shares with the new one is reused only where the new

@@ -6,7 +6,10 @@ before for one it has, at the lines where it now stands.
 A commit edits a line or two of a page (a quota, a price, a FAQ answer, a changelog line): the
 walk parses the page again, and all but those lines' sections come from the memo, their
 objects shared between the versions (so nothing may change them: a reader's ``rework`` makes
-new ones, and per-table results live in ``Table.memo``).
+new ones, and per-table results live in ``Table.memo``). Cheaper still, ``LAST`` keeps each
+page's last version as bytes cut into its sections: the next version's sections found there
+byte for byte are taken without decoding, cutting or looking them up, and only the bytes
+between them are read (a page holding the tracker's blocks is always read whole, as text).
 """
 
 from __future__ import annotations
@@ -262,8 +265,9 @@ def _next_version(last: _Version, raw: bytes, wanted: Callable[[str], bool],
     taken as it is (at the lines it now starts at), provided a `#`/`##` heading still follows
     it; the bytes between such sections are read as sections again."""
     old = last.raw
-    if len(raw) > MAX_PAGE_BYTES or b"<!-- tracker:" in raw or raw[:last.body] != old[:last.body]:
-        return None
+    if not last.pieces or len(raw) > MAX_PAGE_BYTES or b"<!-- tracker:" in raw \
+            or raw[:last.body] != old[:last.body]:
+        return None  # (no pieces: the last version had no body)
     pieces: list[_Piece] = []
     at, line_no, gap = last.body, last.pieces[0].section.first_line, last.body
     for n, piece in enumerate(last.pieces):
