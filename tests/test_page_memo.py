@@ -25,7 +25,7 @@ from tracker.sources.fences import prose
 from tracker.sources.markdown import Document, Scanner
 from tracker.sources.page import _holds_facts, clear_memos, parse_page
 from tracker.sources.page_text import _INVISIBLE, decode_page, split_front_matter
-from tracker.sources.sections import SECTIONS, scan_page
+from tracker.sources.sections import LAST, SECTIONS, scan_page
 
 PAGES = Path(__file__).parent / "pages"
 ZH = "services/api/acme/_index.md"
@@ -173,12 +173,16 @@ def test_a_section_moved_down_is_read_at_its_new_lines(page_text: str) -> None:
     assert again.fields == first.fields and again.tables == first.tables
 
 
-def test_the_section_memo_is_bounded() -> None:
+def test_the_memos_are_bounded() -> None:
     clear_memos()
     for n in range(SECTIONS.size + 50):
         scan_page(f"## 配额 {n}\n\n| 限制项 | 配额 |\n|---|---|\n| 每日请求数 | {n} |\n".encode(),
                   "services/api/acme/_index.md", _holds_facts)
     assert len(SECTIONS.sections) == SECTIONS.size
+    for n in range(LAST.size + 5):
+        scan_page(f"---\ntitle: {n}\n---\n## 配额\n".encode(), f"services/api/s{n}/_index.md",
+                  _holds_facts)
+    assert len(LAST.versions) == LAST.size
     clear_memos()
 
 
