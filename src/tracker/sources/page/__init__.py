@@ -49,7 +49,7 @@ def parse_page(raw: bytes, path: str, default_lang: str = "zh") -> Service:
     index = index_fields(doc)
     read_overview(doc, index, service, path)  # fails only with the front matter: page-wide
     for section, reader in (("limits", read_quotas), ("models", read_models)):
-        kept = {name: copy.deepcopy(getattr(service, name)) for name in SECTION_FIELDS[section]}
+        kept = {name: _copy(getattr(service, name)) for name in SECTION_FIELDS[section]}
         try:
             reader(doc, index, service, path)
         except ParseError as error:
@@ -62,6 +62,16 @@ def parse_page(raw: bytes, path: str, default_lang: str = "zh") -> Service:
     read_model_rate_lines(doc, service)
     _join_model_limits(service)
     return service
+
+
+def _copy(value: object) -> object:
+    """A copy to put back if the reader fails: deep, but none for what cannot change in place
+    and no deepcopy for the empty dict a reader starts from (most of them, every page)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dict) and not value:
+        return {}
+    return copy.deepcopy(value)
 
 
 def clear_memos() -> None:
