@@ -215,8 +215,8 @@ def test_cli_exit_statuses(repo: GitRepo, page_text: str) -> None:
 # --- one rule for front matter and code fences, in the parser and the marker finder ---------------
 
 def test_parser_and_marker_finder_read_front_matter_and_fences_alike(page_text: str) -> None:
-    from tracker.sources.markdown import scan_page
     from tracker.sources.page import parse_page
+    from tracker.sources.sections import scan_page
 
     path = "services/api/acme/_index.md"
     yaml_head, _, body = page_text.removeprefix("---\n").partition("\n---\n")

@@ -8,6 +8,7 @@ facts.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Front matter opens with one of these lines and closes with one of its closers (Hugo's rule).
 FRONT_MATTER_CLOSERS: dict[str, tuple[str, ...]] = {"---": ("---", "..."), "+++": ("+++",)}
@@ -46,6 +47,12 @@ def closes_code_fence(line: str, opener: tuple[str, int]) -> bool:
                 and not match.group(2).strip())
 
 
+# For the fence lines code_free_spans meets (every version of every page asks, and a site's fence
+# lines are a handful of texts: ```python, ```); markers.py asks of every line, uncached.
+_opener = lru_cache(maxsize=1024)(code_fence_opener)
+_closes = lru_cache(maxsize=1024)(closes_code_fence)
+
+
 def fence_candidates(text: str, pos: int) -> list[tuple[int, int, str]]:
     """(line start, line end, stripped line) of every line from pos that opens with ``` or ~~~.
 
@@ -73,10 +80,10 @@ def code_free_spans(text: str, pos: int,
     opened: tuple[str, int] | None = None  # the open fence's character and length
     for start, end, line in fence_candidates(text, pos) if candidates is None else candidates:
         if opened is None:
-            opened = code_fence_opener(line)
+            opened = _opener(line)
             if opened is not None:
                 spans.append((pos, start))
-        elif closes_code_fence(line, opened):
+        elif _closes(line, opened):
             opened, pos = None, end + 1
     if opened is None:  # an unclosed fence runs to the end of the page, as Hugo renders it
         spans.append((pos, len(text)))

@@ -4,9 +4,10 @@ Owns the page's body: skipping fenced code and the tracker's own generated block
 says where they are), the headings each line sits under, bold fields and list items, and cutting
 table rows into cells, each with its 1-based line number; the digest of what it reads
 (``page_digest``); and the inline text rules the page readers share (``plain``, ``label_key``,
-``cell_id``). The page as text and its front matter are page_text.py's (``scan_page`` calls it
-first). It knows nothing about services: ``page/`` decides what the blocks mean. A full Markdown
-parser costs ~30× more per page and the walk parses every version of every page.
+``cell_id``). The page as text and its front matter are page_text.py's; cutting the page into
+its sections, each scanned once, is sections.py's (``scan_page``). It knows nothing about
+services: ``page/`` decides what the blocks mean. A full Markdown parser costs ~30× more per page
+and the walk parses every version of every page.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from tracker.sources.page_text import decode_page, split_front_matter
 # `- 输入（缓存命中）：$0.028 / 百万 tokens`: a plain list item with a short label
 _ITEM = re.compile(r"^[-*+]\s+([^:：*`|]{1,30}?)\s*[:：]\s*(\S.*)$")
 _BOLD_LINE = re.compile(r"^(?:[-*+]\s+|\d+[.)]\s+)?\*\*(.+?)\*\*(.*)$")
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
+HEADING = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
 _SEPARATOR_CELL = re.compile(r"^:?-+:?$")
 _ESCAPED_PIPE_SPLIT = re.compile(r"(?<!\\)\|")
 
@@ -43,7 +44,8 @@ _MARKUP_CHARS = re.compile(r"[*`\[<\\~]")
 
 @dataclass(slots=True)
 class Field:
-    """A `**Label：** value` line."""
+    """A `**Label：** value` line. Shared between the versions that have its section (see
+    sections.py): read it, never change it (not frozen: a frozen one costs 4× to make)."""
 
     line: int
     label: str
@@ -54,9 +56,10 @@ class Field:
     group: str = ""  # the bold-only line above a list item (`**deepseek-chat：**`), if any
 
 
-@dataclass
+@dataclass(frozen=True)
 class Table:
-    """A pipe table: header cells, whether a separator line follows, body rows with line numbers."""
+    """A pipe table: header cells, whether a separator line follows, body rows with line numbers.
+    Shared between the versions that have its section (see sections.py)."""
 
     line: int
     header: list[str]
@@ -66,6 +69,10 @@ class Table:
     section: str
     sub: str
     intro: str | None  # a bold-only paragraph right above the table, e.g. `**High 级别模型：**`
+    # what a reader works out from this table alone and keeps with it (page/tables.py's kept()):
+    # sound as the table never changes. Never a line number (a copy of the table at other lines
+    # starts with the same memo), so a problem is raised, not kept.
+    memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def rows(self) -> list[tuple[int, list[str]]]:
@@ -103,6 +110,7 @@ def is_separator(cells: list[str]) -> bool:
     return all(_SEPARATOR_CELL.match(cell.replace(" ", "")) for cell in cells)
 
 
+@lru_cache(maxsize=1 << 15)  # the readers ask for the same cells and values many times a page
 def plain(text: str) -> str:
     """Inline Markdown → plain text: links keep their text; bold, code, strike marks dropped."""
     if not _MARKUP_CHARS.search(text):
@@ -140,6 +148,7 @@ def first_url(value: str) -> str | None:
     return code.group(1).strip() if code else None
 
 
+@lru_cache(maxsize=1 << 13)
 def cell_id(cell: str) -> tuple[str, bool]:
     """The id in a cell (bold, code or link text wins over trailing notes) and whether struck."""
     struck = _STRUCK.search(cell) is not None
@@ -151,7 +160,7 @@ def cell_id(cell: str) -> tuple[str, bool]:
     return plain(cell), struck
 
 
-class _Scanner:
+class Scanner:
     """Walks the lines outside fenced code, collecting fields and tables with their headings.
 
     In a `##` section the reader does not want (code examples, FAQ, tips: most of a long page)
@@ -212,7 +221,7 @@ class _Scanner:
         self.flush_table()  # a fence or the page end closes a table
 
     def _heading(self, stripped: str) -> None:
-        match = _HEADING.match(stripped)
+        match = HEADING.match(stripped)
         self.intro = None
         if match is None:  # `#tag` without a space is text, not a heading
             return
@@ -270,39 +279,6 @@ class _Scanner:
         self.tables.append(Table(header_line, header, separator_line, separator_cells, body,
                                  self.section, self.sub, self.intro))
         self.intro = None
-
-
-def _every_section(heading: str) -> bool:
-    return True
-
-
-def scan_page(raw: bytes, path: str,
-              wanted: Callable[[str], bool] = _every_section) -> Document:
-    """Decode a page and collect its front matter, bold fields and tables (code fences and the
-    tracker's own generated blocks skipped).
-
-    ``wanted(heading)`` says which `##` sections to read in full; the others give only their
-    plain `**Label：**` lines.
-    """
-    text = decode_page(raw, path)
-    front_matter, body, front_matter_format = split_front_matter(text, path)
-    # what the tracker writes between its markers is never read as the page's facts: so a
-    # commit of the tracker's own blocks states the same facts by construction (page_digest)
-    read, spans = prose(text, body)
-    scanner = _Scanner(wanted)
-    line_no, counted, code = 1, 0, []
-    for start, end in spans:
-        if start > counted > 0:  # what lies between two spans is a fenced block
-            code.append(read[counted:start])
-        line_no += read.count("\n", counted, start)  # counted on from the last span
-        counted = start
-        scanner.span(read[start:end].split("\n"), line_no)
-        counted = end
-        line_no += read.count("\n", start, end)
-    if 0 < counted < len(read):
-        code.append(read[counted:])  # an unclosed fence runs to the end of the page
-    return Document(front_matter, scanner.fields, scanner.tables, front_matter_format,
-                    scanner.heading, scanner.checklist, scanner.items, scanner.bullets, code)
 
 
 # A run of blank lines (spaces allowed) after a line's end: to the scanner, one blank line.

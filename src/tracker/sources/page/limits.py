@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from tracker.model import LIMIT_KEYS, Quantity, Service
 from tracker.quantities import parse_count, parse_flag, parse_length
 from tracker.sources.markdown import Document, Table, label_key, mentions, plain
 from tracker.sources.page.credits import recurring_credits, trial_credits
 from tracker.sources.page.overview import FieldIndex, fields, read_requirements
 from tracker.sources.page.prices import model_named
-from tracker.sources.page.tables import check_table, column, heading_name, is_blank, is_foreign
+from tracker.sources.page.tables import (
+    check_table,
+    column,
+    heading_name,
+    is_blank,
+    is_foreign,
+    kept,
+)
 from tracker.sources.page.vocabulary import (
     CREDIT_CARD,
     DEFAULT_TIERS,
@@ -40,6 +49,10 @@ from tracker.sources.page.vocabulary import (
 # --- quotas ----------------------------------------------------------------------------------
 
 def _quota_columns(table: Table) -> list[tuple[int, str | None]] | None:
+    return kept(table, "quota_columns", _work_out_quota_columns)
+
+
+def _work_out_quota_columns(table: Table) -> list[tuple[int, str | None]] | None:
     """The value columns of a quota table (label in the first column), or None if it is not one.
 
     Each is (column, tier name or None for the table's own). `| 限制项 | 配额 | 说明 |` has one;
@@ -61,6 +74,10 @@ def _quota_columns(table: Table) -> list[tuple[int, str | None]] | None:
 
 
 def _limit_columns(table: Table) -> list[tuple[int, str]] | None:
+    return kept(table, "limit_columns", _work_out_limit_columns)
+
+
+def _work_out_limit_columns(table: Table) -> list[tuple[int, str]] | None:
     """The limit columns of a table with one row per tier or model, or None if it is not one.
 
     `| 账户等级 | RPM | TPM | 说明 |`, `| 模型名称 | 每日请求数 | 每分钟请求数 |`: each row is a
@@ -96,9 +113,7 @@ def read_quotas(doc: Document, index: FieldIndex, service: Service, path: str) -
     tables = [(table, cols) for table in doc.tables
               if (cols := _quota_columns(table)) is not None]
     # a table of notes beside the quota table (`| 项目 | 详情 |`: 获取方式…) does not make it a tier
-    several = sum(1 for table, _ in tables if any(
-        label_key(cells[0]) in LIMIT_ROWS or label_key(cells[0]) in MONTHLY_ROWS
-        for _, cells in table.rows)) > 1
+    several = sum(1 for table, _ in tables if kept(table, "limit_rows", _has_limit_rows)) > 1
     for table, columns in tables:
         check_table(table, path)
         tier = _tier_name(table, several)
@@ -132,26 +147,48 @@ def read_quotas(doc: Document, index: FieldIndex, service: Service, path: str) -
         service.quota_reset = plain(reset.value)
 
 
+def _has_limit_rows(table: Table) -> bool:
+    return any(label_key(cells[0]) in LIMIT_ROWS or label_key(cells[0]) in MONTHLY_ROWS
+               for _, cells in table.rows)
+
+
+# What a quota row states whatever the service: its label key, value and notes, whether it says a
+# tier is open without a card, and its limit (key and quantity) when it names one.
+_QuotaRow = tuple[list[str], str, str, str, bool, str | None, Quantity | None]
+
+
+def _quota_rows(table: Table, value_col: int) -> list[_QuotaRow]:
+    return kept(table, f"quota_rows:{value_col}",
+                lambda table: [_quota_row(cells, value_col) for _, cells in table.rows])
+
+
+def _quota_row(cells: list[str], value_col: int) -> _QuotaRow:
+    label, value = label_key(cells[0]), plain(cells[value_col])
+    notes = " ".join(c for i, c in enumerate(cells) if i not in (0, value_col))
+    # `| 月度调用 | 1,000 calls | 无需信用卡 |`: a tier open without a card says the service needs
+    # none to start; a cell asking for one is that tier's, not the entry's
+    open_without_card = label not in CREDIT_CARD \
+        and read_requirements(plain(" ".join(cells[1:])))[1] is False
+    key = None if is_blank(value) else _limit_key(label, value)
+    return (cells, label, value, notes, open_without_card, key,
+            None if key is None else limit_value(key, value))
+
+
 def _read_quota_column(table: Table, value_col: int, tier: str | None, own: bool,
                        service: Service) -> None:
     """One value column of a quota table: its limits; the service's own column also states
     the trial credits, the credit-card flag and the reset."""
     limits = service.limits if tier is None else service.quota_tiers.setdefault(tier, {})
     general: dict[str, Quantity] = {}  # a "速率限制" row yields to a row naming its limit
-    for _, cells in table.rows:
-        label, value = label_key(cells[0]), plain(cells[value_col])
-        notes = " ".join(c for i, c in enumerate(cells) if i not in (0, value_col))
-        if service.credit_card_required is None and label not in CREDIT_CARD \
-                and read_requirements(plain(" ".join(cells[1:])))[1] is False:
-            # `| 月度调用 | 1,000 calls | 无需信用卡 |`: a tier open without a card says the
-            # service needs none to start; a cell asking for one is that tier's, not the entry's
+    for cells, label, value, notes, open_without_card, key, quantity in \
+            _quota_rows(table, value_col):
+        if service.credit_card_required is None and open_without_card:
             service.credit_card_required = False
         if is_blank(value):
             continue
-        key = _limit_key(label, value)
-        if key is not None:
+        if key is not None and quantity is not None:
             target = general if label in RATE_ROWS else limits
-            target.setdefault(key, limit_value(key, value))
+            target.setdefault(key, quantity)
         elif not own:
             continue
         elif label in TRIAL and service.trial_credits is None:
@@ -192,6 +229,7 @@ def _limit_key(label: str, value: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def limit_value(key: str, value: str) -> Quantity:
     read = parse_length if key in LENGTH_KEYS else parse_count
     bounds = RANGE.match(value)
@@ -208,8 +246,10 @@ def _read_shared_limits(doc: Document, service: Service) -> None:
     """A limit every model shares, stated as a `**Label：** text` line in the quota section
     (`所有 Gemini 模型共享每日 1500 次请求的总配额`): the service's own, unless a table says it."""
     for item in doc.fields:
+        if not mentions(item.section, QUOTA_WORDS):
+            continue
         value = plain(item.value)
-        if not mentions(item.section, QUOTA_WORDS) or not SHARED.search(value):
+        if not SHARED.search(value):
             continue
         amount = PROSE_AMOUNT.search(value)
         period = next((name for name, rx in PROSE_PERIODS if rx.search(value)), None)

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import cast
 
 from tracker.errors import ParseError
 from tracker.model import Model, Service
 from tracker.quantities import parse_length
-from tracker.sources.markdown import PARENTHETICAL, Document, cell_id, label_key, mentions, plain
+from tracker.sources.markdown import (
+    PARENTHETICAL,
+    Document,
+    Table,
+    cell_id,
+    label_key,
+    mentions,
+    plain,
+)
 from tracker.sources.page.overview import FieldIndex
 from tracker.sources.page.prices import (
     cell_price,
@@ -17,7 +26,7 @@ from tracker.sources.page.prices import (
     single_price,
 )
 from tracker.sources.page.prose import read_prose_models
-from tracker.sources.page.tables import check_table, column, is_blank, is_foreign
+from tracker.sources.page.tables import check_table, column, is_blank, is_foreign, kept
 from tracker.sources.page.vocabulary import (
     CONTEXT_HEADERS,
     DATE,
@@ -41,26 +50,13 @@ from tracker.sources.page.vocabulary import (
 def read_models(doc: Document, index: FieldIndex, service: Service, path: str) -> None:
     models: dict[str, Model] = {}
     for table in doc.tables:
-        if not mentions(table.section, MODEL_WORDS) or is_foreign(table):
-            continue
-        id_col = column(table.header, STRICT_ID_HEADERS)
-        if id_col is None:
-            id_col = column(table.header, MODEL_ID_HEADERS)
+        id_col = kept(table, "model_id_column", _model_id_column)
         if id_col is None:
             continue
         check_table(table, path)
         unit = price_unit(index, table.section)
-        seen: set[str] = set()
-        for line, cells in table.rows:
-            model_id, struck = cell_id(cells[id_col])
-            if not model_id:
-                continue
-            if model_id in seen:
-                raise ParseError(f"model {model_id!r} is listed twice in one table", path=path,
-                                 line=line, hint="remove the duplicate row")
-            seen.add(model_id)
-            _merge(models.setdefault(model_id, Model()), _model_row(table.header, cells, unit,
-                                                                   struck))
+        for model_id, row in _table_models(table, id_col, unit, path):
+            _merge(models.setdefault(model_id, Model()), row)
     _read_model_blocks(doc, models, path)
     _fold_display_names(models)
     read_prose_models(doc, models)
@@ -68,6 +64,35 @@ def read_models(doc: Document, index: FieldIndex, service: Service, path: str) -
     read_bullet_prices(doc, index, models)
     _read_output_notes(doc, models)
     service.models = dict(sorted(models.items()))
+
+
+def _model_id_column(table: Table) -> int | None:
+    """The column of a models table's ids; None for any other table."""
+    if not mentions(table.section, MODEL_WORDS) or is_foreign(table):
+        return None
+    id_col = column(table.header, STRICT_ID_HEADERS)
+    return id_col if id_col is not None else column(table.header, MODEL_ID_HEADERS)
+
+
+def _table_models(table: Table, id_col: int, unit: str, path: str) -> list[tuple[str, Model]]:
+    """(model id, its row's facts) of each row of a models table, kept with the table (by the
+    id column and unit, all they depend on but the table) for the versions that share it."""
+    key = f"models:{id_col}:{unit}"
+    if key in table.memo:
+        return cast(list[tuple[str, Model]], table.memo[key])
+    known: list[tuple[str, Model]] = []
+    seen: set[str] = set()
+    for line, cells in table.rows:
+        model_id, struck = cell_id(cells[id_col])
+        if not model_id:
+            continue
+        if model_id in seen:
+            raise ParseError(f"model {model_id!r} is listed twice in one table", path=path,
+                             line=line, hint="remove the duplicate row")
+        seen.add(model_id)
+        known.append((model_id, _model_row(table.header, cells, unit, struck)))
+    table.memo[key] = known
+    return known
 
 
 def _read_output_notes(doc: Document, models: dict[str, Model]) -> None:
@@ -141,12 +166,19 @@ def _model_columns(header: tuple[str, ...]) -> tuple[tuple[int, str, str], ...]:
 
 
 def _model_row(header: list[str], cells: list[str], unit: str, struck: bool) -> Model:
+    """The facts of one row (shared between calls with the same row: read it, do not change
+    it; ``_merge`` copies them)."""
+    return _row_model(tuple(header), tuple(cells), unit, struck)
+
+
+@lru_cache(maxsize=4096)  # a page's rows are the same in most of its versions
+def _row_model(header: tuple[str, ...], cells: tuple[str, ...], unit: str, struck: bool) -> Model:
     model = Model()
     row_text = " ".join(cells)
     if struck or DEPRECATED.search(row_text):
         model.deprecated = True
         model.shutdown_date = _date(row_text)
-    for index, role, column_unit in _model_columns(tuple(header)):
+    for index, role, column_unit in _model_columns(header):
         cell = plain(cells[index])
         if is_blank(cell):
             continue
@@ -170,10 +202,19 @@ def _model_row(header: list[str], cells: list[str], unit: str, struck: bool) -> 
 
 def _merge(into: Model, row: Model) -> None:
     """A model in several tables (models, then pricing): a field's first statement wins."""
-    for name in ("context", "max_output", "input_price", "output_price", "currency",
-                 "shutdown_date"):
-        if getattr(into, name) is None:
-            setattr(into, name, getattr(row, name))
+    # spelled out, not a getattr loop over the names: once per row of every version of a page
+    if into.context is None:
+        into.context = row.context
+    if into.max_output is None:
+        into.max_output = row.max_output
+    if into.input_price is None:
+        into.input_price = row.input_price
+    if into.output_price is None:
+        into.output_price = row.output_price
+    if into.currency is None:
+        into.currency = row.currency
+    if into.shutdown_date is None:
+        into.shutdown_date = row.shutdown_date
     # a range such as `$2-6/M` in the models table gives way to the pricing table's figures
     if isinstance(into.input_price, str) and isinstance(row.input_price, float):
         into.input_price, into.output_price, into.currency = (

@@ -4,6 +4,7 @@ credits."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from tracker.model import Service
 from tracker.quantities import parse_flag, parse_service_type
@@ -59,8 +60,10 @@ def index_fields(doc: Document) -> FieldIndex:
 
 def fields(index: FieldIndex, labels: set[str]) -> list[Field]:
     """The fields with any of the labels, in page order."""
-    found = [item for label in labels for item in index.get(label, ())]
-    found.sort(key=lambda item: item.line)
+    # the page's few known labels looked up in the set, not the set's many in the page's index
+    found = [item for label, items in index.items() if label in labels for item in items]
+    if len(found) > 1:
+        found.sort(key=lambda item: item.line)
     return found
 
 
@@ -140,6 +143,12 @@ def read_requirements(text: str, paid_plans: list[str] | tuple[str, ...] = ()
     """Requirement names a registration text states, and what it says about a credit card.
     A clause about one of ``paid_plans`` (`Scale 计划需绑定支付方式`) is what upgrading asks
     for, not the entry plan: it is left out."""
+    found, card = _requirements(text, tuple(paid_plans))
+    return list(found), card
+
+
+@lru_cache(maxsize=4096)  # every quota row asks it, and rows repeat in every version
+def _requirements(text: str, paid_plans: tuple[str, ...]) -> tuple[tuple[str, ...], bool | None]:
     found: list[str] = []
     card: bool | None = None
     for clause in CLAUSE.split(text):
@@ -155,7 +164,7 @@ def read_requirements(text: str, paid_plans: list[str] | tuple[str, ...] = ()
                 card = not negated if card is None else card
             if not negated and name not in found:
                 found.append(name)
-    return found, card
+    return tuple(found), card
 
 
 def _negated(clause: str, start: int, end: int, following: int) -> bool:

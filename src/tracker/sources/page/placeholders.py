@@ -14,11 +14,13 @@ Code (fenced or inline) is never looked at.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from tracker.errors import ParseError
-from tracker.sources.markdown import Document, label_key, scan_page
+from tracker.sources.markdown import Document, label_key
 from tracker.sources.page.vocabulary import ENDPOINT, PLACEHOLDER_WORDS
+from tracker.sources.sections import Section, scan_page
 
 # `[数量]`, `[[提供者名称]](…)`, `[Provider 名称](/providers/provider-name)`
 _BRACKETED = re.compile(r"\[([^\[\]\n]{1,80})\]")
@@ -47,6 +49,7 @@ def placeholders_in(text: str) -> list[str]:
     return [placeholder for _, placeholder in sorted(found)]
 
 
+@lru_cache(maxsize=1 << 14)  # every field and table line of every version of a page is asked
 def holds_placeholder(text: str) -> bool:
     return ("[" in text or "❌" in text) and bool(placeholders_in(text))
 
@@ -78,18 +81,21 @@ def find_placeholders(text: str, doc: Document | None = None) -> list[Placeholde
     return sorted(dict.fromkeys(found), key=lambda p: p.line)  # page order within a line
 
 
-def blank_in(doc: Document) -> None:
-    """Make every field and table cell holding a placeholder state nothing (in place)."""
-    for items in (doc.fields, doc.checklist, doc.items):
-        for item in items:
-            if holds_placeholder(item.value) or holds_placeholder(item.label):
-                item.value = ""
-            elif label_key(item.label) in ENDPOINT and EXAMPLE_ENDPOINT.search(item.value):
-                item.value = ""
-    for table in doc.tables:
-        if any(holds_placeholder(line) for _, line in table.body):
-            table.body = [(number, _blank_cells(line)) for number, line in table.body]
-            table.__dict__.pop("rows", None)  # cut again from the blanked lines
+def blank_in(section: Section) -> Section:
+    """The section with every field and table cell holding a placeholder stating nothing: new
+    objects where one changed (the scanned ones are shared between versions, never changed)."""
+    lists = []
+    for items in (section.fields, section.checklist, section.items):
+        lists.append([replace(item, value="") if holds_placeholder(item.value)
+                      or holds_placeholder(item.label) or (label_key(item.label) in ENDPOINT
+                                                           and EXAMPLE_ENDPOINT.search(item.value))
+                      else item for item in items])
+    tables = [replace(table, body=[(number, _blank_cells(line)) for number, line in table.body],
+                      memo={})  # a new Table: its rows are cut again from the blanked lines
+              if any(holds_placeholder(line) for _, line in table.body) else table
+              for table in section.tables]
+    return Section(section.first_line, lists[0], tables, lists[1], lists[2], section.bullets,
+                   section.heading)
 
 
 def _blank_cells(line: str) -> str:
