@@ -33,6 +33,7 @@ try:  # orjson is 2.6× faster than json on a 1 MB map (measured on LiteLLM's pr
 except ImportError:  # pragma: no cover - orjson is an optional extra
     _json_loads = json.loads
 
+
 @functools.cache
 def _tomli_loads() -> Callable[[str], Any] | None:
     """tomli's ``loads`` if a version that reads what tomllib reads is installed: tomllib's own
@@ -43,7 +44,8 @@ def _tomli_loads() -> Callable[[str], Any] | None:
         import tomli
     except ImportError:  # an optional extra, like orjson
         return None
-    version = tuple(int(part) for part in re.findall(r"\d+", tomli.__version__)[:3])
+    parts = re.findall(r"\d+", getattr(tomli, "__version__", ""))[:3]
+    version = tuple(int(part) for part in parts)
     return tomli.loads if (2, 3, 2) <= version < (2, 4) else None
 
 
