@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path, PurePosixPath
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from tracker import yamlio
 from tracker.errors import ParseError
 from tracker.model import UNLIMITED, Model, Service, TrialCredits
+from tracker.sources import data as data_module
 from tracker.sources.data import SCHEMA, parse_data_file
+from tracker.sources.formats import Invalid, dotted, line_for
 
 ACME_YAML = """\
 name: Acme Inference API
@@ -285,3 +293,76 @@ def test_schema_refs_all_resolve() -> None:
         for step in ref.removeprefix("#/").split("/"):
             node = node[step]
         assert isinstance(node, dict)
+
+
+# -- the YAML read without its key lines, which are read only for a message ---------------------
+
+def _parse_with_lines(raw: bytes, path: str) -> Service | ParseError:
+    """parse_data_file as it was: every YAML version read by the guarded loader with its lines."""
+    text = raw.decode("utf-8-sig")
+    try:
+        document, lines = yamlio.load_with_lines(text)
+    except yamlio.YamlError as error:
+        message = f"invalid YAML: {error.message}" if error.syntax else error.message
+        return ParseError(message, path=path, line=error.line,
+                          hint=error.hint or "check indentation and quoting")
+    try:
+        return data_module._service(document, PurePosixPath(path).stem, path)
+    except Invalid as invalid:
+        where = f"{dotted(invalid.key_path)}: " if invalid.key_path else ""
+        return ParseError(where + invalid.message, path=path,
+                          line=line_for(invalid.key_path, lines), hint=invalid.hint)
+
+
+def _outcome(result: Service | ParseError) -> object:
+    if isinstance(result, ParseError):
+        return ("error", str(result), result.path, result.line, result.hint)
+    return ("service", result.to_dict())
+
+
+def _parse_now(raw: bytes, path: str) -> Service | ParseError:
+    try:
+        return parse_data_file(raw, path)
+    except ParseError as error:
+        return error
+
+
+_YAML_LINES = [
+    "name: Acme", "provider: acme", "tier: 有限免费", "tier: [a, b]", "requirements: [registration]",
+    "requirements: [bogus]", "credit_card_required: no", "credit_card_required: maybe",
+    "limits:", "  tokens_per_day: 100 万", "  requests_per_day: '14.4K'", "  max_context: 128K",
+    "  rpm: 3", "  requests_per_minute: -1", "models:", "  m1: {context: 8K, max_output: 2048}",
+    "  m2:", "    input_price: 0.28", "    output_price: '¥2'", "    currency: CNY",
+    "    shutdown_date: 2025-06-01", "    shutdown_date: 2025-13-45", "    deprecated: 1",
+    "  m3:", "  m1: {}", "  &a m4: {context: 1}", "  m5: *a", "  <<: {m6: {}}", "name: Acme",
+    "  !!str m7: {}", "quota_reset: 2025-01-01", "id: other", "lang: fr", "---", "- a list",
+    "trial_credits: {amount: 5, currency: CNY, valid_days: '7 天'}", "\tname: tab", "key: 'open",
+    "? [complex]", ": value", "unknown_top: 1", "1: number key", "",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_YAML_LINES), max_size=14))
+def test_yaml_data_file_read_without_lines_as_with_them(lines: list[str]) -> None:
+    """The data, the service and every error (message, line, hint) are what the guarded loader
+    with its key lines gives: duplicates, aliases, merges, tags, bad values, bad syntax."""
+    raw = "\n".join(lines).encode()
+    assert _outcome(_parse_now(raw, "data/acme.yaml")) == \
+        _outcome(_parse_with_lines(raw, "data/acme.yaml"))
+
+
+def test_yaml_data_files_of_a_generated_site_read_as_with_lines(tmp_path: Path) -> None:
+    """Every version of every YAML data file of a generated site's history, both ways."""
+    root = Path(__file__).resolve().parent.parent
+    repo = tmp_path / "site"
+    subprocess.run([sys.executable, str(root / "bench" / "generate.py"), "--workload", "site",
+                    "--commits", "120", "--out", str(repo)], check=True, capture_output=True)
+    log = subprocess.run(["git", "-C", str(repo), "log", "--format=", "--raw", "--no-abbrev",
+                          "--", "data/"], check=True, capture_output=True, text=True).stdout
+    blobs = {(line.split()[3], line.split("\t")[1]) for line in log.splitlines()
+             if line.startswith(":") and line.split()[3].strip("0")}
+    assert len(blobs) > 100
+    for sha, path in sorted(blobs):
+        raw = subprocess.run(["git", "-C", str(repo), "cat-file", "blob", sha], check=True,
+                             capture_output=True).stdout
+        assert _outcome(_parse_now(raw, path)) == _outcome(_parse_with_lines(raw, path))

@@ -6,8 +6,10 @@ link through it; a link that points nowhere readable is a warning naming it, nev
 from __future__ import annotations
 
 import os
+import random
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -345,3 +347,65 @@ def test_check_follows_links_as_the_walk_does_and_names_those_that_read_as_nothi
     assert sorted(warnings) == sorted(
         line.removeprefix("error: ").removeprefix("warning: ")
         for line in result.output.splitlines() if "symlink to" in line)
+
+
+class _AskingGit(Snapshots):
+    """Every link's target blob and bytes asked of git, as before the commit's own were used."""
+
+    def _load_link(self, commit: Any, link: str, blob_at: Any, read: Any, warnings: Any,
+                   touched: Any) -> set[str]:
+        return super()._load_link(
+            commit, link, lambda target: self.history.blob_at(commit.sha, target),
+            self.history.read, warnings, touched)
+
+
+_FILES = [f"providers/{p}/models/{m}.toml" for p in ("acme", "beta", "gamma") for m in ("m1", "m2")]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_links_read_from_the_commit_as_when_git_is_asked(tmp_path: Path, seed: int) -> None:
+    """Random histories of files and links (retargeted, chained, looped, dangling, a file
+    turned into a link and back, renamed targets): the walk that takes a link's target from
+    the commit's own changes tells the same events and warnings, and holds the same facts
+    after every commit, as one asking git for every link."""
+    rng = random.Random(seed)
+    repo = GitRepo(tmp_path / "site")
+    shutil.copy(EXAMPLES / "configs" / "models-dev.yaml", repo.root / "tracker.yaml")
+    for provider in ("acme", "beta", "gamma"):
+        repo.write(f"providers/{provider}/provider.toml", f'name = "{provider.title()}"\n')
+    repo.write(_FILES[0], model(1))
+    repo.commit("start", DATES[0])
+    for day in range(1, 13):
+        for _ in range(rng.randint(1, 3)):
+            path = rng.choice(_FILES)
+            where = repo.root / path
+            action = rng.random()
+            if action < 0.4:
+                if where.is_symlink():
+                    where.unlink()
+                repo.write(path, model(rng.choice((0.5, 1, 2, 3)), rng.choice((8192, 128000))))
+            elif action < 0.75:
+                target = rng.choice([p for p in _FILES if p != path])
+                if where.is_file() and not where.is_symlink():
+                    where.unlink()  # a file turned into a link
+                link(repo, path, os.path.relpath(target, os.path.dirname(path)))
+            elif action < 0.9 and (where.exists() or where.is_symlink()):
+                where.unlink()
+            elif where.is_file() and not where.is_symlink():
+                other = rng.choice([p for p in _FILES if p != path])
+                if not (repo.root / other).exists() and not (repo.root / other).is_symlink():
+                    (repo.root / other).parent.mkdir(parents=True, exist_ok=True)
+                    where.rename(repo.root / other)
+        repo.commit(f"step {day}", DATES[day])
+    history = History(repo.root)
+    sources = Sources(load_config(repo.root))
+    first = repo.git("rev-list", "--max-parents=0", "HEAD")
+    walkers = [Snapshots(history, sources), _AskingGit(history, sources)]
+    for walker in walkers:
+        assert walker.load(first, {}) == []
+    for commit in history.commits(first, "HEAD"):
+        told = [walker.run([commit]) for walker in walkers]
+        assert [e.to_dict() for e in told[0][0]] == [e.to_dict() for e in told[1][0]]
+        assert told[0][1] == told[1][1]
+        assert walkers[0].facts == walkers[1].facts
+        assert walkers[0].blobs == walkers[1].blobs

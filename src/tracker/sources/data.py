@@ -36,6 +36,7 @@ from tracker.sources.formats import (
     load_yaml,
     refuse_surrogates,
     toml_key_line,
+    yaml_key_lines,
 )
 from tracker.sources.jsonkeys import json_key_lines
 from tracker.sources.schema import CURRENCY_PATTERN, SCHEMA
@@ -261,13 +262,12 @@ def parse_data_file(raw: bytes, path: str) -> Service:
     suffix = PurePosixPath(path).suffix.lower()
     service_id = PurePosixPath(path).stem
     text = decode(raw, path)
-    lines: dict[KeyPath, int] | None
     if suffix in (".yaml", ".yml"):
-        data, lines = load_yaml(text, path)
+        data = load_yaml(text, path)
     elif suffix == ".json":
-        data, lines = load_json(text, path)
+        data = load_json(text, path)[0]
     elif suffix == ".toml":
-        data, lines = load_toml(text, path), None
+        data = load_toml(text, path)
     else:
         raise ParseError(f"unknown data file type {suffix or '(none)'!r}", path=path,
                          hint="use .yaml, .yml, .json or .toml")
@@ -275,9 +275,12 @@ def parse_data_file(raw: bytes, path: str) -> Service:
         if SURROGATE_ESCAPE.search(text):  # tomllib and libyaml refuse them; json does not
             refuse_surrogates(data)
         return _service(data, service_id, path)
-    except Invalid as invalid:
+    except Invalid as invalid:  # the key lines read only now, for the message
+        lines: dict[KeyPath, int] | None = None
         if suffix == ".json":
             lines = json_key_lines(text, path)
+        elif suffix != ".toml":
+            lines = yaml_key_lines(text, path)
         if lines is not None:
             line = line_for(invalid.key_path, lines)
         else:  # TOML: always a table, so the key path is never empty

@@ -286,6 +286,7 @@ class Snapshots:
         renamed: dict[str, str] = {}
         warnings: list[ParseWarning] = []
         relink: set[str] = set()  # symlinks to read again once the commit's tree is complete
+        read_here: dict[str, bytes] = {}  # blob → its bytes, as the stream gave them
         for change in commit.changes:
             wanted = self.sources.kind_of(change.path)
             if change.link or change.blob is None or change.old_path:
@@ -293,6 +294,8 @@ class Snapshots:
             # read now, in the order run() announced: the stream serves blobs in that order
             blob = self._blob_to_read(change)
             raw = self.read(blob) if blob else b""
+            if blob:
+                read_here[blob] = raw
             relink |= self.links.reaching(change.path) | self.links.reaching(
                 change.old_path or change.path)
             if change.old_path and change.old_path in self.links:
@@ -326,11 +329,17 @@ class Snapshots:
             elif wanted:
                 self.visited |= self._load_change(commit, change.path, change.blob, raw,
                                                   warnings, touched)
-        # a chain's links on the way (relink holds them too) are read only as their target
+        # a chain's links on the way (relink holds them too) are read only as their target,
+        # mostly a file this commit wrote (its change on the chain is why the link is read
+        # again): its blob and bytes are at hand; git is asked (two round trips) for the others
+        written = {change.path: change.blob for change in commit.changes
+                   if change.blob is not None and not change.link} if relink else {}
         for link in sorted(path for path in relink
                            if path in self.links and self.sources.kind_of(path)):
             self.visited |= self._load_link(
-                commit, link, lambda target: self.history.blob_at(commit.sha, target),
+                commit, link, lambda target: written[target] if target in written
+                else self.history.blob_at(commit.sha, target),
+                lambda blob: read_here[blob] if blob in read_here else self.history.read(blob),
                 warnings, touched)
         self.visited |= touched
         if commit.skip:  # the change is absorbed: facts move on, no event is told
@@ -408,10 +417,11 @@ class Snapshots:
         return kept[1] or None
 
     def _load_link(self, commit: Commit, link: str, blob_at: Callable[[str], str | None],
-                   warnings: list[ParseWarning], touched: set[str]) -> set[str]:
+                   read: Callable[[str], bytes], warnings: list[ParseWarning],
+                   touched: set[str]) -> set[str]:
         """Read symlink ``link`` as the file it points to (``blob_at``: path → blob in this
-        commit's tree). A link to nothing readable warns like a file that does not parse, and
-        its last good version stays."""
+        commit's tree; ``read``: a blob's bytes). A link to nothing readable warns like a file
+        that does not parse, and its last good version stays."""
         try:
             blob = self.links.resolve(link, blob_at, self.history.read)
         except ParseError as error:
@@ -422,7 +432,7 @@ class Snapshots:
                 self.broken[link] = good
                 self.stale.setdefault(link, commit.sha)
             return {s.id for s in self.files[link].services} if link in self.files else set()
-        raw = self.history.read(blob) if blob != self.blobs.get(link) else b""
+        raw = read(blob) if blob != self.blobs.get(link) else b""
         return self._load_change(commit, link, blob, raw, warnings, touched)
 
     def _events(self, commit: Commit, touched: set[str],
