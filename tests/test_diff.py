@@ -138,7 +138,7 @@ def _straightforward(old: dict[str, Any], new: dict[str, Any]) -> list[FieldChan
     old_cmp, new_cmp = comparable(old), comparable(new)
     if old_cmp == new_cmp:
         return []
-    paths = diff._deep_paths(*diff._prune(old_cmp, new_cmp))
+    paths = diff._deep_paths(*diff._without_equal(old_cmp, new_cmp, diff._COMPARED))
     changes = [FieldChange(p, lookup(old, p), lookup(new, p)) for p in sorted(paths)]
     return [c for c in changes if c.old != c.new]
 

@@ -65,22 +65,6 @@ def _unequal(a: dict[str, Any], b: dict[str, Any]) -> tuple[dict[str, Any], dict
             {k: v for k, v in b.items() if a.get(k, MISSING) != v})
 
 
-def _prune(old: Any, new: Any) -> tuple[Any, Any]:
-    """Drop what is equal on both sides, one level into the containers."""
-    old_out, new_out = {}, {}
-    for key in old.keys() | new.keys():
-        a, b = old.get(key, MISSING), new.get(key, MISSING)
-        if a == b:
-            continue
-        if key in CONTAINERS and isinstance(a, dict) and isinstance(b, dict):
-            a, b = _unequal(a, b)
-        if a is not MISSING:
-            old_out[key] = a
-        if b is not MISSING:
-            new_out[key] = b
-    return old_out, new_out
-
-
 def lookup(facts: dict[str, Any], path: tuple[str, ...]) -> Any:
     """The value at ``path`` in the original (not comparable) facts, or MISSING."""
     node: Any = facts
@@ -95,19 +79,19 @@ def lookup(facts: dict[str, Any], path: tuple[str, ...]) -> Any:
     return node
 
 
-def _changed_only(old: dict[str, Any], new: dict[str, Any]
-                  ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Both sides without what the other holds as it is, before anything is canonicalized: a
-    key equal on both sides goes, and so does an equal limit, tier or model (a record catalogue
-    service holds hundreds of models and one commit changes one or two). Equal raw facts are
-    equal comparable facts, so nothing that differs is lost; the requirements and the credit
-    card flag, compared as one set, stay together."""
+def _without_equal(old: dict[str, Any], new: dict[str, Any], keyed: frozenset[str],
+                   together: frozenset[str] = frozenset()
+                   ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Both sides without what the other holds as it is: a key equal on both sides goes (unless
+    it is in ``together``), and in the ``keyed`` containers so does an equal entry (a limit,
+    tier or model: a record catalogue service holds hundreds of models and one commit changes
+    one or two)."""
     old_out, new_out = {}, {}
     for key in old.keys() | new.keys():
         a, b = old.get(key, MISSING), new.get(key, MISSING)
-        if a == b and key not in _TOGETHER:
+        if a == b and key not in together:
             continue
-        if key in _KEYED and type(a) is dict and type(b) is dict:
+        if key in keyed and type(a) is dict and type(b) is dict:
             a, b = _unequal(a, b)
         if a is not MISSING:
             old_out[key] = a
@@ -118,16 +102,20 @@ def _changed_only(old: dict[str, Any], new: dict[str, Any]
 
 _TOGETHER = frozenset(("requirements", "credit_card_required"))
 _KEYED = frozenset(("limits", "tiers", "models"))
+_COMPARED = frozenset(CONTAINERS)
 
 
 def diff_facts(old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
     """The changes from ``old`` to ``new`` facts (``Service.facts()``), in a stable order."""
     if old == new:
         return []
-    old_cmp, new_cmp = (comparable(facts) for facts in _changed_only(old, new))
+    # equal raw facts are equal comparable facts: what is equal goes before anything is
+    # canonicalized; the requirements and the credit card flag, compared as one set, stay together
+    old_cmp, new_cmp = (comparable(facts) for facts in _without_equal(old, new, _KEYED,
+                                                                        _TOGETHER))
     if old_cmp == new_cmp:
         return []
-    pruned_old, pruned_new = _prune(old_cmp, new_cmp)
+    pruned_old, pruned_new = _without_equal(old_cmp, new_cmp, _COMPARED)
     if _plain(pruned_old) and _plain(pruned_new):
         paths = _plain_paths(pruned_old, pruned_new)
     else:
@@ -168,7 +156,8 @@ def _plain_paths(old: dict[str, Any], new: dict[str, Any],
     """What ``_deep_paths`` gives for two ``_plain`` mappings, without DeepDiff's fixed cost
     (about a millisecond a call: most of a walk whose commits change a model or a quota): a key
     on one side only, or unequal values, at the first level where both sides are not both
-    mappings. Only what ``_prune`` left is walked: changed models, not the hundreds beside."""
+    mappings. Only what ``_without_equal`` left is walked: changed models, not the hundreds
+    beside."""
     paths: set[tuple[str, ...]] = set()
     for key in old.keys() | new.keys():
         a, b = old.get(key, MISSING), new.get(key, MISSING)
