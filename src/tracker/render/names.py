@@ -35,6 +35,7 @@ from tracker import i18n
 from tracker.errors import TrackerError
 from tracker.model import Event
 from tracker.paths import service_pages
+from tracker.render import instant
 from tracker.render.markers import Page
 
 if TYPE_CHECKING:
@@ -220,7 +221,7 @@ def _newest_names(events: list[Event]) -> dict[str, str]:
     """Service id → the name its newest event gives (the same in every language)."""
     services: dict[str, str] = {}
     # oldest first, whatever order they came in: the newest event's name stands
-    for event in sorted(events, key=lambda e: (e.moment.timestamp(), e.id)):
+    for event in sorted(events, key=lambda e: (instant(e.date), e.id)):
         if event.service_name:
             services[event.service] = event.service_name
     return services
