@@ -4,6 +4,7 @@ then render every output from the ledger. The CLI and the demo call these functi
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -254,6 +255,20 @@ def record_notes(snapshots: Snapshots, commits: list[Commit]) -> list[TrackerErr
             for note in snapshots.files[path].notes]
 
 
+@contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """The objects alive when rendering starts (the ledger's events, what the walk keeps) left
+    out of the collections rendering triggers: they outlive it, and scanning them again at each
+    full collection was half of a render's collector time (a full update, models.dev and the
+    site: 0.14-0.18 s of GC in render_all, 0.06-0.07 s frozen). Unfrozen after, so nothing
+    stays out of the collector beyond one render."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
                skipped: list[TrackerError] | None = None,
                plan: Plan = EVERYTHING) -> list[Path]:
@@ -272,7 +287,7 @@ def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
     from tracker.render.updates import update_blocks
     from tracker.writer import write_charts, write_feeds
 
-    with one_render():  # every output asks for the same names: worked out once
+    with one_render(), _frozen_heap():  # every output asks for the same names: worked out once
         events = ledger.events()
         written: list[Path] = []
         charts = build_charts(events, config, plan.drawn)
