@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -243,7 +243,9 @@ def _site_names(events: list[Event], config: Config, lang: str) -> Names:
         for slug, label in page_links(root, relative).items():
             providers.setdefault(slug, label)
     for slug in sorted({e.provider for e in events if e.provider} - set(providers)):
-        titled = provider_title(root, slug, lang, config.default_lang)
+        # read once per render and language: the calendar asks again for the raw events
+        titled = once(f"provider title {lang} {slug}", (config,),
+                      partial(provider_title, root, slug, lang, config.default_lang))
         if titled:
             providers[slug] = titled
     for relative in default.values():
