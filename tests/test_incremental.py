@@ -12,18 +12,22 @@ edit.
 
 from __future__ import annotations
 
+import gc
 import re
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import PAGES, GitRepo
 from tracker.config import load_config
 from tracker.ledger import Ledger
-from tracker.pipeline import render_all, update
+from tracker.pipeline import RENDER_GC_THRESHOLD, render_all, update
+from tracker.render import feeds
 
 PAGE = (PAGES / "acme.md").read_text(encoding="utf-8")
 SLUGS = ("acme", "beta", "gamma")
@@ -156,3 +160,37 @@ def test_incremental_updates_leave_what_a_full_render_gives(steps: list[tuple]) 
             assert tree(repo.root) == rendered_in_full(repo.root, Path(folder) / "full"), \
                 (n, kind, arg)
             repo.commit("tracker: outputs", date)  # as the workflow does
+
+
+def test_a_render_freezes_the_heap_it_starts_with_and_no_longer(tmp_path: Path,
+                                                                 monkeypatch: Any) -> None:
+    """render_all keeps the objects alive when it starts (the ledger) out of its collections
+    and collects young objects less often, and gives both back when it ends, also when a
+    renderer fails."""
+    repo = GitRepo(tmp_path / "site")
+    repo.write(f"services/api/{SLUGS[0]}/_index.md", page(SLUGS[0], 1000, 5, True, 28))
+    repo.commit("one service", "2025-01-01T10:00:00+08:00")
+    update(repo.root)
+    config = load_config(repo.root)
+    seen: list[int] = []
+    real = feeds.build_feeds
+
+    def build_feeds(*args: Any, **kwargs: Any) -> dict[str, bytes]:
+        seen.append(gc.get_freeze_count())
+        seen.append(gc.get_threshold()[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(feeds, "build_feeds", build_feeds)
+    threshold = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
+    render_all(config, Ledger(config))
+    assert seen[0] > 0 and seen[1] == RENDER_GC_THRESHOLD != threshold[0]
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == threshold
+
+    def failing(*args: Any, **kwargs: Any) -> dict[str, bytes]:
+        raise RuntimeError("a renderer fails")
+
+    monkeypatch.setattr(feeds, "build_feeds", failing)
+    with pytest.raises(RuntimeError):
+        render_all(config, Ledger(config))
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == threshold

@@ -14,7 +14,10 @@ from click.testing import CliRunner, Result
 
 from conftest import PAGES, GitRepo
 from tracker.cli import cli
+from tracker.config import Config
 from tracker.i18n import translate_name
+from tracker.model import Event
+from tracker.render.names import one_render, site_names
 
 ZH, EN = "services/api/groq/_index.md", "services/api/groq/_index.en.md"
 UPDATES_ZH, UPDATES_EN = "services/api/_index.md", "services/api/_index.en.md"
@@ -231,3 +234,25 @@ def test_only_a_quota_tier_is_named_per_language_never_a_price_band() -> None:
     assert (tier.tier, tier.band) == ("Free tier", None)
     # a band is the catalogue's own text (">200K", a time window): kept as it is written
     assert (band.band, band.tier) == ("免费层级", None)
+
+
+def test_a_providers_title_is_read_once_per_render_and_again_in_the_next(tmp_path: Path
+                                                                         ) -> None:
+    """A provider no page links is named by its own page's title: the calendar's raw events
+    get the name the feeds' events got within one render, and the next render reads an edited
+    title (the memo lasts one render)."""
+    page = tmp_path / "providers" / "acme" / "_index.md"
+    page.parent.mkdir(parents=True)
+    page.write_text('---\ntitle: "Acme Cloud"\n---\n', encoding="utf-8")
+    config = Config(root=tmp_path)
+    events = [Event(id="e1", date="2025-01-01T10:00:00+08:00", commit="c" * 40,
+                    path="data/acme.yaml", service="acme-api", service_name="Acme API",
+                    provider="acme", model=None, kind="service_added", field=None, old=None,
+                    new=None, change_pct=None, severity="info")]
+    with one_render():
+        assert site_names(events, config, "zh").provider("acme") == "Acme Cloud"
+        page.write_text('---\ntitle: "Acme Two"\n---\n', encoding="utf-8")
+        assert site_names(list(events), config, "zh").provider("acme") == "Acme Cloud"
+    with one_render():
+        assert site_names(events, config, "zh").provider("acme") == "Acme Two"
+    assert site_names(events, config, "zh").provider("acme") == "Acme Two"

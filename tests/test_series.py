@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import random
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from tracker.model import Event
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tracker.model import Event, parse_moment
+from tracker.render import instant
 from tracker.render.series import build_series
 
 FACTS = {"limits": {"requests_per_day": 14400, "max_context": 131072},
@@ -90,3 +95,16 @@ def test_a_rename_carries_the_history_and_a_removal_ends_it() -> None:
     [daily, _] = result["acme2"].limits()
     assert steps(daily) == [("2025-01-01", 14400), ("2025-02-01", 1000), ("2025-06-01", None)]
 
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)),
+       st.one_of(st.none(), st.integers(min_value=-14 * 60, max_value=14 * 60)))
+def test_instant_is_the_timestamp_of_the_date(when: datetime, offset: int | None) -> None:
+    """render.instant, which the renderers sort events by, is the timestamp of the moment the
+    date names (with or without an offset, which is then UTC): asked twice, from its memo."""
+    if offset is not None:
+        when = when.replace(tzinfo=timezone(timedelta(minutes=offset)))
+    text = when.isoformat()
+    assert instant(text) == parse_moment(text).timestamp()
+    assert instant(text) == parse_moment(text).timestamp()

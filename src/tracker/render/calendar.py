@@ -29,7 +29,7 @@ from urllib.parse import quote
 
 from tracker import i18n
 from tracker.model import Event
-from tracker.render import visible
+from tracker.render import instant, visible
 from tracker.render.names import site_names
 from tracker.site import service_url
 
@@ -171,7 +171,7 @@ class _ShutdownReplay(_Replay[Shutdown]):
 
 def shutdowns(raw_events: Iterable[Event], overrides: Mapping[str, Override]) -> list[Shutdown]:
     """Every shutdown the ledger ever announced, cancelled ones included, by date then model."""
-    ordered = sorted(raw_events, key=lambda e: (e.moment.timestamp(), e.service, e.id))
+    ordered = sorted(raw_events, key=lambda e: (instant(e.date), e.service, e.id))
     return sorted(_ShutdownReplay().run(ordered, overrides),
                   key=lambda s: (s.day, s.service, s.model, s.uid))
 
@@ -235,7 +235,7 @@ def price_changes(raw_events: Iterable[Event], overrides: Mapping[str, Override]
                   ) -> list[PriceChange]:
     """Every price change the ledger ever announced, cancelled ones included, by day."""
     # one event per price: of several days one commit announces for it, the latest is shown
-    ordered = sorted(raw_events, key=lambda e: (e.moment.timestamp(), e.service,
+    ordered = sorted(raw_events, key=lambda e: (instant(e.date), e.service,
                                                 e.effective or "", e.id))
     return sorted(_PriceReplay().run(ordered, overrides),
                   key=lambda p: (p.day, p.service, p.model, p.field, p.band or "", p.uid))

@@ -21,7 +21,7 @@ from tracker import i18n
 from tracker.errors import TrackerError
 from tracker.links import web_url
 from tracker.model import Event, severity_rank
-from tracker.render import environment
+from tracker.render import environment, instant
 from tracker.render.charts import chart_link
 from tracker.render.markers import (
     Page,
@@ -100,7 +100,7 @@ def _months(events: list[Event], lang: str, spaced: bool = False) -> list[dict[s
         groups[(local.year, local.month)].append(event)
     months: list[dict[str, object]] = []
     for key in sorted(groups, reverse=True):
-        ordered = sorted(groups[key], key=lambda e: (-e.moment.timestamp(),
+        ordered = sorted(groups[key], key=lambda e: (-instant(e.date),
                                                      severity_rank(e.severity), e.id))
         months.append({"label": i18n.month_label(ordered[0].moment, lang, spaced),
                        "events": ordered})

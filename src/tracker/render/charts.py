@@ -66,6 +66,9 @@ def _n(value: float) -> str:
     return "0" if text == "-0" else text
 
 
+_BOTTOM, _RIGHT = _n(BOTTOM), _n(RIGHT)  # a gap's marker; the end of a series' last step
+
+
 def compact(value: float) -> str:
     """14400 → '14.4K', 1000000 → '1M', 0.59 → '0.59': short tick labels in either language."""
     for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
@@ -179,23 +182,23 @@ def _line(series: Series, x: XScale, y: YScale, currency: str | None,
     """The step path of one series and a marker per event; text or unstated values are gaps."""
     parts: list[str] = []
     markers: list[dict[str, str]] = []
-    steps = series.steps
-    pen_down = False
+    steps, pen_down, last = series.steps, False, len(series.steps) - 1
+    # a step's x is where the segment before it ends: worked out and written once
+    at = _n(x(steps[0].when)) if steps else _RIGHT
     for i, step in enumerate(steps):
-        at = x(step.when)
-        until = x(steps[i + 1].when) if i + 1 < len(steps) else RIGHT
-        if _drawable(step, currency):
+        until = _n(x(steps[i + 1].when)) if i < last else _RIGHT
+        drawable = _drawable(step, currency)
+        if drawable:
             number = _number(step.value)
-            level = unlimited_y if number is None else y(number)
-            parts.append((f"V{_n(level)}" if pen_down else f"M{_n(at)} {_n(level)}")
-                         + f"H{_n(until)}")
+            level = _n(unlimited_y if number is None else y(number))
+            parts.append((f"V{level}" if pen_down else f"M{at} {level}") + f"H{until}")
             pen_down = True
         else:
-            level = BOTTOM
-            pen_down = False
+            level, pen_down = _BOTTOM, False
         if step.event:
-            markers.append({"x": _n(at), "y": _n(level), "event": step.event,
-                            "gap": "" if _drawable(step, currency) else "1"})
+            markers.append({"x": at, "y": level, "event": step.event,
+                            "gap": "" if drawable else "1"})
+        at = until
     return {"d": "".join(parts), "markers": markers}
 
 

@@ -26,7 +26,7 @@ from urllib.parse import quote
 from tracker import i18n
 from tracker.links import web_url
 from tracker.model import KINDS, Event, severity_rank
-from tracker.render import environment, visible
+from tracker.render import environment, instant, visible
 from tracker.render.names import localized, once, site_names
 from tracker.site import feed_url, home_url, service_url, site_base
 
@@ -163,6 +163,7 @@ class _Group:
     """The events of one (commit, service): what an item is made of, before it is rendered."""
 
     date: datetime
+    at: float  # date's instant (render.instant), which the feeds are ordered by
     service: str
     guid: str
     breaking: bool
@@ -186,15 +187,17 @@ def _groups(events: Iterable[Event]) -> list[_Group]:
     for members in grouped.values():
         ordered = tuple(sorted(members, key=_event_key))
         ids = "\n".join(sorted(e.id for e in ordered))
+        newest = max(ordered, key=lambda e: instant(e.date))
         groups.append(_Group(
-            date=max((e.moment for e in ordered), key=lambda d: d.timestamp()),
+            date=newest.moment,
+            at=instant(newest.date),
             service=ordered[0].service,
             guid="urn:tracker:" + hashlib.sha1(ids.encode("utf-8")).hexdigest(),
             breaking=any(e.severity == "breaking" for e in ordered),
             providers=tuple(sorted({clean(e.provider) for e in ordered if e.provider})),
             events=ordered))
     # The guid breaks ties between items of the same instant, whatever the input order.
-    groups.sort(key=lambda g: (-g.date.timestamp(), g.service, g.guid))
+    groups.sort(key=lambda g: (-g.at, g.service, g.guid))
     return groups
 
 

@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -35,6 +35,7 @@ from tracker import i18n
 from tracker.errors import TrackerError
 from tracker.model import Event
 from tracker.paths import service_pages
+from tracker.render import instant
 from tracker.render.markers import Page
 
 if TYPE_CHECKING:
@@ -220,7 +221,7 @@ def _newest_names(events: list[Event]) -> dict[str, str]:
     """Service id → the name its newest event gives (the same in every language)."""
     services: dict[str, str] = {}
     # oldest first, whatever order they came in: the newest event's name stands
-    for event in sorted(events, key=lambda e: (e.moment.timestamp(), e.id)):
+    for event in sorted(events, key=lambda e: (instant(e.date), e.id)):
         if event.service_name:
             services[event.service] = event.service_name
     return services
@@ -242,7 +243,9 @@ def _site_names(events: list[Event], config: Config, lang: str) -> Names:
         for slug, label in page_links(root, relative).items():
             providers.setdefault(slug, label)
     for slug in sorted({e.provider for e in events if e.provider} - set(providers)):
-        titled = provider_title(root, slug, lang, config.default_lang)
+        # read once per render and language: the calendar asks again for the raw events
+        titled = once(f"provider title {lang} {slug}", (config,),
+                      partial(provider_title, root, slug, lang, config.default_lang))
         if titled:
             providers[slug] = titled
     for relative in default.values():

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from tracker import i18n
 from tracker.model import Event
-from tracker.render import environment
+from tracker.render import environment, instant
 from tracker.render.feeds import EPOCH, FORMATS, FeedMeta, feed_index
 from tracker.site import feed_url
 
@@ -44,7 +44,7 @@ def build_opml(events: list[Event], config: Config) -> bytes:
         (i18n.text("opml_formats", lang), [m for m in index if "/" not in m.path
                                            and m.path not in PRIMARY]),
     ]
-    newest = max((e.moment for e in events), default=EPOCH, key=lambda d: d.timestamp())
+    newest = max(events, key=lambda e: instant(e.date)).moment if events else EPOCH
     text = environment(config).get_template(TEMPLATE).render(
         title=title, modified=format_datetime(newest),
         groups=[{"title": name, "feeds": [_entry(m, config) for m in feeds]}

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from tracker.model import RATE_LIMIT_KEYS, Event, parse_moment
+from tracker.render import instant
 
 CHARTED_PRICES = ("input_price", "output_price")
 # Kinds whose field names a rate limit or a price; others (context, tier, …) are not charted.
@@ -190,14 +191,14 @@ def build_series(events: Iterable[Event]) -> dict[str, ServiceSeries]:
     ``events`` are the ledger's events after overrides, in any order; they are replayed oldest
     first, ties broken by id, so the result never depends on the order given.
     """
-    ordered = sorted(events, key=lambda e: (e.moment.timestamp(), e.service, e.id))
-    # (when, event, whether it sets a value then): an announcement marks its service's span
-    # when it is made and sets the price on its day
-    timeline = [(e.moment, e, not e.effective) for e in ordered]
-    timeline += [(day, e, True) for day, e in _taking_effect(ordered)]
-    timeline.sort(key=lambda t: (t[0].timestamp(), t[1].service, t[1].id, t[2]))
+    ordered = sorted(events, key=lambda e: (instant(e.date), e.service, e.id))
+    # (when, its instant, event, whether it sets a value then): an announcement marks its
+    # service's span when it is made and sets the price on its day
+    timeline = [(e.moment, instant(e.date), e, not e.effective) for e in ordered]
+    timeline += [(day, day.timestamp(), e, True) for day, e in _taking_effect(ordered)]
+    timeline.sort(key=lambda t: (t[1], t[2].service, t[2].id, t[3]))
     histories: dict[str, ServiceSeries] = {}
-    for when, event, sets in timeline:
+    for when, _, event, sets in timeline:
         if event.kind == "service_renamed" and isinstance(event.old, str):
             moved = histories.pop(event.old, None)
             if moved is not None and event.service not in histories:

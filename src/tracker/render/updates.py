@@ -18,6 +18,7 @@ from tracker import i18n
 from tracker.errors import TrackerError
 from tracker.model import Event, severity_rank
 from tracker.paths import matching_files, written_lang
+from tracker.render import instant
 from tracker.render.calendar import CALENDAR_FILE
 from tracker.render.changelog import markdown_environment, on_page
 from tracker.render.markers import PageChange, apply, rewrite_marked
@@ -42,7 +43,7 @@ def service_link(config: Config, service: str, lang: str) -> str:
 def latest(events: list[Event], limit: int) -> list[Event]:
     """The newest ``limit`` events a reader should see; ties broken by severity, then id."""
     shown = [e for e in events if on_page(e)]
-    shown.sort(key=lambda e: (-e.moment.timestamp(), severity_rank(e.severity), e.id))
+    shown.sort(key=lambda e: (-instant(e.date), severity_rank(e.severity), e.id))
     return shown[:max(limit, 0)]
 
 
