@@ -11,8 +11,9 @@ Workloads (each floor is measured in the same run as the tracker it divides):
 - **map**: one LiteLLM-like JSON map of ~730 KB that each of N/2 = 1,500 commits changes; floor =
   git I/O + one orjson parse per version.
 - **models.dev**: the real repository's history (its first-parent commits touching providers/);
-  floor = git I/O + tomllib of every changed TOML file. Needs a local clone: --models-dev PATH or
-  $BENCH_MODELS_DEV (the bench never touches the network); without one the row says so.
+  floor = git I/O + tomli (or tomllib) of every changed TOML file. Needs a local clone:
+  --models-dev PATH or $BENCH_MODELS_DEV (the bench never touches the network); without one the
+  row says so.
 
 The **cold CI** row is measured as a site's workflow runs: the bench repository with its committed
 outputs (history/, feeds/, pages) is `git clone`d — so there is no .git/tracker-cache — one new
