@@ -34,20 +34,27 @@ SLUGS = ("acme", "beta", "gamma")
 BEGIN, END = "<!-- tracker:changelog:begin -->", "<!-- tracker:changelog:end -->"
 
 
-def page(slug: str, quota: int, concurrency: int, fast: bool, price: int) -> str:
-    """The fixture page as service ``slug``, with its numbers set."""
+def page(slug: str, quota: int, concurrency: int, fast: bool, price: int,
+         sunset: int = 0) -> str:
+    """The fixture page as service ``slug``, with its numbers set; ``sunset``: the day in
+    September 2025 its fast model is to be shut down (0: none announced)."""
     text = PAGE.replace("| **每日请求数** | 14,400 requests/day |",
                         f"| **每日请求数** | {quota:,} requests/day |")
     text = text.replace("| **并发请求** | 5 |", f"| **并发请求** | {concurrency} |")
     text = text.replace("$0.28/M tokens", f"$0.{price:02d}/M tokens")
+    row = "| **acme-fast** | 32,768 | 4K | 低延迟 | 实时应用 |"
+    if sunset:  # a calendar entry, moved or cancelled by later edits
+        dated = row.replace("实时应用", f"2025-09-{sunset:02d} 下线")
+        text, row = text.replace(row, dated), dated
     if not fast:
-        text = text.replace("| **acme-fast** | 32,768 | 4K | 低延迟 | 实时应用 |\n", "")
+        text = text.replace(row + "\n", "")
         text = text.replace("| **acme-fast** | $0.10/M tokens | $0.20/M tokens | |\n", "")
     return text.replace("Acme", slug.title()).replace("acme", slug)
 
 
 _edit = st.tuples(st.sampled_from(SLUGS), st.integers(1, 4) .map(lambda n: n * 1000),
-                  st.integers(1, 6), st.booleans(), st.integers(10, 40))
+                  st.integers(1, 6), st.booleans(), st.integers(10, 40),
+                  st.sampled_from((0, 0, 10, 20)))
 _step = st.one_of(
     st.tuples(st.just("edit"), _edit),
     st.tuples(st.just("remove"), st.sampled_from(SLUGS)),
@@ -119,10 +126,11 @@ def test_incremental_updates_leave_what_a_full_render_gives(steps: list[tuple]) 
         for n, (kind, arg) in enumerate(steps, 1):
             date = f"2025-{1 + n // 28:02d}-{1 + n % 28:02d}T10:00:00+08:00"
             if kind == "edit":  # a maintainer's edit of the page as it is, block and all
-                slug, quota, concurrency, fast, price = arg
+                slug, quota, concurrency, fast, price, sunset = arg
                 path = f"services/api/{slug}/_index.md"
                 before = repo.read(path) if (repo.root / path).exists() else ""
-                repo.write(path, carry_block(before, page(slug, quota, concurrency, fast, price)))
+                repo.write(path, carry_block(before, page(slug, quota, concurrency, fast, price,
+                                                          sunset)))
                 repo.git("add", "-A", "services", date=date)
             elif kind == "remove":
                 target = repo.root / "services" / "api" / arg / "_index.md"

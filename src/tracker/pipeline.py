@@ -222,10 +222,17 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
         if ledger.add_warnings(warnings):
             written.append(ledger.dir / "warnings.yaml")
         if render:
+            from tracker.render.calendar import services_on_calendar  # with the renderers
+
             walked = Walked(snapshots.restored, snapshots.visited, snapshots.reread,
                             snapshots.sources.kind_of, state.last_commit)
+
+            def calendar_services() -> set[str]:
+                return services_on_calendar(ledger.raw_events(), ledger.overrides())
+
             written += render_all(config, ledger, skipped=skipped,
-                                  plan=plan(config, history, head, commits, events, walked))
+                                  plan=plan(config, history, head, commits, events, walked,
+                                            calendar_services))
             notices += ledger.unmatched_overrides()
         if ledger.write_cache():
             written.append(ledger.cache_file)
@@ -315,8 +322,9 @@ def render_all(config: Config, ledger: Ledger, dry_run: bool = False,
         feeds = build_feeds(events, config, plan.drawn, site=plan.site,
                             providers=plan.providers) \
             if plan.site or plan.drawn is None or plan.drawn else {}
-        if plan.site:
+        if plan.site and plan.calendar:
             feeds[CALENDAR_FILE] = build_calendar(ledger.raw_events(), ledger.overrides(), config)
+        if plan.site:
             feeds[OPML_FILE] = build_opml(events, config)
         written += write_feeds(config, feeds, dry_run=dry_run, prune=plan.full)
     return written

@@ -20,7 +20,9 @@ where an output cannot be proven unchanged cheaply, it is rendered.
 - The site-wide outputs (main feeds, updates blocks, calendar, OPML): when there is any new
   event, or any source file changed other than inside the tracker's blocks (names again). The
   workflow's commit of the tracker's own outputs changes pages only there: it renders nothing
-  but the blocks of those pages.
+  but the blocks of those pages. Of those, the calendar only when a service with an entry
+  (cancelled ones included, the new events counted) has a new event or changed files: only
+  its events move an entry, only its files its name.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class Plan:
     pages: set[str] | None = None  # services whose page blocks are rendered
     drawn: set[str] | None = None  # services whose charts and own/provider feeds are rendered
     site: bool = True  # main feeds, updates blocks, calendar, OPML
+    calendar: bool = True  # with site: the calendar too
     # more providers whose feeds are rendered (a page's link text names the provider it links to)
     providers: frozenset[str] = frozenset()
 
@@ -70,8 +73,13 @@ class Walked:
 
 
 def plan(config: Config, history: History, head: str, commits: list[Commit],
-         events: list[Event], walked: Walked) -> Plan:
-    """The outputs an update must render after walking ``commits`` into ``events``."""
+         events: list[Event], walked: Walked,
+         calendar_services: Callable[[], set[str]]) -> Plan:
+    """The outputs an update must render after walking ``commits`` into ``events``;
+    ``calendar_services`` gives the services the calendar has an entry for, cancelled ones
+    included, with the new events in the ledger already (so a new, moved or cancelled entry is
+    of a service with a new event)."""
+
     visited, reread, wants = walked.visited, walked.reread, walked.wants
     continued = walked.continued
     if not continued or any(e.kind in _PRUNING_KINDS for e in events):
@@ -87,7 +95,10 @@ def plan(config: Config, history: History, head: str, commits: list[Commit],
         return EVERYTHING
     touched = {e.service for e in events}
     drawn = touched | visited if reread else touched
+    named = touched | visited  # entries they may have moved, names they may have changed
+    calendar = bool(named and named & calendar_services())
     return Plan(pages=visited | touched, drawn=drawn, site=bool(events) or bool(reread),
+                calendar=calendar,
                 providers=_linked_providers(config, history, walked.since, reread))
 
 

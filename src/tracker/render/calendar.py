@@ -169,6 +169,15 @@ class _ShutdownReplay(_Replay[Shutdown]):
             elif event.field == "deprecated" and not event.new:
                 self._set(event, event.model, None, withdraw=True)
 
+def services_on_calendar(raw_events: Iterable[Event], overrides: Mapping[str, Override]
+                         ) -> set[str]:
+    """The services the calendar has an entry for, cancelled ones included (tracker.plan
+    renders the calendar only when one of them has a new event or changed files)."""
+    events = list(raw_events)
+    return ({shutdown.service for shutdown in shutdowns(events, overrides)}
+            | {change.service for change in price_changes(events, overrides)})
+
+
 def shutdowns(raw_events: Iterable[Event], overrides: Mapping[str, Override]) -> list[Shutdown]:
     """Every shutdown the ledger ever announced, cancelled ones included, by date then model."""
     ordered = sorted(raw_events, key=lambda e: (instant(e.date), e.service, e.id))
