@@ -265,7 +265,7 @@ def parse_data_file(raw: bytes, path: str) -> Service:
     if suffix in (".yaml", ".yml"):
         data = load_yaml(text, path)
     elif suffix == ".json":
-        data = load_json(text, path)[0]
+        data = load_json(text, path)
     elif suffix == ".toml":
         data = load_toml(text, path)
     else:

@@ -21,8 +21,7 @@ from typing import Any
 
 from tracker.errors import ParseError
 from tracker.sources.jsonrecords import Followed, Keys, Window, follow, top_level_keys
-
-KeyPath = tuple[str, ...]
+from tracker.yamlio import KeyPath
 
 # A string then a colon; the string's loop unrolled (runs of plain characters, then one escape),
 # which the regex engine runs 2-3x faster than one alternation per character: the same matches.

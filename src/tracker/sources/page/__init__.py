@@ -13,8 +13,8 @@ from functools import lru_cache
 
 from tracker.errors import ParseError
 from tracker.model import SECTION_FIELDS, Quantity, SectionProblem, Service
-from tracker.paths import page_identity
-from tracker.sources import fences  # the one rule for a page's service and language
+from tracker.paths import page_identity  # the one rule for a page's service and language
+from tracker.sources import fences
 from tracker.sources.markdown import cell_id, label_key, mentions, plain
 from tracker.sources.page.limits import limit_value, read_model_rate_lines, read_quotas
 from tracker.sources.page.models import _row_model, read_models

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import cast
 
 from tracker.errors import ParseError
 from tracker.model import Model, Service
@@ -77,9 +76,10 @@ def _model_id_column(table: Table) -> int | None:
 def _table_models(table: Table, id_col: int, unit: str, path: str) -> list[tuple[str, Model]]:
     """(model id, its row's facts) of each row of a models table, kept with the table (by the
     id column and unit, all they depend on but the table) for the versions that share it."""
-    key = f"models:{id_col}:{unit}"
-    if key in table.memo:
-        return cast(list[tuple[str, Model]], table.memo[key])
+    return kept(table, f"models:{id_col}:{unit}", lambda _: _models_of(table, id_col, unit, path))
+
+
+def _models_of(table: Table, id_col: int, unit: str, path: str) -> list[tuple[str, Model]]:
     known: list[tuple[str, Model]] = []
     seen: set[str] = set()
     for line, cells in table.rows:
@@ -91,7 +91,6 @@ def _table_models(table: Table, id_col: int, unit: str, path: str) -> list[tuple
                              line=line, hint="remove the duplicate row")
         seen.add(model_id)
         known.append((model_id, _model_row(table.header, cells, unit, struck)))
-    table.memo[key] = known
     return known
 
 

@@ -24,10 +24,8 @@ def check_table(table: Table, path: str) -> None:
     """A facts table must be well formed: a separator line, the header's number of cells.
 
     A header with no rows is an empty table (its rows were removed), not a broken one."""
-    if "checked" in table.memo:
-        return  # this very table was found well formed in an earlier version of the page
-    _check(table, path)
-    table.memo["checked"] = True
+    # this very table, found well formed in an earlier version of the page, is not checked again
+    kept(table, "checked", lambda _: _check(table, path))
 
 
 def _check(table: Table, path: str) -> None:
