@@ -95,9 +95,10 @@ def plan(config: Config, history: History, head: str, commits: list[Commit],
         return EVERYTHING
     touched = {e.service for e in events}
     drawn = touched | visited if reread else touched
+    site = bool(events) or bool(reread)
     named = touched | visited  # entries they may have moved, names they may have changed
-    calendar = bool(named and named & calendar_services())
-    return Plan(pages=visited | touched, drawn=drawn, site=bool(events) or bool(reread),
+    calendar = site and bool(named and named & calendar_services())  # a replay: only if asked
+    return Plan(pages=visited | touched, drawn=drawn, site=site,
                 calendar=calendar,
                 providers=_linked_providers(config, history, walked.since, reread))
 

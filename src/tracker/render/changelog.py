@@ -79,9 +79,9 @@ def spaced_dates(text: str, page: Page | None = None) -> bool:
     """Whether the page's own (hand-written) changelog entries write `2025 年 1 月`, which the
     generated ones then follow; the entries inside our block do not count. ``page``: the
     text's Page, when the caller has it."""
-    block = find_markers(Page(text) if page is None else page, MARKER)
     if "年" not in text:  # every date the pattern matches has it
         return False
+    block = find_markers(Page(text) if page is None else page, MARKER)
     for index, line in enumerate(text.splitlines()):
         if "年" not in line or block is not None and block[0] <= index <= block[1]:
             continue
@@ -286,7 +286,3 @@ class _TemplateError(Exception):
         super().__init__(error.message)
         self.error = error
 
-
-def find_block(text: str) -> tuple[int, int] | None:
-    """Line indexes of the changelog markers in ``text``, None without; raises when unbalanced."""
-    return find_markers(Page(text), MARKER)

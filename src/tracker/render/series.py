@@ -132,11 +132,8 @@ def _apply_model(history: ServiceSeries, model: str, data: dict[str, Any], when:
 def _end_all(history: ServiceSeries, when: datetime, event: Event,
              model: str | None = None) -> None:
     """Every open series (of ``model`` only, when given) stops being stated."""
-    if model is not None:  # its prices, by their keys: not a scan of every series
-        found = [history.series.get((model, "", side)) for side in CHARTED_PRICES]
-        chosen = [series for series in found if series is not None]
-    else:
-        chosen = list(history.series.values())
+    # a model's prices by their keys: not a scan of every series
+    chosen = history.prices(model) if model is not None else list(history.series.values())
     for series in chosen:
         if series.current is not None:
             series.add(Step(when, None, event.id))
