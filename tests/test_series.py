@@ -9,8 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.model import Event, parse_moment
-from tracker.render import instant
+from tracker.model import Event, instant, parse_moment
 from tracker.render.series import build_series
 
 FACTS = {"limits": {"requests_per_day": 14400, "max_context": 131072},
@@ -101,7 +100,7 @@ def test_a_rename_carries_the_history_and_a_removal_ends_it() -> None:
 @given(st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)),
        st.one_of(st.none(), st.integers(min_value=-14 * 60, max_value=14 * 60)))
 def test_instant_is_the_timestamp_of_the_date(when: datetime, offset: int | None) -> None:
-    """render.instant, which the renderers sort events by, is the timestamp of the moment the
+    """model.instant, which the ledger and the renderers sort events by, is the timestamp of the moment the
     date names (with or without an offset, which is then UTC): asked twice, from its memo."""
     if offset is not None:
         when = when.replace(tzinfo=timezone(timedelta(minutes=offset)))

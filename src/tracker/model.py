@@ -87,6 +87,15 @@ def parse_moment(date: str) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
+@lru_cache(maxsize=16384)
+def instant(date: str) -> float:
+    """``parse_moment(date).timestamp()``: the instant an event's date names, which the ledger
+    and every renderer order events by. Memoized by the date text, of which it is a pure
+    function: a commit's events share it, and a full render orders them ~8 times (models.dev:
+    125,000 timestamps of 2,473 dates)."""
+    return parse_moment(date).timestamp()
+
+
 _EMPTY: tuple[Any, ...] = (None, {}, [], "")  # what _prune drops: not stated
 
 

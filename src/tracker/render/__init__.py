@@ -14,22 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from tracker import i18n
 from tracker.errors import TrackerError
-from tracker.model import parse_moment
 from tracker.text import visible as visible  # the one rule, under the renderers' name
 
 if TYPE_CHECKING:
     import jinja2
 
     from tracker.config import Config
-
-
-@lru_cache(maxsize=16384)
-def instant(date: str) -> float:
-    """``parse_moment(date).timestamp()``: the instant an event's date names, which every
-    renderer sorts by. Memoized by the date text, of which it is a pure function: a commit's
-    events share it, and a full render orders them ~8 times (models.dev: 125,000 timestamps
-    of 2,473 dates)."""
-    return parse_moment(date).timestamp()
 
 
 def environment(config: "Config | None" = None) -> "jinja2.Environment":

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote
 
 from tracker import i18n
-from tracker.model import Event
-from tracker.render import instant, visible
+from tracker.model import Event, instant
+from tracker.render import visible
 from tracker.render.names import site_names
 from tracker.site import service_url
 

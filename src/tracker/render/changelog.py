@@ -20,8 +20,8 @@ from urllib.parse import quote
 from tracker import i18n
 from tracker.errors import TrackerError
 from tracker.links import web_url
-from tracker.model import Event, severity_rank
-from tracker.render import environment, instant
+from tracker.model import Event, instant, severity_rank
+from tracker.render import environment
 from tracker.render.charts import chart_link
 from tracker.render.markers import (
     Page,

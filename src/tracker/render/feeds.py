@@ -25,8 +25,8 @@ from urllib.parse import quote
 
 from tracker import i18n
 from tracker.links import web_url
-from tracker.model import KINDS, Event, severity_rank
-from tracker.render import environment, instant, visible
+from tracker.model import KINDS, Event, instant, severity_rank
+from tracker.render import environment, visible
 from tracker.render.names import localized, once, site_names
 from tracker.site import feed_url, home_url, service_url, site_base
 
@@ -163,7 +163,7 @@ class _Group:
     """The events of one (commit, service): what an item is made of, before it is rendered."""
 
     date: datetime
-    at: float  # date's instant (render.instant), which the feeds are ordered by
+    at: float  # date's instant (model.instant), which the feeds are ordered by
     service: str
     guid: str
     breaking: bool

@@ -33,9 +33,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from tracker import i18n
 from tracker.errors import TrackerError
-from tracker.model import Event
+from tracker.model import Event, instant
 from tracker.paths import service_pages
-from tracker.render import instant
 from tracker.render.markers import Page
 
 if TYPE_CHECKING:

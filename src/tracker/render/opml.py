@@ -13,8 +13,8 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
 from tracker import i18n
-from tracker.model import Event
-from tracker.render import environment, instant
+from tracker.model import Event, instant
+from tracker.render import environment
 from tracker.render.feeds import EPOCH, FORMATS, FeedMeta, feed_index
 from tracker.site import feed_url
 

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tracker.model import RATE_LIMIT_KEYS, Event, parse_moment
-from tracker.render import instant
+from tracker.model import RATE_LIMIT_KEYS, Event, instant, parse_moment
 
 CHARTED_PRICES = ("input_price", "output_price")
 # Kinds whose field names a rate limit or a price; others (context, tier, …) are not charted.

@@ -16,9 +16,8 @@ from urllib.parse import quote
 
 from tracker import i18n
 from tracker.errors import TrackerError
-from tracker.model import Event, severity_rank
+from tracker.model import Event, instant, severity_rank
 from tracker.paths import matching_files, written_lang
-from tracker.render import instant
 from tracker.render.calendar import CALENDAR_FILE
 from tracker.render.changelog import markdown_environment, on_page
 from tracker.render.markers import PageChange, apply, rewrite_marked
