@@ -9,7 +9,6 @@ once per loaded configuration, and kept there.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from dataclasses import dataclass, field, fields
@@ -21,7 +20,7 @@ import yaml
 from tracker import yamlio
 from tracker.config_checks import CONFIG_FILE as CONFIG_FILE  # where every error points
 from tracker.config_checks import check_record_source, check_stated, check_values
-from tracker.errors import TrackerError
+from tracker.errors import TrackerError, closest
 from tracker.links import web_url
 from tracker.presets import PRESETS, preset
 
@@ -264,10 +263,8 @@ def _build(cls: type, data: dict[str, Any], prefix: str, path: str) -> Any:
     for key in data:
         if key not in known:
             dotted = f"{prefix}.{key}" if prefix else str(key)
-            near = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
             raise KeyProblem(f"unknown key '{dotted}'", dotted, path,
-                            hint=f"did you mean {near[0]}?" if near
-                            else "known keys here: " + ", ".join(sorted(known)))
+                             hint=closest(str(key), known, cutoff=0.6, listed="known keys here"))
     values = {k: _convert(v, hints[k], f"{prefix}.{k}" if prefix else k, path)
               for k, v in data.items()}
     return cls(**values)

@@ -32,8 +32,10 @@ class ParseError(TrackerError):
     """A source file that does not parse at some commit. The walk warns and goes on."""
 
 
-def closest(value: str, known: Iterable[str], n: int = 1) -> str:
-    """A hint for a mistyped name: the ``n`` closest known ones, else every one there is."""
+def closest(value: str, known: Iterable[str], n: int = 1, cutoff: float = 0.5,
+            listed: str = "known") -> str:
+    """A hint for a mistyped name: the ``n`` closest known ones, else every one there is (after
+    ``listed``)."""
     names = sorted(known)
-    near = difflib.get_close_matches(value, names, n=n, cutoff=0.5)
-    return f"did you mean {' or '.join(near)}?" if near else "known: " + ", ".join(names)
+    near = difflib.get_close_matches(value, names, n=n, cutoff=cutoff)
+    return f"did you mean {' or '.join(near)}?" if near else f"{listed}: " + ", ".join(names)
