@@ -15,7 +15,6 @@ import argparse
 import functools
 import importlib
 import os
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -73,13 +72,13 @@ def main() -> None:
     totals: dict[str, list[float]] = {}
     for spec in args.stage or STAGES:
         wrap(spec, totals)
-    from tracker.cli import main as tracker_main  # after wrapping: names bound at import
+    from tracker.cli import cli  # after wrapping: names bound at import; cli returns,
+    # where the console script's main would end the process
 
     os.chdir(args.repo)
-    sys.argv = ["tracker", args.cmd, "--quiet"]
     start = time.perf_counter()
     try:
-        tracker_main()
+        cli([args.cmd, "--quiet"], prog_name="tracker")
     except SystemExit as done:
         if done.code:
             raise

@@ -4,6 +4,9 @@ nothing destructive, and GitHub Actions' annotations and step summary."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -289,3 +292,42 @@ def test_the_default_digest_week_is_the_utc_one_whatever_the_local_zone(
     result = run("digest", "--repo", str(site.root), "--out", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
     assert "2025-W45" in result.output and "2025-W46" not in result.output, result.output
+
+
+def console(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    """The installed console script's entry (tracker.cli.main, as ``python -m tracker`` runs
+    it), in its own process, its output through pipes."""
+    return subprocess.run([sys.executable, "-m", "tracker", *args], cwd=cwd, capture_output=True)
+
+
+def test_the_console_script_ends_with_the_commands_status_and_all_its_output(
+        site: GitRepo, tmp_path: Path) -> None:
+    # main() ends the process without tearing the heap down: what it printed must all be out,
+    # in order, and the status be the command's own
+    done = console("log", "--format", "jsonl", cwd=site.root)
+    assert done.returncode == 0 and done.stderr == b""
+    assert done.stdout == run("log", "--repo", str(site.root), "--format", "jsonl"
+                              ).output.encode("utf-8")
+    lines = done.stdout.decode("utf-8").splitlines()
+    assert len(lines) >= 2 and all(json.loads(line)["kind"] for line in lines)
+
+    outside = tmp_path / "not-a-repo"
+    outside.mkdir()
+    done = console("update", cwd=outside)
+    assert done.returncode == 1 and b"is not inside a git repository" in done.stderr
+
+    done = console("updat", cwd=site.root)
+    assert done.returncode == 2 and b"No such command 'updat'" in done.stderr
+
+
+def test_the_console_script_stops_quietly_when_its_reader_is_gone(site: GitRepo) -> None:
+    # the pipe's reader gone before anything is written: click's own handling (status 1,
+    # nothing said) survives the fast exit
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "tracker", "log"], cwd=site.root,
+                              stdout=write_end, stderr=subprocess.PIPE)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1 and done.stderr == b""

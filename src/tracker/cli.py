@@ -383,5 +383,21 @@ def init(root: Path, force: bool, install: str | None, hugo_config: str | None,
 
 
 def main() -> None:
-    cli(prog_name="tracker")
-
+    """The console script: ``cli``, then the process ends without tearing its heap down, as
+    mypy's ``hard_exit`` does. Freeing every object of a run one by one (the ledger's events, the
+    facts in force) cost 20 ms of a no-op update and 40-50 ms of a one-commit one (0.12 → 0.10 s,
+    0.46 → 0.41 s). Nothing is left to do at exit: every file is written and renamed and the
+    lock released before ``cli`` returns, click.echo has flushed what it wrote (and handled a
+    reader gone from the pipe), and a git child sees its pipe close either way. Tests call
+    ``cli``, which returns; an exception (a bug) still ends the usual way, with its traceback,
+    and so does a status that is not a number."""
+    try:
+        cli(prog_name="tracker")
+        status: object = 0
+    except SystemExit as done:
+        status = done.code or 0
+    if not isinstance(status, int):
+        raise SystemExit(status)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
