@@ -294,10 +294,14 @@ def test_the_default_digest_week_is_the_utc_one_whatever_the_local_zone(
     assert "2025-W45" in result.output and "2025-W46" not in result.output, result.output
 
 
+# what the installed ``tracker`` script runs (pyproject's [project.scripts])
+CONSOLE_SCRIPT = "import sys; from tracker.cli import main; sys.argv[0] = 'tracker'; main()"
+
+
 def console(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
-    """The installed console script's entry (tracker.cli.main, as ``python -m tracker`` runs
-    it), in its own process, its output through pipes."""
-    return subprocess.run([sys.executable, "-m", "tracker", *args], cwd=cwd, capture_output=True)
+    """The console script's entry, tracker.cli.main, in its own process, output through pipes."""
+    return subprocess.run([sys.executable, "-c", CONSOLE_SCRIPT, *args], cwd=cwd,
+                          capture_output=True)
 
 
 def test_the_console_script_ends_with_the_commands_status_and_all_its_output(
@@ -326,8 +330,17 @@ def test_the_console_script_stops_quietly_when_its_reader_is_gone(site: GitRepo)
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        done = subprocess.run([sys.executable, "-m", "tracker", "log"], cwd=site.root,
+        done = subprocess.run([sys.executable, "-c", CONSOLE_SCRIPT, "log"], cwd=site.root,
                               stdout=write_end, stderr=subprocess.PIPE)
     finally:
         os.close(write_end)
     assert done.returncode == 1 and done.stderr == b""
+
+
+def test_python_dash_m_tracker_ends_the_usual_way_for_a_profiler(site: GitRepo,
+                                                                 tmp_path: Path) -> None:
+    # a profiler writes its report at exit: main()'s fast exit would lose it
+    report = tmp_path / "update.prof"
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(report), "-m", "tracker",
+                           "log"], cwd=site.root, capture_output=True)
+    assert done.returncode == 0 and report.stat().st_size > 0

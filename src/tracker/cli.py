@@ -389,8 +389,9 @@ def main() -> None:
     0.46 → 0.41 s). Nothing is left to do at exit: every file is written and renamed and the
     lock released before ``cli`` returns, click.echo has flushed what it wrote (and handled a
     reader gone from the pipe), and a git child sees its pipe close either way. Tests call
-    ``cli``, which returns; an exception (a bug) still ends the usual way, with its traceback,
-    and so does a status that is not a number."""
+    ``cli``, which returns; ``python -m tracker`` runs it too, so that a profiler or coverage
+    wrapped around it still writes its report at exit. An exception (a bug) still ends the
+    usual way, with its traceback, and so does a status that is not a number."""
     try:
         cli(prog_name="tracker")
         status: object = 0
