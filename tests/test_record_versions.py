@@ -283,6 +283,105 @@ def test_records_moved_into_another_are_not_followed() -> None:
     assert follow(last, windows, new) is None
 
 
+# --- only the records that changed parsed, the others the last version's -----------------------
+
+def _parsed(raw: bytes) -> tuple[Any, ...]:
+    """What the JSON reader makes of ``raw``: the data with its keys in order, or the error."""
+    try:
+        data, _changes = load_records(raw, PATH)
+    except ParseError as error:
+        return ("refused", error.message, error.line)
+    return ("read", data, list(data) if isinstance(data, dict) else None)
+
+
+# a step: the records rewritten as _text writes them (valid JSON), or bytes edited anywhere
+_BYTE_STEP = st.one_of(_STEP, st.lists(st.tuples(st.floats(0, 1), st.integers(0, 12),
+                                                 st.sampled_from([b"", b",", b"}", b"{", b" ",
+                                                                  b'"', b"1", b'"k":2,',
+                                                                  b'"k": [1, {"a": 2}]', b"x",
+                                                                  b',"a":1', b"\n"])),
+                                       min_size=1, max_size=3))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_TEXT, _RECORD | st.integers(-999, 999) | _TEXT, min_size=1, max_size=6),
+       st.lists(_BYTE_STEP, min_size=1, max_size=8), st.booleans())
+def test_a_map_parsed_where_it_changed_is_the_map_parsed_whole(
+        first: dict[str, Any], steps: list[Any], split_often: bool) -> None:
+    """Version after version, what the reader makes of a text by parsing only the records in
+    the bytes that changed (and a text edited anywhere, often no longer JSON) is what parsing
+    it whole makes of it: the same data, keys in the same order, or the same refusal at the
+    same line."""
+    jsonkeys._LAST.pop(PATH, None)
+    records, style = dict(first), 0
+    raw = _text(records, style, None)
+    splits = (4, 2) if split_often else (jsonkeys._SPLIT_AT, jsonkeys._ANCHOR)
+    with mock.patch.multiple(jsonkeys, _SPLIT_AT=splits[0], _ANCHOR=splits[1]):
+        assert _parsed(raw)[0] == "read"
+        for step in steps:
+            if isinstance(step, list):
+                new = _edit(raw, step)
+            else:
+                what, key, record, new_style, n = step
+                if what == "drop" and records:
+                    del records[list(records)[n % len(records)]]
+                elif what == "restyle":
+                    style = new_style
+                else:
+                    records[key] = record
+                new = _text(records, style, ("top", n) if what == "repeat on top" else
+                            ("record", n) if what == "repeat in record" else None)
+            after = _parsed(new)
+            with no_last_versions():
+                assert after == _parsed(new)
+            if after[0] == "read":
+                raw = new
+
+
+@pytest.mark.parametrize("edit", [
+    (b'"b": 23, "c"', b'"b": 23 "c"'),  # the comma before the next key lost
+    (b'"b": 23, "c"', b'"b": 23,, "c"'),  # one too many
+    (b'"c": 45}', b'"c": 45,}'),  # one before the closing brace
+    (b'"c": 45}', b'}'),  # the last record gone, not the comma before it
+    (b'"c": 45}', b'"c": 45} 6'),  # something after it
+    (b'"c": 45}', b'"c": 45}\n  '),  # only space after it: still the same map
+    (b'"b": 23, ', b''),  # a record gone with its comma
+    (b'"b": 23, ', b'"b": 23, "b": 24, '),  # a key twice
+])
+def test_a_changed_record_that_breaks_the_map_is_refused_as_read_whole(
+        edit: tuple[bytes, bytes]) -> None:
+    jsonkeys._LAST.pop(PATH, None)
+    first = b'{"a": 1, "b": 23, "c": 45}'
+    # where the keys begin is found at the second version; the third differs only by the edit
+    for raw in (first.replace(b"1", b"12"), first, first.replace(*edit)):
+        after = _parsed(raw)
+        with no_last_versions():
+            assert after == _parsed(raw)
+
+
+def test_one_record_changed_is_all_that_is_parsed() -> None:
+    records = {f"m{n}": {"provider": "p", "max_tokens": n} for n in range(2000)}
+    old = json.dumps(records, indent=4).encode()
+    jsonkeys._LAST.pop(PATH, None)
+    load_records(old, PATH)
+    records["m5"]["max_tokens"] = 6
+    load_records(json.dumps(records, indent=4).encode(), PATH)  # where the keys begin found
+    records["m700"]["max_tokens"] = 7
+    records["m1500"] = {"provider": "q"}
+    new = json.dumps(records, indent=4).encode()
+    texts: list[bytes] = []
+
+    def loads(text: bytes) -> Any:
+        texts.append(text)
+        return json.loads(text)
+
+    data, changes = jsonkeys.read_json(new, PATH, loads)
+    assert data == records and list(data) == list(records)
+    assert changes is not None and changes.changed == ["m700", "m1500"]
+    assert len(texts) == 2 and all(len(text) < 200 for text in texts)
+    assert b'"m700"' in texts[0] and b'"m1500"' in texts[1]
+
+
 # --- the map reader: only the changed records read, the rest from the memo ----------------------
 
 _SOURCE = RecordSource(files=[PATH], layout="map", id_from="key", service_field="p",

@@ -21,7 +21,7 @@ from typing import Any
 
 from tracker import yamlio
 from tracker.errors import ParseError
-from tracker.sources.jsonkeys import RecordChanges, json_key_lines, refuse_duplicate_json_keys
+from tracker.sources.jsonkeys import RecordChanges, json_key_lines, read_json
 
 KeyPath = yamlio.KeyPath
 RECORD_FORMATS = (".json", ".yaml", ".yml", ".toml")
@@ -216,8 +216,7 @@ def load_records(raw: bytes, path: str) -> tuple[Any, RecordChanges | None]:
         return _load_record_yaml(raw, path), None
     try:
         if suffix == ".json":
-            data = _json_loads(raw)
-            return data, refuse_duplicate_json_keys(raw, data, path)
+            return read_json(raw, path, _json_loads)
         return toml_loads(raw.decode("utf-8")), None
     except UnicodeDecodeError as exc:
         raise ParseError(f"not UTF-8 text: {exc.reason}", path=path) from None

@@ -6,7 +6,9 @@ keys in silence, so the keys a text writes are counted and compared with the key
 A record file is read version after version (LiteLLM's 730 KB map, changed in a few records a
 commit): both counts are kept per file and redone only where a version changed — the bytes
 between the stretches equal to the last version's, the records unequal to their last version —
-and the records that changed are said to records.py, which reads only those.
+and the records that changed are said to records.py, which reads only those. Where the records
+that changed are written is known too (jsonrecords.follow), so only those bytes are parsed
+(``read_json``): the others are the last version's records.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import chain, compress, repeat
 from operator import ne
@@ -238,24 +241,91 @@ def _followed_changes(before: dict[Any, Any], after: dict[Any, Any],
 
 
 def _changes(last: _JsonVersion, data: dict[Any, Any], raw: bytes,
-             windows: list[Window] | None) -> tuple[RecordChanges, Keys | None]:
+             windows: list[Window] | None,
+             followed: Followed | None) -> tuple[RecordChanges, Keys | None]:
     """The records that changed since the last version, and where this version's keys begin
-    (followed from the last version's, else read whole once the edits are seen to be local:
+    (``followed`` from the last version's, else read whole once the edits are seen to be local:
     a file rewritten throughout is compared record by record and never read token by
     token)."""
     if windows is None:
         return _record_changes(last.data, data), None
-    if last.keys is not None:
-        followed = follow(last.keys, windows, raw)
-        # as many keys written as parsed: no key twice on top, so the n-th key is data's
-        if followed is not None and len(followed.keys.starts) == len(data):
-            return _followed_changes(last.data, data, followed), followed.keys
+    # as many keys written as parsed: no key twice on top, so the n-th key is data's
+    if followed is not None and len(followed.keys.starts) == len(data):
+        return _followed_changes(last.data, data, followed), followed.keys
     keys = top_level_keys(raw)
     return (_record_changes(last.data, data),
             keys if keys is not None and len(keys.starts) == len(data) else None)
 
 
-def refuse_duplicate_json_keys(raw: bytes, data: Any, path: str) -> RecordChanges | None:
+def read_json(raw: bytes, path: str, loads: Callable[[bytes], Any]
+              ) -> tuple[Any, RecordChanges | None]:
+    """A JSON record file's data by ``loads`` (orjson, or json), refused if it writes a key twice
+    (``refuse_duplicate_json_keys``), and which records changed since the last version of
+    ``path`` read here. When that version's records could be followed into this one, only the
+    bytes of those that changed are parsed (``_spliced``); else, or at any doubt, the whole
+    text, whose error then says what is wrong and where. Raises what ``loads`` raises."""
+    last = _LAST.get(path)
+    windows = None if last is None else _changed(last.raw, raw)
+    followed = None
+    if last is not None and windows is not None and last.keys is not None:
+        followed = follow(last.keys, windows, raw)
+    data = None
+    if last is not None and followed is not None:
+        data = _spliced(last, followed, raw, loads)
+    if data is None:
+        data = loads(raw)  # a text that does not parse leaves the last version kept
+    _LAST.pop(path, None)
+    return data, refuse_duplicate_json_keys(raw, data, path, last, windows, followed)
+
+
+def _spliced(last: _JsonVersion, followed: Followed, raw: bytes,
+             loads: Callable[[bytes], Any]) -> dict[Any, Any] | None:
+    """This version's data, parsing only the runs of records read again and taking every
+    other record from the last version: what parsing the whole text gives. Every byte outside
+    the runs is the last version's, which parsed, and stands where it stood in the object's
+    grammar (a run starts at a key, after a comma or the opening brace, and ends at the next
+    untouched key or the closing brace); so the text is valid if each run is a list of
+    members, as its bytes (less the comma before the next key) parsed inside braces tell.
+    None, and the caller parses the whole text, when a run is not that (a comma missing or
+    extra, a key twice, anything after the closing brace), when records are gone at the
+    closing brace (the comma before them is outside the run), or when the bytes before the
+    first key changed."""
+    if followed.runs is None or not isinstance(last.data, dict):
+        return None
+    old = list(last.data.items())
+    items: list[Any] = []
+    done = 0
+    for run in followed.runs:
+        items += old[done:run.old_first]
+        done = run.old_end
+        count = run.new_end - run.new_first
+        members = raw[run.start:run.end].rstrip(_SPACE)
+        if not count:  # records gone: space alone may stand between the comma and the next key
+            if members or run.end == followed.keys.end:
+                return None
+            continue
+        if run.end == followed.keys.end:  # to the closing brace: nothing after it but space
+            if raw[run.end + 1:].strip(_SPACE):
+                return None
+        elif members.endswith(b","):  # up to the next key: the comma before it ends the run
+            members = members[:-1]
+        else:
+            return None
+        try:
+            read = loads(b"{" + members + b"}")
+        except ValueError:
+            return None
+        if not isinstance(read, dict) or len(read) != count:
+            return None
+        items += read.items()
+    items += old[done:]
+    data = dict(items)
+    return data if len(data) == len(followed.keys.starts) else None
+
+
+def refuse_duplicate_json_keys(raw: bytes, data: Any, path: str, last: _JsonVersion | None,
+                               windows: list[Window] | None,
+                               followed: Followed | None) -> RecordChanges | None:
     """Refuse JSON parsed by a loader that silently keeps the last of two equal keys (orjson).
 
     The keys written are bounded in C (``_keys_at_most``) and compared with the keys parsed;
@@ -266,14 +336,14 @@ def refuse_duplicate_json_keys(raw: bytes, data: Any, path: str) -> RecordChange
     touch (jsonrecords.follow) that are unequal to their last version — or, when where the
     records begin cannot be followed, in every record unequal to its last version. Returns
     those records' keys (see RecordChanges) when ``data`` and the last version are both
-    mappings."""
-    last = _LAST.pop(path, None)
-    windows = None if last is None else _changed(last.raw, raw)
+    mappings. ``last`` is the version of ``path`` read before (taken out of _LAST: a version
+    refused is not kept), ``windows`` and ``followed`` what ``read_json`` found between it and
+    ``raw``."""
     bound = _keys_at_most(raw) if last is None else _bound_after_edits(last, raw, windows)
     changes, keys = None, None
     counts: dict[Any, int] = {}
     if isinstance(data, dict) and last is not None and isinstance(last.data, dict):
-        changes, keys = _changes(last, data, raw, windows)
+        changes, keys = _changes(last, data, raw, windows, followed)
         counts = last.counts  # taken over: the stored version was popped
         parsed = last.parsed - len(last.data) + len(data)
         for key in chain(changes.gone, changes.changed):

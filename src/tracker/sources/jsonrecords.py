@@ -8,6 +8,8 @@ and only the text from the first of them to the next untouched key is read again
 token. Every other record is the same bytes read from the same state (at a key of the
 top-level object): the same key, the same value. The reading must arrive exactly at the
 untouched key's new place, else nothing is concluded and the caller compares every record.
+What was read again is also where the records that changed are written (``Run``): jsonkeys
+parses only those bytes.
 """
 
 from __future__ import annotations
@@ -35,13 +37,29 @@ class Keys:
 
 
 @dataclass(frozen=True)
+class Run:
+    """Records read again together: the last version's ``old_first:old_end`` (by index) became
+    the new version's ``new_first:new_end``, written in its bytes ``start:end`` — from the
+    first one's key to the next untouched key, or to where the object closes."""
+
+    old_first: int
+    old_end: int
+    new_first: int
+    new_end: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Followed:
     """The keys of the new version, and which records were read again: their indexes in the
-    new version's keys, and in the last version's."""
+    new version's keys, and in the last version's, and the runs they make; ``runs`` is None
+    when the bytes before the first key changed (the text was read again from its start)."""
 
     keys: Keys
     read_again: list[int]
     touched_before: list[int]
+    runs: list[Run] | None
 
 
 def _scan(raw: bytes, at: int, depth: int, stop: int | None) -> tuple[list[int], int] | None:
@@ -102,15 +120,19 @@ def follow(last: Keys, windows: list[Window], new: bytes) -> Followed | None:
     new_starts: list[int] = []
     read_again: list[int] = []
     touched: list[int] = []
+    read: list[Run] = []
     done, end = 0, last.end + shift
     for first, final, before, after in runs:
         new_starts.extend(starts[done:max(first, 0)] if not before
                           else [at + before for at in starts[done:max(first, 0)]])
         stop = starts[final + 1] + after if final + 1 < count else None
-        found = _scan(new, 0, 0, stop) if first < 0 else _scan(new, starts[first] + before, 1,
-                                                                 stop)
+        start = 0 if first < 0 else starts[first] + before
+        found = _scan(new, start, 0 if first < 0 else 1, stop)
         if found is None:
             return None
+        if first >= 0:
+            read.append(Run(first, final + 1, len(new_starts), len(new_starts) + len(found[0]),
+                            start, found[1]))
         read_again.extend(range(len(new_starts), len(new_starts) + len(found[0])))
         new_starts.extend(found[0])
         touched.extend(range(max(first, 0), final + 1))
@@ -118,4 +140,5 @@ def follow(last: Keys, windows: list[Window], new: bytes) -> Followed | None:
         if stop is None:
             end = found[1]
     new_starts.extend(starts[done:] if not shift else [at + shift for at in starts[done:]])
-    return Followed(Keys(new_starts, end), read_again, touched)
+    return Followed(Keys(new_starts, end), read_again, touched,
+                    read if not runs or runs[0][0] >= 0 else None)
