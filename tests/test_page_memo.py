@@ -112,6 +112,23 @@ def test_every_version_of_the_example_reads_the_same_with_and_without_memos(
     assert check_versions(versions) == len(versions)
 
 
+# what a page holds once the tracker has run on a site: its changelog block, a heading inside
+BLOCK = ("\n## 📝 更新日志\n\n<!-- tracker:changelog:begin -->\n### 2025-03\n"
+         "## 不是标题\n- 配额下调\n<!-- tracker:changelog:end -->\n")
+
+
+def test_every_version_holding_the_trackers_block_reads_the_same_with_and_without_memos(
+        example_catalogue: tuple[Path, list[Any]]) -> None:
+    """A page with the tracker's block is read as text, its sections looked up in the page's
+    last version's (sections.LAST): the same facts, problems and lines as from nothing, and
+    as one scanner over the whole page. Blank lines come and go above the block, so the
+    sections after it stand at other lines from one version to the next."""
+    versions = [(path, raw.replace(b"\n## ", b"\n" * (n % 3) + BLOCK.encode() + b"\n## ", 1))
+                for n, (path, raw) in enumerate(git_versions(example_catalogue[0]))]
+    assert sum(BLOCK.encode() in raw for _path, raw in versions) > 30
+    assert check_versions(versions) == len(versions)
+
+
 # Lines a random edit puts into a page: headings of every level and spacing, fences opened and
 # closed, the tracker's markers, table rows, fields, list items, placeholders, blank lines.
 NOISE = [

@@ -92,12 +92,12 @@ class _SectionMemo:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.sections: dict[tuple[str, bool, Rework | None], Section] = {}
+        self.sections: dict[SectionKey, Section] = {}
 
     def scan(self, read: str, start: int, end: int, spans: list[tuple[int, int]],
              first_line: int, skipping: bool, wanted: Callable[[str], bool],
-             rework: Rework | None) -> Section:
-        key = (read[start:end], skipping, rework)
+             rework: Rework | None, key: SectionKey | None = None) -> Section:
+        key = key or (read[start:end], skipping, rework)
         known = self.sections.pop(key, None)
         if known is None:
             inside = [(max(a, start) - start, min(b, end) - start) for a, b in spans
@@ -121,6 +121,7 @@ SECTIONS = _SectionMemo(512)  # ~9 KB each with its objects
 # pure function of the section (memoized with it, so it must not depend on anything else), which
 # returns new objects rather than changing the section's.
 Rework = Callable[[Section], Section]
+SectionKey = tuple[str, bool, "Rework | None"]  # a section's text, skipped or not, its rework
 
 
 def _scan_section(text: str, spans: list[tuple[int, int]], first_line: int,
@@ -165,13 +166,16 @@ def scan_page(raw: bytes, path: str, wanted: Callable[[str], bool] = _every_sect
     """
     key = (path, wanted, rework)
     last = LAST.versions.pop(key, None)
-    version = _next_version(last, raw, wanted, rework) if last is not None else None
+    version = _next_version(last, raw, wanted, rework) if isinstance(last, _Version) else None
     if version is None:
         text = decode_page(raw, path)
         front_matter, body, front_matter_format = split_front_matter(text, path)
         if body == 0 or raw.startswith(b"\xef\xbb\xbf") or b"<!-- tracker:" in raw:
             # read as text: what the tracker wrote is blanked, and its bytes are not the text's
-            return _scan_text(text, front_matter, body, front_matter_format, wanted, rework)
+            doc, sections = _scan_text(text, front_matter, body, front_matter_format, wanted,
+                                       rework, last.sections if isinstance(last, _Text) else {})
+            LAST.keep(key, _Text(sections))
+            return doc
         body_bytes = len(text[:body].encode("utf-8"))
         pieces = _pieces(text[body:], body_bytes, 1 + text.count("\n", 0, body), True, wanted,
                          rework)
@@ -196,8 +200,11 @@ def _add(doc: Document, section: Section) -> None:
 
 
 def _scan_text(text: str, front_matter: str | None, body: int, front_matter_format: str,
-               wanted: Callable[[str], bool], rework: Rework | None) -> Document:
-    """The page read as text, section by section through the memo."""
+               wanted: Callable[[str], bool], rework: Rework | None,
+               last: dict[SectionKey, Section]) -> tuple[Document, dict[SectionKey, Section]]:
+    """The page read as text, section by section: each taken from the page's ``last`` version
+    when it has the same text, else through the memo. Returns this version's sections too (the
+    next version's ``last``)."""
     # what the tracker writes between its markers is never read as the page's facts: so a
     # commit of the tracker's own blocks states the same facts by construction (page_digest)
     read, spans = prose(text, body)
@@ -205,12 +212,21 @@ def _scan_text(text: str, front_matter: str | None, body: int, front_matter_form
     spans = [(start, end) for start, end in spans if start < end]  # an empty span reads nothing
     bounds = [(body, False), *_section_starts(read, body, spans, wanted), (len(read), False)]
     line_no = 1 + read.count("\n", 0, body)
+    sections: dict[SectionKey, Section] = {}
     for (start, skipping), (end, _) in zip(bounds, bounds[1:], strict=False):
         if start == end:
             continue
-        _add(doc, SECTIONS.scan(read, start, end, spans, line_no, skipping, wanted, rework))
+        key = (read[start:end], skipping, rework)
+        section = last.get(key)
+        if section is None:
+            section = SECTIONS.scan(read, start, end, spans, line_no, skipping, wanted, rework,
+                                    key)
+        elif section.first_line != line_no:
+            section = section.shifted(line_no)
+        sections[key] = section
+        _add(doc, section)
         line_no += read.count("\n", start, end)
-    return doc
+    return doc, sections
 
 
 @dataclass(slots=True)
@@ -235,22 +251,34 @@ class _Version:
     pieces: list[_Piece]
 
 
+@dataclass(slots=True)
+class _Text:
+    """A page version read as text (``_scan_text``: it holds the tracker's blocks): its sections
+    by their text, which the next version's sections are looked up in before the memo (a site's
+    pages hold ~2,600 sections: more than SECTIONS keeps, so without this nearly every section
+    of a page with blocks was scanned again)."""
+
+    sections: dict[SectionKey, Section]
+
+
 class _LastVersions:
     """The last version of each page read, by path, reader and rework: the next version is
     compared with it byte for byte, and only the sections between the first and the last byte
     that differ are read again (the others are the same bytes, at lines shifted by the lines
-    added or removed). Keyed by path but sound for any bytes under it: what is reused is what
-    the two versions have in common, found by comparing them. At most ``size`` pages."""
+    added or removed); or, for a page read as text, its sections are looked up by their text.
+    Keyed by path but sound for any bytes under it: what is reused is what the two versions
+    have in common, found by comparing them. At most ``size`` pages."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.versions: dict[tuple[str, Callable[[str], bool], Rework | None], _Version] = {}
+        self.versions: dict[tuple[str, Callable[[str], bool], Rework | None],
+                            _Version | _Text] = {}
 
     def clear(self) -> None:
         self.versions.clear()
 
     def keep(self, key: tuple[str, Callable[[str], bool], Rework | None],
-             version: _Version) -> None:
+             version: _Version | _Text) -> None:
         self.versions[key] = version
         if len(self.versions) > self.size:
             del self.versions[next(iter(self.versions))]
