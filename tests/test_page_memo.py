@@ -15,6 +15,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -25,7 +26,7 @@ from tracker.sources.fences import prose
 from tracker.sources.markdown import Document, Scanner
 from tracker.sources.page import _holds_facts, clear_memos, parse_page
 from tracker.sources.page_text import _INVISIBLE, decode_page, split_front_matter
-from tracker.sources.sections import LAST, SECTIONS, scan_page
+from tracker.sources.sections import LAST, SECTIONS, _scan_section, scan_page
 
 PAGES = Path(__file__).parent / "pages"
 ZH = "services/api/acme/_index.md"
@@ -173,6 +174,29 @@ def test_randomly_edited_pages_read_the_same_with_and_without_memos(name: str) -
         lines = edited(rng, lines)
         versions.append((path, "\n".join(lines).encode()))
     check_versions(versions)
+
+
+def test_a_page_with_a_block_takes_its_unchanged_sections_from_its_last_version(
+        page_text: str) -> None:
+    """With the shared memo emptied between two versions, only the section that changed is
+    scanned again: the others come from the page's own last version (sections.LAST)."""
+    path = "services/api/acme/_index.md"
+    first = page_text.replace("\n## ", BLOCK + "\n## ", 1)
+    second = first.replace("\n## ", "\n## 新的一节\n\n一行。\n\n## ", 1)
+    clear_memos()
+    scan_page(first.encode(), path, _holds_facts)
+    scanned_again: list[str] = []
+    real_scan = _scan_section
+
+    def counted(text: str, *args: Any) -> Any:
+        scanned_again.append(text)
+        return real_scan(text, *args)
+
+    SECTIONS.clear()
+    with mock.patch("tracker.sources.sections._scan_section", counted):
+        doc = scan_page(second.encode(), path, _holds_facts)
+    assert scanned(doc) == scanned(whole_page_scan(second.encode(), path))
+    assert [text.split("\n")[0] for text in scanned_again] == ["## 新的一节"]
 
 
 def test_a_section_moved_down_is_read_at_its_new_lines(page_text: str) -> None:

@@ -23,7 +23,7 @@ from conftest import EXAMPLES, GitRepo
 from tracker.config import RecordSource
 from tracker.errors import ParseError
 from tracker.pipeline import update
-from tracker.sources import jsonkeys
+from tracker.sources import formats, jsonkeys
 from tracker.sources.formats import load_records
 from tracker.sources.jsonkeys import _changed, _keys_at_most, _widened
 from tracker.sources.jsonrecords import follow, top_level_keys
@@ -299,7 +299,7 @@ _BYTE_STEP = st.one_of(_STEP, st.lists(st.tuples(st.floats(0, 1), st.integers(0,
                                                  st.sampled_from([b"", b",", b"}", b"{", b" ",
                                                                   b'"', b"1", b'"k":2,',
                                                                   b'"k": [1, {"a": 2}]', b"x",
-                                                                  b',"a":1', b"\n"])),
+                                                                  b',"a":1', b"\n", b"]"])),
                                        min_size=1, max_size=3))
 
 
@@ -343,6 +343,7 @@ def test_a_map_parsed_where_it_changed_is_the_map_parsed_whole(
     (b'"b": 23, "c"', b'"b": 23,, "c"'),  # one too many
     (b'"c": 45}', b'"c": 45,}'),  # one before the closing brace
     (b'"c": 45}', b'}'),  # the last record gone, not the comma before it
+    (b'"c": 45}', b'"c": 45]'),  # closed by a bracket
     (b'"c": 45}', b'"c": 45} 6'),  # something after it
     (b'"c": 45}', b'"c": 45}\n  '),  # only space after it: still the same map
     (b'"b": 23, ', b''),  # a record gone with its comma
@@ -350,13 +351,27 @@ def test_a_map_parsed_where_it_changed_is_the_map_parsed_whole(
 ])
 def test_a_changed_record_that_breaks_the_map_is_refused_as_read_whole(
         edit: tuple[bytes, bytes]) -> None:
+    """A third version that differs from the second by one edit: what parsing only the records
+    it touches makes of it is what the whole text says (read, or refused at the same line);
+    the whole text is parsed exactly when the edit broke the map."""
     jsonkeys._LAST.pop(PATH, None)
     first = b'{"a": 1, "b": 23, "c": 45}'
     # where the keys begin is found at the second version; the third differs only by the edit
-    for raw in (first.replace(b"1", b"12"), first, first.replace(*edit)):
+    for raw in (first.replace(b"1", b"12"), first):
+        load_records(raw, PATH)
+    raw = first.replace(*edit)
+    texts: list[bytes] = []
+    real_loads = formats._json_loads  # orjson, or json: what the whole text is parsed with
+
+    def loads(text: bytes) -> Any:
+        texts.append(text)
+        return real_loads(text)
+
+    with mock.patch.object(formats, "_json_loads", loads):
         after = _parsed(raw)
-        with no_last_versions():
-            assert after == _parsed(raw)
+    with no_last_versions():
+        assert after == _parsed(raw)
+    assert (raw in texts) == (after[0] == "refused")
 
 
 def test_one_record_changed_is_all_that_is_parsed() -> None:

@@ -344,3 +344,11 @@ def test_python_dash_m_tracker_ends_the_usual_way_for_a_profiler(site: GitRepo,
     done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(report), "-m", "tracker",
                            "log"], cwd=site.root, capture_output=True)
     assert done.returncode == 0 and report.stat().st_size > 0
+
+
+@pytest.mark.parametrize("closed", [">&-", "2>&- >/dev/null"])
+def test_the_console_script_runs_with_its_output_closed(site: GitRepo, closed: str) -> None:
+    # started with stdout (or stderr) closed, Python has no stream there: nothing to flush
+    done = subprocess.run(f'"{sys.executable}" -c "{CONSOLE_SCRIPT}" schema {closed}',
+                          shell=True, cwd=site.root, capture_output=False)
+    assert done.returncode == 0

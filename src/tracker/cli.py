@@ -399,6 +399,7 @@ def main() -> None:
         status = done.code or 0
     if not isinstance(status, int):
         raise SystemExit(status)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:  # None: started with that descriptor closed
+            stream.flush()
     os._exit(status)

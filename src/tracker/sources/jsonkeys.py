@@ -1,6 +1,6 @@
 """JSON record files hold no key twice: orjson, the fast reader, keeps the last of two equal
 keys in silence, so the keys a text writes are counted and compared with the keys parsed
-(``refuse_duplicate_json_keys``), and a repeated key is named with its line
+(``_refuse_duplicate_keys``), and a repeated key is named with its line
 (``json_key_lines``, also data files' reader).
 
 A record file is read version after version (LiteLLM's 730 KB map, changed in a few records a
@@ -260,7 +260,7 @@ def _changes(last: _JsonVersion, data: dict[Any, Any], raw: bytes,
 def read_json(raw: bytes, path: str, loads: Callable[[bytes], Any]
               ) -> tuple[Any, RecordChanges | None]:
     """A JSON record file's data by ``loads`` (orjson, or json), refused if it writes a key twice
-    (``refuse_duplicate_json_keys``), and which records changed since the last version of
+    (``_refuse_duplicate_keys``), and which records changed since the last version of
     ``path`` read here. When that version's records could be followed into this one, only the
     bytes of those that changed are parsed (``_spliced``); else, or at any doubt, the whole
     text, whose error then says what is wrong and where. Raises what ``loads`` raises."""
@@ -275,7 +275,7 @@ def read_json(raw: bytes, path: str, loads: Callable[[bytes], Any]
     if data is None:
         data = loads(raw)  # a text that does not parse leaves the last version kept
     _LAST.pop(path, None)
-    return data, refuse_duplicate_json_keys(raw, data, path, last, windows, followed)
+    return data, _refuse_duplicate_keys(raw, data, path, last, windows, followed)
 
 
 def _spliced(last: _JsonVersion, followed: Followed, raw: bytes,
@@ -287,9 +287,9 @@ def _spliced(last: _JsonVersion, followed: Followed, raw: bytes,
     untouched key or the closing brace); so the text is valid if each run is a list of
     members, as its bytes (less the comma before the next key) parsed inside braces tell.
     None, and the caller parses the whole text, when a run is not that (a comma missing or
-    extra, a key twice, anything after the closing brace), when records are gone at the
-    closing brace (the comma before them is outside the run), or when the bytes before the
-    first key changed."""
+    extra, a key twice, a bracket for the closing brace or anything after it), when records
+    are gone at the closing brace (the comma before them is outside the run), or when the
+    bytes before the first key changed."""
     if followed.runs is None or not isinstance(last.data, dict):
         return None
     old = list(last.data.items())
@@ -305,7 +305,8 @@ def _spliced(last: _JsonVersion, followed: Followed, raw: bytes,
                 return None
             continue
         if run.end == followed.keys.end:  # to the closing brace: nothing after it but space
-            if raw[run.end + 1:].strip(_SPACE):
+            # (where the object closes was found by a `}` or a `]`: only the brace closes it)
+            if raw[run.end:run.end + 1] != b"}" or raw[run.end + 1:].strip(_SPACE):
                 return None
         elif members.endswith(b","):  # up to the next key: the comma before it ends the run
             members = members[:-1]
@@ -323,7 +324,7 @@ def _spliced(last: _JsonVersion, followed: Followed, raw: bytes,
     return data if len(data) == len(followed.keys.starts) else None
 
 
-def refuse_duplicate_json_keys(raw: bytes, data: Any, path: str, last: _JsonVersion | None,
+def _refuse_duplicate_keys(raw: bytes, data: Any, path: str, last: _JsonVersion | None,
                                windows: list[Window] | None,
                                followed: Followed | None) -> RecordChanges | None:
     """Refuse JSON parsed by a loader that silently keeps the last of two equal keys (orjson).

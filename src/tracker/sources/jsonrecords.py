@@ -106,23 +106,23 @@ def follow(last: Keys, windows: list[Window], new: bytes) -> Followed | None:
         return None
     # runs of touched records: [first, last, shift before, shift after]; first -1 when the
     # bytes before the first key changed (then the text is read from its start)
-    runs: list[list[int]] = []
+    touched_runs: list[list[int]] = []
     shift = 0
     for old_start, old_end, new_start, new_end in windows:
         first = bisect_right(starts, old_start) - 1
         final = max(first, bisect_right(starts, max(old_start, old_end - 1)) - 1, 0)
         after = shift + (new_end - new_start) - (old_end - old_start)
-        if runs and first <= runs[-1][1] + 1:
-            runs[-1][1], runs[-1][3] = max(runs[-1][1], final), after
+        if touched_runs and first <= touched_runs[-1][1] + 1:
+            touched_runs[-1][1], touched_runs[-1][3] = max(touched_runs[-1][1], final), after
         else:
-            runs.append([first, final, shift, after])
+            touched_runs.append([first, final, shift, after])
         shift = after
     new_starts: list[int] = []
     read_again: list[int] = []
     touched: list[int] = []
-    read: list[Run] = []
+    reread: list[Run] = []
     done, end = 0, last.end + shift
-    for first, final, before, after in runs:
+    for first, final, before, after in touched_runs:
         new_starts.extend(starts[done:max(first, 0)] if not before
                           else [at + before for at in starts[done:max(first, 0)]])
         stop = starts[final + 1] + after if final + 1 < count else None
@@ -131,8 +131,8 @@ def follow(last: Keys, windows: list[Window], new: bytes) -> Followed | None:
         if found is None:
             return None
         if first >= 0:
-            read.append(Run(first, final + 1, len(new_starts), len(new_starts) + len(found[0]),
-                            start, found[1]))
+            reread.append(Run(first, final + 1, len(new_starts),
+                              len(new_starts) + len(found[0]), start, found[1]))
         read_again.extend(range(len(new_starts), len(new_starts) + len(found[0])))
         new_starts.extend(found[0])
         touched.extend(range(max(first, 0), final + 1))
@@ -141,4 +141,4 @@ def follow(last: Keys, windows: list[Window], new: bytes) -> Followed | None:
             end = found[1]
     new_starts.extend(starts[done:] if not shift else [at + shift for at in starts[done:]])
     return Followed(Keys(new_starts, end), read_again, touched,
-                    read if not runs or runs[0][0] >= 0 else None)
+                    reread if not touched_runs or touched_runs[0][0] >= 0 else None)

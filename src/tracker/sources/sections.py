@@ -9,7 +9,8 @@ objects shared between the versions (so nothing may change them: a reader's ``re
 new ones, and per-table results live in ``Table.memo``). Cheaper still, ``LAST`` keeps each
 page's last version as bytes cut into its sections: the next version's sections found there
 byte for byte are taken without decoding, cutting or looking them up, and only the bytes
-between them are read (a page holding the tracker's blocks is always read whole, as text).
+between them are read. A page holding the tracker's blocks is read whole, as text (the blocks
+blanked), its sections looked up first among its last version's by their text.
 """
 
 from __future__ import annotations
@@ -162,7 +163,8 @@ def scan_page(raw: bytes, path: str, wanted: Callable[[str], bool] = _every_sect
     ``wanted(heading)`` says which `##` sections to read in full; the others give only their
     plain `**Label：**` lines. ``rework`` is applied to what each section states. Each section is
     scanned (and reworked) once (``SECTIONS``); the sections of the page's last version that
-    the new one has byte for byte are not even looked up (``LAST``).
+    the new one has byte for byte are not even looked up, and a page read as text looks its
+    sections up among its last version's first (``LAST``).
     """
     key = (path, wanted, rework)
     last = LAST.versions.pop(key, None)
@@ -172,9 +174,10 @@ def scan_page(raw: bytes, path: str, wanted: Callable[[str], bool] = _every_sect
         front_matter, body, front_matter_format = split_front_matter(text, path)
         if body == 0 or raw.startswith(b"\xef\xbb\xbf") or b"<!-- tracker:" in raw:
             # read as text: what the tracker wrote is blanked, and its bytes are not the text's
+            known = last.sections if isinstance(last, _TextVersion) else {}
             doc, sections = _scan_text(text, front_matter, body, front_matter_format, wanted,
-                                       rework, last.sections if isinstance(last, _Text) else {})
-            LAST.keep(key, _Text(sections))
+                                       rework, known)
+            LAST.keep(key, _TextVersion(sections))
             return doc
         body_bytes = len(text[:body].encode("utf-8"))
         pieces = _pieces(text[body:], body_bytes, 1 + text.count("\n", 0, body), True, wanted,
@@ -252,7 +255,7 @@ class _Version:
 
 
 @dataclass(slots=True)
-class _Text:
+class _TextVersion:
     """A page version read as text (``_scan_text``: it holds the tracker's blocks): its sections
     by their text, which the next version's sections are looked up in before the memo (a site's
     pages hold ~2,600 sections: more than SECTIONS keeps, so without this nearly every section
@@ -272,13 +275,13 @@ class _LastVersions:
     def __init__(self, size: int) -> None:
         self.size = size
         self.versions: dict[tuple[str, Callable[[str], bool], Rework | None],
-                            _Version | _Text] = {}
+                            _Version | _TextVersion] = {}
 
     def clear(self) -> None:
         self.versions.clear()
 
     def keep(self, key: tuple[str, Callable[[str], bool], Rework | None],
-             version: _Version | _Text) -> None:
+             version: _Version | _TextVersion) -> None:
         self.versions[key] = version
         if len(self.versions) > self.size:
             del self.versions[next(iter(self.versions))]
