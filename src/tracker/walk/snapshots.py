@@ -203,14 +203,18 @@ class Snapshots:
             return False
         self.files, self.blobs, self.broken, self.stale, self.links, self._imported = state
         self.paths_of, self.services, self.facts = {}, {}, {}
-        titled = False
+        titled = set()
         for path, parsed in self.files.items():
             for service in parsed.services:
                 self.paths_of.setdefault(service.id, set()).add(path)
-                titled = titled or service.name_from_title
+                if service.name_from_title:
+                    titled.add(service.id)
         if titled and first_names is not None:
             self.first_names = first_names()
         self.pending = set(self.paths_of)
+        # those named by their title now, while the ledger's first names are at hand: a walk
+        # restored from .git later has none, and would name them by their title
+        self._settle(titled)
         return True
 
     def load(self, rev: str, last_good: dict[str, str],
