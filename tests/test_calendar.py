@@ -13,7 +13,7 @@ from tracker.config import Config, FeedsConfig, load_config
 from tracker.ledger import Ledger, Override
 from tracker.model import Event
 from tracker.pipeline import update
-from tracker.render.calendar import build_calendar, shutdowns
+from tracker.render.calendar import build_calendar, services_on_calendar, shutdowns
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -219,3 +219,37 @@ def test_a_price_band_s_announcement_is_its_own_calendar_event() -> None:
     assert summaries["tracker-price-e02"].startswith(
         "nimbus-1 >200K 输入价格 $4/M → $5/M，2026-10-01 起")
     assert summaries["tracker-price-e01"].startswith("nimbus-1 输入价格 $2/M → $3/M")
+
+
+def test_the_services_on_the_calendar_among_some_are_found_from_their_events_alone(
+        repo: GitRepo) -> None:
+    """services_on_calendar(..., among) replays only the events of ``among`` (and of what was
+    renamed into them): it must name exactly the services of ``among`` the whole ledger's
+    replay names, with an entry moved by a rename, one cancelled, one retracted."""
+    nimbus, stratus = "data/services/nimbus.yaml", "data/services/stratus.yaml"
+    model = "models:\n  {m}:\n    context: 8192\n"
+    repo.write(nimbus, "id: nimbus\nname: Nimbus API\n" + model.format(m="nimbus-1"))
+    repo.write(stratus, "id: stratus\nname: Stratus API\n" + model.format(m="stratus-1")
+               + "  stratus-2:\n    context: 4096\n")
+    repo.write("data/services/cirrus.yaml", "id: cirrus\nname: Cirrus API\n"
+               + model.format(m="cirrus-1"))
+    repo.commit("three services", "2025-01-01T10:00:00+08:00")
+    repo.replace(nimbus, "context: 8192\n", "context: 8192\n    shutdown_date: '2025-06-30'\n")
+    repo.replace(stratus, "context: 8192\n", "context: 8192\n    shutdown_date: '2025-07-31'\n")
+    repo.commit("announce two shutdowns", "2025-02-01T10:00:00+08:00")
+    repo.git("mv", nimbus, "data/services/cumulus.yaml")
+    repo.replace("data/services/cumulus.yaml", "id: nimbus", "id: cumulus")
+    repo.commit("nimbus is cumulus now", "2025-03-01T10:00:00+08:00")
+    repo.replace(stratus, "context: 4096\n", "context: 4096\n    shutdown_date: '2025-08-31'\n")
+    repo.commit("one more", "2025-04-01T10:00:00+08:00")
+    update(repo.root)
+    ledger = Ledger(load_config(repo.root))
+    raw = ledger.raw_events()
+    assert {"service_renamed", "model_deprecated"} <= {e.kind for e in raw}
+    retract = next(e.id for e in raw if e.kind == "model_deprecated" and e.model == "stratus-1")
+    services = {e.service for e in raw} | {"nimbus"}
+    for overrides in ({}, {retract: Override(retract=True)}):
+        everything = services_on_calendar(raw, overrides)
+        assert everything == {"cumulus", "stratus"}  # the rename took nimbus's entry along
+        for among in [{s} for s in sorted(services)] + [services, {"nimbus", "cirrus"}]:
+            assert services_on_calendar(raw, overrides, among) == everything & among, among

@@ -113,6 +113,11 @@ def test_the_facts_read_back_equal_to_a_parse(repo: GitRepo, page_text: str) -> 
 
     restored = Snapshots(history, Sources(load_config(repo.root)))
     assert restored.import_facts(data, ("key",))
+    # no service assembled until asked for: a push touches one of hundreds
+    assert restored.pending == set(parsed.services) and not restored.services
+    assert restored.export_facts(("key",)) == data  # every line as read
+    restored.settle()
+    assert not restored.pending
     assert parsed.stale and parsed.services["odd"].problems
     assert parsed.links.blobs and parsed.links.targets
     for name in Snapshots.STATE:

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path, PurePosixPath
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tracker.errors import ParseError
 from tracker.paths import (
+    any_matching,
     glob_matcher,
     is_service_page,
     matching_files,
@@ -101,3 +105,34 @@ def test_service_pages_are_the_bundle_indexes_the_globs_find(tmp_path: Path) -> 
         ("services/api/acme/_index.md", "acme", "zh"),
         ("services/api/beta/_index.fr.md", "beta", "zh"),
     ]
+
+
+_SEGMENT = st.sampled_from(("services", "api", "a", "b", ".git", "content"))
+_FILE = st.sampled_from(("_index.md", "_index.en.md", "index.md", "notes.txt", "x.md"))
+_PATTERN = st.sampled_from((
+    "services/api/*/_index*.md", "services/api/_index*.md", "content/services/api/*/_index*.md",
+    "**/_index.md", "services/**/x.md", "*/*.md", "services/api/*/{_index,index}*.md",
+    "{services/api,content}/*.md", "{a,services/api}/*/x.md", "a/?/x.md", "*.md", "services/api/[ab]/*.md"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.lists(_SEGMENT, max_size=4), _FILE), max_size=12),
+       st.lists(_PATTERN, min_size=1, max_size=3))
+def test_the_walk_finds_what_matching_every_file_finds(files: list[tuple[list[str], str]],
+                                                       patterns: list[str]) -> None:
+    """matching_files walks only where the globs reach (no deeper than their folders go) and
+    any_matching stops at the first: both agree with matching every file of the tree."""
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        for segments, name in files:
+            target = root.joinpath(*segments, name)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text("x")
+            except OSError:  # a folder where a file is, or the other way round: left out
+                pass
+        matcher = glob_matcher(tuple(patterns))
+        every = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+        expected = [p for p in every if ".git" not in p.split("/") and matcher.match(p)]
+        assert [p.as_posix() for p in matching_files(root, patterns)] == expected
+        assert any_matching(root, patterns) == bool(expected)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from tracker.config import CONFIG_FILE, PRIVATE_DIR, Config, config_file
 from tracker.errors import TrackerError
-from tracker.paths import matching_files
+from tracker.paths import any_matching
 from tracker.site import site_of
 
 OLD_LEDGER = "history"  # the default of history_dir, and where the old layout kept the ledger
@@ -39,7 +39,7 @@ _LEDGER_FILES = ("state.yaml", "events", "overrides.yaml", "digests.yaml")
 def pages_at_root(config: Config) -> bool:
     """Whether service pages sit at the repository's root (not under ``content/``)."""
     at_root = [p for p in config.pages if not p.startswith("content/")]
-    return bool(matching_files(Path(config.root), at_root))
+    return any_matching(Path(config.root), at_root)
 
 
 def is_content_repository(config: Config) -> bool:

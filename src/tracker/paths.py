@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
@@ -61,18 +62,36 @@ def glob_matcher(patterns: tuple[str, ...]) -> re.Pattern[str]:
 
 def matching_files(root: Path, patterns: list[str]) -> list[Path]:
     """Files under ``root`` matching any glob, relative to it, sorted, each once. Only the
-    folders the patterns can reach are walked (from each one's fixed leading folders), and
-    never .git."""
+    folders the patterns can reach are walked (from each one's fixed leading folders, no deeper
+    than their folders go), and never .git."""
+    return [Path(p) for p in sorted(set(_walk_matching(Path(root), patterns)))]
+
+
+def any_matching(root: Path, patterns: list[str]) -> bool:
+    """Whether some file under ``root`` matches a glob: the walk stops at the first."""
+    return next(_walk_matching(Path(root), patterns), None) is not None
+
+
+def _walk_matching(root: Path, patterns: list[str]) -> Iterator[str]:
+    """The relative paths (``/``-separated) of the files matching, in walking order, possibly
+    twice. A glob without ``**`` names files at most as many folders deep as it has ``/`` (a
+    choice in braces, ``{a,b/c}``, is no deeper than all its slashes): below the deepest of
+    them no folder is entered (a site's pages are a folder each: ``services/api/_index*.md``
+    need not open the 400 of them)."""
     matcher = glob_matcher(tuple(patterns))
-    found: set[str] = set()
+    deepest = None if any("**" in p for p in patterns) \
+        else max((p.count("/") for p in patterns), default=0)
     for base in sorted({_fixed_folder(p) for p in patterns}):
-        top = root / base if base else root
-        for folder, subfolders, files in os.walk(top):
-            subfolders[:] = sorted(d for d in subfolders if d != ".git")
-            relative = Path(folder).relative_to(root).as_posix()
-            prefix = "" if relative == "." else relative + "/"
-            found.update(prefix + name for name in files if matcher.match(prefix + name))
-    return [Path(p) for p in sorted(found)]
+        top = os.fspath(root / base if base else root)
+        for folder, subfolders, files in os.walk(top):  # folders are top + what lies below
+            below = folder[len(top):].replace(os.sep, "/").strip("/")
+            relative = f"{base}/{below}".strip("/")
+            prefix = relative + "/" if relative else ""
+            if deepest is not None and (relative.count("/") + 1 if relative else 0) >= deepest:
+                subfolders[:] = []  # the files in there lie deeper than any glob reaches
+            else:
+                subfolders[:] = sorted(d for d in subfolders if d != ".git")
+            yield from (prefix + name for name in files if matcher.match(prefix + name))
 
 
 def _fixed_folder(pattern: str) -> str:

@@ -227,8 +227,8 @@ def update(root: Path, *, progress: Progress | None = None, render: bool = True,
             walked = Walked(snapshots.restored, snapshots.visited, snapshots.reread,
                             snapshots.sources.kind_of, state.last_commit)
 
-            def calendar_services() -> set[str]:
-                return services_on_calendar(ledger.raw_events(), ledger.overrides())
+            def calendar_services(named: set[str]) -> set[str]:
+                return services_on_calendar(ledger.raw_events(), ledger.overrides(), named)
 
             written += render_all(config, ledger, skipped=skipped,
                                   plan=plan(config, history, head, commits, events, walked,

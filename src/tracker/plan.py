@@ -74,11 +74,11 @@ class Walked:
 
 def plan(config: Config, history: History, head: str, commits: list[Commit],
          events: list[Event], walked: Walked,
-         calendar_services: Callable[[], set[str]]) -> Plan:
+         calendar_services: Callable[[set[str]], set[str]]) -> Plan:
     """The outputs an update must render after walking ``commits`` into ``events``;
-    ``calendar_services`` gives the services the calendar has an entry for, cancelled ones
-    included, with the new events in the ledger already (so a new, moved or cancelled entry is
-    of a service with a new event)."""
+    ``calendar_services`` gives those of the services it is given that the calendar has an
+    entry for, cancelled ones included, with the new events in the ledger already (so a new,
+    moved or cancelled entry is of a service with a new event)."""
 
     visited, reread, wants = walked.visited, walked.reread, walked.wants
     continued = walked.continued
@@ -97,7 +97,7 @@ def plan(config: Config, history: History, head: str, commits: list[Commit],
     drawn = touched | visited if reread else touched
     site = bool(events) or bool(reread)
     named = touched | visited  # entries they may have moved, names they may have changed
-    calendar = site and bool(named and named & calendar_services())  # a replay: only if asked
+    calendar = site and bool(named and calendar_services(named))  # a replay: only if asked
     return Plan(pages=visited | touched, drawn=drawn, site=site,
                 calendar=calendar,
                 providers=_linked_providers(config, history, walked.since, reread))

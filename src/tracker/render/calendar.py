@@ -31,6 +31,7 @@ from tracker import i18n
 from tracker.model import Event, instant
 from tracker.render import visible
 from tracker.render.names import site_names
+from tracker.render.series import events_of
 from tracker.site import service_url
 
 if TYPE_CHECKING:
@@ -169,13 +170,16 @@ class _ShutdownReplay(_Replay[Shutdown]):
             elif event.field == "deprecated" and not event.new:
                 self._set(event, event.model, None, withdraw=True)
 
-def services_on_calendar(raw_events: Iterable[Event], overrides: Mapping[str, Override]
-                         ) -> set[str]:
+def services_on_calendar(raw_events: Iterable[Event], overrides: Mapping[str, Override],
+                         among: set[str] | None = None) -> set[str]:
     """The services the calendar has an entry for, cancelled ones included (tracker.plan
-    renders the calendar only when one of them has a new event or changed files)."""
-    events = list(raw_events)
-    return ({shutdown.service for shutdown in shutdowns(events, overrides)}
-            | {change.service for change in price_changes(events, overrides)})
+    renders the calendar only when one of them has a new event or changed files); with
+    ``among``, only those of them, found by replaying their events alone (``events_of``)
+    rather than the whole ledger's."""
+    events = list(raw_events) if among is None else events_of(list(raw_events), among)
+    found = ({shutdown.service for shutdown in shutdowns(events, overrides)}
+             | {change.service for change in price_changes(events, overrides)})
+    return found if among is None else found & among
 
 
 def shutdowns(raw_events: Iterable[Event], overrides: Mapping[str, Override]) -> list[Shutdown]:

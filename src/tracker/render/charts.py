@@ -40,7 +40,7 @@ from tracker import i18n
 from tracker.model import UNLIMITED, Event
 from tracker.render import environment, visible
 from tracker.render.names import localized, site_names
-from tracker.render.series import Series, ServiceSeries, Step, build_series
+from tracker.render.series import Series, ServiceSeries, Step, build_series, events_of
 from tracker.render.svgmarkup import draw_lines, draw_panel, draw_ticks
 from tracker.site import chart_name, chart_url, site_path
 
@@ -384,7 +384,7 @@ def build_charts(events: list[Event], config: Config,
     if not config.charts.enabled:
         return {}
     charts: dict[str, str] = {}
-    drawn = events if services is None else _events_of(events, services)
+    drawn = events if services is None else events_of(events, services)
     plots: Plots = {}  # a panel's plot is the same in both languages: drawn once
     named: list[Event] | None = None
     histories: dict[str, ServiceSeries] = {}
@@ -402,22 +402,6 @@ def build_charts(events: list[Event], config: Config,
             if svg is not None:
                 charts[chart_name(config, service, lang)] = svg
     return dict(sorted(charts.items()))
-
-
-def _events_of(events: list[Event], services: set[str]) -> list[Event]:
-    """The events a chart of ``services`` is drawn from, so that the series are not built for
-    the whole ledger to draw one service: theirs, those of every service renamed into one of
-    them (its history moves with the name, see build_series), and the renames out of one of
-    them (which take its history away)."""
-    wanted = set(services)
-    while True:
-        renamed = {e.old for e in events if e.kind == "service_renamed"
-                   and e.service in wanted and isinstance(e.old, str)} - wanted
-        if not renamed:
-            break
-        wanted |= renamed
-    return [e for e in events if e.service in wanted
-            or e.kind == "service_renamed" and isinstance(e.old, str) and e.old in wanted]
 
 
 def chartable(events: list[Event], config: Config) -> set[str]:

@@ -247,7 +247,8 @@ def _site_names(events: list[Event], config: Config, lang: str) -> Names:
                       partial(provider_title, root, slug, lang, config.default_lang))
         if titled:
             providers[slug] = titled
-    for relative in default.values():
+    for relative in default.values() if lang != config.default_lang else ():
+        # (in the default language these are the pages above: they name nothing more)
         for slug, label in page_links(root, relative).items():
             providers.setdefault(slug, label)
     tiers: dict[tuple[str, str], str] = {}

@@ -212,3 +212,21 @@ def build_series(events: Iterable[Event]) -> dict[str, ServiceSeries]:
     for history in histories.values():
         history.series = {key: s for key, s in history.series.items() if s.steps}
     return histories
+
+
+def events_of(events: list[Event], services: set[str]) -> list[Event]:
+    """The events whose replay decides what ``services`` end with — their charts' series, their
+    calendar entries — so that the whole ledger is not replayed for one service: theirs, those
+    of every service renamed into one of them (its history moves with the name, see
+    build_series), and the renames out of one of them (which take its history away). A replay
+    moves a service's state only by its own events and renames: these give the same state of
+    ``services`` as all the events do."""
+    wanted = set(services)
+    while True:
+        renamed = {e.old for e in events if e.kind == "service_renamed"
+                   and e.service in wanted and isinstance(e.old, str)} - wanted
+        if not renamed:
+            break
+        wanted |= renamed
+    return [e for e in events if e.service in wanted
+            or e.kind == "service_renamed" and isinstance(e.old, str) and e.old in wanted]

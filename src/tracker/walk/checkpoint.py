@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import fields
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 from tracker.model import Model, SectionProblem, Service, TrialCredits
@@ -79,18 +80,39 @@ Files = dict[str, Parsed]
 Shas = dict[str, str]
 
 
+@dataclass(frozen=True)
+class Line:
+    """One file's line as ``decode`` read it, and what it read from it: written again as it
+    is while the file's facts are these very objects (a Parsed is never changed once read:
+    the walk's parse cache shares them too) with the same blobs, since ``encode`` of what a
+    line decodes to is that line (tests/test_checkpoint.py) — so a push writes the facts file
+    without encoding again the hundreds of files it did not touch."""
+
+    parsed: Parsed
+    blob: str
+    broken: str | None
+    stale: str | None
+    text: str  # with its newline
+
+
 def encode(key: tuple[str, ...], files: Files, blobs: Shas, broken: Shas, stale: Shas,
-           links: LinkTable) -> bytes:
+           links: LinkTable, known: Mapping[str, Line] | None = None) -> bytes:
     """The facts file for ``key`` (code digest, commit, configuration digest): ``files`` in
     force, their ``blobs``, the last good blob of ``broken`` ones, the commit since which
     ``stale`` ones keep last good facts, and the symlinks of the tree (after the files, one a
-    line). NotJson when some fact would not read back as it is."""
+    line); ``known``: the lines ``decode`` read, kept where they still hold (see Line). NotJson
+    when some fact would not read back as it is."""
     if blobs.keys() != files.keys() or not broken.keys() <= files.keys() \
             or not stale.keys() <= files.keys():
         raise NotJson
     lines = []
     for path in sorted(files):
         parsed = files[path]
+        kept = known.get(path) if known else None
+        if kept is not None and kept.parsed is parsed and kept.blob == blobs[path] \
+                and kept.broken == broken.get(path) and kept.stale == stale.get(path):
+            lines.append(kept.text)
+            continue
         line: dict[str, Any] = {"path": path, "blob": blobs[path], "kind": parsed.kind}
         if path in broken:
             line["broken"] = broken[path]
@@ -122,9 +144,10 @@ def _head(key: tuple[str, ...], body: bytes) -> bytes:
 
 
 def decode(data: bytes, key: tuple[str, ...]
-           ) -> tuple[Files, Shas, Shas, Shas, LinkTable] | None:
+           ) -> tuple[Files, Shas, Shas, Shas, LinkTable, dict[str, Line]] | None:
     """The files, blobs, broken and stale files and the symlinks that ``encode`` wrote for
-    ``key``; None when the file was written for another key or does not read back."""
+    ``key``, and each file's Line; None when the file was written for another key or does not
+    read back."""
     head, _, body = data.partition(b"\n")
     if head + b"\n" != _head(key, body):
         return None
@@ -135,6 +158,7 @@ def decode(data: bytes, key: tuple[str, ...]
         broken: Shas = {}
         stale: Shas = {}
         links = LinkTable()
+        read: dict[str, Line] = {}
         for text in lines:
             if not text:
                 continue
@@ -154,6 +178,8 @@ def decode(data: bytes, key: tuple[str, ...]
                 broken[path] = line["broken"]
             if "stale" in line:
                 stale[path] = line["stale"]
-        return files, blobs, broken, stale, links
+            read[path] = Line(files[path], blobs[path], broken.get(path), stale.get(path),
+                              text + "\n")
+        return files, blobs, broken, stale, links, read
     except (ValueError, TypeError, KeyError, AttributeError, IndexError):
         return None

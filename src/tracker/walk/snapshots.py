@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from tracker import cache
 from tracker.dated import commit_day, in_force
 from tracker.errors import ParseError
-from tracker.model import SECTION_FIELDS, Event, FactsMemo, ParseWarning, SectionProblem, Service
+from tracker.model import Event, FactsMemo, ParseWarning, Service
 from tracker.plainjson import NotJson
 from tracker.sources import Parsed, Sources
 from tracker.walk import checkpoint
 from tracker.walk.classify import CommitInfo, commit_events
 from tracker.walk.git import Commit, FileChange, History
+from tracker.walk.lastgood import keep_last_good, problems_of, reason
 from tracker.walk.symlinks import LinkTable
 
 
@@ -61,6 +62,10 @@ class Snapshots:
         # the UTC day of the commit being stepped: facts hold the prices in force on it
         self.day: str | None = None
         self._facts = FactsMemo()  # each unchanged model's dict kept between commits
+        # services the imported facts state, not assembled yet (see _settle): a push reads one
+        # service of hundreds
+        self.pending: set[str] = set()
+        self._imported: dict[str, checkpoint.Line] = {}  # path → its line of the facts read
 
     # -- files ------------------------------------------------------------------------------
 
@@ -79,6 +84,7 @@ class Snapshots:
         # Only services whose part in this file changed are touched: a LiteLLM version states
         # ~40 services but changes one or two; re-assembling and diffing the rest is waste.
         old = self.files.get(path)
+        self._settle(s.id for s in (*(old.services if old else ()), *parsed.services))
         before = {s.id: s for s in old.services} if old is not None else {}
         self._drop(path)
         self.files[path], self.blobs[path] = parsed, blob
@@ -90,6 +96,8 @@ class Snapshots:
         return touched
 
     def _drop(self, path: str) -> set[str]:
+        if path in self.files:
+            self._settle(s.id for s in self.files[path].services)
         parsed = self.files.pop(path, None)
         self.blobs.pop(path, None)
         self.broken.pop(path, None)
@@ -109,7 +117,25 @@ class Snapshots:
                  if s.id == service_id]
         return self.sources.assemble(parts)
 
-    def _refresh(self, service_id: str) -> tuple[Service | None, dict[str, Any] | None]:
+    def _settle(self, service_ids: Iterable[str]) -> None:
+        """Assemble the pending services among ``service_ids`` as import_facts used to, all at
+        once: from the files as imported, on no commit's day. Called before a file stating one
+        of them changes (or starts stating it), so a service is assembled from the very files
+        the eager import read; one no commit touches is never assembled (its facts are not
+        needed: only touched services are diffed, and the facts file is written from files)."""
+        for service_id in sorted(self.pending.intersection(service_ids)):
+            self.pending.discard(service_id)
+            self._refresh(service_id, as_stated=True)
+
+    def settle(self) -> None:
+        """Every pending service assembled: ``services`` and ``facts`` whole."""
+        self._settle(set(self.pending))
+
+    def _refresh(self, service_id: str, as_stated: bool = False
+                 ) -> tuple[Service | None, dict[str, Any] | None]:
+        """Assemble ``service_id`` again, its facts as in force on the day of the commit being
+        stepped (``as_stated``: as the files state them, as a load or an import does)."""
+        day = None if as_stated else self.day
         service = self._assemble(service_id)
         if service is None:
             self.services.pop(service_id, None)
@@ -120,7 +146,7 @@ class Snapshots:
             service = self._kept_name(service)
         facts = self._facts.facts(service)
         self.services[service_id] = service
-        self.facts[service_id] = in_force(facts, self.day) if self.day else facts
+        self.facts[service_id] = in_force(facts, day) if day else facts
         return service, self.facts[service_id]
 
     def _kept_name(self, service: Service) -> Service:
@@ -139,7 +165,8 @@ class Snapshots:
 
     # -- loading and stepping ---------------------------------------------------------------
 
-    STATE = ("files", "blobs", "broken", "stale", "paths_of", "services", "facts", "links")
+    STATE = ("files", "blobs", "broken", "stale", "paths_of", "services", "facts", "links",
+             "pending")
 
     def save(self, path: Path, key: tuple[str, ...]) -> None:
         """Keep the facts in force (for ``key``: a commit and what parsed it) so that the next
@@ -161,29 +188,33 @@ class Snapshots:
         None when some fact would not read back as it is."""
         try:
             return checkpoint.encode((cache.code_digest(), *key), self.files, self.blobs,
-                                     self.broken, self.stale, self.links)
+                                     self.broken, self.stale, self.links, self._imported)
         except NotJson:
             return None
 
     def import_facts(self, data: bytes, key: tuple[str, ...],
                      first_names: Callable[[], dict[str, str]] | None = None) -> bool:
         """Take the facts ``export_facts`` wrote for ``key`` by this very code; False when
-        ``data`` holds none for it. Services are assembled again from the files, so a service
-        its title names takes the name it first had from ``first_names`` (asked only then)."""
+        ``data`` holds none for it. Services are assembled again from the files when a commit
+        first touches them (``_settle``), so a service its title names takes the name it first
+        had from ``first_names`` (asked only when some service is named so)."""
         state = checkpoint.decode(data, (cache.code_digest(), *key))
         if state is None:
             return False
-        self.files, self.blobs, self.broken, self.stale, self.links = state
+        self.files, self.blobs, self.broken, self.stale, self.links, self._imported = state
         self.paths_of, self.services, self.facts = {}, {}, {}
-        titled = False
+        titled = set()
         for path, parsed in self.files.items():
             for service in parsed.services:
                 self.paths_of.setdefault(service.id, set()).add(path)
-                titled = titled or service.name_from_title
+                if service.name_from_title:
+                    titled.add(service.id)
         if titled and first_names is not None:
             self.first_names = first_names()
-        for service_id in sorted(self.paths_of):
-            self._refresh(service_id)
+        self.pending = set(self.paths_of)
+        # those named by their title now, while the ledger's first names are at hand: a walk
+        # restored from .git later has none, and would name them by their title
+        self._settle(titled)
         return True
 
     def load(self, rev: str, last_good: dict[str, str],
@@ -213,10 +244,10 @@ class Snapshots:
                         self.broken[path] = good
                         self.stale[path] = (stale or {}).get(path, rev)
                     continue
-                problems = _problems(parsed)
+                problems = problems_of(parsed)
                 if problems:
-                    parsed = _keep_last_good(parsed, previous)
-                    warnings += [ParseWarning(path=path, line=p.line, reason=_reason(p),
+                    parsed = keep_last_good(parsed, previous)
+                    warnings += [ParseWarning(path=path, line=p.line, reason=reason(p),
                                               commit=rev) for p in problems]
                 self._put(path, blob, parsed)
                 if problems:
@@ -315,6 +346,8 @@ class Snapshots:
                     if change.old_path in self.files else set()
                 kept = self.files.get(change.old_path)
                 touched |= self._drop(change.old_path)
+                if change.path in self.files:  # replaced below without _put
+                    self._settle(s.id for s in self.files[change.path].services)
                 if wanted and kept is not None:
                     self.files[change.path] = kept  # in force until the new version parses
                     self.blobs[change.path] = ""
@@ -357,7 +390,7 @@ class Snapshots:
     def _load_change(self, commit: Commit, path: str, blob: str | None, raw: bytes,
                      warnings: list[ParseWarning], touched: set[str]) -> set[str]:
         if blob is None or blob == self.blobs.get(path):
-            if blob is not None and path in self.files and not _problems(self.files[path]):
+            if blob is not None and path in self.files and not problems_of(self.files[path]):
                 # back to the version in force, which read wholly: not stale any more
                 self.broken.pop(path, None)
                 self.stale.pop(path, None)
@@ -376,10 +409,10 @@ class Snapshots:
                 self.broken[path] = good
                 self.stale.setdefault(path, commit.sha)
             return {s.id for s in self.files[path].services} if path in self.files else set()
-        problems = _problems(parsed)
+        problems = problems_of(parsed)
         if problems:
-            parsed = _keep_last_good(parsed, self.files.get(path))
-            warnings += [ParseWarning(path=path, line=p.line, reason=_reason(p),
+            parsed = keep_last_good(parsed, self.files.get(path))
+            warnings += [ParseWarning(path=path, line=p.line, reason=reason(p),
                                       commit=commit.sha, date=commit.date) for p in problems]
         since = self.stale.get(path, commit.sha)
         touched |= self._put(path, blob, parsed)
@@ -398,7 +431,7 @@ class Snapshots:
         Digests are taken only here, in such commits: the walk of other commits pays nothing."""
         current = self.files.get(path)
         if not self._own_commit or current is None or not self.blobs.get(path) \
-                or path in self.broken or path in self.stale or _problems(current):
+                or path in self.broken or path in self.stale or problems_of(current):
             return None
         try:
             new = self.sources.digest(path, raw)
@@ -447,26 +480,3 @@ class Snapshots:
             self._refresh(sid)
         return commit_events(CommitInfo(commit.sha, commit.date), before, self.services,
                              self.facts, renamed)
-
-
-def _problems(parsed: Parsed) -> list[SectionProblem]:
-    return [problem for service in parsed.services for problem in service.problems]
-
-
-def _reason(problem: SectionProblem) -> str:
-    return f"{problem.reason} (the {problem.section} section keeps its last good facts)"
-
-
-def _keep_last_good(parsed: Parsed, previous: Parsed | None) -> Parsed:
-    """A version with sections that did not read, those sections taken from ``previous`` (the
-    version in force). The parse cache's object is not changed."""
-    before = {s.id: s for s in previous.services} if previous is not None else {}
-    services = []
-    for service in parsed.services:
-        if service.problems and service.id in before:
-            service = copy.copy(service)
-            for problem in service.problems:
-                for name in SECTION_FIELDS[problem.section]:
-                    setattr(service, name, getattr(before[service.id], name))
-        services.append(service)
-    return Parsed(parsed.kind, tuple(services))
