@@ -325,8 +325,8 @@ def _spliced(last: _JsonVersion, followed: Followed, raw: bytes,
 
 
 def _refuse_duplicate_keys(raw: bytes, data: Any, path: str, last: _JsonVersion | None,
-                               windows: list[Window] | None,
-                               followed: Followed | None) -> RecordChanges | None:
+                           windows: list[Window] | None,
+                           followed: Followed | None) -> RecordChanges | None:
     """Refuse JSON parsed by a loader that silently keeps the last of two equal keys (orjson).
 
     The keys written are bounded in C (``_keys_at_most``) and compared with the keys parsed;
