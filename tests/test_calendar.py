@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -253,3 +254,17 @@ def test_the_services_on_the_calendar_among_some_are_found_from_their_events_alo
         assert everything == {"cumulus", "stratus"}  # the rename took nimbus's entry along
         for among in [{s} for s in sorted(services)] + [services, {"nimbus", "cirrus"}]:
             assert services_on_calendar(raw, overrides, among) == everything & among, among
+
+
+def test_an_event_an_override_makes_a_rename_moves_the_entry_for_some_services_too() -> None:
+    """A provider change overridden into a rename (its old value names a service with a
+    shutdown): the replay of the renamed service's events alone follows it as the whole
+    ledger's does."""
+    announced = replace(event(1, "2025-01-01T00:00:00+00:00", "model_deprecated",
+                              field="shutdown_date"), service="acme", new="2025-06-30")
+    moved = replace(event(2, "2025-02-01T00:00:00+00:00", "info_changed", model=None,
+                          field="provider"), service="labs", old="acme", new="acme-labs")
+    overrides = {moved.id: Override(kind="service_renamed")}
+    assert services_on_calendar([announced, moved], overrides) == {"labs"}
+    assert services_on_calendar([announced, moved], overrides, {"labs"}) == {"labs"}
+    assert services_on_calendar([announced, moved], {}, {"labs"}) == set()

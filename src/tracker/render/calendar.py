@@ -176,7 +176,12 @@ def services_on_calendar(raw_events: Iterable[Event], overrides: Mapping[str, Ov
     renders the calendar only when one of them has a new event or changed files); with
     ``among``, only those of them, found by replaying their events alone (``events_of``)
     rather than the whole ledger's."""
-    events = list(raw_events) if among is None else events_of(list(raw_events), among)
+    events = list(raw_events)
+    if among is not None:
+        # the renames as the replay sees them: an override may make an event one (its kind)
+        seen = [overrides[e.id].apply(e) if e.id in overrides else e for e in events]
+        kept = set(map(id, events_of(seen, among)))
+        events = [event for event, as_seen in zip(events, seen, strict=True) if id(as_seen) in kept]
     found = ({shutdown.service for shutdown in shutdowns(events, overrides)}
              | {change.service for change in price_changes(events, overrides)})
     return found if among is None else found & among
