@@ -176,11 +176,15 @@ def test_randomly_edited_pages_read_the_same_with_and_without_memos(name: str) -
     check_versions(versions)
 
 
+@pytest.mark.parametrize("front_matter", [True, False])
 def test_a_page_with_a_block_takes_its_unchanged_sections_from_its_last_version(
-        page_text: str) -> None:
+        page_text: str, front_matter: bool) -> None:
     """With the shared memo emptied between two versions, only the section that changed is
-    scanned again: the others come from the page's own last version (sections.LAST)."""
+    scanned again: the others come from the page's own last version (sections.LAST), by its
+    bytes, or by their text for a page read as text (one without front matter)."""
     path = "services/api/acme/_index.md"
+    if not front_matter:
+        page_text = page_text[page_text.index("\n---\n", 4) + 5:]
     first = page_text.replace("\n## ", BLOCK + "\n## ", 1)
     second = first.replace("\n## ", "\n## 新的一节\n\n一行。\n\n## ", 1)
     clear_memos()
@@ -197,6 +201,32 @@ def test_a_page_with_a_block_takes_its_unchanged_sections_from_its_last_version(
         doc = scan_page(second.encode(), path, _holds_facts)
     assert scanned(doc) == scanned(whole_page_scan(second.encode(), path))
     assert [text.split("\n")[0] for text in scanned_again] == ["## 新的一节"]
+
+
+def test_a_block_across_a_heading_is_read_as_the_whole_page_reads_it(page_text: str) -> None:
+    """A block whose markers stand in two sections (a `##` heading between them, blanked with
+    the block): no run of sections read alone can tell that they pair, so the page is read
+    whole, version after version, as one scanner over it reads it."""
+    path = "services/api/acme/_index.md"
+    head, sep, rest = page_text.partition("\n## ")
+    spanning = (head + "\n<!-- tracker:changelog:begin -->\n- 旧的一行\n" + sep + rest)
+    spanning = spanning.replace("\n## ", "\n<!-- tracker:changelog:end -->\n## ", 2)
+    spanning = spanning.replace("<!-- tracker:changelog:end -->\n## ", "## ", 1)
+    assert spanning.count("<!-- tracker:changelog:") == 2
+    versions = [(path, spanning.encode()),
+                (path, spanning.replace("- 旧的一行", "- 新的一行").encode()),
+                (path, spanning.replace("**服务类型：**", "**服务类型：** ").encode()),
+                (path, (spanning + "\n## 最后一节\n\n一行。\n").encode())]
+    assert check_versions(versions) == 4
+    # a lone end marker two sections on, then its begin written: the two now pair, across
+    # the heading between them, which the block blanks
+    lone = page_text.replace("\n## ", "\n## ", 1).replace(
+        "\n## ", "\n<!-- tracker:changelog:end -->\n## ", 3).replace(
+        "<!-- tracker:changelog:end -->\n## ", "## ", 2)
+    assert lone.count("<!-- tracker:changelog:end -->") == 1
+    paired = lone.replace("**服务类型：**", "<!-- tracker:changelog:begin -->\n**服务类型：**", 1)
+    assert check_versions([(path, lone.encode()), (path, paired.encode()),
+                           (path, lone.encode())]) == 3
 
 
 def test_a_section_moved_down_is_read_at_its_new_lines(page_text: str) -> None:

@@ -100,9 +100,10 @@ def generated_blocks(text: str, body: int) -> list[tuple[int, int]]:
     return _blocks(text, body, code_free_spans(text, body, candidates), candidates)
 
 
-def _blocks(text: str, body: int, spans: list[tuple[int, int]],
-            candidates: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
-    marks: list[tuple[int, int, str, str]] = []  # (line start, line end, name, begin/end)
+def _marks(text: str, body: int,
+           spans: list[tuple[int, int]]) -> list[tuple[int, int, str, str]]:
+    """(line start, line end, name, begin/end) of every marker line in prose from ``body``."""
+    marks: list[tuple[int, int, str, str]] = []
     at = text.find("<!-- tracker:", body)
     while at >= 0:  # str.find, not a MULTILINE regex over the page: 4× cheaper
         start = text.rfind("\n", 0, at) + 1
@@ -112,6 +113,14 @@ def _blocks(text: str, body: int, spans: list[tuple[int, int]],
         if mark is not None and any(a <= start < b for a, b in spans):
             marks.append((start, end, mark.group(1), mark.group(2)))
         at = text.find("<!-- tracker:", end)
+    return marks
+
+
+def _blocks(text: str, body: int, spans: list[tuple[int, int]],
+            candidates: list[tuple[int, int, str]],
+            marks: list[tuple[int, int, str, str]] | None = None) -> list[tuple[int, int]]:
+    if marks is None:
+        marks = _marks(text, body, spans)
     fences = [start for start, _end, _line in candidates]
     blocks = []
     for opening, closing in zip(marks, marks[1:], strict=False):
@@ -131,15 +140,30 @@ def prose(text: str, body: int) -> tuple[str, list[tuple[int, int]]]:
     if "<!-- tracker:" not in text:
         return text, spans
     blocks = _blocks(text, body, spans, candidates)
-    if not blocks:
-        return text, spans
+    return (_blanked(text, blocks) if blocks else text), spans
+
+
+def _blanked(text: str, blocks: list[tuple[int, int]]) -> str:
     parts, at = [], 0
     for start, stop in blocks:
         parts += [text[at:start], "\n".join(" " * len(line)
                                             for line in text[start:stop].split("\n"))]
         at = stop
     parts.append(text[at:])
-    return "".join(parts), spans
+    return "".join(parts)
+
+
+def paired_prose(text: str, spans: list[tuple[int, int]],
+                 candidates: list[tuple[int, int, str]]) -> str | None:
+    """What ``prose`` makes of ``text``, a run of whole sections of a page (its code-free
+    ``spans`` and fence ``candidates`` given), when every marker line in it is one of its own
+    blocks'; None when one is not: it might pair with a marker beyond the run, which only
+    the whole page tells (sources/sections.py then reads the page whole)."""
+    marks = _marks(text, 0, spans)
+    if not marks:
+        return text
+    blocks = _blocks(text, 0, spans, candidates, marks)
+    return _blanked(text, blocks) if 2 * len(blocks) == len(marks) else None
 
 
 def blank_generated(text: str, body: int) -> str:

@@ -9,8 +9,10 @@ objects shared between the versions (so nothing may change them: a reader's ``re
 new ones, and per-table results live in ``Table.memo``). Cheaper still, ``LAST`` keeps each
 page's last version as bytes cut into its sections: the next version's sections found there
 byte for byte are taken without decoding, cutting or looking them up, and only the bytes
-between them are read. A page holding the tracker's blocks is read whole, as text (the blocks
-blanked), its sections looked up first among its last version's by their text.
+between them are read. The tracker's blocks are blanked in what is read (fences.prose), which
+a run of sections can do alone when each of its markers pairs within it; else, and for a page
+without front matter or with a BOM, the page is read whole, as text, its sections looked up
+first among its last version's by their text.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from tracker.sources.fences import code_free_spans, prose
+from tracker.sources.fences import code_free_spans, fence_candidates, paired_prose, prose
 from tracker.sources.markdown import HEADING, Document, Field, Scanner, Table
 from tracker.sources.page_text import MAX_PAGE_BYTES, clean_text, decode_page, split_front_matter
 
@@ -172,17 +174,17 @@ def scan_page(raw: bytes, path: str, wanted: Callable[[str], bool] = _every_sect
     if version is None:
         text = decode_page(raw, path)
         front_matter, body, front_matter_format = split_front_matter(text, path)
-        if body == 0 or raw.startswith(b"\xef\xbb\xbf") or b"<!-- tracker:" in raw:
-            # read as text: what the tracker wrote is blanked, and its bytes are not the text's
+        body_bytes = len(text[:body].encode("utf-8"))
+        pieces = None if body == 0 or raw.startswith(b"\xef\xbb\xbf") else \
+            _pieces(text[body:], body_bytes, 1 + text.count("\n", 0, body), True, wanted, rework)
+        if pieces is None:
+            # read as text: a marker of the tracker's pairs with one sections away, or the
+            # page has no front matter or a BOM (its bytes are not the body's)
             known = last.sections if isinstance(last, _TextVersion) else {}
             doc, sections = _scan_text(text, front_matter, body, front_matter_format, wanted,
                                        rework, known)
             LAST.keep(key, _TextVersion(sections))
             return doc
-        body_bytes = len(text[:body].encode("utf-8"))
-        pieces = _pieces(text[body:], body_bytes, 1 + text.count("\n", 0, body), True, wanted,
-                         rework)
-        assert pieces is not None  # a region running to the page's end always reads
         version = _Version(raw, front_matter, front_matter_format, body_bytes, pieces)
     LAST.keep(key, version)
     doc = Document(version.front_matter, front_matter_format=version.front_matter_format)
@@ -256,10 +258,10 @@ class _Version:
 
 @dataclass(slots=True)
 class _TextVersion:
-    """A page version read as text (``_scan_text``: it holds the tracker's blocks): its sections
-    by their text, which the next version's sections are looked up in before the memo (a site's
-    pages hold ~2,600 sections: more than SECTIONS keeps, so without this nearly every section
-    of a page with blocks was scanned again)."""
+    """A page version read as text (``_scan_text``: no front matter, a BOM, or a marker of the
+    tracker's pairing across sections): its sections by their text, which the next version's
+    sections are looked up in before the memo (a site's pages hold ~2,600 sections: more than
+    SECTIONS keeps, so without this nearly every section of such a page was scanned again)."""
 
     sections: dict[SectionKey, Section]
 
@@ -293,14 +295,14 @@ LAST = _LastVersions(1024)
 def _next_version(last: _Version, raw: bytes, wanted: Callable[[str], bool],
                   rework: Rework | None) -> _Version | None:
     """``raw`` read from what it shares with ``last``; None when it must be read whole (its
-    front matter changed, a block of the tracker's, a section left inside code, not clean).
+    front matter changed, a marker of the tracker's pairing beyond what is read again, a
+    section left inside code, not clean).
 
     Each section of ``last`` found byte for byte at the place the new version has reached is
     taken as it is (at the lines it now starts at), provided a `#`/`##` heading still follows
     it; the bytes between such sections are read as sections again."""
     old = last.raw
-    if not last.pieces or len(raw) > MAX_PAGE_BYTES or b"<!-- tracker:" in raw \
-            or raw[:last.body] != old[:last.body]:
+    if not last.pieces or len(raw) > MAX_PAGE_BYTES or raw[:last.body] != old[:last.body]:
         return None  # (no pieces: the last version had no body)
     pieces: list[_Piece] = []
     at, line_no, gap = last.body, last.pieces[0].section.first_line, last.body
@@ -360,22 +362,30 @@ def _pieces(text: str, at: int, first_line: int, to_end: bool, wanted: Callable[
             rework: Rework | None) -> list[_Piece] | None:
     """The sections of ``text``, a run of whole sections starting ``at`` bytes into the page at
     ``first_line``; None when it would end inside a fenced code block (unless it is the page's
-    end), as then the next section's heading is code."""
-    spans = code_free_spans(text, 0)
+    end), as then the next section's heading is code, or when a marker of the tracker's in it
+    pairs with none in it. A block never spans two sections (a heading inside one is blanked,
+    no cut), so every section read here holds whole blocks; with the sections around the run
+    holding whole blocks too, a marker in the run can only pair within it."""
+    candidates = fence_candidates(text, 0)
+    spans = code_free_spans(text, 0, candidates)
     if not to_end and spans[-1][1] != len(text):
+        return None
+    # the tracker's blocks blanked, as in the whole page when each lies within this text
+    read = paired_prose(text, spans, candidates) if "<!-- tracker:" in text else text
+    if read is None:
         return None
     gaps = [(a[1], b[0]) for a, b in zip(spans, spans[1:], strict=False)]
     if spans[-1][1] < len(text):
         gaps.append((spans[-1][1], len(text)))  # an unclosed fence runs to the page's end
     spans = [(start, end) for start, end in spans if start < end]
-    bounds = [(0, False), *_section_starts(text, 0, spans, wanted), (len(text), False)]
+    bounds = [(0, False), *_section_starts(read, 0, spans, wanted), (len(read), False)]
     pieces = []
     line_no, offset = first_line, at
     for (start, skipping), (end, _) in zip(bounds, bounds[1:], strict=False):
         if start == end:
             continue
         size = len(text[start:end].encode("utf-8"))
-        section = SECTIONS.scan(text, start, end, spans, line_no, skipping, wanted, rework)
+        section = SECTIONS.scan(read, start, end, spans, line_no, skipping, wanted, rework)
         pieces.append(_Piece(offset, offset + size, section,
                              [text[a:b] for a, b in gaps if start <= a < end],
                              text.count("\n", start, end)))
