@@ -300,7 +300,10 @@ def _next_version(last: _Version, raw: bytes, wanted: Callable[[str], bool],
 
     Each section of ``last`` found byte for byte at the place the new version has reached is
     taken as it is (at the lines it now starts at), provided a `#`/`##` heading still follows
-    it; the bytes between such sections are read as sections again."""
+    it; the bytes between such sections are read as sections again. Sound for the tracker's
+    blocks because every section of a ``_Version`` holds whole blocks (``_pieces`` makes no
+    other): a list of markers that pair up completely, joined to another, pairs the same way
+    (an end then a begin never pair), so a kept section's blocks are the whole page's."""
     old = last.raw
     if not last.pieces or len(raw) > MAX_PAGE_BYTES or raw[:last.body] != old[:last.body]:
         return None  # (no pieces: the last version had no body)
