@@ -290,7 +290,7 @@ def _spliced(last: _JsonVersion, followed: Followed, raw: bytes,
     extra, a key twice, a bracket for the closing brace or anything after it), when records
     are gone at the closing brace (the comma before them is outside the run), or when the
     bytes before the first key changed."""
-    if followed.runs is None or not isinstance(last.data, dict):
+    if followed.from_start or not isinstance(last.data, dict):
         return None
     old = list(last.data.items())
     items: list[Any] = []

@@ -40,7 +40,8 @@ class Keys:
 class Run:
     """Records read again together: the last version's ``old_first:old_end`` (by index) became
     the new version's ``new_first:new_end``, written in its bytes ``start:end`` — from the
-    first one's key to the next untouched key, or to where the object closes."""
+    first one's key (or the text's start: ``Followed.from_start``) to the next untouched key,
+    or to where the object closes."""
 
     old_first: int
     old_end: int
@@ -52,14 +53,22 @@ class Run:
 
 @dataclass(frozen=True)
 class Followed:
-    """The keys of the new version, and which records were read again: their indexes in the
-    new version's keys, and in the last version's, and the runs they make; ``runs`` is None
-    when the bytes before the first key changed (the text was read again from its start)."""
+    """The keys of the new version, and the runs of records read again; ``from_start`` when
+    the bytes before the first key changed (the first run was read from the text's start)."""
 
     keys: Keys
-    read_again: list[int]
-    touched_before: list[int]
-    runs: list[Run] | None
+    runs: list[Run]
+    from_start: bool
+
+    @property
+    def read_again(self) -> list[int]:
+        """The indexes of the records read again, in the new version's keys."""
+        return [i for run in self.runs for i in range(run.new_first, run.new_end)]
+
+    @property
+    def touched_before(self) -> list[int]:
+        """The indexes of the records the changes touched, in the last version's keys."""
+        return [i for run in self.runs for i in range(run.old_first, run.old_end)]
 
 
 def _scan(raw: bytes, at: int, depth: int, stop: int | None) -> tuple[list[int], int] | None:
@@ -118,8 +127,6 @@ def follow(last: Keys, windows: list[Window], new: bytes) -> Followed | None:
             touched_runs.append([first, final, shift, after])
         shift = after
     new_starts: list[int] = []
-    read_again: list[int] = []
-    touched: list[int] = []
     reread: list[Run] = []
     done, end = 0, last.end + shift
     for first, final, before, after in touched_runs:
@@ -130,15 +137,11 @@ def follow(last: Keys, windows: list[Window], new: bytes) -> Followed | None:
         found = _scan(new, start, 0 if first < 0 else 1, stop)
         if found is None:
             return None
-        if first >= 0:
-            reread.append(Run(first, final + 1, len(new_starts),
-                              len(new_starts) + len(found[0]), start, found[1]))
-        read_again.extend(range(len(new_starts), len(new_starts) + len(found[0])))
+        reread.append(Run(max(first, 0), final + 1, len(new_starts),
+                          len(new_starts) + len(found[0]), start, found[1]))
         new_starts.extend(found[0])
-        touched.extend(range(max(first, 0), final + 1))
         done = final + 1
         if stop is None:
             end = found[1]
     new_starts.extend(starts[done:] if not shift else [at + shift for at in starts[done:]])
-    return Followed(Keys(new_starts, end), read_again, touched,
-                    reread if not touched_runs or touched_runs[0][0] >= 0 else None)
+    return Followed(Keys(new_starts, end), reread, bool(touched_runs) and touched_runs[0][0] < 0)
